@@ -1,0 +1,35 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Canon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "CanonCore", targets: ["CanonCore"]),
+        /// The Avro runtime user apps link: Foundation at most, no C, no SwiftNIO.
+        .library(name: "CanonAvro", targets: ["CanonAvro"]),
+        .library(name: "CanonAvroFiles", targets: ["CanonAvroFiles"]),
+        .executable(name: "canon", targets: ["canon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .target(name: "CanonCore"),
+        .target(name: "CanonAvro", dependencies: ["CanonCore"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CanonAvroFiles", dependencies: ["CanonAvro", "CZlib"]),
+        .executableTarget(
+            name: "canon",
+            dependencies: [
+                "CanonAvro", "CanonAvroFiles",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
+        .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro"]),
+        .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles"]),
+        .testTarget(name: "CanonCLITests", dependencies: ["canon"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,139 @@
+/// An Avro map: string keys to values, kept in insertion order so that decode -> encode reproduces the
+/// bytes, with keyed access and order-insensitive equality.
+///
+/// Decoding appends entries as they come (a repeated key on the wire is kept, and the last value wins
+/// for lookups, as in most Avro implementations); assigning through the subscript replaces a value in
+/// place.
+public struct AvroMap<Value>: Sequence {
+    public private(set) var keys: [String]
+    public private(set) var values: [Value]
+    /// Key -> position of its last occurrence; built only once the map grows past
+    /// `indexThreshold` entries (small maps are scanned, which is cheaper than hashing).
+    private var index: [String: Int]?
+    private static var indexThreshold: Int { 16 }
+
+    public init() {
+        keys = []
+        values = []
+        index = nil
+    }
+
+    /// An empty map with room for `capacity` entries.
+    public init(minimumCapacity capacity: Int) {
+        self.init()
+        reserveCapacity(capacity)
+    }
+
+    public mutating func reserveCapacity(_ capacity: Int) {
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+    }
+
+    /// Position of the last occurrence of `key`.
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        var i = keys.count - 1
+        while i >= 0 {
+            if keys[i] == key { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Distinct keys with the position each reads from.
+    private var distinct: [String: Int] {
+        if let index { return index }
+        var d: [String: Int] = [:]
+        for (i, k) in keys.enumerated() { d[k] = i }
+        return d
+    }
+
+    /// Number of entries, counting a repeated key each time it was appended.
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// The value for `key` (its last occurrence); assigning replaces it in place or appends a new entry,
+    /// assigning `nil` removes every occurrence.
+    public subscript(key: String) -> Value? {
+        get { position(of: key).map { values[$0] } }
+        set {
+            if let newValue {
+                if let i = position(of: key) {
+                    values[i] = newValue
+                } else {
+                    append(key: key, value: newValue)
+                }
+            } else if position(of: key) != nil {
+                let kept = zip(keys, values).filter { $0.0 != key }
+                self = AvroMap(uniqueKeysWithValues: kept)
+            }
+        }
+    }
+
+    /// Appends an entry without looking for the key first (the decoder's path).
+    public mutating func append(key: String, value: Value) {
+        if index != nil {
+            index![key] = keys.count
+        } else if keys.count >= Self.indexThreshold {
+            var d: [String: Int] = [:]
+            d.reserveCapacity(keys.count * 2)
+            for (i, k) in keys.enumerated() { d[k] = i }
+            d[key] = keys.count
+            index = d
+        }
+        keys.append(key)
+        values.append(value)
+    }
+
+    public init<S: Sequence>(uniqueKeysWithValues entries: S) where S.Element == (String, Value) {
+        self.init()
+        for (k, v) in entries { append(key: k, value: v) }
+    }
+
+    public func makeIterator() -> Zip2Sequence<[String], [Value]>.Iterator {
+        zip(keys, values).makeIterator()
+    }
+
+}
+
+extension AvroMap: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        self.init(uniqueKeysWithValues: elements)
+    }
+}
+
+extension AvroMap: Equatable where Value: Equatable {
+    /// Maps are equal when they hold the same keys with equal values, in any order.
+    public static func == (lhs: AvroMap, rhs: AvroMap) -> Bool {
+        let l = lhs.distinct
+        guard l.count == rhs.distinct.count else { return false }
+        for (key, i) in l {
+            guard let j = rhs.position(of: key), lhs.values[i] == rhs.values[j] else { return false }
+        }
+        return true
+    }
+}
+
+extension AvroMap: Hashable where Value: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        // Order-insensitive: combine per-entry hashes commutatively.
+        var sum = 0
+        let d = distinct
+        for (key, i) in d {
+            var h = Hasher()
+            h.combine(key)
+            h.combine(values[i])
+            sum = sum &+ h.finalize()
+        }
+        hasher.combine(d.count)
+        hasher.combine(sum)
+    }
+}
+
+extension AvroMap: Sendable where Value: Sendable {}
+
+extension AvroMap: CustomStringConvertible {
+    public var description: String {
+        "[" + zip(keys, values).map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "]"
+    }
+}

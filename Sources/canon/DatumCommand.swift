@@ -1,0 +1,156 @@
+import ArgumentParser
+import CanonAvro
+import CanonAvroFiles
+import CanonCore
+
+struct DatumCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "datum",
+        abstract: "Convert datums between Avro's JSON and binary encodings, and read container files.",
+        subcommands: [ToBinary.self, ToJSON.self, Cat.self]
+    )
+}
+
+extension DatumCommand {
+    struct ToBinary: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "to-binary",
+            abstract: "Read one Avro-JSON datum per line and write the binary encodings.",
+            discussion: """
+                Unions are written as null or {"<type name>": value}; bytes and fixed as strings of code points 0-255.
+                Example: echo '{"a": 27, "b": "foo"}' | canon datum to-binary --schema test.avsc --hex
+                """
+        )
+        @Option(help: "The schema file (.avsc).") var schema: String
+        @OptionGroup var options: SchemaOptions
+        @Flag(help: "Print one line of lowercase hex per datum instead of raw bytes.") var hex = false
+        @Argument(help: "Input file (default: standard input).") var input: String?
+
+        func run() throws {
+            let schema = try options.load(self.schema)
+            let text = try readText(input)
+            var writer = AvroBinaryWriter()
+            var out: [UInt8] = []
+            var lineNumber = 0
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                lineNumber += 1
+                guard !line.allSatisfy(\.isWhitespace) else { continue }
+                writer.reset()
+                do {
+                    try schema.encode(AvroJSON.decode(text: String(line), schema: schema), into: &writer)
+                } catch {
+                    Output.write(out)
+                    throw CLIFailure.failed("line \(lineNumber): \(error)")
+                }
+                if hex {
+                    out += Array((TextHex.encode(writer.bytes) + "\n").utf8)
+                } else {
+                    out += writer.bytes
+                }
+            }
+            Output.write(out)
+        }
+    }
+
+    struct ToJSON: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "to-json",
+            abstract: "Read binary datums and print each in Avro's JSON encoding, one per line.",
+            discussion: """
+                Without --hex the input is a sequence of binary datums back to back; with --hex, one datum per line \
+                as hex. Output: unions as {"<type name>": value} (full names for named types), bytes and fixed as \
+                strings of code points 0-255, logical types as their underlying type.
+                Example: echo 3606666f6f | canon datum to-json --schema test.avsc --hex
+                """
+        )
+        @Option(help: "The schema file (.avsc).") var schema: String
+        @OptionGroup var options: SchemaOptions
+        @Flag(help: "Read one line of hex per datum.") var hex = false
+        @Argument(help: "Input file (default: standard input).") var input: String?
+
+        func run() throws {
+            let schema = try options.load(self.schema)
+            let data = try readInput(input)
+            if hex {
+                guard let text = String(validating: data, as: UTF8.self) else { throw CLIFailure.unreadable("hex input is not text") }
+                // Every line is one datum (an empty line is the empty encoding, e.g. of "null").
+                var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                if lines.last?.isEmpty == true { lines.removeLast() }
+                for (i, line) in lines.enumerated() {
+                    let lineNumber = i + 1
+                    guard let bytes = TextHex.decode(line.trimmingCharacters(in: " \t\r")) else {
+                        throw CLIFailure.unreadable("line \(lineNumber): not hex")
+                    }
+                    do {
+                        Output.line(try AvroJSON.encodeText(schema.decode(bytes), schema: schema))
+                    } catch {
+                        throw CLIFailure.failed("line \(lineNumber): \(error)")
+                    }
+                }
+            } else {
+                var index = 0
+                let failure: AvroError? = AvroBinaryReader.withReader(data) { r in
+                    while !r.isAtEnd {
+                        do throws(AvroError) {
+                            let value = try schema.decode(from: &r)
+                            Output.line(try AvroJSON.encodeText(value, schema: schema))
+                            index += 1
+                        } catch {
+                            return error
+                        }
+                    }
+                    return nil
+                }
+                if let failure { throw CLIFailure.failed("datum \(index): \(failure)") }
+            }
+        }
+    }
+
+    struct Cat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an object container file's records as JSON lines (Avro's JSON encoding).",
+            discussion: "Example: canon datum cat weather.avro"
+        )
+        @Argument(help: "The container file (.avro).") var file: String
+        @Flag(help: "Print the file's schema (full rendering) instead of its records.") var schema = false
+
+        func run() throws {
+            let bytes = try readInput(file)
+            let reader: AvroContainerReader
+            do {
+                reader = try AvroContainerReader(bytes: bytes)
+            } catch {
+                throw CLIFailure.unreadable("\(file): \(error)")
+            }
+            if schema {
+                Output.line(reader.schema.fullRendering)
+                return
+            }
+            var writer = JSONWriter()
+            do {
+                try reader.forEach { (value) throws(AvroError) in
+                    writer.write(try AvroJSON.encode(value, schema: reader.schema))
+                    writer.writeRaw("\n")
+                    if writer.bytes.count > 1 << 16 {
+                        Output.write(writer.bytes)
+                        writer.reset()
+                    }
+                }
+            } catch {
+                Output.write(writer.bytes)
+                throw CLIFailure.failed("\(file): \(error)")
+            }
+            Output.write(writer.bytes)
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+        while let l = s.last, chars.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import CanonAvro
+
+struct SchemaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema",
+        abstract: "Check, render and fingerprint Avro schema files.",
+        subcommands: [Canonical.self, Render.self, Fingerprint.self, Check.self]
+    )
+}
+
+/// Schema file options shared by the schema and datum commands.
+struct SchemaOptions: ParsableArguments {
+    @Option(name: .customLong("import"), help: ArgumentHelp("A schema file defining named types the schema uses (repeatable, read in order).", valueName: "file"))
+    var imports: [String] = []
+
+    /// Parses `path` after the imports; an invalid schema or unreadable file exits 2.
+    func load(_ path: String) throws(CLIFailure) -> AvroSchema {
+        var parser = AvroSchemaParser()
+        for file in imports + [path] {
+            let text = try readText(file)
+            do {
+                let schema = try parser.parse(text, file: file)
+                if file == path { return schema }
+            } catch {
+                throw .unreadable("invalid schema: \(error)")
+            }
+        }
+        preconditionFailure("unreachable")
+    }
+}
+
+extension SchemaCommand {
+    struct Canonical: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a schema's Parsing Canonical Form.",
+            discussion: "Example: canon schema canonical Schemas/bench/OrderPlaced.avsc"
+        )
+        @Argument(help: "The schema file (.avsc).") var file: String
+        @OptionGroup var options: SchemaOptions
+
+        func run() throws {
+            Output.line(try options.load(file).canonicalForm)
+        }
+    }
+
+    struct Render: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a schema's full rendering (its identity: every attribute, no whitespace, Avro Java's member order).",
+            discussion: "Example: canon schema render Schemas/bench/OrderPlaced.avsc"
+        )
+        @Argument(help: "The schema file (.avsc).") var file: String
+        @OptionGroup var options: SchemaOptions
+
+        func run() throws {
+            Output.line(try options.load(file).fullRendering)
+        }
+    }
+
+    struct Fingerprint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a fingerprint of a schema's Parsing Canonical Form.",
+            discussion: """
+                rabin (CRC-64-AVRO) prints by default as the signed decimal 64-bit value Java and schema-tests.txt use; \
+                md5 and sha256 as lowercase hex. --format hex prints rabin as unsigned big-endian hex, hex-le as its \
+                8 little-endian bytes (as Python avro and the single-object header write it).
+                Example: canon schema fingerprint --algorithm sha256 Schemas/bench/OrderPlaced.avsc
+                """
+        )
+        enum Algorithm: String, ExpressibleByArgument, CaseIterable { case rabin, md5, sha256 }
+        enum Format: String, ExpressibleByArgument, CaseIterable { case decimal, hex, hexLE = "hex-le" }
+
+        @Argument(help: "The schema file (.avsc).") var file: String
+        @Option(help: "rabin, md5 or sha256.") var algorithm: Algorithm = .rabin
+        @Option(help: "decimal (rabin only), hex or hex-le. Default: decimal for rabin, hex otherwise.") var format: Format?
+        @OptionGroup var options: SchemaOptions
+
+        func validate() throws {
+            if format == .decimal && algorithm != .rabin {
+                throw ValidationError("--format decimal applies to --algorithm rabin only")
+            }
+        }
+
+        func run() throws {
+            let schema = try options.load(file)
+            switch algorithm {
+            case .rabin:
+                let fp = schema.rabinFingerprint
+                switch format ?? .decimal {
+                case .decimal: Output.line(String(Int64(bitPattern: fp)))
+                case .hex: Output.line(TextHex.encode((0..<8).reversed().map { UInt8(truncatingIfNeeded: fp >> (8 * $0)) }))
+                case .hexLE: Output.line(TextHex.encode(schema.fingerprint(.rabin)))
+                }
+            case .md5: Output.line(TextHex.encode(schema.fingerprint(.md5)))
+            case .sha256: Output.line(TextHex.encode(schema.fingerprint(.sha256)))
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate schema files; exit 0 when all are valid, 1 with the errors otherwise.",
+            discussion: """
+                The files are parsed together, so a named type defined in one file can be used in another, \
+                whatever the order they are given in.
+                Example: canon schema check Schemas/bench/*.avsc
+                """
+        )
+        @Argument(help: "Schema files (.avsc).") var files: [String]
+
+        func run() throws {
+            var texts: [(String, String)] = []
+            for file in files { texts.append((file, try readText(file))) }
+            var parser = AvroSchemaParser()
+            var pending = texts
+            var errors: [String: AvroError] = [:]
+            // Parse in rounds: a file whose types come from a later file succeeds in a later round.
+            while !pending.isEmpty {
+                var next: [(String, String)] = []
+                for (file, text) in pending {
+                    do {
+                        _ = try parser.parse(text, file: file)
+                        errors[file] = nil
+                    } catch {
+                        errors[file] = error
+                        next.append((file, text))
+                    }
+                }
+                if next.count == pending.count { break }
+                pending = next
+            }
+            for file in files {
+                if let error = errors[file] {
+                    Output.line("\(file): invalid: \(error.code): \(error.location.jsonPath ?? "/"): \(error.message)")
+                } else {
+                    Output.line("\(file): valid")
+                }
+            }
+            if !errors.isEmpty { throw CLIFailure.failed("") }
+        }
+    }
+}
