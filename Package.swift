@@ -26,10 +26,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "CanonTestSupport", dependencies: ["CanonCore"], path: "Tests/CanonTestSupport"),
         .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
-        .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro"]),
-        .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles"]),
-        .testTarget(name: "CanonCLITests", dependencies: ["canon"]),
+        .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
+        .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonTestSupport"]),
+        .testTarget(name: "CanonCLITests", dependencies: ["canon", "CanonAvro", "CanonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

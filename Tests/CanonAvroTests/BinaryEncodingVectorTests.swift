@@ -1,6 +1,7 @@
 import CanonAvro
 import CanonCore
 import Foundation
+import CanonTestSupport
 import Testing
 
 /// Every case of `avro-binary-encoding-vectors.json` (spec examples, values cross-checked with Python avro

@@ -1,6 +1,7 @@
 import CanonAvro
 import CanonCore
 import Foundation
+import CanonTestSupport
 import Testing
 
 /// Parsing Canonical Form and fingerprints against apache/avro's `schema-tests.txt` and the Python
