@@ -1,0 +1,86 @@
+import CanonCore
+import Testing
+
+@Suite struct JSONReaderTests {
+    @Test func integersStayExactOverTheWholeInt64AndUInt64Range() throws {
+        #expect(try JSONReader.parse("9223372036854775807") == .int(.max))
+        #expect(try JSONReader.parse("-9223372036854775808") == .int(.min))
+        #expect(try JSONReader.parse("18446744073709551615") == .uint(.max))
+        #expect(try JSONReader.parse("9007199254740993") == .int(9_007_199_254_740_993))
+        #expect(try JSONReader.parse("18446744073709551616") == .double(18446744073709551616.0))
+    }
+
+    @Test func fractionsAndExponentsAreDoubles() throws {
+        #expect(try JSONReader.parse("1.0") == .double(1.0))
+        #expect(try JSONReader.parse("-0.0") == .double(-0.0))
+        #expect(try JSONReader.parse("1e2") == .double(100))
+        #expect(try JSONReader.parse("5e-324") == .double(5e-324))
+    }
+
+    @Test func objectMemberOrderIsKept() throws {
+        let value = try JSONReader.parse(#"{"z": 1, "a": 2, "m": [true, null]}"#)
+        guard case .object(let object) = value else { Issue.record("not an object"); return }
+        #expect(object.keys == ["z", "a", "m"])
+        #expect(value.jsonText == #"{"z":1,"a":2,"m":[true,null]}"#)
+    }
+
+    @Test func stringEscapesAndSurrogatePairsDecode() throws {
+        #expect(try JSONReader.parse(#""a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00""#) == .string("a\"\\/\u{8}\u{c}\n\r\té😀"))
+    }
+
+    @Test func nonFiniteTokensAreRead() throws {
+        #expect(try JSONReader.parse("[NaN, Infinity, -Infinity]").jsonText == "[NaN,Infinity,-Infinity]")
+    }
+
+    @Test(arguments: [
+        ("{\"a\": 1,}", 1, 9, "expected a member name"),
+        ("[1, 2", 1, 6, "expected ',' or ']'"),
+        ("{\n  \"a\": tru\n}", 2, 8, "invalid literal"),
+        ("\"abc", 1, 1, "unterminated string"),
+        ("01", 1, 2, "leading zeros"),
+        ("\"\\ud800\"", 1, 8, "unpaired high surrogate"),
+        ("[1] 2", 1, 5, "after the JSON value"),
+        ("\"a\u{01}\"", 1, 3, "control character"),
+    ])
+    func errorsNameLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ message: String) {
+        do {
+            _ = try JSONReader.parse(text)
+            Issue.record("expected an error for \(text)")
+        } catch {
+            #expect(error.line == line)
+            #expect(error.column == column)
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+
+    @Test func invalidUTF8InStringsIsAnError() {
+        #expect(throws: JSONError.self) { try JSONReader.parse(bytes: [0x22, 0xC3, 0x28, 0x22]) }
+    }
+
+    @Test func deepNestingIsAnErrorNotAStackOverflow() {
+        let deep = String(repeating: "[", count: 100_000)
+        #expect(throws: JSONError.self) { try JSONReader.parse(deep) }
+    }
+}
+
+@Suite struct JSONWriterTests {
+    @Test func doublesUseTheShortestRoundTripForm() throws {
+        for d in [0.1, 1.0 / 3.0, 1e22, 5e-324, 1.7976931348623157e308, -0.0, 123456789.125] {
+            var writer = JSONWriter()
+            writer.writeDouble(d)
+            let back = try JSONReader.parse(writer.text)
+            #expect(back.doubleValue?.bitPattern == d.bitPattern, "\(writer.text)")
+        }
+        #expect(JSONValue.double(0.1).jsonText == "0.1")
+        #expect(JSONValue.double(1.0).jsonText == "1.0")
+    }
+
+    @Test func stringsEscapeOnlyWhatJSONRequires() {
+        #expect(JSONValue.string("é\"\\\n\u{01}/").jsonText == #""é\"\\\n\u0001/""#)
+    }
+
+    @Test func everyValueRoundTrips() throws {
+        let text = #"{"a":[1,-2,18446744073709551615,1.5,"x",true,false,null,{}],"b":{"c":[]}}"#
+        #expect(try JSONReader.parse(text).jsonText == text)
+    }
+}
