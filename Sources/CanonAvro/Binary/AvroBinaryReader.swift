@@ -4,17 +4,17 @@
 /// (count × the item's minimum encoded size must fit), and capacity is reserved only from that bound,
 /// so a declared count of 2^62 costs nothing before it is refused.
 public struct AvroDecodingLimits: Sendable, Hashable {
-    /// Most items in one array or map (all blocks together). Default 16,777,216.
+    /// Most items in one array or map (all blocks together). Default 4,194,304.
     public var maxCollectionItems: Int
     /// Longest `bytes` or `string` value, in bytes. Default 64 MiB.
     public var maxLength: Int
     /// Deepest nesting of records, arrays, maps and unions. Default 256.
     public var maxDepth: Int
     /// Most memory a generic decoded datum may take, counted as value slots plus string/bytes payloads.
-    /// Default 512 MiB.
+    /// Default 128 MiB.
     public var maxTotalSize: Int
 
-    public init(maxCollectionItems: Int = 1 << 24, maxLength: Int = 64 << 20, maxDepth: Int = 256, maxTotalSize: Int = 512 << 20) {
+    public init(maxCollectionItems: Int = 1 << 22, maxLength: Int = 64 << 20, maxDepth: Int = 256, maxTotalSize: Int = 128 << 20) {
         self.maxCollectionItems = maxCollectionItems
         self.maxLength = maxLength
         self.maxDepth = maxDepth

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The result of running a program.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: [UInt8]
+    public var stderr: String
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs a program to completion with `input` on its standard input.
+public func runProcess(_ executable: String, _ arguments: [String], input: [UInt8] = [], currentDirectory: URL? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    // Write and read concurrently so that large outputs cannot dead-lock on full pipes.
+    let writer = Thread {
+        try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
+        try? stdin.fileHandleForWriting.close()
+    }
+    writer.start()
+    let errorData = LockedData()
+    let errReader = Thread { errorData.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
+    errReader.start()
+    let out = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !errorData.isSet { usleep(1000) }
+    return ProcessResult(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: errorData.value, as: UTF8.self))
+}
+
+/// The first `python3` on the PATH.
+public func python3() -> String {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        let path = "\(dir)/python3"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return "/usr/bin/python3"
+}
+
+// A value handed from one thread to another; the lock makes the unchecked Sendable sound.
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data: Data?
+    func set(_ d: Data) { lock.withLock { data = d } }
+    var isSet: Bool { lock.withLock { data != nil } }
+    var value: Data { lock.withLock { data ?? Data() } }
+}
