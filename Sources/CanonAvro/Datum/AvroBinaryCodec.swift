@@ -30,74 +30,44 @@ extension AvroSchema {
         }
     }
 
-    /// The fewest bytes any datum of each node encodes to (recursion counts as 0, so this is a lower bound).
-    /// Used to check block counts against the remaining input.
-    func minimumEncodedSize(_ index: Int) -> Int { minimumSizes[index] }
-
-    static func minimumEncodedSizes(_ nodes: [Node]) -> [Int] {
-        var visiting = Set<Int>()
-        return nodes.indices.map { minimumEncodedSize(nodes, $0, &visiting) }
-    }
-
-    private static func minimumEncodedSize(_ nodes: [Node], _ index: Int, _ visiting: inout Set<Int>) -> Int {
-        switch nodes[index] {
-        case .primitive(let p, _):
-            switch p {
-            case .null: return 0
-            case .float: return 4
-            case .double: return 8
-            default: return 1
-            }
-        case .fixed(let f): return f.size
-        case .enumeration, .array, .map, .union: return 1
-        case .record(let r):
-            guard visiting.insert(index).inserted else { return 0 }
-            defer { visiting.remove(index) }
-            var total = 0
-            for f in r.fields { total += minimumEncodedSize(nodes, f.type, &visiting) }
-            return total
-        }
-    }
-
     // MARK: - Decoding
 
     private static let valueSlot = 32
 
     private func decodeNode(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
-        switch nodes[index] {
-        case .primitive(let p, _):
-            switch p {
-            case .null: return .null
-            case .boolean: return .boolean(try r.readBoolean())
-            case .int: return .int(try r.readInt())
-            case .long: return .long(try r.readLong())
-            case .float: return .float(try r.readFloat())
-            case .double: return .double(try r.readDouble())
-            case .bytes: return .bytes(try r.readBytes())
-            case .string: return .string(try r.readString())
-            }
-        case .fixed(let f):
-            return .fixed(try r.readFixed(size: f.size))
-        case .enumeration(let e):
-            return .enumSymbol(e.symbols[try r.readEnumIndex(symbolCount: e.symbols.count)])
-        case .record(let rec):
+        let op = plan.ops[index]
+        switch op.kind {
+        case .null: return .null
+        case .boolean: return .boolean(try r.readBoolean())
+        case .int: return .int(try r.readInt())
+        case .long: return .long(try r.readLong())
+        case .float: return .float(try r.readFloat())
+        case .double: return .double(try r.readDouble())
+        case .bytes: return .bytes(try r.readBytes())
+        case .string: return .string(try r.readString())
+        case .fixed: return .fixed(try r.readFixed(size: Int(op.a)))
+        case .enumeration:
+            return .enumSymbol(plan.symbols[Int(op.a) + (try r.readEnumIndex(symbolCount: Int(op.b)))])
+        case .record:
             try r.enter()
-            var fields = AvroMap<AvroValue>(minimumCapacity: rec.fields.count)
-            for f in rec.fields {
-                fields.append(key: f.name, value: try decodeNode(f.type, &r))
+            let start = Int(op.a), count = Int(op.b)
+            try r.account(Self.valueSlot * count)
+            var fields = AvroMap<AvroValue>(minimumCapacity: count)
+            for k in start..<(start + count) {
+                fields.append(key: plan.fieldNames[k], value: try decodeNode(Int(plan.fieldTypes[k]), &r))
             }
-            try r.account(Self.valueSlot * rec.fields.count)
             r.leave()
             return .record(fields)
-        case .union(let branches):
+        case .union:
             try r.enter()
-            let b = try r.readUnionIndex(branchCount: branches.count)
-            let v = try decodeNode(branches[b], &r)
+            let b = try r.readUnionIndex(branchCount: Int(op.b))
+            let v = try decodeNode(Int(plan.branches[Int(op.a) + b]), &r)
             r.leave()
             return .union(branch: b, v)
-        case .array(let itemType, _):
+        case .array:
             try r.enter()
-            let minSize = minimumEncodedSize(itemType)
+            let itemType = Int(op.a)
+            let minSize = Int(plan.ops[itemType].minimumSize)
             var items: [AvroValue] = []
             while true {
                 let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: items.count)
@@ -109,9 +79,10 @@ extension AvroSchema {
             }
             r.leave()
             return .array(items)
-        case .map(let valueType, _):
+        case .map:
             try r.enter()
-            let minSize = 1 + minimumEncodedSize(valueType)
+            let valueType = Int(op.a)
+            let minSize = 1 + Int(plan.ops[valueType].minimumSize)
             var map = AvroMap<AvroValue>()
             while true {
                 let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: map.count)
@@ -130,50 +101,39 @@ extension AvroSchema {
 
     /// Skips one datum of type `index` without building it (used by resolution and validation).
     func skipNode(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) {
-        switch nodes[index] {
-        case .primitive(let p, _):
-            switch p {
-            case .null: return
-            case .boolean: _ = try r.readBoolean()
-            case .int: _ = try r.readInt()
-            case .long: _ = try r.readLong()
-            case .float: try r.skip(4)
-            case .double: try r.skip(8)
-            case .bytes: try r.skipBytes()
-            case .string: _ = try r.readString()
-            }
-        case .fixed(let f): try r.skip(f.size)
-        case .enumeration(let e): _ = try r.readEnumIndex(symbolCount: e.symbols.count)
-        case .record(let rec):
+        let op = plan.ops[index]
+        switch op.kind {
+        case .null: return
+        case .boolean: _ = try r.readBoolean()
+        case .int: _ = try r.readInt()
+        case .long: _ = try r.readLong()
+        case .float: try r.skip(4)
+        case .double: try r.skip(8)
+        case .bytes: try r.skipBytes()
+        case .string: _ = try r.readString()
+        case .fixed: try r.skip(Int(op.a))
+        case .enumeration: _ = try r.readEnumIndex(symbolCount: Int(op.b))
+        case .record:
             try r.enter()
-            for f in rec.fields { try skipNode(f.type, &r) }
+            for k in Int(op.a)..<Int(op.a + op.b) { try skipNode(Int(plan.fieldTypes[k]), &r) }
             r.leave()
-        case .union(let branches):
+        case .union:
             try r.enter()
-            try skipNode(branches[try r.readUnionIndex(branchCount: branches.count)], &r)
+            let b = try r.readUnionIndex(branchCount: Int(op.b))
+            try skipNode(Int(plan.branches[Int(op.a) + b]), &r)
             r.leave()
-        case .array(let itemType, _):
+        case .array, .map:
             try r.enter()
-            let minSize = minimumEncodedSize(itemType)
-            var seen = 0
-            while true {
-                let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: seen)
-                if count == 0 { break }
-                seen += count
-                for _ in 0..<count { try skipNode(itemType, &r) }
-            }
-            r.leave()
-        case .map(let valueType, _):
-            try r.enter()
-            let minSize = 1 + minimumEncodedSize(valueType)
+            let child = Int(op.a)
+            let minSize = (op.kind == .map ? 1 : 0) + Int(plan.ops[child].minimumSize)
             var seen = 0
             while true {
                 let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: seen)
                 if count == 0 { break }
                 seen += count
                 for _ in 0..<count {
-                    _ = try r.readString()
-                    try skipNode(valueType, &r)
+                    if op.kind == .map { _ = try r.readString() }
+                    try skipNode(child, &r)
                 }
             }
             r.leave()
@@ -197,34 +157,39 @@ extension AvroSchema {
     }
 
     private func encodeNode(_ index: Int, _ value: AvroValue, _ w: inout AvroBinaryWriter) throws(DatumPathError) {
-        let node = nodes[index]
-        switch (node, value) {
-        case (.primitive(.null, _), .null): return
-        case (.primitive(.boolean, _), .boolean(let b)): w.writeBoolean(b)
-        case (.primitive(.int, _), .int(let v)): w.writeInt(v)
-        case (.primitive(.long, _), .long(let v)): w.writeLong(v)
-        case (.primitive(.long, _), .int(let v)): w.writeLong(Int64(v))
-        case (.primitive(.float, _), .float(let v)): w.writeFloat(v)
-        case (.primitive(.double, _), .double(let v)): w.writeDouble(v)
-        case (.primitive(.double, _), .float(let v)): w.writeDouble(Double(v))
-        case (.primitive(.bytes, _), .bytes(let v)): w.writeBytes(v)
-        case (.primitive(.string, _), .string(let v)): w.writeString(v)
-        case (.fixed(let f), .fixed(let v)), (.fixed(let f), .bytes(let v)):
-            guard v.count == f.size else {
-                throw DatumPathError(components: [], message: "fixed '\(f.name)' needs \(f.size) bytes, found \(v.count)")
+        let op = plan.ops[index]
+        switch (op.kind, value) {
+        case (.null, .null): return
+        case (.boolean, .boolean(let b)): w.writeBoolean(b)
+        case (.int, .int(let v)): w.writeInt(v)
+        case (.long, .long(let v)): w.writeLong(v)
+        case (.long, .int(let v)): w.writeLong(Int64(v))
+        case (.float, .float(let v)): w.writeFloat(v)
+        case (.double, .double(let v)): w.writeDouble(v)
+        case (.double, .float(let v)): w.writeDouble(Double(v))
+        case (.bytes, .bytes(let v)): w.writeBytes(v)
+        case (.string, .string(let v)): w.writeString(v)
+        case (.fixed, .fixed(let v)), (.fixed, .bytes(let v)):
+            guard v.count == Int(op.a) else {
+                throw DatumPathError(components: [], message: "fixed '\(nodes[index].name!)' needs \(op.a) bytes, found \(v.count)")
             }
             w.writeFixed(v)
-        case (.enumeration(let e), .enumSymbol(let s)):
-            guard let i = e.symbols.firstIndex(of: s) else {
-                throw DatumPathError(components: [], message: "'\(s)' is not a symbol of enum '\(e.name)'")
+        case (.enumeration, .enumSymbol(let s)):
+            let start = Int(op.a)
+            var i = start
+            let end = start + Int(op.b)
+            while i < end && plan.symbols[i] != s { i += 1 }
+            guard i < end else {
+                throw DatumPathError(components: [], message: "'\(s)' is not a symbol of enum '\(nodes[index].name!)'")
             }
-            w.writeInt(Int32(i))
-        case (.array(let itemType, _), .array(let items)):
+            w.writeInt(Int32(i - start))
+        case (.array, .array(let items)):
+            let itemType = Int(op.a)
             if !items.isEmpty {
                 w.writeBlockCount(items.count)
-                for (i, item) in items.enumerated() {
+                for i in items.indices {
                     do {
-                        try encodeNode(itemType, item, &w)
+                        try encodeNode(itemType, items[i], &w)
                     } catch {
                         var e = error
                         e.components.append(String(i))
@@ -233,54 +198,59 @@ extension AvroSchema {
                 }
             }
             w.writeLong(0)
-        case (.map(let valueType, _), .map(let map)):
+        case (.map, .map(let map)):
+            let valueType = Int(op.a)
             if !map.isEmpty {
                 w.writeBlockCount(map.count)
-                for (key, item) in map {
-                    w.writeString(key)
+                for entry in map.entries {
+                    w.writeString(entry.key)
                     do {
-                        try encodeNode(valueType, item, &w)
+                        try encodeNode(valueType, entry.value, &w)
                     } catch {
                         var e = error
-                        e.components.append(escapePointer(key))
+                        e.components.append(escapePointer(entry.key))
                         throw e
                     }
                 }
             }
             w.writeLong(0)
-        case (.record(let rec), .record(let fields)):
-            for (i, f) in rec.fields.enumerated() {
+        case (.record, .record(let fields)):
+            let start = Int(op.a), count = Int(op.b)
+            let entries = fields.entries
+            for k in 0..<count {
+                let name = plan.fieldNames[start + k]
                 let fieldValue: AvroValue
-                if i < fields.count, fields.keys[i] == f.name {
-                    fieldValue = fields.values[i]
-                } else if let v = fields[f.name] {
+                if k < entries.count, entries[k].key == name {
+                    fieldValue = entries[k].value
+                } else if let v = fields[name] {
                     fieldValue = v
                 } else {
-                    throw DatumPathError(components: [], message: "record '\(rec.name)' value has no field '\(f.name)'")
+                    throw DatumPathError(components: [], message: "record '\(nodes[index].name!)' value has no field '\(name)'")
                 }
                 do {
-                    try encodeNode(f.type, fieldValue, &w)
+                    try encodeNode(Int(plan.fieldTypes[start + k]), fieldValue, &w)
                 } catch {
                     var e = error
-                    e.components.append(escapePointer(f.name))
+                    e.components.append(escapePointer(name))
                     throw e
                 }
             }
-        case (.union(let branches), .union(let b, let v)):
-            guard b >= 0 && b < branches.count else {
-                throw DatumPathError(components: [], message: "union branch \(b) out of range 0..<\(branches.count)")
+        case (.union, .union(let b, let v)):
+            guard b >= 0 && b < Int(op.b) else {
+                throw DatumPathError(components: [], message: "union branch \(b) out of range 0..<\(op.b)")
             }
             w.writeLong(Int64(b))
-            try encodeNode(branches[b], v, &w)
-        case (.union(let branches), _):
+            try encodeNode(Int(plan.branches[Int(op.a) + b]), v, &w)
+        case (.union, _):
             // A bare value: use the first branch whose type takes it.
+            let branches = plan.branches[Int(op.a)..<Int(op.a + op.b)].map { Int($0) }
             guard let b = branches.firstIndex(where: { accepts($0, value) }) else {
                 throw DatumPathError(components: [], message: "no branch of union [\(branches.map(branchName).joined(separator: ", "))] takes a \(value.kindName) value")
             }
             w.writeLong(Int64(b))
             try encodeNode(branches[b], value, &w)
         default:
-            throw mismatch(node.name.map { "\(node.typeName) '\($0)'" } ?? node.typeName, value)
+            throw mismatch(nodes[index].name.map { "\(nodes[index].typeName) '\($0)'" } ?? nodes[index].typeName, value)
         }
     }
 

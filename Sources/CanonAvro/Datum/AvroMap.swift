@@ -5,36 +5,42 @@
 /// for lookups, as in most Avro implementations); assigning through the subscript replaces a value in
 /// place.
 public struct AvroMap<Value>: Sequence {
-    public private(set) var keys: [String]
-    public private(set) var values: [Value]
+    /// One key/value pair.
+    public typealias Entry = (key: String, value: Value)
+
+    /// The entries in insertion order.
+    public private(set) var entries: [Entry]
     /// Key -> position of its last occurrence; built only once the map grows past
     /// `indexThreshold` entries (small maps are scanned, which is cheaper than hashing).
     private var index: [String: Int]?
     private static var indexThreshold: Int { 16 }
 
     public init() {
-        keys = []
-        values = []
+        entries = []
         index = nil
     }
 
     /// An empty map with room for `capacity` entries.
     public init(minimumCapacity capacity: Int) {
         self.init()
-        reserveCapacity(capacity)
+        entries.reserveCapacity(capacity)
     }
 
     public mutating func reserveCapacity(_ capacity: Int) {
-        keys.reserveCapacity(capacity)
-        values.reserveCapacity(capacity)
+        entries.reserveCapacity(capacity)
     }
+
+    /// The keys in insertion order.
+    public var keys: [String] { entries.map(\.key) }
+    /// The values in insertion order.
+    public var values: [Value] { entries.map(\.value) }
 
     /// Position of the last occurrence of `key`.
     private func position(of key: String) -> Int? {
         if let index { return index[key] }
-        var i = keys.count - 1
+        var i = entries.count - 1
         while i >= 0 {
-            if keys[i] == key { return i }
+            if entries[i].key == key { return i }
             i -= 1
         }
         return nil
@@ -44,45 +50,46 @@ public struct AvroMap<Value>: Sequence {
     private var distinct: [String: Int] {
         if let index { return index }
         var d: [String: Int] = [:]
-        for (i, k) in keys.enumerated() { d[k] = i }
+        for (i, e) in entries.enumerated() { d[e.key] = i }
         return d
     }
 
     /// Number of entries, counting a repeated key each time it was appended.
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
 
     /// The value for `key` (its last occurrence); assigning replaces it in place or appends a new entry,
     /// assigning `nil` removes every occurrence.
     public subscript(key: String) -> Value? {
-        get { position(of: key).map { values[$0] } }
+        get { position(of: key).map { entries[$0].value } }
         set {
             if let newValue {
                 if let i = position(of: key) {
-                    values[i] = newValue
+                    entries[i].value = newValue
                 } else {
                     append(key: key, value: newValue)
                 }
             } else if position(of: key) != nil {
-                let kept = zip(keys, values).filter { $0.0 != key }
-                self = AvroMap(uniqueKeysWithValues: kept)
+                self = AvroMap(uniqueKeysWithValues: entries.lazy.filter { $0.key != key }.map { ($0.key, $0.value) })
             }
         }
     }
 
+    /// The entry at `position` (insertion order).
+    public subscript(position position: Int) -> Entry { entries[position] }
+
     /// Appends an entry without looking for the key first (the decoder's path).
     public mutating func append(key: String, value: Value) {
         if index != nil {
-            index![key] = keys.count
-        } else if keys.count >= Self.indexThreshold {
+            index![key] = entries.count
+        } else if entries.count >= Self.indexThreshold {
             var d: [String: Int] = [:]
-            d.reserveCapacity(keys.count * 2)
-            for (i, k) in keys.enumerated() { d[k] = i }
-            d[key] = keys.count
+            d.reserveCapacity(entries.count * 2)
+            for (i, e) in entries.enumerated() { d[e.key] = i }
+            d[key] = entries.count
             index = d
         }
-        keys.append(key)
-        values.append(value)
+        entries.append((key, value))
     }
 
     public init<S: Sequence>(uniqueKeysWithValues entries: S) where S.Element == (String, Value) {
@@ -90,10 +97,9 @@ public struct AvroMap<Value>: Sequence {
         for (k, v) in entries { append(key: k, value: v) }
     }
 
-    public func makeIterator() -> Zip2Sequence<[String], [Value]>.Iterator {
-        zip(keys, values).makeIterator()
+    public func makeIterator() -> IndexingIterator<[Entry]> {
+        entries.makeIterator()
     }
-
 }
 
 extension AvroMap: ExpressibleByDictionaryLiteral {
@@ -108,7 +114,7 @@ extension AvroMap: Equatable where Value: Equatable {
         let l = lhs.distinct
         guard l.count == rhs.distinct.count else { return false }
         for (key, i) in l {
-            guard let j = rhs.position(of: key), lhs.values[i] == rhs.values[j] else { return false }
+            guard let j = rhs.position(of: key), lhs.entries[i].value == rhs.entries[j].value else { return false }
         }
         return true
     }
@@ -122,7 +128,7 @@ extension AvroMap: Hashable where Value: Hashable {
         for (key, i) in d {
             var h = Hasher()
             h.combine(key)
-            h.combine(values[i])
+            h.combine(entries[i].value)
             sum = sum &+ h.finalize()
         }
         hasher.combine(d.count)
@@ -134,6 +140,6 @@ extension AvroMap: Sendable where Value: Sendable {}
 
 extension AvroMap: CustomStringConvertible {
     public var description: String {
-        "[" + zip(keys, values).map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "]"
+        "[" + entries.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "]"
     }
 }

@@ -3,7 +3,10 @@
 /// Records and maps keep their entries in order (schema order for records, wire or JSON input order for
 /// maps) and encode in that order. A union value carries its branch index so it re-encodes exactly.
 /// Logical types are held as their underlying type.
-public indirect enum AvroValue: Sendable, Hashable {
+///
+/// Only the union case is boxed; scalars, strings and collections are stored inline, so decoding a
+/// datum allocates no more than its strings, bytes and collections need.
+public enum AvroValue: Sendable, Hashable {
     case null
     case boolean(Bool)
     case int(Int32)
@@ -20,7 +23,7 @@ public indirect enum AvroValue: Sendable, Hashable {
     /// A record's fields by name, in schema order.
     case record(AvroMap<AvroValue>)
     /// The branch index of the union, and the value of that branch.
-    case union(branch: Int, AvroValue)
+    indirect case union(branch: Int, AvroValue)
 }
 
 extension AvroValue {

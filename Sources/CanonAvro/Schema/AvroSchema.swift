@@ -13,14 +13,14 @@ public struct AvroSchema: Sendable {
     public let root: Int
     /// Full name -> index in `nodes`, for every named type known to the parser.
     public let namedTypes: [String: Int]
-    /// The fewest bytes a datum of each node encodes to (a lower bound), for block-count checks.
-    let minimumSizes: [Int]
+    /// The flat form of `nodes` that the generic binary codec walks.
+    let plan: CodecPlan
 
-    init(nodes: [Node], root: Int, namedTypes: [String: Int], minimumSizes: [Int]? = nil) {
+    init(nodes: [Node], root: Int, namedTypes: [String: Int], plan: CodecPlan? = nil) {
         self.nodes = nodes
         self.root = root
         self.namedTypes = namedTypes
-        self.minimumSizes = minimumSizes ?? Self.minimumEncodedSizes(nodes)
+        self.plan = plan ?? CodecPlan(nodes)
     }
 
     /// Parses one self-contained schema from its JSON text.
@@ -37,7 +37,7 @@ public struct AvroSchema: Sendable {
 
     /// The same schema table with another type as its root.
     public func rooted(at index: Int) -> AvroSchema {
-        AvroSchema(nodes: nodes, root: index, namedTypes: namedTypes, minimumSizes: minimumSizes)
+        AvroSchema(nodes: nodes, root: index, namedTypes: namedTypes, plan: plan)
     }
 
     /// The named type with this full name, as a schema of its own.

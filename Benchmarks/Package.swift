@@ -1,0 +1,17 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Release-mode benchmarks of Canon with their peers run side by side. Not built by `swift test`.
+/// Run: `swift run -c release CanonBench` from this folder (see ../BENCHMARKS.md).
+let package = Package(
+    name: "CanonBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [.package(name: "Canon", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "CanonBench",
+            dependencies: [.product(name: "CanonAvro", package: "Canon")]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)
