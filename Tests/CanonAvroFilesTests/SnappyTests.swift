@@ -1,30 +1,10 @@
+import CanonTestSupport
 import Testing
 @testable import CanonAvroFiles
 
 /// Tests of the raw Snappy block codec used by Avro's `snappy` codec.
 @Suite("Snappy raw block codec")
 struct SnappyTests {
-    /// SplitMix64, a small deterministic generator, so that failures reproduce.
-    private struct SplitMix64 {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94d0_49bb_1331_11eb
-            return mixed ^ (mixed >> 31)
-        }
-
-        mutating func below(_ bound: Int) -> Int {
-            Int(next() % UInt64(bound))
-        }
-
-        mutating func byte() -> UInt8 {
-            UInt8(truncatingIfNeeded: next())
-        }
-    }
-
     /// The kinds of input the round-trip test runs over.
     private enum Pattern: CaseIterable {
         case random, singleByte, shortPeriod, words, slowRuns, backReferences

@@ -102,7 +102,7 @@ import Testing
     @Test(arguments: fuzzSchemas)
     func randomAndMutatedInputNeverCrashes(_ text: String) throws {
         let schema = try Self.schema(text)
-        var rng = SplitMix(seed: UInt64(text.utf8.count) ^ 0xC0FFEE)
+        var rng = SplitMix64(state: UInt64(text.utf8.count) ^ 0xC0FFEE)
         let limits = AvroDecodingLimits(maxCollectionItems: 10_000, maxLength: 1 << 16, maxDepth: 64, maxTotalSize: 1 << 22)
         let seeds: [[UInt8]] = [
             TestData.hexBytes("48" + String(repeating: "61", count: 36) + "02020202020000020202"),
@@ -133,14 +133,3 @@ import Testing
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
