@@ -64,9 +64,12 @@ public struct AvroError: Error, Sendable, Hashable, CustomStringConvertible {
         public var description: String {
             var parts: [String] = []
             if let file { parts.append(file) }
-            if let line, let column { parts.append("line \(line), column \(column)") }
+            if let line, let column {
+                parts.append("line \(line), column \(column)")
+            } else if let byteOffset {
+                parts.append("at byte \(byteOffset)")
+            }
             if let jsonPath { parts.append("at \(jsonPath.isEmpty ? "/" : jsonPath)") }
-            if let byteOffset { parts.append("at byte \(byteOffset)") }
             return parts.joined(separator: " ")
         }
     }

@@ -173,7 +173,9 @@ public struct AvroContainerReader: Sendable {
                         do throws(AvroError) {
                             value = try schema.decode(from: &datums)
                         } catch {
-                            throw AvroError(error.code, "datum \(i) of the block at byte \(blockStart): \(error.message)", location: error.location)
+                            let inBlock = error.location.byteOffset.map { " (byte \($0) of its decompressed data)" } ?? ""
+                            throw AvroError(error.code, "datum \(i) of the block at byte \(blockStart)\(inBlock): \(error.message)",
+                                            location: .init(jsonPath: error.location.jsonPath, byteOffset: blockStart))
                         }
                         try body(value)
                     }

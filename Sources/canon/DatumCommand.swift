@@ -32,7 +32,7 @@ extension DatumCommand {
             var writer = AvroBinaryWriter()
             var out: [UInt8] = []
             var lineNumber = 0
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            for line in lines(text) {
                 lineNumber += 1
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
                 writer.reset()
@@ -74,9 +74,9 @@ extension DatumCommand {
             if hex {
                 guard let text = String(validating: data, as: UTF8.self) else { throw CLIFailure.unreadable("hex input is not text") }
                 // Every line is one datum (an empty line is the empty encoding, e.g. of "null").
-                var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                if lines.last?.isEmpty == true { lines.removeLast() }
-                for (i, line) in lines.enumerated() {
+                var hexLines = lines(text)
+                if hexLines.last?.isEmpty == true { hexLines.removeLast() }
+                for (i, line) in hexLines.enumerated() {
                     let lineNumber = i + 1
                     guard let bytes = TextHex.decode(line.trimmingCharacters(in: " \t\r")) else {
                         throw CLIFailure.unreadable("line \(lineNumber): not hex")
@@ -92,7 +92,12 @@ extension DatumCommand {
                 let failure: AvroError? = AvroBinaryReader.withReader(data) { r in
                     while !r.isAtEnd {
                         do throws(AvroError) {
+                            let start = r.offset
                             let value = try schema.decode(from: &r)
+                            if r.offset == start {
+                                // A datum of zero bytes (null, an empty record) cannot be followed by more input.
+                                try r.expectEnd()
+                            }
                             Output.line(try AvroJSON.encodeText(value, schema: schema))
                             index += 1
                         } catch {
@@ -143,6 +148,11 @@ extension DatumCommand {
             Output.write(writer.bytes)
         }
     }
+}
+
+/// The lines of `text`, split at LF or CRLF.
+func lines(_ text: String) -> [Substring] {
+    text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
 }
 
 extension StringProtocol {

@@ -14,7 +14,7 @@ struct SchemaOptions: ParsableArguments {
     @Option(name: .customLong("import"), help: ArgumentHelp("A schema file defining named types the schema uses (repeatable, read in order).", valueName: "file"))
     var imports: [String] = []
 
-    /// Parses `path` after the imports; an invalid schema or unreadable file exits 2.
+    /// Parses `path` after the imports; an unreadable file exits 2, an invalid schema 1.
     func load(_ path: String) throws(CLIFailure) -> AvroSchema {
         var parser = AvroSchemaParser()
         for file in imports + [path] {
@@ -23,7 +23,7 @@ struct SchemaOptions: ParsableArguments {
                 let schema = try parser.parse(text, file: file)
                 if file == path { return schema }
             } catch {
-                throw .unreadable("invalid schema: \(error)")
+                throw .failed("invalid schema: \(error)")
             }
         }
         preconditionFailure("unreachable")
@@ -131,7 +131,9 @@ extension SchemaCommand {
             }
             for file in files {
                 if let error = errors[file] {
-                    Output.line("\(file): invalid: \(error.code): \(error.location.jsonPath ?? "/"): \(error.message)")
+                    var location = error.location
+                    location.file = nil
+                    Output.line("\(file): invalid: \(error.code): \(location): \(error.message)")
                 } else {
                     Output.line("\(file): valid")
                 }

@@ -133,3 +133,21 @@ import Testing
     }
 }
 
+
+@Suite struct DecodingLimitScopeTests {
+    @Test func totalSizeLimitAppliesToEachDatumNotTheWholeStream() throws {
+        let schema = try AvroSchema(parsing: #"{"type":"array","items":"string"}"#)
+        let one = try schema.encode(.array(Array(repeating: .string("abcdefgh"), count: 10)))
+        let stream = Array(repeating: one, count: 1000).flatMap { $0 }
+        let limits = AvroDecodingLimits(maxTotalSize: 4096)
+        let count = try AvroBinaryReader.withReader(stream, limits: limits) { (r) throws(AvroError) -> Int in
+            var n = 0
+            while !r.isAtEnd {
+                _ = try schema.decode(from: &r)
+                n += 1
+            }
+            return n
+        }
+        #expect(count == 1000)
+    }
+}

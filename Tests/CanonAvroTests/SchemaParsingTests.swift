@@ -213,3 +213,66 @@ import Testing
         #expect(schema.fullRendering == #"{"type":"record","name":"b","namespace":"a","fields":[],"aliases":["c","x.y"]}"#)
     }
 }
+
+/// Schemas built to make a naive parser crash, loop or take exponential time.
+@Suite struct AdversarialSchemaTests {
+    @Test(arguments: [
+        #"{"type":"record","name":"R","fields":[{"name":"a","type":"R","default":{}}]}"#,
+        #"{"type":"record","name":"R","fields":[{"name":"a","type":["R","null"],"default":{}}]}"#,
+        #"{"type":"record","name":"R","fields":[{"name":"b","type":"int"},{"name":"a","type":{"type":"array","items":"R"},"default":[{"b":1}]}]}"#,
+    ])
+    func selfReferentialDefaultIsAnErrorNotACrash(_ text: String) {
+        let error = #expect(throws: AvroError.self) { try AvroSchema(parsing: text) }
+        #expect(error?.code == .invalidDefault)
+        // Through a union the self-reference shows as a default that matches no branch.
+        #expect(error?.message.contains(text.contains("[\"R\"") ? "matches no branch" : "needs itself") == true, "\(String(describing: error))")
+    }
+
+    @Test func finiteNestedDefaultsExpand() throws {
+        let schema = try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"s","type":{"type":"record","name":"S","fields":[{"name":"t","type":{"type":"record","name":"T","fields":[{"name":"x","type":"int","default":7}]},"default":{}}]},"default":{}}]}"#)
+        let value = try AvroJSON.decode(text: "{}", schema: schema)
+        #expect(value["s"]?["t"]?["x"] == .int(7))
+    }
+
+    @Test func sharedRecordChainsParseInLinearTime() throws {
+        // T_i has two fields of type T_{i-1}: a walk that does not memoize visits 2^40 nodes.
+        var text = #"{"type":"record","name":"T0","fields":[{"name":"a","type":"int"},{"name":"b","type":"int"}]}"#
+        for i in 1...40 {
+            text = #"{"type":"record","name":"T\#(i)","fields":[{"name":"a","type":\#(text)},{"name":"b","type":"T\#(i - 1)"}]}"#
+        }
+        let schema = try AvroSchema(parsing: text)
+        #expect(schema.namedTypes.count == 41)
+    }
+
+    @Test func manyDefaultsAreCheckedOnce() throws {
+        let fields = (0..<5000).map { #"{"name":"f\#($0)","type":"int","default":\#($0)}"# }.joined(separator: ",")
+        let schema = try AvroSchema(parsing: #"{"type":"record","name":"Wide","fields":[\#(fields)]}"#)
+        guard case .record(let r) = schema.rootNode else { Issue.record("not a record"); return }
+        #expect(r.fields.count == 5000)
+    }
+
+    @Test func nestedUnionDefaultsDoNotBacktrackExponentially() throws {
+        var value = #"{"v":null,"b":1}"#
+        for _ in 0..<40 { value = #"{"v":\#(value),"b":1}"# }
+        let text = #"""
+            {"type":"record","name":"Top","fields":[
+              {"name":"x","type":["null",
+                {"type":"record","name":"RA","fields":[
+                  {"name":"v","type":["null","RA",{"type":"record","name":"RB","fields":[{"name":"v","type":["null","RA","RB"]},{"name":"b","type":"int"}]}]},
+                  {"name":"a","type":"int"}]},
+                "RB"],
+               "default":\#(value)}]}
+            """#
+        _ = try AvroSchema(parsing: text)
+    }
+
+    @Test func integerTypesTakeOnlyIntegerDefaults() {
+        #expect(throws: AvroError.self) { try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":1.0}]}"#) }
+        #expect(throws: AvroError.self) { try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"long","default":1e3}]}"#) }
+    }
+
+    @Test func renderingFollowsJavaForDoublesAliasesAndRepeatedKeys() throws {
+        let schema = try AvroSchema(parsing: #"{"type":"record","name":"R","aliases":["g","g"],"p":1,"p":2,"fields":[{"name":"d","type":"double","default":1e20},{"name":"e","type":"double","default":1e-7},{"name":"f","type":"float","default":10000000}]}"#)
+        #expect(schema.fullRendering == #"{"type":"record","name":"R","fields":[{"name":"d","type":"double","default":1.0E20},{"name":"e","type":"double","default":1.0E-7},{"name":"f","type":"float","default":10000000}],"p":2,"aliases":["g"]}"#)
+    }
+}

@@ -62,7 +62,9 @@ import Testing
         let bad = try Self.temporaryFile(#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"a","type":"int"}]}"#)
         let r = try Self.canon("schema", "check", Self.orderPlaced, bad)
         #expect(r.status == 1)
-        #expect(r.stdoutText.contains("invalid: duplicate-field: /fields/1/name: duplicate field 'a'"))
+        #expect(r.stdoutText.contains("invalid: duplicate-field: at /fields/1/name: duplicate field 'a'"))
+        let syntax = try Self.temporaryFile("{\"type\": 01}")
+        #expect(try Self.canon("schema", "check", syntax).stdoutText.contains("invalid: invalid-json: line 1, column 11: leading zeros"))
     }
 
     @Test func checkResolvesTypesAcrossFilesInAnyOrder() throws {
@@ -80,10 +82,35 @@ import Testing
         #expect(try Self.canon("schema", "check", "/no/such/file.avsc").status == 2)
         #expect(try Self.canon("schema", "frobnicate").status == 2)
         #expect(try Self.canon("datum", "to-binary").status == 2)
+        let notText = try Self.temporaryFile("\u{FFFE}")
+        try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: notText))
+        #expect(try Self.canon("schema", "render", notText).status == 2)
+    }
+
+    @Test func invalidSchemaIsANegativeVerdictForEveryCommand() throws {
         let bad = try Self.temporaryFile("{not json")
         let r = try Self.canon("schema", "canonical", bad)
-        #expect(r.status == 2)
+        #expect(r.status == 1)
         #expect(r.stderr.contains("line 1, column 2"))
+        let dup = try Self.temporaryFile(#"{"type":"enum","name":"E","symbols":["A","A"]}"#)
+        #expect(try Self.canon("schema", "render", dup).status == 1)
+        #expect(try Self.canon("datum", "to-json", "--schema", dup, "--hex", input: "00\n").status == 1)
+    }
+
+    @Test func zeroByteDatumsFollowedByInputAreAnErrorNotALoop() throws {
+        let null = try Self.temporaryFile(#""null""#)
+        let r = try Self.canon("datum", "to-json", "--schema", null, input: "x")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("trailing byte"))
+        #expect(try Self.canon("datum", "to-json", "--schema", null, "--hex", input: "\n\n").stdoutText == "null\nnull\n")
+    }
+
+    @Test func crlfLineEndingsAreAccepted() throws {
+        let file = try Self.temporaryFile(#"["null","string"]"#)
+        let r = try Self.canon("datum", "to-binary", "--schema", file, "--hex", input: "{\"string\":\"a\"}\r\nnull\r\n")
+        #expect(r.status == 0)
+        #expect(r.stdoutText == "020261\n00\n")
+        #expect(try Self.canon("datum", "to-json", "--schema", file, "--hex", input: "020261\r\n00\r\n").stdoutText == "{\"string\":\"a\"}\nnull\n")
     }
 
     @Test func helpIsAvailableForEveryCommand() throws {

@@ -9,9 +9,10 @@ extension AvroSchema {
         }
     }
 
-    /// Decodes one datum from the reader's current position.
+    /// Decodes one datum from the reader's current position. The limits apply to this datum alone.
     public func decode(from reader: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
-        try decodeNode(root, &reader)
+        reader.totalSize = 0
+        return try decodeNode(root, &reader)
     }
 
     /// Encodes a datum; a value that does not match the schema is an error naming its path.

@@ -43,8 +43,23 @@ public enum AvroJSON {
 
     private struct Decoder {
         let schema: AvroSchema
-        let unionsWrapped: Bool
+        /// Datum JSON wraps union values; default JSON does not (any branch may match).
+        var unionsWrapped: Bool
         var depth = 0
+        /// Field defaults being expanded (record node, field index): a default that needs itself to
+        /// be complete (`{"name":"a","type":"R","default":{}}` in record R) is an error, not a loop.
+        var defaultsInProgress: Set<FieldKey> = []
+        /// Unwrapped-union results by (node, path), so that trying every branch of nested unions stays
+        /// linear. Only used outside default expansion, where a path names one JSON value.
+        var unwrappedResults: [NodeAtPath: AvroValue?] = [:]
+
+        struct FieldKey: Hashable { var record: Int; var field: Int }
+        struct NodeAtPath: Hashable { var node: Int; var path: String }
+
+        init(schema: AvroSchema, unionsWrapped: Bool) {
+            self.schema = schema
+            self.unionsWrapped = unionsWrapped
+        }
 
         mutating func decode(_ json: JSONValue, _ index: Int, path: String) throws(AvroError) -> AvroValue {
             func fail(_ message: String) -> AvroError {
@@ -65,13 +80,7 @@ public enum AvroJSON {
                 case (.int, .int(let v)):
                     guard let i = Int32(exactly: v) else { throw fail("\(v) is out of range for int") }
                     return .int(i)
-                case (.int, .double(let d)):
-                    guard let i = Int32(exactly: d) else { throw mismatch("int") }
-                    return .int(i)
                 case (.long, .int(let v)): return .long(v)
-                case (.long, .double(let d)):
-                    guard let i = Int64(exactly: d) else { throw mismatch("long") }
-                    return .long(i)
                 case (.float, _), (.double, _):
                     let d: Double
                     switch json {
@@ -117,13 +126,22 @@ public enum AvroJSON {
             case .record(let r):
                 guard case .object(let object) = json else { throw mismatch("record '\(r.name)'") }
                 var fields = AvroMap<AvroValue>(minimumCapacity: r.fields.count)
-                for f in r.fields {
+                for (i, f) in r.fields.enumerated() {
                     let fieldPath = "\(path)/\(escapePointer(f.name))"
                     if let v = object[f.name] {
                         fields.append(key: f.name, value: try decode(v, f.type, path: fieldPath))
                     } else if let d = f.defaultValue {
-                        var defaults = Decoder(schema: schema, unionsWrapped: false)
-                        fields.append(key: f.name, value: try defaults.decode(d, f.type, path: fieldPath))
+                        let key = FieldKey(record: index, field: i)
+                        guard defaultsInProgress.insert(key).inserted else {
+                            throw fail("the default of field '\(f.name)' of record '\(r.name)' needs itself to be complete")
+                        }
+                        let wrapped = unionsWrapped
+                        unionsWrapped = false
+                        defer {
+                            unionsWrapped = wrapped
+                            defaultsInProgress.remove(key)
+                        }
+                        fields.append(key: f.name, value: try decode(d, f.type, path: fieldPath))
                     } else {
                         throw fail("record '\(r.name)' is missing field '\(f.name)', which has no default")
                     }
@@ -131,8 +149,16 @@ public enum AvroJSON {
                 return .record(fields)
             case .union(let branches):
                 if !unionsWrapped {
-                    for (b, branch) in branches.enumerated() {
-                        if let v = try? decode(json, branch, path: path) { return .union(branch: b, v) }
+                    for (b, branch) in branches.enumerated() where Self.mayMatch(json, schema.nodes[branch]) {
+                        let key = NodeAtPath(node: branch, path: path)
+                        let memoize = defaultsInProgress.isEmpty
+                        if memoize, let known = unwrappedResults[key] {
+                            if let v = known { return .union(branch: b, v) }
+                            continue
+                        }
+                        let v = try? decode(json, branch, path: path)
+                        if memoize { unwrappedResults[key] = .some(v) }
+                        if let v { return .union(branch: b, v) }
                     }
                     throw fail("\(abbreviated(json)) matches no branch of union [\(branches.map(schema.branchName).joined(separator: ", "))]")
                 }
@@ -149,6 +175,18 @@ public enum AvroJSON {
                     throw fail("'\(member.key)' is not a branch of union [\(branches.map(schema.branchName).joined(separator: ", "))]")
                 }
                 return .union(branch: b, try decode(member.value, branches[b], path: "\(path)/\(escapePointer(member.key))"))
+            }
+        }
+
+        /// Whether a JSON value of this kind can be a value of `node` (a cheap filter before trying a branch).
+        static func mayMatch(_ json: JSONValue, _ node: AvroSchema.Node) -> Bool {
+            switch (json, node) {
+            case (.null, .primitive(.null, _)), (.bool, .primitive(.boolean, _)): return true
+            case (.int, .primitive(let p, _)), (.uint, .primitive(let p, _)), (.double, .primitive(let p, _)):
+                return p == .int || p == .long || p == .float || p == .double
+            case (.string, .primitive(let p, _)): return p == .string || p == .bytes || p == .float || p == .double
+            case (.string, .enumeration), (.string, .fixed), (.array, .array), (.object, .map), (.object, .record): return true
+            default: return false
             }
         }
 

@@ -60,9 +60,18 @@ final class CodecPlan: Sendable {
                 fieldNames += r.fields.map(\.name)
             }
         }
-        // Minimum encoded sizes, with a depth-first walk in which a record being visited counts as 0.
+        // Minimum encoded sizes, with a memoized depth-first walk in which a record being visited counts
+        // as 0. A value computed under that assumption is still a lower bound, so keeping it is safe,
+        // and memoizing keeps the walk linear when records are shared.
         var visiting = Set<Int>()
+        var known = [Int?](repeating: nil, count: ops.count)
         func minimum(_ i: Int) -> Int {
+            if let k = known[i] { return k }
+            let value = computeMinimum(i)
+            known[i] = value
+            return value
+        }
+        func computeMinimum(_ i: Int) -> Int {
             let op = ops[i]
             switch op.kind {
             case .null: return 0

@@ -30,12 +30,14 @@ public struct AvroSchemaParser: Sendable {
     public mutating func parse(json: JSONValue, file: String? = nil) throws(AvroError) -> AvroSchema {
         let saved = (nodes, names)
         pendingDefaults = []
+        // Repeated keys read as Avro Java reads them (through Jackson): the last value wins.
+        let json = json.mergingRepeatedKeys()
         do throws(AvroError) {
             let root = try parseType(json, namespace: nil, path: "")
+            let schema = AvroSchema(nodes: nodes, root: root, namedTypes: names)
             for pending in pendingDefaults {
-                let schema = AvroSchema(nodes: nodes, root: pending.type, namedTypes: names)
                 do throws(AvroError) {
-                    _ = try AvroJSON.decodeDefault(pending.value, schema: schema)
+                    _ = try AvroJSON.decodeDefault(pending.value, schema: schema.rooted(at: pending.type))
                 } catch {
                     throw AvroError.schema(
                         .invalidDefault,
@@ -43,7 +45,7 @@ public struct AvroSchemaParser: Sendable {
                         path: pending.path)
                 }
             }
-            return AvroSchema(nodes: nodes, root: root, namedTypes: names)
+            return schema
         } catch {
             (nodes, names) = saved
             throw file.map { error.inFile($0) } ?? error
@@ -197,16 +199,15 @@ public struct AvroSchemaParser: Sendable {
             throw .schema("\"aliases\" must be an array of strings, found \(value.typeName)", path: path + "/aliases")
         }
         var result: [String] = []
+        var seen = Set<String>()
         for (i, item) in items.enumerated() {
             guard case .string(let alias) = item else {
                 throw .schema("alias must be a string, found \(item.typeName)", path: "\(path)/aliases/\(i)")
             }
-            // Type aliases are relative to the namespace of the name they alias.
-            if let name, !alias.contains("."), let ns = name.namespace {
-                result.append("\(ns).\(alias)")
-            } else {
-                result.append(alias)
-            }
+            // Type aliases are relative to the namespace of the name they alias. Repeats are dropped
+            // (Avro Java keeps aliases in a set).
+            let full = if let name, !alias.contains("."), let ns = name.namespace { "\(ns).\(alias)" } else { alias }
+            if seen.insert(full).inserted { result.append(full) }
         }
         return result
     }

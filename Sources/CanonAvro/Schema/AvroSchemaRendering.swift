@@ -75,7 +75,8 @@ extension AvroSchema {
 /// Writes the full rendering, following Avro Java's `Schema.toJson` member order and namespace rules.
 private struct FullRenderer {
     let schema: AvroSchema
-    var writer = JSONWriter()
+    /// Defaults and properties hold doubles as Avro Java writes them.
+    var writer = JSONWriter(doubleStyle: .java)
     var written = Set<Int>()
 
     init(schema: AvroSchema) { self.schema = schema }

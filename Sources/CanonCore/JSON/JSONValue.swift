@@ -56,6 +56,28 @@ extension JSONValue {
         }
     }
 
+    /// The same value with repeated object keys merged as Jackson (and so Avro Java) reads them: one
+    /// member per key, at the key's first position, holding its last value. Applied at every depth.
+    public func mergingRepeatedKeys() -> JSONValue {
+        switch self {
+        case .array(let items): return .array(items.map { $0.mergingRepeatedKeys() })
+        case .object(let object):
+            var merged = JSONObject()
+            var position: [String: Int] = [:]
+            for member in object {
+                let value = member.value.mergingRepeatedKeys()
+                if let i = position[member.key] {
+                    merged.members[i].value = value
+                } else {
+                    position[member.key] = merged.members.count
+                    merged.members.append((member.key, value))
+                }
+            }
+            return .object(merged)
+        default: return self
+        }
+    }
+
     /// Compact JSON text.
     public var jsonText: String {
         var writer = JSONWriter()
@@ -69,7 +91,7 @@ extension JSONValue {
 /// Lookup is a linear scan: schema and datum objects are small, and order matters more than speed here.
 /// A repeated key keeps its first position; `subscript` reads the last value given for it.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var members: [(key: String, value: JSONValue)]
+    public internal(set) var members: [(key: String, value: JSONValue)]
 
     public init() { members = [] }
     public init(_ members: [(key: String, value: JSONValue)]) { self.members = members }

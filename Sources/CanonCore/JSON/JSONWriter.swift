@@ -3,10 +3,22 @@
 /// Strings are written as UTF-8 with only `"`, `\` and control characters escaped (as Jackson does);
 /// doubles in the shortest form that reads back to the same value; `NaN` and `±Infinity` as bare tokens.
 public struct JSONWriter: Sendable {
+    /// How doubles are written.
+    public enum DoubleStyle: Sendable {
+        /// Swift's shortest round-trip form (`1e+20`, `1e-07`, `0.1`).
+        case shortest
+        /// Java's `Double.toString` (what Jackson and so Avro Java write): the same shortest digits,
+        /// plain between 10^-3 and 10^7 (`0.001`, `1234567.0`), else `1.0E20`, `1.0E-7`.
+        case java
+    }
+
     /// The UTF-8 bytes written so far.
     public private(set) var bytes: [UInt8] = []
+    public var doubleStyle: DoubleStyle
 
-    public init() {}
+    public init(doubleStyle: DoubleStyle = .shortest) {
+        self.doubleStyle = doubleStyle
+    }
 
     /// The text written so far.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
@@ -59,6 +71,8 @@ public struct JSONWriter: Sendable {
             writeRaw("NaN")
         } else if d.isInfinite {
             writeRaw(d < 0 ? "-Infinity" : "Infinity")
+        } else if doubleStyle == .java {
+            writeRaw(Self.javaDoubleText(d))
         } else {
             // Swift's description is the shortest text that reads back to the same double.
             writeRaw(d.description)
@@ -83,11 +97,38 @@ public struct JSONWriter: Sendable {
                 case 0x09: writeRaw("\\t")
                 case 0x08: writeRaw("\\b")
                 case 0x0C: writeRaw("\\f")
-                default: writeRaw("\\u00" + hex2(c))
+                default: writeRaw("\\u00" + hex2(c).uppercased())
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A finite double as Java's `Double.toString` writes it, from Swift's shortest digits.
+    static func javaDoubleText(_ d: Double) -> String {
+        let sign = d.sign == .minus ? "-" : ""
+        if d == 0 { return sign + "0.0" }
+        let text = d.magnitude.description  // "0.001", "1e-05", "12345.678", "1.2345e+20"
+        let parts = text.split(separator: "e", maxSplits: 1)
+        let exponent = parts.count == 2 ? Int(parts[1])! : 0
+        let mantissa = parts[0].split(separator: ".", maxSplits: 1)
+        var digits = Array(mantissa[0].utf8) + (mantissa.count == 2 ? Array(mantissa[1].utf8) : [])
+        // value = 0.<digits> x 10^point
+        var point = mantissa[0].utf8.count + exponent
+        while digits.first == UInt8(ascii: "0") {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.last == UInt8(ascii: "0") { digits.removeLast() }
+        let all = String(decoding: digits, as: UTF8.self)
+        let scientific = point - 1
+        if scientific >= -3 && scientific < 7 {
+            if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + all }
+            if point >= digits.count { return sign + all + String(repeating: "0", count: point - digits.count) + ".0" }
+            return sign + String(all.prefix(point)) + "." + String(all.dropFirst(point))
+        }
+        let rest = all.dropFirst()
+        return sign + String(all.prefix(1)) + "." + (rest.isEmpty ? "0" : String(rest)) + "E" + String(scientific)
     }
 }
