@@ -10,7 +10,7 @@ import Testing
 ///
 /// Needs `python3` with fastavro (`.ci/run` and `scripts/test` install it).
 @Suite struct FastavroInteropTests {
-    static let interopDir = TestData.packageRoot.appendingPathComponent("Tests/Interop")
+    static let interopDir = TestData.interopDirectory
 
     static var schemaFiles: [String] {
         let own = (try? FileManager.default.contentsOfDirectory(atPath: interopDir.appendingPathComponent("schemas").path)) ?? []
@@ -19,11 +19,7 @@ import Testing
     }
 
     static func peer(_ arguments: [String], input: [UInt8] = []) throws -> String {
-        let result = try runProcess(python3(), [interopDir.appendingPathComponent("avro_peer.py").path] + arguments, input: input)
-        guard result.status == 0 else {
-            throw AvroError(.invalidContainer, "avro_peer.py \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
-        }
-        return result.stdoutText
+        try avroPeer(arguments, input: input)
     }
 
     @Test func everyRichSchemaIsPresent() {

@@ -34,6 +34,27 @@ public func runProcess(_ executable: String, _ arguments: [String], input: [UInt
     return ProcessResult(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: errorData.value, as: UTF8.self))
 }
 
+extension TestData {
+    /// `Tests/Interop`: the Python peer and the rich schemas of the interop tests.
+    public static var interopDirectory: URL { packageRoot.appendingPathComponent("Tests/Interop") }
+}
+
+/// A failed run of the Python peer.
+public struct PeerFailure: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Runs `Tests/Interop/avro_peer.py` (fastavro) with `arguments`; its standard output, or an error with
+/// its standard error.
+public func avroPeer(_ arguments: [String], input: [UInt8] = []) throws -> String {
+    let script = TestData.interopDirectory.appendingPathComponent("avro_peer.py").path
+    let result = try runProcess(python3(), [script] + arguments, input: input)
+    guard result.status == 0 else {
+        throw PeerFailure(description: "avro_peer.py \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+    }
+    return result.stdoutText
+}
+
 /// The first `python3` on the PATH.
 public func python3() -> String {
     for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {

@@ -659,6 +659,29 @@ def cmd_decode(args):
         out.write(js + "\n")
 
 
+def cmd_read_container(args):
+    """Reads an object container file with fastavro's reader; prints a header line
+    {"codec": ..., "schema": <writer schema>} and then one JSON line per record (plain JSON:
+    unions unwrapped, bytes as latin-1 strings)."""
+    def plain(v):
+        if isinstance(v, bytes):
+            return v.decode("latin-1")
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return v
+    try:
+        with open(args.file, "rb") as f:
+            reader = fastavro.reader(f)
+            out = sys.stdout
+            out.write(json.dumps({"codec": reader.codec, "schema": reader.writer_schema}) + "\n")
+            for record in reader:
+                out.write(json.dumps(plain(record)) + "\n")
+    except Exception as exc:
+        raise PeerError(f"cannot read container {args.file}: {type(exc).__name__}: {exc}") from exc
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="fastavro reference peer for Avro interop tests")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -671,10 +694,14 @@ def main(argv=None):
     d = sub.add_parser("decode", help="decode hex lines from stdin to Avro JSON lines")
     d.add_argument("--schema", required=True)
     d.add_argument("--schema-dir", default=None)
+    c = sub.add_parser("read-container", help="read an object container file with fastavro, print JSON lines")
+    c.add_argument("file")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "generate":
             cmd_generate(args)
+        elif args.cmd == "read-container":
+            cmd_read_container(args)
         else:
             cmd_decode(args)
         sys.stdout.flush()
