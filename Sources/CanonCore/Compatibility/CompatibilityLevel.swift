@@ -1,0 +1,111 @@
+/// The seven compatibility levels of a subject, with Confluent Schema Registry's semantics.
+public enum CompatibilityLevel: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case none = "NONE"
+    /// The new schema reads data written with the latest version.
+    case backward = "BACKWARD"
+    /// The new schema reads data written with every version.
+    case backwardTransitive = "BACKWARD_TRANSITIVE"
+    /// The latest version reads data written with the new schema.
+    case forward = "FORWARD"
+    /// Every version reads data written with the new schema.
+    case forwardTransitive = "FORWARD_TRANSITIVE"
+    /// Both directions, against the latest version.
+    case full = "FULL"
+    /// Both directions, against every version.
+    case fullTransitive = "FULL_TRANSITIVE"
+
+    /// Parses a level name, case-insensitively (`backward`, `FULL_TRANSITIVE`).
+    public init?(name: String) {
+        self.init(rawValue: name.uppercased())
+    }
+
+    public var description: String { rawValue }
+
+    /// Whether the new schema must read data written with older versions.
+    public var checksBackward: Bool { [.backward, .backwardTransitive, .full, .fullTransitive].contains(self) }
+    /// Whether older versions must read data written with the new schema.
+    public var checksForward: Bool { [.forward, .forwardTransitive, .full, .fullTransitive].contains(self) }
+    /// Whether every version is compared, not only the latest.
+    public var isTransitive: Bool { [.backwardTransitive, .forwardTransitive, .fullTransitive].contains(self) }
+}
+
+/// Which schema of a check a message speaks of: the one being registered, or an existing version.
+public enum SchemaRole: String, Sendable, Hashable {
+    case new
+    case old
+}
+
+/// One incompatibility, in the shape Confluent Schema Registry reports it (tools parse these).
+public struct CompatibilityMessage: Sendable, Hashable {
+    /// The kind, e.g. `READER_FIELD_MISSING_DEFAULT_VALUE`.
+    public var errorType: String
+    /// A sentence naming the path and the schemas by role.
+    public var description: String
+    /// The checker's own detail (for Avro: Apache Avro's incompatibility message).
+    public var additionalInfo: String
+
+    public init(errorType: String, description: String, additionalInfo: String) {
+        self.errorType = errorType
+        self.description = description
+        self.additionalInfo = additionalInfo
+    }
+
+    /// `{errorType:'…', description:'…', additionalInfo:'…'}`
+    public var text: String { "{errorType:'\(errorType)', description:'\(description)', additionalInfo:'\(additionalInfo)'}" }
+}
+
+/// A schema format's reader/writer check; the level logic is written once over this protocol.
+public protocol CompatibilityChecker {
+    associatedtype Schema
+
+    /// What stops `reader` from reading every datum written with `writer`; empty when it can.
+    /// `readerRole` says whether the reader is the new schema or an existing version (for the wording).
+    func incompatibilities(reader: Schema, writer: Schema, readerRole: SchemaRole) -> [CompatibilityMessage]
+
+    /// The schema's text for the `{oldSchema: '…'}` line of a verbose answer.
+    func text(of schema: Schema) -> String
+}
+
+/// The verdict of a level check, as the registry's verbose compatibility answer gives it.
+public struct CompatibilityResult: Sendable, Hashable {
+    public var isCompatible: Bool
+    /// Incompatibilities first, then `{oldSchemaVersion: N}`, `{oldSchema: '…'}` and
+    /// `{validateFields: 'false', compatibility: 'LEVEL'}`; empty when compatible.
+    public var messages: [String]
+
+    public init(isCompatible: Bool, messages: [String]) {
+        self.isCompatible = isCompatible
+        self.messages = messages
+    }
+}
+
+extension CompatibilityLevel {
+    /// Checks `new` against the existing versions (`previous`, oldest first; `versions` numbers them,
+    /// 1... by default). Non-transitive levels compare with the latest only; transitive ones with every
+    /// version, newest first, stopping at the first that fails (as Confluent does).
+    public func check<Checker: CompatibilityChecker>(
+        _ new: Checker.Schema, against previous: [Checker.Schema], versions: [Int]? = nil, using checker: Checker
+    ) -> CompatibilityResult {
+        guard self != .none, !previous.isEmpty else { return CompatibilityResult(isCompatible: true, messages: []) }
+        let numbers = versions ?? Array(1...previous.count)
+        let candidates = isTransitive ? Array(previous.indices.reversed()) : [previous.count - 1]
+        for i in candidates {
+            var found: [CompatibilityMessage] = []
+            if checksBackward {
+                found += checker.incompatibilities(reader: new, writer: previous[i], readerRole: .new)
+            }
+            if checksForward {
+                found += checker.incompatibilities(reader: previous[i], writer: new, readerRole: .old)
+            }
+            if !found.isEmpty {
+                let oldText = checker.text(of: previous[i])
+                return CompatibilityResult(isCompatible: false, messages: found.map(\.text) + [
+                    "{oldSchemaVersion: \(numbers[i])}",
+                    "{oldSchema: '\(oldText)'}",
+                    "{validateFields: 'false', compatibility: '\(rawValue)'}",
+                ])
+            }
+        }
+        return CompatibilityResult(isCompatible: true, messages: [])
+    }
+}
