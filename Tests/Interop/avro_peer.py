@@ -191,12 +191,16 @@ def is_recursive(schema, named):
 
 
 class Schema:
-    def __init__(self, path, schema_dir=None):
-        try:
-            with open(path, encoding="utf-8") as f:
-                raw = json.load(f)
-        except (OSError, ValueError) as exc:
-            raise PeerError(f"cannot read schema {path}: {exc}") from exc
+    def __init__(self, path, schema_dir=None, *, raw=None):
+        """Loads the schema from the .avsc file at path, or -- if raw is given --
+        uses raw (an already decoded schema JSON value; path is then only used
+        in error messages)."""
+        if raw is None:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    raw = json.load(f)
+            except (OSError, ValueError) as exc:
+                raise PeerError(f"cannot read schema {path}: {exc}") from exc
         try:
             # Stripped parse: used for all binary/JSON writing and reading.
             self.stripped = parse(raw, schema_dir, strip_logical)

@@ -169,7 +169,7 @@ private struct CompatibilityWalk {
             location.append("fields")
             for (i, field) in rr.fields.enumerated() {
                 location.append(String(i))
-                if let writerField = Self.writerField(for: field, in: wr) {
+                if let writerField = ResolutionRules.writerField(for: field, in: wr) {
                     result += compatibility(token: "type", field.type, writerField.type, &location)
                 } else if field.defaultValue == nil {
                     if case .enumeration(let e) = reader.nodes[field.type], e.defaultSymbol != nil {
@@ -200,13 +200,24 @@ private struct CompatibilityWalk {
         case (.union(let readerBranches), _):
             for branch in readerBranches where fresh(branch, w).isEmpty { return [] }
             return [incompatible(.missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(wn))", location)]
-        case (.primitive(let rp, _), .primitive(let wp, _)) where Self.promotes(wp, to: rp):
+        case (.primitive(let rp, _), .primitive(let wp, _)) where ResolutionRules.promotes(wp, to: rp):
             return []
         default:
             return [typeMismatch(rn, wn, location)]
         }
     }
 
+    /// Names match when the unqualified names are equal or a reader alias is the writer's full name.
+    private func checkNames(_ readerName: AvroSchema.Name, aliases: [String], writer writerName: AvroSchema.Name, _ location: inout [String]) -> [AvroIncompatibility] {
+        if readerName.name == writerName.name || aliases.contains(writerName.fullName) { return [] }
+        location.append("name")
+        defer { location.removeLast() }
+        return [incompatible(.nameMismatch, "expected: \(writerName.fullName)", location)]
+    }
+}
+
+/// The spec's resolution rules shared by the checker and the resolver.
+enum ResolutionRules {
     /// The spec's promotions: int -> long, float, double; long -> float, double; float -> double;
     /// string <-> bytes.
     static func promotes(_ writer: AvroSchema.Primitive, to reader: AvroSchema.Primitive) -> Bool {
@@ -219,19 +230,20 @@ private struct CompatibilityWalk {
         }
     }
 
-    /// Names match when the unqualified names are equal or a reader alias is the writer's full name.
-    private func checkNames(_ readerName: AvroSchema.Name, aliases: [String], writer writerName: AvroSchema.Name, _ location: inout [String]) -> [AvroIncompatibility] {
-        if readerName.name == writerName.name || aliases.contains(writerName.fullName) { return [] }
-        location.append("name")
-        defer { location.removeLast() }
-        return [incompatible(.nameMismatch, "expected: \(writerName.fullName)", location)]
-    }
-
     /// The writer field a reader field reads: the one with its name, else the first of its aliases.
     static func writerField(for field: AvroSchema.Field, in record: AvroSchema.Record) -> AvroSchema.Field? {
         if let direct = record.fields.first(where: { $0.name == field.name }) { return direct }
         for alias in field.aliases {
             if let aliased = record.fields.first(where: { $0.name == alias }) { return aliased }
+        }
+        return nil
+    }
+
+    /// The index of the writer field a reader field reads.
+    static func writerFieldIndex(for field: AvroSchema.Field, in record: AvroSchema.Record) -> Int? {
+        if let direct = record.fields.firstIndex(where: { $0.name == field.name }) { return direct }
+        for alias in field.aliases {
+            if let aliased = record.fields.firstIndex(where: { $0.name == alias }) { return aliased }
         }
         return nil
     }
