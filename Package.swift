@@ -30,7 +30,7 @@ let package = Package(
         .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonTestSupport"]),
-        .testTarget(name: "CanonCLITests", dependencies: ["canon", "CanonAvro", "CanonTestSupport"]),
+        .testTarget(name: "CanonCLITests", dependencies: ["canon", "CanonAvro", "CanonCore", "CanonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

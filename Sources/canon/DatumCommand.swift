@@ -61,15 +61,23 @@ extension DatumCommand {
                 as hex. Output: unions as {"<type name>": value} (full names for named types), bytes and fixed as \
                 strings of code points 0-255, logical types as their underlying type.
                 Example: echo 3606666f6f | canon datum to-json --schema test.avsc --hex
+                Old data with a new schema: canon datum to-json --schema v2.avsc --writer-schema v1.avsc old.bin
                 """
         )
-        @Option(help: "The schema file (.avsc).") var schema: String
+        @Option(help: "The schema file (.avsc): the reader schema when --writer-schema is given.") var schema: String
+        @Option(help: "The schema the data was written with, when it differs: the data is read into --schema's shape (schema resolution).")
+        var writerSchema: String?
         @OptionGroup var options: SchemaOptions
         @Flag(help: "Read one line of hex per datum.") var hex = false
         @Argument(help: "Input file (default: standard input).") var input: String?
 
         func run() throws {
             let schema = try options.load(self.schema)
+            let resolver = try writerSchema.map { (path) throws(CLIFailure) in AvroResolver(writer: try options.load(path), reader: schema) }
+            func decode(_ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
+                if let resolver { return try resolver.decode(from: &r) }
+                return try schema.decode(from: &r)
+            }
             let data = try readInput(input)
             if hex {
                 guard let text = String(validating: data, as: UTF8.self) else { throw CLIFailure.unreadable("hex input is not text") }
@@ -81,8 +89,13 @@ extension DatumCommand {
                     guard let bytes = TextHex.decode(line.trimmingCharacters(in: " \t\r")) else {
                         throw CLIFailure.unreadable("line \(lineNumber): not hex")
                     }
-                    do {
-                        Output.line(try AvroJSON.encodeText(schema.decode(bytes), schema: schema))
+                    do throws(AvroError) {
+                        let value = try AvroBinaryReader.withReader(bytes) { (r) throws(AvroError) -> AvroValue in
+                            let value = try decode(&r)
+                            try r.expectEnd()
+                            return value
+                        }
+                        Output.line(try AvroJSON.encodeText(value, schema: schema))
                     } catch {
                         throw CLIFailure.failed("line \(lineNumber): \(error)")
                     }
@@ -93,7 +106,7 @@ extension DatumCommand {
                     while !r.isAtEnd {
                         do throws(AvroError) {
                             let start = r.offset
-                            let value = try schema.decode(from: &r)
+                            let value = try decode(&r)
                             if r.offset == start {
                                 // A datum of zero bytes (null, an empty record) cannot be followed by more input.
                                 try r.expectEnd()

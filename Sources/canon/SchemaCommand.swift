@@ -16,7 +16,12 @@ struct SchemaOptions: ParsableArguments {
 
     /// Parses `path` after the imports; an unreadable file exits 2, an invalid schema 1.
     func load(_ path: String) throws(CLIFailure) -> AvroSchema {
-        var parser = AvroSchemaParser()
+        try load(path, parser: AvroSchemaParser())
+    }
+
+    /// Parses `path` after the imports into `parser`'s table.
+    func load(_ path: String, parser: AvroSchemaParser) throws(CLIFailure) -> AvroSchema {
+        var parser = parser
         for file in imports + [path] {
             let text = try readText(file)
             do {

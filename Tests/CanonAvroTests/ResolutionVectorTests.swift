@@ -77,3 +77,44 @@ import Testing
         #expect(try reader.decode(reader.encode(value)) == value)
     }
 }
+
+@Suite struct ResolverBehaviourTests {
+    static let v1 = #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"int"},{"name":"note","type":"string"},{"name":"status","type":{"type":"enum","name":"S","symbols":["NEW","PAID","VOID"]}}]}"#
+    static let v2 = #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"status","type":{"type":"enum","name":"S","symbols":["NEW","PAID"],"default":"NEW"}},{"name":"orderId","type":"long","aliases":["id"]},{"name":"tags","type":{"type":"array","items":"string"},"default":["a"]},{"name":"total","type":["null","double"],"default":null}]}"#
+
+    @Test func oldDataReadsIntoTheNewShape() throws {
+        let writer = try AvroSchema(parsing: Self.v1), reader = try AvroSchema(parsing: Self.v2)
+        let old = try writer.encode(AvroJSON.decode(text: #"{"id": 7, "note": "skip me", "status": "VOID"}"#, schema: writer))
+        let value = try AvroResolver(writer: writer, reader: reader).decode(old)
+        // Reordered, renamed through an alias, promoted, writer-only field skipped, enum default, defaults filled.
+        #expect(try AvroJSON.encodeText(value, schema: reader) == #"{"status":"NEW","orderId":7,"tags":["a"],"total":null}"#)
+    }
+
+    @Test func unreadableBranchFailsOnlyForDataThatUsesIt() throws {
+        let writer = try AvroSchema(parsing: #"["int","string"]"#), reader = try AvroSchema(parsing: #""long""#)
+        let resolver = AvroResolver(writer: writer, reader: reader)
+        #expect(try resolver.decode([0x00, 0x04]) == .long(2))
+        let error = #expect(throws: AvroError.self) { try resolver.decode([0x02, 0x02, 0x61]) }
+        #expect(error?.message.contains("writer union branch 1 ('string')") == true)
+    }
+
+    @Test func cachePlansEachPairOnce() throws {
+        let writer = try AvroSchema(parsing: Self.v1), reader = try AvroSchema(parsing: Self.v2)
+        var cache = AvroResolverCache()
+        _ = cache.resolver(writer: writer, reader: reader)
+        _ = cache.resolver(writer: writer, reader: reader)
+        var made = 0
+        _ = cache.resolver(writerKey: "1", readerKey: "2") { made += 1; return AvroResolver(writer: writer, reader: reader) }
+        _ = cache.resolver(writerKey: "1", readerKey: "2") { made += 1; return AvroResolver(writer: writer, reader: reader) }
+        #expect(cache.count == 2)
+        #expect(made == 1)
+    }
+
+    @Test func recursiveSchemasResolve() throws {
+        let writer = try AvroSchema(parsing: #"{"type":"record","name":"L","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","L"]}]}"#)
+        let reader = try AvroSchema(parsing: #"{"type":"record","name":"L","fields":[{"name":"v","type":"long"},{"name":"next","type":["null","L"]},{"name":"x","type":"int","default":0}]}"#)
+        let bytes = try writer.encode(AvroJSON.decode(text: #"{"v":1,"next":{"L":{"v":2,"next":null}}}"#, schema: writer))
+        let value = try AvroResolver(writer: writer, reader: reader).decode(bytes)
+        #expect(try AvroJSON.encodeText(value, schema: reader) == #"{"v":1,"next":{"L":{"v":2,"next":null,"x":0}},"x":0}"#)
+    }
+}

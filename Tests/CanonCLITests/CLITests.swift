@@ -1,4 +1,5 @@
 import CanonAvro
+import CanonCore
 import CanonTestSupport
 import Foundation
 import Testing
@@ -157,6 +158,49 @@ import Testing
         let zstd = try Self.canon("datum", "cat", "\(Self.share)/data/weather-zstd.avro")
         #expect(zstd.status == 2)
         #expect(zstd.stderr.contains("unsupported codec 'zstandard'"))
+    }
+
+    static let v1 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"}]}"#
+    static let v2 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string","default":"foo"}]}"#
+    static let v3 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string"}]}"#
+
+    @Test func compatPairCheckPrintsEachIncompatibilityWithItsLocation() throws {
+        let (s1, s2, s3) = (try Self.temporaryFile(Self.v1), try Self.temporaryFile(Self.v2), try Self.temporaryFile(Self.v3))
+        let ok = try Self.canon("compat", "check", "--reader", s2, "--writer", s1)
+        #expect(ok.status == 0)
+        #expect(ok.stdoutText == "compatible\n")
+        let bad = try Self.canon("compat", "check", "--reader", s3, "--writer", s1)
+        #expect(bad.status == 1)
+        #expect(bad.stdoutText == "READER_FIELD_MISSING_DEFAULT_VALUE at /fields/1: f2\n")
+        let json = try Self.canon("compat", "check", "--reader", s3, "--writer", s1, "--json")
+        #expect(json.stdoutText.hasPrefix(#"{"is_compatible":false,"messages":["{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE'"#))
+    }
+
+    @Test func compatLevelCheckFollowsTheLevel() throws {
+        let (s1, s2, s3) = (try Self.temporaryFile(Self.v1), try Self.temporaryFile(Self.v2), try Self.temporaryFile(Self.v3))
+        #expect(try Self.canon("compat", "check", "--level", "BACKWARD", "--new", s3, "--previous", s1, s2).status == 0)
+        let transitive = try Self.canon("compat", "check", "--level", "backward_transitive", "--new", s3, "--previous", s1, s2, "--json")
+        #expect(transitive.status == 1)
+        let verdict = try JSONReader.parse(transitive.stdoutText)
+        #expect(verdict["is_compatible"] == .bool(false))
+        guard case .array(let messages)? = verdict["messages"] else { Issue.record("no messages"); return }
+        #expect(messages.contains(.string("{oldSchemaVersion: 1}")))
+        #expect(messages.contains(.string("{validateFields: 'false', compatibility: 'BACKWARD_TRANSITIVE'}")))
+    }
+
+    @Test func compatInvalidInputsExitTwo() throws {
+        let s1 = try Self.temporaryFile(Self.v1)
+        let bad = try Self.temporaryFile(#"{"type":"record","name":"R","fields":[{"name":"a","type":"nope"}]}"#)
+        #expect(try Self.canon("compat", "check", "--reader", bad, "--writer", s1).status == 2)
+        #expect(try Self.canon("compat", "check", "--reader", s1).status == 2)
+        #expect(try Self.canon("compat", "check", "--level", "SIDEWAYS", "--new", s1, "--previous", s1).status == 2)
+    }
+
+    @Test func toJSONReadsOldDataWithTheNewSchema() throws {
+        let (s1, s2) = (try Self.temporaryFile(Self.v1), try Self.temporaryFile(Self.v2))
+        let r = try Self.canon("datum", "to-json", "--schema", s2, "--writer-schema", s1, "--hex", input: "0a68656c6c6f\n")
+        #expect(r.status == 0)
+        #expect(r.stdoutText == #"{"f1":"hello","f2":"foo"}"# + "\n")
     }
 
     static let orderPlacedHex = "4833663262386331652d396134642d346537622d386332662d3161356436653766383039319693d89fee47f6a1abfef962020612d687064555520614534b552d303030313233043d0ad7a370fd334014534b552d303034353637020000000000306f4014534b552d3038393031320a0000000000000e4000040e6368616e6e656c067765621063616d706169676e18626c61636b2d66726964617900020c5341564531300220486175707473747261737365203132330c4265726c696e0a3130313135044445"

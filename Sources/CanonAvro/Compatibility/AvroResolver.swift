@@ -319,3 +319,36 @@ private struct Planner {
         return nil
     }
 }
+
+/// Resolvers by (writer, reader) pair, so that a pair is planned once however many records use it.
+///
+/// Keys are the schemas' full renderings (their identity); a registry may key by schema IDs instead
+/// through ``resolver(writerKey:readerKey:make:)``. A value type: give each task its own, or wrap it in
+/// the caller's own synchronization.
+public struct AvroResolverCache: Sendable {
+    private var resolvers: [Key: AvroResolver] = [:]
+
+    struct Key: Hashable, Sendable {
+        var writer: String
+        var reader: String
+    }
+
+    public init() {}
+
+    /// Number of planned pairs.
+    public var count: Int { resolvers.count }
+
+    /// The resolver for data written with `writer` read as `reader`, planned on first use.
+    public mutating func resolver(writer: AvroSchema, reader: AvroSchema) -> AvroResolver {
+        resolver(writerKey: writer.fullRendering, readerKey: reader.fullRendering) { AvroResolver(writer: writer, reader: reader) }
+    }
+
+    /// The resolver stored under caller-chosen keys (e.g. registry schema IDs), made by `make` on first use.
+    public mutating func resolver(writerKey: String, readerKey: String, make: () -> AvroResolver) -> AvroResolver {
+        let key = Key(writer: writerKey, reader: readerKey)
+        if let known = resolvers[key] { return known }
+        let made = make()
+        resolvers[key] = made
+        return made
+    }
+}
