@@ -11,7 +11,11 @@ let package = Package(
         .executableTarget(
             name: "CanonBench",
             dependencies: [.product(name: "CanonAvro", package: "Canon")]
-        )
+        ),
+        .executableTarget(
+            name: "CompatBench",
+            dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCore", package: "Canon")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

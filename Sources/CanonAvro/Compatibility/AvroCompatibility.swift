@@ -55,8 +55,9 @@ extension AvroSchema {
     /// Schema Registry runs). Logical types follow their underlying types, as in Java.
     public func incompatibilities(readingDataWrittenWith writer: AvroSchema) -> [AvroIncompatibility] {
         var checker = CompatibilityWalk(reader: self, writer: writer)
-        var location: [String] = []
-        return checker.compatibility(token: "", root, writer.root, &location)
+        var location: [CompatibilityWalk.Token] = []
+        location.reserveCapacity(32)
+        return checker.compatibility(token: .root, root, writer.root, &location)
     }
 
     /// Whether this schema, as the reader, can read every datum written with `writer`.
@@ -81,138 +82,264 @@ public struct AvroCompatibilityChecker: CompatibilityChecker, Sendable {
     public func text(of schema: AvroSchema) -> String { schema.fullRendering }
 }
 
-/// The walk over a (reader, writer) pair of schema graphs. Pairs are memoized, and a pair met again
-/// while it is being checked counts as compatible (recursive types are compatible unless proven not).
-private struct CompatibilityWalk {
+/// The walk over a (reader, writer) pair of schema graphs. Pairs of named types are memoized, and a
+/// pair met again while it is being checked counts as compatible (recursive types are compatible unless
+/// proven not). The walk reads the schemas' flat codec plans and builds no strings unless it finds an
+/// incompatibility.
+struct CompatibilityWalk {
     let reader: AvroSchema
     let writer: AvroSchema
-    private var memo: [Pair: [AvroIncompatibility]?] = [:]
+    let rp: CodecPlan
+    let wp: CodecPlan
+    /// (reader node << 32 | writer node) -> result; nil while in progress.
+    private var memo: [Int: [AvroIncompatibility]?] = [:]
 
-    struct Pair: Hashable {
-        var reader: Int
-        var writer: Int
+    /// One step of a location; the JSON pointer is written only for an incompatibility.
+    enum Token {
+        case root
+        case key(StaticString)
+        case index(Int)
     }
 
     init(reader: AvroSchema, writer: AvroSchema) {
         self.reader = reader
         self.writer = writer
+        rp = reader.plan
+        wp = writer.plan
     }
 
     /// Checks a pair, pushing `token` onto the location while it does.
-    mutating func compatibility(token: String, _ r: Int, _ w: Int, _ location: inout [String]) -> [AvroIncompatibility] {
+    mutating func compatibility(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> [AvroIncompatibility] {
+        if identical(r, w) { return [] }
         location.append(token)
         defer { location.removeLast() }
-        let pair = Pair(reader: r, writer: w)
-        if let known = memo[pair] {
-            return known ?? []  // nil: in progress
+        switch rp.ops[r].kind {
+        case .record, .enumeration, .fixed:
+            let key = r << 32 | w
+            if let known = memo[key] {
+                return known ?? []  // nil: in progress
+            }
+            memo[key] = .some(nil)
+            let result = calculate(r, w, &location)
+            memo[key] = result
+            return result
+        default:
+            return calculate(r, w, &location)
         }
-        memo[pair] = .some(nil)
-        let result = calculate(r, w, &location)
-        memo[pair] = result
-        return result
     }
 
-    /// Checks a pair with a fresh location (as Java does for union branches): locations found inside
-    /// are relative to the root.
-    private mutating func fresh(_ r: Int, _ w: Int) -> [AvroIncompatibility] {
-        var location: [String] = []
-        return compatibility(token: "", r, w, &location)
+    /// Whether `r` reads `w`, for the union trials, where only the verdict counts. Named pairs go
+    /// through the memoized walk exactly as `compatibility` would visit them (so what is memoized, with
+    /// its locations, is what Java memoizes); other pairs build no messages. A `.root` token starts a
+    /// fresh location (as Java does for union branches) on the same stack.
+    private mutating func reads(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> Bool {
+        if identical(r, w) { return true }
+        let ro = rp.ops[r], wo = wp.ops[w]
+        switch ro.kind {
+        case .record, .enumeration, .fixed: return compatibility(token: token, r, w, &location).isEmpty
+        default: break
+        }
+        location.append(token)
+        defer { location.removeLast() }
+        if ro.kind == wo.kind {
+            switch ro.kind {
+            case .array: return reads(token: .key("items"), Int(ro.a), Int(wo.a), &location)
+            case .map: return reads(token: .key("values"), Int(ro.a), Int(wo.a), &location)
+            case .union:
+                var all = true
+                for i in 0..<Int(wo.b) {
+                    all = reads(token: .root, r, Int(wp.branches[Int(wo.a) + i]), &location) && all
+                }
+                return all
+            default: return true
+            }
+        }
+        if wo.kind == .union {
+            // Every branch is visited, as the full check does, so that named pairs are memoized alike.
+            var all = true
+            for i in 0..<Int(wo.b) {
+                all = reads(token: .index(i), r, Int(wp.branches[Int(wo.a) + i]), &location) && all
+            }
+            return all
+        }
+        if ro.kind == .union {
+            for i in 0..<Int(ro.b) where reads(token: .root, Int(rp.branches[Int(ro.a) + i]), w, &location) { return true }
+            return false
+        }
+        if let rprim = Self.primitive(ro.kind), let wprim = Self.primitive(wo.kind) {
+            return ResolutionRules.promotes(wprim, to: rprim)
+        }
+        return false
     }
 
-    private func pointer(_ location: [String]) -> String {
-        "/" + location.dropFirst().map(escapePointer).joined(separator: "/")
+    /// Whether the two nodes have the same (acyclic) structure, and so read each other: no walk needed.
+    private func identical(_ r: Int, _ w: Int) -> Bool {
+        guard let h = rp.structureHashes[r] else { return false }
+        return h == wp.structureHashes[w]
     }
 
-    private func incompatible(_ kind: AvroIncompatibility.Kind, _ message: String, _ location: [String]) -> AvroIncompatibility {
+    /// The JSON pointer of the location since its last root marker.
+    private func pointer(_ location: [Token]) -> String {
+        var parts: [String] = []
+        let start = location.lastIndex(where: { if case .root = $0 { return true } else { return false } }) ?? -1
+        for token in location[(start + 1)...] {
+            switch token {
+            case .root: continue
+            case .key(let k): parts.append(k.description)
+            case .index(let i): parts.append(String(i))
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    private func incompatible(_ kind: AvroIncompatibility.Kind, _ message: String, _ location: [Token]) -> AvroIncompatibility {
         AvroIncompatibility(kind: kind, message: message, location: pointer(location))
     }
 
     /// Avro Java's `Schema.Type` name: `INT`, `RECORD`, ...
-    private static func javaTypeName(_ node: AvroSchema.Node) -> String {
-        node.typeName.uppercased()
-    }
-
-    private func typeMismatch(_ rn: AvroSchema.Node, _ wn: AvroSchema.Node, _ location: [String]) -> AvroIncompatibility {
-        incompatible(.typeMismatch, "reader type: \(Self.javaTypeName(rn)) not compatible with writer type: \(Self.javaTypeName(wn))", location)
-    }
-
-    private mutating func calculate(_ r: Int, _ w: Int, _ location: inout [String]) -> [AvroIncompatibility] {
-        let rn = reader.nodes[r], wn = writer.nodes[w]
-        switch (rn, wn) {
-        case (.primitive(let rp, _), .primitive(let wp, _)) where rp == wp:
-            return []
-        case (.array(let ri, _), .array(let wi, _)):
-            return compatibility(token: "items", ri, wi, &location)
-        case (.map(let rv, _), .map(let wv, _)):
-            return compatibility(token: "values", rv, wv, &location)
-        case (.fixed(let rf), .fixed(let wf)):
-            var result = checkNames(rf.name, aliases: rf.aliases, writer: wf.name, &location)
-            if rf.size != wf.size {
-                location.append("size")
-                result.append(incompatible(.fixedSizeMismatch, "expected: \(wf.size), found: \(rf.size)", location))
-                location.removeLast()
-            }
-            return result
-        case (.enumeration(let re), .enumeration(let we)):
-            var result = checkNames(re.name, aliases: re.aliases, writer: we.name, &location)
-            let readerSymbols = Set(re.symbols)
-            let missing = Set(we.symbols).subtracting(readerSymbols)
-            if !missing.isEmpty && !(re.defaultSymbol.map(readerSymbols.contains) ?? false) {
-                location.append("symbols")
-                // Java prints a TreeSet: sorted, "[A, B]".
-                result.append(incompatible(.missingEnumSymbols, "[" + missing.sorted().joined(separator: ", ") + "]", location))
-                location.removeLast()
-            }
-            return result
-        case (.record(let rr), .record(let wr)):
-            var result = checkNames(rr.name, aliases: rr.aliases, writer: wr.name, &location)
-            location.append("fields")
-            for (i, field) in rr.fields.enumerated() {
-                location.append(String(i))
-                if let writerField = ResolutionRules.writerField(for: field, in: wr) {
-                    result += compatibility(token: "type", field.type, writerField.type, &location)
-                } else if field.defaultValue == nil {
-                    if case .enumeration(let e) = reader.nodes[field.type], e.defaultSymbol != nil {
-                        // As Java: an enum with a default is checked against the writer record itself.
-                        result += compatibility(token: "type", field.type, w, &location)
-                    } else {
-                        result.append(incompatible(.readerFieldMissingDefaultValue, field.name, location))
-                    }
-                }
-                location.removeLast()
-            }
-            location.removeLast()
-            return result
-        case (.union, .union(let writerBranches)):
-            var result: [AvroIncompatibility] = []
-            for (i, branch) in writerBranches.enumerated() where !fresh(r, branch).isEmpty {
-                location.append(String(i))
-                result.append(incompatible(.missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(writer.nodes[branch]))", location))
-                location.removeLast()
-            }
-            return result
-        case (_, .union(let writerBranches)):
-            // A non-union reader must read every branch the writer may write; the location goes on with
-            // the writer branch's index.
-            var result: [AvroIncompatibility] = []
-            for (i, branch) in writerBranches.enumerated() { result += compatibility(token: String(i), r, branch, &location) }
-            return result
-        case (.union(let readerBranches), _):
-            for branch in readerBranches where fresh(branch, w).isEmpty { return [] }
-            return [incompatible(.missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(wn))", location)]
-        case (.primitive(let rp, _), .primitive(let wp, _)) where ResolutionRules.promotes(wp, to: rp):
-            return []
-        default:
-            return [typeMismatch(rn, wn, location)]
+    private static func javaTypeName(_ kind: CodecPlan.Kind) -> String {
+        switch kind {
+        case .null: return "NULL"
+        case .boolean: return "BOOLEAN"
+        case .int: return "INT"
+        case .long: return "LONG"
+        case .float: return "FLOAT"
+        case .double: return "DOUBLE"
+        case .bytes: return "BYTES"
+        case .string: return "STRING"
+        case .fixed: return "FIXED"
+        case .enumeration: return "ENUM"
+        case .array: return "ARRAY"
+        case .map: return "MAP"
+        case .union: return "UNION"
+        case .record: return "RECORD"
         }
     }
 
+    private static func primitive(_ kind: CodecPlan.Kind) -> AvroSchema.Primitive? {
+        switch kind {
+        case .null: return .null
+        case .boolean: return .boolean
+        case .int: return .int
+        case .long: return .long
+        case .float: return .float
+        case .double: return .double
+        case .bytes: return .bytes
+        case .string: return .string
+        default: return nil
+        }
+    }
+
+    private mutating func calculate(_ r: Int, _ w: Int, _ location: inout [Token]) -> [AvroIncompatibility] {
+        let ro = rp.ops[r], wo = wp.ops[w]
+        if ro.kind == wo.kind {
+            switch ro.kind {
+            case .null, .boolean, .int, .long, .float, .double, .bytes, .string:
+                return []
+            case .array:
+                return compatibility(token: .key("items"), Int(ro.a), Int(wo.a), &location)
+            case .map:
+                return compatibility(token: .key("values"), Int(ro.a), Int(wo.a), &location)
+            case .fixed:
+                var result = checkNames(r, w, &location)
+                if ro.a != wo.a {
+                    location.append(.key("size"))
+                    result.append(incompatible(.fixedSizeMismatch, "expected: \(wo.a), found: \(ro.a)", location))
+                    location.removeLast()
+                }
+                return result
+            case .enumeration:
+                var result = checkNames(r, w, &location)
+                let readerSymbols = rp.symbols[Int(ro.a)..<Int(ro.a + ro.b)]
+                let writerSymbols = wp.symbols[Int(wo.a)..<Int(wo.a + wo.b)]
+                if !readerSymbols.elementsEqual(writerSymbols) {
+                    let readerSet = Set(readerSymbols)
+                    let missing = Set(writerSymbols).subtracting(readerSet)
+                    if !missing.isEmpty && !(rp.enumDefaults[r].map(readerSet.contains) ?? false) {
+                        location.append(.key("symbols"))
+                        // Java prints a TreeSet: sorted, "[A, B]".
+                        result.append(incompatible(.missingEnumSymbols, "[" + missing.sorted().joined(separator: ", ") + "]", location))
+                        location.removeLast()
+                    }
+                }
+                return result
+            case .record:
+                var result = checkNames(r, w, &location)
+                location.append(.key("fields"))
+                let writerStart = Int(wo.a), writerCount = Int(wo.b)
+                for i in 0..<Int(ro.b) {
+                    location.append(.index(i))
+                    let name = rp.fieldNames[Int(ro.a) + i]
+                    // Fast path: the writer field at the same position has the same name.
+                    var writerField: Int?
+                    if i < writerCount, wp.fieldNames[writerStart + i] == name {
+                        writerField = writerStart + i
+                    } else {
+                        writerField = lookupWriterField(readerRecord: r, field: i, writerRecord: w)
+                    }
+                    if let writerField {
+                        result += compatibility(token: .key("type"), Int(rp.fieldTypes[Int(ro.a) + i]), Int(wp.fieldTypes[writerField]), &location)
+                    } else if !rp.fieldHasDefault[Int(ro.a) + i] {
+                        let type = Int(rp.fieldTypes[Int(ro.a) + i])
+                        if rp.ops[type].kind == .enumeration, rp.enumDefaults[type] != nil {
+                            // As Java: an enum with a default is checked against the writer record itself.
+                            result += compatibility(token: .key("type"), type, w, &location)
+                        } else {
+                            result.append(incompatible(.readerFieldMissingDefaultValue, name, location))
+                        }
+                    }
+                    location.removeLast()
+                }
+                location.removeLast()
+                return result
+            case .union:
+                var result: [AvroIncompatibility] = []
+                for i in 0..<Int(wo.b) where !reads(token: .root, r, Int(wp.branches[Int(wo.a) + i]), &location) {
+                    let branch = Int(wp.branches[Int(wo.a) + i])
+                    location.append(.index(i))
+                    result.append(incompatible(.missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(wp.ops[branch].kind))", location))
+                    location.removeLast()
+                }
+                return result
+            }
+        }
+        if wo.kind == .union {
+            // A non-union reader must read every branch the writer may write; the location goes on with
+            // the writer branch's index.
+            var result: [AvroIncompatibility] = []
+            for i in 0..<Int(wo.b) {
+                result += compatibility(token: .index(i), r, Int(wp.branches[Int(wo.a) + i]), &location)
+            }
+            return result
+        }
+        if ro.kind == .union {
+            for i in 0..<Int(ro.b) where reads(token: .root, Int(rp.branches[Int(ro.a) + i]), w, &location) { return [] }
+            return [incompatible(.missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(wo.kind))", location)]
+        }
+        if let rprim = Self.primitive(ro.kind), let wprim = Self.primitive(wo.kind), ResolutionRules.promotes(wprim, to: rprim) {
+            return []
+        }
+        return [incompatible(.typeMismatch, "reader type: \(Self.javaTypeName(ro.kind)) not compatible with writer type: \(Self.javaTypeName(wo.kind))", location)]
+    }
+
+    /// The writer field (index into the writer plan's field tables) for reader field `field`: by name,
+    /// else by the reader field's aliases.
+    private func lookupWriterField(readerRecord r: Int, field i: Int, writerRecord w: Int) -> Int? {
+        let k = Int(rp.ops[r].a) + i
+        let start = Int(wp.ops[w].a)
+        if let direct = wp.fieldPosition(record: w, named: rp.fieldNames[k]) { return start + direct }
+        for alias in rp.fieldAliases[k] {
+            if let aliased = wp.fieldPosition(record: w, named: alias) { return start + aliased }
+        }
+        return nil
+    }
+
     /// Names match when the unqualified names are equal or a reader alias is the writer's full name.
-    private func checkNames(_ readerName: AvroSchema.Name, aliases: [String], writer writerName: AvroSchema.Name, _ location: inout [String]) -> [AvroIncompatibility] {
-        if readerName.name == writerName.name || aliases.contains(writerName.fullName) { return [] }
-        location.append("name")
+    private func checkNames(_ r: Int, _ w: Int, _ location: inout [Token]) -> [AvroIncompatibility] {
+        if rp.shortNames[r] == wp.shortNames[w] || rp.aliases[r].contains(wp.fullNames[w]) { return [] }
+        location.append(.key("name"))
         defer { location.removeLast() }
-        return [incompatible(.nameMismatch, "expected: \(writerName.fullName)", location)]
+        return [incompatible(.nameMismatch, "expected: \(wp.fullNames[w])", location)]
     }
 }
 

@@ -23,11 +23,44 @@ final class CodecPlan: Sendable {
     let branches: [Int32]
     let symbols: [String]
 
+    // What the compatibility check needs besides the codec's tables, so that it never copies nodes.
+    /// Per field (aligned with `fieldNames`): whether it has a default, and its aliases.
+    let fieldHasDefault: [Bool]
+    let fieldAliases: [[String]]
+    /// Per record node with many fields: field name -> position in the record.
+    let fieldPositions: [Int: [String: Int]]
+    /// Per node: unqualified and full name (empty for unnamed types), aliases (full names).
+    let shortNames: [String]
+    let fullNames: [String]
+    let aliases: [[String]]
+    /// Per node: an enum's default symbol.
+    let enumDefaults: [String?]
+    /// Per node: a 128-bit hash of the structure the compatibility check compares (type, full names,
+    /// sizes, symbols, field names and types, union branches; logical types, docs and defaults left out),
+    /// or nil when the node's subtree is recursive. Two nodes with equal hashes read each other.
+    let structureHashes: [StructureHash?]
+
+    struct StructureHash: Hashable, Sendable {
+        var high: Int
+        var low: Int
+    }
+
     init(_ nodes: [AvroSchema.Node]) {
         var ops: [Op] = []
         ops.reserveCapacity(nodes.count)
         var fieldTypes: [Int32] = [], fieldNames: [String] = [], branches: [Int32] = [], symbols: [String] = []
-        for node in nodes {
+        var fieldHasDefault: [Bool] = [], fieldAliases: [[String]] = [], fieldPositions: [Int: [String: Int]] = [:]
+        var shortNames: [String] = [], fullNames: [String] = [], aliases: [[String]] = [], enumDefaults: [String?] = []
+        for (index, node) in nodes.enumerated() {
+            shortNames.append(node.name?.name ?? "")
+            fullNames.append(node.name?.fullName ?? "")
+            switch node {
+            case .record(let r): aliases.append(r.aliases)
+            case .enumeration(let e): aliases.append(e.aliases)
+            case .fixed(let f): aliases.append(f.aliases)
+            default: aliases.append([])
+            }
+            if case .enumeration(let e) = node { enumDefaults.append(e.defaultSymbol) } else { enumDefaults.append(nil) }
             switch node {
             case .primitive(let p, _):
                 let kind: Kind
@@ -58,6 +91,11 @@ final class CodecPlan: Sendable {
                 ops.append(Op(kind: .record, a: Int32(fieldTypes.count), b: Int32(r.fields.count), minimumSize: 0))
                 fieldTypes += r.fields.map { Int32($0.type) }
                 fieldNames += r.fields.map(\.name)
+                fieldHasDefault += r.fields.map { $0.defaultValue != nil }
+                fieldAliases += r.fields.map(\.aliases)
+                if r.fields.count > 8 {
+                    fieldPositions[index] = Dictionary(r.fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+                }
             }
         }
         // Minimum encoded sizes, with a memoized depth-first walk in which a record being visited counts
@@ -88,10 +126,73 @@ final class CodecPlan: Sendable {
             }
         }
         for i in ops.indices { ops[i].minimumSize = Int32(minimum(i)) }
+
+        // Structure hashes, children first; a node on a cycle (and everything above it) gets none.
+        var hashes = [StructureHash?](repeating: nil, count: ops.count)
+        var state = [UInt8](repeating: 0, count: ops.count)  // 0 new, 1 in progress, 2 done
+        func structure(_ i: Int) -> StructureHash? {
+            if state[i] == 2 { return hashes[i] }
+            if state[i] == 1 { return nil }
+            state[i] = 1
+            var high = Hasher(), low = Hasher()
+            high.combine(0x5EED_0001)
+            low.combine(0x5EED_0002)
+            func mix<T: Hashable>(_ v: T) {
+                high.combine(v)
+                low.combine(v)
+            }
+            let op = ops[i]
+            mix(op.kind.rawValue)
+            var acyclic = true
+            func child(_ c: Int) {
+                if let h = structure(c) { mix(h) } else { acyclic = false }
+            }
+            switch op.kind {
+            case .fixed:
+                mix(fullNames[i])
+                mix(op.a)
+            case .enumeration:
+                mix(fullNames[i])
+                for k in Int(op.a)..<Int(op.a + op.b) { mix(symbols[k]) }
+            case .array, .map:
+                child(Int(op.a))
+            case .union:
+                mix(op.b)
+                for k in Int(op.a)..<Int(op.a + op.b) { child(Int(branches[k])) }
+            case .record:
+                mix(fullNames[i])
+                mix(op.b)
+                for k in Int(op.a)..<Int(op.a + op.b) {
+                    mix(fieldNames[k])
+                    child(Int(fieldTypes[k]))
+                }
+            default: break
+            }
+            state[i] = 2
+            hashes[i] = acyclic ? StructureHash(high: high.finalize(), low: low.finalize()) : nil
+            return hashes[i]
+        }
+        for i in ops.indices { _ = structure(i) }
         self.ops = ops
         self.fieldTypes = fieldTypes
         self.fieldNames = fieldNames
         self.branches = branches
         self.symbols = symbols
+        self.fieldHasDefault = fieldHasDefault
+        self.fieldAliases = fieldAliases
+        self.fieldPositions = fieldPositions
+        self.shortNames = shortNames
+        self.fullNames = fullNames
+        self.aliases = aliases
+        self.enumDefaults = enumDefaults
+        self.structureHashes = hashes
+    }
+
+    /// The position in record `record` of the field named `name`.
+    func fieldPosition(record: Int, named name: String) -> Int? {
+        if let positions = fieldPositions[record] { return positions[name] }
+        let op = ops[record]
+        for k in 0..<Int(op.b) where fieldNames[Int(op.a) + k] == name { return k }
+        return nil
     }
 }
