@@ -144,7 +144,12 @@ public struct AvroContainerReader: Sendable {
     public func metadata(_ key: String) -> [UInt8]? { metadata.last { $0.key == key }?.value }
 
     /// Calls `body` with every datum in file order.
+    ///
+    /// Besides the per-datum limits, a block's datums together may count no more than `maxTotalSize`
+    /// (each at least 32 bytes), and a file may hold at most `maxCollectionItems` datums that take no
+    /// bytes: a few bytes of hostile file cannot expand into billions of records.
     public func forEach(_ body: (AvroValue) throws(AvroError) -> Void) throws(AvroError) {
+        var zeroByteDatums = 0
         try AvroBinaryReader.withReader(bytes, limits: limits) { (r) throws(AvroError) in
             try r.skip(dataStart)
             while !r.isAtEnd {
@@ -168,10 +173,22 @@ public struct AvroContainerReader: Sendable {
                 }
                 let raw = try codec.decompress(data, maxOutputSize: limits.maxTotalSize, offset: blockStart)
                 try AvroBinaryReader.withReader(raw, limits: limits) { (datums) throws(AvroError) in
+                    var blockSize = 0
                     for i in 0..<count {
                         let value: AvroValue
+                        let start = datums.offset
                         do throws(AvroError) {
                             value = try schema.decode(from: &datums)
+                            blockSize += max(32, datums.decodedSize)
+                            if blockSize > limits.maxTotalSize {
+                                throw AvroError(.limitExceeded, "the block's datums decode to more than the limit of \(limits.maxTotalSize) bytes", location: .init(byteOffset: datums.offset))
+                            }
+                            if datums.offset == start {
+                                zeroByteDatums += 1
+                                if zeroByteDatums > limits.maxCollectionItems {
+                                    throw AvroError(.limitExceeded, "more than \(limits.maxCollectionItems) datums that take no bytes", location: .init(byteOffset: start))
+                                }
+                            }
                         } catch {
                             let inBlock = error.location.byteOffset.map { " (byte \($0) of its decompressed data)" } ?? ""
                             throw AvroError(error.code, "datum \(i) of the block at byte \(blockStart)\(inBlock): \(error.message)",

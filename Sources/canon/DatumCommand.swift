@@ -40,7 +40,7 @@ extension DatumCommand {
                     try schema.encode(AvroJSON.decode(text: String(line), schema: schema), into: &writer)
                 } catch {
                     Output.write(out)
-                    throw CLIFailure.failed("line \(lineNumber): \(error)")
+                    throw CLIFailure.failed("input line \(lineNumber): \(error)")
                 }
                 if hex {
                     out += Array((TextHex.encode(writer.bytes) + "\n").utf8)
@@ -87,7 +87,7 @@ extension DatumCommand {
                 for (i, line) in hexLines.enumerated() {
                     let lineNumber = i + 1
                     guard let bytes = TextHex.decode(line.trimmingCharacters(in: " \t\r")) else {
-                        throw CLIFailure.unreadable("line \(lineNumber): not hex")
+                        throw CLIFailure.unreadable("input line \(lineNumber): not hex")
                     }
                     do throws(AvroError) {
                         let value = try AvroBinaryReader.withReader(bytes) { (r) throws(AvroError) -> AvroValue in
@@ -97,7 +97,7 @@ extension DatumCommand {
                         }
                         Output.line(try AvroJSON.encodeText(value, schema: schema))
                     } catch {
-                        throw CLIFailure.failed("line \(lineNumber): \(error)")
+                        throw CLIFailure.failed("input line \(lineNumber): \(error)")
                     }
                 }
             } else {

@@ -115,7 +115,8 @@ extension SchemaCommand {
 
         func run() throws {
             var texts: [(String, String)] = []
-            for file in files { texts.append((file, try readText(file))) }
+            var seen = Set<String>()
+            for file in files where seen.insert(file).inserted { texts.append((file, try readText(file))) }
             var parser = AvroSchemaParser()
             var pending = texts
             var errors: [String: AvroError] = [:]
@@ -134,7 +135,7 @@ extension SchemaCommand {
                 if next.count == pending.count { break }
                 pending = next
             }
-            for file in files {
+            for (file, _) in texts {
                 if let error = errors[file] {
                     var location = error.location
                     location.file = nil

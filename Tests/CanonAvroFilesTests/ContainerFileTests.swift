@@ -154,3 +154,43 @@ import Testing
     }
 }
 
+
+@Suite struct ContainerAmplificationTests {
+    /// A container of `blocks` blocks, each claiming `count` datums in `data`.
+    static func container(schema: String, blocks: Int, count: Int, data: [UInt8] = []) -> [UInt8] {
+        var w = AvroBinaryWriter()
+        w.writeFixed([0x4F, 0x62, 0x6A, 0x01])
+        w.writeBlockCount(1)
+        w.writeString("avro.schema")
+        w.writeBytes(Array(schema.utf8))
+        w.writeLong(0)
+        let sync = [UInt8](repeating: 7, count: 16)
+        w.writeFixed(sync)
+        for _ in 0..<blocks {
+            w.writeLong(Int64(count))
+            w.writeLong(Int64(data.count))
+            w.writeFixed(data)
+            w.writeFixed(sync)
+        }
+        return w.bytes
+    }
+
+    @Test func zeroByteDatumsCannotMultiplyAcrossBlocks() throws {
+        let bytes = Self.container(schema: #""null""#, blocks: 200, count: 4_000_000)
+        let error = #expect(throws: AvroError.self) {
+            try AvroContainerReader(bytes: bytes, limits: AvroDecodingLimits(maxCollectionItems: 100_000)).forEach { _ in }
+        }
+        #expect(error?.code == .limitExceeded)
+    }
+
+    @Test func aBlockCannotExpandBeyondTheSizeLimit() throws {
+        // Nested records ending in null: each zero-byte datum decodes to many records.
+        var schema = #"{"type":"record","name":"L0","fields":[{"name":"n","type":"null"}]}"#
+        for i in 1...12 {
+            schema = #"{"type":"record","name":"L\#(i)","fields":[{"name":"a","type":\#(schema)},{"name":"b","type":"L\#(i - 1)"}]}"#
+        }
+        let bytes = Self.container(schema: schema, blocks: 1, count: 4_000_000)
+        let error = #expect(throws: AvroError.self) { try AvroContainerReader(bytes: bytes).forEach { _ in } }
+        #expect(error?.code == .limitExceeded)
+    }
+}

@@ -276,3 +276,64 @@ import Testing
         #expect(schema.fullRendering == #"{"type":"record","name":"R","fields":[{"name":"d","type":"double","default":1.0E20},{"name":"e","type":"double","default":1.0E-7},{"name":"f","type":"float","default":10000000}],"p":2,"aliases":["g"]}"#)
     }
 }
+
+/// Second-round adversarial schemas: shared defaults, long import chains.
+@Suite struct AdversarialSchemaRoundTwoTests {
+    @Test func defaultsThroughSharedRecordsExpandOnce() throws {
+        // R_i has two fields of type R_{i-1}, each defaulting to {}: expanding per path is 2^30 work.
+        var types = [#"{"type":"record","name":"R0","fields":[{"name":"x","type":"int","default":0}]}"#]
+        for i in 1...30 {
+            types.append(#"{"type":"record","name":"R\#(i)","fields":[{"name":"a","type":"R\#(i - 1)","default":{}},{"name":"b","type":"R\#(i - 1)","default":{}}]}"#)
+        }
+        let schema = try AvroSchema(parsing: "[" + types.joined(separator: ",") + "]")
+        #expect(schema.namedTypes.count == 31)
+    }
+
+    @Test func unionDefaultsInsideOtherDefaultsStayLinear() throws {
+        var value = #"{"v":null,"b":1}"#
+        for _ in 0..<30 { value = #"{"v":\#(value),"b":1}"# }
+        let text = #"""
+            {"type":"record","name":"Top","fields":[
+              {"name":"inner","type":{"type":"record","name":"Holder","fields":[
+                {"name":"x","type":["null",
+                  {"type":"record","name":"RA","fields":[
+                    {"name":"v","type":["null","RA",{"type":"record","name":"RB","fields":[{"name":"v","type":["null","RA","RB"]},{"name":"b","type":"int"}]}]},
+                    {"name":"a","type":"int"}]},
+                  "RB"],
+                 "default":\#(value)}]},
+               "default":{}}]}
+            """#
+        let schema = try AvroSchema(parsing: text)
+        _ = try AvroJSON.decode(text: "{}", schema: schema)
+    }
+
+    @Test func importChainsDeeperThanTheLimitAreRefusedNotOverflowingTheStack() throws {
+        var parser = AvroSchemaParser()
+        _ = try parser.parse(#"{"type":"record","name":"R0","fields":[{"name":"x","type":"int"}]}"#)
+        var refused: AvroError?
+        for i in 1...2000 {
+            do {
+                _ = try parser.parse(#"{"type":"record","name":"R\#(i)","fields":[{"name":"a","type":"R\#(i - 1)"}]}"#)
+            } catch {
+                refused = error
+                break
+            }
+        }
+        #expect(refused?.message.contains("nest more than \(AvroSchemaParser.maximumNesting) deep") == true)
+        // R_i nests i + 2 deep (record, record, ..., int).
+        #expect(parser.namedTypes["R\(AvroSchemaParser.maximumNesting - 2)"] != nil)
+        #expect(parser.namedTypes["R\(AvroSchemaParser.maximumNesting - 1)"] == nil)
+        // What was accepted renders and fingerprints.
+        let deepest = try parser.parse(#"{"type":"array","items":"R\#(AvroSchemaParser.maximumNesting - 3)"}"#)
+        #expect(deepest.canonicalForm.hasPrefix(#"{"type":"array","items":{"name":"R\#(AvroSchemaParser.maximumNesting - 3)""#))
+        #expect(try AvroSchema(parsing: deepest.fullRendering).canonicalForm == deepest.canonicalForm)
+    }
+
+    @Test func parsingManyFilesStaysLinear() throws {
+        var parser = AvroSchemaParser()
+        for i in 0..<3000 {
+            _ = try parser.parse(#"{"type":"record","name":"T\#(i)","fields":[{"name":"a","type":"int","default":1}]}"#)
+        }
+        #expect(parser.namedTypes.count == 3000)
+    }
+}

@@ -8,13 +8,13 @@ public struct AvroDecodingLimits: Sendable, Hashable {
     public var maxCollectionItems: Int
     /// Longest `bytes` or `string` value, in bytes. Default 64 MiB.
     public var maxLength: Int
-    /// Deepest nesting of records, arrays, maps and unions. Default 256.
+    /// Deepest nesting of records, arrays, maps and unions. Default 512 (as for JSON text).
     public var maxDepth: Int
     /// Most memory a generic decoded datum may take, counted as value slots plus string/bytes payloads.
     /// Default 128 MiB.
     public var maxTotalSize: Int
 
-    public init(maxCollectionItems: Int = 1 << 22, maxLength: Int = 64 << 20, maxDepth: Int = 256, maxTotalSize: Int = 128 << 20) {
+    public init(maxCollectionItems: Int = 1 << 22, maxLength: Int = 64 << 20, maxDepth: Int = 512, maxTotalSize: Int = 128 << 20) {
         self.maxCollectionItems = maxCollectionItems
         self.maxLength = maxLength
         self.maxDepth = maxDepth
@@ -61,6 +61,9 @@ public struct AvroBinaryReader: ~Copyable {
         }
         return try result.get()
     }
+
+    /// What the current datum has counted against `maxTotalSize` so far.
+    public var decodedSize: Int { totalSize }
 
     /// Bytes not read yet.
     @inlinable

@@ -49,12 +49,17 @@ public enum AvroJSON {
         /// Field defaults being expanded (record node, field index): a default that needs itself to
         /// be complete (`{"name":"a","type":"R","default":{}}` in record R) is an error, not a loop.
         var defaultsInProgress: Set<FieldKey> = []
-        /// Unwrapped-union results by (node, path), so that trying every branch of nested unions stays
-        /// linear. Only used outside default expansion, where a path names one JSON value.
+        /// The default being expanded now (nil: the datum itself).
+        var currentDefault: FieldKey?
+        /// Each field default decoded once, whatever number of paths need it: expansion stays linear in
+        /// the schema's size even when records are shared.
+        var fieldDefaults: [FieldKey: Result<AvroValue, AvroError>] = [:]
+        /// Unwrapped-union results by (node, path, default being expanded): a key names one JSON value,
+        /// so trying every branch of nested unions stays linear.
         var unwrappedResults: [NodeAtPath: AvroValue?] = [:]
 
         struct FieldKey: Hashable { var record: Int; var field: Int }
-        struct NodeAtPath: Hashable { var node: Int; var path: String }
+        struct NodeAtPath: Hashable { var node: Int; var path: String; var context: FieldKey? }
 
         init(schema: AvroSchema, unionsWrapped: Bool) {
             self.schema = schema
@@ -131,17 +136,9 @@ public enum AvroJSON {
                     if let v = object[f.name] {
                         fields.append(key: f.name, value: try decode(v, f.type, path: fieldPath))
                     } else if let d = f.defaultValue {
-                        let key = FieldKey(record: index, field: i)
-                        guard defaultsInProgress.insert(key).inserted else {
-                            throw fail("the default of field '\(f.name)' of record '\(r.name)' needs itself to be complete")
-                        }
-                        let wrapped = unionsWrapped
-                        unionsWrapped = false
-                        defer {
-                            unionsWrapped = wrapped
-                            defaultsInProgress.remove(key)
-                        }
-                        fields.append(key: f.name, value: try decode(d, f.type, path: fieldPath))
+                        fields.append(key: f.name, value: try fieldDefault(d, record: index, field: i, type: f.type, path: fieldPath) {
+                            "the default of field '\(f.name)' of record '\(r.name)' needs itself to be complete"
+                        })
                     } else {
                         throw fail("record '\(r.name)' is missing field '\(f.name)', which has no default")
                     }
@@ -150,14 +147,13 @@ public enum AvroJSON {
             case .union(let branches):
                 if !unionsWrapped {
                     for (b, branch) in branches.enumerated() where Self.mayMatch(json, schema.nodes[branch]) {
-                        let key = NodeAtPath(node: branch, path: path)
-                        let memoize = defaultsInProgress.isEmpty
-                        if memoize, let known = unwrappedResults[key] {
+                        let key = NodeAtPath(node: branch, path: path, context: currentDefault)
+                        if let known = unwrappedResults[key] {
                             if let v = known { return .union(branch: b, v) }
                             continue
                         }
                         let v = try? decode(json, branch, path: path)
-                        if memoize { unwrappedResults[key] = .some(v) }
+                        unwrappedResults[key] = .some(v)
                         if let v { return .union(branch: b, v) }
                     }
                     throw fail("\(abbreviated(json)) matches no branch of union [\(branches.map(schema.branchName).joined(separator: ", "))]")
@@ -176,6 +172,28 @@ public enum AvroJSON {
                 }
                 return .union(branch: b, try decode(member.value, branches[b], path: "\(path)/\(escapePointer(member.key))"))
             }
+        }
+
+        /// The value of a field's default, decoded on first use and remembered (failures too).
+        mutating func fieldDefault(_ json: JSONValue, record: Int, field: Int, type: Int, path: String, cycle: () -> String) throws(AvroError) -> AvroValue {
+            let key = FieldKey(record: record, field: field)
+            if let known = fieldDefaults[key] { return try known.get() }
+            guard defaultsInProgress.insert(key).inserted else {
+                throw AvroError(.datumMismatch, cycle(), location: AvroError.Location(jsonPath: path))
+            }
+            let saved = (unionsWrapped, currentDefault)
+            unionsWrapped = false
+            currentDefault = key
+            let result: Result<AvroValue, AvroError>
+            do {
+                result = .success(try decode(json, type, path: path))
+            } catch {
+                result = .failure(error)
+            }
+            (unionsWrapped, currentDefault) = saved
+            defaultsInProgress.remove(key)
+            fieldDefaults[key] = result
+            return try result.get()
         }
 
         /// Whether a JSON value of this kind can be a value of `node` (a cheap filter before trying a branch).

@@ -45,13 +45,19 @@ final class CodecPlan: Sendable {
         var low: Int
     }
 
-    init(_ nodes: [AvroSchema.Node]) {
-        var ops: [Op] = []
+    /// Plans `nodes`. With `previous` (a plan of a prefix of `nodes`, which the parser never changes once
+    /// a parse succeeds), only the nodes after that prefix are planned: parsing many files stays linear.
+    init(_ nodes: [AvroSchema.Node], extending previous: CodecPlan? = nil) {
+        let first = previous?.ops.count ?? 0
+        var ops: [Op] = previous?.ops ?? []
         ops.reserveCapacity(nodes.count)
-        var fieldTypes: [Int32] = [], fieldNames: [String] = [], branches: [Int32] = [], symbols: [String] = []
-        var fieldHasDefault: [Bool] = [], fieldAliases: [[String]] = [], fieldPositions: [Int: [String: Int]] = [:]
-        var shortNames: [String] = [], fullNames: [String] = [], aliases: [[String]] = [], enumDefaults: [String?] = []
-        for (index, node) in nodes.enumerated() {
+        var fieldTypes = previous?.fieldTypes ?? [], fieldNames = previous?.fieldNames ?? []
+        var branches = previous?.branches ?? [], symbols = previous?.symbols ?? []
+        var fieldHasDefault = previous?.fieldHasDefault ?? [], fieldAliases = previous?.fieldAliases ?? []
+        var fieldPositions = previous?.fieldPositions ?? [:]
+        var shortNames = previous?.shortNames ?? [], fullNames = previous?.fullNames ?? []
+        var aliases = previous?.aliases ?? [], enumDefaults = previous?.enumDefaults ?? []
+        for (index, node) in nodes.enumerated().dropFirst(first) {
             shortNames.append(node.name?.name ?? "")
             fullNames.append(node.name?.fullName ?? "")
             switch node {
@@ -103,6 +109,7 @@ final class CodecPlan: Sendable {
         // and memoizing keeps the walk linear when records are shared.
         var visiting = Set<Int>()
         var known = [Int?](repeating: nil, count: ops.count)
+        for i in 0..<first { known[i] = Int(ops[i].minimumSize) }
         func minimum(_ i: Int) -> Int {
             if let k = known[i] { return k }
             let value = computeMinimum(i)
@@ -125,11 +132,11 @@ final class CodecPlan: Sendable {
             default: return 1
             }
         }
-        for i in ops.indices { ops[i].minimumSize = Int32(minimum(i)) }
+        for i in first..<ops.count { ops[i].minimumSize = Int32(minimum(i)) }
 
         // Structure hashes, children first; a node on a cycle (and everything above it) gets none.
-        var hashes = [StructureHash?](repeating: nil, count: ops.count)
-        var state = [UInt8](repeating: 0, count: ops.count)  // 0 new, 1 in progress, 2 done
+        var hashes = (previous?.structureHashes ?? []) + [StructureHash?](repeating: nil, count: ops.count - first)
+        var state = [UInt8](repeating: 2, count: first) + [UInt8](repeating: 0, count: ops.count - first)  // 0 new, 1 in progress, 2 done
         func structure(_ i: Int) -> StructureHash? {
             if state[i] == 2 { return hashes[i] }
             if state[i] == 1 { return nil }
@@ -172,7 +179,7 @@ final class CodecPlan: Sendable {
             hashes[i] = acyclic ? StructureHash(high: high.finalize(), low: low.finalize()) : nil
             return hashes[i]
         }
-        for i in ops.indices { _ = structure(i) }
+        for i in first..<ops.count { _ = structure(i) }
         self.ops = ops
         self.fieldTypes = fieldTypes
         self.fieldNames = fieldNames

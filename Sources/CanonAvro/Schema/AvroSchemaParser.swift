@@ -5,8 +5,17 @@ import CanonCore
 /// One parser can read several schema files in turn: a named type defined by an earlier `parse` call is
 /// usable by name in a later one. A failed `parse` leaves the parser as it was before the call.
 public struct AvroSchemaParser: Sendable {
+    /// The deepest nesting of types a schema may have (named types from other files included). Deeper
+    /// schemas are refused, so that every walk over a schema (rendering, checks, codecs) has bounded depth
+    /// and every rendering reads back within the JSON reader's depth limit.
+    public static let maximumNesting = 128
+
     private var nodes: [AvroSchema.Node] = []
     private var names: [String: Int] = [:]
+    /// Per node: the depth of the types below it (a reference back to a type being defined counts 1).
+    private var nesting: [Int] = []
+    /// The plan of every node of earlier successful parses, extended by each parse.
+    private var plan: CodecPlan?
     /// Defaults are checked once the whole schema is parsed: a default may name a type defined later.
     private var pendingDefaults: [(type: Int, value: JSONValue, path: String, field: String)] = []
 
@@ -28,13 +37,15 @@ public struct AvroSchemaParser: Sendable {
 
     /// Parses an already-read JSON value.
     public mutating func parse(json: JSONValue, file: String? = nil) throws(AvroError) -> AvroSchema {
-        let saved = (nodes, names)
+        let saved = (nodes, names, nesting)
         pendingDefaults = []
         // Repeated keys read as Avro Java reads them (through Jackson): the last value wins.
         let json = json.mergingRepeatedKeys()
         do throws(AvroError) {
             let root = try parseType(json, namespace: nil, path: "")
-            let schema = AvroSchema(nodes: nodes, root: root, namedTypes: names)
+            try checkNesting(root)
+            let extended = CodecPlan(nodes, extending: plan)
+            let schema = AvroSchema(nodes: nodes, root: root, namedTypes: names, plan: extended)
             for pending in pendingDefaults {
                 do throws(AvroError) {
                     _ = try AvroJSON.decodeDefault(pending.value, schema: schema.rooted(at: pending.type))
@@ -45,10 +56,50 @@ public struct AvroSchemaParser: Sendable {
                         path: pending.path)
                 }
             }
+            plan = extended
             return schema
         } catch {
-            (nodes, names) = saved
+            (nodes, names, nesting) = saved
             throw file.map { error.inFile($0) } ?? error
+        }
+    }
+
+    // MARK: - Nesting
+
+    /// Computes the nesting depth of the nodes this parse added (children before parents, without
+    /// recursion) and refuses a schema nested deeper than `maximumNesting`.
+    private mutating func checkNesting(_ root: Int) throws(AvroError) {
+        let first = nesting.count
+        nesting += [Int](repeating: 0, count: nodes.count - first)
+        // Nodes are appended before their children, except records (placeholder first): a depth-first
+        // walk with an explicit stack handles both.
+        var state = [UInt8](repeating: 0, count: nodes.count - first)  // 0 new, 1 open, 2 done
+        func children(_ i: Int) -> [Int] {
+            switch nodes[i] {
+            case .record(let r): return r.fields.map(\.type)
+            case .array(let items, _): return [items]
+            case .map(let values, _): return [values]
+            case .union(let branches): return branches
+            default: return []
+            }
+        }
+        for start in first..<nodes.count where state[start - first] == 0 {
+            var stack: [(node: Int, expanded: Bool)] = [(start, false)]
+            while let (node, expanded) = stack.popLast() {
+                if expanded {
+                    let depth = 1 + (children(node).map { c in c < first || state[c - first] == 2 ? nesting[c] : 0 }.max() ?? 0)
+                    nesting[node] = depth
+                    state[node - first] = 2
+                    if depth > Self.maximumNesting {
+                        throw .schema("types nest more than \(Self.maximumNesting) deep (named types from other files included)", path: "")
+                    }
+                    continue
+                }
+                guard state[node - first] == 0 else { continue }
+                state[node - first] = 1
+                stack.append((node, true))
+                for c in children(node) where c >= first && state[c - first] == 0 { stack.append((c, false)) }
+            }
         }
     }
 
