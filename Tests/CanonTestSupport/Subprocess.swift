@@ -44,13 +44,13 @@ public struct PeerFailure: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// Runs `Tests/Interop/avro_peer.py` (fastavro) with `arguments`; its standard output, or an error with
-/// its standard error.
-public func avroPeer(_ arguments: [String], input: [UInt8] = []) throws -> String {
-    let script = TestData.interopDirectory.appendingPathComponent("avro_peer.py").path
+/// Runs a Python peer in `Tests/Interop` (by default `avro_peer.py`, fastavro) with `arguments`; its
+/// standard output, or an error with its standard error.
+public func avroPeer(_ arguments: [String], input: [UInt8] = [], script name: String = "avro_peer.py") throws -> String {
+    let script = TestData.interopDirectory.appendingPathComponent(name).path
     let result = try runProcess(python3(), [script] + arguments, input: input)
     guard result.status == 0 else {
-        throw PeerFailure(description: "avro_peer.py \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+        throw PeerFailure(description: "\(name) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
     }
     return result.stdoutText
 }

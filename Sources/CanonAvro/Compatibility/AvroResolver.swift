@@ -285,7 +285,7 @@ private struct Planner {
     }
 
     /// The reader union branch for a non-union writer type, as Avro Java chooses it: the first of the same
-    /// type (a named type with the same full name at once; else a record whose structure reads the
+    /// type (a named type with the same full name, or a reader alias naming the writer's type, at once; else a record whose structure reads the
     /// writer's, preferring one with the same unqualified name; else an enum or fixed with the same
     /// unqualified name), then the first the writer type promotes to.
     private func bestBranch(_ w: Int, _ branches: [Int]) -> Int? {
@@ -298,7 +298,8 @@ private struct Planner {
             case (.primitive(let wp, _), .primitive(let bp, _)) where wp == bp: return i
             case (.array, .array), (.map, .map): return i
             case (.record, .record), (.enumeration, .enumeration), (.fixed, .fixed):
-                if wn.name?.fullName == bn.name?.fullName { return i }
+                // Java applies the reader's aliases to the writer's schema first: an alias is the same name.
+                if wn.name?.fullName == bn.name?.fullName || reader.plan.aliases[b].contains(writer.plan.fullNames[w]) { return i }
                 let sameShortName = wn.name?.name == bn.name?.name
                 if case .record = wn {
                     if (structureMatch == nil || sameShortName), reader.rooted(at: b).canRead(dataWrittenWith: writer.rooted(at: w)) {
