@@ -90,11 +90,7 @@ extension DatumCommand {
                         throw CLIFailure.unreadable("input line \(lineNumber): not hex")
                     }
                     do throws(AvroError) {
-                        let value = try AvroBinaryReader.withReader(bytes) { (r) throws(AvroError) -> AvroValue in
-                            let value = try decode(&r)
-                            try r.expectEnd()
-                            return value
-                        }
+                        let value = try AvroBinaryReader.readingAll(bytes) { (r) throws(AvroError) -> AvroValue in try decode(&r) }
                         Output.line(try AvroJSON.encodeText(value, schema: schema))
                     } catch {
                         throw CLIFailure.failed("input line \(lineNumber): \(error)")

@@ -65,6 +65,18 @@ public struct AvroBinaryReader: ~Copyable {
     /// What the current datum has counted against `maxTotalSize` so far.
     public var decodedSize: Int { totalSize }
 
+    /// Runs `body` with a reader over `bytes`, which must read them all: leftover bytes are an error.
+    @inlinable
+    public static func readingAll<R>(
+        _ bytes: [UInt8], limits: AvroDecodingLimits = .default, _ body: (inout AvroBinaryReader) throws(AvroError) -> R
+    ) throws(AvroError) -> R {
+        try withReader(bytes, limits: limits) { (r) throws(AvroError) -> R in
+            let value = try body(&r)
+            try r.expectEnd()
+            return value
+        }
+    }
+
     /// Bytes not read yet.
     @inlinable
     public var remaining: Int { base.count - position }

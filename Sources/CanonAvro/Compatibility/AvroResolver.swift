@@ -58,11 +58,7 @@ public struct AvroResolver: Sendable {
 
     /// Decodes one datum that fills `bytes` (written with `writer`) into the reader's shape.
     public func decode(_ bytes: [UInt8], limits: AvroDecodingLimits = .default) throws(AvroError) -> AvroValue {
-        try AvroBinaryReader.withReader(bytes, limits: limits) { (r) throws(AvroError) -> AvroValue in
-            let value = try decode(from: &r)
-            try r.expectEnd()
-            return value
-        }
+        try AvroBinaryReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) -> AvroValue in try decode(from: &r) }
     }
 
     /// Decodes one datum from the reader's position into the reader's shape.

@@ -2,11 +2,7 @@
 extension AvroSchema {
     /// Decodes exactly one datum that fills `bytes`; leftover bytes are an error.
     public func decode(_ bytes: [UInt8], limits: AvroDecodingLimits = .default) throws(AvroError) -> AvroValue {
-        try AvroBinaryReader.withReader(bytes, limits: limits) { (reader) throws(AvroError) -> AvroValue in
-            let value = try decode(from: &reader)
-            try reader.expectEnd()
-            return value
-        }
+        try AvroBinaryReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) -> AvroValue in try decode(from: &r) }
     }
 
     /// Decodes one datum from the reader's current position. The limits apply to this datum alone.
