@@ -1,0 +1,306 @@
+/// A record: key and value bytes (either may be null), a timestamp and headers.
+public struct LogRecord: Sendable, Hashable {
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    /// Milliseconds since the epoch.
+    public var timestamp: Int64
+    public var headers: [LogHeader]
+
+    public init(key: [UInt8]?, value: [UInt8]?, timestamp: Int64, headers: [LogHeader] = []) {
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+        self.headers = headers
+    }
+}
+
+/// A record header: a UTF-8 key and a value that may be null.
+public struct LogHeader: Sendable, Hashable {
+    public var key: String
+    public var value: [UInt8]?
+
+    public init(key: String, value: [UInt8]?) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Kafka's record batch v2 ("magic 2"): a 61-byte header, then the records, exactly as brokers store and
+/// serve them. All header integers are big-endian; record fields are zig-zag varints. The CRC-32C covers
+/// the attributes to the end of the batch (not the base offset, length and leader epoch, which a broker
+/// stamps in place).
+public struct RecordBatch: Sendable, Hashable {
+    /// Bytes before the records.
+    public static let headerSize = 61
+    /// `baseOffset` + `length`: the bytes that precede what `length` counts.
+    public static let logOverhead = 12
+
+    public var baseOffset: Int64
+    public var partitionLeaderEpoch: Int32
+    public var attributes: Int16
+    public var lastOffsetDelta: Int32
+    public var baseTimestamp: Int64
+    public var maxTimestamp: Int64
+    public var producerId: Int64
+    public var producerEpoch: Int16
+    public var baseSequence: Int32
+    public var records: [LogRecord]
+
+    /// A batch of `records` (not empty) with offsets from `baseOffset`, no compression, CreateTime
+    /// timestamps, no producer id, leader epoch -1.
+    public init(baseOffset: Int64, records: [LogRecord]) {
+        precondition(!records.isEmpty, "a record batch holds at least one record")
+        self.baseOffset = baseOffset
+        self.partitionLeaderEpoch = -1
+        self.attributes = 0
+        self.lastOffsetDelta = Int32(records.count - 1)
+        self.baseTimestamp = records[0].timestamp
+        self.maxTimestamp = records.map(\.timestamp).max()!
+        self.producerId = -1
+        self.producerEpoch = -1
+        self.baseSequence = -1
+        self.records = records
+    }
+
+    /// The offset of the last record.
+    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+
+    /// The batch's bytes.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.headerSize + records.reduce(0) { $0 + 24 + ($1.key?.count ?? 0) + ($1.value?.count ?? 0) })
+        out.appendBigEndian(baseOffset)
+        out.appendBigEndian(Int32(0))  // length, set below
+        out.appendBigEndian(partitionLeaderEpoch)
+        out.append(2)  // magic
+        out.appendBigEndian(UInt32(0))  // CRC, set below
+        out.appendBigEndian(attributes)
+        out.appendBigEndian(lastOffsetDelta)
+        out.appendBigEndian(baseTimestamp)
+        out.appendBigEndian(maxTimestamp)
+        out.appendBigEndian(producerId)
+        out.appendBigEndian(producerEpoch)
+        out.appendBigEndian(baseSequence)
+        out.appendBigEndian(Int32(records.count))
+        var body: [UInt8] = []
+        for (i, record) in records.enumerated() {
+            body.removeAll(keepingCapacity: true)
+            body.append(0)  // attributes
+            body.appendVarlong(record.timestamp &- baseTimestamp)
+            body.appendVarint(Int32(i))
+            body.appendBytesField(record.key)
+            body.appendBytesField(record.value)
+            body.appendVarint(Int32(record.headers.count))
+            for h in record.headers {
+                body.appendBytesField(Array(h.key.utf8))
+                body.appendBytesField(h.value)
+            }
+            out.appendVarint(Int32(body.count))
+            out.append(contentsOf: body)
+        }
+        out.setBigEndian(Int32(out.count - Self.logOverhead), at: 8)
+        let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }
+        out.setBigEndian(crc, at: 17)
+        return out
+    }
+
+    /// The total size (`length` + 12) of the batch starting at `bytes[start...]`, read from its header;
+    /// nil when fewer than 12 bytes are there.
+    public static func totalSize(of bytes: UnsafeRawBufferPointer, at start: Int) -> Int? {
+        guard start + logOverhead <= bytes.count else { return nil }
+        return Int(bytes.loadBigEndian(Int32.self, at: start + 8)) + logOverhead
+    }
+
+    /// Decodes and checks one batch that fills `bytes` exactly: magic, length, CRC-32C, record count,
+    /// `lastOffsetDelta == count - 1`, every record's length, varints, offset deltas and headers.
+    /// `position` is added to byte positions in errors (the batch's place in its file).
+    public init(decoding bytes: UnsafeRawBufferPointer, position: Int = 0) throws(LogError) {
+        func corrupt(_ message: String, at offset: Int) -> LogError {
+            LogError(.corruptBatch, message, location: LogError.Location(position: position + offset))
+        }
+        guard bytes.count >= Self.headerSize else {
+            throw corrupt("batch of \(bytes.count) bytes is shorter than the \(Self.headerSize)-byte header", at: 0)
+        }
+        let length = Int(bytes.loadBigEndian(Int32.self, at: 8))
+        guard length + Self.logOverhead == bytes.count else {
+            throw corrupt("batch length field says \(length + Self.logOverhead) bytes, the batch has \(bytes.count)", at: 8)
+        }
+        let magic = bytes[16]
+        guard magic == 2 else { throw corrupt("magic byte is \(magic); only record batch v2 (magic 2) is supported", at: 16) }
+        let stored = bytes.loadBigEndian(UInt32.self, at: 17)
+        let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[21...]))
+        guard stored == computed else {
+            throw corrupt("CRC-32C mismatch (stored \(String(stored, radix: 16)), computed \(String(computed, radix: 16)))", at: 17)
+        }
+        baseOffset = bytes.loadBigEndian(Int64.self, at: 0)
+        partitionLeaderEpoch = bytes.loadBigEndian(Int32.self, at: 12)
+        attributes = bytes.loadBigEndian(Int16.self, at: 21)
+        guard attributes & 0x07 == 0 else {
+            throw corrupt("compressed batches (codec \(attributes & 0x07)) are not supported", at: 21)
+        }
+        lastOffsetDelta = bytes.loadBigEndian(Int32.self, at: 23)
+        baseTimestamp = bytes.loadBigEndian(Int64.self, at: 27)
+        maxTimestamp = bytes.loadBigEndian(Int64.self, at: 35)
+        producerId = bytes.loadBigEndian(Int64.self, at: 43)
+        producerEpoch = bytes.loadBigEndian(Int16.self, at: 51)
+        baseSequence = bytes.loadBigEndian(Int32.self, at: 53)
+        let count = Int(bytes.loadBigEndian(Int32.self, at: 57))
+        guard count >= 1, count - 1 == Int(lastOffsetDelta) else {
+            throw corrupt("record count \(count) does not match lastOffsetDelta \(lastOffsetDelta)", at: 57)
+        }
+        guard count <= (bytes.count - Self.headerSize) / 7 else {
+            throw corrupt("record count \(count) cannot fit in \(bytes.count - Self.headerSize) bytes", at: 57)
+        }
+        var reader = VarintReader(bytes: bytes, offset: Self.headerSize)
+        var records: [LogRecord] = []
+        records.reserveCapacity(count)
+        for i in 0..<count {
+            let recordStart = reader.offset
+            let recordLength = try reader.varint()
+            guard recordLength >= 0, reader.offset + Int(recordLength) <= bytes.count else {
+                throw corrupt("record \(i) length \(recordLength) runs past the batch", at: recordStart)
+            }
+            let end = reader.offset + Int(recordLength)
+            _ = try reader.byte()  // attributes
+            let timestampDelta = try reader.varlong()
+            let offsetDelta = try reader.varint()
+            guard offsetDelta == Int32(i) else {
+                throw corrupt("record \(i) has offset delta \(offsetDelta); offsets must be dense", at: recordStart)
+            }
+            let key = try reader.bytesField()
+            let value = try reader.bytesField()
+            let headerCount = try reader.varint()
+            guard headerCount >= 0, Int(headerCount) <= end - reader.offset else {
+                throw corrupt("record \(i) header count \(headerCount) is invalid", at: recordStart)
+            }
+            var headers: [LogHeader] = []
+            for _ in 0..<Int(headerCount) {
+                let keyStart = reader.offset
+                guard let keyBytes = try reader.bytesField(), let headerKey = String(validating: keyBytes, as: UTF8.self) else {
+                    throw corrupt("record \(i) has a header key that is null or not UTF-8", at: keyStart)
+                }
+                headers.append(LogHeader(key: headerKey, value: try reader.bytesField()))
+            }
+            guard reader.offset == end else {
+                throw corrupt("record \(i) length \(recordLength) does not match its fields", at: recordStart)
+            }
+            records.append(LogRecord(key: key, value: value, timestamp: baseTimestamp &+ timestampDelta, headers: headers))
+        }
+        guard reader.offset == bytes.count else {
+            throw corrupt("\(bytes.count - reader.offset) byte(s) after the last record", at: reader.offset)
+        }
+        self.records = records
+    }
+
+    /// Decodes one batch from `bytes`.
+    public init(decoding bytes: [UInt8], position: Int = 0) throws(LogError) {
+        let result = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch, LogError> in
+            do throws(LogError) {
+                return .success(try RecordBatch(decoding: raw, position: position))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+}
+
+/// Reads Kafka's zig-zag varints with bounds checks.
+struct VarintReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset: Int
+
+    private func truncated() -> LogError {
+        LogError(.corruptBatch, "record runs past the end of the batch", location: LogError.Location(position: offset))
+    }
+
+    mutating func byte() throws(LogError) -> UInt8 {
+        guard offset < bytes.count else { throw truncated() }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func varlong() throws(LogError) -> Int64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64, !(shift == 63 && b > 1) else {
+                throw LogError(.corruptBatch, "varlong longer than 10 bytes", location: LogError.Location(position: offset))
+            }
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+    }
+
+    mutating func varint() throws(LogError) -> Int32 {
+        var result: UInt32 = 0
+        var shift: UInt32 = 0
+        while true {
+            let b = try byte()
+            guard shift < 32, !(shift == 28 && b > 0x0F) else {
+                throw LogError(.corruptBatch, "varint longer than 5 bytes", location: LogError.Location(position: offset))
+            }
+            result |= UInt32(b & 0x7F) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        return Int32(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+    }
+
+    /// A length-prefixed byte field; length -1 is null.
+    mutating func bytesField() throws(LogError) -> [UInt8]? {
+        let start = offset
+        let length = try varint()
+        if length == -1 { return nil }
+        guard length >= 0, offset + Int(length) <= bytes.count else {
+            throw LogError(.corruptBatch, "field length \(length) runs past the batch", location: LogError.Location(position: start))
+        }
+        defer { offset += Int(length) }
+        return [UInt8](UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(length))]))
+    }
+}
+
+extension [UInt8] {
+    mutating func appendBigEndian<T: FixedWidthInteger>(_ v: T) {
+        Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
+    }
+
+    mutating func setBigEndian<T: FixedWidthInteger>(_ v: T, at offset: Int) {
+        Swift.withUnsafeBytes(of: v.bigEndian) { raw in
+            for (i, b) in raw.enumerated() { self[offset + i] = b }
+        }
+    }
+
+    mutating func appendVarint(_ v: Int32) {
+        var n = UInt32(bitPattern: (v << 1) ^ (v >> 31))
+        while n >= 0x80 {
+            append(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        append(UInt8(n))
+    }
+
+    mutating func appendVarlong(_ v: Int64) {
+        var n = UInt64(bitPattern: (v << 1) ^ (v >> 63))
+        while n >= 0x80 {
+            append(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        append(UInt8(n))
+    }
+
+    mutating func appendBytesField(_ v: [UInt8]?) {
+        guard let v else { return appendVarint(-1) }
+        appendVarint(Int32(v.count))
+        append(contentsOf: v)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    func loadBigEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
