@@ -56,12 +56,21 @@ extension CompatCommand {
             }
         }
 
+        /// Runs a check; a pair that cannot be compared (too deep) exits 2.
+        private func comparing<R>(_ body: () throws -> R) throws(CLIFailure) -> R {
+            do {
+                return try body()
+            } catch {
+                throw CLIFailure.unreadable("\(error)")
+            }
+        }
+
         func run() throws {
             if let reader, let writer {
                 let r = try load(reader), w = try load(writer)
-                let found = r.incompatibilities(readingDataWrittenWith: w)
+                let found = try comparing { try r.incompatibilities(readingDataWrittenWith: w) }
                 if json {
-                    let messages = AvroCompatibilityChecker().incompatibilities(reader: r, writer: w, readerRole: .new).map(\.text)
+                    let messages = try comparing { try AvroCompatibilityChecker().incompatibilities(reader: r, writer: w, readerRole: .new).map(\.text) }
                     Output.line(JSONValue.object(["is_compatible": .bool(found.isEmpty), "messages": .array(messages.map(JSONValue.string))]).jsonText)
                 } else if found.isEmpty {
                     Output.line("compatible")
@@ -74,7 +83,7 @@ extension CompatCommand {
             let level = CompatibilityLevel(name: level!)!
             let newSchema = try load(new!)
             let previousSchemas = try previous.map { (path) throws(CLIFailure) in try load(path) }
-            let result = level.check(newSchema, against: previousSchemas, using: AvroCompatibilityChecker())
+            let result = try comparing { try level.check(newSchema, against: previousSchemas, using: AvroCompatibilityChecker()) }
             if json {
                 Output.line(JSONValue.object(["is_compatible": .bool(result.isCompatible), "messages": .array(result.messages.map(JSONValue.string))]).jsonText)
             } else if result.isCompatible {

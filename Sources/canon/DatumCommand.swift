@@ -73,7 +73,14 @@ extension DatumCommand {
 
         func run() throws {
             let schema = try options.load(self.schema)
-            let resolver = try writerSchema.map { (path) throws(CLIFailure) in AvroResolver(writer: try options.load(path), reader: schema) }
+            let resolver = try writerSchema.map { (path) throws(CLIFailure) in
+                let writer = try options.load(path)
+                do {
+                    return try AvroResolver(writer: writer, reader: schema)
+                } catch {
+                    throw CLIFailure.unreadable("\(error)")
+                }
+            }
             func decode(_ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
                 if let resolver { return try resolver.decode(from: &r) }
                 return try schema.decode(from: &r)

@@ -47,7 +47,7 @@ import Testing
     func verdictMatchesApacheAvrosChecker(_ v: Vector) throws {
         let reader = try AvroSchema(parsing: v.reader.jsonText)
         let writer = try AvroSchema(parsing: v.writer.jsonText)
-        let found = reader.incompatibilities(readingDataWrittenWith: writer)
+        let found = try reader.incompatibilities(readingDataWrittenWith: writer)
         #expect(found.isEmpty == v.checkerVerdict, "\(found)")
         if !v.agrees {
             // The source asserts the other verdict: Ruby's decimal rule, Ruby's full-name matching, or Java's

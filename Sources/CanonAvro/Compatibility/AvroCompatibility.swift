@@ -53,26 +53,40 @@ extension AvroSchema {
     /// empty when it can. All incompatibilities are collected, in the order and with the locations of
     /// Apache Avro Java's `SchemaCompatibility.checkReaderWriterCompatibility` (the checker Confluent
     /// Schema Registry runs). Logical types follow their underlying types, as in Java.
-    public func incompatibilities(readingDataWrittenWith writer: AvroSchema) -> [AvroIncompatibility] {
+    ///
+    /// Throws when the pair of schemas nests deeper than ``AvroCompatibilityChecker/maximumPairDepth``
+    /// (recursive types whose cycles have different lengths can do that): no verdict can be given.
+    public func incompatibilities(readingDataWrittenWith writer: AvroSchema) throws(AvroError) -> [AvroIncompatibility] {
         var checker = CompatibilityWalk(reader: self, writer: writer)
         var location: [CompatibilityWalk.Token] = []
         location.reserveCapacity(32)
-        return checker.compatibility(token: .root, root, writer.root, &location)
+        let result = checker.compatibility(token: .root, root, writer.root, &location)
+        if checker.tooDeep { throw AvroCompatibilityChecker.tooDeepError() }
+        return result
     }
 
     /// Whether this schema, as the reader, can read every datum written with `writer`.
-    public func canRead(dataWrittenWith writer: AvroSchema) -> Bool {
-        incompatibilities(readingDataWrittenWith: writer).isEmpty
+    public func canRead(dataWrittenWith writer: AvroSchema) throws(AvroError) -> Bool {
+        try incompatibilities(readingDataWrittenWith: writer).isEmpty
     }
 }
 
 /// The Avro format's reader/writer check for the level logic in `CanonCore`.
 public struct AvroCompatibilityChecker: CompatibilityChecker, Sendable {
+    /// The deepest nesting of (reader type, writer type) pairs a check or a resolution plan follows.
+    /// Ordinary schemas stay far below it (types nest at most 128 deep); recursive types whose cycles
+    /// differ in length can pair up much deeper, and such a pair is refused rather than overflowing the stack.
+    public static let maximumPairDepth = 400
+
+    static func tooDeepError() -> AvroError {
+        AvroError(.invalidSchema, "the reader and writer schemas pair up more than \(maximumPairDepth) types deep (recursive types with cycles of different lengths); they cannot be compared")
+    }
+
     public init() {}
 
-    public func incompatibilities(reader: AvroSchema, writer: AvroSchema, readerRole: SchemaRole) -> [CompatibilityMessage] {
+    public func incompatibilities(reader: AvroSchema, writer: AvroSchema, readerRole: SchemaRole) throws -> [CompatibilityMessage] {
         let writerRole: SchemaRole = readerRole == .new ? .old : .new
-        return reader.incompatibilities(readingDataWrittenWith: writer).map {
+        return try reader.incompatibilities(readingDataWrittenWith: writer).map {
             CompatibilityMessage(
                 errorType: $0.kind.rawValue, description: $0.confluentDescription(reader: readerRole, writer: writerRole),
                 additionalInfo: $0.message)
@@ -93,6 +107,9 @@ struct CompatibilityWalk {
     let wp: CodecPlan
     /// (reader node << 32 | writer node) -> result; nil while in progress.
     private var memo: [Int: [AvroIncompatibility]?] = [:]
+    /// Pairs being checked, nested; past `maximumPairDepth` the walk stops and `tooDeep` is set.
+    private var depth = 0
+    private(set) var tooDeep = false
 
     /// One step of a location; the JSON pointer is written only for an incompatibility.
     enum Token {
@@ -110,7 +127,13 @@ struct CompatibilityWalk {
 
     /// Checks a pair, pushing `token` onto the location while it does.
     mutating func compatibility(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> [AvroIncompatibility] {
-        if identical(r, w) { return [] }
+        if identical(r, w) || tooDeep { return [] }
+        depth += 1
+        defer { depth -= 1 }
+        if depth > AvroCompatibilityChecker.maximumPairDepth {
+            tooDeep = true
+            return []
+        }
         location.append(token)
         defer { location.removeLast() }
         switch rp.ops[r].kind {
@@ -133,7 +156,13 @@ struct CompatibilityWalk {
     /// its locations, is what Java memoizes); other pairs build no messages. A `.root` token starts a
     /// fresh location (as Java does for union branches) on the same stack.
     private mutating func reads(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> Bool {
-        if identical(r, w) { return true }
+        if identical(r, w) || tooDeep { return true }
+        depth += 1
+        defer { depth -= 1 }
+        if depth > AvroCompatibilityChecker.maximumPairDepth {
+            tooDeep = true
+            return true
+        }
         let ro = rp.ops[r], wo = wp.ops[w]
         switch ro.kind {
         case .record, .enumeration, .fixed: return compatibility(token: token, r, w, &location).isEmpty

@@ -31,8 +31,8 @@ public struct AvroResolver: Sendable {
         /// For each writer field in order: the reader field it fills and its step, or nil to skip it
         /// (writer node index). Then defaults for the reader fields the writer lacks.
         case record(fields: [FieldMove], readerFieldNames: [String], defaults: [(index: Int, value: AvroValue)])
-        /// A writer union: the step for each branch (nil when that branch cannot be read).
-        case writerUnion(branches: [Int?], writerBranchNames: [String])
+        /// A writer union: the step for each branch (an `.unreadable` step fails when data uses it).
+        case writerUnion(branches: [Int])
         /// A non-union writer read into branch `branch` of a reader union.
         case intoReaderUnion(branch: Int, step: Int)
         /// A place the reader cannot read; fails when a datum reaches it.
@@ -46,12 +46,14 @@ public struct AvroResolver: Sendable {
         var writerNode: Int
     }
 
-    /// Plans the resolution of data written with `writer` into `reader`.
-    public init(writer: AvroSchema, reader: AvroSchema) {
+    /// Plans the resolution of data written with `writer` into `reader`. Throws only when the two
+    /// schemas pair up deeper than ``AvroCompatibilityChecker/maximumPairDepth``.
+    public init(writer: AvroSchema, reader: AvroSchema) throws(AvroError) {
         self.writer = writer
         self.reader = reader
         var planner = Planner(writer: writer, reader: reader)
         root = planner.plan(writer.root, reader.root)
+        if planner.tooDeep { throw AvroCompatibilityChecker.tooDeepError() }
         steps = planner.steps
         stepWriterNodes = planner.writerNodes
     }
@@ -155,14 +157,10 @@ public struct AvroResolver: Sendable {
             }
             r.leave()
             return .record(fields)
-        case .writerUnion(let branches, let names):
+        case .writerUnion(let branches):
             try r.enter()
-            let start = r.offset
             let b = try r.readUnionIndex(branchCount: branches.count)
-            guard let step = branches[b] else {
-                throw .data(.datumMismatch, "the reader cannot read writer union branch \(b) ('\(names[b])')", offset: start)
-            }
-            let value = try run(step, &r)
+            let value = try run(branches[b], &r)
             r.leave()
             return value
         case .intoReaderUnion(let branch, let step):
@@ -183,6 +181,8 @@ private struct Planner {
     var steps: [AvroResolver.Step] = []
     var writerNodes: [Int] = []
     var memo: [Pair: Int] = [:]
+    var depth = 0
+    var tooDeep = false
 
     struct Pair: Hashable {
         var writer: Int
@@ -201,6 +201,12 @@ private struct Planner {
         steps.append(.unreadable("unplanned"))
         writerNodes.append(w)
         memo[pair] = index
+        depth += 1
+        defer { depth -= 1 }
+        if depth > AvroCompatibilityChecker.maximumPairDepth || tooDeep {
+            tooDeep = true
+            return index
+        }
         steps[index] = makeStep(w, r)
         return index
     }
@@ -209,13 +215,9 @@ private struct Planner {
         let wn = writer.nodes[w], rn = reader.nodes[r]
         switch (wn, rn) {
         case (.union(let writerBranches), _):
-            // Each writer branch is resolved against the whole reader type.
-            let branchSteps: [Int?] = writerBranches.map { b in
-                let s = plan(b, r)
-                if case .unreadable = steps[s] { return nil }
-                return s
-            }
-            return .writerUnion(branches: branchSteps, writerBranchNames: writerBranches.map(writer.branchName))
+            // Each writer branch is resolved against the whole reader type. (A step may still be being
+            // planned here, for recursive types: only decoding looks at what it became.)
+            return .writerUnion(branches: writerBranches.map { plan($0, r) })
         case (_, .union(let readerBranches)):
             guard let b = bestBranch(w, readerBranches) else {
                 return .unreadable("no branch of reader union [\(readerBranches.map(reader.branchName).joined(separator: ", "))] reads writer type '\(writer.branchName(w))'")
@@ -246,6 +248,9 @@ private struct Planner {
             var defaults: [(index: Int, value: AvroValue)] = []
             for (ri, field) in rr.fields.enumerated() {
                 if let wf = ResolutionRules.writerFieldIndex(for: field, in: wr) {
+                    if let other = targets[wf] {
+                        return .unreadable("reader fields '\(rr.fields[other].name)' and '\(field.name)' of '\(rr.name)' both read writer field '\(wr.fields[wf].name)'")
+                    }
                     targets[wf] = ri
                 } else if let d = field.defaultValue {
                     guard let value = try? AvroJSON.decodeDefault(d, schema: reader.rooted(at: field.type)) else {
@@ -280,10 +285,12 @@ private struct Planner {
         readerName.name == writerName.name || aliases.contains(writerName.fullName)
     }
 
-    /// The reader union branch for a non-union writer type, as Avro Java chooses it: the first of the same
-    /// type (a named type with the same full name, or a reader alias naming the writer's type, at once; else a record whose structure reads the
-    /// writer's, preferring one with the same unqualified name; else an enum or fixed with the same
-    /// unqualified name), then the first the writer type promotes to.
+    /// The reader union branch for a non-union writer type: the first of the same type (a named type with
+    /// the same full name, or a reader alias naming the writer's type, at once; else a record that reads
+    /// the writer's (the checker's rules, names included), preferring one with the same unqualified name;
+    /// else an enum or fixed with the same unqualified name), then the first the writer type promotes to.
+    /// Like Java, an exact type wins over a promotion even when the promotion's branch comes first
+    /// (fastavro takes the first branch it can use).
     private func bestBranch(_ w: Int, _ branches: [Int]) -> Int? {
         let wn = writer.nodes[w]
         var structureMatch: Int?
@@ -298,7 +305,8 @@ private struct Planner {
                 if wn.name?.fullName == bn.name?.fullName || reader.plan.aliases[b].contains(writer.plan.fullNames[w]) { return i }
                 let sameShortName = wn.name?.name == bn.name?.name
                 if case .record = wn {
-                    if (structureMatch == nil || sameShortName), reader.rooted(at: b).canRead(dataWrittenWith: writer.rooted(at: w)) {
+                    if structureMatch == nil || sameShortName,
+                        (try? reader.rooted(at: b).canRead(dataWrittenWith: writer.rooted(at: w))) ?? false {
                         structureMatch = i
                     }
                 } else if shortNameMatch == nil, sameShortName {
@@ -336,15 +344,17 @@ public struct AvroResolverCache: Sendable {
     public var count: Int { resolvers.count }
 
     /// The resolver for data written with `writer` read as `reader`, planned on first use.
-    public mutating func resolver(writer: AvroSchema, reader: AvroSchema) -> AvroResolver {
-        resolver(writerKey: writer.fullRendering, readerKey: reader.fullRendering) { AvroResolver(writer: writer, reader: reader) }
+    public mutating func resolver(writer: AvroSchema, reader: AvroSchema) throws(AvroError) -> AvroResolver {
+        try resolver(writerKey: writer.fullRendering, readerKey: reader.fullRendering) { () throws(AvroError) in
+            try AvroResolver(writer: writer, reader: reader)
+        }
     }
 
     /// The resolver stored under caller-chosen keys (e.g. registry schema IDs), made by `make` on first use.
-    public mutating func resolver(writerKey: String, readerKey: String, make: () -> AvroResolver) -> AvroResolver {
+    public mutating func resolver(writerKey: String, readerKey: String, make: () throws(AvroError) -> AvroResolver) throws(AvroError) -> AvroResolver {
         let key = Key(writer: writerKey, reader: readerKey)
         if let known = resolvers[key] { return known }
-        let made = make()
+        let made = try make()
         resolvers[key] = made
         return made
     }

@@ -60,7 +60,8 @@ public protocol CompatibilityChecker {
 
     /// What stops `reader` from reading every datum written with `writer`; empty when it can.
     /// `readerRole` says whether the reader is the new schema or an existing version (for the wording).
-    func incompatibilities(reader: Schema, writer: Schema, readerRole: SchemaRole) -> [CompatibilityMessage]
+    /// Throws when the pair cannot be compared at all.
+    func incompatibilities(reader: Schema, writer: Schema, readerRole: SchemaRole) throws -> [CompatibilityMessage]
 
     /// The schema's text for the `{oldSchema: '…'}` line of a verbose answer.
     func text(of schema: Schema) -> String
@@ -80,30 +81,33 @@ public struct CompatibilityResult: Sendable, Hashable {
 }
 
 extension CompatibilityLevel {
-    /// Checks `new` against the existing versions (`previous`, oldest first; `versions` numbers them,
-    /// 1... by default). Non-transitive levels compare with the latest only; transitive ones with every
-    /// version, newest first, stopping at the first that fails (as Confluent does).
+    /// Checks `new` against the existing versions (`previous`, oldest first; `versions` numbers them and
+    /// must have the same count, 1... by default). Non-transitive levels compare with the latest only;
+    /// transitive ones with every version, newest first, stopping at the first that fails (as Confluent
+    /// does). Messages follow Confluent's order: for FULL levels the old schema reading the new one first,
+    /// then the new reading the old, with the old version's number and text after the latter.
     public func check<Checker: CompatibilityChecker>(
         _ new: Checker.Schema, against previous: [Checker.Schema], versions: [Int]? = nil, using checker: Checker
-    ) -> CompatibilityResult {
+    ) throws -> CompatibilityResult {
         guard self != .none, !previous.isEmpty else { return CompatibilityResult(isCompatible: true, messages: []) }
-        let numbers = versions ?? Array(1...previous.count)
+        let numbers = versions.flatMap { $0.count == previous.count ? $0 : nil } ?? Array(1...previous.count)
         let candidates = isTransitive ? Array(previous.indices.reversed()) : [previous.count - 1]
         for i in candidates {
-            var found: [CompatibilityMessage] = []
-            if checksBackward {
-                found += checker.incompatibilities(reader: new, writer: previous[i], readerRole: .new)
-            }
+            var messages: [String] = []
             if checksForward {
-                found += checker.incompatibilities(reader: previous[i], writer: new, readerRole: .old)
+                messages += try checker.incompatibilities(reader: previous[i], writer: new, readerRole: .old).map(\.text)
             }
-            if !found.isEmpty {
-                let oldText = checker.text(of: previous[i])
-                return CompatibilityResult(isCompatible: false, messages: found.map(\.text) + [
-                    "{oldSchemaVersion: \(numbers[i])}",
-                    "{oldSchema: '\(oldText)'}",
-                    "{validateFields: 'false', compatibility: '\(rawValue)'}",
-                ])
+            if checksBackward {
+                let backward = try checker.incompatibilities(reader: new, writer: previous[i], readerRole: .new).map(\.text)
+                if !backward.isEmpty {
+                    messages += backward + ["{oldSchemaVersion: \(numbers[i])}", "{oldSchema: '\(checker.text(of: previous[i]))'}"]
+                }
+            }
+            if checksForward && !checksBackward && !messages.isEmpty {
+                messages += ["{oldSchemaVersion: \(numbers[i])}", "{oldSchema: '\(checker.text(of: previous[i]))'}"]
+            }
+            if !messages.isEmpty {
+                return CompatibilityResult(isCompatible: false, messages: messages + ["{validateFields: 'false', compatibility: '\(rawValue)'}"])
             }
         }
         return CompatibilityResult(isCompatible: true, messages: [])
