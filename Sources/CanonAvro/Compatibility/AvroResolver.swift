@@ -72,16 +72,7 @@ public struct AvroResolver: Sendable {
     private func run(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
         switch steps[index] {
         case .primitive(let p):
-            switch p {
-            case .null: return .null
-            case .boolean: return .boolean(try r.readBoolean())
-            case .int: return .int(try r.readInt())
-            case .long: return .long(try r.readLong())
-            case .float: return .float(try r.readFloat())
-            case .double: return .double(try r.readDouble())
-            case .bytes: return .bytes(try r.readBytes())
-            case .string: return .string(try r.readString())
-            }
+            return try AvroSchema.readPrimitive(p, &r)
         case .promote(let from, let to):
             switch (from, to) {
             case (.int, .long): return .long(Int64(try r.readInt()))
