@@ -19,6 +19,8 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let locked = Code(rawValue: "locked")
         /// A record or batch larger than the topic allows.
         public static let recordTooLarge = Code(rawValue: "record-too-large")
+        /// A topic setting with a bad value, or one not supported.
+        public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
     }
 
     /// Where an error was found. Any combination of the parts may be present.

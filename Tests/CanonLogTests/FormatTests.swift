@@ -160,3 +160,22 @@ import Testing
         #expect(!TopicName.isInternal("schemas"))
     }
 }
+
+@Suite struct TopicConfigurationTests {
+    @Test func kafkaDefaultsAndNames() throws {
+        let c = try TopicConfiguration(["retention.ms": "-1", "segment.bytes": "4096", "canon.flush.policy": "never", "value.schema.validation": "full"])
+        #expect(c.retentionMs == -1)
+        #expect(c.segmentBytes == 4096)
+        #expect(c.flushPolicy == .never)
+        #expect(c.extra == ["value.schema.validation": "full"])
+        #expect(TopicConfiguration().maxMessageBytes == 1_048_588)
+        #expect(try TopicConfiguration(c.settings) == c)
+    }
+
+    @Test(arguments: [("segment.bytes", "ten"), ("retention.ms", "-5"), ("canon.flush.policy", "sometimes"), ("cleanup.policy", "compact"), ("message.timestamp.type", "Now")])
+    func badSettingsAreErrorsNamingTheSetting(_ name: String, _ value: String) {
+        let error = #expect(throws: LogError.self) { try TopicConfiguration([name: value]) }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains(name) == true)
+    }
+}

@@ -1,0 +1,83 @@
+/// A topic's settings, under Kafka's names and with Kafka's defaults where they exist, plus the flush
+/// policy and an opaque map for layers above the log (the validation settings of the registry).
+public struct TopicConfiguration: Sendable, Hashable {
+    /// When appends are made durable.
+    public enum FlushPolicy: String, Sendable, Hashable, CaseIterable {
+        /// One `fdatasync` covers every batch appended since the last one; an append returns once durable.
+        case groupCommit = "group-commit"
+        /// Flush every `flush.ms`; an append returns before it is durable.
+        case interval
+        /// The OS decides: the newest records can be lost on power loss (not on a process crash).
+        case never
+    }
+
+    /// Kafka's `retention.ms` (7 days; -1 keeps forever).
+    public var retentionMs: Int64 = 604_800_000
+    /// Kafka's `retention.bytes` (-1: no size limit).
+    public var retentionBytes: Int64 = -1
+    /// Kafka's `segment.bytes` (1 GiB).
+    public var segmentBytes: Int = 1 << 30
+    /// Kafka's `segment.ms` (7 days).
+    public var segmentMs: Int64 = 604_800_000
+    /// Kafka's `max.message.bytes`: the largest record batch.
+    public var maxMessageBytes: Int = 1_048_588
+    /// Kafka's `message.timestamp.type`: `CreateTime` or `LogAppendTime`.
+    public var messageTimestampType: String = "CreateTime"
+    /// `canon.flush.policy`.
+    public var flushPolicy: FlushPolicy = .groupCommit
+    /// Settings the log keeps but does not read (for the layers above it), by name.
+    public var extra: [String: String] = [:]
+
+    public init() {}
+
+    /// Settings from `name=value` pairs; unknown `canon.`-less names are kept in `extra`; bad values and
+    /// `cleanup.policy=compact` (not supported yet) are errors naming the setting.
+    public init(_ settings: [String: String]) throws(LogError) {
+        self.init()
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) { try set(name, value) }
+    }
+
+    /// Sets one setting by its name.
+    public mutating func set(_ name: String, _ value: String) throws(LogError) {
+        func bad(_ expected: String) -> LogError {
+            LogError(.invalidConfiguration, "invalid value '\(value)' for \(name): expected \(expected)")
+        }
+        func integer(min: Int64) throws(LogError) -> Int64 {
+            guard let v = Int64(value), v >= min else { throw bad("an integer \(min == -1 ? "(-1 for no limit)" : "of at least \(min)")") }
+            return v
+        }
+        switch name {
+        case "retention.ms": retentionMs = try integer(min: -1)
+        case "retention.bytes": retentionBytes = try integer(min: -1)
+        case "segment.bytes": segmentBytes = Int(try integer(min: 14))
+        case "segment.ms": segmentMs = try integer(min: 1)
+        case "max.message.bytes": maxMessageBytes = Int(try integer(min: 0))
+        case "message.timestamp.type":
+            guard value == "CreateTime" || value == "LogAppendTime" else { throw bad("CreateTime or LogAppendTime") }
+            messageTimestampType = value
+        case "canon.flush.policy":
+            guard let p = FlushPolicy(rawValue: value) else { throw bad("group-commit, interval or never") }
+            flushPolicy = p
+        case "cleanup.policy":
+            guard value == "delete" else {
+                throw LogError(.invalidConfiguration, "cleanup.policy=\(value) is not supported yet (compaction does not exist); use delete")
+            }
+        default:
+            extra[name] = value
+        }
+    }
+
+    /// Every setting as `name=value` (for storage and describe).
+    public var settings: [String: String] {
+        var out = extra
+        out["retention.ms"] = String(retentionMs)
+        out["retention.bytes"] = String(retentionBytes)
+        out["segment.bytes"] = String(segmentBytes)
+        out["segment.ms"] = String(segmentMs)
+        out["max.message.bytes"] = String(maxMessageBytes)
+        out["message.timestamp.type"] = messageTimestampType
+        out["canon.flush.policy"] = flushPolicy.rawValue
+        out["cleanup.policy"] = "delete"
+        return out
+    }
+}
