@@ -19,6 +19,12 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let locked = Code(rawValue: "locked")
         /// A record or batch larger than the topic allows.
         public static let recordTooLarge = Code(rawValue: "record-too-large")
+        /// No topic of that name.
+        public static let unknownTopic = Code(rawValue: "unknown-topic")
+        /// A topic of that name exists.
+        public static let topicExists = Code(rawValue: "topic-exists")
+        /// A partition number outside the topic's partitions.
+        public static let partitionOutOfRange = Code(rawValue: "partition-out-of-range")
         /// A topic setting with a bad value, or one not supported.
         public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
     }

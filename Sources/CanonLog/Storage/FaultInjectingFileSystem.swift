@@ -262,6 +262,18 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
         }
     }
 
+    public func removeDirectory(_ path: String) throws(LogError) {
+        try locked { () throws(LogError) in
+            try checkFault(.remove, path)
+            let prefix = path + "/"
+            guard directories.contains(path) else { throw LogError(.io, "rmdir failed: No such file or directory", location: .init(file: path)) }
+            guard !files.keys.contains(where: { $0.hasPrefix(prefix) }), !directories.contains(where: { $0.hasPrefix(prefix) }) else {
+                throw LogError(.io, "rmdir failed: Directory not empty", location: .init(file: path))
+            }
+            directories.remove(path)
+        }
+    }
+
     public func rename(_ from: String, to: String) throws(LogError) {
         try locked { () throws(LogError) in
             try checkFault(.rename, from)

@@ -31,6 +31,8 @@ public protocol LogFileSystem: Sendable {
     /// Makes a directory's entries durable (files created, renamed or removed in it).
     func syncDirectory(_ path: String) throws(LogError)
     func remove(_ path: String) throws(LogError)
+    /// Removes an empty directory.
+    func removeDirectory(_ path: String) throws(LogError)
     func rename(_ from: String, to: String) throws(LogError)
     /// Takes an exclusive lock on `path` for as long as the returned handle is open; when another
     /// holder has it, throws `locked` naming the holder's process id (written into the lock file).

@@ -95,6 +95,9 @@ public final class PartitionLog {
         for s in segments { fs.close(s.handle) }
     }
 
+    /// The total bytes of the partition's segments.
+    public var size: Int { segments.reduce(0) { $0 + $1.size } }
+
     private func roll(at base: Int64) throws(LogError) {
         let path = "\(directory)/\(Self.segmentFileName(baseOffset: base))"
         let handle = try fs.open(path, create: true)
@@ -146,6 +149,23 @@ public final class PartitionLog {
             throw error
         }
         durableNextOffset = nextOffset
+    }
+
+    /// Makes appended batches visible without making them durable: the `never` flush policy, where the
+    /// OS decides when data reaches the disk.
+    public func publishWithoutSync() {
+        durableNextOffset = nextOffset
+    }
+
+    /// Closes the files and removes the segments and the directory (deleting a topic).
+    public func removeFiles() throws(LogError) {
+        for s in segments {
+            fs.close(s.handle)
+            try fs.remove(s.path)
+        }
+        segments = []
+        try fs.removeDirectory(directory)
+        state = .readOnly(reason: "deleted")
     }
 
     /// Durable batches holding offsets from `offset` on, up to about `maxBytes` (at least one batch).

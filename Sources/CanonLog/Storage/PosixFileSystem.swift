@@ -126,6 +126,10 @@ public struct PosixFileSystem: LogFileSystem {
         guard unlink(path) == 0 else { throw failure("unlink", path) }
     }
 
+    public func removeDirectory(_ path: String) throws(LogError) {
+        guard rmdir(path) == 0 else { throw failure("rmdir", path) }
+    }
+
     public func rename(_ from: String, to: String) throws(LogError) {
         guard systemRename(from, to) == 0 else { throw failure("rename to \(to)", from) }
     }
