@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles",
+                "CanonAvro", "CanonAvroFiles", "CanonLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
