@@ -19,6 +19,9 @@ public final class LogDirectory {
     public let path: String
     private let fs: any LogFileSystem
     private let lockHandle: LogFileHandle
+    private let repair: Bool
+    /// What opening did (recovery and repair notes), per partition directory.
+    public private(set) var recoveryNotes: [String] = []
     public private(set) var topics: [String: Topic] = [:]
     private var logs: [String: [PartitionLog]] = [:]
     /// Round-robin position for records without a key, per topic.
@@ -26,9 +29,12 @@ public final class LogDirectory {
 
     /// Opens (creating when missing) a data directory: takes its lock, checks its format version, opens
     /// and recovers every partition.
-    public init(path: String, fileSystem: any LogFileSystem) throws(LogError) {
+    ///
+    /// With `repair`, damaged partitions are cut back to their last good batch (see ``PartitionLog``).
+    public init(path: String, fileSystem: any LogFileSystem, repair: Bool = false) throws(LogError) {
         self.path = path
         self.fs = fileSystem
+        self.repair = repair
         try fs.createDirectory(path)
         lockHandle = try fs.lockExclusively("\(path)/.lock")
         let versionFile = "\(path)/format-version"
@@ -45,6 +51,7 @@ public final class LogDirectory {
             let topic = try readTopic(String(name.dropLast(6)))
             topics[topic.name] = topic
             logs[topic.name] = try (0..<topic.partitions).map { (p) throws(LogError) in try openPartition(topic, p) }
+            recoveryNotes += logs[topic.name]!.flatMap(\.recoveryNotes)
         }
     }
 
@@ -54,7 +61,7 @@ public final class LogDirectory {
 
     private func openPartition(_ topic: Topic, _ partition: Int) throws(LogError) -> PartitionLog {
         try PartitionLog(directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs,
-                         configuration: .init(segmentBytes: topic.configuration.segmentBytes))
+                         configuration: .init(segmentBytes: topic.configuration.segmentBytes), repair: repair)
     }
 
     /// Writes a small file so that it is whole or absent after a crash: temporary file, sync, rename,
@@ -169,6 +176,19 @@ public final class LogDirectory {
             throw LogError(.partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(partition)", location: .init(topic: topic, partition: partition))
         }
         return try logs[partition].read(from: offset, maxBytes: maxBytes)
+    }
+
+    /// Applies every topic's `retention.ms` and `retention.bytes`: deletes whole old segments. Returns the
+    /// removed files.
+    @discardableResult
+    public func enforceRetention(now: Int64) throws(LogError) -> [String] {
+        var removed: [String] = []
+        for (name, topic) in topics.sorted(by: { $0.key < $1.key }) where !TopicName.isInternal(name) {
+            for log in logs[name] ?? [] {
+                removed += try log.enforceRetention(now: now, retentionMs: topic.configuration.retentionMs, retentionBytes: topic.configuration.retentionBytes)
+            }
+        }
+        return removed
     }
 
     /// The next offset and state of each partition of a topic.

@@ -6,7 +6,7 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Work offline on a data directory of the log (refused while another process holds its lock).",
-        subcommands: [CreateTopic.self, Append.self, Read.self, Describe.self, Verify.self]
+        subcommands: [CreateTopic.self, Append.self, Read.self, Describe.self, Verify.self, Repair.self]
     )
 }
 
@@ -131,6 +131,23 @@ extension LogCommand {
                 }
                 for (k, v) in topic.configuration.settings.sorted(by: { $0.key < $1.key }) { Output.line("  \(k)=\(v)") }
             }
+        }
+    }
+
+    struct Repair: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cut damaged partitions back to their last good batch (records after the damage are lost); print what was done.")
+        @Argument(help: "The data directory.") var directory: String
+
+        func run() throws {
+            let dir: LogDirectory
+            do {
+                dir = try LogDirectory(path: directory, fileSystem: PosixFileSystem(), repair: true)
+            } catch {
+                throw CLIFailure.failed("\(error)")
+            }
+            if dir.recoveryNotes.isEmpty { Output.line("nothing to repair") }
+            for note in dir.recoveryNotes { Output.line(note) }
         }
     }
 

@@ -68,4 +68,27 @@ import Testing
         let verify = try CLITests.canon("log", "verify", dir)
         #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
     }
+
+    @Test func verifyNamesDamageAndRepairCutsItOff() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("canon-repair-\(UUID().uuidString)").path
+        #expect(try CLITests.canon("log", "create-topic", dir, "t", "--config", "segment.bytes=300").status == 0)
+        let input = (1...30).map { "k\tvalue-\($0)\n" }.joined()
+        #expect(try CLITests.canon("log", "append", dir, "t", input: input).status == 0)
+        let segment = "\(dir)/t-0/00000000000000000003.log"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[40] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        let verify = try CLITests.canon("log", "verify", dir)
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("00000000000000000003.log at byte 0: CRC-32C mismatch"))
+        // Appending to the damaged partition is refused.
+        #expect(try CLITests.canon("log", "append", dir, "t", input: "k\tx\n").status == 1)
+        let repair = try CLITests.canon("log", "repair", dir)
+        #expect(repair.status == 0)
+        #expect(repair.stdoutText.contains("repaired: truncated"))
+        #expect(try CLITests.canon("log", "verify", dir).status == 0)
+        let read = try CLITests.canon("log", "read", dir, "t")
+        #expect(read.stdoutText.split(separator: "\n").count == 3)  // the first segment's records
+        #expect(try CLITests.canon("log", "append", dir, "t", input: "k\tafter\n").stdoutText == "0 3\n")
+    }
 }

@@ -118,3 +118,51 @@ import Testing
         #expect(try log.read(from: 0).isEmpty)  // the damaged batch is never served
     }
 }
+
+@Suite struct RepairAndRetentionTests {
+    static func records(_ n: Int, at timestamp: Int64) -> [LogRecord] {
+        (0..<n).map { LogRecord(key: [UInt8($0)], value: Array(repeating: 7, count: 50), timestamp: timestamp) }
+    }
+
+    @Test func repairCutsBackToTheLastGoodBatchAndTheLogTakesAppendsAgain() throws {
+        let fs = FaultInjectingFileSystem()
+        var log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 500))
+        for _ in 0..<10 { try log.append(Self.records(2, at: 0)) }
+        try log.flush()
+        let segments = log.segmentFiles
+        #expect(segments.count > 2)
+        // Damage the second segment's first batch.
+        let h = try fs.open(segments[1], create: false)
+        try fs.write(h, [0xEE], at: 30)
+        try fs.sync(h)
+        log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 500))
+        guard case .readOnly = log.state else { Issue.record("damage not detected"); return }
+        log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 500), repair: true)
+        #expect(log.state == .writable)
+        #expect(log.recoveryNotes.contains { $0.contains("repaired: truncated") })
+        let kept = try log.read(from: 0, maxBytes: 1 << 30).flatMap(\.records).count
+        #expect(Int64(kept) == log.nextOffset)
+        try log.append(Self.records(1, at: 0))
+        try log.flush()
+        #expect(try log.read(from: 0, maxBytes: 1 << 30).flatMap(\.records).count == kept + 1)
+    }
+
+    @Test func retentionDeletesWholeOldSegmentsButNeverTheActiveOne() throws {
+        let fs = FaultInjectingFileSystem()
+        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 400))
+        for day in 0..<6 { try log.append(Self.records(3, at: Int64(day) * 86_400_000)) }
+        try log.flush()
+        let before = log.segmentFiles.count
+        #expect(before > 2)
+        // Keep two days.
+        let removed = try log.enforceRetention(now: 6 * 86_400_000, retentionMs: 2 * 86_400_000, retentionBytes: -1)
+        #expect(!removed.isEmpty)
+        #expect(log.segmentFiles.count == before - removed.count)
+        #expect(log.startOffset > 0)
+        // By size: only the active segment may remain, never fewer.
+        try log.enforceRetention(now: 0, retentionMs: -1, retentionBytes: 0)
+        #expect(log.segmentFiles.count == 1)
+        let reopened = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 400))
+        #expect(reopened.nextOffset == 18)
+    }
+}

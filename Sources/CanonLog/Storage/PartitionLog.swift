@@ -52,7 +52,11 @@ public final class PartitionLog {
     /// Opens (creating when missing) the partition in `directory` and recovers it: every segment is
     /// scanned; a torn tail of the last segment is truncated; damage anywhere else makes the partition
     /// read-only up to it, naming segment and position.
-    public init(directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration()) throws(LogError) {
+    ///
+    /// With `repair`, damage is cut off instead: the damaged segment is truncated at the first bad batch
+    /// and every later segment removed (acknowledged records after the damage are lost; `recoveryNotes`
+    /// says what was removed).
+    public init(directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration(), repair: Bool = false) throws(LogError) {
         self.directory = directory
         self.fs = fileSystem
         self.configuration = configuration
@@ -79,10 +83,26 @@ public final class PartitionLog {
                 segment.size = position
                 recoveryNotes.append("truncated a torn tail of \(bytes.count - position) byte(s) at \(path) byte \(position): \(reason)")
             case .tornTail(let position, let reason), .corruption(let position, let reason, _):
-                state = .readOnly(reason: "damaged batch in \(path) at byte \(position): \(reason)")
-                recoveryNotes.append("read-only: damaged batch in \(path) at byte \(position): \(reason)")
+                guard repair else {
+                    state = .readOnly(reason: "damaged batch in \(path) at byte \(position): \(reason)")
+                    recoveryNotes.append("read-only: damaged batch in \(path) at byte \(position): \(reason)")
+                    segments.append(segment)
+                    durableNextOffset = nextOffset
+                    return
+                }
+                try fs.truncate(handle, to: position)
+                try fs.sync(handle)
+                segment.size = position
                 segments.append(segment)
+                recoveryNotes.append("repaired: truncated \(path) at byte \(position) (\(bytes.count - position) byte(s) removed): \(reason)")
+                for later in bases[(i + 1)...] {
+                    let laterPath = "\(directory)/\(Self.segmentFileName(baseOffset: later))"
+                    try fs.remove(laterPath)
+                    recoveryNotes.append("repaired: removed \(laterPath), which followed the damage")
+                }
+                try fs.syncDirectory(directory)
                 durableNextOffset = nextOffset
+                if segments.isEmpty { try roll(at: 0) }
                 return
             }
             segments.append(segment)
@@ -171,7 +191,7 @@ public final class PartitionLog {
     /// Durable batches holding offsets from `offset` on, up to about `maxBytes` (at least one batch).
     public func read(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
         guard offset < durableNextOffset else { return [] }
-        guard let index = segments.lastIndex(where: { $0.baseOffset <= offset }) else { return [] }
+        guard let index = segments.lastIndex(where: { $0.baseOffset <= offset }) ?? (segments.isEmpty ? nil : 0) else { return [] }
         var result: [RecordBatch] = []
         var total = 0
         for segment in segments[index...] {
@@ -187,4 +207,28 @@ public final class PartitionLog {
 
     /// The segment files, oldest first.
     public var segmentFiles: [String] { segments.map(\.path) }
+
+    /// Deletes whole old segments (never the active one) whose newest record is older than
+    /// `retentionMs` before `now`, or while the partition is larger than `retentionBytes` without them
+    /// (-1 disables either rule). Returns the removed files.
+    @discardableResult
+    public func enforceRetention(now: Int64, retentionMs: Int64, retentionBytes: Int64) throws(LogError) -> [String] {
+        var removed: [String] = []
+        while segments.count > 1 {
+            let oldest = segments[0]
+            let newestTimestamp = oldest.entries.map(\.maxTimestamp).max() ?? Int64.min
+            let tooOld = retentionMs >= 0 && newestTimestamp < now - retentionMs
+            let tooBig = retentionBytes >= 0 && Int64(size - oldest.size) >= retentionBytes
+            guard tooOld || tooBig else { break }
+            fs.close(oldest.handle)
+            try fs.remove(oldest.path)
+            segments.removeFirst()
+            removed.append(oldest.path)
+        }
+        if !removed.isEmpty { try fs.syncDirectory(directory) }
+        return removed
+    }
+
+    /// The first offset still stored.
+    public var startOffset: Int64 { segments.first?.entries.first?.baseOffset ?? segments.first?.baseOffset ?? 0 }
 }
