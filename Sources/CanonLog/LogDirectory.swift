@@ -135,14 +135,34 @@ public final class LogDirectory {
         return logs
     }
 
+    /// A partition of a topic.
+    public struct PartitionKey: Hashable, Sendable {
+        public var topic: String
+        public var partition: Int
+    }
+
+    /// Records written but not yet committed: where each record went, and which partitions need a flush.
+    public struct StagedAppend: Sendable {
+        public var placements: [(partition: Int, offset: Int64)]
+        public var partitions: Set<PartitionKey>
+    }
+
     /// Appends records: keyed records go to `(murmur2(key) & 0x7fffffff) % partitions`, records without a
-    /// key round-robin. One batch per partition; made durable (and visible) under the topic's flush
+    /// key round-robin, one batch per partition; made durable (and visible) under the topic's flush
     /// policy before this returns. Returns each record's partition and offset, in input order.
     public func append(topic: String, records: [LogRecord]) throws(LogError) -> [(partition: Int, offset: Int64)] {
+        let staged = try stage(topic: topic, records: records)
+        if let (_, error) = commit(staged.partitions).first { throw error }
+        return staged.placements
+    }
+
+    /// The first half of an append: writes the batches without making them durable or visible. Several
+    /// staged appends share one `commit` (group commit). A failure leaves nothing of this append behind.
+    public func stage(topic: String, records: [LogRecord]) throws(LogError) -> StagedAppend {
         let logs = try partitionLogs(topic)
         let config = topics[topic]!.configuration
         var byPartition = [[Int]](repeating: [], count: logs.count)
-        var result = [(partition: Int, offset: Int64)](repeating: (0, 0), count: records.count)
+        var placements = [(partition: Int, offset: Int64)](repeating: (0, 0), count: records.count)
         for (i, record) in records.enumerated() {
             let p: Int
             if let key = record.key {
@@ -153,20 +173,41 @@ public final class LogDirectory {
             }
             byPartition[p].append(i)
         }
+        var touched = Set<PartitionKey>()
+        var written: [(log: PartitionLog, from: Int64)] = []
         for (p, indexes) in byPartition.enumerated() where !indexes.isEmpty {
-            let batch = indexes.map { records[$0] }
-            let size = RecordBatch(baseOffset: 0, records: batch).encoded().count
-            guard size <= config.maxMessageBytes else {
-                throw LogError(.recordTooLarge, "batch of \(size) bytes exceeds max.message.bytes \(config.maxMessageBytes)", location: .init(topic: topic, partition: p))
+            let offsets: ClosedRange<Int64>
+            do {
+                offsets = try logs[p].append(indexes.map { records[$0] }, maxBatchBytes: config.maxMessageBytes)
+            } catch {
+                // Take back what this append wrote to other partitions: all of it or nothing.
+                for w in written { try? w.log.rollBack(to: w.from) }
+                throw LogError(error.code, error.message, location: .init(topic: topic, partition: p, file: error.location.file, position: error.location.position))
             }
-            let offsets = try logs[p].append(batch)
-            switch config.flushPolicy {
-            case .groupCommit: try logs[p].flush()
-            case .never, .interval: logs[p].publishWithoutSync()
-            }
-            for (k, i) in indexes.enumerated() { result[i] = (p, offsets.lowerBound + Int64(k)) }
+            written.append((logs[p], offsets.lowerBound))
+            touched.insert(PartitionKey(topic: topic, partition: p))
+            for (k, i) in indexes.enumerated() { placements[i] = (p, offsets.lowerBound + Int64(k)) }
         }
-        return result
+        if config.flushPolicy != .groupCommit {
+            for w in written { w.log.publishWithoutSync() }
+            touched = []
+        }
+        return StagedAppend(placements: placements, partitions: touched)
+    }
+
+    /// The second half: one `fdatasync` per partition covers every batch staged since the last commit.
+    /// Returns the partitions whose flush failed (they are read-only now), with the error.
+    public func commit(_ partitions: Set<PartitionKey>) -> [PartitionKey: LogError] {
+        var failures: [PartitionKey: LogError] = [:]
+        for key in partitions {
+            guard let log = logs[key.topic]?[key.partition] else { continue }
+            do {
+                try log.flush()
+            } catch {
+                failures[key] = error
+            }
+        }
+        return failures
     }
 
     /// Visible batches of a partition from `offset` on, up to about `maxBytes`.

@@ -63,6 +63,10 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
     }
     private var _syncsAreNoOps = false
 
+    /// How many `sync` calls succeeded (to check that group commit shares them).
+    public var syncCount: Int { lock.withLock { _syncCount } }
+    private var _syncCount = 0
+
     public init() {}
 
     /// Adds a fault.
@@ -237,6 +241,7 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
         try locked { () throws(LogError) in
             let p = try path(of: handle)
             try checkFault(.sync, p)
+            _syncCount += 1
             guard !_syncsAreNoOps, var file = files[p] else { return }
             file.durable = file.current
             files[p] = file

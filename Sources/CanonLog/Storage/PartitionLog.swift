@@ -127,14 +127,18 @@ public final class PartitionLog {
 
     /// Appends one batch of records; returns the first and last offsets. Not durable or visible until
     /// `flush()`. A failed write is cut back and fails this append only.
+    /// A batch larger than `maxBatchBytes` (the topic's `max.message.bytes`) is refused whole.
     @discardableResult
-    public func append(_ records: [LogRecord]) throws(LogError) -> ClosedRange<Int64> {
+    public func append(_ records: [LogRecord], maxBatchBytes: Int = Int.max) throws(LogError) -> ClosedRange<Int64> {
         if case .readOnly(let reason) = state {
             throw LogError(.io, "partition is read-only: \(reason)", location: LogError.Location(file: directory))
         }
         precondition(!records.isEmpty, "append at least one record")
         let batch = RecordBatch(baseOffset: nextOffset, records: records)
         let bytes = batch.encoded()
+        guard bytes.count <= maxBatchBytes else {
+            throw LogError(.recordTooLarge, "batch of \(bytes.count) bytes exceeds max.message.bytes \(maxBatchBytes)", location: LogError.Location(file: directory))
+        }
         if let active = segments.last, active.size > 0, active.size + bytes.count > configuration.segmentBytes {
             try flush()
             try roll(at: nextOffset)
@@ -169,6 +173,27 @@ public final class PartitionLog {
             throw error
         }
         durableNextOffset = nextOffset
+    }
+
+    /// Removes batches appended from `offset` on that are not flushed yet (an append that failed on
+    /// another partition is taken back whole). Flushed data is never touched.
+    public func rollBack(to offset: Int64) throws(LogError) {
+        guard offset >= durableNextOffset else {
+            throw LogError(.io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: LogError.Location(file: directory))
+        }
+        while let active = segments.last, let last = active.entries.last, last.baseOffset >= offset {
+            var segment = active
+            segment.entries.removeLast()
+            try fs.truncate(segment.handle, to: last.position)
+            segment.size = last.position
+            segments[segments.count - 1] = segment
+            if segment.entries.isEmpty && segments.count > 1 {
+                fs.close(segment.handle)
+                try fs.remove(segment.path)
+                segments.removeLast()
+            }
+        }
+        nextOffset = offset
     }
 
     /// Makes appended batches visible without making them durable: the `never` flush policy, where the
