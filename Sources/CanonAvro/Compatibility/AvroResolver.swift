@@ -19,8 +19,8 @@ public struct AvroResolver: Sendable {
     private let root: Int
 
     indirect enum Step: Sendable {
-        /// Same primitive on both sides.
-        case primitive(AvroSchema.Primitive)
+        /// Same primitive on both sides: the reader node, read by the reader schema's own codec.
+        case primitive(readerNode: Int)
         /// A promotion (int -> long, ..., string <-> bytes).
         case promote(from: AvroSchema.Primitive, to: AvroSchema.Primitive)
         case fixed(size: Int)
@@ -71,8 +71,8 @@ public struct AvroResolver: Sendable {
 
     private func run(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
         switch steps[index] {
-        case .primitive(let p):
-            return try AvroSchema.readPrimitive(p, &r)
+        case .primitive(let node):
+            return try reader.decodeNode(node, &r)
         case .promote(let from, let to):
             switch (from, to) {
             case (.int, .long): return .long(Int64(try r.readInt()))
@@ -215,7 +215,7 @@ private struct Planner {
             }
             return .intoReaderUnion(branch: b, step: plan(w, readerBranches[b]))
         case (.primitive(let wp, _), .primitive(let rp, _)):
-            if wp == rp { return .primitive(rp) }
+            if wp == rp { return .primitive(readerNode: r) }
             if ResolutionRules.promotes(wp, to: rp) { return .promote(from: wp, to: rp) }
             return mismatch(wn, rn)
         case (.fixed(let wf), .fixed(let rf)):

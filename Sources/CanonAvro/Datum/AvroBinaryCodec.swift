@@ -31,21 +31,7 @@ extension AvroSchema {
 
     private static let valueSlot = 32
 
-    /// Reads one datum of a primitive type.
-    static func readPrimitive(_ p: AvroSchema.Primitive, _ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
-        switch p {
-        case .null: return .null
-        case .boolean: return .boolean(try r.readBoolean())
-        case .int: return .int(try r.readInt())
-        case .long: return .long(try r.readLong())
-        case .float: return .float(try r.readFloat())
-        case .double: return .double(try r.readDouble())
-        case .bytes: return .bytes(try r.readBytes())
-        case .string: return .string(try r.readString())
-        }
-    }
-
-    private func decodeNode(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
+    func decodeNode(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) -> AvroValue {
         let op = plan.ops[index]
         switch op.kind {
         case .null: return .null
