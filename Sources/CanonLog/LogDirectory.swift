@@ -1,13 +1,19 @@
+import Foundation
+
 /// A data directory: topics with partitions, each partition a ``PartitionLog``, locked by its one opener.
 ///
 /// Layout: `DIR/.lock` (flock, holds the owner's pid), `DIR/format-version`, one `DIR/<topic>.topic`
-/// file per topic (partition count and settings, one `name=value` a line), and one directory per
-/// partition, `DIR/<topic>-<partition>/`, as Kafka lays them out.
+/// file per topic (partition count and settings, one `name=value` a line), one directory per
+/// partition, `DIR/<topic>-<partition>/`, as Kafka lays them out, and `DIR/.clean-shutdown` after
+/// ``close()``: the next opener trusts every partition's recovery checkpoint and scans nothing, and
+/// removes the marker (syncing the directory) before anything is written.
 ///
 /// This is the synchronous engine core: one caller at a time (the concurrent front with group commit
 /// across producers and a dedicated I/O thread comes on top of it).
 public final class LogDirectory {
     public static let formatVersion = "canon-log 1"
+    /// The clean-shutdown marker's file name.
+    public static let cleanShutdownMarker = ".clean-shutdown"
 
     /// A topic's shape and settings.
     public struct Topic: Sendable, Hashable {
@@ -20,23 +26,36 @@ public final class LogDirectory {
     private let fs: any LogFileSystem
     private let lockHandle: LogFileHandle
     private let repair: Bool
+    private let partitionConfiguration: PartitionLog.Configuration
     /// What opening did (recovery and repair notes), per partition directory.
     public private(set) var recoveryNotes: [String] = []
     public private(set) var topics: [String: Topic] = [:]
     private var logs: [String: [PartitionLog]] = [:]
     /// Round-robin position for records without a key, per topic.
     private var nextUnkeyed: [String: Int] = [:]
+    /// Whether the last opener closed the directory cleanly (no partition was scanned).
+    public let openedAfterCleanShutdown: Bool
+    /// When each interval-policy partition was last flushed (milliseconds since the epoch).
+    private var lastIntervalFlush: [PartitionKey: Int64] = [:]
+    private var isClosed = false
 
     /// Opens (creating when missing) a data directory: takes its lock, checks its format version, opens
     /// and recovers every partition.
     ///
     /// With `repair`, damaged partitions are cut back to their last good batch (see ``PartitionLog``).
-    public init(path: String, fileSystem: any LogFileSystem, repair: Bool = false) throws(LogError) {
+    ///
+    /// `partitionConfiguration` sets the storage settings that are not per topic (index interval,
+    /// preallocation, checkpoint interval); segment size and time come from each topic.
+    public init(path: String, fileSystem: any LogFileSystem, repair: Bool = false,
+                partitionConfiguration: PartitionLog.Configuration = PartitionLog.Configuration()) throws(LogError) {
         self.path = path
         self.fs = fileSystem
         self.repair = repair
+        self.partitionConfiguration = partitionConfiguration
         try fs.createDirectory(path)
         lockHandle = try fs.lockExclusively("\(path)/.lock")
+        let marker = "\(path)/\(Self.cleanShutdownMarker)"
+        openedAfterCleanShutdown = !repair && fs.fileExists(marker)
         let versionFile = "\(path)/format-version"
         if fs.fileExists(versionFile) {
             let text = String(decoding: try fs.readAll(versionFile), as: UTF8.self)
@@ -53,6 +72,28 @@ public final class LogDirectory {
             logs[topic.name] = try (0..<topic.partitions).map { (p) throws(LogError) in try openPartition(topic, p) }
             recoveryNotes += logs[topic.name]!.flatMap(\.recoveryNotes)
         }
+        if fs.fileExists(marker) {
+            // Before the first write: a crash from here on must not find a marker that vouches for it.
+            try fs.remove(marker)
+            try fs.syncDirectory(path)
+        }
+    }
+
+    /// Stops cleanly: flushes every partition, writes index files and recovery checkpoints at the end
+    /// of each log, then the clean-shutdown marker (only when every partition closed cleanly). Later
+    /// calls on this directory fail.
+    public func close() throws(LogError) {
+        guard !isClosed else { return }
+        isClosed = true
+        var clean = true
+        for (_, partitionLogs) in logs {
+            for log in partitionLogs where !log.close() { clean = false }
+        }
+        if clean { try writeDurably("\(path)/\(Self.cleanShutdownMarker)", "clean\n") }
+    }
+
+    private func checkOpen() throws(LogError) {
+        if isClosed { throw LogError(.io, "the data directory is closed", location: .init(file: path)) }
     }
 
     deinit {
@@ -60,8 +101,11 @@ public final class LogDirectory {
     }
 
     private func openPartition(_ topic: Topic, _ partition: Int) throws(LogError) -> PartitionLog {
-        try PartitionLog(directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs,
-                         configuration: .init(segmentBytes: topic.configuration.segmentBytes), repair: repair)
+        var configuration = partitionConfiguration
+        configuration.segmentBytes = topic.configuration.segmentBytes
+        configuration.segmentMs = topic.configuration.segmentMs
+        return try PartitionLog(directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs, configuration: configuration,
+                                cleanShutdown: openedAfterCleanShutdown, repair: repair)
     }
 
     /// Writes a small file so that it is whole or absent after a crash: temporary file, sync, rename,
@@ -96,6 +140,7 @@ public final class LogDirectory {
 
     /// Creates a topic. Names starting with `_` are internal and need `isInternal: true`.
     public func createTopic(_ name: String, partitions: Int, configuration: TopicConfiguration = TopicConfiguration(), isInternal: Bool = false) throws(LogError) {
+        try checkOpen()
         try TopicName.validate(name)
         guard TopicName.isInternal(name) == isInternal else {
             let why = isInternal ? "internal topic names start with '_'" : "topic names starting with '_' are reserved for internal topics"
@@ -120,6 +165,7 @@ public final class LogDirectory {
 
     /// Deletes a topic and its data. Internal topics cannot be deleted.
     public func deleteTopic(_ name: String) throws(LogError) {
+        try checkOpen()
         guard let logs = logs[name] else { throw LogError(.unknownTopic, "no topic '\(name)'", location: .init(topic: name)) }
         guard !TopicName.isInternal(name) else { throw LogError(.invalidTopicName, "internal topic '\(name)' cannot be deleted", location: .init(topic: name)) }
         try fs.remove("\(path)/\(name).topic")
@@ -131,6 +177,7 @@ public final class LogDirectory {
     }
 
     private func partitionLogs(_ topic: String) throws(LogError) -> [PartitionLog] {
+        try checkOpen()
         guard let logs = logs[topic] else { throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic)) }
         return logs
     }
@@ -156,29 +203,70 @@ public final class LogDirectory {
         return staged.placements
     }
 
+    /// The partition of each record: keyed records by Kafka's murmur2 rule, the others round-robin
+    /// (`nextUnkeyed` is the round-robin position, advanced).
+    public static func assignPartitions(_ records: [LogRecord], partitions: Int, nextUnkeyed: inout Int) -> [Int] {
+        records.map { record in
+            if let key = record.key { return KafkaPartitioner.partition(key: key, partitions: partitions) }
+            defer { nextUnkeyed = (nextUnkeyed + 1) % partitions }
+            return nextUnkeyed % partitions
+        }
+    }
+
+    /// Records grouped into one batch per partition, in input order within each; `indexes` are the
+    /// records' places in the append.
+    public struct PartitionBatch: Sendable {
+        public var partition: Int
+        public var records: [LogRecord]
+        public var indexes: [Int]
+
+        public init(partition: Int, records: [LogRecord], indexes: [Int]) {
+            self.partition = partition
+            self.records = records
+            self.indexes = indexes
+        }
+
+        /// Groups `records` by their assigned partitions.
+        public static func group(_ records: [LogRecord], partitions assigned: [Int]) -> [PartitionBatch] {
+            var byPartition: [Int: PartitionBatch] = [:]
+            for (i, (record, p)) in zip(records, assigned).enumerated() {
+                byPartition[p, default: PartitionBatch(partition: p, records: [], indexes: [])].records.append(record)
+                byPartition[p]!.indexes.append(i)
+            }
+            return byPartition.values.sorted { $0.partition < $1.partition }
+        }
+    }
+
     /// The first half of an append: writes the batches without making them durable or visible. Several
     /// staged appends share one `commit` (group commit). A failure leaves nothing of this append behind.
     public func stage(topic: String, records: [LogRecord]) throws(LogError) -> StagedAppend {
         let logs = try partitionLogs(topic)
+        var next = nextUnkeyed[topic, default: 0]
+        let assigned = Self.assignPartitions(records, partitions: logs.count, nextUnkeyed: &next)
+        nextUnkeyed[topic] = next
+        return try stage(topic: topic, batches: PartitionBatch.group(records, partitions: assigned), count: records.count)
+    }
+
+    /// Stages batches already grouped by partition (``LogEngine`` partitions and validates on the
+    /// caller's task). `count` is the number of records in the append.
+    public func stage(topic: String, batches: [PartitionBatch], count: Int, now: Int64? = nil) throws(LogError) -> StagedAppend {
+        let logs = try partitionLogs(topic)
         let config = topics[topic]!.configuration
-        var byPartition = [[Int]](repeating: [], count: logs.count)
-        var placements = [(partition: Int, offset: Int64)](repeating: (0, 0), count: records.count)
-        for (i, record) in records.enumerated() {
-            let p: Int
-            if let key = record.key {
-                p = KafkaPartitioner.partition(key: key, partitions: logs.count)
-            } else {
-                p = nextUnkeyed[topic, default: 0] % logs.count
-                nextUnkeyed[topic] = p + 1
-            }
-            byPartition[p].append(i)
+        for batch in batches where batch.partition < 0 || batch.partition >= logs.count {
+            throw LogError(.partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(batch.partition)",
+                           location: .init(topic: topic, partition: batch.partition))
         }
+        let appendTime = config.messageTimestampType == "LogAppendTime" ? (now ?? Self.currentTimeMillis()) : nil
+        var placements = [(partition: Int, offset: Int64)](repeating: (0, 0), count: count)
         var touched = Set<PartitionKey>()
         var written: [(log: PartitionLog, from: Int64)] = []
-        for (p, indexes) in byPartition.enumerated() where !indexes.isEmpty {
+        for batch in batches where !batch.records.isEmpty {
+            let p = batch.partition
+            var records = batch.records
+            if let appendTime { for i in records.indices { records[i].timestamp = appendTime } }
             let offsets: ClosedRange<Int64>
             do {
-                offsets = try logs[p].append(indexes.map { records[$0] }, maxBatchBytes: config.maxMessageBytes)
+                offsets = try logs[p].append(records, maxBatchBytes: config.maxMessageBytes)
             } catch {
                 // Take back what this append wrote to other partitions: all of it or nothing.
                 for w in written { try? w.log.rollBack(to: w.from) }
@@ -186,7 +274,7 @@ public final class LogDirectory {
             }
             written.append((logs[p], offsets.lowerBound))
             touched.insert(PartitionKey(topic: topic, partition: p))
-            for (k, i) in indexes.enumerated() { placements[i] = (p, offsets.lowerBound + Int64(k)) }
+            for (k, i) in batch.indexes.enumerated() { placements[i] = (p, offsets.lowerBound + Int64(k)) }
         }
         if config.flushPolicy != .groupCommit {
             for w in written { w.log.publishWithoutSync() }
@@ -195,28 +283,112 @@ public final class LogDirectory {
         return StagedAppend(placements: placements, partitions: touched)
     }
 
+    /// Milliseconds since the epoch.
+    public static func currentTimeMillis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
     /// The second half: one `fdatasync` per partition covers every batch staged since the last commit.
     /// Returns the partitions whose flush failed (they are read-only now), with the error.
+    /// The fdatasyncs of different partitions run in parallel (they are independent files; the disk
+    /// merges them).
     public func commit(_ partitions: Set<PartitionKey>) -> [PartitionKey: LogError] {
-        var failures: [PartitionKey: LogError] = [:]
-        for key in partitions {
-            guard let log = logs[key.topic]?[key.partition] else { continue }
-            do {
-                try log.flush()
-            } catch {
-                failures[key] = error
+        let targets = partitions.compactMap { key -> (PartitionKey, PartitionLog)? in
+            guard let partitionLogs = logs[key.topic], key.partition < partitionLogs.count else { return nil }
+            return (key, partitionLogs[key.partition])
+        }
+        var results = [LogError?](repeating: nil, count: targets.count)
+        if targets.count == 1 {
+            do { try targets[0].1.flush() } catch { results[0] = error }
+        } else if targets.count > 1 {
+            results.withUnsafeMutableBufferPointer { slots in
+                let slots = SendableSlots(slots)
+                let flushers = targets.map { SendableFlush(log: $0.1) }
+                DispatchQueue.concurrentPerform(iterations: flushers.count) { i in
+                    do throws(LogError) { try flushers[i].log.flush() } catch { slots.buffer[i] = error }
+                }
             }
         }
+        var failures: [PartitionKey: LogError] = [:]
+        for (i, error) in results.enumerated() { if let error { failures[targets[i].0] = error } }
         return failures
+    }
+
+    /// Flushes the partitions of `interval`-policy topics whose `flush.ms` has passed since their last
+    /// flush. Returns the partitions whose flush failed (they are read-only now).
+    public func flushIntervalTopics(now: Int64) -> [PartitionKey: LogError] {
+        var due = Set<PartitionKey>()
+        for (name, topic) in topics where topic.configuration.flushPolicy == .interval {
+            for p in 0..<topic.partitions {
+                let key = PartitionKey(topic: name, partition: p)
+                let last = lastIntervalFlush[key] ?? 0
+                if now - last >= topic.configuration.flushMs {
+                    due.insert(key)
+                    lastIntervalFlush[key] = now
+                }
+            }
+        }
+        return commit(due)
+    }
+
+    /// The `flush.ms` of the interval-policy topic due soonest, if any.
+    public var shortestFlushInterval: Int64? {
+        topics.values.filter { $0.configuration.flushPolicy == .interval }.map(\.configuration.flushMs).min()
+    }
+
+    /// The first offset of a partition whose record's timestamp is at or after `timestamp`, or nil.
+    public func offset(topic: String, partition: Int, forTimestamp timestamp: Int64) throws(LogError) -> Int64? {
+        try partitionLog(topic, partition).offset(forTimestamp: timestamp)
+    }
+
+    /// Checks a data directory without opening (recovering) it: takes its lock, then checks every
+    /// partition's batches (CRC, offsets, continuity) and index files (see
+    /// ``PartitionLog/verifyFiles(directory:fileSystem:indexIntervalBytes:)``). Returns the number of
+    /// batches and the problems, each naming the file and position.
+    public static func verify(path: String, fileSystem fs: any LogFileSystem) throws(LogError) -> (batches: Int, problems: [String]) {
+        let lock = try fs.lockExclusively("\(path)/.lock")
+        defer { fs.close(lock) }
+        var batches = 0
+        var problems: [String] = []
+        for name in try fs.contentsOfDirectory(path) where name.hasSuffix(".topic") {
+            let topic = String(name.dropLast(6))
+            var partitions = 0
+            for line in String(decoding: try fs.readAll("\(path)/\(name)"), as: UTF8.self).split(separator: "\n") where line.hasPrefix("partitions=") {
+                partitions = Int(line.dropFirst(11)) ?? 0
+            }
+            if partitions < 1 { problems.append("\(path)/\(name): no valid partition count") }
+            for p in 0..<max(partitions, 0) {
+                let dir = "\(path)/\(topic)-\(p)"
+                guard fs.fileExists(dir) else {
+                    problems.append("\(dir): partition directory missing")
+                    continue
+                }
+                let result = try PartitionLog.verifyFiles(directory: dir, fileSystem: fs)
+                batches += result.batches
+                problems += result.problems
+            }
+        }
+        return (batches, problems)
     }
 
     /// Visible batches of a partition from `offset` on, up to about `maxBytes`.
     public func read(topic: String, partition: Int, from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
+        let log = try partitionLog(topic, partition)
+        do {
+            return try log.read(from: offset, maxBytes: maxBytes)
+        } catch {
+            throw LogError(error.code, error.message, location: .init(topic: topic, partition: partition, file: error.location.file, position: error.location.position))
+        }
+    }
+
+    private func partitionLog(_ topic: String, _ partition: Int) throws(LogError) -> PartitionLog {
         let logs = try partitionLogs(topic)
         guard partition >= 0 && partition < logs.count else {
             throw LogError(.partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(partition)", location: .init(topic: topic, partition: partition))
         }
-        return try logs[partition].read(from: offset, maxBytes: maxBytes)
+        return logs[partition]
     }
 
     /// Applies every topic's `retention.ms` and `retention.bytes`: deletes whole old segments. Returns the
@@ -236,4 +408,23 @@ public final class LogDirectory {
     public func partitions(of topic: String) throws(LogError) -> [(nextOffset: Int64, state: PartitionLog.State)] {
         try partitionLogs(topic).map { ($0.nextOffset, $0.state) }
     }
+
+    /// The first offset still stored in each partition of a topic.
+    public func startOffsets(of topic: String) throws(LogError) -> [Int64] {
+        try partitionLogs(topic).map(\.startOffset)
+    }
+}
+
+/// Lets `commit` hand each flush to its own thread: every iteration touches only its own slot and its
+/// own partition.
+// @unchecked Sendable: iteration i writes only buffer[i], and the buffer outlives concurrentPerform.
+private struct SendableSlots: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<LogError?>
+    init(_ buffer: UnsafeMutableBufferPointer<LogError?>) { self.buffer = buffer }
+}
+
+// @unchecked Sendable: a PartitionLog is used by one thread at a time; commit gives each partition to
+// exactly one iteration of concurrentPerform and waits for all of them.
+private struct SendableFlush: @unchecked Sendable {
+    let log: PartitionLog
 }

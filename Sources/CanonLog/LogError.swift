@@ -57,6 +57,8 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var location: Location
+    /// For `invalidRecord`: every rejected record, by index in the append, with the validator's reason.
+    public var rejections: [RecordRejection] = []
 
     public init(_ code: Code, _ message: String, location: Location = Location()) {
         self.code = code

@@ -47,6 +47,7 @@ extension LogCommand {
             let dir = try openDirectory(directory)
             try logging { () throws(LogError) in
                 try dir.createTopic(topic, partitions: partitions, configuration: try TopicConfiguration(map))
+                try dir.close()
             }
         }
     }
@@ -54,7 +55,11 @@ extension LogCommand {
     struct Append: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Append key<TAB>value lines from standard input; print 'partition offset' per record once durable.",
-            discussion: "A key or value of '-' or empty is null. Example: printf 'k1\\tv1\\n' | canon log append DIR orders")
+            discussion: """
+                A key or value of '-' or empty is null. Lines are appended in batches of --batch records through the \
+                log engine: up to 16 batches are in flight and share fdatasyncs (group commit); results are printed \
+                in input order as soon as each batch is durable. Example: printf 'k1\\tv1\\n' | canon log append DIR orders
+                """)
         @Argument(help: "The data directory.") var directory: String
         @Argument(help: "The topic.") var topic: String
         @Option(help: "Records per batch.") var batch: Int = 1
@@ -64,22 +69,50 @@ extension LogCommand {
         }
 
         func run() throws {
-            let dir = try openDirectory(directory)
+            let engine: LogEngine
+            do {
+                engine = try LogEngine(path: directory, fileSystem: PosixFileSystem())
+            } catch {
+                throw CLIFailure.failed("\(error)")
+            }
+            let (stream, continuation) = AsyncStream.makeStream(of: Task<Result<[(partition: Int, offset: Int64)], LogError>, Never>.self)
+            let slots = DispatchSemaphore(value: 16)
+            let done = DispatchSemaphore(value: 0)
+            let failure = FailureBox()
+            // The printer: answers in input order, each as soon as its batch is durable.
+            Task {
+                for await task in stream {
+                    switch await task.value {
+                    case .success(let placed):
+                        Output.write(Array(placed.map { "\($0.partition) \($0.offset)\n" }.joined().utf8))
+                    case .failure(let error):
+                        failure.set("\(error)")
+                    }
+                    slots.signal()
+                }
+                await engine.shutdown()
+                done.signal()
+            }
             var pending: [LogRecord] = []
-            func flush() throws(CLIFailure) {
+            func submit() {
                 guard !pending.isEmpty else { return }
-                let placed = try logging { () throws(LogError) in try dir.append(topic: topic, records: pending) }
-                Output.write(Array(placed.map { "\($0.partition) \($0.offset)\n" }.joined().utf8))
+                slots.wait()
+                let records = pending, topic = topic
+                continuation.yield(Task { () -> Result<[(partition: Int, offset: Int64)], LogError> in
+                    do throws(LogError) { return .success(try await engine.append(topic: topic, records: records)) } catch { return .failure(error) }
+                })
                 pending = []
             }
             func field(_ s: Substring) -> [UInt8]? { s.isEmpty || s == "-" ? nil : Array(s.utf8) }
-            while let line = Swift.readLine(strippingNewline: true) {
+            while failure.message == nil, let line = Swift.readLine(strippingNewline: true) {
                 let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-                let now = Int64((Double(clock_gettime_nsec()) / 1_000_000).rounded(.down))
-                pending.append(LogRecord(key: field(parts[0]), value: parts.count > 1 ? field(parts[1]) : nil, timestamp: now))
-                if pending.count >= batch { try flush() }
+                pending.append(LogRecord(key: field(parts[0]), value: parts.count > 1 ? field(parts[1]) : nil, timestamp: LogDirectory.currentTimeMillis()))
+                if pending.count >= batch { submit() }
             }
-            try flush()
+            if failure.message == nil { submit() }
+            continuation.finish()
+            done.wait()
+            if let message = failure.message { throw CLIFailure.failed(message) }
         }
     }
 
@@ -91,11 +124,18 @@ extension LogCommand {
         @Argument(help: "The topic.") var topic: String
         @Option(help: "The partition.") var partition: Int = 0
         @Option(help: "The first offset.") var from: Int64 = 0
+        @Option(name: .customLong("from-time"), help: "Start at the first record with a timestamp at or after this (ms since the epoch).")
+        var fromTime: Int64?
         @Option(help: "At most this many records.") var max: Int = Int.max
 
         func run() throws {
             let dir = try openDirectory(directory)
+            defer { try? dir.close() }
             var offset = from
+            if let fromTime {
+                guard let found = try logging({ () throws(LogError) in try dir.offset(topic: topic, partition: partition, forTimestamp: fromTime) }) else { return }
+                offset = Swift.max(offset, found)
+            }
             var printed = 0
             func text(_ b: [UInt8]?) -> String { b.map { String(decoding: $0, as: UTF8.self) } ?? "-" }
             while printed < max {
@@ -118,6 +158,7 @@ extension LogCommand {
 
         func run() throws {
             let dir = try openDirectory(directory)
+            defer { try? dir.close() }
             for name in dir.topics.keys.sorted() {
                 let topic = dir.topics[name]!
                 Output.line("topic \(name) partitions \(topic.partitions)")
@@ -129,6 +170,8 @@ extension LogCommand {
                     }
                     Output.line("  partition \(p) next-offset \(info.nextOffset) \(state)")
                 }
+                let starts = try logging { () throws(LogError) in try dir.startOffsets(of: name) }
+                if starts.contains(where: { $0 > 0 }) { Output.line("  start-offsets \(starts.map(String.init).joined(separator: " "))") }
                 for (k, v) in topic.configuration.settings.sorted(by: { $0.key < $1.key }) { Output.line("  \(k)=\(v)") }
             }
         }
@@ -148,44 +191,31 @@ extension LogCommand {
             }
             if dir.recoveryNotes.isEmpty { Output.line("nothing to repair") }
             for note in dir.recoveryNotes { Output.line(note) }
+            try logging { () throws(LogError) in try dir.close() }
         }
     }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every batch's CRC and offsets without changing anything; exit 1 naming the first problem.")
+            abstract: "Check every batch's CRC, offsets and the index files without changing anything; exit 1 naming the first problem.")
         @Argument(help: "The data directory.") var directory: String
 
         func run() throws {
-            let fs = PosixFileSystem()
-            let lock = try logging { () throws(LogError) in try fs.lockExclusively("\(directory)/.lock") }
-            defer { fs.close(lock) }
-            var batches = 0
-            for entry in try logging({ () throws(LogError) in try fs.contentsOfDirectory(directory) }) where entry.contains("-") {
-                let partitionDir = "\(directory)/\(entry)"
-                guard let segments = try? fs.contentsOfDirectory(partitionDir) else { continue }
-                var expected: Int64?
-                for segment in segments where segment.hasSuffix(".log") {
-                    let path = "\(partitionDir)/\(segment)"
-                    let bytes = try logging { () throws(LogError) in try fs.readAll(path) }
-                    let scan = SegmentScan(bytes, expectedBaseOffset: expected ?? Int64(segment.dropLast(4)))
-                    batches += scan.entries.count
-                    switch scan.ending {
-                    case .clean: break
-                    case .tornTail(let position, let reason), .corruption(let position, let reason, _):
-                        throw CLIFailure.failed("\(path) at byte \(position): \(reason)")
-                    }
-                    expected = scan.nextOffset ?? expected
-                }
+            let result = try logging { () throws(LogError) in try LogDirectory.verify(path: directory, fileSystem: PosixFileSystem()) }
+            if let first = result.problems.first {
+                for more in result.problems.dropFirst() { Output.error(more) }
+                throw CLIFailure.failed(first)
             }
-            Output.line("ok: \(batches) batches")
+            Output.line("ok: \(result.batches) batches")
         }
     }
 }
 
-/// Wall-clock time in nanoseconds since the epoch.
-private func clock_gettime_nsec() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+/// The first failure of the append printer.
+// @unchecked Sendable: `stored` is only touched with `lock` held.
+private final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    var message: String? { lock.withLock { stored } }
+    func set(_ text: String) { lock.withLock { if stored == nil { stored = text } } }
 }

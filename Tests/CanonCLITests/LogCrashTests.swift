@@ -81,8 +81,11 @@ import Testing
         let verify = try CLITests.canon("log", "verify", dir)
         #expect(verify.status == 1)
         #expect(verify.stderr.contains("00000000000000000003.log at byte 0: CRC-32C mismatch"))
-        // Appending to the damaged partition is refused.
-        #expect(try CLITests.canon("log", "append", dir, "t", input: "k\tx\n").status == 1)
+        // Reading through the damage fails naming segment and position; the damaged batch is never served.
+        let damaged = try CLITests.canon("log", "read", dir, "t")
+        #expect(damaged.status == 1)
+        #expect(damaged.stderr.contains("00000000000000000003.log at byte 0"), "\(damaged.stderr)")
+        #expect(!damaged.stdoutText.contains("value-4\n"))
         let repair = try CLITests.canon("log", "repair", dir)
         #expect(repair.status == 0)
         #expect(repair.stdoutText.contains("repaired: truncated"))

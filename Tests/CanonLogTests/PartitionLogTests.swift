@@ -112,10 +112,34 @@ import Testing
         let byte = try fs.read(h, at: 40, count: 1)
         try fs.write(h, [byte[0] ^ 0x01], at: 40)
         try fs.sync(h)
+        // Without a recovery checkpoint covering it, opening scans the batch and stops there.
+        try fs.remove("/d/t-0/recovery-checkpoint")
         log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
         guard case .readOnly(let reason) = log.state else { Issue.record("not read-only"); return }
         #expect(reason.contains("00000000000000000000.log at byte 0"))
         #expect(try log.read(from: 0).isEmpty)  // the damaged batch is never served
+    }
+
+    /// Below the recovery checkpoint nothing is rescanned at open; the damage is found when read (and by
+    /// verify), never served, and the partition turns read-only.
+    @Test func damageBelowTheCheckpointIsFoundWhenReadAndNeverServed() throws {
+        var rng = SplitMix64(state: 16)
+        let fs = FaultInjectingFileSystem()
+        var log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        for _ in 0..<3 { try log.append(Self.records(2, &rng)) }
+        try log.flush()
+        let h = try fs.open("/d/t-0/00000000000000000000.log", create: false)
+        let byte = try fs.read(h, at: 40, count: 1)
+        try fs.write(h, [byte[0] ^ 0x01], at: 40)
+        try fs.sync(h)
+        log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        let error = #expect(throws: LogError.self) { try log.read(from: 0) }
+        #expect(error?.code == .corruptBatch)
+        #expect(error?.location.file == "/d/t-0/00000000000000000000.log" && error?.location.position == 0)
+        guard case .readOnly = log.state else { Issue.record("not read-only after serving damage was refused"); return }
+        #expect(throws: LogError.self) { try log.append(Self.records(1, &rng)) }
+        let verified = try PartitionLog.verifyFiles(directory: "/d/t-0", fileSystem: fs)
+        #expect(verified.problems.first?.contains("00000000000000000000.log at byte 0: CRC-32C mismatch") == true)
     }
 }
 
@@ -136,6 +160,7 @@ import Testing
         try fs.write(h, [0xEE], at: 30)
         try fs.sync(h)
         log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 500))
+        #expect(throws: LogError.self) { try log.read(from: 0, maxBytes: 1 << 30) }
         guard case .readOnly = log.state else { Issue.record("damage not detected"); return }
         log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 500), repair: true)
         #expect(log.state == .writable)

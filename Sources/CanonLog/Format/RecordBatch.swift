@@ -111,10 +111,19 @@ public struct RecordBatch: Sendable, Hashable {
         return Int(bytes.loadBigEndian(Int32.self, at: start + 8)) + logOverhead
     }
 
-    /// Decodes and checks one batch that fills `bytes` exactly: magic, length, CRC-32C, record count,
-    /// `lastOffsetDelta == count - 1`, every record's length, varints, offset deltas and headers.
-    /// `position` is added to byte positions in errors (the batch's place in its file).
-    public init(decoding bytes: UnsafeRawBufferPointer, position: Int = 0) throws(LogError) {
+    /// What a batch's header says, once its length, magic, CRC and record count are checked.
+    public struct Summary: Sendable, Hashable {
+        public var baseOffset: Int64
+        public var lastOffset: Int64
+        public var maxTimestamp: Int64
+        /// `length` + 12: the whole batch.
+        public var size: Int
+    }
+
+    /// Checks one batch that fills `bytes` exactly without decoding its records: length, magic,
+    /// CRC-32C (which covers the records), no compression, `lastOffsetDelta == count - 1`. This is what
+    /// recovery needs to find the valid prefix of a segment.
+    public static func summary(of bytes: UnsafeRawBufferPointer, position: Int = 0) throws(LogError) -> Summary {
         func corrupt(_ message: String, at offset: Int) -> LogError {
             LogError(.corruptBatch, message, location: LogError.Location(position: position + offset))
         }
@@ -132,18 +141,11 @@ public struct RecordBatch: Sendable, Hashable {
         guard stored == computed else {
             throw corrupt("CRC-32C mismatch (stored \(String(stored, radix: 16)), computed \(String(computed, radix: 16)))", at: 17)
         }
-        baseOffset = bytes.loadBigEndian(Int64.self, at: 0)
-        partitionLeaderEpoch = bytes.loadBigEndian(Int32.self, at: 12)
-        attributes = bytes.loadBigEndian(Int16.self, at: 21)
+        let attributes = bytes.loadBigEndian(Int16.self, at: 21)
         guard attributes & 0x07 == 0 else {
             throw corrupt("compressed batches (codec \(attributes & 0x07)) are not supported", at: 21)
         }
-        lastOffsetDelta = bytes.loadBigEndian(Int32.self, at: 23)
-        baseTimestamp = bytes.loadBigEndian(Int64.self, at: 27)
-        maxTimestamp = bytes.loadBigEndian(Int64.self, at: 35)
-        producerId = bytes.loadBigEndian(Int64.self, at: 43)
-        producerEpoch = bytes.loadBigEndian(Int16.self, at: 51)
-        baseSequence = bytes.loadBigEndian(Int32.self, at: 53)
+        let lastOffsetDelta = bytes.loadBigEndian(Int32.self, at: 23)
         let count = Int(bytes.loadBigEndian(Int32.self, at: 57))
         guard count >= 1, count - 1 == Int(lastOffsetDelta) else {
             throw corrupt("record count \(count) does not match lastOffsetDelta \(lastOffsetDelta)", at: 57)
@@ -151,6 +153,29 @@ public struct RecordBatch: Sendable, Hashable {
         guard count <= (bytes.count - Self.headerSize) / 7 else {
             throw corrupt("record count \(count) cannot fit in \(bytes.count - Self.headerSize) bytes", at: 57)
         }
+        let baseOffset = bytes.loadBigEndian(Int64.self, at: 0)
+        return Summary(baseOffset: baseOffset, lastOffset: baseOffset &+ Int64(lastOffsetDelta),
+                       maxTimestamp: bytes.loadBigEndian(Int64.self, at: 35), size: bytes.count)
+    }
+
+    /// Decodes and checks one batch that fills `bytes` exactly: magic, length, CRC-32C, record count,
+    /// `lastOffsetDelta == count - 1`, every record's length, varints, offset deltas and headers.
+    /// `position` is added to byte positions in errors (the batch's place in its file).
+    public init(decoding bytes: UnsafeRawBufferPointer, position: Int = 0) throws(LogError) {
+        func corrupt(_ message: String, at offset: Int) -> LogError {
+            LogError(.corruptBatch, message, location: LogError.Location(position: position + offset))
+        }
+        _ = try Self.summary(of: bytes, position: position)
+        baseOffset = bytes.loadBigEndian(Int64.self, at: 0)
+        partitionLeaderEpoch = bytes.loadBigEndian(Int32.self, at: 12)
+        attributes = bytes.loadBigEndian(Int16.self, at: 21)
+        lastOffsetDelta = bytes.loadBigEndian(Int32.self, at: 23)
+        baseTimestamp = bytes.loadBigEndian(Int64.self, at: 27)
+        maxTimestamp = bytes.loadBigEndian(Int64.self, at: 35)
+        producerId = bytes.loadBigEndian(Int64.self, at: 43)
+        producerEpoch = bytes.loadBigEndian(Int16.self, at: 51)
+        baseSequence = bytes.loadBigEndian(Int32.self, at: 53)
+        let count = Int(lastOffsetDelta) + 1
         var reader = VarintReader(bytes: bytes, offset: Self.headerSize)
         var records: [LogRecord] = []
         records.reserveCapacity(count)

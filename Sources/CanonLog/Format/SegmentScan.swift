@@ -27,34 +27,40 @@ public struct SegmentScan: Sendable, Equatable {
     public var entries: [Entry]
     public var ending: Ending
 
+    /// Where the scanned bytes start in their file.
+    public var start: Int
+
     /// The end of the last valid batch (where appends continue after truncating a torn tail).
-    public var validEnd: Int { entries.last.map { $0.position + $0.size } ?? 0 }
+    public var validEnd: Int { entries.last.map { $0.position + $0.size } ?? start }
 
     /// The offset the next batch gets.
     public var nextOffset: Int64? { entries.last.map { $0.lastOffset + 1 } }
 
-    /// Scans `bytes`; the first batch must start at `expectedBaseOffset` when given, and every batch must
-    /// follow the previous one's last offset (the CRC does not cover offsets, so continuity is checked
-    /// beside it).
-    public init(_ bytes: [UInt8], expectedBaseOffset: Int64? = nil) {
+    /// Scans `bytes`, which start at byte `start` of their file (positions in entries and endings are
+    /// file positions); the first batch must start at `expectedBaseOffset` when given, and every batch
+    /// must follow the previous one's last offset (the CRC does not cover offsets, so continuity is
+    /// checked beside it). Batches are checked by header and CRC (which covers the records), not decoded.
+    public init(_ bytes: [UInt8], expectedBaseOffset: Int64? = nil, start: Int = 0) {
+        self.start = start
         var entries: [Entry] = []
         var ending = Ending.clean
         bytes.withUnsafeBytes { raw in
             var position = 0
             var expected = expectedBaseOffset
             while position < raw.count {
-                if raw[position...].allSatisfy({ $0 == 0 }) { break }  // preallocated space
+                if raw[position] == 0, raw[position...].allSatisfy({ $0 == 0 }) { break }  // preallocated space
                 switch Self.batch(at: position, in: raw, expected: expected) {
-                case .success(let entry):
+                case .success(var entry):
+                    entry.position += start
                     entries.append(entry)
                     expected = entry.lastOffset + 1
                     position += entry.size
                 case .failure(let reason):
                     // A valid batch further on means the damage is inside acknowledged data.
                     if let resume = Self.nextValidBatch(after: position, in: raw, expected: expected) {
-                        ending = .corruption(position: position, reason: reason, resumesAt: resume)
+                        ending = .corruption(position: start + position, reason: reason, resumesAt: start + resume)
                     } else {
-                        ending = .tornTail(position: position, reason: reason)
+                        ending = .tornTail(position: start + position, reason: reason)
                     }
                     return
                 }
@@ -73,9 +79,9 @@ public struct SegmentScan: Sendable, Equatable {
         guard let size = RecordBatch.totalSize(of: raw, at: position) else { return .failure("incomplete batch header") }
         guard size >= RecordBatch.headerSize else { return .failure("batch length \(size) is shorter than a batch header") }
         guard position + size <= raw.count else { return .failure("batch of \(size) bytes runs past the end of the segment") }
-        let batch: RecordBatch
+        let batch: RecordBatch.Summary
         do {
-            batch = try RecordBatch(decoding: UnsafeRawBufferPointer(rebasing: raw[position..<(position + size)]), position: position)
+            batch = try RecordBatch.summary(of: UnsafeRawBufferPointer(rebasing: raw[position..<(position + size)]), position: position)
         } catch {
             return .failure(error.message)
         }

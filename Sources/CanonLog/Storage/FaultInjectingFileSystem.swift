@@ -11,7 +11,7 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
 
     /// A file-system call that a fault can target.
     public enum Operation: String, Sendable, CaseIterable {
-        case open, read, write, truncate, sync, syncDirectory, remove, rename, createDirectory
+        case open, read, write, truncate, preallocate, sync, syncDirectory, remove, rename, createDirectory
     }
 
     /// An injected failure: the `skip`+1-th matching call fails, and so do `count - 1` more.
@@ -40,9 +40,15 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
         case tearUnsynced(keep: Int)
     }
 
+    /// A file's bytes; preallocated space past them is kept as a length (reads as zeros) so that large
+    /// preallocations cost no memory.
     private struct File {
         var current: [UInt8] = []
         var durable: [UInt8] = []
+        var allocated = 0
+        var durableAllocated = 0
+
+        var size: Int { max(current.count, allocated) }
     }
 
     private let lock = NSLock()
@@ -85,11 +91,15 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
                     continue
                 }
                 var kept = file.durable
-                if case .tearUnsynced(let keep) = mode, file.current.count > file.durable.count,
-                    file.current.starts(with: file.durable) {
-                    kept += file.current[file.durable.count..<min(file.current.count, file.durable.count + max(0, keep))]
+                if case .tearUnsynced(let keep) = mode,
+                    let first = zip(file.current.indices, zip(file.current, file.durable)).first(where: { $0.1.0 != $0.1.1 })?.0
+                        ?? (file.current.count > file.durable.count ? file.durable.count : nil) {
+                    // The torn write: a prefix of the first unsynced change lands, nothing after it.
+                    let end = min(file.current.count, first + max(0, keep))
+                    if kept.count < end { kept += [UInt8](repeating: 0, count: end - kept.count) }
+                    if first < end { kept.replaceSubrange(first..<end, with: file.current[first..<end]) }
                 }
-                files[path] = File(current: kept, durable: kept)
+                files[path] = File(current: kept, durable: kept, allocated: file.durableAllocated, durableAllocated: file.durableAllocated)
             }
             handles = [:]
             locks = [:]
@@ -197,16 +207,18 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
     }
 
     public func size(_ handle: LogFileHandle) throws(LogError) -> Int {
-        try locked { () throws(LogError) -> Int in files[try path(of: handle)]?.current.count ?? 0 }
+        try locked { () throws(LogError) -> Int in files[try path(of: handle)]?.size ?? 0 }
     }
 
     public func read(_ handle: LogFileHandle, at offset: Int, count: Int) throws(LogError) -> [UInt8] {
         try locked { () throws(LogError) -> [UInt8] in
             let p = try path(of: handle)
             try checkFault(.read, p)
-            let bytes = files[p]?.current ?? []
-            guard offset < bytes.count else { return [] }
-            return Array(bytes[offset..<min(bytes.count, offset + count)])
+            guard let file = files[p], offset < file.size else { return [] }
+            let end = min(file.size, offset + count)
+            var out = offset < file.current.count ? Array(file.current[offset..<min(file.current.count, end)]) : []
+            if out.count < end - offset { out += [UInt8](repeating: 0, count: end - offset - out.count) }
+            return out
         }
     }
 
@@ -233,6 +245,17 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
             } else {
                 file.current += [UInt8](repeating: 0, count: size - file.current.count)
             }
+            file.allocated = size
+            files[p] = file
+        }
+    }
+
+    public func preallocate(_ handle: LogFileHandle, to size: Int) throws(LogError) {
+        try locked { () throws(LogError) in
+            let p = try path(of: handle)
+            try checkFault(.preallocate, p)
+            guard var file = files[p] else { return }
+            file.allocated = max(file.allocated, size)
             files[p] = file
         }
     }
@@ -244,6 +267,7 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
             _syncCount += 1
             guard !_syncsAreNoOps, var file = files[p] else { return }
             file.durable = file.current
+            file.durableAllocated = file.allocated
             files[p] = file
         }
     }

@@ -26,6 +26,9 @@ public protocol LogFileSystem: Sendable {
     /// Writes all of `bytes` at `offset`, or throws.
     func write(_ handle: LogFileHandle, _ bytes: [UInt8], at offset: Int) throws(LogError)
     func truncate(_ handle: LogFileHandle, to size: Int) throws(LogError)
+    /// Reserves disk space so that the file is at least `size` bytes, the new bytes reading as zeros
+    /// (`fallocate`); where the file system cannot, it does nothing. Never shrinks the file.
+    func preallocate(_ handle: LogFileHandle, to size: Int) throws(LogError)
     /// Makes the file's data durable (`fdatasync`).
     func sync(_ handle: LogFileHandle) throws(LogError)
     /// Makes a directory's entries durable (files created, renamed or removed in it).

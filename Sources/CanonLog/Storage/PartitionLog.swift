@@ -1,17 +1,40 @@
-/// One partition's log on disk: segments of record batches named by base offset, recovered on open.
+/// One partition's log on disk: segments of record batches named by base offset, each with a sparse
+/// offset index and a time index, recovered on open.
 ///
-/// This is the synchronous core that the engine's partition writer drives from its I/O thread (group
-/// commit, the flush policies and concurrency sit above it). Appends are not visible to readers until
-/// `flush()` made them durable; a failed write is cut back and fails that append only; a failed flush
-/// puts the partition in a failed, read-only state until it is opened again (and recovered).
+/// This is the synchronous core that the engine drives from its I/O thread (group commit, the flush
+/// policies and concurrency sit above it). Appends are not visible to readers until `flush()` (or
+/// `publishWithoutSync()`) made them so; a failed write is cut back and fails that append only; a failed
+/// flush puts the partition in a failed, read-only state until it is opened again (and recovered).
+///
+/// Files in the partition directory:
+/// - `<base offset, 20 digits>.log`, `.index`, `.timeindex`: the segments (see ``SegmentIndex``). The
+///   active segment is preallocated ahead of its writes; zeros after the last batch are its normal end.
+/// - `recovery-checkpoint`: the active segment and a byte position up to which its data and index files
+///   are durable. Segments before it are sealed (synced and trimmed when rolled); recovery scans only from
+///   the checkpoint on. With a clean shutdown (``close()`` and the directory's marker) nothing is scanned.
 public final class PartitionLog {
     /// Settings of the partition's topic that the storage layer uses.
-    public struct Configuration: Sendable {
+    public struct Configuration: Sendable, Hashable {
         /// Roll to a new segment when the active one would grow past this (Kafka's `segment.bytes`).
         public var segmentBytes: Int
+        /// Roll when a batch's newest timestamp is this much later than the segment's first batch's
+        /// (Kafka's `segment.ms`, compared on record timestamps as Kafka does).
+        public var segmentMs: Int64
+        /// Kafka's `index.interval.bytes`: bytes of batches between two index entries.
+        public var indexIntervalBytes: Int
+        /// Disk space reserved ahead of the active segment's writes, in steps of this (capped at
+        /// `segmentBytes`); 0 grows files as they are written.
+        public var preallocationBytes: Int
+        /// Write a recovery checkpoint after this many bytes were made durable since the last one.
+        public var checkpointIntervalBytes: Int
 
-        public init(segmentBytes: Int = 1 << 30) {
+        public init(segmentBytes: Int = 1 << 30, segmentMs: Int64 = 604_800_000, indexIntervalBytes: Int = 4096,
+                    preallocationBytes: Int = 16 << 20, checkpointIntervalBytes: Int = 64 << 20) {
             self.segmentBytes = segmentBytes
+            self.segmentMs = segmentMs
+            self.indexIntervalBytes = indexIntervalBytes
+            self.preallocationBytes = preallocationBytes
+            self.checkpointIntervalBytes = checkpointIntervalBytes
         }
     }
 
@@ -22,13 +45,73 @@ public final class PartitionLog {
         case readOnly(reason: String)
     }
 
-    private struct Segment {
+    struct Segment {
         var baseOffset: Int64
         var path: String
         var handle: LogFileHandle
+        /// The end of the last batch.
         var size: Int
-        /// Every batch, in order (an in-memory index; the sparse on-disk index comes later).
-        var entries: [SegmentScan.Entry]
+        /// The file's length on disk (at least `size`; more when preallocated).
+        var allocated: Int
+        /// The offset after the segment's last batch.
+        var nextOffset: Int64
+        /// The first batch's newest timestamp (for `segment.ms`), -1 when empty.
+        var rollTimestamp: Int64
+        var index: SegmentIndex
+        /// How many index entries are in the index files.
+        var offsetEntriesOnDisk: Int
+        var timeEntriesOnDisk: Int
+
+        var stem: String { String(path.dropLast(4)) }
+        var isEmpty: Bool { size == 0 }
+    }
+
+    /// The recovery checkpoint: up to `position` in the segment `baseOffset`, data and index files are
+    /// durable; the next batch there gets `nextOffset`.
+    struct Checkpoint: Equatable {
+        var baseOffset: Int64
+        var position: Int
+        var nextOffset: Int64
+        var rollTimestamp: Int64
+        var maxTimestamp: Int64
+        var offsetOfMaxTimestamp: Int64
+        var offsetEntries: Int
+        var timeEntries: Int
+
+        static let header = "canon-recovery-checkpoint 1"
+
+        var text: String {
+            [Self.header, "base-offset=\(baseOffset)", "position=\(position)", "next-offset=\(nextOffset)",
+             "roll-timestamp=\(rollTimestamp)", "max-timestamp=\(maxTimestamp)", "max-timestamp-offset=\(offsetOfMaxTimestamp)",
+             "offset-index-entries=\(offsetEntries)", "time-index-entries=\(timeEntries)"].joined(separator: "\n") + "\n"
+        }
+
+        init(baseOffset: Int64, position: Int, nextOffset: Int64, rollTimestamp: Int64, maxTimestamp: Int64, offsetOfMaxTimestamp: Int64, offsetEntries: Int, timeEntries: Int) {
+            self.baseOffset = baseOffset
+            self.position = position
+            self.nextOffset = nextOffset
+            self.rollTimestamp = rollTimestamp
+            self.maxTimestamp = maxTimestamp
+            self.offsetOfMaxTimestamp = offsetOfMaxTimestamp
+            self.offsetEntries = offsetEntries
+            self.timeEntries = timeEntries
+        }
+
+        init?(_ text: String) {
+            let lines = text.split(separator: "\n")
+            guard lines.first == Substring(Self.header) else { return nil }
+            var values: [String: Int64] = [:]
+            for line in lines.dropFirst() {
+                guard let eq = line.firstIndex(of: "="), let v = Int64(line[line.index(after: eq)...]) else { return nil }
+                values[String(line[..<eq])] = v
+            }
+            guard let base = values["base-offset"], let position = values["position"], let next = values["next-offset"],
+                let roll = values["roll-timestamp"], let maxTs = values["max-timestamp"], let maxTsOffset = values["max-timestamp-offset"],
+                let offsetEntries = values["offset-index-entries"], let timeEntries = values["time-index-entries"],
+                base >= 0, position >= 0, position <= Int64(UInt32.max), next >= base, offsetEntries >= 0, timeEntries >= 0 else { return nil }
+            self.init(baseOffset: base, position: Int(position), nextOffset: next, rollTimestamp: roll, maxTimestamp: maxTs,
+                      offsetOfMaxTimestamp: maxTsOffset, offsetEntries: Int(offsetEntries), timeEntries: Int(timeEntries))
+        }
     }
 
     public let directory: String
@@ -38,10 +121,17 @@ public final class PartitionLog {
     public private(set) var state: State = .writable
     /// The offset the next appended record gets.
     public private(set) var nextOffset: Int64 = 0
-    /// Records below this offset are durable and visible to readers.
+    /// Records below this offset are durable (under the flush policy) and visible to readers.
     public private(set) var durableNextOffset: Int64 = 0
     /// What recovery did, for the log.
     public private(set) var recoveryNotes: [String] = []
+    /// Batches appended and not yet published (taken back by `rollBack`): segment base, position, offset.
+    private var pending: [(segment: Int64, position: Int, offset: Int64)] = []
+    /// The end of the active segment's data known durable (synced).
+    private var syncedPosition = 0
+    /// The position of the last checkpoint written in the active segment.
+    private var checkpointPosition = 0
+    private var lastCheckpoint: Checkpoint?
 
     /// The file name of the segment with this base offset: 20 digits, as Kafka names them.
     public static func segmentFileName(baseOffset: Int64) -> String {
@@ -49,66 +139,192 @@ public final class PartitionLog {
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".log"
     }
 
-    /// Opens (creating when missing) the partition in `directory` and recovers it: every segment is
-    /// scanned; a torn tail of the last segment is truncated; damage anywhere else makes the partition
-    /// read-only up to it, naming segment and position.
+    /// The checkpoint file's name in a partition directory.
+    public static let checkpointFileName = "recovery-checkpoint"
+
+    private var checkpointPath: String { "\(directory)/\(Self.checkpointFileName)" }
+
+    private func location(_ file: String? = nil, _ position: Int? = nil) -> LogError.Location {
+        LogError.Location(file: file ?? directory, position: position)
+    }
+
+    /// Opens (creating when missing) the partition in `directory` and recovers it.
     ///
-    /// With `repair`, damage is cut off instead: the damaged segment is truncated at the first bad batch
-    /// and every later segment removed (acknowledged records after the damage are lost; `recoveryNotes`
-    /// says what was removed).
-    public init(directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration(), repair: Bool = false) throws(LogError) {
+    /// Segments before the recovery checkpoint's are sealed: their index files are loaded (rebuilt by a
+    /// scan when missing or not sane). The checkpoint's segment is scanned from the checkpoint's position,
+    /// later segments whole; without a checkpoint everything is scanned. With `cleanShutdown` (the data
+    /// directory's marker) the checkpoint is the end and nothing is scanned. A torn tail of the last
+    /// segment is truncated; damage anywhere else makes the partition read-only up to it, naming segment
+    /// and position.
+    ///
+    /// With `repair`, everything is scanned and damage is cut off instead: the damaged segment is
+    /// truncated at the first bad batch and every later segment removed (acknowledged records after the
+    /// damage are lost; `recoveryNotes` says what was removed).
+    public init(directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration(),
+                cleanShutdown: Bool = false, repair: Bool = false) throws(LogError) {
         self.directory = directory
         self.fs = fileSystem
         self.configuration = configuration
         try fs.createDirectory(directory)
-        let names = try fs.contentsOfDirectory(directory).filter { $0.hasSuffix(".log") && $0.count == 24 }
-        let bases = names.compactMap { Int64($0.dropLast(4)) }.sorted()
+        let names = try fs.contentsOfDirectory(directory)
+        let bases = names.filter { $0.hasSuffix(".log") && $0.count == 24 }.compactMap { Int64($0.dropLast(4)) }.sorted()
+        var checkpoint: Checkpoint?
+        if !repair, fs.fileExists(checkpointPath) {
+            checkpoint = Checkpoint(String(decoding: try fs.readAll(checkpointPath), as: UTF8.self))
+            if checkpoint == nil { recoveryNotes.append("ignored an unreadable recovery checkpoint in \(directory); scanning every segment") }
+        }
+        if let c = checkpoint, !bases.contains(c.baseOffset) {
+            recoveryNotes.append("ignored a recovery checkpoint naming a missing segment \(c.baseOffset); scanning every segment")
+            checkpoint = nil
+        }
+        let trusted = cleanShutdown && checkpoint != nil && checkpoint!.baseOffset == bases.last
+        var expected: Int64?
         for (i, base) in bases.enumerated() {
             let path = "\(directory)/\(Self.segmentFileName(baseOffset: base))"
             let handle = try fs.open(path, create: false)
-            let bytes = try fs.read(handle, at: 0, count: try fs.size(handle))
-            let scan = SegmentScan(bytes, expectedBaseOffset: segments.last.map { _ in nextOffset } ?? base)
-            var segment = Segment(baseOffset: base, path: path, handle: handle, size: bytes.count, entries: scan.entries)
-            nextOffset = scan.nextOffset ?? base
+            let fileSize = try fs.size(handle)
             let isLast = i == bases.count - 1
-            switch scan.ending {
-            case .clean:
-                if scan.validEnd < bytes.count {
-                    try fs.truncate(handle, to: scan.validEnd)
-                    segment.size = scan.validEnd
+            var segment = Segment(baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
+                                  rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
+            if let c = checkpoint, base < c.baseOffset {
+                // Sealed: synced, trimmed and indexed when it was rolled.
+                segment.size = fileSize
+                segment.nextOffset = bases[i + 1]
+                if !loadIndexes(&segment, limit: nil) {
+                    guard try recover(&segment, from: 0, expected: expected, isLast: false, repair: false, laterBases: []) else {
+                        segments.append(segment)
+                        finishOpen()
+                        return
+                    }
+                    try rewriteSealedIndexes(&segment)
                 }
-            case .tornTail(let position, let reason) where isLast:
-                try fs.truncate(handle, to: position)
-                try fs.sync(handle)
-                segment.size = position
-                recoveryNotes.append("truncated a torn tail of \(bytes.count - position) byte(s) at \(path) byte \(position): \(reason)")
-            case .tornTail(let position, let reason), .corruption(let position, let reason, _):
-                guard repair else {
-                    state = .readOnly(reason: "damaged batch in \(path) at byte \(position): \(reason)")
-                    recoveryNotes.append("read-only: damaged batch in \(path) at byte \(position): \(reason)")
+                segment.rollTimestamp = segment.index.times.first?.timestamp ?? -1
+            } else if let c = checkpoint, base == c.baseOffset {
+                segment.nextOffset = c.nextOffset
+                segment.rollTimestamp = c.rollTimestamp
+                segment.index.maxTimestamp = c.maxTimestamp
+                segment.index.offsetOfMaxTimestamp = c.offsetOfMaxTimestamp
+                segment.size = c.position
+                if !loadIndexes(&segment, limit: (c.offsetEntries, c.timeEntries)) {
+                    segment = Segment(baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
+                                      rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
+                }
+                if !(trusted && isLast) || segment.size == 0 && c.position > 0 {
+                    guard try recover(&segment, from: segment.size, expected: segment.nextOffset, isLast: isLast, repair: false,
+                                      laterBases: Array(bases[(i + 1)...])) else {
+                        segments.append(segment)
+                        finishOpen()
+                        return
+                    }
+                }
+            } else {
+                guard try recover(&segment, from: 0, expected: expected ?? base, isLast: isLast, repair: repair,
+                                  laterBases: Array(bases[(i + 1)...])) else {
                     segments.append(segment)
-                    durableNextOffset = nextOffset
+                    if repair { break }
+                    finishOpen()
                     return
                 }
-                try fs.truncate(handle, to: position)
-                try fs.sync(handle)
-                segment.size = position
-                segments.append(segment)
-                recoveryNotes.append("repaired: truncated \(path) at byte \(position) (\(bytes.count - position) byte(s) removed): \(reason)")
-                for later in bases[(i + 1)...] {
-                    let laterPath = "\(directory)/\(Self.segmentFileName(baseOffset: later))"
-                    try fs.remove(laterPath)
-                    recoveryNotes.append("repaired: removed \(laterPath), which followed the damage")
-                }
-                try fs.syncDirectory(directory)
-                durableNextOffset = nextOffset
-                if segments.isEmpty { try roll(at: 0) }
-                return
+                if !isLast { try rewriteSealedIndexes(&segment) }
             }
+            expected = segment.nextOffset
             segments.append(segment)
         }
-        durableNextOffset = nextOffset
         if segments.isEmpty { try roll(at: 0) }
+        finishOpen()
+        // The first flush writes a checkpoint at the recovered end, unless the loaded one is already there.
+        checkpointPosition = trusted ? segments.last!.size : -1
+        lastCheckpoint = trusted ? checkpoint : nil
+    }
+
+    /// Writes the index files of a sealed segment whose indexes a scan rebuilt.
+    private func rewriteSealedIndexes(_ segment: inout Segment) throws(LogError) {
+        segment.index.appendTimeEntry(segmentBase: segment.baseOffset, lastOffset: segment.nextOffset - 1)
+        segment.offsetEntriesOnDisk = 0
+        segment.timeEntriesOnDisk = 0
+        try persistIndexes(&segment, sync: true)
+    }
+
+    private func finishOpen() {
+        nextOffset = segments.last?.nextOffset ?? 0
+        durableNextOffset = nextOffset
+        if let active = segments.last { syncedPosition = active.size }
+    }
+
+    /// Scans `segment` from `position`, rebuilding its indexes; truncates a torn tail of the last segment;
+    /// marks the partition read-only at damage (or, with `repair`, cuts it off with every later segment).
+    /// Returns false when the partition stops here (damage).
+    private func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, repair: Bool, laterBases: [Int64]) throws(LogError) -> Bool {
+        let bytes = try fs.read(segment.handle, at: position, count: max(0, segment.allocated - position))
+        let scan = SegmentScan(bytes, expectedBaseOffset: expected, start: position)
+        if position == 0 { segment.index = SegmentIndex() }
+        segment.index.bytesSinceEntry = position - (segment.index.offsets.last.map { Int($0.position) } ?? 0)
+        for entry in scan.entries {
+            if segment.rollTimestamp < 0 { segment.rollTimestamp = entry.maxTimestamp }
+            segment.index.add(entry, segmentBase: segment.baseOffset, interval: configuration.indexIntervalBytes)
+        }
+        segment.size = scan.validEnd
+        segment.nextOffset = scan.nextOffset ?? (expected ?? segment.baseOffset)
+        if !scan.entries.isEmpty || position == 0 {
+            // The index files are rewritten from what the scan found.
+            segment.offsetEntriesOnDisk = min(segment.offsetEntriesOnDisk, segment.index.offsets.count)
+            segment.timeEntriesOnDisk = min(segment.timeEntriesOnDisk, segment.index.times.count)
+        }
+        switch scan.ending {
+        case .clean:
+            return true
+        case .tornTail(let at, let reason) where isLast:
+            try fs.truncate(segment.handle, to: at)
+            try fs.sync(segment.handle)
+            segment.allocated = at
+            recoveryNotes.append("truncated a torn tail of \(bytes.count + position - at) byte(s) at \(segment.path) byte \(at): \(reason)")
+            return true
+        case .tornTail(let at, let reason), .corruption(let at, let reason, _):
+            guard repair else {
+                state = .readOnly(reason: "damaged batch in \(segment.path) at byte \(at): \(reason)")
+                recoveryNotes.append("read-only: damaged batch in \(segment.path) at byte \(at): \(reason)")
+                return false
+            }
+            try fs.truncate(segment.handle, to: at)
+            try fs.sync(segment.handle)
+            segment.allocated = at
+            recoveryNotes.append("repaired: truncated \(segment.path) at byte \(at) (\(bytes.count + position - at) byte(s) removed): \(reason)")
+            for later in laterBases {
+                let stem = "\(directory)/\(String(Self.segmentFileName(baseOffset: later).dropLast(4)))"
+                for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(stem + suffix) { try fs.remove(stem + suffix) }
+                recoveryNotes.append("repaired: removed \(stem).log, which followed the damage")
+            }
+            try fs.syncDirectory(directory)
+            return false
+        }
+    }
+
+    /// Loads a segment's index files (the first `limit` entries of each); false when missing or not sane.
+    private func loadIndexes(_ segment: inout Segment, limit: (offsets: Int, times: Int)?) -> Bool {
+        guard let offsetBytes = try? fs.readAll(segment.stem + ".index"), let timeBytes = try? fs.readAll(segment.stem + ".timeindex") else {
+            if limit.map({ $0.offsets > 0 || $0.times > 0 }) ?? true {
+                recoveryNotes.append("rebuilding the indexes of \(segment.path): index files missing")
+            }
+            return limit.map { $0.offsets == 0 && $0.times == 0 } ?? false
+        }
+        let o = limit.map { Array(offsetBytes.prefix($0.offsets * 8)) } ?? offsetBytes
+        let t = limit.map { Array(timeBytes.prefix($0.times * 12)) } ?? timeBytes
+        guard let decoded = SegmentIndex.decode(offsets: o, times: t, segmentSize: max(segment.size, 1)),
+            limit.map({ decoded.offsets.count == $0.offsets && decoded.times.count == $0.times }) ?? true,
+            decoded.offsets.allSatisfy({ segment.baseOffset + Int64($0.relativeOffset) < segment.nextOffset }) else {
+            recoveryNotes.append("rebuilding the indexes of \(segment.path): index files are not sane")
+            return false
+        }
+        segment.index.offsets = decoded.offsets
+        segment.index.times = decoded.times
+        segment.offsetEntriesOnDisk = decoded.offsets.count
+        segment.timeEntriesOnDisk = decoded.times.count
+        if limit == nil {
+            segment.index.maxTimestamp = decoded.times.last?.timestamp ?? -1
+            segment.index.offsetOfMaxTimestamp = decoded.times.last.map { segment.baseOffset + Int64($0.relativeOffset) } ?? -1
+        }
+        segment.index.bytesSinceEntry = segment.size - (decoded.offsets.last.map { Int($0.position) } ?? 0)
+        return true
     }
 
     deinit {
@@ -118,11 +334,80 @@ public final class PartitionLog {
     /// The total bytes of the partition's segments.
     public var size: Int { segments.reduce(0) { $0 + $1.size } }
 
+    /// The segment files, oldest first.
+    public var segmentFiles: [String] { segments.map(\.path) }
+
+    /// The first offset still stored.
+    public var startOffset: Int64 { segments.first?.baseOffset ?? 0 }
+
+    private func readOnlyError() -> LogError? {
+        if case .readOnly(let reason) = state { return LogError(.io, "partition is read-only: \(reason)", location: location()) }
+        return nil
+    }
+
+    // MARK: - Appending
+
     private func roll(at base: Int64) throws(LogError) {
         let path = "\(directory)/\(Self.segmentFileName(baseOffset: base))"
         let handle = try fs.open(path, create: true)
-        try fs.syncDirectory(directory)
-        segments.append(Segment(baseOffset: base, path: path, handle: handle, size: 0, entries: []))
+        var segment = Segment(baseOffset: base, path: path, handle: handle, size: 0, allocated: 0, nextOffset: base, rollTimestamp: -1,
+                              index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
+        do {
+            for suffix in [".index", ".timeindex"] {
+                let h = try fs.open(segment.stem + suffix, create: true)
+                defer { fs.close(h) }
+                try fs.truncate(h, to: 0)
+            }
+            try fs.syncDirectory(directory)
+        } catch {
+            fs.close(handle)
+            throw error
+        }
+        segment.allocated = 0
+        segments.append(segment)
+        syncedPosition = 0
+        checkpointPosition = -1
+    }
+
+    /// Seals the active segment before a roll: syncs its data, writes its final time entry and index
+    /// files (synced), and gives back its preallocated space.
+    private func sealActive() throws(LogError) {
+        var active = segments[segments.count - 1]
+        do {
+            try fs.sync(active.handle)
+        } catch {
+            state = .readOnly(reason: "fdatasync failed: \(error.message)")
+            throw error
+        }
+        active.index.appendTimeEntry(segmentBase: active.baseOffset, lastOffset: active.nextOffset - 1)
+        try persistIndexes(&active, sync: true)
+        if active.allocated > active.size {
+            try fs.truncate(active.handle, to: active.size)
+            try fs.sync(active.handle)
+            active.allocated = active.size
+        }
+        segments[segments.count - 1] = active
+    }
+
+    /// Writes index entries not yet in the segment's index files.
+    private func persistIndexes(_ segment: inout Segment, sync: Bool) throws(LogError) {
+        for (suffix, isOffsets) in [(".index", true), (".timeindex", false)] {
+            let onDisk = isOffsets ? segment.offsetEntriesOnDisk : segment.timeEntriesOnDisk
+            let count = isOffsets ? segment.index.offsets.count : segment.index.times.count
+            guard onDisk != count || sync else { continue }
+            let h = try fs.open(segment.stem + suffix, create: true)
+            defer { fs.close(h) }
+            let width = isOffsets ? 8 : 12
+            let fileSize = try fs.size(h)
+            if onDisk > count || fileSize != onDisk * width { try fs.truncate(h, to: min(onDisk, count) * width) }
+            let from = min(onDisk, count)
+            if from < count {
+                let bytes = isOffsets ? SegmentIndex.encodeOffsets(segment.index.offsets[from...]) : SegmentIndex.encodeTimes(segment.index.times[from...])
+                try fs.write(h, bytes, at: from * width)
+            }
+            if sync { try fs.sync(h) }
+            if isOffsets { segment.offsetEntriesOnDisk = count } else { segment.timeEntriesOnDisk = count }
+        }
     }
 
     /// Appends one batch of records; returns the first and last offsets. Not durable or visible until
@@ -130,108 +415,293 @@ public final class PartitionLog {
     /// A batch larger than `maxBatchBytes` (the topic's `max.message.bytes`) is refused whole.
     @discardableResult
     public func append(_ records: [LogRecord], maxBatchBytes: Int = Int.max) throws(LogError) -> ClosedRange<Int64> {
-        if case .readOnly(let reason) = state {
-            throw LogError(.io, "partition is read-only: \(reason)", location: LogError.Location(file: directory))
-        }
         precondition(!records.isEmpty, "append at least one record")
-        let batch = RecordBatch(baseOffset: nextOffset, records: records)
-        let bytes = batch.encoded()
+        return try append(encoded: RecordBatch(baseOffset: nextOffset, records: records).encoded(), maxBatchBytes: maxBatchBytes)
+    }
+
+    /// Appends one encoded batch whose base offset is `nextOffset` (see ``append(_:maxBatchBytes:)``).
+    @discardableResult
+    public func append(encoded bytes: [UInt8], maxBatchBytes: Int = Int.max) throws(LogError) -> ClosedRange<Int64> {
+        if let error = readOnlyError() { throw error }
         guard bytes.count <= maxBatchBytes else {
-            throw LogError(.recordTooLarge, "batch of \(bytes.count) bytes exceeds max.message.bytes \(maxBatchBytes)", location: LogError.Location(file: directory))
+            throw LogError(.recordTooLarge, "batch of \(bytes.count) bytes exceeds max.message.bytes \(maxBatchBytes)", location: location())
         }
-        if let active = segments.last, active.size > 0, active.size + bytes.count > configuration.segmentBytes {
-            try flush()
+        let checked = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch.Summary, LogError> in
+            do throws(LogError) { return .success(try RecordBatch.summary(of: raw)) } catch { return .failure(error) }
+        }
+        let summary = try checked.get()
+        precondition(summary.baseOffset == nextOffset, "an encoded batch must start at the partition's next offset")
+        if let active = segments.last, !active.isEmpty,
+            active.size + bytes.count > configuration.segmentBytes
+                || summary.maxTimestamp.subtractingReportingOverflow(active.rollTimestamp).partialValue >= configuration.segmentMs
+                    && active.rollTimestamp <= summary.maxTimestamp
+                || summary.lastOffset - active.baseOffset > Int64(UInt32.max) {
+            try sealActive()
             try roll(at: nextOffset)
         }
         var active = segments[segments.count - 1]
         do {
+            if configuration.preallocationBytes > 0, active.size + bytes.count > active.allocated {
+                let step = min(configuration.preallocationBytes, configuration.segmentBytes)
+                try fs.preallocate(active.handle, to: active.size + bytes.count + step)
+                active.allocated = active.size + bytes.count + step
+            }
             try fs.write(active.handle, bytes, at: active.size)
         } catch {
             // Cut back what may have been written; if even that fails, stop taking appends.
             do {
                 try fs.truncate(active.handle, to: active.size)
+                active.allocated = active.size
+                segments[segments.count - 1] = active
             } catch {
                 state = .readOnly(reason: "could not cut back a failed write: \(error.message)")
             }
             throw error
         }
-        active.entries.append(SegmentScan.Entry(position: active.size, size: bytes.count, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp))
+        let entry = SegmentScan.Entry(position: active.size, size: bytes.count, baseOffset: summary.baseOffset, lastOffset: summary.lastOffset, maxTimestamp: summary.maxTimestamp)
+        if active.rollTimestamp < 0 { active.rollTimestamp = summary.maxTimestamp }
+        active.index.add(entry, segmentBase: active.baseOffset, interval: configuration.indexIntervalBytes)
+        pending.append((active.baseOffset, active.size, summary.baseOffset))
         active.size += bytes.count
+        active.nextOffset = summary.lastOffset + 1
         segments[segments.count - 1] = active
-        nextOffset = batch.lastOffset + 1
-        return batch.baseOffset...batch.lastOffset
+        nextOffset = summary.lastOffset + 1
+        return summary.baseOffset...summary.lastOffset
     }
 
     /// Makes every appended batch durable (`fdatasync`) and visible. A failure is never retried into a
-    /// success: the partition becomes read-only until it is opened (and recovered) again.
+    /// success: the partition becomes read-only until it is opened (and recovered) again. Writes a
+    /// recovery checkpoint every `checkpointIntervalBytes`.
     public func flush() throws(LogError) {
         guard durableNextOffset < nextOffset, let active = segments.last else { return }
+        if let error = readOnlyError() { throw error }
         do {
             try fs.sync(active.handle)
         } catch {
             state = .readOnly(reason: "fdatasync failed: \(error.message)")
             throw error
         }
-        durableNextOffset = nextOffset
+        syncedPosition = active.size
+        publish()
+        if checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes {
+            try writeCheckpoint()
+        }
     }
 
-    /// Removes batches appended from `offset` on that are not flushed yet (an append that failed on
-    /// another partition is taken back whole). Flushed data is never touched.
+    /// Makes appended batches visible without making them durable: the `never` and `interval` flush
+    /// policies, where the OS (or the interval flush) decides when data reaches the disk.
+    public func publishWithoutSync() {
+        publish()
+    }
+
+    private func publish() {
+        durableNextOffset = nextOffset
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the recovery checkpoint at the active segment's synced end: index files first (synced),
+    /// then the checkpoint file (temporary file, sync, rename, directory sync).
+    private func writeCheckpoint() throws(LogError) {
+        var active = segments[segments.count - 1]
+        let position = min(syncedPosition, active.size)
+        // Only entries for batches below the synced position may be named by the checkpoint.
+        let offsetEntries = active.index.offsets.prefix { Int($0.position) < position }.count
+        let syncedNext = position == active.size ? active.nextOffset : pendingOffset(at: position, in: active) ?? active.nextOffset
+        let timeEntries = active.index.times.prefix { active.baseOffset + Int64($0.relativeOffset) < syncedNext }.count
+        try persistIndexes(&active, sync: true)
+        segments[segments.count - 1] = active
+        let checkpoint = Checkpoint(baseOffset: active.baseOffset, position: position, nextOffset: syncedNext, rollTimestamp: active.rollTimestamp,
+                                    maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp,
+                                    offsetEntries: offsetEntries, timeEntries: timeEntries)
+        guard checkpoint != lastCheckpoint else { return }
+        let temporary = checkpointPath + ".tmp"
+        let h = try fs.open(temporary, create: true)
+        defer { fs.close(h) }
+        try fs.truncate(h, to: 0)
+        try fs.write(h, Array(checkpoint.text.utf8), at: 0)
+        try fs.sync(h)
+        try fs.rename(temporary, to: checkpointPath)
+        try fs.syncDirectory(directory)
+        lastCheckpoint = checkpoint
+        checkpointPosition = position
+    }
+
+    /// The offset of the pending batch starting at `position` in `segment`.
+    private func pendingOffset(at position: Int, in segment: Segment) -> Int64? {
+        pending.first { $0.segment == segment.baseOffset && $0.position == position }?.offset
+    }
+
+    /// Flushes, writes index files and the recovery checkpoint at the end of the log (a clean stop).
+    /// Returns false when the partition is read-only (its checkpoint cannot be trusted to be the end).
+    @discardableResult
+    public func close() -> Bool {
+        guard state == .writable else { return false }
+        do {
+            if durableNextOffset < nextOffset { try flush() }
+            if let active = segments.last {
+                do { try fs.sync(active.handle) } catch {
+                    state = .readOnly(reason: "fdatasync failed: \(error.message)")
+                    return false
+                }
+                syncedPosition = active.size
+            }
+            try writeCheckpoint()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Removes batches appended from `offset` on that are not published yet (an append that failed on
+    /// another partition is taken back whole). Published data is never touched.
     public func rollBack(to offset: Int64) throws(LogError) {
         guard offset >= durableNextOffset else {
-            throw LogError(.io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: LogError.Location(file: directory))
+            throw LogError(.io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: location())
         }
-        while let active = segments.last, let last = active.entries.last, last.baseOffset >= offset {
-            var segment = active
-            segment.entries.removeLast()
-            try fs.truncate(segment.handle, to: last.position)
-            segment.size = last.position
-            segments[segments.count - 1] = segment
-            if segment.entries.isEmpty && segments.count > 1 {
-                fs.close(segment.handle)
-                try fs.remove(segment.path)
+        while let last = pending.last, last.offset >= offset {
+            pending.removeLast()
+            while let active = segments.last, active.baseOffset > last.segment {
+                // A segment rolled for the taken-back batches: remove it, the previous one is active again.
+                fs.close(active.handle)
+                for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(active.stem + suffix) { try fs.remove(active.stem + suffix) }
                 segments.removeLast()
+                try fs.syncDirectory(directory)
+                syncedPosition = segments.last?.size ?? 0
+                checkpointPosition = -1
             }
+            var active = segments[segments.count - 1]
+            try fs.truncate(active.handle, to: last.position)
+            active.allocated = last.position
+            active.size = last.position
+            active.nextOffset = last.offset
+            active.index.truncate(toPosition: last.position, offset: last.offset, segmentBase: active.baseOffset)
+            active.offsetEntriesOnDisk = min(active.offsetEntriesOnDisk, active.index.offsets.count)
+            active.timeEntriesOnDisk = min(active.timeEntriesOnDisk, active.index.times.count)
+            if active.isEmpty { active.rollTimestamp = -1 }
+            segments[segments.count - 1] = active
+            syncedPosition = min(syncedPosition, active.size)
         }
         nextOffset = offset
-    }
-
-    /// Makes appended batches visible without making them durable: the `never` flush policy, where the
-    /// OS decides when data reaches the disk.
-    public func publishWithoutSync() {
-        durableNextOffset = nextOffset
+        if checkpointPosition < 0 { try writeCheckpoint() }
     }
 
     /// Closes the files and removes the segments and the directory (deleting a topic).
     public func removeFiles() throws(LogError) {
         for s in segments {
             fs.close(s.handle)
-            try fs.remove(s.path)
+            for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(s.stem + suffix) { try fs.remove(s.stem + suffix) }
         }
         segments = []
+        for name in [Self.checkpointFileName, Self.checkpointFileName + ".tmp"] where fs.fileExists("\(directory)/\(name)") {
+            try fs.remove("\(directory)/\(name)")
+        }
         try fs.removeDirectory(directory)
         state = .readOnly(reason: "deleted")
     }
 
-    /// Durable batches holding offsets from `offset` on, up to about `maxBytes` (at least one batch).
+    // MARK: - Reading
+
+    /// Visible batches holding offsets from `offset` on, up to about `maxBytes` (at least one batch).
+    /// A damaged batch is never served: the read fails naming segment and position, and the partition
+    /// becomes read-only.
     public func read(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
-        guard offset < durableNextOffset else { return [] }
-        guard let index = segments.lastIndex(where: { $0.baseOffset <= offset }) ?? (segments.isEmpty ? nil : 0) else { return [] }
+        let from = max(offset, startOffset)
+        guard from < durableNextOffset else { return [] }
+        let first = segments.lastIndex { $0.baseOffset <= from } ?? 0
         var result: [RecordBatch] = []
         var total = 0
-        for segment in segments[index...] {
-            for entry in segment.entries where entry.lastOffset >= offset && entry.lastOffset < durableNextOffset {
-                if !result.isEmpty && total + entry.size > maxBytes { return result }
-                let bytes = try fs.read(segment.handle, at: entry.position, count: entry.size)
-                result.append(try RecordBatch(decoding: bytes, position: entry.position))
-                total += entry.size
+        for (k, segment) in segments[first...].enumerated() {
+            var position = k == 0 ? segment.index.position(for: from, segmentBase: segment.baseOffset) : 0
+            while position < segment.size {
+                let want = min(segment.size - position, max(maxBytes - total, 0) + 64 * 1024)
+                let chunk = try fs.read(segment.handle, at: position, count: want)
+                var local = 0
+                var progressed = false
+                while local + RecordBatch.logOverhead <= chunk.count {
+                    let size = chunk.withUnsafeBytes { RecordBatch.totalSize(of: $0, at: local)! }
+                    if size < RecordBatch.headerSize {
+                        throw damaged(segment, at: position + local, "batch length \(size) is shorter than a batch header")
+                    }
+                    if local + size > chunk.count {
+                        if local == 0 {
+                            // One batch larger than the chunk: read it whole.
+                            guard position + size <= segment.size else {
+                                throw damaged(segment, at: position, "batch of \(size) bytes runs past the end of the segment")
+                            }
+                            let whole = try fs.read(segment.handle, at: position, count: size)
+                            guard let batch = try decode(whole, segment, at: position, from: from) else {
+                                position += size
+                                progressed = true
+                                break
+                            }
+                            if batch.baseOffset >= durableNextOffset { return result }
+                            result.append(batch)
+                            total += size
+                            if total >= maxBytes { return result }
+                            position += size
+                            progressed = true
+                        }
+                        break
+                    }
+                    let (base, lastDelta) = chunk.withUnsafeBytes { ($0.loadBigEndian(Int64.self, at: local), $0.loadBigEndian(Int32.self, at: local + 23)) }
+                    if base >= durableNextOffset { return result }
+                    if base &+ Int64(lastDelta) < from && base < from {
+                        local += size  // before the requested offset: not decoded
+                        progressed = true
+                        continue
+                    }
+                    if !result.isEmpty && total + size > maxBytes { return result }
+                    if let batch = try decode(Array(chunk[local..<(local + size)]), segment, at: position + local, from: from) {
+                        result.append(batch)
+                        total += size
+                    }
+                    local += size
+                    progressed = true
+                }
+                if !progressed { break }
+                position += local
+                if total >= maxBytes { return result }
             }
         }
         return result
     }
 
-    /// The segment files, oldest first.
-    public var segmentFiles: [String] { segments.map(\.path) }
+    /// Decodes a batch read at `position`; nil when it ends before `from`.
+    private func decode(_ bytes: [UInt8], _ segment: Segment, at position: Int, from: Int64) throws(LogError) -> RecordBatch? {
+        let batch: RecordBatch
+        do {
+            batch = try RecordBatch(decoding: bytes, position: position)
+        } catch {
+            throw damaged(segment, at: position, error.message)
+        }
+        return batch.lastOffset < from ? nil : batch
+    }
+
+    private func damaged(_ segment: Segment, at position: Int, _ reason: String) -> LogError {
+        state = .readOnly(reason: "damaged batch in \(segment.path) at byte \(position): \(reason)")
+        return LogError(.corruptBatch, "damaged batch, not served: \(reason)", location: location(segment.path, position))
+    }
+
+    /// The first offset whose record's timestamp is at or after `timestamp` (Kafka's ListOffsets by
+    /// time), or nil when every visible record is older.
+    public func offset(forTimestamp timestamp: Int64) throws(LogError) -> Int64? {
+        for segment in segments where segment.index.maxTimestamp >= timestamp && segment.baseOffset < durableNextOffset {
+            var from = segment.index.firstCandidate(forTimestamp: timestamp, segmentBase: segment.baseOffset)
+            while from < min(segment.nextOffset, durableNextOffset) {
+                let batches = try read(from: from, maxBytes: 256 * 1024)
+                guard !batches.isEmpty else { break }
+                for batch in batches where batch.maxTimestamp >= timestamp && batch.lastOffset >= from {
+                    for (i, record) in batch.records.enumerated() where record.timestamp >= timestamp && batch.baseOffset + Int64(i) >= from {
+                        return batch.baseOffset + Int64(i)
+                    }
+                }
+                from = batches.last!.lastOffset + 1
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Retention
 
     /// Deletes whole old segments (never the active one) whose newest record is older than
     /// `retentionMs` before `now`, or while the partition is larger than `retentionBytes` without them
@@ -241,12 +711,11 @@ public final class PartitionLog {
         var removed: [String] = []
         while segments.count > 1 {
             let oldest = segments[0]
-            let newestTimestamp = oldest.entries.map(\.maxTimestamp).max() ?? Int64.min
-            let tooOld = retentionMs >= 0 && newestTimestamp < now - retentionMs
+            let tooOld = retentionMs >= 0 && oldest.index.maxTimestamp < now - retentionMs
             let tooBig = retentionBytes >= 0 && Int64(size - oldest.size) >= retentionBytes
             guard tooOld || tooBig else { break }
             fs.close(oldest.handle)
-            try fs.remove(oldest.path)
+            for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(oldest.stem + suffix) { try fs.remove(oldest.stem + suffix) }
             segments.removeFirst()
             removed.append(oldest.path)
         }
@@ -254,6 +723,51 @@ public final class PartitionLog {
         return removed
     }
 
-    /// The first offset still stored.
-    public var startOffset: Int64 { segments.first?.entries.first?.baseOffset ?? segments.first?.baseOffset ?? 0 }
+    // MARK: - Verification
+
+    /// Checks a partition directory's files without changing or recovering anything: every batch's CRC,
+    /// offsets and continuity across segments, and that the index files match the batches (exactly for
+    /// sealed segments; for the active segment, the entries the recovery checkpoint vouches for). Returns
+    /// the number of batches and the problems, each naming file and position; it stops at the first
+    /// damaged batch.
+    public static func verifyFiles(directory: String, fileSystem fs: any LogFileSystem, indexIntervalBytes: Int = 4096) throws(LogError) -> (batches: Int, problems: [String]) {
+        let bases = try fs.contentsOfDirectory(directory).filter { $0.hasSuffix(".log") && $0.count == 24 }.compactMap { Int64($0.dropLast(4)) }.sorted()
+        let checkpointFile = "\(directory)/\(checkpointFileName)"
+        let checkpoint = fs.fileExists(checkpointFile) ? Checkpoint(String(decoding: try fs.readAll(checkpointFile), as: UTF8.self)) : nil
+        var problems: [String] = []
+        var batches = 0
+        var expected: Int64?
+        for (i, base) in bases.enumerated() {
+            let stem = "\(directory)/\(String(segmentFileName(baseOffset: base).dropLast(4)))"
+            let path = stem + ".log"
+            let bytes = try fs.readAll(path)
+            let scan = SegmentScan(bytes, expectedBaseOffset: expected ?? base)
+            batches += scan.entries.count
+            switch scan.ending {
+            case .clean: break
+            case .tornTail(let at, let reason), .corruption(let at, let reason, _):
+                problems.append("\(path) at byte \(at): \(reason)")
+                return (batches, problems)
+            }
+            var rebuilt = SegmentIndex()
+            for entry in scan.entries { rebuilt.add(entry, segmentBase: base, interval: indexIntervalBytes) }
+            let isSealed = i < bases.count - 1
+            if isSealed { rebuilt.appendTimeEntry(segmentBase: base, lastOffset: (scan.nextOffset ?? base) - 1) }
+            var onDiskOffsets = fs.fileExists(stem + ".index") ? try fs.readAll(stem + ".index") : []
+            var onDiskTimes = fs.fileExists(stem + ".timeindex") ? try fs.readAll(stem + ".timeindex") : []
+            if !isSealed, let checkpoint, checkpoint.baseOffset == base {
+                onDiskOffsets = Array(onDiskOffsets.prefix(checkpoint.offsetEntries * 8))
+                onDiskTimes = Array(onDiskTimes.prefix(checkpoint.timeEntries * 12))
+            }
+            let expectOffsets = SegmentIndex.encodeOffsets(rebuilt.offsets[...]), expectTimes = SegmentIndex.encodeTimes(rebuilt.times[...])
+            if isSealed ? onDiskOffsets != expectOffsets : !expectOffsets.starts(with: onDiskOffsets) {
+                problems.append("\(stem).index does not match the batches of \(path)")
+            }
+            if isSealed ? onDiskTimes != expectTimes : !expectTimes.starts(with: onDiskTimes) {
+                problems.append("\(stem).timeindex does not match the batches of \(path)")
+            }
+            expected = scan.nextOffset ?? expected
+        }
+        return (batches, problems)
+    }
 }

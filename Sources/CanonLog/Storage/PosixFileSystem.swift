@@ -106,6 +106,16 @@ public struct PosixFileSystem: LogFileSystem {
         guard ftruncate(handle.id, off_t(size)) == 0 else { throw failure("ftruncate", "fd \(handle.id)") }
     }
 
+    public func preallocate(_ handle: LogFileHandle, to size: Int) throws(LogError) {
+        #if canImport(Glibc)
+        let e = posix_fallocate(handle.id, 0, off_t(size))
+        guard e == 0 else {
+            if e == EOPNOTSUPP || e == ENOSYS || e == EINVAL { return }  // the file system cannot: files grow as written
+            throw failure(Errno(rawValue: e), "posix_fallocate", "fd \(handle.id)")
+        }
+        #endif
+    }
+
     public func sync(_ handle: LogFileHandle) throws(LogError) {
         #if canImport(Glibc)
         let status = fdatasync(handle.id)

@@ -25,6 +25,8 @@ public struct TopicConfiguration: Sendable, Hashable {
     public var messageTimestampType: String = "CreateTime"
     /// `canon.flush.policy`.
     public var flushPolicy: FlushPolicy = .groupCommit
+    /// Kafka's `flush.ms`: how often the `interval` policy flushes (Canon's default: 1 s).
+    public var flushMs: Int64 = 1000
     /// Settings the log keeps but does not read (for the layers above it), by name.
     public var extra: [String: String] = [:]
 
@@ -51,6 +53,7 @@ public struct TopicConfiguration: Sendable, Hashable {
         case "retention.bytes": retentionBytes = try integer(min: -1)
         case "segment.bytes": segmentBytes = Int(try integer(min: 14))
         case "segment.ms": segmentMs = try integer(min: 1)
+        case "flush.ms": flushMs = try integer(min: 1)
         case "max.message.bytes": maxMessageBytes = Int(try integer(min: 0))
         case "message.timestamp.type":
             guard value == "CreateTime" || value == "LogAppendTime" else { throw bad("CreateTime or LogAppendTime") }
@@ -77,6 +80,7 @@ public struct TopicConfiguration: Sendable, Hashable {
         out["max.message.bytes"] = String(maxMessageBytes)
         out["message.timestamp.type"] = messageTimestampType
         out["canon.flush.policy"] = flushPolicy.rawValue
+        out["flush.ms"] = String(flushMs)
         out["cleanup.policy"] = "delete"
         return out
     }
