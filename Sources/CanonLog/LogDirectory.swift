@@ -345,7 +345,7 @@ public final class LogDirectory {
 
     /// Checks a data directory without opening (recovering) it: takes its lock, then checks every
     /// partition's batches (CRC, offsets, continuity) and index files (see
-    /// ``PartitionLog/verifyFiles(directory:fileSystem:indexIntervalBytes:)``). Returns the number of
+    /// ``PartitionLog/verifyFiles(directory:fileSystem:)``). Returns the number of
     /// batches and the problems, each naming the file and position.
     public static func verify(path: String, fileSystem fs: any LogFileSystem) throws(LogError) -> (batches: Int, problems: [String]) {
         let lock = try fs.lockExclusively("\(path)/.lock")

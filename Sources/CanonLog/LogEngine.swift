@@ -112,9 +112,12 @@ public final class LogEngine: Sendable {
 
     /// Runs `body` with the directory on the I/O thread (topic management, reads, retention).
     public func withDirectory<R: Sendable>(_ body: @escaping @Sendable (LogDirectory) throws -> R) async throws -> R {
-        try await withCheckedThrowingContinuation { continuation in
-            worker.enqueue(.other(run: { directory in continuation.resume(with: Result { try body(directory) }) },
-                                  cancel: { continuation.resume(throwing: $0) }))
+        try await withCheckedThrowingContinuation { [topics] continuation in
+            worker.enqueue(.other(run: { directory in
+                let result = Result { try body(directory) }
+                topics.refresh(from: directory)  // before answering: the caller may append to a new topic next
+                continuation.resume(with: result)
+            }, cancel: { continuation.resume(throwing: $0) }))
         }
     }
 
@@ -284,7 +287,6 @@ private final class Worker: @unchecked Sendable {
             switch job {
             case .other(let body, _):
                 body(directory)
-                topics.refresh(from: directory)
             case .append(let topic, let batches, let count, let continuation):
                 do {
                     let s = try directory.stage(topic: topic, batches: batches, count: count, now: configuration.now())

@@ -83,3 +83,135 @@ import Testing
         await #expect(throws: LogError.self) { try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [3], timestamp: 0)]) }
     }
 }
+
+/// Rejects records whose value is not the text of an even number; counts its calls.
+struct EvenNumbersOnly: RecordValidator {
+    func validate(topic: String, partition: Int, records: [LogRecord]) -> [RecordRejection] {
+        records.enumerated().compactMap { i, record in
+            guard let value = record.value, let n = Int(String(decoding: value, as: UTF8.self)) else {
+                return RecordRejection(index: i, reason: "value is not a number")
+            }
+            return n % 2 == 0 ? nil : RecordRejection(index: i, reason: "\(n) is odd")
+        }
+    }
+}
+
+@Suite struct LogEngineServiceTests {
+    static func record(_ key: String?, _ value: String, at timestamp: Int64 = 0) -> LogRecord {
+        LogRecord(key: key.map { Array($0.utf8) }, value: Array(value.utf8), timestamp: timestamp)
+    }
+
+    @Test func aValidatorRejectsTheWholeAppendNamingEveryRejectedRecord() async throws {
+        let fs = FaultInjectingFileSystem()
+        let engine = try LogEngine(path: "/d", fileSystem: fs, validator: EvenNumbersOnly())
+        try await engine.withDirectory { try $0.createTopic("numbers", partitions: 3) }
+        let records = ["2", "3", "4", "x", "6"].enumerated().map { Self.record("k\($0.offset)", $0.element) }
+        do {
+            _ = try await engine.append(topic: "numbers", records: records)
+            Issue.record("the append was accepted")
+        } catch {
+            #expect(error.code == .invalidRecord)
+            // Indexes are the records' places in the append, whichever partition they went to.
+            #expect(error.rejections == [RecordRejection(index: 1, reason: "3 is odd"), RecordRejection(index: 3, reason: "value is not a number")])
+            #expect(error.message.contains("2 of 5 record(s) rejected, nothing written"))
+            #expect(error.location.topic == "numbers")
+        }
+        // Nothing of it was written, to any partition.
+        #expect(try await engine.withDirectory { try $0.partitions(of: "numbers").map(\.nextOffset) } == [0, 0, 0])
+        let placed = try await engine.append(topic: "numbers", records: [Self.record("a", "8"), Self.record("b", "10")])
+        #expect(placed.count == 2)
+        // Internal topics are never validated.
+        try await engine.withDirectory { try $0.createTopic("_internal", partitions: 1, isInternal: true) }
+        #expect(try await engine.append(topic: "_internal", records: [Self.record(nil, "odd 1")]).count == 1)
+        await engine.shutdown()
+    }
+
+    @Test func logAppendTimeStampsRecordsWithTheBrokersClock() async throws {
+        var configuration = LogEngine.Configuration()
+        configuration.now = { 1_234_567 }
+        let engine = try LogEngine(path: "/d", fileSystem: FaultInjectingFileSystem(), configuration: configuration)
+        try await engine.withDirectory { try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["message.timestamp.type": "LogAppendTime"])) }
+        _ = try await engine.append(topic: "t", records: [Self.record(nil, "a", at: 5), Self.record(nil, "b", at: 6)])
+        let batches = try await engine.read(topic: "t", partition: 0, from: 0)
+        #expect(batches.flatMap(\.records).map(\.timestamp) == [1_234_567, 1_234_567])
+        await engine.shutdown()
+    }
+
+    @Test func theIntervalPolicyIsFlushedByTheEnginesTimer() async throws {
+        let fs = FaultInjectingFileSystem()
+        let engine = try LogEngine(path: "/d", fileSystem: fs)
+        try await engine.withDirectory { try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "30"])) }
+        _ = try await engine.append(topic: "t", records: [Self.record(nil, "a")])
+        // Visible at once (the interval policy acknowledges before the flush) ...
+        #expect(try await engine.read(topic: "t", partition: 0, from: 0).count == 1)
+        // ... and made durable by the timer within a few intervals, with no further append.
+        var waited = 0
+        while fs.unsyncedByteCount("/d/t-0/00000000000000000000.log") > 0 && waited < 5000 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 10
+        }
+        #expect(fs.unsyncedByteCount("/d/t-0/00000000000000000000.log") == 0)
+        await engine.shutdown()
+    }
+
+    @Test func theRetentionServiceDeletesOldSegmentsInTheBackground() async throws {
+        let fs = FaultInjectingFileSystem()
+        var configuration = LogEngine.Configuration()
+        configuration.retentionCheckIntervalMs = 20
+        let engine = try LogEngine(path: "/d", fileSystem: fs, configuration: configuration)
+        try await engine.withDirectory {
+            try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["segment.bytes": "200", "retention.ms": "60000"]))
+        }
+        // Records from long ago: every sealed segment is past retention.
+        for i in 0..<20 { _ = try await engine.append(topic: "t", records: [Self.record(nil, String(repeating: "x", count: 60), at: Int64(i))]) }
+        var waited = 0
+        var start: Int64 = 0
+        while start == 0 && waited < 5000 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 10
+            start = try await engine.withDirectory { try $0.startOffsets(of: "t")[0] }
+        }
+        #expect(start > 0)
+        let left = try await engine.read(topic: "t", partition: 0, from: 0, maxBytes: 1 << 20).flatMap(\.records).count
+        #expect(left > 0 && left < 20)
+        await engine.shutdown()
+    }
+
+    /// Every flush policy through power cuts: group commit loses nothing acknowledged; `interval` loses
+    /// nothing flushed by its timer; `never` loses nothing on a process crash (no power cut).
+    @Test func flushPoliciesKeepWhatTheyPromiseThroughCrashes() throws {
+        var rng = SplitMix64(state: 31)
+        for round in 0..<120 {
+            let policy = TopicConfiguration.FlushPolicy.allCases[round % 3]
+            let fs = FaultInjectingFileSystem()
+            var dir: LogDirectory? = try LogDirectory(path: "/d", fileSystem: fs, partitionConfiguration: IndexAndRecoveryTests.small)
+            try dir!.createTopic("t", partitions: 2, configuration: try TopicConfiguration(["canon.flush.policy": policy.rawValue, "flush.ms": "1"]))
+            var promised: [Int: Int] = [0: 0, 1: 0]  // records per partition that must survive
+            var appended: [Int: Int] = [0: 0, 1: 0]
+            for step in 0..<(1 + rng.below(30)) {
+                let records = (0..<(1 + rng.below(4))).map { Self.record("k\(rng.below(100))", "v\(step)-\($0)") }
+                let placed = try dir!.append(topic: "t", records: records)
+                for p in placed { appended[p.partition]! += 1 }
+                switch policy {
+                case .groupCommit: promised = appended
+                case .interval:
+                    if rng.below(3) == 0, dir!.flushIntervalTopics(now: Int64(step + 1) * 10).isEmpty { promised = appended }
+                case .never: break
+                }
+            }
+            let processCrashOnly = policy == .never
+            if processCrashOnly { promised = appended } else {
+                fs.cutPower(rng.below(2) == 0 ? .dropUnsynced : .tearUnsynced(keep: rng.below(300)))
+            }
+            dir = nil
+            dir = try LogDirectory(path: "/d", fileSystem: fs, partitionConfiguration: IndexAndRecoveryTests.small)
+            for p in 0..<2 {
+                let count = try dir!.read(topic: "t", partition: p, from: 0, maxBytes: 1 << 30).flatMap(\.records).count
+                #expect(count >= promised[p]! && count <= appended[p]!, "round \(round) \(policy) partition \(p)")
+            }
+            dir = nil
+            let verified = try LogDirectory.verify(path: "/d", fileSystem: fs)
+            #expect(verified.problems.isEmpty, "round \(round): \(verified.problems)")
+        }
+    }
+}

@@ -12,6 +12,14 @@ public struct SegmentScan: Sendable, Equatable {
         public var baseOffset: Int64
         public var lastOffset: Int64
         public var maxTimestamp: Int64
+
+        public init(position: Int, size: Int, baseOffset: Int64, lastOffset: Int64, maxTimestamp: Int64) {
+            self.position = position
+            self.size = size
+            self.baseOffset = baseOffset
+            self.lastOffset = lastOffset
+            self.maxTimestamp = maxTimestamp
+        }
     }
 
     /// What comes after the valid batches.

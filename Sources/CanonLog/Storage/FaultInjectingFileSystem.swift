@@ -80,6 +80,11 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
         lock.withLock { faults.append(fault) }
     }
 
+    /// Removes every fault not yet triggered.
+    public func clearFaults() {
+        lock.withLock { faults = [] }
+    }
+
     /// Cuts the power: every file goes back to its durable bytes (plus a torn prefix of its unsynced
     /// bytes), files whose directory entry was never synced disappear, open handles and locks are gone.
     public func cutPower(_ mode: PowerCut = .dropUnsynced) {

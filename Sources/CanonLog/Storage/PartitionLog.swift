@@ -129,6 +129,9 @@ public final class PartitionLog {
     private var pending: [(segment: Int64, position: Int, offset: Int64)] = []
     /// The end of the active segment's data known durable (synced).
     private var syncedPosition = 0
+    /// Records below this offset are synced (ahead of `durableNextOffset` only between a roll and the
+    /// commit; behind it under the `never` and `interval` policies).
+    private var syncedNextOffset: Int64 = 0
     /// The position of the last checkpoint written in the active segment.
     private var checkpointPosition = 0
     private var lastCheckpoint: Checkpoint?
@@ -248,6 +251,7 @@ public final class PartitionLog {
     private func finishOpen() {
         nextOffset = segments.last?.nextOffset ?? 0
         durableNextOffset = nextOffset
+        syncedNextOffset = nextOffset
         if let active = segments.last { syncedPosition = active.size }
     }
 
@@ -379,6 +383,7 @@ public final class PartitionLog {
             state = .readOnly(reason: "fdatasync failed: \(error.message)")
             throw error
         }
+        syncedNextOffset = nextOffset
         active.index.appendTimeEntry(segmentBase: active.baseOffset, lastOffset: active.nextOffset - 1)
         try persistIndexes(&active, sync: true)
         if active.allocated > active.size {
@@ -473,15 +478,18 @@ public final class PartitionLog {
     /// success: the partition becomes read-only until it is opened (and recovered) again. Writes a
     /// recovery checkpoint every `checkpointIntervalBytes`.
     public func flush() throws(LogError) {
-        guard durableNextOffset < nextOffset, let active = segments.last else { return }
+        guard syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last else { return }
         if let error = readOnlyError() { throw error }
-        do {
-            try fs.sync(active.handle)
-        } catch {
-            state = .readOnly(reason: "fdatasync failed: \(error.message)")
-            throw error
+        if syncedPosition < active.size || syncedNextOffset < nextOffset {
+            do {
+                try fs.sync(active.handle)
+            } catch {
+                state = .readOnly(reason: "fdatasync failed: \(error.message)")
+                throw error
+            }
         }
         syncedPosition = active.size
+        syncedNextOffset = nextOffset
         publish()
         if checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes {
             try writeCheckpoint()
@@ -537,14 +545,7 @@ public final class PartitionLog {
     public func close() -> Bool {
         guard state == .writable else { return false }
         do {
-            if durableNextOffset < nextOffset { try flush() }
-            if let active = segments.last {
-                do { try fs.sync(active.handle) } catch {
-                    state = .readOnly(reason: "fdatasync failed: \(error.message)")
-                    return false
-                }
-                syncedPosition = active.size
-            }
+            try flush()
             try writeCheckpoint()
             return true
         } catch {
@@ -582,6 +583,7 @@ public final class PartitionLog {
             syncedPosition = min(syncedPosition, active.size)
         }
         nextOffset = offset
+        syncedNextOffset = min(syncedNextOffset, offset)
         if checkpointPosition < 0 { try writeCheckpoint() }
     }
 
@@ -726,11 +728,13 @@ public final class PartitionLog {
     // MARK: - Verification
 
     /// Checks a partition directory's files without changing or recovering anything: every batch's CRC,
-    /// offsets and continuity across segments, and that the index files match the batches (exactly for
-    /// sealed segments; for the active segment, the entries the recovery checkpoint vouches for). Returns
-    /// the number of batches and the problems, each naming file and position; it stops at the first
-    /// damaged batch.
-    public static func verifyFiles(directory: String, fileSystem fs: any LogFileSystem, indexIntervalBytes: Int = 4096) throws(LogError) -> (batches: Int, problems: [String]) {
+    /// offsets and continuity across segments, and the index files: every offset entry names the start
+    /// and base offset of a batch, every time entry the last offset of a batch and the largest timestamp
+    /// up to it, and a sealed segment's last time entry its largest timestamp. For the active segment,
+    /// only the entries its recovery checkpoint vouches for count (later ones are rebuilt on open).
+    /// Returns the number of batches and the problems, each naming file and position; it stops at the
+    /// first damaged batch.
+    public static func verifyFiles(directory: String, fileSystem fs: any LogFileSystem) throws(LogError) -> (batches: Int, problems: [String]) {
         let bases = try fs.contentsOfDirectory(directory).filter { $0.hasSuffix(".log") && $0.count == 24 }.compactMap { Int64($0.dropLast(4)) }.sorted()
         let checkpointFile = "\(directory)/\(checkpointFileName)"
         let checkpoint = fs.fileExists(checkpointFile) ? Checkpoint(String(decoding: try fs.readAll(checkpointFile), as: UTF8.self)) : nil
@@ -749,22 +753,34 @@ public final class PartitionLog {
                 problems.append("\(path) at byte \(at): \(reason)")
                 return (batches, problems)
             }
-            var rebuilt = SegmentIndex()
-            for entry in scan.entries { rebuilt.add(entry, segmentBase: base, interval: indexIntervalBytes) }
             let isSealed = i < bases.count - 1
-            if isSealed { rebuilt.appendTimeEntry(segmentBase: base, lastOffset: (scan.nextOffset ?? base) - 1) }
-            var onDiskOffsets = fs.fileExists(stem + ".index") ? try fs.readAll(stem + ".index") : []
-            var onDiskTimes = fs.fileExists(stem + ".timeindex") ? try fs.readAll(stem + ".timeindex") : []
+            var offsetBytes = fs.fileExists(stem + ".index") ? try fs.readAll(stem + ".index") : []
+            var timeBytes = fs.fileExists(stem + ".timeindex") ? try fs.readAll(stem + ".timeindex") : []
             if !isSealed, let checkpoint, checkpoint.baseOffset == base {
-                onDiskOffsets = Array(onDiskOffsets.prefix(checkpoint.offsetEntries * 8))
-                onDiskTimes = Array(onDiskTimes.prefix(checkpoint.timeEntries * 12))
+                offsetBytes = Array(offsetBytes.prefix(checkpoint.offsetEntries * 8))
+                timeBytes = Array(timeBytes.prefix(checkpoint.timeEntries * 12))
             }
-            let expectOffsets = SegmentIndex.encodeOffsets(rebuilt.offsets[...]), expectTimes = SegmentIndex.encodeTimes(rebuilt.times[...])
-            if isSealed ? onDiskOffsets != expectOffsets : !expectOffsets.starts(with: onDiskOffsets) {
-                problems.append("\(stem).index does not match the batches of \(path)")
+            guard let index = SegmentIndex.decode(offsets: offsetBytes, times: timeBytes, segmentSize: max(scan.validEnd, 1)) else {
+                problems.append("\(stem).index or .timeindex is not sane (size, order or positions)")
+                continue
             }
-            if isSealed ? onDiskTimes != expectTimes : !expectTimes.starts(with: onDiskTimes) {
-                problems.append("\(stem).timeindex does not match the batches of \(path)")
+            let byPosition = Dictionary(scan.entries.map { ($0.position, $0.baseOffset) }, uniquingKeysWith: { a, _ in a })
+            for e in index.offsets where byPosition[Int(e.position)] != base + Int64(e.relativeOffset) {
+                problems.append("\(stem).index: entry for offset \(base + Int64(e.relativeOffset)) at byte \(e.position) names no batch of \(path)")
+                break
+            }
+            var runningMax: Int64 = -1
+            var maxThrough: [Int64: Int64] = [:]
+            for entry in scan.entries {
+                runningMax = max(runningMax, entry.maxTimestamp)
+                maxThrough[entry.lastOffset] = runningMax
+            }
+            for e in index.times where maxThrough[base + Int64(e.relativeOffset)] != e.timestamp {
+                problems.append("\(stem).timeindex: entry (\(e.timestamp), offset \(base + Int64(e.relativeOffset))) does not match the batches of \(path)")
+                break
+            }
+            if isSealed, runningMax >= 0, index.times.last?.timestamp != runningMax {
+                problems.append("\(stem).timeindex: the last entry is not the segment's largest timestamp \(runningMax)")
             }
             expected = scan.nextOffset ?? expected
         }
