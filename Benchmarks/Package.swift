@@ -13,6 +13,10 @@ let package = Package(
             dependencies: [.product(name: "CanonAvro", package: "Canon")]
         ),
         .executableTarget(
+            name: "LogBench",
+            dependencies: [.product(name: "CanonLog", package: "Canon")]
+        ),
+        .executableTarget(
             name: "CompatBench",
             dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCore", package: "Canon")]
         ),

@@ -24,6 +24,8 @@ public final class LogDirectory {
 
     public let path: String
     private let fs: any LogFileSystem
+    /// The file system the directory works through.
+    public var fileSystem: any LogFileSystem { fs }
     private let lockHandle: LogFileHandle
     private let repair: Bool
     private let partitionConfiguration: PartitionLog.Configuration
@@ -186,6 +188,11 @@ public final class LogDirectory {
     public struct PartitionKey: Hashable, Sendable {
         public var topic: String
         public var partition: Int
+
+        public init(topic: String, partition: Int) {
+            self.topic = topic
+            self.partition = partition
+        }
     }
 
     /// Records written but not yet committed: where each record went, and which partitions need a flush.
@@ -219,11 +226,14 @@ public final class LogDirectory {
         public var partition: Int
         public var records: [LogRecord]
         public var indexes: [Int]
+        /// The records encoded by the producer (used unless the topic stamps LogAppendTime).
+        public var prepared: PreparedBatch?
 
-        public init(partition: Int, records: [LogRecord], indexes: [Int]) {
+        public init(partition: Int, records: [LogRecord], indexes: [Int], prepared: PreparedBatch? = nil) {
             self.partition = partition
             self.records = records
             self.indexes = indexes
+            self.prepared = prepared
         }
 
         /// Groups `records` by their assigned partitions.
@@ -262,11 +272,15 @@ public final class LogDirectory {
         var written: [(log: PartitionLog, from: Int64)] = []
         for batch in batches where !batch.records.isEmpty {
             let p = batch.partition
-            var records = batch.records
-            if let appendTime { for i in records.indices { records[i].timestamp = appendTime } }
             let offsets: ClosedRange<Int64>
             do {
-                offsets = try logs[p].append(records, maxBatchBytes: config.maxMessageBytes)
+                if let prepared = batch.prepared, appendTime == nil {
+                    offsets = try logs[p].append(prepared, maxBatchBytes: config.maxMessageBytes)
+                } else {
+                    var records = batch.records
+                    if let appendTime { for i in records.indices { records[i].timestamp = appendTime } }
+                    offsets = try logs[p].append(records, maxBatchBytes: config.maxMessageBytes)
+                }
             } catch {
                 // Take back what this append wrote to other partitions: all of it or nothing.
                 for w in written { try? w.log.rollBack(to: w.from) }
@@ -277,7 +291,11 @@ public final class LogDirectory {
             for (k, i) in batch.indexes.enumerated() { placements[i] = (p, offsets.lowerBound + Int64(k)) }
         }
         if config.flushPolicy != .groupCommit {
-            for w in written { w.log.publishWithoutSync() }
+            for w in written {
+                w.log.publishWithoutSync()
+                // Not part of this append's promise: a failure leaves the partition read-only for later ones.
+                if w.log.checkpointDue { try? w.log.flush() }
+            }
             touched = []
         }
         return StagedAppend(placements: placements, partitions: touched)
@@ -383,7 +401,8 @@ public final class LogDirectory {
         }
     }
 
-    private func partitionLog(_ topic: String, _ partition: Int) throws(LogError) -> PartitionLog {
+    /// The partition's log (for the engine's committer).
+    public func partitionLog(_ topic: String, _ partition: Int) throws(LogError) -> PartitionLog {
         let logs = try partitionLogs(topic)
         guard partition >= 0 && partition < logs.count else {
             throw LogError(.partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(partition)", location: .init(topic: topic, partition: partition))

@@ -69,17 +69,26 @@ public final class LogEngine: Sendable {
     /// Returns each record's partition and offset, in input order.
     public func append(topic: String, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
         guard !records.isEmpty else { return [] }
-        let batches = try topics.assign(topic: topic, records: records)
+        var batches = try topics.assign(topic: topic, records: records)
         try validate(topic: topic, batches)
+        prepare(topic: topic, &batches)
         return try await submit(topic: topic, batches: batches, count: records.count)
     }
 
     /// Appends records to one partition, in order (no partitioner).
     public func append(topic: String, partition: Int, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
         guard !records.isEmpty else { return [] }
-        let batches = [LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices))]
+        var batches = [LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices))]
         try validate(topic: topic, batches)
+        prepare(topic: topic, &batches)
         return try await submit(topic: topic, batches: batches, count: records.count)
+    }
+
+    /// Encodes the batches here, on the caller's task, unless the topic stamps LogAppendTime (then the
+    /// I/O thread encodes them with its clock).
+    private func prepare(topic: String, _ batches: inout [LogDirectory.PartitionBatch]) {
+        guard !topics.stampsAppendTime(topic) else { return }
+        for i in batches.indices { batches[i].prepared = PreparedBatch(records: batches[i].records) }
     }
 
     private func validate(topic: String, _ batches: [LogDirectory.PartitionBatch]) throws(LogError) {
@@ -152,10 +161,12 @@ extension LogError.Code {
 private final class TopicTable: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (partitions: Int, nextUnkeyed: Int)] = [:]
+    private var appendTime: Set<String> = []
 
     /// Takes the directory's topics (on the I/O thread, after topic changes).
     func refresh(from directory: LogDirectory) {
         let current = directory.topics.mapValues(\.partitions)
+        let stamped = Set(directory.topics.values.filter { $0.configuration.messageTimestampType == "LogAppendTime" }.map(\.name))
         lock.withLock {
             var updated: [String: (partitions: Int, nextUnkeyed: Int)] = [:]
             for (name, partitions) in current {
@@ -163,7 +174,12 @@ private final class TopicTable: @unchecked Sendable {
                 updated[name] = (partitions, old?.partitions == partitions ? old!.nextUnkeyed : 0)
             }
             entries = updated
+            appendTime = stamped
         }
+    }
+
+    func stampsAppendTime(_ topic: String) -> Bool {
+        lock.withLock { appendTime.contains(topic) }
     }
 
     func assign(topic: String, records: [LogRecord]) throws(LogError) -> [LogDirectory.PartitionBatch] {
@@ -179,26 +195,107 @@ private final class TopicTable: @unchecked Sendable {
     }
 }
 
-// @unchecked Sendable: `jobs`, `stopped`, `onStopped` and the statistics are only touched with
-// `condition` held; the LogDirectory is only used on the I/O thread (run()).
+/// Threads that run `fdatasync`s (blocking calls, so more of them than cores is right), each call
+/// reporting back to the I/O thread.
+// @unchecked Sendable: `queue` and `idle` are only touched with `condition` held.
+private final class SyncPool: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [() -> Void] = []
+    private var threads = 0
+    private var idle = 0
+    private var stopped = false
+    private let maximum: Int
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    func run(_ work: @escaping @Sendable () -> Void) {
+        condition.lock()
+        queue.append(work)
+        if idle == 0 && threads < maximum {
+            threads += 1
+            let thread = Thread { [self] in loop() }
+            thread.name = "canon-log-sync"
+            thread.start()
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.withLock {
+            stopped = true
+            condition.broadcast()
+        }
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            idle += 1
+            while queue.isEmpty && !stopped { condition.wait() }
+            idle -= 1
+            if queue.isEmpty && stopped {
+                threads -= 1
+                condition.unlock()
+                return
+            }
+            let work = queue.removeFirst()
+            condition.unlock()
+            work()
+        }
+    }
+}
+
+// @unchecked Sendable: `jobs`, `completions`, `stopped`, `onStopped` and the statistics are only
+// touched with `condition` held; the LogDirectory, the waiters and the in-flight set only on the I/O
+// thread (run()).
 private final class Worker: @unchecked Sendable {
     typealias Placements = [(partition: Int, offset: Int64)]
+    typealias Answer = CheckedContinuation<Result<Placements, LogError>, Never>
 
     enum Job {
-        case append(topic: String, batches: [LogDirectory.PartitionBatch], count: Int, CheckedContinuation<Result<Placements, LogError>, Never>)
+        case append(topic: String, batches: [LogDirectory.PartitionBatch], count: Int, Answer)
         case other(run: (LogDirectory) -> Void, cancel: (any Error) -> Void)
+    }
+
+    /// An append written and waiting for its partitions' syncs.
+    final class Waiter {
+        let placements: Placements
+        let answer: Answer
+        /// Partition -> the offset its sync must reach (the append's last offset there + 1).
+        var needs: [LogDirectory.PartitionKey: Int64]
+
+        init(placements: Placements, answer: Answer, needs: [LogDirectory.PartitionKey: Int64]) {
+            self.placements = placements
+            self.answer = answer
+            self.needs = needs
+        }
     }
 
     private let directory: LogDirectory
     private let topics: TopicTable
     private let configuration: LogEngine.Configuration
+    private let syncPool = SyncPool(maximum: 16)
     private let condition = NSCondition()
     private var jobs: [Job] = []
+    private var completions: [(LogDirectory.PartitionKey, PartitionLog.SyncTicket, LogError?)] = []
     private var stopped = false
     private var onStopped: [@Sendable () -> Void] = []
     private var finished = false
     private var commits = 0
     private var committedAppends = 0
+    // I/O thread only:
+    private var waiters: [LogDirectory.PartitionKey: [Waiter]] = [:]
+    private var inFlight = Set<LogDirectory.PartitionKey>()
+    private var needsSync = Set<LogDirectory.PartitionKey>()
+    /// After a sync, the next one on that partition waits (briefly) for the producers it answered to
+    /// append again, so that one fdatasync covers nearly every record in flight instead of half of them.
+    private var holds: [LogDirectory.PartitionKey: (until: UInt64, appends: Int)] = [:]
+    private var syncStarted: [LogDirectory.PartitionKey: UInt64] = [:]
+    /// The longest a sync waits for producers: half the last sync's duration, at most this.
+    static let maximumHoldNanoseconds: UInt64 = 300_000
 
     init(directory: LogDirectory, topics: TopicTable, configuration: LogEngine.Configuration) {
         self.directory = directory
@@ -247,19 +344,29 @@ private final class Worker: @unchecked Sendable {
         var nextRetention = configuration.now() + configuration.retentionCheckIntervalMs
         while true {
             condition.lock()
-            while jobs.isEmpty && !stopped {
+            while jobs.isEmpty && completions.isEmpty && !(stopped && inFlight.isEmpty) {
                 let now = configuration.now()
                 let nextFlush = directory.shortestFlushInterval.map { now + $0 }
                 let deadline = min(nextRetention, nextFlush ?? .max)
                 if deadline <= now { break }
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(min(deadline - now, 3_600_000)) / 1000))
+                var wait = Double(min(deadline - now, 3_600_000)) / 1000
+                if let hold = holds.values.map(\.until).min() {
+                    let clock = DispatchTime.now().uptimeNanoseconds
+                    if hold <= clock { break }
+                    wait = min(wait, Double(hold - clock) / 1e9)
+                }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: wait))
                 if configuration.now() >= deadline { break }
             }
             let batch = jobs
+            let done = completions
             jobs = []
-            let stopping = stopped && batch.isEmpty
+            completions = []
+            let stopping = stopped && batch.isEmpty && done.isEmpty && inFlight.isEmpty && waiters.isEmpty
+            let draining = stopped
             condition.unlock()
             if stopping {
+                syncPool.stop()
                 try? directory.close()
                 let callbacks = condition.withLock { () -> [@Sendable () -> Void] in
                     finished = true
@@ -269,7 +376,9 @@ private final class Worker: @unchecked Sendable {
                 for callback in callbacks { callback() }
                 return
             }
+            for (key, ticket, error) in done { complete(key, ticket, error) }
             process(batch)
+            startSyncs(holding: !draining)
             let now = configuration.now()
             _ = directory.flushIntervalTopics(now: now)
             if now >= nextRetention {
@@ -279,36 +388,121 @@ private final class Worker: @unchecked Sendable {
         }
     }
 
-    /// Stages every queued append, commits the touched partitions once, then answers.
+    /// Writes every queued append; their partitions get a sync as soon as none is in flight there.
     private func process(_ batch: [Job]) {
-        var staged: [(LogDirectory.StagedAppend, CheckedContinuation<Result<Placements, LogError>, Never>)] = []
-        var partitions = Set<LogDirectory.PartitionKey>()
         for job in batch {
             switch job {
             case .other(let body, _):
                 body(directory)
-            case .append(let topic, let batches, let count, let continuation):
+            case .append(let topic, let batches, let count, let answer):
+                let staged: LogDirectory.StagedAppend
                 do {
-                    let s = try directory.stage(topic: topic, batches: batches, count: count, now: configuration.now())
-                    staged.append((s, continuation))
-                    partitions.formUnion(s.partitions)
+                    staged = try directory.stage(topic: topic, batches: batches, count: count, now: configuration.now())
                 } catch {
-                    continuation.resume(returning: .failure(error))
+                    answer.resume(returning: .failure(error))
+                    continue
+                }
+                guard !staged.partitions.isEmpty else {
+                    answer.resume(returning: .success(staged.placements))
+                    continue
+                }
+                var needs: [LogDirectory.PartitionKey: Int64] = [:]
+                for placed in staged.placements {
+                    let key = LogDirectory.PartitionKey(topic: topic, partition: placed.partition)
+                    needs[key] = max(needs[key] ?? 0, placed.offset + 1)
+                }
+                let waiter = Waiter(placements: staged.placements, answer: answer, needs: needs)
+                for key in needs.keys {
+                    waiters[key, default: []].append(waiter)
+                    needsSync.insert(key)
+                }
+                condition.withLock { committedAppends += 1 }
+            }
+        }
+    }
+
+    /// Starts a sync on every partition that has unsynced appends and none in flight.
+    private func startSyncs(holding: Bool) {
+        let clock = DispatchTime.now().uptimeNanoseconds
+        for key in needsSync where !inFlight.contains(key) {
+            if holding, let hold = holds[key], clock < hold.until, (waiters[key]?.count ?? 0) < hold.appends { continue }
+            holds[key] = nil
+            needsSync.remove(key)
+            guard let log = try? directory.partitionLog(key.topic, key.partition) else {
+                failWaiters(key, LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition)))
+                continue
+            }
+            guard let ticket = log.beginSync() else {
+                // Read-only (a failed sync), or nothing left to sync: answer from the partition's state.
+                if case .readOnly(let reason) = log.state {
+                    failWaiters(key, LogError(.io, "partition is read-only: \(reason)", location: .init(topic: key.topic, partition: key.partition)))
+                } else {
+                    answerWaiters(key, durable: log.durableNextOffset)
+                }
+                continue
+            }
+            inFlight.insert(key)
+            syncStarted[key] = clock
+            condition.withLock { commits += 1 }
+            let fs = directory.fileSystem
+            syncPool.run { [self] in
+                var failure: LogError?
+                do throws(LogError) { try fs.sync(ticket.handle) } catch { failure = error }
+                condition.withLock {
+                    completions.append((key, ticket, failure))
+                    condition.signal()
                 }
             }
         }
-        guard !staged.isEmpty else { return }
-        let failures = directory.commit(partitions)
-        condition.withLock {
-            commits += 1
-            committedAppends += staged.count
+    }
+
+    private func complete(_ key: LogDirectory.PartitionKey, _ ticket: PartitionLog.SyncTicket, _ error: LogError?) {
+        inFlight.remove(key)
+        guard let log = try? directory.partitionLog(key.topic, key.partition) else {
+            failWaiters(key, LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition)))
+            return
         }
-        for (s, continuation) in staged {
-            if let failed = s.partitions.first(where: { failures[$0] != nil }) {
-                continuation.resume(returning: .failure(failures[failed]!))
-            } else {
-                continuation.resume(returning: .success(s.placements))
-            }
+        do {
+            try log.completeSync(ticket, error: error)
+        } catch {
+            var located = error
+            located.location.topic = key.topic
+            located.location.partition = key.partition
+            failWaiters(key, located)
+            return
+        }
+        let answered = answerWaiters(key, durable: log.durableNextOffset)
+        if log.durableNextOffset < log.nextOffset, waiters[key]?.isEmpty == false { needsSync.insert(key) }
+        let clock = DispatchTime.now().uptimeNanoseconds
+        let took = clock - (syncStarted.removeValue(forKey: key) ?? clock)
+        if answered > 1 { holds[key] = (clock + min(took / 2, Self.maximumHoldNanoseconds), answered) }
+    }
+
+    /// Answers the appends the partition's durable offset now covers; returns how many.
+    @discardableResult
+    private func answerWaiters(_ key: LogDirectory.PartitionKey, durable: Int64) -> Int {
+        guard var list = waiters[key] else { return 0 }
+        var answered = 0
+        list.removeAll { waiter in
+            guard let need = waiter.needs[key], need <= durable else { return false }
+            waiter.needs[key] = nil
+            if waiter.needs.isEmpty { waiter.answer.resume(returning: .success(waiter.placements)) }
+            answered += 1
+            return true
+        }
+        waiters[key] = list.isEmpty ? nil : list
+        return answered
+    }
+
+    private func failWaiters(_ key: LogDirectory.PartitionKey, _ error: LogError) {
+        guard let list = waiters.removeValue(forKey: key) else { return }
+        for waiter in list where waiter.needs[key] != nil {
+            waiter.needs = [:]  // answered once, here; its other partitions no longer wait for it
+            waiter.answer.resume(returning: .failure(error))
+        }
+        // Remove the failed waiters from the other partitions' lists.
+        for (other, others) in waiters {
+            waiters[other] = others.filter { !$0.needs.isEmpty }
         }
     }
 }

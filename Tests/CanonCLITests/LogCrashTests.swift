@@ -94,4 +94,30 @@ import Testing
         #expect(read.stdoutText.split(separator: "\n").count == 3)  // the first segment's records
         #expect(try CLITests.canon("log", "append", dir, "t", input: "k\tafter\n").stdoutText == "0 3\n")
     }
+
+    @Test func appendPrintsInInputOrderReadFindsTimestampsAndCommandsStopCleanly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("canon-cli-\(UUID().uuidString)").path
+        #expect(try CLITests.canon("log", "create-topic", dir, "t", "--partitions", "3").status == 0)
+        let input = (0..<50).map { "key\($0)\tvalue\($0)\n" }.joined()
+        let appended = try CLITests.canon("log", "append", dir, "t", "--batch", "4", input: input)
+        #expect(appended.status == 0, "\(appended.stderr)")
+        let lines = appended.stdoutText.split(separator: "\n")
+        #expect(lines.count == 50)
+        // In input order: each record's partition is murmur2 of its key.
+        for (i, line) in lines.enumerated() {
+            #expect(Int(line.split(separator: " ")[0]) == KafkaPartitioner.partition(key: Array("key\(i)".utf8), partitions: 3))
+        }
+        // The engine stopped cleanly: marker written, nothing to scan on the next open.
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/.clean-shutdown"))
+        // --from-time: records were stamped with the wall clock; a time after all of them finds nothing,
+        // a time before all of them finds the first record.
+        let future = try CLITests.canon("log", "read", dir, "t", "--from-time", "\(Int64(Date().timeIntervalSince1970 * 1000) + 60_000)")
+        #expect(future.status == 0 && future.stdoutText.isEmpty)
+        let past = try CLITests.canon("log", "read", dir, "t", "--from-time", "0", "--max", "1")
+        #expect(past.stdoutText.hasPrefix("0\t"))
+        let describe = try CLITests.canon("log", "describe", dir)
+        #expect(describe.stdoutText.contains("topic t partitions 3"))
+        #expect(describe.stdoutText.contains("flush.ms=1000"))
+        #expect(try CLITests.canon("log", "verify", dir).stdoutText.hasPrefix("ok: "))
+    }
 }

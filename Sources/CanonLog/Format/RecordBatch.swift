@@ -25,6 +25,22 @@ public struct LogHeader: Sendable, Hashable {
     }
 }
 
+/// A batch encoded on the producer's task with base offset 0: the partition writer stamps the base
+/// offset in place (it is not covered by the CRC), as a Kafka broker does, so encoding and checksumming
+/// stay off the I/O thread.
+public struct PreparedBatch: Sendable {
+    public let bytes: [UInt8]
+    public let count: Int
+    public let maxTimestamp: Int64
+
+    public init(records: [LogRecord]) {
+        let batch = RecordBatch(baseOffset: 0, records: records)
+        bytes = batch.encoded()
+        count = records.count
+        maxTimestamp = batch.maxTimestamp
+    }
+}
+
 /// Kafka's record batch v2 ("magic 2"): a 61-byte header, then the records, exactly as brokers store and
 /// serve them. All header integers are big-endian; record fields are zig-zag varints. The CRC-32C covers
 /// the attributes to the end of the batch (not the base offset, length and leader epoch, which a broker

@@ -421,21 +421,42 @@ public final class PartitionLog {
     @discardableResult
     public func append(_ records: [LogRecord], maxBatchBytes: Int = Int.max) throws(LogError) -> ClosedRange<Int64> {
         precondition(!records.isEmpty, "append at least one record")
-        return try append(encoded: RecordBatch(baseOffset: nextOffset, records: records).encoded(), maxBatchBytes: maxBatchBytes)
+        if let error = readOnlyError() { throw error }
+        let batch = RecordBatch(baseOffset: nextOffset, records: records)
+        let bytes = batch.encoded()
+        return try append(bytes, RecordBatch.Summary(baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: bytes.count),
+                          maxBatchBytes: maxBatchBytes)
     }
 
-    /// Appends one encoded batch whose base offset is `nextOffset` (see ``append(_:maxBatchBytes:)``).
+    /// Appends a batch encoded by the producer, stamping its base offset.
+    @discardableResult
+    public func append(_ prepared: PreparedBatch, maxBatchBytes: Int = Int.max) throws(LogError) -> ClosedRange<Int64> {
+        if let error = readOnlyError() { throw error }
+        var bytes = prepared.bytes
+        bytes.setBigEndian(nextOffset, at: 0)
+        let summary = RecordBatch.Summary(baseOffset: nextOffset, lastOffset: nextOffset + Int64(prepared.count - 1), maxTimestamp: prepared.maxTimestamp, size: bytes.count)
+        return try append(bytes, summary, maxBatchBytes: maxBatchBytes)
+    }
+
+    /// Appends one encoded batch (checked: CRC, lengths) whose base offset is `nextOffset` (see
+    /// ``append(_:maxBatchBytes:)``).
     @discardableResult
     public func append(encoded bytes: [UInt8], maxBatchBytes: Int = Int.max) throws(LogError) -> ClosedRange<Int64> {
-        if let error = readOnlyError() { throw error }
-        guard bytes.count <= maxBatchBytes else {
-            throw LogError(.recordTooLarge, "batch of \(bytes.count) bytes exceeds max.message.bytes \(maxBatchBytes)", location: location())
-        }
         let checked = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch.Summary, LogError> in
             do throws(LogError) { return .success(try RecordBatch.summary(of: raw)) } catch { return .failure(error) }
         }
         let summary = try checked.get()
-        precondition(summary.baseOffset == nextOffset, "an encoded batch must start at the partition's next offset")
+        guard summary.baseOffset == nextOffset else {
+            throw LogError(.corruptBatch, "the batch starts at offset \(summary.baseOffset), the partition's next offset is \(nextOffset)", location: location())
+        }
+        return try append(bytes, summary, maxBatchBytes: maxBatchBytes)
+    }
+
+    private func append(_ bytes: [UInt8], _ summary: RecordBatch.Summary, maxBatchBytes: Int) throws(LogError) -> ClosedRange<Int64> {
+        if let error = readOnlyError() { throw error }
+        guard bytes.count <= maxBatchBytes else {
+            throw LogError(.recordTooLarge, "batch of \(bytes.count) bytes exceeds max.message.bytes \(maxBatchBytes)", location: location())
+        }
         if let active = segments.last, !active.isEmpty,
             active.size + bytes.count > configuration.segmentBytes
                 || summary.maxTimestamp.subtractingReportingOverflow(active.rollTimestamp).partialValue >= configuration.segmentMs
@@ -474,37 +495,76 @@ public final class PartitionLog {
         return summary.baseOffset...summary.lastOffset
     }
 
-    /// Makes every appended batch durable (`fdatasync`) and visible. A failure is never retried into a
-    /// success: the partition becomes read-only until it is opened (and recovered) again. Writes a
-    /// recovery checkpoint every `checkpointIntervalBytes`.
-    public func flush() throws(LogError) {
-        guard syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last else { return }
+    /// What one `fdatasync` of the active segment covers: taken before the sync (on the partition's
+    /// thread), the sync itself may run on any thread, and ``completeSync(_:error:)`` publishes exactly
+    /// what was covered. Appends may continue meanwhile; the next sync covers them.
+    public struct SyncTicket: Sendable {
+        public let handle: LogFileHandle
+        let segmentBase: Int64
+        let position: Int
+        /// Records below this offset are covered.
+        public let nextOffset: Int64
+    }
+
+    /// A ticket for syncing everything appended so far, or nil when nothing awaits a sync (or the
+    /// partition is read-only).
+    public func beginSync() -> SyncTicket? {
+        guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last else { return nil }
+        return SyncTicket(handle: active.handle, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset)
+    }
+
+    /// Finishes a sync: on success, everything the ticket covers becomes durable and visible (and a
+    /// recovery checkpoint is written every `checkpointIntervalBytes`); on failure the partition becomes
+    /// read-only until it is opened (and recovered) again: a failed sync is never retried into a success.
+    public func completeSync(_ ticket: SyncTicket, error: LogError?) throws(LogError) {
+        if let error {
+            state = .readOnly(reason: "fdatasync failed: \(error.message)")
+            throw error
+        }
         if let error = readOnlyError() { throw error }
-        if syncedPosition < active.size || syncedNextOffset < nextOffset {
+        guard let active = segments.last else { return }
+        if ticket.segmentBase == active.baseOffset, ticket.position > syncedPosition {
+            syncedPosition = min(ticket.position, active.size)
+        }
+        syncedNextOffset = max(syncedNextOffset, ticket.nextOffset)
+        publish(upTo: ticket.nextOffset)
+        if checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes {
             do {
-                try fs.sync(active.handle)
+                try writeCheckpoint()
             } catch {
-                state = .readOnly(reason: "fdatasync failed: \(error.message)")
+                state = .readOnly(reason: "could not write the recovery checkpoint: \(error.message)")
                 throw error
             }
         }
-        syncedPosition = active.size
-        syncedNextOffset = nextOffset
-        publish()
-        if checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes {
-            try writeCheckpoint()
-        }
+    }
+
+    /// Makes every appended batch durable (`fdatasync`) and visible (``beginSync()``, the sync,
+    /// ``completeSync(_:error:)`` in one call).
+    public func flush() throws(LogError) {
+        if let error = readOnlyError() { throw error }
+        guard let ticket = beginSync() else { return }
+        var failure: LogError?
+        do { try fs.sync(ticket.handle) } catch { failure = error }
+        try completeSync(ticket, error: failure)
     }
 
     /// Makes appended batches visible without making them durable: the `never` and `interval` flush
     /// policies, where the OS (or the interval flush) decides when data reaches the disk.
     public func publishWithoutSync() {
-        publish()
+        publish(upTo: nextOffset)
     }
 
-    private func publish() {
-        durableNextOffset = nextOffset
-        pending.removeAll(keepingCapacity: true)
+    /// Whether `checkpointIntervalBytes` were appended since the last recovery checkpoint: under the
+    /// `never` policy the directory then flushes once, so that a restart after a crash rescans little.
+    public var checkpointDue: Bool {
+        guard let active = segments.last, state == .writable else { return false }
+        return active.size - max(checkpointPosition, 0) >= configuration.checkpointIntervalBytes
+    }
+
+    private func publish(upTo offset: Int64) {
+        guard offset > durableNextOffset else { return }
+        durableNextOffset = offset
+        pending.removeAll { $0.offset < offset }
     }
 
     /// Writes the recovery checkpoint at the active segment's synced end: index files first (synced),
@@ -514,7 +574,7 @@ public final class PartitionLog {
         let position = min(syncedPosition, active.size)
         // Only entries for batches below the synced position may be named by the checkpoint.
         let offsetEntries = active.index.offsets.prefix { Int($0.position) < position }.count
-        let syncedNext = position == active.size ? active.nextOffset : pendingOffset(at: position, in: active) ?? active.nextOffset
+        let syncedNext = position == active.size ? active.nextOffset : min(syncedNextOffset, active.nextOffset)
         let timeEntries = active.index.times.prefix { active.baseOffset + Int64($0.relativeOffset) < syncedNext }.count
         try persistIndexes(&active, sync: true)
         segments[segments.count - 1] = active
@@ -532,11 +592,6 @@ public final class PartitionLog {
         try fs.syncDirectory(directory)
         lastCheckpoint = checkpoint
         checkpointPosition = position
-    }
-
-    /// The offset of the pending batch starting at `position` in `segment`.
-    private func pendingOffset(at position: Int, in segment: Segment) -> Int64? {
-        pending.first { $0.segment == segment.baseOffset && $0.position == position }?.offset
     }
 
     /// Flushes, writes index files and the recovery checkpoint at the end of the log (a clean stop).
