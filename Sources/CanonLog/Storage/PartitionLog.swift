@@ -259,7 +259,11 @@ public final class PartitionLog {
     /// marks the partition read-only at damage (or, with `repair`, cuts it off with every later segment).
     /// Returns false when the partition stops here (damage).
     private func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, repair: Bool, laterBases: [Int64]) throws(LogError) -> Bool {
-        let bytes = try fs.read(segment.handle, at: position, count: max(0, segment.allocated - position))
+        // Preallocated zeros after the data need no scan: find where the non-zero bytes end, keep some
+        // slack (a valid batch may end in zero bytes), and scan up to there.
+        let dataEnd = try endOfNonZeroBytes(segment.handle, from: position, to: segment.allocated)
+        let scanEnd = dataEnd == position ? position : min(segment.allocated, dataEnd + 65_536)
+        let bytes = try fs.read(segment.handle, at: position, count: max(0, scanEnd - position))
         let scan = SegmentScan(bytes, expectedBaseOffset: expected, start: position)
         if position == 0 { segment.index = SegmentIndex() }
         segment.index.bytesSinceEntry = position - (segment.index.offsets.last.map { Int($0.position) } ?? 0)
@@ -301,6 +305,28 @@ public final class PartitionLog {
             try fs.syncDirectory(directory)
             return false
         }
+    }
+
+    /// The position after the last non-zero byte of `from..<to` (`from` when all are zero), reading
+    /// backwards in 1 MiB chunks.
+    private func endOfNonZeroBytes(_ handle: LogFileHandle, from: Int, to: Int) throws(LogError) -> Int {
+        var end = to
+        while end > from {
+            let start = max(from, end - (1 << 20))
+            let chunk = try fs.read(handle, at: start, count: end - start)
+            let last = chunk.withUnsafeBytes { raw -> Int? in
+                var i = raw.count
+                while i >= 8, raw.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self) == 0 { i -= 8 }
+                while i > 0 {
+                    if raw[i - 1] != 0 { return i }
+                    i -= 1
+                }
+                return nil
+            }
+            if let last { return start + last }
+            end = start
+        }
+        return from
     }
 
     /// Loads a segment's index files (the first `limit` entries of each); false when missing or not sane.
