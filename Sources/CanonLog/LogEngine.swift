@@ -147,8 +147,9 @@ public final class LogEngine: Sendable {
         worker.stop(then: nil)
     }
 
-    /// How many `commit`s the I/O thread made and how many appends they covered (for tests and metrics).
-    public var commitStatistics: (commits: Int, appends: Int) { worker.statistics }
+    /// How many `fdatasync`s group commit ran and how many partition batches they covered (for tests and
+    /// metrics: batches per sync is the sharing).
+    public var commitStatistics: (syncs: Int, batches: Int) { worker.statistics }
 }
 
 extension LogError.Code {
@@ -284,8 +285,8 @@ private final class Worker: @unchecked Sendable {
     private var stopped = false
     private var onStopped: [@Sendable () -> Void] = []
     private var finished = false
-    private var commits = 0
-    private var committedAppends = 0
+    private var syncs = 0
+    private var syncedBatches = 0
     // I/O thread only:
     private var waiters: [LogDirectory.PartitionKey: [Waiter]] = [:]
     private var inFlight = Set<LogDirectory.PartitionKey>()
@@ -303,8 +304,8 @@ private final class Worker: @unchecked Sendable {
         self.configuration = configuration
     }
 
-    var statistics: (commits: Int, appends: Int) {
-        condition.withLock { (commits, committedAppends) }
+    var statistics: (syncs: Int, batches: Int) {
+        condition.withLock { (syncs, syncedBatches) }
     }
 
     func enqueue(_ job: Job) {
@@ -416,7 +417,7 @@ private final class Worker: @unchecked Sendable {
                     waiters[key, default: []].append(waiter)
                     needsSync.insert(key)
                 }
-                condition.withLock { committedAppends += 1 }
+                condition.withLock { syncedBatches += needs.count }
             }
         }
     }
@@ -443,7 +444,7 @@ private final class Worker: @unchecked Sendable {
             }
             inFlight.insert(key)
             syncStarted[key] = clock
-            condition.withLock { commits += 1 }
+            condition.withLock { syncs += 1 }
             let fs = directory.fileSystem
             syncPool.run { [self] in
                 var failure: LogError?
