@@ -49,6 +49,8 @@ public final class LogEngine: Sendable {
     private let worker: Worker
     private let validator: (any RecordValidator)?
     private let topics: TopicTable
+    /// What opening the directory did (recovery scans, truncated torn tails, read-only partitions).
+    public let recoveryNotes: [String]
 
     /// Opens (and recovers) the data directory and starts the I/O thread. `validator` checks every
     /// record appended to a non-internal topic.
@@ -57,6 +59,7 @@ public final class LogEngine: Sendable {
         let directory = try LogDirectory(path: path, fileSystem: fileSystem, partitionConfiguration: configuration.partition)
         topics = TopicTable()
         topics.refresh(from: directory)
+        recoveryNotes = directory.recoveryNotes
         worker = Worker(directory: directory, topics: topics, configuration: configuration)
         self.validator = validator
         let thread = Thread { [worker] in worker.run() }

@@ -13,7 +13,9 @@ struct LogCommand: ParsableCommand {
 /// Opens a data directory; errors exit 1 with the log's message.
 private func openDirectory(_ path: String) throws(CLIFailure) -> LogDirectory {
     do {
-        return try LogDirectory(path: path, fileSystem: PosixFileSystem())
+        let directory = try LogDirectory(path: path, fileSystem: PosixFileSystem())
+        for note in directory.recoveryNotes { Output.error("recovery: \(note)") }
+        return directory
     } catch {
         throw CLIFailure.failed("\(error)")
     }
@@ -72,6 +74,7 @@ extension LogCommand {
             let engine: LogEngine
             do {
                 engine = try LogEngine(path: directory, fileSystem: PosixFileSystem())
+                for note in engine.recoveryNotes { Output.error("recovery: \(note)") }
             } catch {
                 throw CLIFailure.failed("\(error)")
             }
