@@ -150,6 +150,9 @@ public final class LogEngine: Sendable {
         worker.stop(then: nil)
     }
 
+    /// How often the I/O thread went round its loop (for tests: an idle engine sleeps).
+    var ioLoopIterations: Int { worker.iterations }
+
     /// How many `fdatasync`s group commit ran and how many partition batches they covered (for tests and
     /// metrics: batches per sync is the sharing).
     public var commitStatistics: (syncs: Int, batches: Int) { worker.statistics }
@@ -297,6 +300,8 @@ private final class Worker: @unchecked Sendable {
     /// After a sync, the next one on that partition waits (briefly) for the producers it answered to
     /// append again, so that one fdatasync covers nearly every record in flight instead of half of them.
     private var holds: [LogDirectory.PartitionKey: (until: UInt64, appends: Int)] = [:]
+    /// The partition log each key's waiters were written to (a deleted and recreated topic has new ones).
+    private var owners: [LogDirectory.PartitionKey: UInt64] = [:]
     private var syncStarted: [LogDirectory.PartitionKey: UInt64] = [:]
     /// The longest a sync waits for producers: half the last sync's duration, at most this.
     static let maximumHoldNanoseconds: UInt64 = 300_000
@@ -344,17 +349,23 @@ private final class Worker: @unchecked Sendable {
         }
     }
 
+    /// How often the I/O thread went round its loop (an idle engine must not spin).
+    var iterations: Int { condition.withLock { loops } }
+    private var loops = 0
+
     func run() {
         var nextRetention = configuration.now() + configuration.retentionCheckIntervalMs
         while true {
             condition.lock()
+            loops += 1
             while jobs.isEmpty && completions.isEmpty && !(stopped && inFlight.isEmpty) {
                 let now = configuration.now()
-                let nextFlush = directory.shortestFlushInterval.map { now + $0 }
+                let nextFlush = directory.shortestFlushInterval.map { now.addingReportingOverflow($0).overflow ? Int64.max : now + $0 }
                 let deadline = min(nextRetention, nextFlush ?? .max)
                 if deadline <= now { break }
                 var wait = Double(min(deadline - now, 3_600_000)) / 1000
-                if let hold = holds.values.map(\.until).min() {
+                // Only holds of partitions with appends waiting for a sync wake the thread.
+                if let hold = holds.filter({ needsSync.contains($0.key) }).map(\.value.until).min() {
                     let clock = DispatchTime.now().uptimeNanoseconds
                     if hold <= clock { break }
                     wait = min(wait, Double(hold - clock) / 1e9)
@@ -385,7 +396,8 @@ private final class Worker: @unchecked Sendable {
             startSyncs(holding: !draining)
             let now = configuration.now()
             _ = directory.flushIntervalTopics(now: now)
-            if now >= nextRetention {
+            // Retention closes the files of old segments: not while a sync may be using one.
+            if now >= nextRetention && inFlight.isEmpty {
                 _ = try? directory.enforceRetention(now: now)
                 nextRetention = now + configuration.retentionCheckIntervalMs
             }
@@ -398,6 +410,7 @@ private final class Worker: @unchecked Sendable {
             switch job {
             case .other(let body, _):
                 body(directory)
+                failWaitersOfReplacedLogs()
             case .append(let topic, let batches, let count, let answer):
                 let staged: LogDirectory.StagedAppend
                 do {
@@ -419,6 +432,7 @@ private final class Worker: @unchecked Sendable {
                 for key in needs.keys {
                     waiters[key, default: []].append(waiter)
                     needsSync.insert(key)
+                    if let log = try? directory.partitionLog(key.topic, key.partition) { owners[key] = log.generation }
                 }
                 condition.withLock { syncedBatches += needs.count }
             }
@@ -428,6 +442,7 @@ private final class Worker: @unchecked Sendable {
     /// Starts a sync on every partition that has unsynced appends and none in flight.
     private func startSyncs(holding: Bool) {
         let clock = DispatchTime.now().uptimeNanoseconds
+        holds = holds.filter { clock < $0.value.until }
         for key in needsSync where !inFlight.contains(key) {
             if holding, let hold = holds[key], clock < hold.until, (waiters[key]?.count ?? 0) < hold.appends { continue }
             holds[key] = nil
@@ -466,6 +481,12 @@ private final class Worker: @unchecked Sendable {
             failWaiters(key, LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition)))
             return
         }
+        guard ticket.log == log.generation else {
+            // A sync of a deleted topic's log (its waiters were failed then); the new log's appends, if
+            // any, get their own sync.
+            if waiters[key]?.isEmpty == false { needsSync.insert(key) }
+            return
+        }
         do {
             try log.completeSync(ticket, error: error)
         } catch {
@@ -482,6 +503,17 @@ private final class Worker: @unchecked Sendable {
         if answered > 1 { holds[key] = (clock + min(took / 2, Self.maximumHoldNanoseconds), answered) }
     }
 
+    /// Fails the appends waiting on partitions whose topic was deleted (or deleted and recreated).
+    private func failWaitersOfReplacedLogs() {
+        for key in Array(waiters.keys) {
+            let current = (try? directory.partitionLog(key.topic, key.partition))?.generation
+            if current != owners[key] {
+                failWaiters(key, LogError(.unknownTopic, "topic '\(key.topic)' was deleted before the append was durable",
+                                          location: .init(topic: key.topic, partition: key.partition)))
+            }
+        }
+    }
+
     /// Answers the appends the partition's durable offset now covers; returns how many.
     @discardableResult
     private func answerWaiters(_ key: LogDirectory.PartitionKey, durable: Int64) -> Int {
@@ -495,10 +527,13 @@ private final class Worker: @unchecked Sendable {
             return true
         }
         waiters[key] = list.isEmpty ? nil : list
+        if list.isEmpty { owners[key] = nil }
         return answered
     }
 
     private func failWaiters(_ key: LogDirectory.PartitionKey, _ error: LogError) {
+        needsSync.remove(key)
+        owners[key] = nil
         guard let list = waiters.removeValue(forKey: key) else { return }
         for waiter in list where waiter.needs[key] != nil {
             waiter.needs = [:]  // answered once, here; its other partitions no longer wait for it

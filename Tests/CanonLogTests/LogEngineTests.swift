@@ -234,7 +234,7 @@ final class Acknowledged: @unchecked Sendable {
     @Test func acknowledgedAppendsSurviveAPowerCutWhileProducersRun() async throws {
         var rng = SplitMix64(state: 41)
         var acknowledgedInAll = 0
-        for round in 0..<30 {
+        for round in 0..<100 {
             let fs = FaultInjectingFileSystem()
             let engine = try LogEngine(path: "/d", fileSystem: fs)
             try await engine.withDirectory { try $0.createTopic("t", partitions: 3) }

@@ -56,6 +56,8 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
     private var directories: Set<String> = ["/"]
     /// Directory -> names whose creation (or removal) has been made durable by a directory sync.
     private var durableEntries: [String: Set<String>] = [:]
+    /// Files removed since their directory was last synced: a power cut brings them back (durable part).
+    private var unsyncedRemovals: [String: File] = [:]
     private var handles: [Int32: String] = [:]
     private var nextHandle: Int32 = 3
     private var faults: [Fault] = []
@@ -106,6 +108,8 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
                 }
                 files[path] = File(current: kept, durable: kept, allocated: file.durableAllocated, durableAllocated: file.durableAllocated)
             }
+            for (path, file) in unsyncedRemovals { files[path] = file }
+            unsyncedRemovals = [:]
             handles = [:]
             locks = [:]
         }
@@ -284,14 +288,21 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
             let prefix = path.hasSuffix("/") ? path : path + "/"
             durableEntries[path] = Set(files.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
                 .map { String($0.dropFirst(prefix.count)) })
+            for removed in unsyncedRemovals.keys where removed.hasPrefix(prefix) && !removed.dropFirst(prefix.count).contains("/") {
+                unsyncedRemovals[removed] = nil
+            }
         }
     }
 
     public func remove(_ path: String) throws(LogError) {
         try locked { () throws(LogError) in
             try checkFault(.remove, path)
-            guard files.removeValue(forKey: path) != nil else {
+            guard let removed = files.removeValue(forKey: path) else {
                 throw LogError(.io, "unlink failed: No such file or directory", location: .init(file: path))
+            }
+            let (dir, name) = Self.split(path)
+            if durableEntries[dir, default: []].contains(name) {
+                unsyncedRemovals[path] = File(current: removed.durable, durable: removed.durable, allocated: removed.durableAllocated, durableAllocated: removed.durableAllocated)
             }
         }
     }

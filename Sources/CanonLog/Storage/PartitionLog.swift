@@ -1,3 +1,5 @@
+import Foundation
+
 /// One partition's log on disk: segments of record batches named by base offset, each with a sparse
 /// offset index and a time index, recovered on open.
 ///
@@ -108,7 +110,8 @@ public final class PartitionLog {
             guard let base = values["base-offset"], let position = values["position"], let next = values["next-offset"],
                 let roll = values["roll-timestamp"], let maxTs = values["max-timestamp"], let maxTsOffset = values["max-timestamp-offset"],
                 let offsetEntries = values["offset-index-entries"], let timeEntries = values["time-index-entries"],
-                base >= 0, position >= 0, position <= Int64(UInt32.max), next >= base, offsetEntries >= 0, timeEntries >= 0 else { return nil }
+                base >= 0, position >= 0, position <= Int64(UInt32.max), next >= base,
+                offsetEntries >= 0, offsetEntries <= position / 8 + 1, timeEntries >= 0, timeEntries <= position / 8 + 1 else { return nil }
             self.init(baseOffset: base, position: Int(position), nextOffset: next, rollTimestamp: roll, maxTimestamp: maxTs,
                       offsetOfMaxTimestamp: maxTsOffset, offsetEntries: Int(offsetEntries), timeEntries: Int(timeEntries))
         }
@@ -117,6 +120,8 @@ public final class PartitionLog {
     public let directory: String
     public let configuration: Configuration
     private let fs: any LogFileSystem
+    /// Unique per opened log in the process (object addresses are reused; this is not).
+    public let generation: UInt64 = Generations.next()
     private var segments: [Segment] = []
     public private(set) var state: State = .writable
     /// The offset the next appended record gets.
@@ -180,6 +185,15 @@ public final class PartitionLog {
             recoveryNotes.append("ignored a recovery checkpoint naming a missing segment \(c.baseOffset); scanning every segment")
             checkpoint = nil
         }
+        if let c = checkpoint {
+            let h = try fs.open("\(directory)/\(Self.segmentFileName(baseOffset: c.baseOffset))", create: false)
+            let length = try fs.size(h)
+            fs.close(h)
+            if c.position > length {
+                recoveryNotes.append("ignored a recovery checkpoint at byte \(c.position) of a \(length)-byte segment; scanning every segment")
+                checkpoint = nil
+            }
+        }
         let trusted = cleanShutdown && checkpoint != nil && checkpoint!.baseOffset == bases.last
         var expected: Int64?
         for (i, base) in bases.enumerated() {
@@ -194,7 +208,7 @@ public final class PartitionLog {
                 segment.size = fileSize
                 segment.nextOffset = bases[i + 1]
                 if !loadIndexes(&segment, limit: nil) {
-                    guard try recover(&segment, from: 0, expected: expected, isLast: false, repair: false, laterBases: []) else {
+                    guard try recover(&segment, from: 0, expected: expected ?? base, isLast: false, repair: false, laterBases: []) else {
                         segments.append(segment)
                         finishOpen()
                         return
@@ -262,9 +276,18 @@ public final class PartitionLog {
         // Preallocated zeros after the data need no scan: find where the non-zero bytes end, keep some
         // slack (a valid batch may end in zero bytes), and scan up to there.
         let dataEnd = try endOfNonZeroBytes(segment.handle, from: position, to: segment.allocated)
-        let scanEnd = dataEnd == position ? position : min(segment.allocated, dataEnd + 65_536)
-        let bytes = try fs.read(segment.handle, at: position, count: max(0, scanEnd - position))
-        let scan = SegmentScan(bytes, expectedBaseOffset: expected, start: position)
+        var scanEnd = dataEnd == position ? position : min(segment.allocated, dataEnd + 65_536)
+        var bytes = try fs.read(segment.handle, at: position, count: max(0, scanEnd - position))
+        var scan = SegmentScan(bytes, expectedBaseOffset: expected, start: position)
+        // A valid batch may end in more zero bytes than the slack: when the scan stops at a batch whose
+        // declared length runs past the window but fits in the file, widen the window to it and rescan.
+        while case .tornTail(let at, _) = scan.ending, at - position + RecordBatch.logOverhead <= bytes.count {
+            let declared = bytes.withUnsafeBytes { RecordBatch.totalSize(of: $0, at: at - position) ?? 0 }
+            guard declared >= RecordBatch.headerSize, at + declared > scanEnd, at + declared <= segment.allocated else { break }
+            scanEnd = min(segment.allocated, at + declared + 65_536)
+            bytes = try fs.read(segment.handle, at: position, count: scanEnd - position)
+            scan = SegmentScan(bytes, expectedBaseOffset: expected, start: position)
+        }
         if position == 0 { segment.index = SegmentIndex() }
         segment.index.bytesSinceEntry = position - (segment.index.offsets.last.map { Int($0.position) } ?? 0)
         for entry in scan.entries {
@@ -390,7 +413,9 @@ public final class PartitionLog {
             }
             try fs.syncDirectory(directory)
         } catch {
+            // No half-made segment is left behind: the active segment stays the last one.
             fs.close(handle)
+            for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(segment.stem + suffix) { try? fs.remove(segment.stem + suffix) }
             throw error
         }
         segment.allocated = 0
@@ -410,6 +435,7 @@ public final class PartitionLog {
             throw error
         }
         syncedNextOffset = nextOffset
+        syncedPosition = active.size
         active.index.appendTimeEntry(segmentBase: active.baseOffset, lastOffset: active.nextOffset - 1)
         try persistIndexes(&active, sync: true)
         if active.allocated > active.size {
@@ -526,23 +552,32 @@ public final class PartitionLog {
     /// what was covered. Appends may continue meanwhile; the next sync covers them.
     public struct SyncTicket: Sendable {
         public let handle: LogFileHandle
+        let log: UInt64
         let segmentBase: Int64
         let position: Int
         /// Records below this offset are covered.
         public let nextOffset: Int64
+        /// The active segment's timestamps as of the ticket (a checkpoint must not name later ones).
+        let maxTimestamp: Int64
+        let offsetOfMaxTimestamp: Int64
+        let rollTimestamp: Int64
     }
 
     /// A ticket for syncing everything appended so far, or nil when nothing awaits a sync (or the
     /// partition is read-only).
     public func beginSync() -> SyncTicket? {
         guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last else { return nil }
-        return SyncTicket(handle: active.handle, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset)
+        return SyncTicket(handle: active.handle, log: generation, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset,
+                          maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp, rollTimestamp: active.rollTimestamp)
     }
 
     /// Finishes a sync: on success, everything the ticket covers becomes durable and visible (and a
     /// recovery checkpoint is written every `checkpointIntervalBytes`); on failure the partition becomes
     /// read-only until it is opened (and recovered) again: a failed sync is never retried into a success.
     public func completeSync(_ ticket: SyncTicket, error: LogError?) throws(LogError) {
+        guard ticket.log == generation else {
+            throw LogError(.io, "a sync ticket of another partition log (the topic was deleted or recreated)", location: location())
+        }
         if let error {
             state = .readOnly(reason: "fdatasync failed: \(error.message)")
             throw error
@@ -554,9 +589,10 @@ public final class PartitionLog {
         }
         syncedNextOffset = max(syncedNextOffset, ticket.nextOffset)
         publish(upTo: ticket.nextOffset)
-        if checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes {
+        if ticket.segmentBase == active.baseOffset,
+            checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes {
             do {
-                try writeCheckpoint()
+                try writeCheckpoint(timestamps: (ticket.maxTimestamp, ticket.offsetOfMaxTimestamp, ticket.rollTimestamp))
             } catch {
                 state = .readOnly(reason: "could not write the recovery checkpoint: \(error.message)")
                 throw error
@@ -595,8 +631,11 @@ public final class PartitionLog {
 
     /// Writes the recovery checkpoint at the active segment's synced end: index files first (synced),
     /// then the checkpoint file (temporary file, sync, rename, directory sync).
-    private func writeCheckpoint() throws(LogError) {
+    /// `timestamps` are the active segment's (largest, its offset, first batch's) as of the synced
+    /// position; the current ones when nil (everything is synced).
+    private func writeCheckpoint(timestamps: (max: Int64, offset: Int64, roll: Int64)? = nil) throws(LogError) {
         var active = segments[segments.count - 1]
+        let timestamps = timestamps ?? (active.index.maxTimestamp, active.index.offsetOfMaxTimestamp, active.rollTimestamp)
         let position = min(syncedPosition, active.size)
         // Only entries for batches below the synced position may be named by the checkpoint.
         let offsetEntries = active.index.offsets.prefix { Int($0.position) < position }.count
@@ -604,8 +643,8 @@ public final class PartitionLog {
         let timeEntries = active.index.times.prefix { active.baseOffset + Int64($0.relativeOffset) < syncedNext }.count
         try persistIndexes(&active, sync: true)
         segments[segments.count - 1] = active
-        let checkpoint = Checkpoint(baseOffset: active.baseOffset, position: position, nextOffset: syncedNext, rollTimestamp: active.rollTimestamp,
-                                    maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp,
+        let checkpoint = Checkpoint(baseOffset: active.baseOffset, position: position, nextOffset: syncedNext, rollTimestamp: timestamps.roll,
+                                    maxTimestamp: timestamps.max, offsetOfMaxTimestamp: timestamps.offset,
                                     offsetEntries: offsetEntries, timeEntries: timeEntries)
         guard checkpoint != lastCheckpoint else { return }
         let temporary = checkpointPath + ".tmp"
@@ -640,6 +679,16 @@ public final class PartitionLog {
         guard offset >= durableNextOffset else {
             throw LogError(.io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: location())
         }
+        do {
+            try takeBack(to: offset)
+        } catch {
+            // What was taken back is unknown now: no more appends (or syncs) until recovery.
+            state = .readOnly(reason: "could not take back a failed append: \(error.message)")
+            throw error
+        }
+    }
+
+    private func takeBack(to offset: Int64) throws(LogError) {
         while let last = pending.last, last.offset >= offset {
             pending.removeLast()
             while let active = segments.last, active.baseOffset > last.segment {
@@ -670,14 +719,10 @@ public final class PartitionLog {
 
     /// Closes the files and removes the segments and the directory (deleting a topic).
     public func removeFiles() throws(LogError) {
-        for s in segments {
-            fs.close(s.handle)
-            for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(s.stem + suffix) { try fs.remove(s.stem + suffix) }
-        }
+        for s in segments { fs.close(s.handle) }
         segments = []
-        for name in [Self.checkpointFileName, Self.checkpointFileName + ".tmp"] where fs.fileExists("\(directory)/\(name)") {
-            try fs.remove("\(directory)/\(name)")
-        }
+        // Every file, also segments a read-only partition never loaded (past its damage).
+        for name in try fs.contentsOfDirectory(directory) { try fs.remove("\(directory)/\(name)") }
         try fs.removeDirectory(directory)
         state = .readOnly(reason: "deleted")
     }
@@ -694,54 +739,50 @@ public final class PartitionLog {
         var result: [RecordBatch] = []
         var total = 0
         for (k, segment) in segments[first...].enumerated() {
-            var position = k == 0 ? segment.index.position(for: from, segmentBase: segment.baseOffset) : 0
+            // The CRC does not cover base offsets: every batch must continue from the one before it.
+            var (position, expected) = k == 0 ? segment.index.entry(for: from, segmentBase: segment.baseOffset) : (0, segment.baseOffset)
             while position < segment.size {
+                if expected >= durableNextOffset { return result }
                 let want = min(segment.size - position, max(maxBytes - total, 0) + 64 * 1024)
                 let chunk = try fs.read(segment.handle, at: position, count: want)
                 var local = 0
-                var progressed = false
                 while local + RecordBatch.logOverhead <= chunk.count {
                     let size = chunk.withUnsafeBytes { RecordBatch.totalSize(of: $0, at: local)! }
-                    if size < RecordBatch.headerSize {
-                        throw damaged(segment, at: position + local, "batch length \(size) is shorter than a batch header")
+                    guard size >= RecordBatch.headerSize, position + local + size <= segment.size else {
+                        throw damaged(segment, at: position + local, size < RecordBatch.headerSize
+                            ? "batch length \(size) is shorter than a batch header" : "batch of \(size) bytes runs past the end of the segment")
                     }
                     if local + size > chunk.count {
-                        if local == 0 {
-                            // One batch larger than the chunk: read it whole.
-                            guard position + size <= segment.size else {
-                                throw damaged(segment, at: position, "batch of \(size) bytes runs past the end of the segment")
-                            }
-                            let whole = try fs.read(segment.handle, at: position, count: size)
-                            guard let batch = try decode(whole, segment, at: position, from: from) else {
-                                position += size
-                                progressed = true
-                                break
-                            }
-                            if batch.baseOffset >= durableNextOffset { return result }
+                        guard local == 0 else { break }  // read the rest from this batch on
+                        // One batch larger than the chunk: read it whole.
+                        let whole = try fs.read(segment.handle, at: position, count: size)
+                        let batch = try decode(whole, segment, at: position, expected: expected)
+                        if batch.lastOffset >= from {
+                            if !result.isEmpty && total + size > maxBytes { return result }
                             result.append(batch)
                             total += size
-                            if total >= maxBytes { return result }
-                            position += size
-                            progressed = true
                         }
+                        expected = batch.lastOffset + 1
+                        local = size
                         break
                     }
                     let (base, lastDelta) = chunk.withUnsafeBytes { ($0.loadBigEndian(Int64.self, at: local), $0.loadBigEndian(Int32.self, at: local + 23)) }
-                    if base >= durableNextOffset { return result }
-                    if base &+ Int64(lastDelta) < from && base < from {
-                        local += size  // before the requested offset: not decoded
-                        progressed = true
-                        continue
+                    guard base == expected, lastDelta >= 0 else {
+                        throw damaged(segment, at: position + local, "batch starts at offset \(base), expected \(expected)")
                     }
-                    if !result.isEmpty && total + size > maxBytes { return result }
-                    if let batch = try decode(Array(chunk[local..<(local + size)]), segment, at: position + local, from: from) {
-                        result.append(batch)
+                    if base >= durableNextOffset { return result }
+                    let last = base + Int64(lastDelta)
+                    if last >= from {
+                        if !result.isEmpty && total + size > maxBytes { return result }
+                        result.append(try decode(Array(chunk[local..<(local + size)]), segment, at: position + local, expected: expected))
                         total += size
                     }
+                    expected = last + 1
                     local += size
-                    progressed = true
                 }
-                if !progressed { break }
+                guard local > 0 else {
+                    throw damaged(segment, at: position, "incomplete batch header")
+                }
                 position += local
                 if total >= maxBytes { return result }
             }
@@ -749,15 +790,18 @@ public final class PartitionLog {
         return result
     }
 
-    /// Decodes a batch read at `position`; nil when it ends before `from`.
-    private func decode(_ bytes: [UInt8], _ segment: Segment, at position: Int, from: Int64) throws(LogError) -> RecordBatch? {
+    /// Decodes a batch read at `position`, which must start at offset `expected`.
+    private func decode(_ bytes: [UInt8], _ segment: Segment, at position: Int, expected: Int64) throws(LogError) -> RecordBatch {
         let batch: RecordBatch
         do {
             batch = try RecordBatch(decoding: bytes, position: position)
         } catch {
             throw damaged(segment, at: position, error.message)
         }
-        return batch.lastOffset < from ? nil : batch
+        guard batch.baseOffset == expected else {
+            throw damaged(segment, at: position, "batch starts at offset \(batch.baseOffset), expected \(expected)")
+        }
+        return batch
     }
 
     private func damaged(_ segment: Segment, at position: Int, _ reason: String) -> LogError {
@@ -866,5 +910,20 @@ public final class PartitionLog {
             expected = scan.nextOffset ?? expected
         }
         return (batches, problems)
+    }
+}
+
+/// Numbers for ``PartitionLog/generation``.
+// @unchecked Sendable: `last` is only touched with `lock` held.
+private final class Generations: @unchecked Sendable {
+    private static let shared = Generations()
+    private let lock = NSLock()
+    private var last: UInt64 = 0
+
+    static func next() -> UInt64 {
+        shared.lock.withLock {
+            shared.last += 1
+            return shared.last
+        }
     }
 }

@@ -54,13 +54,19 @@ public struct SegmentIndex: Sendable, Equatable {
 
     /// The position to start scanning from for `offset`: the greatest entry at or below it.
     public func position(for offset: Int64, segmentBase: Int64) -> Int {
+        entry(for: offset, segmentBase: segmentBase).position
+    }
+
+    /// The greatest entry at or below `offset`, as a byte position and the base offset of the batch
+    /// there (the segment's start when there is none).
+    public func entry(for offset: Int64, segmentBase: Int64) -> (position: Int, offset: Int64) {
         let relative = offset - segmentBase
         var low = 0, high = offsets.count
         while low < high {
             let mid = (low + high) / 2
             if Int64(offsets[mid].relativeOffset) <= relative { low = mid + 1 } else { high = mid }
         }
-        return low == 0 ? 0 : Int(offsets[low - 1].position)
+        return low == 0 ? (0, segmentBase) : (Int(offsets[low - 1].position), segmentBase + Int64(offsets[low - 1].relativeOffset))
     }
 
     /// The first offset that can hold a timestamp at or after `timestamp`: after the greatest time entry

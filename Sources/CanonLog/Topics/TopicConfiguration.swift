@@ -44,17 +44,19 @@ public struct TopicConfiguration: Sendable, Hashable {
         func bad(_ expected: String) -> LogError {
             LogError(.invalidConfiguration, "invalid value '\(value)' for \(name): expected \(expected)")
         }
-        func integer(min: Int64) throws(LogError) -> Int64 {
-            guard let v = Int64(value), v >= min else { throw bad("an integer \(min == -1 ? "(-1 for no limit)" : "of at least \(min)")") }
+        func integer(min: Int64, max: Int64 = .max) throws(LogError) -> Int64 {
+            guard let v = Int64(value), v >= min, v <= max else {
+                throw bad("an integer \(min == -1 ? "(-1 for no limit)" : "of at least \(min)")\(max < .max ? " and at most \(max)" : "")")
+            }
             return v
         }
         switch name {
         case "retention.ms": retentionMs = try integer(min: -1)
         case "retention.bytes": retentionBytes = try integer(min: -1)
-        case "segment.bytes": segmentBytes = Int(try integer(min: 14))
+        case "segment.bytes": segmentBytes = Int(try integer(min: 14, max: Int64(Int32.max)))
         case "segment.ms": segmentMs = try integer(min: 1)
         case "flush.ms": flushMs = try integer(min: 1)
-        case "max.message.bytes": maxMessageBytes = Int(try integer(min: 0))
+        case "max.message.bytes": maxMessageBytes = Int(try integer(min: 0, max: Int64(Int32.max)))
         case "message.timestamp.type":
             guard value == "CreateTime" || value == "LogAppendTime" else { throw bad("CreateTime or LogAppendTime") }
             messageTimestampType = value
