@@ -101,20 +101,26 @@ import Testing
         #expect(log.state == .writable)
     }
 
-    @Test func damageInsideAcknowledgedDataMakesThePartitionReadOnlyAndNamesIt() throws {
-        var rng = SplitMix64(state: 6)
+    /// A partition of three flushed batches, then a byte flipped inside the first (synced).
+    static func threeBatchesWithAFlippedByteInTheFirst(seed: UInt64) throws -> FaultInjectingFileSystem {
+        var rng = SplitMix64(state: seed)
         let fs = FaultInjectingFileSystem()
-        var log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
         for _ in 0..<3 { try log.append(Self.records(2, &rng)) }
         try log.flush()
-        // Flip a byte inside the first batch.
         let h = try fs.open("/d/t-0/00000000000000000000.log", create: false)
+        defer { fs.close(h) }
         let byte = try fs.read(h, at: 40, count: 1)
         try fs.write(h, [byte[0] ^ 0x01], at: 40)
         try fs.sync(h)
+        return fs
+    }
+
+    @Test func damageInsideAcknowledgedDataMakesThePartitionReadOnlyAndNamesIt() throws {
+        let fs = try Self.threeBatchesWithAFlippedByteInTheFirst(seed: 6)
         // Without a recovery checkpoint covering it, opening scans the batch and stops there.
         try fs.remove("/d/t-0/recovery-checkpoint")
-        log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
         guard case .readOnly(let reason) = log.state else { Issue.record("not read-only"); return }
         #expect(reason.contains("00000000000000000000.log at byte 0"))
         #expect(try log.read(from: 0).isEmpty)  // the damaged batch is never served
@@ -124,15 +130,8 @@ import Testing
     /// verify), never served, and the partition turns read-only.
     @Test func damageBelowTheCheckpointIsFoundWhenReadAndNeverServed() throws {
         var rng = SplitMix64(state: 16)
-        let fs = FaultInjectingFileSystem()
-        var log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
-        for _ in 0..<3 { try log.append(Self.records(2, &rng)) }
-        try log.flush()
-        let h = try fs.open("/d/t-0/00000000000000000000.log", create: false)
-        let byte = try fs.read(h, at: 40, count: 1)
-        try fs.write(h, [byte[0] ^ 0x01], at: 40)
-        try fs.sync(h)
-        log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        let fs = try Self.threeBatchesWithAFlippedByteInTheFirst(seed: 16)
+        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
         let error = #expect(throws: LogError.self) { try log.read(from: 0) }
         #expect(error?.code == .corruptBatch)
         #expect(error?.location.file == "/d/t-0/00000000000000000000.log" && error?.location.position == 0)
