@@ -11,11 +11,16 @@ let package = Package(
         .library(name: "CanonAvroFiles", targets: ["CanonAvroFiles"]),
         /// The log engine: topics, partitions, record batches; schema-agnostic.
         .library(name: "CanonLog", targets: ["CanonLog"]),
+        /// The registry: schemas, versions, IDs, compatibility and modes as a state machine over the log.
+        .library(name: "CanonRegistry", targets: ["CanonRegistry"]),
+        /// The HTTP server speaking Confluent Schema Registry's REST API (Hummingbird).
+        .library(name: "CanonServer", targets: ["CanonServer"]),
         .executable(name: "canon", targets: ["canon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .target(name: "CanonCore"),
@@ -27,15 +32,22 @@ let package = Package(
             name: "CanonLog",
             dependencies: ["CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonLog"]),
+        .target(name: "CanonServer", dependencies: ["CanonRegistry", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonLog",
+                "CanonAvro", "CanonAvroFiles", "CanonLog", "CanonRegistry", "CanonServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "CanonTestSupport", dependencies: ["CanonCore"], path: "Tests/CanonTestSupport"),
         .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
+        .testTarget(name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonTestSupport"]),
+        .testTarget(
+            name: "CanonServerTests",
+            dependencies: ["CanonServer", "CanonTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonTestSupport"]),

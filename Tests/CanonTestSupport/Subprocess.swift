@@ -42,6 +42,8 @@ extension TestData {
 /// A failed run of the Python peer.
 public struct PeerFailure: Error, CustomStringConvertible {
     public var description: String
+
+    public init(description: String) { self.description = description }
 }
 
 /// Runs a Python peer in `Tests/Interop` (by default `avro_peer.py`, fastavro) with `arguments`; its

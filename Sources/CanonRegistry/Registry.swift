@@ -1,0 +1,443 @@
+import CanonAvro
+import CanonCore
+
+/// The schema registry: Confluent Schema Registry's semantics over a ``RegistryStore``.
+///
+/// Writes are serialized (one at a time, in arrival order); each becomes one event that is appended to
+/// the store, and applied to memory (so visible to reads) only once the store says it is durable. Reads
+/// see only durable state.
+public actor Registry {
+    /// Settings that are not in the store.
+    public struct Configuration: Sendable {
+        /// The compatibility level when neither the subject nor the global config sets one (Confluent's
+        /// `schema.compatibility.level`).
+        public var defaultCompatibility: CompatibilityLevel = .backward
+        /// The largest schema text accepted (42209 above it).
+        public var maximumSchemaBytes = 512 * 1024
+
+        public init() {}
+    }
+
+    /// What a registration or lookup answers.
+    public struct RegisteredSchema: Sendable, Hashable {
+        public var subject: String
+        public var version: Int
+        public var id: Int32
+        public var schemaType: String
+        public var schema: String
+        public var references: [SchemaReference]
+    }
+
+    /// A version number or `latest` (`-1`).
+    public enum VersionSpec: Sendable, Hashable {
+        case latest
+        case number(Int)
+
+        /// Parses a `{version}` path segment: 1...2^31-1, `latest` or `-1`; anything else is 42202.
+        public init(_ text: String) throws(RegistryError) {
+            if text == "latest" || text == "-1" {
+                self = .latest
+            } else if let n = Int32(text), n >= 1 {
+                self = .number(Int(n))
+            } else {
+                throw .invalidVersion(text)
+            }
+        }
+    }
+
+    private let store: any RegistryStore
+    public let configuration: Configuration
+    private var state = RegistryState()
+    private var sequence: Int64 = 0
+    private var parsed: [Int32: AvroSchema] = [:]
+    private var writing = false
+    private var writers: [CheckedContinuation<Void, Never>] = []
+
+    /// Opens the registry: replays every event of `store`.
+    public init(store: any RegistryStore, configuration: Configuration = Configuration()) async throws(RegistryError) {
+        self.store = store
+        self.configuration = configuration
+        for (seq, event) in try await store.events(after: 0) {
+            state.apply(event)
+            sequence = seq
+        }
+    }
+
+    /// The highest schema ID ever issued.
+    public var highestID: Int32 { state.maxID }
+
+    // MARK: - Writes, one at a time
+
+    private func exclusively<R: Sendable>(_ body: () async throws(RegistryError) -> R) async throws(RegistryError) -> R {
+        if writing {
+            await withCheckedContinuation { writers.append($0) }
+        } else {
+            writing = true
+        }
+        defer {
+            if writers.isEmpty { writing = false } else { writers.removeFirst().resume() }
+        }
+        return try await body()
+    }
+
+    private func commit(_ event: RegistryEvent) async throws(RegistryError) {
+        sequence = try await store.append(event, expectedSequence: sequence)
+        state.apply(event)
+    }
+
+    // MARK: - Schemas
+
+    private static func checkSubject(_ subject: String) throws(RegistryError) {
+        guard !subject.isEmpty, !subject.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidSubject(subject)
+        }
+    }
+
+    /// Parses a schema with its references; the content it is identified by.
+    private func content(schemaType: String?, schema: String, references: [SchemaReference]) throws(RegistryError) -> (RegistryState.Content, AvroSchema) {
+        let type = (schemaType ?? "AVRO").uppercased()
+        guard type == "AVRO" else {
+            throw .invalidSchema("schemaType \(schemaType ?? "") is not supported (supported: AVRO)")
+        }
+        guard schema.utf8.count <= configuration.maximumSchemaBytes else {
+            throw .schemaTooLarge(schema.utf8.count, limit: configuration.maximumSchemaBytes)
+        }
+        var parser = AvroSchemaParser()
+        var resolved = Set<Int32>()
+        for reference in references {
+            try load(reference, into: &parser, resolved: &resolved, depth: 0)
+        }
+        let parsedSchema: AvroSchema
+        do {
+            parsedSchema = try parser.parse(schema)
+        } catch {
+            throw .invalidSchema(error.description)
+        }
+        // Without references the identity is the full rendering (every attribute, Java's member order);
+        // with them, the submitted JSON re-serialized compactly (the rendering would inline the
+        // referenced types).
+        let text: String
+        if references.isEmpty {
+            text = parsedSchema.fullRendering
+        } else {
+            do { text = try JSONReader.parse(schema).jsonText } catch { throw .invalidSchema("\(error)") }
+        }
+        return (RegistryState.Content(schemaType: "AVRO", schema: text, references: references), parsedSchema)
+    }
+
+    /// Parses a referenced schema (and, first, what it references) into `parser`.
+    private func load(_ reference: SchemaReference, into parser: inout AvroSchemaParser, resolved: inout Set<Int32>, depth: Int) throws(RegistryError) {
+        guard depth < 32 else { throw .invalidSchema("references nest more than 32 deep") }
+        guard let subject = state.subjects[reference.subject] else {
+            throw .invalidSchema("reference \(reference.name) names subject '\(reference.subject)', which does not exist")
+        }
+        let number = reference.version == -1 ? subject.versions.filter { !$0.value.deleted }.keys.max() : reference.version
+        guard let number, let version = subject.versions[number] else {
+            throw .invalidSchema("reference \(reference.name) names version \(reference.version) of '\(reference.subject)', which does not exist")
+        }
+        guard !resolved.contains(version.id), let content = state.contents[version.id] else { return }
+        resolved.insert(version.id)
+        for inner in content.references { try load(inner, into: &parser, resolved: &resolved, depth: depth + 1) }
+        do {
+            _ = try parser.parse(content.schema, file: "\(reference.subject) version \(number)")
+        } catch {
+            throw .invalidSchema("reference \(reference.name): \(error.description)")
+        }
+    }
+
+    /// The parsed schema of a stored ID.
+    private func schema(ofID id: Int32) throws(RegistryError) -> AvroSchema {
+        if let cached = parsed[id] { return cached }
+        guard let content = state.contents[id] else { throw .schemaNotFound("\(id)") }
+        let schema = try self.content(schemaType: content.schemaType, schema: content.schema, references: content.references).1
+        parsed[id] = schema
+        return schema
+    }
+
+    private func effectiveMode(_ subject: String?) -> RegistryMode {
+        subject.flatMap { state.subjects[$0]?.mode } ?? state.globalMode ?? .readWrite
+    }
+
+    private func effectiveLevel(_ subject: String) -> CompatibilityLevel {
+        state.subjects[subject]?.config ?? state.globalConfig ?? configuration.defaultCompatibility
+    }
+
+    private func liveVersions(_ subject: String) -> [(number: Int, id: Int32)] {
+        (state.subjects[subject]?.versions ?? [:]).filter { !$0.value.deleted }.map { ($0.key, $0.value.id) }.sorted { $0.number < $1.number }
+    }
+
+    /// Registers a schema under a subject (`POST /subjects/{subject}/versions`). A schema that is already
+    /// a live version of the subject returns that version and writes nothing. In IMPORT mode `id` (and
+    /// optionally `version`) are the caller's; otherwise they must be absent.
+    public func register(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [],
+                         id requestedID: Int32? = nil, version requestedVersion: Int? = nil) async throws(RegistryError) -> RegisteredSchema {
+        try Self.checkSubject(subject)
+        return try await exclusively { () async throws(RegistryError) -> RegisteredSchema in
+            let mode = effectiveMode(subject)
+            if mode == .readOnly { throw .notPermitted("Subject \(subject) is in read-only mode") }
+            let (content, newSchema) = try self.content(schemaType: schemaType, schema: schema, references: references)
+            let live = liveVersions(subject)
+            // Already a live version: answer it, write nothing.
+            if let existing = live.last(where: { state.contents[$0.id] == content }), requestedID == nil || requestedID == existing.id {
+                return RegisteredSchema(subject: subject, version: existing.number, id: existing.id, schemaType: content.schemaType,
+                                        schema: content.schema, references: content.references)
+            }
+            let allNumbers = state.subjects[subject]?.versions.keys.max() ?? 0
+            var id: Int32
+            var version = allNumbers + 1
+            if mode == .import {
+                guard let requestedID, requestedID >= 1 else { throw .notPermitted("Subject \(subject) is in import mode: the request must give an id") }
+                if let other = state.contents[requestedID], other != content {
+                    throw .notPermitted("Overwrite new schema with id \(requestedID) is not permitted.")
+                }
+                id = requestedID
+                if let requestedVersion {
+                    guard requestedVersion >= 1, state.subjects[subject]?.versions[requestedVersion] == nil else {
+                        throw .notPermitted("Version \(requestedVersion) of subject \(subject) already exists")
+                    }
+                    version = requestedVersion
+                }
+            } else {
+                if requestedID != nil { throw .notPermitted("An id may only be given in IMPORT mode") }
+                if let requestedVersion, requestedVersion != version {
+                    throw .notPermitted("Version \(requestedVersion) is not the next version (\(version)) of subject \(subject)")
+                }
+                // Compatibility with the live versions, as the level says.
+                let level = effectiveLevel(subject)
+                if level != .none, !live.isEmpty {
+                    let previous = try live.map { (v) throws(RegistryError) in try self.schema(ofID: v.id) }
+                    let result: CompatibilityResult
+                    do {
+                        result = try level.check(newSchema, against: previous, versions: live.map(\.number), using: AvroCompatibilityChecker())
+                    } catch {
+                        throw .invalidSchema("\(error)")
+                    }
+                    if !result.isCompatible { throw .incompatible(subject: subject, result.messages) }
+                }
+                // An identical schema keeps its ID (across subjects and after deletes); new content gets
+                // one above every ID ever issued.
+                id = state.idByContent[content] ?? (state.maxID + 1)
+            }
+            try await commit(.schemaRegistered(subject: subject, version: version, id: id, schemaType: content.schemaType,
+                                               schema: content.schema, references: content.references))
+            parsed[id] = newSchema
+            return RegisteredSchema(subject: subject, version: version, id: id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+        }
+    }
+
+    /// Finds the version of a subject holding a schema (`POST /subjects/{subject}`).
+    public func lookup(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], includeDeleted: Bool = false) throws(RegistryError) -> RegisteredSchema {
+        guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
+            throw .subjectNotFound(subject)
+        }
+        let (content, _) = try self.content(schemaType: schemaType, schema: schema, references: references)
+        guard let id = state.idByContent[content] ?? state.contents.first(where: { $0.value == content })?.key,
+            let match = entry.versions.filter({ $0.value.id == id && (includeDeleted || !$0.value.deleted) }).keys.max() else {
+            throw .schemaNotFound()
+        }
+        return RegisteredSchema(subject: subject, version: match, id: id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+    }
+
+    /// The schema an ID denotes, while some version (soft-deleted ones included) uses it.
+    public func schema(id: Int32) throws(RegistryError) -> RegistryState.Content {
+        guard let content = state.contents[id], state.uses[id, default: 0] > 0 else { throw .schemaNotFound("\(id)") }
+        return content
+    }
+
+    /// The subject/version pairs using an ID.
+    public func versions(usingID id: Int32, includeDeleted: Bool = false) throws(RegistryError) -> [(subject: String, version: Int)] {
+        _ = try schema(id: id)
+        var out: [(subject: String, version: Int)] = []
+        for (name, subject) in state.subjects.sorted(by: { $0.key < $1.key }) {
+            for (number, v) in subject.versions.sorted(by: { $0.key < $1.key }) where v.id == id && (includeDeleted || !v.deleted) {
+                out.append((name, number))
+            }
+        }
+        return out
+    }
+
+    /// Subjects with a live version (and soft-deleted ones with `includeDeleted`, only those with
+    /// `deletedOnly`), sorted, optionally by prefix.
+    public func subjects(prefix: String = "", includeDeleted: Bool = false, deletedOnly: Bool = false) -> [String] {
+        state.subjects.compactMap { name, subject -> String? in
+            guard name.hasPrefix(prefix), !subject.versions.isEmpty else { return nil }
+            let hasLive = subject.versions.values.contains { !$0.deleted }
+            if deletedOnly { return hasLive ? nil : name }
+            return hasLive || includeDeleted ? name : nil
+        }.sorted()
+    }
+
+    /// A subject's version numbers.
+    public func versions(of subject: String, includeDeleted: Bool = false, deletedOnly: Bool = false) throws(RegistryError) -> [Int] {
+        guard let entry = state.subjects[subject], !entry.versions.isEmpty else { throw .subjectNotFound(subject) }
+        let numbers = entry.versions.filter { deletedOnly ? $0.value.deleted : (includeDeleted || !$0.value.deleted) }.keys.sorted()
+        if numbers.isEmpty && !deletedOnly && !includeDeleted { throw .subjectNotFound(subject) }
+        return numbers
+    }
+
+    /// One version of a subject.
+    public func version(_ spec: VersionSpec, of subject: String, includeDeleted: Bool = false) throws(RegistryError) -> RegisteredSchema {
+        guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
+            throw .subjectNotFound(subject)
+        }
+        let number: Int
+        switch spec {
+        case .latest:
+            guard let latest = entry.versions.filter({ includeDeleted || !$0.value.deleted }).keys.max() else { throw .versionNotFound("latest") }
+            number = latest
+        case .number(let n):
+            guard let v = entry.versions[n], includeDeleted || !v.deleted else { throw .versionNotFound("\(n)") }
+            number = n
+        }
+        let v = entry.versions[number]!
+        let content = state.contents[v.id]!
+        return RegisteredSchema(subject: subject, version: number, id: v.id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+    }
+
+    /// IDs of the schemas that reference a subject's version.
+    public func referencedBy(_ spec: VersionSpec, of subject: String) throws(RegistryError) -> [Int32] {
+        let target = try version(spec, of: subject, includeDeleted: true)
+        return referrers(subject: subject, version: target.version)
+    }
+
+    private func referrers(subject: String, version: Int) -> [Int32] {
+        let latest = state.subjects[subject]?.versions.filter { !$0.value.deleted }.keys.max()
+        var ids = Set<Int32>()
+        for (_, entry) in state.subjects {
+            for v in entry.versions.values where !v.deleted {
+                if state.contents[v.id]?.references.contains(where: { $0.subject == subject && ($0.version == version || ($0.version == -1 && version == latest)) }) == true {
+                    ids.insert(v.id)
+                }
+            }
+        }
+        return ids.sorted()
+    }
+
+    // MARK: - Deletes
+
+    /// Soft-deletes every live version of a subject, or (`permanent`) removes every soft-deleted one.
+    /// Returns the versions affected.
+    public func deleteSubject(_ subject: String, permanent: Bool) async throws(RegistryError) -> [Int] {
+        try await exclusively { () async throws(RegistryError) -> [Int] in
+            guard let entry = state.subjects[subject], !entry.versions.isEmpty else { throw .subjectNotFound(subject) }
+            if effectiveMode(subject) == .readOnly { throw .notPermitted("Subject \(subject) is in read-only mode") }
+            let live = entry.versions.filter { !$0.value.deleted }.keys.sorted()
+            if permanent {
+                guard live.isEmpty else { throw .subjectNotSoftDeleted(subject) }
+            } else if live.isEmpty {
+                throw .subjectSoftDeleted(subject)
+            }
+            let targets = permanent ? entry.versions.keys.sorted() : live
+            for number in targets where !referrers(subject: subject, version: number).filter({ !usesOnly(subject, $0) }).isEmpty {
+                throw .referenceExists("\(subject) version \(number)")
+            }
+            for number in targets { try await commit(.versionDeleted(subject: subject, version: number, permanent: permanent)) }
+            return targets
+        }
+    }
+
+    /// Whether `id` is used by versions of `subject` only (a subject may reference itself when deleted whole).
+    private func usesOnly(_ subject: String, _ id: Int32) -> Bool {
+        state.subjects.allSatisfy { name, entry in name == subject || !entry.versions.values.contains { $0.id == id && !$0.deleted } }
+    }
+
+    /// Soft-deletes one version, or (`permanent`) removes a soft-deleted one. Returns its number.
+    public func deleteVersion(_ spec: VersionSpec, of subject: String, permanent: Bool) async throws(RegistryError) -> Int {
+        try await exclusively { () async throws(RegistryError) -> Int in
+            guard let entry = state.subjects[subject], !entry.versions.isEmpty else { throw .subjectNotFound(subject) }
+            if effectiveMode(subject) == .readOnly { throw .notPermitted("Subject \(subject) is in read-only mode") }
+            let number: Int
+            switch spec {
+            case .latest:
+                guard let latest = entry.versions.filter({ permanent || !$0.value.deleted }).keys.max() else { throw .versionNotFound("latest") }
+                number = latest
+            case .number(let n):
+                guard entry.versions[n] != nil else { throw .versionNotFound("\(n)") }
+                number = n
+            }
+            let v = entry.versions[number]!
+            if permanent && !v.deleted { throw .versionNotSoftDeleted(subject, number) }
+            if !permanent && v.deleted { throw .versionSoftDeleted(subject, number) }
+            if !referrers(subject: subject, version: number).isEmpty { throw .referenceExists("\(subject) version \(number)") }
+            try await commit(.versionDeleted(subject: subject, version: number, permanent: permanent))
+            return number
+        }
+    }
+
+    // MARK: - Compatibility
+
+    /// Checks a schema against a subject's version (or, with nil, against the versions the level names).
+    public func checkCompatibility(subject: String, version spec: VersionSpec?, schema: String, schemaType: String? = nil,
+                                   references: [SchemaReference] = []) throws(RegistryError) -> CompatibilityResult {
+        let (_, newSchema) = try content(schemaType: schemaType, schema: schema, references: references)
+        let level = effectiveLevel(subject)
+        var live = liveVersions(subject)
+        if let spec {
+            switch spec {
+            case .latest:
+                live = live.suffix(1).map { $0 }  // an empty subject is compatible with `latest`
+            case .number(let n):
+                guard state.subjects[subject] != nil else { throw .subjectNotFound(subject) }
+                guard let v = live.first(where: { $0.number == n }) else { throw .versionNotFound("\(n)") }
+                live = [v]
+            }
+        }
+        let previous = try live.map { (v) throws(RegistryError) in try self.schema(ofID: v.id) }
+        do {
+            return try level.check(newSchema, against: previous, versions: live.map(\.number), using: AvroCompatibilityChecker())
+        } catch {
+            throw .invalidSchema("\(error)")
+        }
+    }
+
+    // MARK: - Config and mode
+
+    /// The compatibility level: global (nil subject), or the subject's; with `defaultToGlobal` a subject
+    /// without its own gets the global one, else 40408.
+    public func compatibility(subject: String?, defaultToGlobal: Bool = false) throws(RegistryError) -> CompatibilityLevel {
+        guard let subject else { return state.globalConfig ?? configuration.defaultCompatibility }
+        if let level = state.subjects[subject]?.config { return level }
+        if defaultToGlobal { return state.globalConfig ?? configuration.defaultCompatibility }
+        throw .subjectCompatibilityNotConfigured(subject)
+    }
+
+    public func setCompatibility(_ level: CompatibilityLevel, subject: String?) async throws(RegistryError) {
+        if let subject { try Self.checkSubject(subject) }
+        try await exclusively { () async throws(RegistryError) in
+            try await commit(.configSet(subject: subject, level: level))
+        }
+    }
+
+    /// Removes a subject's (or the global) level; returns the one removed.
+    public func deleteCompatibility(subject: String?) async throws(RegistryError) -> CompatibilityLevel {
+        try await exclusively { () async throws(RegistryError) -> CompatibilityLevel in
+            if let subject, state.subjects[subject] == nil { throw .subjectNotFound(subject) }
+            let old = try compatibility(subject: subject, defaultToGlobal: true)
+            try await commit(.configSet(subject: subject, level: nil))
+            return old
+        }
+    }
+
+    public func mode(subject: String?, defaultToGlobal: Bool = false) throws(RegistryError) -> RegistryMode {
+        guard let subject else { return state.globalMode ?? .readWrite }
+        if let mode = state.subjects[subject]?.mode { return mode }
+        if defaultToGlobal { return state.globalMode ?? .readWrite }
+        throw .subjectModeNotConfigured(subject)
+    }
+
+    public func setMode(_ mode: RegistryMode, subject: String?) async throws(RegistryError) {
+        if let subject { try Self.checkSubject(subject) }
+        try await exclusively { () async throws(RegistryError) in
+            try await commit(.modeSet(subject: subject, mode: mode))
+        }
+    }
+
+    public func deleteMode(subject: String?) async throws(RegistryError) -> RegistryMode {
+        try await exclusively { () async throws(RegistryError) -> RegistryMode in
+            if let subject, state.subjects[subject] == nil { throw .subjectNotFound(subject) }
+            let old = try mode(subject: subject, defaultToGlobal: true)
+            try await commit(.modeSet(subject: subject, mode: nil))
+            return old
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import CanonCore
+
+/// A reference from one schema to another registered one, by subject and version (Confluent's
+/// `{"name", "subject", "version"}`; for Avro, `name` is the referenced type's full name).
+public struct SchemaReference: Sendable, Hashable {
+    public var name: String
+    public var subject: String
+    public var version: Int
+
+    public init(name: String, subject: String, version: Int) {
+        self.name = name
+        self.subject = subject
+        self.version = version
+    }
+}
+
+/// The registry's modes.
+public enum RegistryMode: String, Sendable, Hashable, CaseIterable {
+    case readWrite = "READWRITE"
+    case readOnly = "READONLY"
+    /// Registrations carry their own ID and version (migrating from another registry).
+    case `import` = "IMPORT"
+}
+
+/// What happens to the registry: every change is one event, appended to the store and then applied to
+/// the in-memory state. Stored as one JSON object per record.
+public enum RegistryEvent: Sendable, Hashable {
+    case schemaRegistered(subject: String, version: Int, id: Int32, schemaType: String, schema: String, references: [SchemaReference])
+    /// A version soft-deleted (`permanent == false`) or removed for good.
+    case versionDeleted(subject: String, version: Int, permanent: Bool)
+    /// Compatibility level of a subject (nil: the global one) set, or removed (`level == nil`).
+    case configSet(subject: String?, level: CompatibilityLevel?)
+    /// Mode of a subject (nil: the global one) set, or removed (`mode == nil`).
+    case modeSet(subject: String?, mode: RegistryMode?)
+    /// The ID high-water mark raised (IMPORT of IDs above it).
+    case idsIssuedUpTo(Int32)
+
+    /// The event as JSON.
+    public var json: JSONValue {
+        func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        switch self {
+        case .schemaRegistered(let subject, let version, let id, let schemaType, let schema, let references):
+            return .object(["event": .string("schema"), "subject": .string(subject), "version": .int(Int64(version)), "id": .int(Int64(id)),
+                            "schemaType": .string(schemaType), "schema": .string(schema),
+                            "references": .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })])
+        case .versionDeleted(let subject, let version, let permanent):
+            return .object(["event": .string("delete"), "subject": .string(subject), "version": .int(Int64(version)), "permanent": .bool(permanent)])
+        case .configSet(let subject, let level):
+            return .object(["event": .string("config"), "subject": opt(subject), "compatibility": opt(level?.rawValue)])
+        case .modeSet(let subject, let mode):
+            return .object(["event": .string("mode"), "subject": opt(subject), "mode": opt(mode?.rawValue)])
+        case .idsIssuedUpTo(let id):
+            return .object(["event": .string("ids"), "upTo": .int(Int64(id))])
+        }
+    }
+
+    /// Reads an event written by ``json``; nil when it is not one.
+    public init?(json: JSONValue) {
+        func int(_ key: String) -> Int? { json[key]?.int64Value.flatMap { Int(exactly: $0) } }
+        func optString(_ key: String) -> String?? {
+            switch json[key] {
+            case .string(let s)?: return .some(s)
+            case .null?, nil: return .some(nil)
+            default: return nil
+            }
+        }
+        switch json["event"]?.stringValue {
+        case "schema":
+            guard let subject = json["subject"]?.stringValue, let version = int("version"), let id = int("id").flatMap({ Int32(exactly: $0) }),
+                let schemaType = json["schemaType"]?.stringValue, let schema = json["schema"]?.stringValue,
+                case .array(let refs)? = json["references"] else { return nil }
+            var references: [SchemaReference] = []
+            for r in refs {
+                guard let name = r["name"]?.stringValue, let s = r["subject"]?.stringValue, let v = r["version"]?.int64Value else { return nil }
+                references.append(SchemaReference(name: name, subject: s, version: Int(v)))
+            }
+            self = .schemaRegistered(subject: subject, version: version, id: id, schemaType: schemaType, schema: schema, references: references)
+        case "delete":
+            guard let subject = json["subject"]?.stringValue, let version = int("version"), case .bool(let permanent)? = json["permanent"] else { return nil }
+            self = .versionDeleted(subject: subject, version: version, permanent: permanent)
+        case "config":
+            guard let subject = optString("subject"), let level = optString("compatibility") else { return nil }
+            let parsed = level.flatMap { CompatibilityLevel(rawValue: $0) }
+            if level != nil && parsed == nil { return nil }
+            self = .configSet(subject: subject, level: parsed)
+        case "mode":
+            guard let subject = optString("subject"), let mode = optString("mode") else { return nil }
+            let parsed = mode.flatMap { RegistryMode(rawValue: $0) }
+            if mode != nil && parsed == nil { return nil }
+            self = .modeSet(subject: subject, mode: parsed)
+        case "ids":
+            guard let id = int("upTo").flatMap({ Int32(exactly: $0) }) else { return nil }
+            self = .idsIssuedUpTo(id)
+        default:
+            return nil
+        }
+    }
+}

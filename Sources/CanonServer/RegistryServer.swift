@@ -1,0 +1,326 @@
+import CanonCore
+import CanonRegistry
+import Foundation
+import Hummingbird
+
+/// Settings of the HTTP server.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8081
+    /// Larger request bodies are refused with 413.
+    public var maximumBodyBytes = 1 << 20
+
+    public init(host: String = "127.0.0.1", port: Int = 8081, maximumBodyBytes: Int = 1 << 20) {
+        self.host = host
+        self.port = port
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+}
+
+/// Confluent Schema Registry 7.9's REST API over a ``Registry``: routes, request parsing, response and
+/// error bodies. No authentication: bind to loopback or put a proxy in front.
+public enum RegistryServer {
+    /// The content type of every answer.
+    public static let contentType = "application/vnd.schemaregistry.v1+json"
+
+    /// The application: the registry's routes on `configuration`'s address.
+    public static func application(registry: Registry, configuration: ServerConfiguration = ServerConfiguration()) -> some ApplicationProtocol {
+        let router = Router()
+        addRoutes(to: router, registry: registry, maximumBodyBytes: configuration.maximumBodyBytes)
+        return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"))
+    }
+
+    // MARK: - Responses
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.jsonText)))
+    }
+
+    static func error(_ e: RegistryError) -> Response {
+        json(.object(["error_code": .int(Int64(e.code)), "message": .string(e.message)]), status: .init(code: e.status))
+    }
+
+    /// Runs a handler, turning registry errors into Confluent's error bodies and anything else into 50001.
+    static func answer(_ body: () async throws -> JSONValue) async -> Response {
+        do {
+            return json(try await body())
+        } catch let e as RegistryError {
+            return error(e)
+        } catch {
+            return Self.error(.storeError("\(error)"))
+        }
+    }
+
+    // MARK: - Requests
+
+    /// A query flag: case-insensitive `true` is true, anything else false (as confluent-kafka sends `False`).
+    static func flag(_ request: Request, _ name: String) -> Bool {
+        request.uri.queryParameters.get(name)?.lowercased() == "true"
+    }
+
+    static func subject(_ context: some RequestContext) throws -> String {
+        let raw = context.parameters.get("subject") ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func versionSpec(_ context: some RequestContext) throws -> Registry.VersionSpec {
+        try Registry.VersionSpec(context.parameters.get("version") ?? "")
+    }
+
+    static func page<T>(_ items: [T], _ request: Request) -> [T] {
+        let offset = max(0, Int(request.uri.queryParameters.get("offset") ?? "") ?? 0)
+        let limit = Int(request.uri.queryParameters.get("limit") ?? "") ?? -1
+        let rest = items.dropFirst(offset)
+        return Array(limit >= 0 ? rest.prefix(limit) : rest)
+    }
+
+    /// The request's JSON body: 413 above the limit, 400 when it is not JSON.
+    static func body(_ request: Request, limit: Int) async throws -> JSONValue {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw RegistryError(status: 413, code: 413, "Request body of \(length) bytes is larger than the limit of \(limit) bytes")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw RegistryError(status: 413, code: 413, "Request body is larger than the limit of \(limit) bytes")
+        }
+        do {
+            return try JSONReader.parse(bytes: Array(buffer.readableBytesView))
+        } catch {
+            throw RegistryError(status: 400, code: 400, "Unrecognized request body: not JSON (\(error))")
+        }
+    }
+
+    struct SchemaRequest {
+        var schema: String
+        var schemaType: String?
+        var references: [SchemaReference]
+        var id: Int32?
+        var version: Int?
+
+        init(_ json: JSONValue) throws {
+            guard case .object = json else { throw RegistryError.invalidSchema("the request body must be a JSON object") }
+            guard let schema = json["schema"]?.stringValue, !schema.isEmpty else {
+                throw RegistryError.invalidSchema("the request has no 'schema' string")
+            }
+            self.schema = schema
+            switch json["schemaType"] {
+            case .string(let t)?: schemaType = t
+            case .null?, nil: schemaType = nil
+            default: throw RegistryError.invalidSchema("'schemaType' must be a string")
+            }
+            references = []
+            if case .array(let refs)? = json["references"] {
+                for r in refs {
+                    guard let name = r["name"]?.stringValue, let subject = r["subject"]?.stringValue, let version = r["version"]?.int64Value,
+                        let v = Int(exactly: version), v == -1 || v >= 1 else {
+                        throw RegistryError.invalidSchema("a reference needs 'name', 'subject' and 'version' (a number >= 1, or -1)")
+                    }
+                    references.append(SchemaReference(name: name, subject: subject, version: v))
+                }
+            }
+            id = json["id"]?.int64Value.flatMap { Int32(exactly: $0) }
+            version = json["version"]?.int64Value.flatMap { Int(exactly: $0) }
+        }
+    }
+
+    static func schemaJSON(_ s: Registry.RegisteredSchema, subject: Bool = true) -> JSONValue {
+        var object: JSONObject = [:]
+        if subject { object["subject"] = .string(s.subject) }
+        object["version"] = .int(Int64(s.version))
+        object["id"] = .int(Int64(s.id))
+        if s.schemaType != "AVRO" { object["schemaType"] = .string(s.schemaType) }
+        if !s.references.isEmpty { object["references"] = referencesJSON(s.references) }
+        object["schema"] = .string(s.schema)
+        return .object(object)
+    }
+
+    static func referencesJSON(_ references: [SchemaReference]) -> JSONValue {
+        .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })
+    }
+
+    // MARK: - Routes
+
+    static func addRoutes(to router: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int) {
+        router.get("/") { _, _ in json(.object([:])) }
+        router.get("/health") { _, _ in json(.object(["status": .string("UP")])) }
+        router.get("/schemas/types") { _, _ in json(.array([.string("AVRO")])) }
+
+        router.get("/schemas") { request, _ in
+            await answer {
+                let prefix = request.uri.queryParameters.get("subjectPrefix") ?? ""
+                let deleted = flag(request, "deleted"), latestOnly = flag(request, "latestOnly")
+                var out: [JSONValue] = []
+                for subject in await registry.subjects(prefix: prefix, includeDeleted: deleted) {
+                    let numbers = try await registry.versions(of: subject, includeDeleted: deleted)
+                    for number in latestOnly ? Array(numbers.suffix(1)) : numbers {
+                        out.append(schemaJSON(try await registry.version(.number(number), of: subject, includeDeleted: deleted)))
+                    }
+                }
+                return .array(page(out, request))
+            }
+        }
+        router.get("/schemas/ids/:id") { _, context in
+            await answer {
+                let content = try await registry.schema(id: try id(context))
+                var object: JSONObject = [:]
+                if content.schemaType != "AVRO" { object["schemaType"] = .string(content.schemaType) }
+                if !content.references.isEmpty { object["references"] = referencesJSON(content.references) }
+                object["schema"] = .string(content.schema)
+                return .object(object)
+            }
+        }
+        router.get("/schemas/ids/:id/schema") { _, context in
+            do {
+                let content = try await registry.schema(id: try id(context))
+                return json((try? JSONReader.parse(content.schema)) ?? .string(content.schema))
+            } catch let e as RegistryError {
+                return error(e)
+            }
+        }
+        router.get("/schemas/ids/:id/subjects") { request, context in
+            await answer {
+                let pairs = try await registry.versions(usingID: try id(context), includeDeleted: flag(request, "deleted"))
+                var seen = Set<String>()
+                return .array(page(pairs.map(\.subject).filter { seen.insert($0).inserted }.map(JSONValue.string), request))
+            }
+        }
+        router.get("/schemas/ids/:id/versions") { request, context in
+            await answer {
+                let pairs = try await registry.versions(usingID: try id(context), includeDeleted: flag(request, "deleted"))
+                return .array(page(pairs.map { .object(["subject": .string($0.subject), "version": .int(Int64($0.version))]) }, request))
+            }
+        }
+
+        router.get("/subjects") { request, _ in
+            await answer {
+                let subjects = await registry.subjects(prefix: request.uri.queryParameters.get("subjectPrefix") ?? "",
+                                                       includeDeleted: flag(request, "deleted"), deletedOnly: flag(request, "deletedOnly"))
+                return .array(page(subjects, request).map(JSONValue.string))
+            }
+        }
+        router.post("/subjects/:subject") { request, context in
+            await answer {
+                let s = try subject(context)
+                let r = try SchemaRequest(try await body(request, limit: limit))
+                return schemaJSON(try await registry.lookup(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references,
+                                                            includeDeleted: flag(request, "deleted")))
+            }
+        }
+        router.delete("/subjects/:subject") { request, context in
+            await answer {
+                .array(try await registry.deleteSubject(try subject(context), permanent: flag(request, "permanent")).map { .int(Int64($0)) })
+            }
+        }
+        router.get("/subjects/:subject/versions") { request, context in
+            await answer {
+                let numbers = try await registry.versions(of: try subject(context), includeDeleted: flag(request, "deleted"), deletedOnly: flag(request, "deletedOnly"))
+                return .array(page(numbers, request).map { .int(Int64($0)) })
+            }
+        }
+        router.post("/subjects/:subject/versions") { request, context in
+            await answer {
+                let s = try subject(context)
+                let r = try SchemaRequest(try await body(request, limit: limit))
+                let registered = try await registry.register(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references, id: r.id, version: r.version)
+                var object: JSONObject = ["id": .int(Int64(registered.id)), "version": .int(Int64(registered.version)), "schemaType": .string(registered.schemaType)]
+                if !registered.references.isEmpty { object["references"] = referencesJSON(registered.references) }
+                object["schema"] = .string(registered.schema)
+                return .object(object)
+            }
+        }
+        router.get("/subjects/:subject/versions/:version") { request, context in
+            await answer { schemaJSON(try await registry.version(try versionSpec(context), of: try subject(context), includeDeleted: flag(request, "deleted"))) }
+        }
+        router.get("/subjects/:subject/versions/:version/schema") { request, context in
+            do {
+                let v = try await registry.version(try versionSpec(context), of: try subject(context), includeDeleted: flag(request, "deleted"))
+                return json((try? JSONReader.parse(v.schema)) ?? .string(v.schema))
+            } catch let e as RegistryError {
+                return error(e)
+            }
+        }
+        router.get("/subjects/:subject/versions/:version/referencedby") { request, context in
+            await answer { .array(page(try await registry.referencedBy(try versionSpec(context), of: try subject(context)), request).map { .int(Int64($0)) }) }
+        }
+        router.delete("/subjects/:subject/versions/:version") { request, context in
+            await answer { .int(Int64(try await registry.deleteVersion(try versionSpec(context), of: try subject(context), permanent: flag(request, "permanent")))) }
+        }
+
+        @Sendable func compatibility(_ request: Request, _ context: BasicRequestContext, version: Registry.VersionSpec?) async -> Response {
+            await answer {
+                let r = try SchemaRequest(try await body(request, limit: limit))
+                let result = try await registry.checkCompatibility(subject: try subject(context), version: version, schema: r.schema,
+                                                                   schemaType: r.schemaType, references: r.references)
+                var object: JSONObject = ["is_compatible": .bool(result.isCompatible)]
+                if flag(request, "verbose") { object["messages"] = .array(result.messages.map(JSONValue.string)) }
+                return .object(object)
+            }
+        }
+        router.post("/compatibility/subjects/:subject/versions/:version") { request, context in
+            do {
+                let spec = try versionSpec(context)
+                return await compatibility(request, context, version: spec)
+            } catch let e as RegistryError {
+                return error(e)
+            }
+        }
+        router.post("/compatibility/subjects/:subject/versions") { request, context in
+            await compatibility(request, context, version: nil)
+        }
+
+        // Config and mode, global and per subject.
+        @Sendable func levelJSON(_ level: CompatibilityLevel) -> JSONValue { .object(["compatibilityLevel": .string(level.rawValue)]) }
+        router.get("/config") { _, _ in await answer { levelJSON(try await registry.compatibility(subject: nil)) } }
+        router.get("/config/:subject") { request, context in
+            await answer { levelJSON(try await registry.compatibility(subject: try subject(context), defaultToGlobal: flag(request, "defaultToGlobal"))) }
+        }
+        @Sendable func putConfig(_ request: Request, _ subject: String?) async -> Response {
+            await answer {
+                let json = try await body(request, limit: limit)
+                let text = json["compatibility"]?.stringValue ?? ""
+                guard let level = CompatibilityLevel(name: text) else { throw RegistryError.invalidCompatibilityLevel(text) }
+                try await registry.setCompatibility(level, subject: subject)
+                return .object(["compatibility": .string(level.rawValue)])
+            }
+        }
+        router.put("/config") { request, _ in await putConfig(request, nil) }
+        router.put("/config/:subject") { request, context in await putConfig(request, try subject(context)) }
+        router.delete("/config") { _, _ in await answer { levelJSON(try await registry.deleteCompatibility(subject: nil)) } }
+        router.delete("/config/:subject") { _, context in await answer { levelJSON(try await registry.deleteCompatibility(subject: try subject(context))) } }
+
+        @Sendable func modeJSON(_ mode: RegistryMode) -> JSONValue { .object(["mode": .string(mode.rawValue)]) }
+        router.get("/mode") { _, _ in await answer { modeJSON(try await registry.mode(subject: nil)) } }
+        router.get("/mode/:subject") { request, context in
+            await answer { modeJSON(try await registry.mode(subject: try subject(context), defaultToGlobal: flag(request, "defaultToGlobal"))) }
+        }
+        @Sendable func putMode(_ request: Request, _ subject: String?) async -> Response {
+            await answer {
+                let json = try await body(request, limit: limit)
+                let text = json["mode"]?.stringValue ?? ""
+                guard let mode = RegistryMode(rawValue: text.uppercased()) else { throw RegistryError.invalidMode(text) }
+                try await registry.setMode(mode, subject: subject)
+                return modeJSON(mode)
+            }
+        }
+        router.put("/mode") { request, _ in await putMode(request, nil) }
+        router.put("/mode/:subject") { request, context in await putMode(request, try subject(context)) }
+        router.delete("/mode") { _, _ in await answer { modeJSON(try await registry.deleteMode(subject: nil)) } }
+        router.delete("/mode/:subject") { _, context in await answer { modeJSON(try await registry.deleteMode(subject: try subject(context))) } }
+
+        // confluent-kafka's default subject-name strategy asks for associations first; none exist here.
+        router.get("/associations/**") { _, _ in
+            error(RegistryError(status: 404, code: 40410, "Association not found"))
+        }
+    }
+
+    static func id(_ context: some RequestContext) throws -> Int32 {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int32(text), id >= 1 else { throw RegistryError.schemaNotFound(text) }
+        return id
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import CanonLog
+import CanonRegistry
+import CanonServer
+import Foundation
+import Hummingbird
+
+/// `canon serve`: the registry over an embedded log data directory, speaking Confluent's REST API.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the schema registry (Confluent Schema Registry REST API) on an embedded data directory.",
+        discussion: """
+            No authentication: bind to loopback (the default) or put a proxy in front. SIGINT/SIGTERM stop it \
+            gracefully. Example: canon serve --data-dir /var/lib/canon --port 8081
+            """)
+    @Option(name: .customLong("data-dir"), help: "The data directory (created when missing).") var dataDirectory = "canon-data"
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on.") var port = 8081
+    @Option(name: .customLong("max-body-bytes"), help: "Larger request bodies get 413.") var maximumBodyBytes = 1 << 20
+
+    func run() throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = ServeFailure()
+        let settings = (dataDirectory, host, port, maximumBodyBytes)
+        Task {
+            do {
+                let engine = try LogEngine(path: settings.0, fileSystem: PosixFileSystem())
+                for note in engine.recoveryNotes { Output.error("recovery: \(note)") }
+                let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+                let app = RegistryServer.application(registry: registry, configuration: .init(host: settings.1, port: settings.2, maximumBodyBytes: settings.3))
+                Output.error("serving the registry on http://\(settings.1):\(settings.2) (data: \(settings.0))")
+                try await app.runService()
+                await engine.shutdown()
+            } catch {
+                failure.message = "\(error)"
+            }
+            done.signal()
+        }
+        done.wait()
+        if let message = failure.message { throw CLIFailure.failed(message) }
+    }
+}
+
+// @unchecked Sendable: written once by the serving task before it signals, read after the wait.
+private final class ServeFailure: @unchecked Sendable {
+    var message: String?
+}

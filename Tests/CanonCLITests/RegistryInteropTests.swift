@@ -1,0 +1,87 @@
+import CanonTestSupport
+import Foundation
+import Testing
+
+/// `canon serve` with real clients: the unmodified confluent-kafka Python client and its Avro
+/// serializer/deserializer (Tests/Interop/registry_client.py), and a SIGKILL in the middle.
+@Suite(.serialized) struct RegistryInteropTests {
+    /// A running `canon serve` on a fresh port.
+    final class Server {
+        let url: String
+
+        init(dataDirectory: String) throws {
+            var lastError = ""
+            for _ in 0..<5 {
+                let port = Int.random(in: 20_000..<40_000)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: CLITests.executable)
+                process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port)]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let url = "http://127.0.0.1:\(port)"
+                // Ready once /health answers.
+                for _ in 0..<100 {
+                    let probe = try runProcess(python3(), ["-c", "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/health', timeout=1)", url])
+                    if probe.status == 0 {
+                        self.url = url
+                        self.processRef = process
+                        return
+                    }
+                    lastError = probe.stderr
+                    if !process.isRunning { break }
+                    usleep(100_000)
+                }
+                process.terminate()
+            }
+            throw PeerFailure(description: "canon serve did not start: \(lastError)")
+        }
+
+        private var processRef: Process?
+
+        func kill9() {
+            guard let p = processRef else { return }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+
+        func stop() {
+            guard let p = processRef, p.isRunning else { return }
+            p.terminate()
+            p.waitUntilExit()
+        }
+
+        deinit { stop() }
+    }
+
+    static func client(_ url: String, _ arguments: String...) throws -> ProcessResult {
+        try runProcess(python3(), [TestData.interopDirectory.appendingPathComponent("registry_client.py").path, url] + arguments)
+    }
+
+    static func freshDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("canon-registry-\(UUID().uuidString)").path
+    }
+
+    @Test func theConfluentPythonClientAndSerializersWorkUnchanged() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory())
+        defer { server.stop() }
+        let result = try Self.client(server.url, "suite")
+        #expect(result.status == 0, "\(result.stdoutText)\n\(result.stderr)")
+        #expect(result.stdoutText.contains("suite passed"))
+    }
+
+    @Test func everythingAcknowledgedSurvivesSIGKILLAndNewIDsStayAboveIssuedOnes() throws {
+        let directory = Self.freshDirectory()
+        var server = try Server(dataDirectory: directory)
+        let populated = try Self.client(server.url, "populate")
+        #expect(populated.status == 0, "\(populated.stderr)")
+        server.kill9()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("populated-\(UUID().uuidString).txt")
+        try Data(populated.stdout).write(to: file)
+        server = try Server(dataDirectory: directory)
+        defer { server.stop() }
+        let checked = try Self.client(server.url, "check", file.path)
+        #expect(checked.status == 0, "\(checked.stdoutText)\n\(checked.stderr)")
+        #expect(checked.stdoutText.contains("check passed"))
+    }
+}

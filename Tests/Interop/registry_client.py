@@ -1,0 +1,144 @@
+"""The unmodified confluent-kafka client against a running `canon serve`.
+
+Usage: registry_client.py URL suite        -- the client round trips; prints "ok <step>" lines
+       registry_client.py URL populate     -- registers schemas for the restart test; prints "id subject version"
+       registry_client.py URL check FILE   -- after a restart: every line of FILE is still there
+Exits non-zero (with a traceback naming the step) on the first failure.
+"""
+import json
+import sys
+
+from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+url = sys.argv[1]
+mode = sys.argv[2]
+client = SchemaRegistryClient({"url": url})
+
+
+def record(name, fields, namespace="com.example"):
+    return json.dumps({"type": "record", "name": name, "namespace": namespace, "fields": fields})
+
+
+ORDER_V1 = record("Order", [{"name": "id", "type": "long"}, {"name": "item", "type": "string"}])
+ORDER_V2 = record("Order", [{"name": "id", "type": "long"}, {"name": "item", "type": "string"},
+                            {"name": "qty", "type": "int", "default": 1}])
+ORDER_BAD = record("Order", [{"name": "id", "type": "long"}, {"name": "item", "type": "string"},
+                             {"name": "price", "type": "double"}])
+
+
+def expect_error(step, code, fn):
+    try:
+        fn()
+    except SchemaRegistryError as e:
+        assert e.error_code == code, f"{step}: error_code {e.error_code}, expected {code}: {e}"
+        print(f"ok {step} ({e.http_status_code}/{e.error_code})")
+        return
+    raise AssertionError(f"{step}: no error, expected {code}")
+
+
+def suite():
+    assert "AVRO" in client.get_schema_types()
+    s1 = client.register_schema("orders-value", Schema(ORDER_V1, "AVRO"))
+    again = client.register_schema("orders-value", Schema(ORDER_V1, "AVRO"))
+    assert s1 == again, (s1, again)
+    other = client.register_schema("other-value", Schema(ORDER_V1, "AVRO"))
+    assert other == s1, "an identical schema shares its ID across subjects"
+    print("ok register")
+    found = client.lookup_schema("orders-value", Schema(ORDER_V1, "AVRO"))
+    assert found.schema_id == s1 and found.version == 1 and found.subject == "orders-value"
+    print("ok lookup")
+    fetched = client.get_schema(s1)
+    assert json.loads(fetched.schema_str)["name"] == "Order"
+    print("ok get by id")
+    assert client.test_compatibility("orders-value", Schema(ORDER_V2, "AVRO"))
+    assert not client.test_compatibility("orders-value", Schema(ORDER_BAD, "AVRO"))
+    print("ok compatibility")
+    s2 = client.register_schema("orders-value", Schema(ORDER_V2, "AVRO"))
+    assert s2 > s1
+    assert client.get_versions("orders-value") == [1, 2]
+    latest = client.get_latest_version("orders-value")
+    assert latest.version == 2 and latest.schema_id == s2
+    v1 = client.get_version("orders-value", 1)
+    assert v1.schema_id == s1
+    print("ok versions")
+    expect_error("incompatible register", 409, lambda: client.register_schema("orders-value", Schema(ORDER_BAD, "AVRO")))
+    expect_error("unknown subject", 40401, lambda: client.get_latest_version("no-such-subject"))
+    expect_error("unknown id", 40403, lambda: client.get_schema(99999))
+    expect_error("invalid schema", 42201, lambda: client.register_schema("x-value", Schema('{"type":"record"}', "AVRO")))
+    # Config and mode round trips.
+    client.set_compatibility("orders-value", "FULL")
+    assert client.get_compatibility("orders-value") == "FULL"
+    client.set_compatibility(level="NONE")
+    assert client.get_compatibility() == "NONE"
+    client.set_compatibility(level="BACKWARD")
+    print("ok config")
+    client.update_mode("frozen-value", "READONLY")
+    assert client.get_mode("frozen-value") == "READONLY"
+    expect_error("read-only", 42205, lambda: client.register_schema("frozen-value", Schema(ORDER_V1, "AVRO")))
+    client.update_mode("frozen-value", "READWRITE")
+    print("ok mode")
+    # References: a shared type in its own subject.
+    address = record("Address", [{"name": "city", "type": "string"}], namespace="com.example.common")
+    client.register_schema("address-value", Schema(address, "AVRO"))
+    customer = json.dumps({"type": "record", "name": "Customer", "namespace": "com.example",
+                           "fields": [{"name": "name", "type": "string"}, {"name": "home", "type": "com.example.common.Address"}]})
+    refs = [SchemaReference("com.example.common.Address", "address-value", 1)]
+    cid = client.register_schema("customer-value", Schema(customer, "AVRO", refs))
+    assert client.get_referenced_by("address-value", 1) == [cid]
+    expect_error("referenced delete", 42206, lambda: client.delete_version("address-value", 1))
+    print("ok references")
+    # Soft delete, still readable by ID, then permanent.
+    assert client.delete_subject("other-value") == [1]
+    assert "other-value" not in client.get_subjects()
+    assert json.loads(client.get_schema(s1).schema_str)["name"] == "Order"
+    expect_error("soft-deleted twice", 40404, lambda: client.delete_subject("other-value"))
+    assert client.delete_subject("other-value", permanent=True) == [1]
+    print("ok delete")
+    # Serializer and deserializer round trips, auto-registering and not.
+    value = {"id": 7, "item": "book", "qty": 3}
+    ctx = SerializationContext("orders", MessageField.VALUE)
+    ser = AvroSerializer(client, ORDER_V2, conf={"auto.register.schemas": False, "use.latest.version": False})
+    data = ser(value, ctx)
+    assert data[0] == 0 and int.from_bytes(data[1:5], "big") == s2
+    de = AvroDeserializer(client)
+    assert de(data, ctx) == value
+    auto = AvroSerializer(client, record("Payment", [{"name": "amount", "type": "double"}]), conf={"auto.register.schemas": True})
+    pdata = auto({"amount": 9.5}, SerializationContext("payments", MessageField.VALUE))
+    assert de(pdata, SerializationContext("payments", MessageField.VALUE)) == {"amount": 9.5}
+    assert client.get_versions("payments-value") == [1]
+    print("ok serializer round trips")
+    print("suite passed")
+
+
+def populate():
+    for i in range(20):
+        fields = [{"name": "f%d" % k, "type": "string", "default": ""} for k in range(i + 1)]
+        subject = "s%d-value" % (i % 4)
+        sid = client.register_schema(subject, Schema(record("Event", fields), "AVRO"))
+        version = client.lookup_schema(subject, Schema(record("Event", fields), "AVRO")).version
+        print(sid, subject, version, flush=True)
+    client.set_compatibility("s0-value", "FULL")
+    client.update_mode("s1-value", "READONLY")
+    print("populated", flush=True)
+
+
+def check(path):
+    highest = 0
+    for line in open(path):
+        if line.startswith("populated"):
+            continue
+        sid, subject, version = line.split()
+        got = client.get_version(subject, int(version))
+        assert got.schema_id == int(sid), (line, got.schema_id)
+        highest = max(highest, int(sid))
+    assert client.get_compatibility("s0-value") == "FULL"
+    assert client.get_mode("s1-value") == "READONLY"
+    new = client.register_schema("after-restart-value", Schema(record("Fresh", [{"name": "z", "type": "int"}]), "AVRO"))
+    assert new > highest, (new, highest)
+    print("check passed")
+
+
+{"suite": suite, "populate": populate, "check": lambda: check(sys.argv[3])}[mode]()
