@@ -82,11 +82,13 @@ public final class LogDirectory {
     }
 
     /// Stops cleanly: flushes every partition, writes index files and recovery checkpoints at the end
-    /// of each log, then the clean-shutdown marker (only when every partition closed cleanly). Later
-    /// calls on this directory fail.
+    /// of each log, then the clean-shutdown marker (only when every partition closed cleanly), and
+    /// releases the lock. Later calls on this directory fail.
     public func close() throws(LogError) {
         guard !isClosed else { return }
         isClosed = true
+        // The next opener may come once this returns, in this process or another.
+        defer { fs.close(lockHandle) }
         var clean = true
         for (_, partitionLogs) in logs {
             for log in partitionLogs where !log.close() { clean = false }
@@ -99,7 +101,7 @@ public final class LogDirectory {
     }
 
     deinit {
-        fs.close(lockHandle)
+        if !isClosed { fs.close(lockHandle) }
     }
 
     private func openPartition(_ topic: Topic, _ partition: Int) throws(LogError) -> PartitionLog {

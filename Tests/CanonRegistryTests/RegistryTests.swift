@@ -1,0 +1,202 @@
+import CanonCore
+import CanonLog
+import CanonRegistry
+import CanonTestSupport
+import Testing
+
+func record(_ name: String, _ fields: String...) -> String {
+    #"{"type":"record","name":"\#(name)","namespace":"com.example","fields":[\#(fields.joined(separator: ","))]}"#
+}
+
+/// A registry over a log engine on the fault-injecting file system.
+struct Harness {
+    let fs: FaultInjectingFileSystem
+    let engine: LogEngine
+    let registry: Registry
+
+    init(fs: FaultInjectingFileSystem = FaultInjectingFileSystem()) async throws {
+        self.fs = fs
+        engine = try LogEngine(path: "/data", fileSystem: fs)
+        registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+    }
+
+    func reopen() async throws -> Harness {
+        await engine.shutdown()
+        return try await Harness(fs: fs)
+    }
+}
+
+@Suite struct RegistryTests {
+    static let v1 = record("Order", #"{"name":"id","type":"long"}"#)
+    static let v2 = record("Order", #"{"name":"id","type":"long"}"#, #"{"name":"qty","type":"int","default":1}"#)
+    static let bad = record("Order", #"{"name":"id","type":"long"}"#, #"{"name":"price","type":"double"}"#)
+
+    @Test func idsAreGlobalSharedByIdenticalSchemasAndRegisteringTwiceWritesNothing() async throws {
+        let h = try await Harness()
+        let a = try await h.registry.register(subject: "orders-value", schema: Self.v1)
+        #expect(a.id == 1 && a.version == 1)
+        let before = h.fs.syncCount
+        let again = try await h.registry.register(subject: "orders-value", schema: Self.v1)
+        #expect(again == a)
+        #expect(h.fs.syncCount == before)  // nothing written
+        let other = try await h.registry.register(subject: "other-value", schema: Self.v1)
+        #expect(other.id == 1 && other.version == 1)
+        let b = try await h.registry.register(subject: "orders-value", schema: Self.v2)
+        #expect(b.id == 2 && b.version == 2)
+        // The stored schema is the full rendering: attributes kept, not the Parsing Canonical Form.
+        #expect(b.schema.contains(#""default":1"#) && b.schema.contains("com.example"))
+    }
+
+    @Test func aChangedDefaultOrLogicalTypeIsANewVersion() async throws {
+        let h = try await Harness()
+        try await h.registry.setCompatibility(.none, subject: nil)
+        let base = try await h.registry.register(subject: "s", schema: record("R", #"{"name":"a","type":"int","default":1}"#))
+        let changedDefault = try await h.registry.register(subject: "s", schema: record("R", #"{"name":"a","type":"int","default":2}"#))
+        #expect(changedDefault.version == 2 && changedDefault.id != base.id)
+        let logical = try await h.registry.register(subject: "s", schema: record("R", #"{"name":"a","type":{"type":"int","logicalType":"date"},"default":2}"#))
+        #expect(logical.version == 3 && logical.id != changedDefault.id)
+    }
+
+    @Test func compatibilityLevelsConsultTheRightVersions() async throws {
+        let h = try await Harness()
+        _ = try await h.registry.register(subject: "s", schema: Self.v1)
+        // BACKWARD: a new field without a default cannot read old data.
+        let refused = await #expect(throws: RegistryError.self) { try await h.registry.register(subject: "s", schema: Self.bad) }
+        #expect(refused?.status == 409 && refused?.code == 409)
+        #expect(refused?.message.contains("READER_FIELD_MISSING_DEFAULT_VALUE") == true)
+        // Transitive levels check every live version, not just the latest.
+        try await h.registry.setCompatibility(.none, subject: "s")
+        _ = try await h.registry.register(subject: "s", schema: record("Order", #"{"name":"id","type":"string"}"#))  // v2 changes id's type
+        try await h.registry.setCompatibility(.backward, subject: "s")
+        let v3 = record("Order", #"{"name":"id","type":"string"}"#, #"{"name":"n","type":"int","default":0}"#)
+        #expect(try await h.registry.checkCompatibility(subject: "s", version: nil, schema: v3).isCompatible)
+        try await h.registry.setCompatibility(.backwardTransitive, subject: "s")
+        let transitive = try await h.registry.checkCompatibility(subject: "s", version: nil, schema: v3)
+        #expect(!transitive.isCompatible)
+        #expect(transitive.messages.contains("{oldSchemaVersion: 1}"))
+        // A soft-deleted version is not consulted any more.
+        _ = try await h.registry.deleteVersion(.number(1), of: "s", permanent: false)
+        #expect(try await h.registry.checkCompatibility(subject: "s", version: nil, schema: v3).isCompatible)
+    }
+
+    @Test func softDeletedSchemasStayReadableByIDAndHardDeletesNeedASoftOneFirst() async throws {
+        let h = try await Harness()
+        let a = try await h.registry.register(subject: "s", schema: Self.v1)
+        await #expect(throws: RegistryError.subjectNotSoftDeleted("s")) { _ = try await h.registry.deleteSubject("s", permanent: true) }
+        #expect(try await h.registry.deleteSubject("s", permanent: false) == [1])
+        #expect(try await h.registry.schema(id: a.id).schema == a.schema)
+        #expect(await h.registry.subjects().isEmpty)
+        #expect(await h.registry.subjects(includeDeleted: true) == ["s"])
+        await #expect(throws: RegistryError.subjectSoftDeleted("s")) { _ = try await h.registry.deleteSubject("s", permanent: false) }
+        #expect(try await h.registry.deleteSubject("s", permanent: true) == [1])
+        await #expect(throws: RegistryError.schemaNotFound("1")) { _ = try await h.registry.schema(id: a.id) }
+        // The same content may get its old ID back; new content never gets an issued one.
+        let back = try await h.registry.register(subject: "t", schema: Self.v1)
+        #expect(back.id == a.id)
+        let fresh = try await h.registry.register(subject: "t", schema: Self.v2)
+        #expect(fresh.id == 2)
+    }
+
+    @Test func readOnlyRefusesWritesAndImportKeepsGivenIDsAndRaisesTheHighWaterMark() async throws {
+        let h = try await Harness()
+        try await h.registry.setMode(.readOnly, subject: "frozen")
+        let refused = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "frozen", schema: Self.v1) }
+        #expect(refused?.code == 42205)
+        try await h.registry.setMode(.import, subject: nil)
+        let imported = try await h.registry.register(subject: "migrated", schema: Self.v1, id: 500, version: 7)
+        #expect(imported.id == 500 && imported.version == 7)
+        // Another content may not take an issued ID.
+        let clash = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "m2", schema: Self.v2, id: 500) }
+        #expect(clash?.code == 42205)
+        try await h.registry.setMode(.readWrite, subject: nil)
+        #expect(try await h.registry.register(subject: "next", schema: Self.v2).id == 501)
+        // All of it survives a restart.
+        let reopened = try await h.reopen()
+        #expect(try await reopened.registry.version(.latest, of: "migrated").id == 500)
+        #expect(try await reopened.registry.mode(subject: "frozen") == .readOnly)
+        #expect(try await reopened.registry.register(subject: "after", schema: record("Z", #"{"name":"z","type":"int"}"#)).id == 502)
+        await reopened.engine.shutdown()
+    }
+
+    @Test func concurrentRegistrationsOfOneNewSchemaMakeOneIDAndOneVersion() async throws {
+        let h = try await Harness()
+        let results = try await withThrowingTaskGroup(of: Registry.RegisteredSchema.self) { group in
+            for _ in 0..<32 { group.addTask { try await h.registry.register(subject: "s", schema: Self.v1) } }
+            var all: [Registry.RegisteredSchema] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(Set(results.map(\.id)).count == 1 && Set(results.map(\.version)) == [1])
+        #expect(try await h.registry.versions(of: "s") == [1])
+    }
+
+    @Test func referencesResolveAtRegistrationAndBlockDeletion() async throws {
+        let h = try await Harness()
+        let address = #"{"type":"record","name":"Address","namespace":"com.example.common","fields":[{"name":"city","type":"string"}]}"#
+        _ = try await h.registry.register(subject: "address", schema: address)
+        let customer = #"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":"com.example.common.Address"}]}"#
+        let missing = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "customer", schema: customer) }
+        #expect(missing?.code == 42201)
+        let refs = [SchemaReference(name: "com.example.common.Address", subject: "address", version: 1)]
+        let c = try await h.registry.register(subject: "customer", schema: customer, references: refs)
+        #expect(try await h.registry.referencedBy(.number(1), of: "address") == [c.id])
+        let blocked = await #expect(throws: RegistryError.self) { _ = try await h.registry.deleteVersion(.number(1), of: "address", permanent: false) }
+        #expect(blocked?.code == 42206)
+        await #expect(throws: RegistryError.self) { _ = try await h.registry.deleteSubject("address", permanent: false) }
+        // Once the referrer is gone, the referenced version may go.
+        _ = try await h.registry.deleteSubject("customer", permanent: false)
+        #expect(try await h.registry.deleteVersion(.number(1), of: "address", permanent: false) == 1)
+    }
+
+    @Test func badRequestsGetConfluentsCodes() async throws {
+        let h = try await Harness()
+        func code(_ body: () async throws -> Void) async -> Int? {
+            do { try await body(); return nil } catch let e as RegistryError { return e.code } catch { return -1 }
+        }
+        #expect(await code { _ = try await h.registry.register(subject: "s", schema: "not json") } == 42201)
+        #expect(await code { _ = try await h.registry.register(subject: "s", schema: #"{"type":"record","name":"X"}"#) } == 42201)
+        #expect(await code { _ = try await h.registry.register(subject: "s", schema: #"{"type":"object"}"#, schemaType: "JSON") } == 42201)
+        #expect(await code { _ = try await h.registry.register(subject: "", schema: Self.v1) } == 42208)
+        #expect(await code { _ = try await h.registry.version(.latest, of: "nope") } == 40401)
+        #expect(await code { _ = try Registry.VersionSpec("0") } == 42202)
+        #expect(await code { _ = try Registry.VersionSpec("2147483648") } == 42202)
+        #expect(await code { _ = try await h.registry.schema(id: 77) } == 40403)
+        _ = try await h.registry.register(subject: "s", schema: Self.v1)
+        #expect(await code { _ = try await h.registry.version(.number(9), of: "s") } == 40402)
+        #expect(await code { _ = try await h.registry.lookup(subject: "s", schema: Self.v2) } == 40403)
+        #expect(await code { _ = try await h.registry.compatibility(subject: "s") } == 40408)
+        #expect(await code { _ = try await h.registry.mode(subject: "s") } == 40409)
+        var small = Registry.Configuration()
+        small.maximumSchemaBytes = 10
+        let tiny = try await Registry(store: try await LogRegistryStore(engine: h.engine), configuration: small)
+        #expect(await code { _ = try await tiny.register(subject: "s2", schema: Self.v2) } == 42209)
+        // Nothing of the refused requests was stored.
+        #expect(await h.registry.subjects() == ["s"])
+    }
+
+    /// With the fault-injecting file system: a registration whose fdatasync fails is refused (50001),
+    /// never visible, not there after recovery, and its ID is not given to different content.
+    @Test func aRegistrationThatWasNeverAcknowledgedIsNeverVisible() async throws {
+        let fs = FaultInjectingFileSystem()
+        var h = try await Harness(fs: fs)
+        let a = try await h.registry.register(subject: "s", schema: Self.v1)
+        fs.inject(.init(.sync, path: "_schemas-0", error: .io))
+        let failed = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "s", schema: Self.v2) }
+        #expect(failed?.code == 50001)
+        #expect(try await h.registry.versions(of: "s") == [1])
+        await #expect(throws: RegistryError.self) { _ = try await h.registry.schema(id: a.id + 1) }
+        // Power cut, recovery: still not there; the next content gets an ID above every issued one.
+        fs.cutPower()
+        fs.clearFaults()
+        await h.engine.shutdown()
+        h = try await Harness(fs: fs)
+        #expect(try await h.registry.versions(of: "s") == [1])
+        let b = try await h.registry.register(subject: "s", schema: Self.v2)
+        #expect(b.version == 2 && b.id > a.id)
+        await h.engine.shutdown()
+    }
+}
+
+extension RegistryError {
+    static func == (lhs: RegistryError, rhs: RegistryError) -> Bool { lhs.code == rhs.code && lhs.status == rhs.status }
+}
