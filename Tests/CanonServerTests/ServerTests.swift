@@ -1,0 +1,168 @@
+import CanonCore
+import CanonLog
+import CanonRegistry
+import CanonServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+private func record(_ name: String, _ fields: String...) -> String {
+    #"{"type":"record","name":"\#(name)","namespace":"com.example","fields":[\#(fields.joined(separator: ","))]}"#
+}
+
+private func body(_ schema: String, extra: String = "") -> String {
+    let escaped = JSONValue.string(schema).jsonText
+    return #"{"schema":\#(escaped)\#(extra)}"#
+}
+
+/// One HTTP exchange's result.
+struct Answer {
+    var status: Int
+    var json: JSONValue
+    var contentType: String?
+
+    var code: Int? { json["error_code"]?.int64Value.map(Int.init) }
+}
+
+/// The server on a fresh registry, driven through Hummingbird's test client.
+func withServer(maximumBodyBytes: Int = 1 << 20, _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
+    let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
+    let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+    let app = RegistryServer.application(registry: registry, configuration: .init(maximumBodyBytes: maximumBodyBytes))
+    try await app.test(.router) { client in
+        try await test { method, uri, text in
+            try await client.execute(uri: uri, method: method, headers: [.contentType: "application/vnd.schemaregistry.v1+json"],
+                                     body: text.map { ByteBuffer(string: $0) }) { response in
+                let bytes = Array(response.body.readableBytesView)
+                return Answer(status: Int(response.status.code), json: (try? JSONReader.parse(bytes: bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)),
+                              contentType: response.headers[.contentType])
+            }
+        }
+    }
+    await engine.shutdown()
+}
+
+@Suite struct ServerTests {
+    static let v1 = record("Order", #"{"name":"id","type":"long"}"#)
+    static let v2 = record("Order", #"{"name":"id","type":"long"}"#, #"{"name":"qty","type":"int","default":1}"#)
+    static let bad = record("Order", #"{"name":"id","type":"long"}"#, #"{"name":"price","type":"double"}"#)
+
+    @Test func schemasSubjectsAndVersions() async throws {
+        try await withServer { call in
+            #expect(try await call(.get, "/", nil).json == .object([:]))
+            #expect(try await call(.get, "/schemas/types", nil).json == .array([.string("AVRO")]))
+            let registered = try await call(.post, "/subjects/orders-value/versions?normalize=False", body(Self.v1, extra: #","references":[],"metadata":{"properties":{}},"ruleSet":null"#))
+            #expect(registered.status == 200 && registered.contentType == RegistryServer.contentType)
+            #expect(registered.json["id"] == .int(1) && registered.json["version"] == .int(1) && registered.json["schemaType"] == .string("AVRO"))
+            #expect(registered.json["schema"]?.stringValue?.contains("com.example") == true)
+            _ = try await call(.post, "/subjects/orders-value/versions", body(Self.v2))
+            #expect(try await call(.get, "/subjects", nil).json == .array([.string("orders-value")]))
+            #expect(try await call(.get, "/subjects?subjectPrefix=x", nil).json == .array([]))
+            #expect(try await call(.get, "/subjects/orders-value/versions", nil).json == .array([.int(1), .int(2)]))
+            #expect(try await call(.get, "/subjects/orders-value/versions?offset=1&limit=1", nil).json == .array([.int(2)]))
+            let latest = try await call(.get, "/subjects/orders-value/versions/latest", nil)
+            #expect(latest.json["version"] == .int(2) && latest.json["subject"] == .string("orders-value") && latest.json["schemaType"] == nil)
+            #expect(try await call(.get, "/subjects/orders-value/versions/-1", nil).json["version"] == .int(2))
+            #expect(try await call(.get, "/subjects/orders-value/versions/1/schema", nil).json["name"] == .string("Order"))
+            #expect(try await call(.get, "/schemas/ids/2", nil).json["schema"]?.stringValue?.contains("qty") == true)
+            #expect(try await call(.get, "/schemas/ids/2/schema", nil).json["name"] == .string("Order"))
+            #expect(try await call(.get, "/schemas/ids/1/subjects", nil).json == .array([.string("orders-value")]))
+            #expect(try await call(.get, "/schemas/ids/1/versions", nil).json == .array([.object(["subject": .string("orders-value"), "version": .int(1)])]))
+            if case .array(let all) = try await call(.get, "/schemas", nil).json { #expect(all.count == 2) } else { Issue.record("GET /schemas") }
+            if case .array(let latestOnly) = try await call(.get, "/schemas?latestOnly=true", nil).json { #expect(latestOnly.count == 1) }
+            let lookup = try await call(.post, "/subjects/orders-value", body(Self.v1))
+            #expect(lookup.json["id"] == .int(1) && lookup.json["version"] == .int(1))
+            #expect(try await call(.get, "/subjects/orders-value/versions/1/referencedby", nil).json == .array([]))
+        }
+    }
+
+    @Test func errorsHaveConfluentsStatusesAndCodes() async throws {
+        try await withServer(maximumBodyBytes: 4096) { call in
+            _ = try await call(.post, "/subjects/s/versions", body(Self.v1))
+            let cases: [(HTTPRequest.Method, String, String?, Int, Int)] = [
+                (.get, "/subjects/nope/versions", nil, 404, 40401),
+                (.get, "/subjects/s/versions/7", nil, 404, 40402),
+                (.get, "/schemas/ids/99", nil, 404, 40403),
+                (.get, "/schemas/ids/abc", nil, 404, 40403),
+                (.get, "/subjects/s/versions/abc", nil, 422, 42202),
+                (.get, "/subjects/s/versions/0", nil, 422, 42202),
+                (.post, "/subjects/s", body(Self.v2), 404, 40403),
+                (.post, "/subjects/nope", body(Self.v1), 404, 40401),
+                (.post, "/subjects/s/versions", "{not json", 400, 400),
+                (.post, "/subjects/s/versions", #"{"schema":"not json"}"#, 422, 42201),
+                (.post, "/subjects/s/versions", #"{"schema":"{\"type\":\"record\"}"}"#, 422, 42201),
+                (.post, "/subjects/s/versions", #"{"schema":"{}","schemaType":"PROTOBUF"}"#, 422, 42201),
+                (.post, "/subjects/s/versions", #"{"nothing":1}"#, 422, 42201),
+                (.post, "/subjects/s/versions", body(Self.bad), 409, 409),
+                (.post, "/subjects/s/versions", String(repeating: " ", count: 5000) + "{}", 413, 413),
+                (.put, "/config", #"{"compatibility":"SIDEWAYS"}"#, 422, 42203),
+                (.put, "/mode", #"{"mode":"WRITEONLY"}"#, 422, 42204),
+                (.get, "/config/s", nil, 404, 40408),
+                (.get, "/mode/s", nil, 404, 40409),
+                (.delete, "/subjects/s?permanent=true", nil, 404, 40405),
+                (.delete, "/subjects/s/versions/1?permanent=true", nil, 404, 40407),
+                (.get, "/associations/subjects/s", nil, 404, 40410),
+            ]
+            for (method, uri, text, status, code) in cases {
+                let answer = try await call(method, uri, text)
+                #expect(answer.status == status && answer.code == code, "\(method) \(uri): \(answer.status) \(answer.json.jsonText)")
+                #expect(answer.json["message"]?.stringValue?.isEmpty == false)
+            }
+            // The server keeps serving.
+            #expect(try await call(.get, "/subjects/s/versions", nil).json == .array([.int(1)]))
+        }
+    }
+
+    @Test func compatibilityConfigAndMode() async throws {
+        try await withServer { call in
+            _ = try await call(.post, "/subjects/s/versions", body(Self.v1))
+            #expect(try await call(.post, "/compatibility/subjects/s/versions/latest", body(Self.v2)).json == .object(["is_compatible": .bool(true)]))
+            let verbose = try await call(.post, "/compatibility/subjects/s/versions/1?verbose=TRUE", body(Self.bad))
+            #expect(verbose.json["is_compatible"] == .bool(false))
+            if case .array(let messages)? = verbose.json["messages"] { #expect(messages.count >= 3) } else { Issue.record("no messages") }
+            #expect(try await call(.post, "/compatibility/subjects/s/versions", body(Self.bad)).json["is_compatible"] == .bool(false))
+            #expect(try await call(.post, "/compatibility/subjects/empty/versions/latest", body(Self.bad)).json["is_compatible"] == .bool(true))
+            #expect(try await call(.get, "/config", nil).json == .object(["compatibilityLevel": .string("BACKWARD")]))
+            #expect(try await call(.put, "/config", #"{"compatibility":"full_transitive"}"#).json == .object(["compatibility": .string("FULL_TRANSITIVE")]))
+            #expect(try await call(.put, "/config/s", #"{"compatibility":"NONE"}"#).json == .object(["compatibility": .string("NONE")]))
+            #expect(try await call(.get, "/config/s", nil).json["compatibilityLevel"] == .string("NONE"))
+            #expect(try await call(.get, "/config/t?defaultToGlobal=true", nil).json["compatibilityLevel"] == .string("FULL_TRANSITIVE"))
+            #expect(try await call(.post, "/subjects/s/versions", body(Self.bad)).status == 200)  // NONE on the subject
+            #expect(try await call(.delete, "/config/s", nil).json["compatibilityLevel"] == .string("NONE"))
+            #expect(try await call(.delete, "/config", nil).json["compatibilityLevel"] == .string("FULL_TRANSITIVE"))
+            #expect(try await call(.get, "/config", nil).json["compatibilityLevel"] == .string("BACKWARD"))
+            #expect(try await call(.get, "/mode", nil).json == .object(["mode": .string("READWRITE")]))
+            #expect(try await call(.put, "/mode/s", #"{"mode":"READONLY"}"#).json == .object(["mode": .string("READONLY")]))
+            #expect(try await call(.post, "/subjects/s/versions", body(Self.v2)).code == 42205)
+            #expect(try await call(.delete, "/subjects/s", nil).code == 42205)
+            #expect(try await call(.delete, "/mode/s", nil).json == .object(["mode": .string("READONLY")]))
+            #expect(try await call(.put, "/mode", #"{"mode":"IMPORT"}"#).json == .object(["mode": .string("IMPORT")]))
+            let imported = try await call(.post, "/subjects/imp/versions", body(Self.v2, extra: #","id":300,"version":4"#))
+            #expect(imported.json["id"] == .int(300) && imported.json["version"] == .int(4))
+            _ = try await call(.put, "/mode", #"{"mode":"READWRITE"}"#)
+            #expect(try await call(.post, "/subjects/new/versions", body(record("Fresh", #"{"name":"z","type":"int"}"#))).json["id"] == .int(301))
+        }
+    }
+
+    @Test func deletesSoftThenPermanent() async throws {
+        try await withServer { call in
+            _ = try await call(.post, "/subjects/s/versions", body(Self.v1))
+            _ = try await call(.post, "/subjects/s/versions", body(Self.v2))
+            #expect(try await call(.delete, "/subjects/s/versions/1", nil).json == .int(1))
+            #expect(try await call(.delete, "/subjects/s/versions/1", nil).code == 40406)
+            #expect(try await call(.get, "/subjects/s/versions", nil).json == .array([.int(2)]))
+            #expect(try await call(.get, "/subjects/s/versions?deleted=true", nil).json == .array([.int(1), .int(2)]))
+            #expect(try await call(.get, "/subjects/s/versions?deletedOnly=true", nil).json == .array([.int(1)]))
+            #expect(try await call(.get, "/schemas/ids/1", nil).status == 200)  // still readable by ID
+            #expect(try await call(.delete, "/subjects/s", nil).json == .array([.int(2)]))
+            #expect(try await call(.delete, "/subjects/s", nil).code == 40404)
+            #expect(try await call(.get, "/subjects", nil).json == .array([]))
+            #expect(try await call(.get, "/subjects?deleted=true", nil).json == .array([.string("s")]))
+            #expect(try await call(.get, "/subjects?deletedOnly=true", nil).json == .array([.string("s")]))
+            #expect(try await call(.delete, "/subjects/s?permanent=true", nil).json == .array([.int(1), .int(2)]))
+            #expect(try await call(.get, "/schemas/ids/1", nil).code == 40403)
+            #expect(try await call(.get, "/subjects?deleted=true", nil).json == .array([]))
+        }
+    }
+}
