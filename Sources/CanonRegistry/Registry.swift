@@ -14,6 +14,8 @@ public actor Registry {
         public var defaultCompatibility: CompatibilityLevel = .backward
         /// The largest schema text accepted (42209 above it).
         public var maximumSchemaBytes = 512 * 1024
+        /// Told how long each store append took to be durable, in nanoseconds (for metrics).
+        public var onStoreAppend: (@Sendable (Int64) -> Void)?
 
         public init() {}
     }
@@ -81,7 +83,12 @@ public actor Registry {
     }
 
     private func commit(_ event: RegistryEvent) async throws(RegistryError) {
+        let start = ContinuousClock.now
         sequence = try await store.append(event, expectedSequence: sequence)
+        if let observe = configuration.onStoreAppend {
+            let elapsed = ContinuousClock.now - start
+            observe(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
         state.apply(event)
     }
 

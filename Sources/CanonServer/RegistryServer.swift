@@ -2,6 +2,7 @@ import CanonCore
 import CanonRegistry
 import Foundation
 import Hummingbird
+import Logging
 
 /// Settings of the HTTP server.
 public struct ServerConfiguration: Sendable {
@@ -24,10 +25,20 @@ public enum RegistryServer {
     public static let contentType = "application/vnd.schemaregistry.v1+json"
 
     /// The application: the registry's routes on `configuration`'s address.
-    public static func application(registry: Registry, configuration: ServerConfiguration = ServerConfiguration()) -> some ApplicationProtocol {
+    /// `metrics` are served at `GET /metrics`; pass the ones the registry and the log report to.
+    public static func application(registry: Registry, configuration: ServerConfiguration = ServerConfiguration(),
+                                   metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "canon")) -> some ApplicationProtocol {
         let router = Router()
-        addRoutes(to: router, registry: registry, maximumBodyBytes: configuration.maximumBodyBytes)
-        return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"))
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
+        }
+        addRoutes(to: router, registry: registry, maximumBodyBytes: configuration.maximumBodyBytes, metrics: metrics)
+        return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
+                           logger: logger)
     }
 
     // MARK: - Responses
@@ -145,7 +156,7 @@ public enum RegistryServer {
 
     // MARK: - Routes
 
-    static func addRoutes(to router: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int) {
+    static func addRoutes(to router: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int, metrics: ServerMetrics) {
         router.get("/") { _, _ in json(.object([:])) }
         router.get("/health") { _, _ in json(.object(["status": .string("UP")])) }
         router.get("/schemas/types") { _, _ in json(.array([.string("AVRO")])) }
@@ -226,7 +237,14 @@ public enum RegistryServer {
             await answer {
                 let s = try subject(context)
                 let r = try SchemaRequest(try await body(request, limit: limit))
-                let registered = try await registry.register(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references, id: r.id, version: r.version)
+                let registered: Registry.RegisteredSchema
+                do {
+                    registered = try await registry.register(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references, id: r.id, version: r.version)
+                } catch let e as RegistryError where e.status == 409 {
+                    metrics.rejections.increment()
+                    throw e
+                }
+                metrics.registrations.increment()
                 var object: JSONObject = ["id": .int(Int64(registered.id)), "version": .int(Int64(registered.version)), "schemaType": .string(registered.schemaType)]
                 if !registered.references.isEmpty { object["references"] = referencesJSON(registered.references) }
                 object["schema"] = .string(registered.schema)

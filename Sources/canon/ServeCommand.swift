@@ -4,6 +4,7 @@ import CanonRegistry
 import CanonServer
 import Foundation
 import Hummingbird
+import Logging
 
 /// `canon serve`: the registry over an embedded log data directory, speaking Confluent's REST API.
 struct ServeCommand: ParsableCommand {
@@ -18,17 +19,30 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8081
     @Option(name: .customLong("max-body-bytes"), help: "Larger request bodies get 413.") var maximumBodyBytes = 1 << 20
+    @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+    }
 
     func run() throws {
         let done = DispatchSemaphore(value: 0)
         let failure = ServeFailure()
         let settings = (dataDirectory, host, port, maximumBodyBytes)
+        var logger = Logger(label: "canon")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let appLogger = logger
         Task {
             do {
-                let engine = try LogEngine(path: settings.0, fileSystem: PosixFileSystem())
-                for note in engine.recoveryNotes { Output.error("recovery: \(note)") }
-                let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
-                let app = RegistryServer.application(registry: registry, configuration: .init(host: settings.1, port: settings.2, maximumBodyBytes: settings.3))
+                let metrics = ServerMetrics()
+                let fileSystem = TimedFileSystem(PosixFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
+                let engine = try LogEngine(path: settings.0, fileSystem: fileSystem)
+                for note in engine.recoveryNotes { appLogger.notice("recovery: \(note)") }
+                var registryConfiguration = Registry.Configuration()
+                registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
+                let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration)
+                let app = RegistryServer.application(registry: registry, configuration: .init(host: settings.1, port: settings.2, maximumBodyBytes: settings.3),
+                                                     metrics: metrics, logger: appLogger)
                 Output.error("serving the registry on http://\(settings.1):\(settings.2) (data: \(settings.0))")
                 try await app.runService()
                 await engine.shutdown()

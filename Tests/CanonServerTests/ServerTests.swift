@@ -26,10 +26,10 @@ struct Answer {
 }
 
 /// The server on a fresh registry, driven through Hummingbird's test client.
-func withServer(maximumBodyBytes: Int = 1 << 20, _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
+func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(), _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
     let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
     let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
-    let app = RegistryServer.application(registry: registry, configuration: .init(maximumBodyBytes: maximumBodyBytes))
+    let app = RegistryServer.application(registry: registry, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
     try await app.test(.router) { client in
         try await test { method, uri, text in
             try await client.execute(uri: uri, method: method, headers: [.contentType: "application/vnd.schemaregistry.v1+json"],
@@ -163,6 +163,22 @@ func withServer(maximumBodyBytes: Int = 1 << 20, _ test: @Sendable (_ call: @esc
             #expect(try await call(.delete, "/subjects/s?permanent=true", nil).json == .array([.int(1), .int(2)]))
             #expect(try await call(.get, "/schemas/ids/1", nil).code == 40403)
             #expect(try await call(.get, "/subjects?deleted=true", nil).json == .array([]))
+        }
+    }
+
+    @Test func metricsCountRequestsRegistrationsAndRejections() async throws {
+        try await withServer { call in
+            _ = try await call(.post, "/subjects/s/versions", body(Self.v1))
+            _ = try await call(.post, "/subjects/s/versions", body(Self.bad))
+            _ = try await call(.get, "/schemas/ids/1", nil)
+            let answer = try await call(.get, "/metrics", nil)
+            guard case .string(let text) = answer.json else { Issue.record("metrics are not text"); return }
+            #expect(answer.status == 200 && answer.contentType?.hasPrefix("text/plain") == true)
+            #expect(text.contains(#"canon_http_requests_total{route="/subjects/{subject}/versions",method="POST",status="200"} 1"#), "\(text)")
+            #expect(text.contains(#"status="409"} 1"#))
+            #expect(text.contains("canon_registry_registrations_total 1"))
+            #expect(text.contains("canon_registry_compatibility_rejections_total 1"))
+            #expect(text.contains("canon_http_request_duration_seconds_bucket"))
         }
     }
 }
