@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "CanonRegistry", targets: ["CanonRegistry"]),
         /// The HTTP server speaking Confluent Schema Registry's REST API (Hummingbird).
         .library(name: "CanonServer", targets: ["CanonServer"]),
+        /// A cached HTTP client of the registry API, and an `AvroSchemaSource` for serializers. Apps link it
+        /// beside CanonAvro; CanonAvro never links it.
+        .library(name: "CanonRegistryClient", targets: ["CanonRegistryClient"]),
         .executable(name: "canon", targets: ["canon"]),
     ],
     dependencies: [
@@ -36,6 +39,7 @@ let package = Package(
             dependencies: ["CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonLog"]),
+        .target(name: "CanonRegistryClient", dependencies: ["CanonCore", "CanonAvro"]),
         .target(
             name: "CanonServer",
             dependencies: [
@@ -46,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonLog", "CanonRegistry", "CanonServer", .product(name: "Logging", package: "swift-log"),
+                "CanonAvro", "CanonAvroFiles", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,7 +59,7 @@ let package = Package(
         .testTarget(name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonTestSupport"]),
         .testTarget(
             name: "CanonServerTests",
-            dependencies: ["CanonServer", "CanonTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["CanonServer", "CanonRegistryClient", "CanonTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonTestSupport"]),

@@ -85,3 +85,30 @@ import Testing
         #expect(checked.stdoutText.contains("check passed"))
     }
 }
+
+extension RegistryInteropTests {
+    @Test func theRegistryCLITalksToARunningServer() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory())
+        defer { server.stop() }
+        let a = try CLITests.temporaryFile(#"{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}"#, name: "a.avsc")
+        let b = try CLITests.temporaryFile(#"{"type":"record","name":"A","fields":[{"name":"x","type":"int"},{"name":"y","type":"string"}]}"#, name: "b.avsc")
+        func canon(_ arguments: String...) throws -> ProcessResult { try runProcess(CLITests.executable, ["registry"] + arguments + ["--url", server.url]) }
+        #expect(try canon("register", "a-value", a).stdoutText == #"{"id":1,"version":1}"# + "\n")
+        #expect(try canon("subjects").stdoutText == "a-value\n")
+        #expect(try canon("versions", "a-value").stdoutText == "1\n")
+        #expect(try canon("get", "a-value").stdoutText.contains(#""id":1"#))
+        #expect(try canon("get-id", "1").stdoutText.contains(#"\"name\":\"A\""#))
+        let incompatible = try canon("compat", "a-value", b)
+        #expect(incompatible.status == 1 && incompatible.stdoutText.contains(#""is_compatible":false"#))
+        #expect(try canon("config", "a-value", "--set", "none").stdoutText == #"{"compatibility":"NONE"}"# + "\n")
+        #expect(try canon("compat", "a-value", b).status == 0)
+        #expect(try canon("mode", "--set", "READONLY").stdoutText == #"{"mode":"READONLY"}"# + "\n")
+        let refused = try canon("register", "a-value", b)
+        #expect(refused.status == 1 && refused.stderr.contains("42205"))
+        _ = try canon("mode", "--set", "READWRITE")
+        #expect(try canon("delete", "a-value").stdoutText == "1\n")
+        #expect(try canon("delete", "a-value", "--permanent").stdoutText == "1\n")
+        let missing = try canon("get", "a-value")
+        #expect(missing.status == 1 && missing.stderr.contains("40401"))
+    }
+}

@@ -1,0 +1,42 @@
+/// Where serializers get schema IDs and deserializers get writer schemas: the registry, or a fixed set
+/// for tests and offline use. Confluent's wire format frames a datum as byte 0, a big-endian 4-byte
+/// schema ID, then the Avro binary.
+public protocol AvroSchemaSource: Sendable {
+    /// The ID of `schema` (JSON text) under `subject`; a source may register it when it is new.
+    func schemaID(subject: String, schema: String) async throws -> Int32
+    /// The writer schema an ID denotes.
+    func writerSchema(id: Int32) async throws -> AvroSchema
+}
+
+/// A fixed set of schemas by ID, for tests and offline use: never registers anything.
+public struct FixedAvroSchemaSource: AvroSchemaSource {
+    private let byID: [Int32: AvroSchema]
+    private let ids: [String: [String: Int32]]
+
+    /// `schemas`: ID -> (subject, schema text). A schema is found by its Parsing Canonical Form, so
+    /// formatting does not matter.
+    public init(_ schemas: [Int32: (subject: String, schema: String)]) throws(AvroError) {
+        var byID: [Int32: AvroSchema] = [:]
+        var ids: [String: [String: Int32]] = [:]
+        for (id, entry) in schemas {
+            let parsed = try AvroSchema(parsing: entry.schema)
+            byID[id] = parsed
+            ids[entry.subject, default: [:]][parsed.canonicalForm] = id
+        }
+        self.byID = byID
+        self.ids = ids
+    }
+
+    public func schemaID(subject: String, schema: String) async throws -> Int32 {
+        let canonical = try AvroSchema(parsing: schema).canonicalForm
+        guard let id = ids[subject]?[canonical] else {
+            throw AvroError(.invalidSchema, "no schema with this canonical form is known under subject '\(subject)'")
+        }
+        return id
+    }
+
+    public func writerSchema(id: Int32) async throws -> AvroSchema {
+        guard let schema = byID[id] else { throw AvroError(.invalidSchema, "no schema with ID \(id) is known") }
+        return schema
+    }
+}

@@ -1,0 +1,145 @@
+import CanonAvro
+import CanonCore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An error answered by the registry (its `error_code` and message), or a failure to reach it.
+public struct RegistryClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The HTTP status; 0 when the registry could not be reached or answered nonsense.
+    public var status: Int
+    /// Confluent's `error_code` (40401, 42201, 409, ...); 0 when there was none.
+    public var code: Int
+    public var message: String
+
+    public var description: String { code == 0 ? message : "\(code): \(message)" }
+}
+
+/// A client of the Confluent Schema Registry REST API (Canon's or Confluent's), with caches for what
+/// never changes: the schema an ID denotes, and the ID of a schema under a subject.
+///
+/// As an ``AvroSchemaSource`` it gives serializers their schema IDs (registering new schemas when
+/// `autoRegister` is set, looking them up otherwise) and deserializers their writer schemas.
+public actor RegistryClient: AvroSchemaSource {
+    public let baseURL: URL
+    public let autoRegister: Bool
+    private let session: URLSession
+    private var schemasByID: [Int32: AvroSchema] = [:]
+    private var ids: [String: [String: Int32]] = [:]
+
+    /// `url`: e.g. `http://127.0.0.1:8081`.
+    public init(url: URL, autoRegister: Bool = true, session: URLSession = .shared) {
+        self.baseURL = url
+        self.autoRegister = autoRegister
+        self.session = session
+    }
+
+    /// A schema reference, as in a registration request.
+    public struct Reference: Sendable, Hashable {
+        public var name: String
+        public var subject: String
+        public var version: Int
+
+        public init(name: String, subject: String, version: Int) {
+            self.name = name
+            self.subject = subject
+            self.version = version
+        }
+    }
+
+    // MARK: - Raw requests
+
+    /// Sends a request and returns the answer's JSON; an error answer throws its code and message.
+    public func send(_ method: String, _ path: String, body: JSONValue? = nil) async throws(RegistryClientError) -> JSONValue {
+        guard let url = URL(string: baseURL.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
+            throw RegistryClientError(status: 0, code: 0, message: "bad URL path \(path)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.setValue("application/vnd.schemaregistry.v1+json", forHTTPHeaderField: "Content-Type")
+        request.setValue("application/vnd.schemaregistry.v1+json", forHTTPHeaderField: "Accept")
+        if let body { request.httpBody = Data(body.jsonText.utf8) }
+        let data: Data, response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch {
+            throw RegistryClientError(status: 0, code: 0, message: "cannot reach the registry at \(baseURL.absoluteString): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = try? JSONReader.parse(bytes: Array(data))
+        guard (200..<300).contains(status) else {
+            throw RegistryClientError(status: status, code: json?["error_code"]?.int64Value.map(Int.init) ?? 0,
+                                      message: json?["message"]?.stringValue ?? String(decoding: data, as: UTF8.self))
+        }
+        guard let json else { throw RegistryClientError(status: status, code: 0, message: "the registry answered with something that is not JSON") }
+        return json
+    }
+
+    static func path(_ segment: String) -> String {
+        segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
+    }
+
+    static func schemaBody(_ schema: String, references: [Reference]) -> JSONValue {
+        var object: JSONObject = ["schema": .string(schema), "schemaType": .string("AVRO")]
+        if !references.isEmpty {
+            object["references"] = .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })
+        }
+        return .object(object)
+    }
+
+    // MARK: - Typed calls
+
+    /// Registers a schema under a subject; returns its ID and version.
+    public func register(subject: String, schema: String, references: [Reference] = [], normalize: Bool = false) async throws(RegistryClientError) -> (id: Int32, version: Int?) {
+        let answer = try await send("POST", "/subjects/\(Self.path(subject))/versions\(normalize ? "?normalize=true" : "")", body: Self.schemaBody(schema, references: references))
+        guard let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) }) else {
+            throw RegistryClientError(status: 200, code: 0, message: "the registration answer has no id")
+        }
+        ids[subject, default: [:]][schema] = id
+        return (id, answer["version"]?.int64Value.map(Int.init))
+    }
+
+    /// The ID and version of a schema already registered under a subject.
+    public func lookup(subject: String, schema: String, references: [Reference] = []) async throws(RegistryClientError) -> (id: Int32, version: Int) {
+        let answer = try await send("POST", "/subjects/\(Self.path(subject))", body: Self.schemaBody(schema, references: references))
+        guard let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) }), let version = answer["version"]?.int64Value else {
+            throw RegistryClientError(status: 200, code: 0, message: "the lookup answer has no id or version")
+        }
+        ids[subject, default: [:]][schema] = id
+        return (id, Int(version))
+    }
+
+    /// The schema text an ID denotes.
+    public func schemaText(id: Int32) async throws(RegistryClientError) -> String {
+        guard let text = try await send("GET", "/schemas/ids/\(id)")["schema"]?.stringValue else {
+            throw RegistryClientError(status: 200, code: 0, message: "the answer for ID \(id) has no schema")
+        }
+        return text
+    }
+
+    public func subjects() async throws(RegistryClientError) -> [String] {
+        guard case .array(let items) = try await send("GET", "/subjects") else { return [] }
+        return items.compactMap(\.stringValue)
+    }
+
+    public func versions(subject: String) async throws(RegistryClientError) -> [Int] {
+        guard case .array(let items) = try await send("GET", "/subjects/\(Self.path(subject))/versions") else { return [] }
+        return items.compactMap { $0.int64Value.map(Int.init) }
+    }
+
+    // MARK: - AvroSchemaSource
+
+    public func schemaID(subject: String, schema: String) async throws -> Int32 {
+        if let id = ids[subject]?[schema] { return id }
+        if autoRegister { return try await register(subject: subject, schema: schema).id }
+        return try await lookup(subject: subject, schema: schema).id
+    }
+
+    public func writerSchema(id: Int32) async throws -> AvroSchema {
+        if let cached = schemasByID[id] { return cached }
+        let schema = try AvroSchema(parsing: try await schemaText(id: id))
+        schemasByID[id] = schema
+        return schema
+    }
+}
