@@ -17,6 +17,13 @@ let package = Package(
             dependencies: [.product(name: "CanonLog", package: "Canon")]
         ),
         .executableTarget(
+            name: "RegistryBench",
+            dependencies: [
+                .product(name: "CanonRegistry", package: "Canon"), .product(name: "CanonServer", package: "Canon"),
+                .product(name: "CanonLog", package: "Canon"),
+            ]
+        ),
+        .executableTarget(
             name: "CompatBench",
             dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCore", package: "Canon")]
         ),

@@ -1,5 +1,6 @@
 import CanonAvro
 import CanonCore
+import Foundation
 
 /// The schema registry: Confluent Schema Registry's semantics over a ``RegistryStore``.
 ///
@@ -49,9 +50,22 @@ public actor Registry {
 
     private let store: any RegistryStore
     public let configuration: Configuration
+    /// Counts the changes applied so far; readable without waiting for the actor (response caches
+    /// compare it to know whether what they hold is still the answer).
+    public nonisolated let changes = ChangeCounter()
     private var state = RegistryState()
     private var sequence: Int64 = 0
     private var parsed: [Int32: AvroSchema] = [:]
+    /// Lookups by their request (what clients repeat for every record they serialize); emptied by every
+    /// change.
+    private var lookups: [LookupKey: RegisteredSchema] = [:]
+    private struct LookupKey: Hashable {
+        var subject: String
+        var schema: String
+        var schemaType: String?
+        var references: [SchemaReference]
+        var includeDeleted: Bool
+    }
     private var writing = false
     private var writers: [CheckedContinuation<Void, Never>] = []
 
@@ -90,6 +104,8 @@ public actor Registry {
             observe(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
         state.apply(event)
+        lookups.removeAll()  // after the change: a lookup during the append saw the old state
+        changes.increment()
     }
 
     // MARK: - Schemas
@@ -234,6 +250,15 @@ public actor Registry {
 
     /// Finds the version of a subject holding a schema (`POST /subjects/{subject}`).
     public func lookup(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], includeDeleted: Bool = false) throws(RegistryError) -> RegisteredSchema {
+        let key = LookupKey(subject: subject, schema: schema, schemaType: schemaType, references: references, includeDeleted: includeDeleted)
+        if let hit = lookups[key] { return hit }
+        let found = try findVersion(subject: subject, schema: schema, schemaType: schemaType, references: references, includeDeleted: includeDeleted)
+        if lookups.count >= 10_000 { lookups.removeAll() }
+        lookups[key] = found
+        return found
+    }
+
+    private func findVersion(subject: String, schema: String, schemaType: String?, references: [SchemaReference], includeDeleted: Bool) throws(RegistryError) -> RegisteredSchema {
         guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
             throw .subjectNotFound(subject)
         }
@@ -447,4 +472,18 @@ public actor Registry {
             return old
         }
     }
+}
+
+/// A counter of applied changes, readable from any thread.
+// @unchecked Sendable: `value` is only touched with `lock` held.
+public final class ChangeCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count: UInt64 = 0
+
+    public init() {}
+
+    /// The number of changes applied so far.
+    public var value: UInt64 { lock.withLock { count } }
+
+    func increment() { lock.withLock { count += 1 } }
 }

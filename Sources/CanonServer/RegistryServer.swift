@@ -44,24 +44,38 @@ public enum RegistryServer {
     // MARK: - Responses
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        response(status: status, body: ByteBuffer(string: value.jsonText))
+    }
+
+    static func response(status: HTTPResponse.Status, body: ByteBuffer) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.jsonText)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
     static func error(_ e: RegistryError) -> Response {
-        json(.object(["error_code": .int(Int64(e.code)), "message": .string(e.message)]), status: .init(code: e.status))
+        json(errorJSON(e), status: .init(code: e.status))
     }
 
     /// Runs a handler, turning registry errors into Confluent's error bodies and anything else into 50001.
     static func answer(_ body: () async throws -> JSONValue) async -> Response {
+        let (status, buffer) = await answerBody(body)
+        return response(status: status, body: buffer)
+    }
+
+    /// ``answer(_:)`` as a status and body.
+    static func answerBody(_ body: () async throws -> JSONValue) async -> (HTTPResponse.Status, ByteBuffer) {
         do {
-            return json(try await body())
+            return (.ok, ByteBuffer(string: try await body().jsonText))
         } catch let e as RegistryError {
-            return error(e)
+            return (.init(code: e.status), ByteBuffer(string: errorJSON(e).jsonText))
         } catch {
-            return Self.error(.storeError("\(error)"))
+            return (.internalServerError, ByteBuffer(string: errorJSON(.storeError("\(error)")).jsonText))
         }
+    }
+
+    static func errorJSON(_ e: RegistryError) -> JSONValue {
+        .object(["error_code": .int(Int64(e.code)), "message": .string(e.message)])
     }
 
     // MARK: - Requests
@@ -89,20 +103,27 @@ public enum RegistryServer {
 
     /// The request's JSON body: 413 above the limit, 400 when it is not JSON.
     static func body(_ request: Request, limit: Int) async throws -> JSONValue {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw RegistryError(status: 413, code: 413, "Request body of \(length) bytes is larger than the limit of \(limit) bytes")
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch {
-            throw RegistryError(status: 413, code: 413, "Request body is larger than the limit of \(limit) bytes")
-        }
+        try parseJSON(try await rawBody(request, limit: limit))
+    }
+
+    static func parseJSON(_ buffer: ByteBuffer) throws -> JSONValue {
         do {
             return try JSONReader.parse(bytes: Array(buffer.readableBytesView))
         } catch {
             throw RegistryError(status: 400, code: 400, "Unrecognized request body: not JSON (\(error))")
+        }
+    }
+
+    /// The request's body bytes: 413 above the limit.
+    static func rawBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw RegistryError(status: 413, code: 413, "Request body of \(length) bytes is larger than the limit of \(limit) bytes")
+        }
+        var request = request
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch {
+            throw RegistryError(status: 413, code: 413, "Request body is larger than the limit of \(limit) bytes")
         }
     }
 
@@ -157,6 +178,7 @@ public enum RegistryServer {
     // MARK: - Routes
 
     static func addRoutes(to router: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int, metrics: ServerMetrics) {
+        let cache = ResponseCache(changes: registry.changes)
         router.get("/") { _, _ in json(.object([:])) }
         router.get("/health") { _, _ in json(.object(["status": .string("UP")])) }
         router.get("/schemas/types") { _, _ in json(.array([.string("AVRO")])) }
@@ -176,14 +198,17 @@ public enum RegistryServer {
             }
         }
         router.get("/schemas/ids/:id") { _, context in
-            await answer {
+            let key = "id\u{0}" + (context.parameters.get("id") ?? "")
+            if let hit = cache[key] { return hit }
+            let generation = cache.generation
+            return cache.store(key, generation: generation, await answerBody {
                 let content = try await registry.schema(id: try id(context))
                 var object: JSONObject = [:]
                 if content.schemaType != "AVRO" { object["schemaType"] = .string(content.schemaType) }
                 if !content.references.isEmpty { object["references"] = referencesJSON(content.references) }
                 object["schema"] = .string(content.schema)
                 return .object(object)
-            }
+            })
         }
         router.get("/schemas/ids/:id/schema") { _, context in
             do {
@@ -215,12 +240,22 @@ public enum RegistryServer {
             }
         }
         router.post("/subjects/:subject") { request, context in
-            await answer {
+            // Clients repeat the same lookup for every record they serialize: answer it from the raw body.
+            let raw: ByteBuffer
+            do {
+                raw = try await rawBody(request, limit: limit)
+            } catch let e as RegistryError {
+                return error(e)
+            }
+            let key = "lookup\u{0}\(flag(request, "deleted"))\u{0}" + (context.parameters.get("subject") ?? "") + "\u{0}" + String(buffer: raw)
+            if let hit = cache[key] { return hit }
+            let generation = cache.generation
+            return cache.store(key, generation: generation, await answerBody {
                 let s = try subject(context)
-                let r = try SchemaRequest(try await body(request, limit: limit))
+                let r = try SchemaRequest(try parseJSON(raw))
                 return schemaJSON(try await registry.lookup(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references,
                                                             includeDeleted: flag(request, "deleted")))
-            }
+            })
         }
         router.delete("/subjects/:subject") { request, context in
             await answer {
@@ -340,5 +375,42 @@ public enum RegistryServer {
         let text = context.parameters.get("id") ?? ""
         guard let id = Int32(text), id >= 1 else { throw RegistryError.schemaNotFound(text) }
         return id
+    }
+}
+
+/// Answers of read routes by request, kept while the registry has not changed since (its change
+/// counter), so that hot reads (a schema by ID, a lookup by its raw body) skip the registry.
+// @unchecked Sendable: `entries` is only touched with `lock` held.
+final class ResponseCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (generation: UInt64, status: HTTPResponse.Status, body: ByteBuffer)] = [:]
+    private let changes: ChangeCounter
+    private let limit = 10_000
+
+    init(changes: ChangeCounter) {
+        self.changes = changes
+    }
+
+    subscript(key: String) -> Response? {
+        let generation = changes.value
+        guard let entry = lock.withLock({ entries[key] }), entry.generation == generation else { return nil }
+        return RegistryServer.response(status: entry.status, body: entry.body)
+    }
+
+    /// The registry's change count now: read it before computing an answer to store.
+    var generation: UInt64 { changes.value }
+
+    /// Keeps a successful or not-found answer (both depend on the registry's state only), computed from
+    /// the state of `generation` (read before), and returns it. A change during the computation makes
+    /// the counter move on, so such an answer is never served.
+    func store(_ key: String, generation: UInt64, _ answer: (HTTPResponse.Status, ByteBuffer)) -> Response {
+        let (status, body) = answer
+        if status == .ok || status == .notFound {
+            lock.withLock {
+                if entries.count >= limit { entries.removeAll() }
+                entries[key] = (generation, status, body)
+            }
+        }
+        return RegistryServer.response(status: status, body: body)
     }
 }

@@ -155,7 +155,11 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(try await call(.get, "/subjects/s/versions?deleted=true", nil).json == .array([.int(1), .int(2)]))
             #expect(try await call(.get, "/subjects/s/versions?deletedOnly=true", nil).json == .array([.int(1)]))
             #expect(try await call(.get, "/schemas/ids/1", nil).status == 200)  // still readable by ID
+            #expect(try await call(.post, "/subjects/s", body(Self.v2)).json["version"] == .int(2))  // (answered, and cached)
             #expect(try await call(.delete, "/subjects/s", nil).json == .array([.int(2)]))
+            // Cached answers do not outlive a change.
+            #expect(try await call(.post, "/subjects/s", body(Self.v2)).code == 40401)
+            #expect(try await call(.post, "/subjects/s?deleted=true", body(Self.v2)).json["version"] == .int(2))
             #expect(try await call(.delete, "/subjects/s", nil).code == 40404)
             #expect(try await call(.get, "/subjects", nil).json == .array([]))
             #expect(try await call(.get, "/subjects?deleted=true", nil).json == .array([.string("s")]))
