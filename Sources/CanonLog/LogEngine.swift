@@ -1,7 +1,8 @@
 import Foundation
 
 /// Checks records at the append path, before they reach the partition writer (the registry's schema
-/// validation plugs in here). Internal topics (names starting with `_`) are never validated.
+/// validation plugs in here). Internal topics (names starting with `_`) take no appends through the
+/// engine's producer path, so they are never validated.
 public protocol RecordValidator: Sendable {
     /// The rejected records of one partition's batch, by index in `records`, each with a reason; an
     /// empty result accepts the batch.
@@ -71,6 +72,7 @@ public final class LogEngine: Sendable {
     /// the topic's flush policy, sharing each `fdatasync` with the other appends queued meanwhile.
     /// Returns each record's partition and offset, in input order.
     public func append(topic: String, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
+        try refuseInternal(topic)
         guard !records.isEmpty else { return [] }
         var batches = try topics.assign(topic: topic, records: records)
         try validate(topic: topic, batches)
@@ -80,6 +82,7 @@ public final class LogEngine: Sendable {
 
     /// Appends records to one partition, in order (no partitioner).
     public func append(topic: String, partition: Int, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
+        try refuseInternal(topic)
         guard !records.isEmpty else { return [] }
         var batches = [LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices))]
         try validate(topic: topic, batches)
@@ -94,8 +97,15 @@ public final class LogEngine: Sendable {
         for i in batches.indices { batches[i].prepared = PreparedBatch(records: batches[i].records) }
     }
 
+    /// Internal topics (`_schemas`) are written by their owners through ``withDirectory(_:)`` only.
+    private func refuseInternal(_ topic: String) throws(LogError) {
+        if TopicName.isInternal(topic) {
+            throw LogError(.invalidTopicName, "'\(topic)' is an internal topic: producers cannot write to it", location: .init(topic: topic))
+        }
+    }
+
     private func validate(topic: String, _ batches: [LogDirectory.PartitionBatch]) throws(LogError) {
-        guard let validator, !TopicName.isInternal(topic) else { return }
+        guard let validator else { return }
         var rejections: [RecordRejection] = []
         var partitions: [Int] = []
         for batch in batches {

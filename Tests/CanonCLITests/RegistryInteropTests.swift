@@ -51,6 +51,11 @@ import Testing
             p.waitUntilExit()
         }
 
+        var exitStatus: Int32? {
+            guard let p = processRef, !p.isRunning else { return nil }
+            return p.terminationStatus
+        }
+
         deinit { stop() }
     }
 
@@ -110,5 +115,17 @@ extension RegistryInteropTests {
         #expect(try canon("delete", "a-value", "--permanent").stdoutText == "1\n")
         let missing = try canon("get", "a-value")
         #expect(missing.status == 1 && missing.stderr.contains("40401"))
+    }
+}
+
+extension RegistryInteropTests {
+    @Test func sigtermStopsTheServerCleanly() throws {
+        let directory = Self.freshDirectory()
+        let server = try Server(dataDirectory: directory)
+        let registered = try Self.client(server.url, "populate")
+        #expect(registered.status == 0)
+        server.stop()  // SIGTERM: graceful shutdown, then the log closes cleanly
+        #expect(server.exitStatus == 0)
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/.clean-shutdown"))
     }
 }

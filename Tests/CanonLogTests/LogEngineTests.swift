@@ -121,9 +121,11 @@ struct EvenNumbersOnly: RecordValidator {
         #expect(try await engine.withDirectory { try $0.partitions(of: "numbers").map(\.nextOffset) } == [0, 0, 0])
         let placed = try await engine.append(topic: "numbers", records: [Self.record("a", "8"), Self.record("b", "10")])
         #expect(placed.count == 2)
-        // Internal topics are never validated.
+        // Internal topics take no appends from producers (their owner writes through withDirectory, unvalidated).
         try await engine.withDirectory { try $0.createTopic("_internal", partitions: 1, isInternal: true) }
-        #expect(try await engine.append(topic: "_internal", records: [Self.record(nil, "odd 1")]).count == 1)
+        let refused = await #expect(throws: LogError.self) { _ = try await engine.append(topic: "_internal", records: [Self.record(nil, "odd 1")]) }
+        #expect(refused?.code == .invalidTopicName)
+        #expect(try await engine.withDirectory { try $0.append(topic: "_internal", records: [Self.record(nil, "odd 1")]).count } == 1)
         await engine.shutdown()
     }
 
