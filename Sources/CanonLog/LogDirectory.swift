@@ -206,9 +206,19 @@ public final class LogDirectory {
     /// Appends records: keyed records go to `(murmur2(key) & 0x7fffffff) % partitions`, records without a
     /// key round-robin, one batch per partition; made durable (and visible) under the topic's flush
     /// policy before this returns. Returns each record's partition and offset, in input order.
+    ///
+    /// When a flush fails, this append's batches are also cut back from the files (best effort: the
+    /// partition is read-only, its sync broken): a restart without a power cut then does not bring back
+    /// records whose append failed.
     public func append(topic: String, records: [LogRecord]) throws(LogError) -> [(partition: Int, offset: Int64)] {
         let staged = try stage(topic: topic, records: records)
-        if let (_, error) = commit(staged.partitions).first { throw error }
+        if let (_, error) = commit(staged.partitions).first {
+            for key in staged.partitions {
+                let first = staged.placements.filter { $0.partition == key.partition }.map(\.offset).min()
+                if let first, let log = logs[key.topic]?[key.partition], log.durableNextOffset <= first { try? log.rollBack(to: first) }
+            }
+            throw error
+        }
         return staged.placements
     }
 

@@ -125,6 +125,15 @@ public actor Registry {
         guard schema.utf8.count <= configuration.maximumSchemaBytes else {
             throw .schemaTooLarge(schema.utf8.count, limit: configuration.maximumSchemaBytes)
         }
+        // A reference to `-1` (latest) means the latest version now: stored as that number, so the
+        // content behind an ID never changes when the referenced subject moves on.
+        var references = references
+        for i in references.indices where references[i].version == -1 {
+            guard let latest = state.subjects[references[i].subject]?.versions.filter({ !$0.value.deleted }).keys.max() else {
+                throw .invalidSchema("reference \(references[i].name) names subject '\(references[i].subject)', which has no live version")
+            }
+            references[i].version = latest
+        }
         var parser = AvroSchemaParser()
         var resolved = Set<Int32>()
         for reference in references {
@@ -154,8 +163,8 @@ public actor Registry {
         guard let subject = state.subjects[reference.subject] else {
             throw .invalidSchema("reference \(reference.name) names subject '\(reference.subject)', which does not exist")
         }
-        let number = reference.version == -1 ? subject.versions.filter { !$0.value.deleted }.keys.max() : reference.version
-        guard let number, let version = subject.versions[number] else {
+        let number = reference.version
+        guard let version = subject.versions[number] else {
             throw .invalidSchema("reference \(reference.name) names version \(reference.version) of '\(reference.subject)', which does not exist")
         }
         guard !resolved.contains(version.id), let content = state.contents[version.id] else { return }
@@ -206,22 +215,26 @@ public actor Registry {
                                         schema: content.schema, references: content.references)
             }
             let allNumbers = state.subjects[subject]?.versions.keys.max() ?? 0
+            guard allNumbers < Int(Int32.max) else { throw .notPermitted("Subject \(subject) has used every version number") }
             var id: Int32
             var version = allNumbers + 1
             if mode == .import {
                 guard let requestedID, requestedID >= 1 else { throw .notPermitted("Subject \(subject) is in import mode: the request must give an id") }
+                if let existing = live.last(where: { state.contents[$0.id] == content }), existing.id != requestedID {
+                    throw .idDoesNotMatch("Schema already registered with id \(existing.id) instead of input id \(requestedID)")
+                }
                 if let other = state.contents[requestedID], other != content {
                     throw .notPermitted("Overwrite new schema with id \(requestedID) is not permitted.")
                 }
                 id = requestedID
                 if let requestedVersion {
-                    guard requestedVersion >= 1, state.subjects[subject]?.versions[requestedVersion] == nil else {
+                    guard requestedVersion >= 1, requestedVersion <= Int(Int32.max), state.subjects[subject]?.versions[requestedVersion] == nil else {
                         throw .notPermitted("Version \(requestedVersion) of subject \(subject) already exists")
                     }
                     version = requestedVersion
                 }
             } else {
-                if requestedID != nil { throw .notPermitted("An id may only be given in IMPORT mode") }
+                if let requestedID, requestedID >= 0 { throw .notPermitted("An id (\(requestedID)) may only be given in IMPORT mode") }
                 if let requestedVersion, requestedVersion != version {
                     throw .notPermitted("Version \(requestedVersion) is not the next version (\(version)) of subject \(subject)")
                 }
@@ -239,7 +252,12 @@ public actor Registry {
                 }
                 // An identical schema keeps its ID (across subjects and after deletes); new content gets
                 // one above every ID ever issued.
-                id = state.idByContent[content] ?? (state.maxID + 1)
+                if let known = state.idByContent[content] {
+                    id = known
+                } else {
+                    guard state.maxID < Int32.max else { throw .storeError("every schema ID up to \(Int32.max) has been issued") }
+                    id = state.maxID + 1
+                }
             }
             try await commit(.schemaRegistered(subject: subject, version: version, id: id, schemaType: content.schemaType,
                                                schema: content.schema, references: content.references))
@@ -363,7 +381,7 @@ public actor Registry {
             for number in targets where !referrers(subject: subject, version: number).filter({ !usesOnly(subject, $0) }).isEmpty {
                 throw .referenceExists("\(subject) version \(number)")
             }
-            for number in targets { try await commit(.versionDeleted(subject: subject, version: number, permanent: permanent)) }
+            try await commit(.subjectDeleted(subject: subject, versions: targets, permanent: permanent))
             return targets
         }
     }
@@ -457,9 +475,16 @@ public actor Registry {
         throw .subjectModeNotConfigured(subject)
     }
 
-    public func setMode(_ mode: RegistryMode, subject: String?) async throws(RegistryError) {
+    /// Switching the global mode to IMPORT while subjects have live versions needs `force` (as Confluent).
+    public func setMode(_ mode: RegistryMode, subject: String?, force: Bool = false) async throws(RegistryError) {
         if let subject { try Self.checkSubject(subject) }
         try await exclusively { () async throws(RegistryError) in
+            if mode == .import, !force {
+                let inScope = subject.map { [$0] } ?? subjects()
+                if inScope.contains(where: { !liveVersions($0).isEmpty }) {
+                    throw .notPermitted("Cannot import since found existing subjects; use force=true to switch to IMPORT anyway")
+                }
+            }
             try await commit(.modeSet(subject: subject, mode: mode))
         }
     }

@@ -28,6 +28,8 @@ public enum RegistryEvent: Sendable, Hashable {
     case schemaRegistered(subject: String, version: Int, id: Int32, schemaType: String, schema: String, references: [SchemaReference])
     /// A version soft-deleted (`permanent == false`) or removed for good.
     case versionDeleted(subject: String, version: Int, permanent: Bool)
+    /// Versions of a subject deleted at once (`DELETE /subjects/{s}`): one event, so all or none.
+    case subjectDeleted(subject: String, versions: [Int], permanent: Bool)
     /// Compatibility level of a subject (nil: the global one) set, or removed (`level == nil`).
     case configSet(subject: String?, level: CompatibilityLevel?)
     /// Mode of a subject (nil: the global one) set, or removed (`mode == nil`).
@@ -45,6 +47,9 @@ public enum RegistryEvent: Sendable, Hashable {
                             "references": .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })])
         case .versionDeleted(let subject, let version, let permanent):
             return .object(["event": .string("delete"), "subject": .string(subject), "version": .int(Int64(version)), "permanent": .bool(permanent)])
+        case .subjectDeleted(let subject, let versions, let permanent):
+            return .object(["event": .string("deleteSubject"), "subject": .string(subject), "versions": .array(versions.map { .int(Int64($0)) }),
+                            "permanent": .bool(permanent)])
         case .configSet(let subject, let level):
             return .object(["event": .string("config"), "subject": opt(subject), "compatibility": opt(level?.rawValue)])
         case .modeSet(let subject, let mode):
@@ -78,6 +83,11 @@ public enum RegistryEvent: Sendable, Hashable {
         case "delete":
             guard let subject = json["subject"]?.stringValue, let version = int("version"), case .bool(let permanent)? = json["permanent"] else { return nil }
             self = .versionDeleted(subject: subject, version: version, permanent: permanent)
+        case "deleteSubject":
+            guard let subject = json["subject"]?.stringValue, case .array(let items)? = json["versions"], case .bool(let permanent)? = json["permanent"] else { return nil }
+            let versions = items.compactMap { $0.int64Value.flatMap { Int(exactly: $0) } }
+            guard versions.count == items.count else { return nil }
+            self = .subjectDeleted(subject: subject, versions: versions, permanent: permanent)
         case "config":
             guard let subject = optString("subject"), let level = optString("compatibility") else { return nil }
             let parsed = level.flatMap { CompatibilityLevel(rawValue: $0) }

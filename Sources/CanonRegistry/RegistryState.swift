@@ -51,6 +51,8 @@ public struct RegistryState: Sendable {
             if let old = subjects[subject]?.versions[version] { uses[old.id, default: 1] -= 1 }
             subjects[subject, default: Subject()].versions[version] = Version(id: id, deleted: false)
             uses[id, default: 0] += 1
+        case .subjectDeleted(let subject, let versions, let permanent):
+            for version in versions { apply(.versionDeleted(subject: subject, version: version, permanent: permanent)) }
         case .versionDeleted(let subject, let version, let permanent):
             guard let existing = subjects[subject]?.versions[version] else { return }
             if permanent {

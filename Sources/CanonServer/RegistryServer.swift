@@ -155,8 +155,14 @@ public enum RegistryServer {
                     references.append(SchemaReference(name: name, subject: subject, version: v))
                 }
             }
-            id = json["id"]?.int64Value.flatMap { Int32(exactly: $0) }
-            version = json["version"]?.int64Value.flatMap { Int(exactly: $0) }
+            if let raw = json["id"]?.int64Value {
+                guard raw < 0 || raw <= Int64(Int32.max) else { throw RegistryError.notPermitted("id \(raw) is out of range (1 to \(Int32.max))") }
+                id = raw < 0 ? nil : Int32(raw)  // Confluent reads a negative id as none
+            }
+            if let raw = json["version"]?.int64Value {
+                guard raw < 0 || raw <= Int64(Int32.max) else { throw RegistryError.notPermitted("version \(raw) is out of range (1 to \(Int32.max))") }
+                version = raw < 0 ? nil : Int(raw)
+            }
         }
     }
 
@@ -356,7 +362,7 @@ public enum RegistryServer {
                 let json = try await body(request, limit: limit)
                 let text = json["mode"]?.stringValue ?? ""
                 guard let mode = RegistryMode(rawValue: text.uppercased()) else { throw RegistryError.invalidMode(text) }
-                try await registry.setMode(mode, subject: subject)
+                try await registry.setMode(mode, subject: subject, force: flag(request, "force"))
                 return modeJSON(mode)
             }
         }
@@ -385,7 +391,9 @@ final class ResponseCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (generation: UInt64, status: HTTPResponse.Status, body: ByteBuffer)] = [:]
     private let changes: ChangeCounter
-    private let limit = 10_000
+    /// Keys and answers together stay under this many bytes (the cache starts over beyond it).
+    private let budget = 32 << 20
+    private var bytes = 0
 
     init(changes: ChangeCounter) {
         self.changes = changes
@@ -400,15 +408,19 @@ final class ResponseCache: @unchecked Sendable {
     /// The registry's change count now: read it before computing an answer to store.
     var generation: UInt64 { changes.value }
 
-    /// Keeps a successful or not-found answer (both depend on the registry's state only), computed from
+    /// Keeps a successful answer (it depends on the registry's state only), computed from
     /// the state of `generation` (read before), and returns it. A change during the computation makes
     /// the counter move on, so such an answer is never served.
     func store(_ key: String, generation: UInt64, _ answer: (HTTPResponse.Status, ByteBuffer)) -> Response {
         let (status, body) = answer
-        if status == .ok || status == .notFound {
+        if status == .ok {
             lock.withLock {
-                if entries.count >= limit { entries.removeAll() }
-                entries[key] = (generation, status, body)
+                let size = key.utf8.count + body.readableBytes
+                if bytes + size > budget {
+                    entries.removeAll()
+                    bytes = 0
+                }
+                if entries.updateValue((generation, status, body), forKey: key) == nil { bytes += size }
             }
         }
         return RegistryServer.response(status: status, body: body)

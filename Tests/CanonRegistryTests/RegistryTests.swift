@@ -102,12 +102,19 @@ struct Harness {
         try await h.registry.setMode(.readOnly, subject: "frozen")
         let refused = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "frozen", schema: Self.v1) }
         #expect(refused?.code == 42205)
-        try await h.registry.setMode(.import, subject: nil)
+        // IMPORT globally needs force while subjects have live versions.
+        _ = try await h.registry.register(subject: "live", schema: record("L", #"{"name":"l","type":"int"}"#))
+        let needsForce = await #expect(throws: RegistryError.self) { try await h.registry.setMode(.import, subject: nil) }
+        #expect(needsForce?.code == 42205)
+        try await h.registry.setMode(.import, subject: nil, force: true)
         let imported = try await h.registry.register(subject: "migrated", schema: Self.v1, id: 500, version: 7)
         #expect(imported.id == 500 && imported.version == 7)
         // Another content may not take an issued ID.
         let clash = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "m2", schema: Self.v2, id: 500) }
         #expect(clash?.code == 42205)
+        // The same schema already a live version under another ID: 42207.
+        let mismatch = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "migrated", schema: Self.v1, id: 600) }
+        #expect(mismatch?.code == 42207)
         try await h.registry.setMode(.readWrite, subject: nil)
         #expect(try await h.registry.register(subject: "next", schema: Self.v2).id == 501)
         // All of it survives a restart.
@@ -115,6 +122,15 @@ struct Harness {
         #expect(try await reopened.registry.version(.latest, of: "migrated").id == 500)
         #expect(try await reopened.registry.mode(subject: "frozen") == .readOnly)
         #expect(try await reopened.registry.register(subject: "after", schema: record("Z", #"{"name":"z","type":"int"}"#)).id == 502)
+        // IDs and version numbers at the top of the range: refused, never a crash (also after a restart).
+        try await reopened.registry.setMode(.import, subject: nil, force: true)
+        _ = try await reopened.registry.register(subject: "top", schema: record("T", #"{"name":"t","type":"int"}"#), id: Int32.max, version: Int(Int32.max))
+        try await reopened.registry.setMode(.readWrite, subject: nil)
+        let noID = await #expect(throws: RegistryError.self) { _ = try await reopened.registry.register(subject: "more", schema: record("M", #"{"name":"m","type":"int"}"#)) }
+        #expect(noID?.code == 50001)
+        try await reopened.registry.setCompatibility(.none, subject: "top")
+        let noVersion = await #expect(throws: RegistryError.self) { _ = try await reopened.registry.register(subject: "top", schema: Self.v1) }
+        #expect(noVersion?.code == 42205)
         await reopened.engine.shutdown()
     }
 
@@ -143,6 +159,13 @@ struct Harness {
         let blocked = await #expect(throws: RegistryError.self) { _ = try await h.registry.deleteVersion(.number(1), of: "address", permanent: false) }
         #expect(blocked?.code == 42206)
         await #expect(throws: RegistryError.self) { _ = try await h.registry.deleteSubject("address", permanent: false) }
+        // A reference to -1 means the latest version at registration, kept as that number.
+        _ = try await h.registry.register(subject: "address", schema: address.replacingOccurrences(of: "}]}", with: #"},{"name":"zip","type":"string","default":""}]}"#))
+        let latest = try await h.registry.register(subject: "customer2", schema: customer,
+                                                   references: [SchemaReference(name: "com.example.common.Address", subject: "address", version: -1)])
+        #expect(latest.references.first?.version == 2)
+        #expect(try await h.registry.referencedBy(.number(2), of: "address") == [latest.id])
+        _ = try await h.registry.deleteSubject("customer2", permanent: false)
         // Once the referrer is gone, the referenced version may go.
         _ = try await h.registry.deleteSubject("customer", permanent: false)
         #expect(try await h.registry.deleteVersion(.number(1), of: "address", permanent: false) == 1)
@@ -172,6 +195,22 @@ struct Harness {
         #expect(await code { _ = try await tiny.register(subject: "s2", schema: Self.v2) } == 42209)
         // Nothing of the refused requests was stored.
         #expect(await h.registry.subjects() == ["s"])
+    }
+
+    /// A registration whose fdatasync failed is taken back from the file too: a restart without a power
+    /// cut (the page cache kept everything written) does not bring it back.
+    @Test func aFailedRegistrationDoesNotComeBackAfterARestart() async throws {
+        let fs = FaultInjectingFileSystem()
+        var h = try await Harness(fs: fs)
+        _ = try await h.registry.register(subject: "s", schema: Self.v1)
+        fs.inject(.init(.sync, path: "_schemas-0", error: .io))
+        await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "s", schema: Self.v2) }
+        fs.clearFaults()
+        await h.engine.shutdown()
+        h = try await Harness(fs: fs)
+        #expect(try await h.registry.versions(of: "s") == [1])
+        #expect(try await h.registry.register(subject: "s", schema: Self.v2).version == 2)
+        await h.engine.shutdown()
     }
 
     /// With the fault-injecting file system: a registration whose fdatasync fails is refused (50001),

@@ -137,7 +137,9 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(try await call(.post, "/subjects/s/versions", body(Self.v2)).code == 42205)
             #expect(try await call(.delete, "/subjects/s", nil).code == 42205)
             #expect(try await call(.delete, "/mode/s", nil).json == .object(["mode": .string("READONLY")]))
-            #expect(try await call(.put, "/mode", #"{"mode":"IMPORT"}"#).json == .object(["mode": .string("IMPORT")]))
+            #expect(try await call(.put, "/mode", #"{"mode":"IMPORT"}"#).code == 42205)  // live subjects: needs force
+            #expect(try await call(.put, "/mode?force=true", #"{"mode":"IMPORT"}"#).json == .object(["mode": .string("IMPORT")]))
+            #expect(try await call(.post, "/subjects/imp/versions", body(Self.v2, extra: #","id":2147483648"#)).code == 42205)
             let imported = try await call(.post, "/subjects/imp/versions", body(Self.v2, extra: #","id":300,"version":4"#))
             #expect(imported.json["id"] == .int(300) && imported.json["version"] == .int(4))
             _ = try await call(.put, "/mode", #"{"mode":"READWRITE"}"#)
