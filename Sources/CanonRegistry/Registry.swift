@@ -64,6 +64,7 @@ public actor Registry {
         var schema: String
         var schemaType: String?
         var references: [SchemaReference]
+        var normalize: Bool
         var includeDeleted: Bool
     }
     private var writing = false
@@ -117,7 +118,7 @@ public actor Registry {
     }
 
     /// Parses a schema with its references; the content it is identified by.
-    private func content(schemaType: String?, schema: String, references: [SchemaReference]) throws(RegistryError) -> (RegistryState.Content, AvroSchema) {
+    private func content(schemaType: String?, schema: String, references: [SchemaReference], normalize: Bool = false) throws(RegistryError) -> (RegistryState.Content, AvroSchema) {
         let type = (schemaType ?? "AVRO").uppercased()
         guard type == "AVRO" else {
             throw .invalidSchema("schemaType \(schemaType ?? "") is not supported (supported: AVRO)")
@@ -133,6 +134,13 @@ public actor Registry {
                 throw .invalidSchema("reference \(references[i].name) names subject '\(references[i].subject)', which has no live version")
             }
             references[i].version = latest
+        }
+        if normalize {
+            // The schema text is already normalized (the full rendering); normalizing also orders the
+            // references and drops repeated ones, as Confluent does.
+            var seen = Set<SchemaReference>()
+            references = references.filter { seen.insert($0).inserted }
+                .sorted { ($0.name, $0.subject, $0.version) < ($1.name, $1.subject, $1.version) }
         }
         var parser = AvroSchemaParser()
         var resolved = Set<Int32>()
@@ -201,13 +209,16 @@ public actor Registry {
     /// Registers a schema under a subject (`POST /subjects/{subject}/versions`). A schema that is already
     /// a live version of the subject returns that version and writes nothing. In IMPORT mode `id` (and
     /// optionally `version`) are the caller's; otherwise they must be absent.
+    ///
+    /// The stored schema is always normalized as far as the text goes (the full rendering: names
+    /// resolved, attributes in one order, no whitespace); `normalize` also orders its references.
     public func register(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [],
-                         id requestedID: Int32? = nil, version requestedVersion: Int? = nil) async throws(RegistryError) -> RegisteredSchema {
+                         normalize: Bool = false, id requestedID: Int32? = nil, version requestedVersion: Int? = nil) async throws(RegistryError) -> RegisteredSchema {
         try Self.checkSubject(subject)
         return try await exclusively { () async throws(RegistryError) -> RegisteredSchema in
             let mode = effectiveMode(subject)
             if mode == .readOnly { throw .notPermitted("Subject \(subject) is in read-only mode") }
-            let (content, newSchema) = try self.content(schemaType: schemaType, schema: schema, references: references)
+            let (content, newSchema) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
             let live = liveVersions(subject)
             // Already a live version: answer it, write nothing.
             if let existing = live.last(where: { state.contents[$0.id] == content }), requestedID == nil || requestedID == existing.id {
@@ -267,20 +278,22 @@ public actor Registry {
     }
 
     /// Finds the version of a subject holding a schema (`POST /subjects/{subject}`).
-    public func lookup(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], includeDeleted: Bool = false) throws(RegistryError) -> RegisteredSchema {
-        let key = LookupKey(subject: subject, schema: schema, schemaType: schemaType, references: references, includeDeleted: includeDeleted)
+    public func lookup(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], normalize: Bool = false,
+                       includeDeleted: Bool = false) throws(RegistryError) -> RegisteredSchema {
+        let key = LookupKey(subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize, includeDeleted: includeDeleted)
         if let hit = lookups[key] { return hit }
-        let found = try findVersion(subject: subject, schema: schema, schemaType: schemaType, references: references, includeDeleted: includeDeleted)
+        let found = try findVersion(subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize, includeDeleted: includeDeleted)
         if lookups.count >= 10_000 { lookups.removeAll() }
         lookups[key] = found
         return found
     }
 
-    private func findVersion(subject: String, schema: String, schemaType: String?, references: [SchemaReference], includeDeleted: Bool) throws(RegistryError) -> RegisteredSchema {
+    private func findVersion(subject: String, schema: String, schemaType: String?, references: [SchemaReference], normalize: Bool,
+                             includeDeleted: Bool) throws(RegistryError) -> RegisteredSchema {
         guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
             throw .subjectNotFound(subject)
         }
-        let (content, _) = try self.content(schemaType: schemaType, schema: schema, references: references)
+        let (content, _) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
         guard let id = state.idByContent[content] ?? state.contents.first(where: { $0.value == content })?.key,
             let match = entry.versions.filter({ $0.value.id == id && (includeDeleted || !$0.value.deleted) }).keys.max() else {
             throw .schemaNotFound()

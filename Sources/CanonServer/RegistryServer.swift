@@ -253,14 +253,14 @@ public enum RegistryServer {
             } catch let e as RegistryError {
                 return error(e)
             }
-            let key = "lookup\u{0}\(flag(request, "deleted"))\u{0}" + (context.parameters.get("subject") ?? "") + "\u{0}" + String(buffer: raw)
+            let key = "lookup\u{0}\(flag(request, "deleted"))\(flag(request, "normalize"))\u{0}" + (context.parameters.get("subject") ?? "") + "\u{0}" + String(buffer: raw)
             if let hit = cache[key] { return hit }
             let generation = cache.generation
             return cache.store(key, generation: generation, await answerBody {
                 let s = try subject(context)
                 let r = try SchemaRequest(try parseJSON(raw))
                 return schemaJSON(try await registry.lookup(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references,
-                                                            includeDeleted: flag(request, "deleted")))
+                                                            normalize: flag(request, "normalize"), includeDeleted: flag(request, "deleted")))
             })
         }
         router.delete("/subjects/:subject") { request, context in
@@ -280,7 +280,8 @@ public enum RegistryServer {
                 let r = try SchemaRequest(try await body(request, limit: limit))
                 let registered: Registry.RegisteredSchema
                 do {
-                    registered = try await registry.register(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references, id: r.id, version: r.version)
+                    registered = try await registry.register(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references,
+                                                             normalize: flag(request, "normalize"), id: r.id, version: r.version)
                 } catch let e as RegistryError where e.status == 409 {
                     metrics.rejections.increment()
                     throw e

@@ -234,6 +234,24 @@ struct Harness {
         #expect(b.version == 2 && b.id > a.id)
         await h.engine.shutdown()
     }
+
+    @Test func theStoredTextIsNormalizedAndNormalizeOrdersReferences() async throws {
+        let h = try await Harness()
+        // Written differently (whitespace, a namespace attribute vs a full name, member order): one schema.
+        let a = try await h.registry.register(subject: "s", schema: #"{"name":"com.example.Order","type":"record","fields":[{"type":"long","name":"id"}]}"#)
+        let b = try await h.registry.register(subject: "s", schema: "{ \"type\": \"record\", \"namespace\": \"com.example\", \"name\": \"Order\",\n \"fields\": [ {\"name\": \"id\", \"type\": \"long\"} ] }")
+        #expect(a == b)
+        _ = try await h.registry.register(subject: "x", schema: #"{"type":"fixed","name":"com.example.X","size":2}"#)
+        _ = try await h.registry.register(subject: "y", schema: #"{"type":"fixed","name":"com.example.Y","size":3}"#)
+        let user = #"{"type":"record","name":"U","namespace":"com.example","fields":[{"name":"x","type":"com.example.X"},{"name":"y","type":"com.example.Y"}]}"#
+        let refs = [SchemaReference(name: "com.example.Y", subject: "y", version: 1), SchemaReference(name: "com.example.X", subject: "x", version: 1),
+                    SchemaReference(name: "com.example.Y", subject: "y", version: 1)]
+        let normalized = try await h.registry.register(subject: "u", schema: user, references: refs, normalize: true)
+        #expect(normalized.references.map(\.name) == ["com.example.X", "com.example.Y"])
+        #expect(try await h.registry.lookup(subject: "u", schema: user, references: refs.reversed(), normalize: true).id == normalized.id)
+        // Without normalize the order is part of the identity.
+        await #expect(throws: RegistryError.self) { _ = try await h.registry.lookup(subject: "u", schema: user, references: refs) }
+    }
 }
 
 extension RegistryError {

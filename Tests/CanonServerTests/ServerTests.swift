@@ -26,9 +26,10 @@ struct Answer {
 }
 
 /// The server on a fresh registry, driven through Hummingbird's test client.
-func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(), _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
-    let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
-    let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(), fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
+                registryConfiguration: Registry.Configuration = Registry.Configuration(), _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
+    let engine = try LogEngine(path: "/data", fileSystem: fileSystem)
+    let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration)
     let app = RegistryServer.application(registry: registry, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
     try await app.test(.router) { client in
         try await test { method, uri, text in
@@ -185,6 +186,43 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(text.contains("canon_registry_registrations_total 1"))
             #expect(text.contains("canon_registry_compatibility_rejections_total 1"))
             #expect(text.contains("canon_http_request_duration_seconds_bucket"))
+        }
+    }
+
+    @Test func referencesModesStoreFailuresAndLimitsOverHTTP() async throws {
+        let fs = FaultInjectingFileSystem()
+        var small = Registry.Configuration()
+        small.maximumSchemaBytes = 400
+        try await withServer(fileSystem: fs, registryConfiguration: small) { call in
+            #expect(try await call(.get, "/health", nil).json == .object(["status": .string("UP")]))
+            let address = #"{"type":"record","name":"Address","namespace":"com.example.common","fields":[{"name":"city","type":"string"}]}"#
+            _ = try await call(.post, "/subjects/address/versions", body(address))
+            let customer = #"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":"com.example.common.Address"}]}"#
+            let refs = #","references":[{"name":"com.example.common.Address","subject":"address","version":-1}]"#
+            let registered = try await call(.post, "/subjects/customer/versions?normalize=true", body(customer, extra: refs))
+            #expect(registered.json["references"] == .array([.object(["name": .string("com.example.common.Address"), "subject": .string("address"), "version": .int(1)])]))
+            #expect(try await call(.get, "/subjects/address/versions/1/referencedby", nil).json == .array([registered.json["id"]!]))
+            #expect(try await call(.delete, "/subjects/address/versions/1", nil).code == 42206)
+            #expect(try await call(.get, "/subjects/customer/versions/1", nil).json["references"] != nil)
+            // Modes: per subject, defaultToGlobal, global delete returns the old one.
+            #expect(try await call(.get, "/mode/customer?defaultToGlobal=true", nil).json == .object(["mode": .string("READWRITE")]))
+            #expect(try await call(.put, "/mode", #"{"mode":"READONLY"}"#).json == .object(["mode": .string("READONLY")]))
+            #expect(try await call(.post, "/subjects/other/versions", body(Self.v1)).code == 42205)
+            #expect(try await call(.delete, "/mode", nil).json == .object(["mode": .string("READONLY")]))
+            #expect(try await call(.get, "/mode", nil).json == .object(["mode": .string("READWRITE")]))
+            // IMPORT: the same schema live under another ID is 42207.
+            _ = try await call(.put, "/mode?force=TRUE", #"{"mode":"IMPORT"}"#)
+            #expect(try await call(.post, "/subjects/address/versions", body(address, extra: #","id":77"#)).code == 42207)
+            _ = try await call(.put, "/mode", #"{"mode":"READWRITE"}"#)
+            // Subject names and schema sizes.
+            #expect(try await call(.post, "/subjects/%01/versions", body(Self.v1)).code == 42208)
+            let large = record("Large", (0..<20).map { #"{"name":"field\#($0)","type":"string"}"# }.joined(separator: ","))
+            #expect(try await call(.post, "/subjects/large/versions", body(large)).code == 42209)
+            // A store that cannot make the event durable: 50001, and nothing visible.
+            fs.inject(.init(.sync, path: "_schemas-0", error: .io))
+            let failed = try await call(.post, "/subjects/new/versions", body(Self.v2))
+            #expect(failed.status == 500 && failed.code == 50001)
+            #expect(try await call(.get, "/subjects/new/versions", nil).code == 40401)
         }
     }
 }
