@@ -97,9 +97,18 @@ public actor Registry {
         return try await body()
     }
 
+    /// Why the store stopped taking events (a failed fdatasync leaves the log read-only until a
+    /// restart), if it did; `GET /health` reports it.
+    public private(set) var storeFailure: String?
+
     private func commit(_ event: RegistryEvent) async throws(RegistryError) {
         let start = ContinuousClock.now
-        sequence = try await store.append(event, expectedSequence: sequence)
+        do {
+            sequence = try await store.append(event, expectedSequence: sequence)
+        } catch {
+            if error.code == 50001 { storeFailure = error.message }
+            throw error
+        }
         if let observe = configuration.onStoreAppend {
             let elapsed = ContinuousClock.now - start
             observe(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)

@@ -186,7 +186,12 @@ public enum RegistryServer {
     static func addRoutes(to router: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int, metrics: ServerMetrics) {
         let cache = ResponseCache(changes: registry.changes)
         router.get("/") { _, _ in json(.object([:])) }
-        router.get("/health") { _, _ in json(.object(["status": .string("UP")])) }
+        router.get("/health") { _, _ in
+            if let failure = await registry.storeFailure {
+                return json(.object(["status": .string("DOWN"), "reason": .string(failure)]), status: .serviceUnavailable)
+            }
+            return json(.object(["status": .string("UP")]))
+        }
         router.get("/schemas/types") { _, _ in json(.array([.string("AVRO")])) }
 
         router.get("/schemas") { request, _ in

@@ -223,6 +223,8 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             let failed = try await call(.post, "/subjects/new/versions", body(Self.v2))
             #expect(failed.status == 500 && failed.code == 50001)
             #expect(try await call(.get, "/subjects/new/versions", nil).code == 40401)
+            let health = try await call(.get, "/health", nil)
+            #expect(health.status == 503 && health.json["status"] == .string("DOWN"))
         }
     }
 }

@@ -97,6 +97,23 @@ def suite():
     expect_error("soft-deleted twice", 40404, lambda: client.delete_subject("other-value"))
     assert client.delete_subject("other-value", permanent=True) == [1]
     print("ok delete")
+    # One version at a time: soft, then permanent.
+    client.register_schema("versions-value", Schema(ORDER_V1, "AVRO"))
+    client.register_schema("versions-value", Schema(ORDER_V2, "AVRO"))
+    assert client.delete_version("versions-value", 1) == 1
+    assert client.get_versions("versions-value") == [2]
+    expect_error("version soft-deleted twice", 40406, lambda: client.delete_version("versions-value", 1))
+    assert client.delete_version("versions-value", 1, permanent=True) == 1
+    expect_error("permanent without soft", 40407, lambda: client.delete_version("versions-value", 2, permanent=True))
+    print("ok version deletes")
+    # IMPORT mode keeps the caller's IDs (through the client's raw REST call).
+    client.update_mode("imported-value", "IMPORT")
+    answer = client._rest_client.post("subjects/imported-value/versions",
+                                      {"schema": record("Imported", [{"name": "a", "type": "int"}]), "id": 900, "version": 3})
+    assert answer["id"] == 900 and answer["version"] == 3, answer
+    client.update_mode("imported-value", "READWRITE")
+    assert client.get_version("imported-value", 3).schema_id == 900
+    print("ok import")
     # Serializer and deserializer round trips, auto-registering and not.
     value = {"id": 7, "item": "book", "qty": 3}
     ctx = SerializationContext("orders", MessageField.VALUE)
@@ -122,6 +139,14 @@ def populate():
         print(sid, subject, version, flush=True)
     client.set_compatibility("s0-value", "FULL")
     client.update_mode("s1-value", "READONLY")
+    client.set_compatibility(level="FORWARD")
+    # The highest ID issued so far is hard-deleted: a later schema must still get a higher one.
+    gone = client.register_schema("gone-value", Schema(record("Gone", [{"name": "g", "type": "int"}]), "AVRO"))
+    client.delete_subject("gone-value")
+    client.delete_subject("gone-value", permanent=True)
+    print(gone, "gone-value", 0, flush=True)
+    # A soft-deleted version stays soft-deleted.
+    client.delete_version("s2-value", 1)
     print("populated", flush=True)
 
 
@@ -131,11 +156,18 @@ def check(path):
         if line.startswith("populated"):
             continue
         sid, subject, version = line.split()
+        highest = max(highest, int(sid))
+        if subject == "gone-value" or (subject == "s2-value" and version == "1"):
+            continue
         got = client.get_version(subject, int(version))
         assert got.schema_id == int(sid), (line, got.schema_id)
-        highest = max(highest, int(sid))
     assert client.get_compatibility("s0-value") == "FULL"
+    assert client.get_compatibility() == "FORWARD"
     assert client.get_mode("s1-value") == "READONLY"
+    assert "gone-value" not in client.get_subjects(deleted=True)
+    assert 1 not in client.get_versions("s2-value")
+    assert client.get_version("s2-value", 1, deleted=True).version == 1
+    client.set_compatibility(level="BACKWARD")
     new = client.register_schema("after-restart-value", Schema(record("Fresh", [{"name": "z", "type": "int"}]), "AVRO"))
     assert new > highest, (new, highest)
     print("check passed")
