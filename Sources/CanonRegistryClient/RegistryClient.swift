@@ -36,17 +36,7 @@ public actor RegistryClient: AvroSchemaSource {
     }
 
     /// A schema reference, as in a registration request.
-    public struct Reference: Sendable, Hashable {
-        public var name: String
-        public var subject: String
-        public var version: Int
-
-        public init(name: String, subject: String, version: Int) {
-            self.name = name
-            self.subject = subject
-            self.version = version
-        }
-    }
+    public typealias Reference = SchemaReference
 
     // MARK: - Raw requests
 
