@@ -5,8 +5,9 @@ import Foundation
 /// engine's producer path, so they are never validated.
 public protocol RecordValidator: Sendable {
     /// The rejected records of one partition's batch, by index in `records`, each with a reason; an
-    /// empty result accepts the batch.
-    func validate(topic: String, partition: Int, records: [LogRecord]) -> [RecordRejection]
+    /// empty result accepts the batch. `configuration` is the topic's (its `extra` settings carry the
+    /// validation policy of the layer above).
+    func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection]
 }
 
 /// A record a ``RecordValidator`` refused.
@@ -15,10 +16,21 @@ public struct RecordRejection: Sendable, Hashable {
     /// append.
     public var index: Int
     public var reason: String
+    /// Which part of the record was refused: `key`, `value` or `headers`.
+    public var part: String?
+    /// The schema the part was checked against, if any.
+    public var schemaID: Int32?
+    /// Where in the schema (a JSON path) and in the part's bytes the problem is, when known.
+    public var path: String?
+    public var byteOffset: Int?
 
-    public init(index: Int, reason: String) {
+    public init(index: Int, reason: String, part: String? = nil, schemaID: Int32? = nil, path: String? = nil, byteOffset: Int? = nil) {
         self.index = index
         self.reason = reason
+        self.part = part
+        self.schemaID = schemaID
+        self.path = path
+        self.byteOffset = byteOffset
     }
 }
 
@@ -109,9 +121,11 @@ public final class LogEngine: Sendable {
         var rejections: [RecordRejection] = []
         var partitions: [Int] = []
         for batch in batches {
-            let found = validator.validate(topic: topic, partition: batch.partition, records: batch.records)
-            for r in found where r.index >= 0 && r.index < batch.indexes.count {
-                rejections.append(RecordRejection(index: batch.indexes[r.index], reason: r.reason))
+            let found = validator.validate(topic: topic, configuration: topics.configuration(topic) ?? TopicConfiguration(),
+                                           partition: batch.partition, records: batch.records)
+            for var r in found where r.index >= 0 && r.index < batch.indexes.count {
+                r.index = batch.indexes[r.index]
+                rejections.append(r)
             }
             if !found.isEmpty { partitions.append(batch.partition) }
         }
@@ -179,6 +193,7 @@ private final class TopicTable: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (partitions: Int, nextUnkeyed: Int)] = [:]
     private var appendTime: Set<String> = []
+    private var configurations: [String: TopicConfiguration] = [:]
 
     /// Takes the directory's topics (on the I/O thread, after topic changes).
     func refresh(from directory: LogDirectory) {
@@ -192,7 +207,12 @@ private final class TopicTable: @unchecked Sendable {
             }
             entries = updated
             appendTime = stamped
+            configurations = directory.topics.mapValues(\.configuration)
         }
+    }
+
+    func configuration(_ topic: String) -> TopicConfiguration? {
+        lock.withLock { configurations[topic] }
     }
 
     func stampsAppendTime(_ topic: String) -> Bool {

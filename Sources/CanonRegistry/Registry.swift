@@ -53,6 +53,8 @@ public actor Registry {
     /// Counts the changes applied so far; readable without waiting for the actor (response caches
     /// compare it to know whether what they hold is still the answer).
     public nonisolated let changes = ChangeCounter()
+    /// Writer schemas and subject membership for write-time validation, published after every change.
+    public nonisolated let catalog: SchemaCatalog
     private var state = RegistryState()
     private var sequence: Int64 = 0
     private var parsed: [Int32: AvroSchema] = [:]
@@ -71,13 +73,35 @@ public actor Registry {
     private var writers: [CheckedContinuation<Void, Never>] = []
 
     /// Opens the registry: replays every event of `store`.
-    public init(store: any RegistryStore, configuration: Configuration = Configuration()) async throws(RegistryError) {
+    ///
+    /// `catalog` receives the writer schemas and subject membership for a ``SchemaValidator`` (create it
+    /// first when the validator must exist before the registry, as the log engine's does).
+    public init(store: any RegistryStore, configuration: Configuration = Configuration(), catalog: SchemaCatalog = SchemaCatalog()) async throws(RegistryError) {
         self.store = store
         self.configuration = configuration
+        self.catalog = catalog
         for (seq, event) in try await store.events(after: 0) {
             state.apply(event)
             sequence = seq
         }
+        publishCatalog()
+    }
+
+    /// Publishes the writer schemas and subject membership the validator reads.
+    private func publishCatalog() {
+        var snapshot = SchemaCatalog.Snapshot()
+        for (name, subject) in state.subjects {
+            var ids = Set<Int32>()
+            for version in subject.versions.values { ids.insert(version.id) }
+            if !ids.isEmpty { snapshot.members[name] = ids }
+            if let latest = subject.versions.filter({ !$0.value.deleted }).max(by: { $0.key < $1.key }) { snapshot.latest[name] = latest.value.id }
+        }
+        for ids in snapshot.members.values {
+            for id in ids where snapshot.schemas[id] == nil {
+                if let schema = try? schema(ofID: id) { snapshot.schemas[id] = schema }
+            }
+        }
+        catalog.publish(snapshot)
     }
 
     /// The highest schema ID ever issued.
@@ -115,6 +139,7 @@ public actor Registry {
         }
         state.apply(event)
         lookups.removeAll()  // after the change: a lookup during the append saw the old state
+        publishCatalog()
         changes.increment()
     }
 

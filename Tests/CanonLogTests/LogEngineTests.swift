@@ -87,7 +87,7 @@ import Testing
 
 /// Rejects records whose value is not the text of an even number; counts its calls.
 struct EvenNumbersOnly: RecordValidator {
-    func validate(topic: String, partition: Int, records: [LogRecord]) -> [RecordRejection] {
+    func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection] {
         records.enumerated().compactMap { i, record in
             guard let value = record.value, let n = Int(String(decoding: value, as: UTF8.self)) else {
                 return RecordRejection(index: i, reason: "value is not a number")

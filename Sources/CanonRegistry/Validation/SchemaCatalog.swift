@@ -1,0 +1,43 @@
+import CanonAvro
+import Foundation
+
+/// What write-time validation needs from the registry, readable from any task without waiting for the
+/// registry actor: the writer schema of every served ID, and which IDs each subject holds. The registry
+/// publishes a new snapshot after every change, so a newly registered version is accepted at once and a
+/// hard-deleted one refused.
+public final class SchemaCatalog: Sendable {
+    /// One published state.
+    public struct Snapshot: Sendable {
+        /// Writer schemas by ID (IDs that some version, soft-deleted or not, still uses).
+        public var schemas: [Int32: AvroSchema] = [:]
+        /// Subject -> the IDs of its versions (soft-deleted ones included; hard-deleted ones gone).
+        public var members: [String: Set<Int32>] = [:]
+        /// Subject -> the ID of its latest live version.
+        public var latest: [String: Int32] = [:]
+
+        public init() {}
+    }
+
+    // The snapshot is replaced whole under the lock; readers copy it out (copy-on-write, no deep copy).
+    private let box = Locked(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { box.value }
+
+    func publish(_ snapshot: Snapshot) { box.value = snapshot }
+}
+
+/// A value behind a lock.
+// @unchecked Sendable: `stored` is only touched with `lock` held.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}

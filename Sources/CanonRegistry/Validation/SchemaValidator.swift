@@ -1,0 +1,98 @@
+import CanonAvro
+import CanonLog
+
+/// Write-time validation of produced records against the registry, as a log ``RecordValidator``: it
+/// runs on the producer's task, reading the registry's ``SchemaCatalog`` (no waiting on the registry).
+///
+/// Per topic and part (key, value), per its ``ValidationPolicy``:
+/// - `id`: the Confluent wire prefix (byte 0 is 0, then a big-endian 4-byte schema ID), and the ID is
+///   registered under the subject the strategy names (any version, soft-deleted ones included, or only
+///   the latest with `schema.versions=latest`);
+/// - `full`: also, the payload after the prefix decodes with that writer schema, with no bytes left.
+///
+/// Null keys pass; a null value (a tombstone) passes unless `value.tombstones=reject`. Magic byte 1 (a
+/// GUID) and IDs in `__key_schema_id`/`__value_schema_id` headers are refused, naming them.
+public struct SchemaValidator: RecordValidator {
+    public let catalog: SchemaCatalog
+    /// The level for topics that set none (a server option).
+    public let defaultLevel: ValidationPolicy.Level
+
+    public init(catalog: SchemaCatalog, defaultLevel: ValidationPolicy.Level = .none) {
+        self.catalog = catalog
+        self.defaultLevel = defaultLevel
+    }
+
+    public func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection] {
+        let policy: ValidationPolicy
+        do {
+            policy = try ValidationPolicy(settings: configuration.extra, defaultLevel: defaultLevel)
+        } catch {
+            return records.indices.map { RecordRejection(index: $0, reason: "the topic's validation settings are invalid: \(error.message)") }
+        }
+        guard policy.key != .none || policy.value != .none else { return [] }
+        let snapshot = catalog.snapshot
+        var rejections: [RecordRejection] = []
+        for (i, record) in records.enumerated() {
+            if let rejection = check(record.key, part: "key", level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot) {
+                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path, byteOffset: rejection.byteOffset))
+                continue
+            }
+            if let rejection = check(record.value, part: "value", level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot) {
+                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path, byteOffset: rejection.byteOffset))
+            }
+        }
+        return rejections
+    }
+
+    private struct Problem {
+        var reason: String
+        var schemaID: Int32?
+        var path: String?
+        var byteOffset: Int?
+    }
+
+    private func check(_ bytes: [UInt8]?, part: String, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
+                       topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot) -> Problem? {
+        guard level != .none else { return nil }
+        if headers.contains(where: { $0.key == "__\(part)_schema_id" }) {
+            return Problem(reason: "schema IDs carried in the __\(part)_schema_id header are not supported; put the Confluent prefix in the \(part)")
+        }
+        guard let bytes else {
+            if part == "value" && !policy.allowTombstones { return Problem(reason: "tombstones (null values) are refused on this topic") }
+            return nil
+        }
+        guard bytes.count >= 5 else {
+            return Problem(reason: "\(bytes.count) byte(s) cannot hold the Confluent wire prefix (magic byte 0 and a 4-byte schema ID)", byteOffset: 0)
+        }
+        switch bytes[0] {
+        case 0: break
+        case 1: return Problem(reason: "magic byte 1 (a schema GUID) is not supported; use magic byte 0 with a schema ID", byteOffset: 0)
+        default: return Problem(reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
+        }
+        let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
+        guard let schema = snapshot.schemas[id] else { return Problem(reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1) }
+        let subject: String
+        switch strategy {
+        case .topic: subject = "\(topic)-\(part)"
+        case .record, .topicRecord:
+            guard let name = schema.rootNode.name?.fullName else {
+                return Problem(reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id)
+            }
+            subject = strategy == .record ? name : "\(topic)-\(name)"
+        }
+        if policy.latestOnly {
+            guard snapshot.latest[subject] == id else {
+                return Problem(reason: "schema ID \(id) is not the latest version of subject '\(subject)'", schemaID: id, byteOffset: 1)
+            }
+        } else if snapshot.members[subject]?.contains(id) != true {
+            return Problem(reason: "schema ID \(id) is not registered under subject '\(subject)'", schemaID: id, byteOffset: 1)
+        }
+        guard level == .full else { return nil }
+        do {
+            _ = try schema.decode(Array(bytes[5...]))
+        } catch {
+            return Problem(reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
+        }
+        return nil
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import CanonLog
+
+/// A topic's write-time validation policy, read from its settings (key and value separately):
+/// `key.schema.validation` / `value.schema.validation`, `key.subject.name.strategy` /
+/// `value.subject.name.strategy`, `value.tombstones`, `schema.versions`. Confluent's and Redpanda's
+/// names are accepted as aliases.
+public struct ValidationPolicy: Sendable, Hashable {
+    /// How much of a key or value is checked.
+    public enum Level: String, Sendable, Hashable, CaseIterable {
+        /// Nothing.
+        case none
+        /// The Confluent wire prefix (magic 0, a 4-byte ID), and that the ID is registered under the
+        /// subject the strategy names.
+        case id
+        /// `id`, plus the whole payload decodes with the writer schema, with no bytes left over.
+        case full
+    }
+
+    /// Which subject a key or value's schema must be registered under.
+    public enum SubjectStrategy: String, Sendable, Hashable, CaseIterable {
+        /// `<topic>-key` / `<topic>-value` (Confluent's TopicNameStrategy, the default).
+        case topic
+        /// The record's full name (RecordNameStrategy).
+        case record
+        /// `<topic>-<record full name>` (TopicRecordNameStrategy).
+        case topicRecord = "topic-record"
+    }
+
+    public var key: Level = .none
+    public var value: Level = .none
+    public var keyStrategy: SubjectStrategy = .topic
+    public var valueStrategy: SubjectStrategy = .topic
+    /// Whether a record with a null value (a tombstone) passes value validation.
+    public var allowTombstones = true
+    /// Only the subject's latest live version (`schema.versions=latest`) instead of any registered one.
+    public var latestOnly = false
+
+    public init() {}
+
+    /// The policy a topic's settings give; `defaultLevel` applies where a topic sets none. Unknown
+    /// values are errors naming the setting.
+    public init(settings: [String: String], defaultLevel: Level = .none) throws(LogError) {
+        key = defaultLevel
+        value = defaultLevel
+        for (name, raw) in settings {
+            let value = raw.trimmingCharacters(in: .whitespaces)
+            func bad(_ expected: String) -> LogError {
+                LogError(.invalidConfiguration, "invalid value '\(raw)' for \(name): expected \(expected)")
+            }
+            switch name {
+            case "key.schema.validation", "value.schema.validation":
+                guard let level = Level(rawValue: value.lowercased()) else { throw bad("none, id or full") }
+                if name.hasPrefix("key") { key = level } else { self.value = level }
+            case "confluent.key.schema.validation", "confluent.value.schema.validation",
+                 "redpanda.key.schema.id.validation", "redpanda.value.schema.id.validation":
+                guard let on = Bool(value.lowercased()) else { throw bad("true or false") }
+                let level: Level = on ? .id : .none
+                if name.contains(".key.") { key = level } else { self.value = level }
+            case "key.subject.name.strategy", "value.subject.name.strategy",
+                 "confluent.key.subject.name.strategy", "confluent.value.subject.name.strategy",
+                 "redpanda.key.subject.name.strategy", "redpanda.value.subject.name.strategy":
+                guard let strategy = Self.strategy(value) else {
+                    throw bad("topic, record, topic-record, or a strategy class name such as io.confluent.kafka.serializers.subject.TopicNameStrategy")
+                }
+                if name.contains("key.") { keyStrategy = strategy } else { valueStrategy = strategy }
+            case "value.tombstones":
+                guard value == "allow" || value == "reject" else { throw bad("allow or reject") }
+                allowTombstones = value == "allow"
+            case "schema.versions":
+                guard value == "any" || value == "latest" else { throw bad("any or latest") }
+                latestOnly = value == "latest"
+            default:
+                continue
+            }
+        }
+    }
+
+    static func strategy(_ text: String) -> SubjectStrategy? {
+        if let s = SubjectStrategy(rawValue: text.lowercased()) { return s }
+        switch text.split(separator: ".").last.map(String.init) ?? text {
+        case "TopicNameStrategy": return .topic
+        case "RecordNameStrategy": return .record
+        case "TopicRecordNameStrategy": return .topicRecord
+        default: return nil
+        }
+    }
+}
