@@ -158,13 +158,34 @@ public final class LogDirectory {
             throw LogError(.invalidConfiguration, "setting '\(key)' cannot contain a line break or '='", location: .init(topic: name))
         }
         let topic = Topic(name: name, partitions: partitions, configuration: configuration)
-        let text = (["partitions=\(partitions)"] + configuration.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: "\n") + "\n"
+        let text = Self.topicFileText(topic)
         // Partitions first, the topic file last: a crash in between leaves no half-made topic visible.
         let partitionLogs = try (0..<partitions).map { (p) throws(LogError) in try openPartition(topic, p) }
         try fs.syncDirectory(path)
         try writeDurably("\(path)/\(name).topic", text)
         topics[name] = topic
         logs[name] = partitionLogs
+    }
+
+    private static func topicFileText(_ topic: Topic) -> String {
+        (["partitions=\(topic.partitions)"] + topic.configuration.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// Changes one setting of a topic (written durably; `segment.bytes` and `segment.ms` apply to the
+    /// partitions from the next open). Internal topics cannot be reconfigured.
+    public func setConfiguration(topic name: String, _ setting: String, _ value: String) throws(LogError) {
+        try checkOpen()
+        guard var topic = topics[name] else { throw LogError(.unknownTopic, "no topic '\(name)'", location: .init(topic: name)) }
+        guard !TopicName.isInternal(name) else {
+            throw LogError(.invalidConfiguration, "internal topic '\(name)' cannot be reconfigured", location: .init(topic: name))
+        }
+        guard !setting.contains("\n"), !value.contains("\n"), !setting.contains("="), !setting.isEmpty else {
+            throw LogError(.invalidConfiguration, "setting '\(setting)' cannot contain a line break or '='", location: .init(topic: name))
+        }
+        try topic.configuration.set(setting, value)
+        try writeDurably("\(path)/\(name).topic", Self.topicFileText(topic))
+        topics[name] = topic
     }
 
     /// Deletes a topic and its data. Internal topics cannot be deleted.

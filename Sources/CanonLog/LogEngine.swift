@@ -23,10 +23,13 @@ public struct RecordRejection: Sendable, Hashable {
     /// Where in the schema (a JSON path) and in the part's bytes the problem is, when known.
     public var path: String?
     public var byteOffset: Int?
+    /// The validator's code for the class of reason (documented by the validator).
+    public var code: Int?
 
-    public init(index: Int, reason: String, part: String? = nil, schemaID: Int32? = nil, path: String? = nil, byteOffset: Int? = nil) {
+    public init(index: Int, reason: String, part: String? = nil, schemaID: Int32? = nil, path: String? = nil, byteOffset: Int? = nil, code: Int? = nil) {
         self.index = index
         self.reason = reason
+        self.code = code
         self.part = part
         self.schemaID = schemaID
         self.path = path

@@ -1,4 +1,5 @@
 import CanonCore
+import CanonLog
 import CanonRegistry
 import Foundation
 import Hummingbird
@@ -26,7 +27,8 @@ public enum RegistryServer {
 
     /// The application: the registry's routes on `configuration`'s address.
     /// `metrics` are served at `GET /metrics`; pass the ones the registry and the log report to.
-    public static func application(registry: Registry, configuration: ServerConfiguration = ServerConfiguration(),
+    /// With `engine` (the log the registry's store also uses), the topics and records API is served too.
+    public static func application(registry: Registry, engine: LogEngine? = nil, configuration: ServerConfiguration = ServerConfiguration(),
                                    metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "canon")) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -37,6 +39,7 @@ public enum RegistryServer {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
         }
         addRoutes(to: router, registry: registry, maximumBodyBytes: configuration.maximumBodyBytes, metrics: metrics)
+        if let engine { TopicRoutes.addRoutes(to: router, engine: engine, registry: registry, limit: configuration.maximumBodyBytes) }
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
                            logger: logger)
     }
@@ -47,7 +50,7 @@ public enum RegistryServer {
         response(status: status, body: ByteBuffer(string: value.jsonText))
     }
 
-    static func response(status: HTTPResponse.Status, body: ByteBuffer) -> Response {
+    static func response(status: HTTPResponse.Status, body: ByteBuffer, contentType: String = RegistryServer.contentType) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: body))

@@ -19,16 +19,20 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8081
     @Option(name: .customLong("max-body-bytes"), help: "Larger request bodies get 413.") var maximumBodyBytes = 1 << 20
+    @Option(name: .customLong("default-validation"), help: "Schema validation of produced records for topics that set none: none, id or full.")
+    var defaultValidation = "none"
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel = "info"
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard ValidationPolicy.Level(rawValue: defaultValidation) != nil else { throw ValidationError("--default-validation is none, id or full, not '\(defaultValidation)'") }
     }
 
     func run() throws {
         let done = DispatchSemaphore(value: 0)
         let failure = ServeFailure()
         let settings = (dataDirectory, host, port, maximumBodyBytes)
+        let level = ValidationPolicy.Level(rawValue: defaultValidation) ?? .none
         var logger = Logger(label: "canon")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let appLogger = logger
@@ -36,12 +40,13 @@ struct ServeCommand: ParsableCommand {
             do {
                 let metrics = ServerMetrics()
                 let fileSystem = TimedFileSystem(PosixFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
-                let engine = try LogEngine(path: settings.0, fileSystem: fileSystem)
+                let catalog = SchemaCatalog()
+                let engine = try LogEngine(path: settings.0, fileSystem: fileSystem, validator: SchemaValidator(catalog: catalog, defaultLevel: level))
                 for note in engine.recoveryNotes { appLogger.notice("recovery: \(note)") }
                 var registryConfiguration = Registry.Configuration()
                 registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
-                let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration)
-                let app = RegistryServer.application(registry: registry, configuration: .init(host: settings.1, port: settings.2, maximumBodyBytes: settings.3),
+                let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
+                let app = RegistryServer.application(registry: registry, engine: engine, configuration: .init(host: settings.1, port: settings.2, maximumBodyBytes: settings.3),
                                                      metrics: metrics, logger: appLogger)
                 Output.error("serving the registry on http://\(settings.1):\(settings.2) (data: \(settings.0))")
                 try await app.runService()

@@ -129,3 +129,16 @@ extension RegistryInteropTests {
         #expect(FileManager.default.fileExists(atPath: "\(directory)/.clean-shutdown"))
     }
 }
+
+extension RegistryInteropTests {
+    /// confluent-kafka's AvroSerializer bytes, produced as BINARY under `full`: accepted; each corruption
+    /// refused with its reason class; a batch with one bad record stores nothing; what is read back is
+    /// what was sent, and AvroDeserializer decodes it.
+    @Test func producedRecordsAreValidatedAgainstTheRegistry() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory())
+        defer { server.stop() }
+        let result = try Self.client(server.url, "produce")
+        #expect(result.status == 0, "\(result.stdoutText)\n\(result.stderr)")
+        #expect(result.stdoutText.contains("produce passed"))
+    }
+}

@@ -28,9 +28,10 @@ struct Answer {
 /// The server on a fresh registry, driven through Hummingbird's test client.
 func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(), fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
                 registryConfiguration: Registry.Configuration = Registry.Configuration(), _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
-    let engine = try LogEngine(path: "/data", fileSystem: fileSystem)
-    let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration)
-    let app = RegistryServer.application(registry: registry, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
+    let catalog = SchemaCatalog()
+    let engine = try LogEngine(path: "/data", fileSystem: fileSystem, validator: SchemaValidator(catalog: catalog))
+    let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
+    let app = RegistryServer.application(registry: registry, engine: engine, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
     try await app.test(.router) { client in
         try await test { method, uri, text in
             try await client.execute(uri: uri, method: method, headers: [.contentType: "application/vnd.schemaregistry.v1+json"],
@@ -225,6 +226,45 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(try await call(.get, "/subjects/new/versions", nil).code == 40401)
             let health = try await call(.get, "/health", nil)
             #expect(health.status == 503 && health.json["status"] == .string("DOWN"))
+        }
+    }
+
+    @Test func topicsAndRecordsInRESTProxyV3Shapes() async throws {
+        try await withServer { call in
+            #expect(try await call(.get, "/v3/clusters", nil).json["data"] == .array([.object(["kind": .string("KafkaCluster"), "cluster_id": .string("canon")])]))
+            let created = try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"plain","partitions_count":2,"configs":[{"name":"retention.ms","value":"-1"}]}"#)
+            #expect(created.status == 201 && created.json["partitions_count"] == .int(2))
+            #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"plain"}"#).status == 400)
+            #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"bad","configs":[{"name":"value.schema.validation","value":"strict"}]}"#).status == 400)
+            // The registry's internal topic is not listed.
+            #expect(try await call(.get, "/v3/clusters/canon/topics", nil).json["data"] == .array([created.json]))
+            #expect(try await call(.get, "/v3/clusters/canon/topics/plain", nil).json["topic_name"] == .string("plain"))
+            #expect(try await call(.get, "/v3/clusters/canon/topics/_schemas", nil).status == 404)
+            #expect(try await call(.get, "/v3/clusters/other/topics", nil).status == 404)
+            #expect(try await call(.get, "/v3/clusters/canon/topics/plain/configs/retention.ms", nil).json["value"] == .string("-1"))
+            #expect(try await call(.put, "/v3/clusters/canon/topics/plain/configs/value.schema.validation", #"{"value":"id"}"#).status == 204)
+            #expect(try await call(.get, "/v3/clusters/canon/topics/plain/configs/value.schema.validation", nil).json["value"] == .string("id"))
+            // Validation `id` now: a plain string value is refused; back to none, anything goes.
+            let refused = try await call(.post, "/v3/clusters/canon/topics/plain/records", #"{"value":{"type":"STRING","data":"hello"}}"#)
+            #expect(refused.status == 422 && refused.code == 42291)
+            _ = try await call(.put, "/v3/clusters/canon/topics/plain/configs/value.schema.validation", #"{"value":"none"}"#)
+            let produced = try await call(.post, "/v3/clusters/canon/topics/plain/records",
+                                          #"{"partition_id":1,"key":{"type":"STRING","data":"k"},"value":{"type":"JSON","data":{"a":[1,2]}},"headers":[{"name":"h","value":"AQI="}],"timestamp":1234}"#)
+            #expect(produced.status == 200 && produced.json["partition_id"] == .int(1) && produced.json["offset"] == .int(0))
+            #expect(produced.json["value"] == .object(["type": .string("JSON"), "size": .int(11)]))
+            let batch = try await call(.post, "/v3/clusters/canon/topics/plain/records:batch",
+                                       #"{"entries":[{"partition_id":1,"value":{"type":"STRING","data":"x"}},{"partition_id":1,"value":{"type":"BINARY","data":"AAE="}}]}"#)
+            #expect(batch.status == 200)
+            let read = try await call(.get, "/v3/clusters/canon/topics/plain/partitions/1/records?offset=0&max_records=2", nil)
+            guard case .array(let data)? = read.json["data"] else { Issue.record("no data"); return }
+            #expect(data.count == 2 && read.json["next_offset"] == .int(2))
+            #expect(data[0]["timestamp"] == .int(1234) && data[0]["key"] == .object(["type": .string("BINARY"), "data": .string("aw==")]))
+            #expect(data[0]["value"]?["data"] == .string(Data(#"{"a":[1,2]}"#.utf8).base64EncodedString()))
+            #expect(data[0]["headers"] == .array([.object(["name": .string("h"), "value": .string("AQI=")])]))
+            #expect(try await call(.post, "/v3/clusters/canon/topics/nope/records", #"{"value":{"type":"STRING","data":"x"}}"#).status == 404)
+            #expect(try await call(.post, "/v3/clusters/canon/topics/plain/records", #"{"partition_id":7,"value":{"type":"STRING","data":"x"}}"#).status == 404)
+            #expect(try await call(.delete, "/v3/clusters/canon/topics/plain", nil).status == 204)
+            #expect(try await call(.get, "/v3/clusters/canon/topics/plain", nil).status == 404)
         }
     }
 }

@@ -173,4 +173,73 @@ def check(path):
     print("check passed")
 
 
-{"suite": suite, "populate": populate, "check": lambda: check(sys.argv[3])}[mode]()
+def http(method, path, body=None):
+    import urllib.error
+    import urllib.request
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            text = r.read()
+            return r.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def produce():
+    """Write-time validation with bytes the real AvroSerializer produced."""
+    import base64
+    schema = record("Evt", [{"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B", "C"]}},
+                            {"name": "note", "type": ["null", "string"]}, {"name": "name", "type": "string"}, {"name": "n", "type": "int"}])
+    client.register_schema("other-value", Schema(record("Other", [{"name": "x", "type": "long"}]), "AVRO"))
+    status, _ = http("POST", "/v3/clusters/canon/topics", {"topic_name": "events", "partitions_count": 1,
+                                                           "configs": [{"name": "value.schema.validation", "value": "full"}]})
+    assert status == 201, status
+    ser = AvroSerializer(client, schema, conf={"auto.register.schemas": True})
+    ctx = SerializationContext("events", MessageField.VALUE)
+    good = ser({"kind": "B", "note": "hi", "name": "abc", "n": 5}, ctx)
+    sid = int.from_bytes(good[1:5], "big")
+    b64 = lambda b: base64.b64encode(bytes(b)).decode()
+    status, answer = http("POST", "/v3/clusters/canon/topics/events/records", {"value": {"type": "BINARY", "data": b64(good)}})
+    assert status == 200 and answer["offset"] == 0 and answer["value"] == {"type": "BINARY", "size": len(good)}, (status, answer)
+    print("ok accepted")
+    payload = bytearray(good[5:])  # enum 1, union 1 + "hi", "abc", 5
+    other_id = client.lookup_schema("other-value", Schema(record("Other", [{"name": "x", "type": "long"}]), "AVRO")).schema_id
+    cases = {
+        "flipped union index": good[:6] + bytes([0x04]) + good[7:],
+        "enum index out of range": good[:5] + bytes([0x0e]) + good[6:],
+        "truncated string": good[:-3],
+        "invalid UTF-8": good[:11] + bytes([0xff]) + good[12:],
+        "trailing byte": good + b"\x00",
+        "unknown schema ID": b"\x00" + (9999).to_bytes(4, "big") + bytes(payload),
+        "ID under another subject": b"\x00" + other_id.to_bytes(4, "big") + bytes(payload),
+        "magic byte 1": b"\x01" + good[1:],
+        "no prefix": bytes(payload),
+    }
+    for name, data in cases.items():
+        status, answer = http("POST", "/v3/clusters/canon/topics/events/records", {"value": {"type": "BINARY", "data": b64(data)}})
+        assert status == 422, (name, status, answer)
+        err = answer["errors"][0]
+        assert err["part"] == "value" and err["reason"], (name, answer)
+        assert 42291 <= answer["error_code"] <= 42296, (name, answer)
+        print("ok refused", name, "->", answer["error_code"], err["reason"])
+    # A batch with one bad record stores nothing.
+    status, answer = http("POST", "/v3/clusters/canon/topics/events/records:batch",
+                          {"entries": [{"value": {"type": "BINARY", "data": b64(good)}}, {"value": {"type": "BINARY", "data": b64(cases["trailing byte"])}}]})
+    assert status == 422 and [e["index"] for e in answer["errors"]] == [1], answer
+    status, answer = http("GET", "/v3/clusters/canon/topics/events/partitions/0/records?offset=0&max_records=10")
+    assert status == 200 and len(answer["data"]) == 1, answer
+    stored = base64.b64decode(answer["data"][0]["value"]["data"])
+    assert stored == good
+    de = AvroDeserializer(client)
+    assert de(stored, ctx) == {"kind": "B", "note": "hi", "name": "abc", "n": 5}
+    # The server encodes AVRO JSON with a registered schema; avro-json reads it back.
+    status, answer = http("POST", "/v3/clusters/canon/topics/events/records",
+                          {"value": {"type": "AVRO", "subject": "events-value", "data": {"kind": "C", "note": None, "name": "x", "n": -1}}})
+    assert status == 200 and answer["offset"] == 1, answer
+    status, answer = http("GET", "/v3/clusters/canon/topics/events/partitions/0/records?offset=1&format=avro-json")
+    assert answer["data"][0]["value"] == {"type": "AVRO", "schema_id": sid, "data": {"kind": "C", "note": None, "name": "x", "n": -1}}, answer
+    print("produce passed")
+
+
+{"suite": suite, "populate": populate, "check": lambda: check(sys.argv[3]), "produce": produce}[mode]()

@@ -13,6 +13,22 @@ import CanonLog
 /// Null keys pass; a null value (a tombstone) passes unless `value.tombstones=reject`. Magic byte 1 (a
 /// GUID) and IDs in `__key_schema_id`/`__value_schema_id` headers are refused, naming them.
 public struct SchemaValidator: RecordValidator {
+    /// The code of each class of refusal (``RecordRejection/code``; the HTTP API's `error_code`).
+    public enum ReasonCode {
+        /// Not the Confluent wire format: too short, magic byte not 0 (1 is a GUID), an ID in a header.
+        public static let wireFormat = 42291
+        /// The schema ID is not registered.
+        public static let unknownSchema = 42292
+        /// The ID is not registered under the subject the strategy names (or not its latest version).
+        public static let wrongSubject = 42293
+        /// The payload does not decode with the writer schema (`full`).
+        public static let payload = 42294
+        /// A tombstone on a topic that refuses them.
+        public static let tombstone = 42295
+        /// The topic's validation settings are invalid.
+        public static let settings = 42296
+    }
+
     public let catalog: SchemaCatalog
     /// The level for topics that set none (a server option).
     public let defaultLevel: ValidationPolicy.Level
@@ -27,24 +43,27 @@ public struct SchemaValidator: RecordValidator {
         do {
             policy = try ValidationPolicy(settings: configuration.extra, defaultLevel: defaultLevel)
         } catch {
-            return records.indices.map { RecordRejection(index: $0, reason: "the topic's validation settings are invalid: \(error.message)") }
+            return records.indices.map { RecordRejection(index: $0, reason: "the topic's validation settings are invalid: \(error.message)", code: ReasonCode.settings) }
         }
         guard policy.key != .none || policy.value != .none else { return [] }
         let snapshot = catalog.snapshot
         var rejections: [RecordRejection] = []
         for (i, record) in records.enumerated() {
             if let rejection = check(record.key, part: "key", level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot) {
-                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path, byteOffset: rejection.byteOffset))
+                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path,
+                                                  byteOffset: rejection.byteOffset, code: rejection.code))
                 continue
             }
             if let rejection = check(record.value, part: "value", level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot) {
-                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path, byteOffset: rejection.byteOffset))
+                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path,
+                                                  byteOffset: rejection.byteOffset, code: rejection.code))
             }
         }
         return rejections
     }
 
     private struct Problem {
+        var code: Int
         var reason: String
         var schemaID: Int32?
         var path: String?
@@ -55,43 +74,43 @@ public struct SchemaValidator: RecordValidator {
                        topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot) -> Problem? {
         guard level != .none else { return nil }
         if headers.contains(where: { $0.key == "__\(part)_schema_id" }) {
-            return Problem(reason: "schema IDs carried in the __\(part)_schema_id header are not supported; put the Confluent prefix in the \(part)")
+            return Problem(code: ReasonCode.wireFormat, reason: "schema IDs carried in the __\(part)_schema_id header are not supported; put the Confluent prefix in the \(part)")
         }
         guard let bytes else {
-            if part == "value" && !policy.allowTombstones { return Problem(reason: "tombstones (null values) are refused on this topic") }
+            if part == "value" && !policy.allowTombstones { return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic") }
             return nil
         }
         guard bytes.count >= 5 else {
-            return Problem(reason: "\(bytes.count) byte(s) cannot hold the Confluent wire prefix (magic byte 0 and a 4-byte schema ID)", byteOffset: 0)
+            return Problem(code: ReasonCode.wireFormat, reason: "\(bytes.count) byte(s) cannot hold the Confluent wire prefix (magic byte 0 and a 4-byte schema ID)", byteOffset: 0)
         }
         switch bytes[0] {
         case 0: break
-        case 1: return Problem(reason: "magic byte 1 (a schema GUID) is not supported; use magic byte 0 with a schema ID", byteOffset: 0)
-        default: return Problem(reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
+        case 1: return Problem(code: ReasonCode.wireFormat, reason: "magic byte 1 (a schema GUID) is not supported; use magic byte 0 with a schema ID", byteOffset: 0)
+        default: return Problem(code: ReasonCode.wireFormat, reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
         }
         let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-        guard let schema = snapshot.schemas[id] else { return Problem(reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1) }
+        guard let schema = snapshot.schemas[id] else { return Problem(code: ReasonCode.unknownSchema, reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1) }
         let subject: String
         switch strategy {
         case .topic: subject = "\(topic)-\(part)"
         case .record, .topicRecord:
             guard let name = schema.rootNode.name?.fullName else {
-                return Problem(reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id)
+                return Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id)
             }
             subject = strategy == .record ? name : "\(topic)-\(name)"
         }
         if policy.latestOnly {
             guard snapshot.latest[subject] == id else {
-                return Problem(reason: "schema ID \(id) is not the latest version of subject '\(subject)'", schemaID: id, byteOffset: 1)
+                return Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not the latest version of subject '\(subject)'", schemaID: id, byteOffset: 1)
             }
         } else if snapshot.members[subject]?.contains(id) != true {
-            return Problem(reason: "schema ID \(id) is not registered under subject '\(subject)'", schemaID: id, byteOffset: 1)
+            return Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not registered under subject '\(subject)'", schemaID: id, byteOffset: 1)
         }
         guard level == .full else { return nil }
         do {
             _ = try schema.decode(Array(bytes[5...]))
         } catch {
-            return Problem(reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
+            return Problem(code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
         }
         return nil
     }

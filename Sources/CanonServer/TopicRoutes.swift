@@ -1,0 +1,321 @@
+import CanonAvro
+import CanonCore
+import CanonLog
+import CanonRegistry
+import Foundation
+import Hummingbird
+
+/// Topics and records over HTTP, in Confluent REST Proxy v3's shapes where v3 has them (the one cluster
+/// is `canon`), plus Canon's extensions (`records:batch`, reading records). Produced records pass the
+/// log's validator (the topic's schema validation policy) before anything is written.
+enum TopicRoutes {
+    static let cluster = "canon"
+
+    /// An error of the topics API: v3's `{"error_code", "message"}`, plus `errors` for refused records.
+    struct APIError: Error {
+        var status: HTTPResponse.Status
+        var body: JSONValue
+
+        init(_ status: HTTPResponse.Status, _ code: Int, _ message: String, errors: [JSONValue]? = nil) {
+            self.status = status
+            var object: JSONObject = ["error_code": .int(Int64(code)), "message": .string(message)]
+            if let errors { object["errors"] = .array(errors) }
+            body = .object(object)
+        }
+
+        init(_ error: LogError) {
+            switch error.code {
+            case .unknownTopic: self.init(.notFound, 40403, error.message)
+            case .partitionOutOfRange: self.init(.notFound, 40402, error.message)
+            case .topicExists: self.init(.badRequest, 40002, error.message)
+            case .invalidTopicName, .invalidConfiguration: self.init(.badRequest, 40002, error.message)
+            case .recordTooLarge: self.init(.contentTooLarge, 41301, error.message)
+            case .invalidRecord:
+                let errors = error.rejections.map(Self.rejectionJSON)
+                self.init(.unprocessableContent, error.rejections.first?.code ?? 42290, error.message, errors: errors)
+            default: self.init(.internalServerError, 50001, error.description)
+            }
+        }
+
+        static func rejectionJSON(_ r: RecordRejection) -> JSONValue {
+            var object: JSONObject = ["index": .int(Int64(r.index))]
+            if let part = r.part { object["part"] = .string(part) }
+            if let id = r.schemaID { object["schema_id"] = .int(Int64(id)) }
+            if let path = r.path { object["path"] = .string(path) }
+            if let offset = r.byteOffset { object["byte_offset"] = .int(Int64(offset)) }
+            if let code = r.code { object["error_code"] = .int(Int64(code)) }
+            object["reason"] = .string(r.reason)
+            return .object(object)
+        }
+    }
+
+    static func run(_ body: () async throws -> (HTTPResponse.Status, JSONValue?)) async -> Response {
+        do {
+            let (status, json) = try await body()
+            guard let json else { return Response(status: status) }
+            return RegistryServer.response(status: status, body: ByteBuffer(string: json.jsonText), contentType: "application/json")
+        } catch let e as APIError {
+            return RegistryServer.response(status: e.status, body: ByteBuffer(string: e.body.jsonText), contentType: "application/json")
+        } catch let e as LogError {
+            let api = APIError(e)
+            return RegistryServer.response(status: api.status, body: ByteBuffer(string: api.body.jsonText), contentType: "application/json")
+        } catch let e as RegistryError {
+            return RegistryServer.response(status: .init(code: e.status), body: ByteBuffer(string: RegistryServer.errorJSON(e).jsonText), contentType: "application/json")
+        } catch {
+            return RegistryServer.response(status: .internalServerError, body: ByteBuffer(string: APIError(.internalServerError, 50001, "\(error)").body.jsonText),
+                                           contentType: "application/json")
+        }
+    }
+
+    static func topicJSON(_ topic: LogDirectory.Topic) -> JSONValue {
+        .object(["kind": .string("KafkaTopic"), "cluster_id": .string(cluster), "topic_name": .string(topic.name),
+                 "partitions_count": .int(Int64(topic.partitions)), "is_internal": .bool(false)])
+    }
+
+    static func topicName(_ context: some RequestContext) -> String {
+        let raw = context.parameters.get("topic") ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func checkCluster(_ context: some RequestContext) throws {
+        guard context.parameters.get("cluster") == cluster else { throw APIError(.notFound, 40401, "Cluster \(context.parameters.get("cluster") ?? "") not found; the one cluster is '\(cluster)'") }
+    }
+
+    static func addRoutes(to router: Router<BasicRequestContext>, engine: LogEngine, registry: Registry, limit: Int) {
+        router.get("/v3/clusters") { _, _ in
+            await run { (.ok, .object(["kind": .string("KafkaClusterList"), "data": .array([.object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)])])])) }
+        }
+        router.get("/v3/clusters/:cluster") { _, context in
+            await run {
+                try checkCluster(context)
+                return (.ok, .object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)]))
+            }
+        }
+        router.get("/v3/clusters/:cluster/topics") { _, context in
+            await run {
+                try checkCluster(context)
+                let topics = try await engine.withDirectory { dir in dir.topics.values.filter { !TopicName.isInternal($0.name) }.sorted { $0.name < $1.name } }
+                return (.ok, .object(["kind": .string("KafkaTopicList"), "data": .array(topics.map(topicJSON))]))
+            }
+        }
+        router.post("/v3/clusters/:cluster/topics") { request, context in
+            await run {
+                try checkCluster(context)
+                let json = try await RegistryServer.body(request, limit: limit)
+                guard let name = json["topic_name"]?.stringValue else { throw APIError(.badRequest, 40002, "the request needs a 'topic_name'") }
+                let partitions = json["partitions_count"]?.int64Value.flatMap { Int(exactly: $0) } ?? 1
+                var settings: [String: String] = [:]
+                if case .array(let configs)? = json["configs"] {
+                    for c in configs {
+                        guard let key = c["name"]?.stringValue, let value = c["value"]?.stringValue else { throw APIError(.badRequest, 40002, "each config needs a 'name' and a string 'value'") }
+                        settings[key] = value
+                    }
+                }
+                _ = try ValidationPolicy(settings: settings)  // refuse bad validation settings up front
+                let configuration = try TopicConfiguration(settings)
+                let topic = try await engine.withDirectory { dir -> LogDirectory.Topic in
+                    try dir.createTopic(name, partitions: partitions, configuration: configuration)
+                    return dir.topics[name]!
+                }
+                return (.created, topicJSON(topic))
+            }
+        }
+        router.get("/v3/clusters/:cluster/topics/:topic") { _, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context)
+                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else {
+                    throw APIError(.notFound, 40403, "This server does not host this topic-partition.")
+                }
+                return (.ok, topicJSON(topic))
+            }
+        }
+        router.delete("/v3/clusters/:cluster/topics/:topic") { _, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context)
+                try await engine.withDirectory { try $0.deleteTopic(name) }
+                return (.noContent, nil)
+            }
+        }
+        @Sendable func configJSON(_ topic: String, _ name: String, _ value: String) -> JSONValue {
+            .object(["kind": .string("KafkaTopicConfig"), "cluster_id": .string(cluster), "topic_name": .string(topic), "name": .string(name), "value": .string(value)])
+        }
+        router.get("/v3/clusters/:cluster/topics/:topic/configs") { _, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context)
+                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
+                let settings = topic.configuration.settings.sorted { $0.key < $1.key }
+                return (.ok, .object(["kind": .string("KafkaTopicConfigList"), "data": .array(settings.map { configJSON(name, $0.key, $0.value) })]))
+            }
+        }
+        router.get("/v3/clusters/:cluster/topics/:topic/configs/:name") { _, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context), setting = context.parameters.get("name") ?? ""
+                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
+                guard let value = topic.configuration.settings[setting] else { throw APIError(.notFound, 40404, "Unknown config '\(setting)' of topic '\(name)'") }
+                return (.ok, configJSON(name, setting, value))
+            }
+        }
+        router.put("/v3/clusters/:cluster/topics/:topic/configs/:name") { request, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context), setting = context.parameters.get("name") ?? ""
+                guard let value = try await RegistryServer.body(request, limit: limit)["value"]?.stringValue else { throw APIError(.badRequest, 40002, "the request needs a string 'value'") }
+                _ = try ValidationPolicy(settings: [setting: value])
+                try await engine.withDirectory { try $0.setConfiguration(topic: name, setting, value) }
+                return (.noContent, nil)
+            }
+        }
+
+        router.post("/v3/clusters/:cluster/topics/:topic/records") { request, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context)
+                let entry = try await RegistryServer.body(request, limit: limit)
+                let (record, partition, parts) = try await makeRecord(entry, registry: registry)
+                let placed = try await append(engine, name, [(record, partition)])
+                return (.ok, resultJSON(name, placed[0], record, parts))
+            }
+        }
+        router.post("/v3/clusters/:cluster/topics/:topic/records:batch") { request, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context)
+                guard case .array(let entries)? = try await RegistryServer.body(request, limit: limit)["entries"], !entries.isEmpty else {
+                    throw APIError(.badRequest, 40002, "the request needs a non-empty 'entries' array")
+                }
+                var records: [(LogRecord, Int?, (String?, String?))] = []
+                for entry in entries { records.append(try await makeRecord(entry, registry: registry)) }
+                let placed = try await append(engine, name, records.map { ($0.0, $0.1) })
+                return (.ok, .object(["error_code": .int(200), "data": .array(zip(placed, records).map { resultJSON(name, $0, $1.0, $1.2) })]))
+            }
+        }
+        router.get("/v3/clusters/:cluster/topics/:topic/partitions/:partition/records") { request, context in
+            await run {
+                try checkCluster(context)
+                let name = topicName(context)
+                guard !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
+                guard let partition = Int(context.parameters.get("partition") ?? "") else { throw APIError(.badRequest, 40002, "bad partition") }
+                let offset = Int64(request.uri.queryParameters.get("offset") ?? "0") ?? 0
+                let maximum = max(1, min(10_000, Int(request.uri.queryParameters.get("max_records") ?? "100") ?? 100))
+                let avroJSON = request.uri.queryParameters.get("format") == "avro-json"
+                let batches = try await engine.read(topic: name, partition: partition, from: offset, maxBytes: 4 << 20)
+                var data: [JSONValue] = []
+                var next = offset
+                let snapshot = registry.catalog.snapshot
+                outer: for batch in batches {
+                    for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset {
+                        if data.count >= maximum { break outer }
+                        let at = batch.baseOffset + Int64(i)
+                        data.append(.object([
+                            "partition_id": .int(Int64(partition)), "offset": .int(at), "timestamp": .int(record.timestamp),
+                            "key": part(record.key, avroJSON, snapshot), "value": part(record.value, avroJSON, snapshot),
+                            "headers": .array(record.headers.map { .object(["name": .string($0.key), "value": $0.value.map { .string(Data($0).base64EncodedString()) } ?? .null]) }),
+                        ]))
+                        next = at + 1
+                    }
+                }
+                return (.ok, .object(["data": .array(data), "next_offset": .int(next)]))
+            }
+        }
+    }
+
+    /// Appends records; an explicit partition (all the same) or the partitioner.
+    static func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(partition: Int, offset: Int64)] {
+        let partitions = Set(records.map(\.1))
+        if partitions.count == 1, let partition = partitions.first! {
+            return try await engine.append(topic: topic, partition: partition, records: records.map(\.0))
+        }
+        guard partitions == [nil] else { throw APIError(.badRequest, 40002, "in one batch, either every entry names the same partition_id or none does") }
+        return try await engine.append(topic: topic, records: records.map(\.0))
+    }
+
+    static func resultJSON(_ topic: String, _ placed: (partition: Int, offset: Int64), _ record: LogRecord, _ types: (String?, String?)) -> JSONValue {
+        func summary(_ bytes: [UInt8]?, _ type: String?) -> JSONValue {
+            guard let bytes else { return .null }
+            return .object(["type": .string(type ?? "BINARY"), "size": .int(Int64(bytes.count))])
+        }
+        return .object(["error_code": .int(200), "cluster_id": .string(cluster), "topic_name": .string(topic), "partition_id": .int(Int64(placed.partition)),
+                        "offset": .int(placed.offset), "timestamp": .int(record.timestamp),
+                        "key": summary(record.key, types.0), "value": summary(record.value, types.1)])
+    }
+
+    /// A stored key or value for reading back: BINARY base64, or with `avro-json` and a registered
+    /// Confluent frame, the Avro JSON decoded with the writer schema.
+    static func part(_ bytes: [UInt8]?, _ avroJSON: Bool, _ snapshot: SchemaCatalog.Snapshot) -> JSONValue {
+        guard let bytes else { return .null }
+        if avroJSON, bytes.count >= 5, bytes[0] == 0 {
+            let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
+            if let schema = snapshot.schemas[id], let value = try? schema.decode(Array(bytes[5...])), let json = try? AvroJSON.encode(value, schema: schema) {
+                return .object(["type": .string("AVRO"), "schema_id": .int(Int64(id)), "data": json])
+            }
+        }
+        return .object(["type": .string("BINARY"), "data": .string(Data(bytes).base64EncodedString())])
+    }
+
+    /// A record from a v3 produce entry: `partition_id?`, `headers?`, `key?`, `value?`, `timestamp?`.
+    static func makeRecord(_ entry: JSONValue, registry: Registry) async throws -> (LogRecord, Int?, (String?, String?)) {
+        guard case .object = entry else { throw APIError(.badRequest, 40002, "a record entry must be a JSON object") }
+        let partition = entry["partition_id"]?.int64Value.flatMap { Int(exactly: $0) }
+        let (key, keyType) = try await data(entry["key"], part: "key", registry: registry)
+        let (value, valueType) = try await data(entry["value"], part: "value", registry: registry)
+        var headers: [LogHeader] = []
+        if case .array(let items)? = entry["headers"] {
+            for h in items {
+                guard let name = h["name"]?.stringValue else { throw APIError(.badRequest, 40002, "a header needs a 'name'") }
+                var bytes: [UInt8]?
+                if let text = h["value"]?.stringValue {
+                    guard let decoded = Data(base64Encoded: text) else { throw APIError(.badRequest, 40002, "header '\(name)' value is not base64") }
+                    bytes = Array(decoded)
+                }
+                headers.append(LogHeader(key: name, value: bytes))
+            }
+        }
+        let timestamp = entry["timestamp"]?.int64Value ?? LogDirectory.currentTimeMillis()
+        return (LogRecord(key: key, value: value, timestamp: timestamp, headers: headers), partition, (keyType, valueType))
+    }
+
+    /// The bytes of a key or value: BINARY (base64 of the client's own bytes), JSON, STRING, or AVRO
+    /// (encoded here with a registered schema and framed in the Confluent wire format).
+    static func data(_ json: JSONValue?, part: String, registry: Registry) async throws -> ([UInt8]?, String?) {
+        guard let json, json != .null else { return (nil, nil) }
+        let type = json["type"]?.stringValue?.uppercased() ?? "JSON"
+        let data = json["data"]
+        switch type {
+        case "BINARY":
+            guard let text = data?.stringValue, let bytes = Data(base64Encoded: text) else { throw APIError(.badRequest, 40002, "\(part): BINARY data must be a base64 string") }
+            return (Array(bytes), type)
+        case "JSON":
+            return (Array((data ?? .null).jsonText.utf8), type)
+        case "STRING":
+            guard let text = data?.stringValue else { throw APIError(.badRequest, 40002, "\(part): STRING data must be a string") }
+            return (Array(text.utf8), type)
+        case "AVRO":
+            let id: Int32
+            if let given = json["schema_id"]?.int64Value.flatMap({ Int32(exactly: $0) }) {
+                _ = try await registry.schema(id: given)
+                id = given
+            } else if let subject = json["subject"]?.stringValue {
+                let spec = try json["schema_version"].map { (v: JSONValue) throws(RegistryError) -> Registry.VersionSpec in
+                    try Registry.VersionSpec(v.int64Value.map(String.init) ?? v.stringValue ?? "")
+                } ?? .latest
+                id = try await registry.version(spec, of: subject).id
+            } else {
+                throw APIError(.badRequest, 40002, "\(part): AVRO data needs a 'schema_id' or a 'subject'")
+            }
+            guard let schema = registry.catalog.snapshot.schemas[id] else { throw RegistryError.schemaNotFound("\(id)") }
+            do {
+                let bytes = try schema.encode(try AvroJSON.decode(data ?? .null, schema: schema))
+                return ([0] + withUnsafeBytes(of: id.bigEndian, Array.init) + bytes, type)
+            } catch {
+                throw APIError(.unprocessableContent, SchemaValidator.ReasonCode.payload, "\(part): the data does not match schema \(id): \(error)",
+                               errors: [.object(["index": .int(0), "part": .string(part), "schema_id": .int(Int64(id)), "reason": .string(error.description)])])
+            }
+        default:
+            throw APIError(.badRequest, 40002, "\(part): unknown type '\(type)' (BINARY, JSON, STRING or AVRO)")
+        }
+    }
+}
