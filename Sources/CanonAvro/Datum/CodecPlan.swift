@@ -35,6 +35,9 @@ final class CodecPlan: Sendable {
     let aliases: [[String]]
     /// Per node: an enum's default symbol.
     let enumDefaults: [String?]
+    /// Per node: what strict validation checks beyond the encoding: -1 a uuid string, n > 0 a decimal of
+    /// precision n (bytes or fixed), 0 nothing.
+    let strictChecks: [Int32]
     /// Per node: a 128-bit hash of the structure the compatibility check compares (type, full names,
     /// sizes, symbols, field names and types, union branches; logical types, docs and defaults left out),
     /// or nil when the node's subtree is recursive. Two nodes with equal hashes read each other.
@@ -57,7 +60,13 @@ final class CodecPlan: Sendable {
         var fieldPositions = previous?.fieldPositions ?? [:]
         var shortNames = previous?.shortNames ?? [], fullNames = previous?.fullNames ?? []
         var aliases = previous?.aliases ?? [], enumDefaults = previous?.enumDefaults ?? []
+        var strictChecks = previous?.strictChecks ?? []
         for (index, node) in nodes.enumerated().dropFirst(first) {
+            switch node.logicalType {
+            case .uuid?: strictChecks.append(-1)
+            case .decimal(let precision, _)?: strictChecks.append(Int32(clamping: precision))
+            default: strictChecks.append(0)
+            }
             shortNames.append(node.name?.name ?? "")
             fullNames.append(node.name?.fullName ?? "")
             switch node {
@@ -193,6 +202,7 @@ final class CodecPlan: Sendable {
         self.aliases = aliases
         self.enumDefaults = enumDefaults
         self.structureHashes = hashes
+        self.strictChecks = strictChecks
     }
 
     /// The position in record `record` of the field named `name`.

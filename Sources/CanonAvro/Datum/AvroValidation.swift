@@ -1,0 +1,187 @@
+/// Strict validation of encoded datums, without building them.
+extension AvroSchema {
+    /// Checks that `bytes` hold exactly one datum of this schema: every varint, length, block count,
+    /// union and enum index, UTF-8 string and fixed size, no bytes left over, and logical types strictly
+    /// (stricter than plain Avro decoders, which take the underlying type): a `uuid` string must be a
+    /// UUID (8-4-4-4-12 hex digits, either case), a `decimal`'s unscaled value must fit its precision.
+    ///
+    /// Nothing is allocated on success. An error names the byte offset and, as a JSON path into the
+    /// schema (`/fields/2/type/1`), the type that could not be read.
+    public func validate(_ bytes: [UInt8], limits: AvroDecodingLimits = .default) throws(AvroError) {
+        do {
+            try AvroBinaryReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) in
+                var noPath: [String]? = nil
+                try strictNode(root, &r, &noPath)
+            }
+        } catch {
+            // The failure path only: walk again, keeping the schema path, to say where it failed.
+            var located = error
+            do {
+                try AvroBinaryReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) in
+                    var path: [String]? = []
+                    try strictNode(root, &r, &path)
+                }
+            } catch {
+                if error.location.byteOffset == located.location.byteOffset { located = error }
+            }
+            if located.location.jsonPath == nil { located.location.jsonPath = "/" }
+            throw located
+        }
+    }
+
+    private func strictNode(_ index: Int, _ r: inout AvroBinaryReader, _ path: inout [String]?) throws(AvroError) {
+        do {
+            try strictNodeBody(index, &r, &path)
+        } catch {
+            // The innermost type that failed names the path; outer levels leave it as it is.
+            guard let components = path, error.location.jsonPath == nil else { throw error }
+            var located = error
+            located.location.jsonPath = components.isEmpty ? "/" : components.joined()
+            throw located
+        }
+    }
+
+    private func strictNodeBody(_ index: Int, _ r: inout AvroBinaryReader, _ path: inout [String]?) throws(AvroError) {
+        let op = plan.ops[index]
+        switch op.kind {
+        case .null: return
+        case .boolean: _ = try r.readBoolean()
+        case .int: _ = try r.readInt()
+        case .long: _ = try r.readLong()
+        case .float: _ = try r.readFloat()
+        case .double: _ = try r.readDouble()
+        case .bytes:
+            let n = try r.readLength("bytes")
+            try checkDecimal(index, &r, length: n)
+            r.position += n
+        case .string:
+            let n = try r.readLength("string")
+            let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
+            if let bad = UTF8Validation.firstInvalidByte(slice) {
+                throw .data(.malformedData, "invalid UTF-8 in string", offset: r.position + bad)
+            }
+            if plan.strictChecks[index] == -1, !Self.isUUID(slice) {
+                throw .data(.malformedData, "'\(String(decoding: slice.prefix(40), as: UTF8.self))' is not a UUID (uuid logical type)", offset: r.position)
+            }
+            r.position += n
+        case .fixed:
+            let size = Int(op.a)
+            guard r.remaining >= size else { throw r.truncated("fixed(\(size))") }
+            try checkDecimal(index, &r, length: size)
+            r.position += size
+        case .enumeration: _ = try r.readEnumIndex(symbolCount: Int(op.b))
+        case .record:
+            try r.enter()
+            let start = Int(op.a)
+            for k in start..<(start + Int(op.b)) {
+                path?.append("/fields/\(k - start)/type")
+                try strictNode(Int(plan.fieldTypes[k]), &r, &path)
+                path?.removeLast()
+            }
+            r.leave()
+        case .union:
+            try r.enter()
+            let b = try r.readUnionIndex(branchCount: Int(op.b))
+            path?.append("/\(b)")
+            try strictNode(Int(plan.branches[Int(op.a) + b]), &r, &path)
+            path?.removeLast()
+            r.leave()
+        case .array, .map:
+            try r.enter()
+            let child = Int(op.a)
+            let isMap = op.kind == .map
+            let minSize = (isMap ? 1 : 0) + Int(plan.ops[child].minimumSize)
+            var seen = 0
+            path?.append(isMap ? "/values" : "/items")
+            while true {
+                let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: seen)
+                if count == 0 { break }
+                seen += count
+                for _ in 0..<count {
+                    if isMap {
+                        let n = try r.readLength("map key")
+                        let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
+                        if let bad = UTF8Validation.firstInvalidByte(slice) {
+                            throw .data(.malformedData, "invalid UTF-8 in map key", offset: r.position + bad)
+                        }
+                        r.position += n
+                    }
+                    try strictNode(child, &r, &path)
+                }
+            }
+            path?.removeLast()
+            r.leave()
+        }
+    }
+
+    /// A decimal's unscaled value (big-endian two's complement, `length` bytes at the reader's position)
+    /// must have at most `precision` digits.
+    private func checkDecimal(_ index: Int, _ r: inout AvroBinaryReader, length: Int) throws(AvroError) {
+        let precision = Int(plan.strictChecks[index])
+        guard precision > 0, length > 0 else { return }
+        let bytes = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + length)])
+        if !DecimalLimit.fits(bytes, precision: precision) {
+            throw .data(.malformedData, "decimal value has more than \(precision) digits (its precision)", offset: r.position)
+        }
+    }
+
+    static func isUUID(_ s: UnsafeRawBufferPointer) -> Bool {
+        guard s.count == 36 else { return false }
+        for (i, c) in s.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if c != UInt8(ascii: "-") { return false }
+            } else if !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)) {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// Whether a two's-complement big-endian integer is below 10^precision in magnitude.
+enum DecimalLimit {
+    /// 10^p as big-endian bytes, p = 0...maxTable.
+    static let maxTable = 160
+    static let powers: [[UInt8]] = {
+        var out: [[UInt8]] = [[1]]
+        var current: [UInt8] = [1]
+        for _ in 1...maxTable {
+            var carry = 0
+            for i in stride(from: current.count - 1, through: 0, by: -1) {
+                let v = Int(current[i]) * 10 + carry
+                current[i] = UInt8(v & 0xFF)
+                carry = v >> 8
+            }
+            while carry > 0 {
+                current.insert(UInt8(carry & 0xFF), at: 0)
+                carry >>= 8
+            }
+            out.append(current)
+        }
+        return out
+    }()
+
+    static func fits(_ bytes: UnsafeRawBufferPointer, precision: Int) -> Bool {
+        // Magnitude of the two's-complement value.
+        var magnitude = [UInt8](bytes)
+        if let first = magnitude.first, first & 0x80 != 0 {
+            for i in magnitude.indices { magnitude[i] = ~magnitude[i] }
+            var i = magnitude.count - 1
+            while i >= 0 {
+                let (v, overflow) = magnitude[i].addingReportingOverflow(1)
+                magnitude[i] = v
+                if !overflow { break }
+                i -= 1
+            }
+        }
+        let significant = magnitude.drop { $0 == 0 }
+        guard precision <= maxTable else {
+            // 10^p needs more than p * log2(10) / 8 bytes: anything shorter fits.
+            return significant.count * 8 <= precision * 3
+        }
+        let limit = powers[precision]
+        if significant.count != limit.count { return significant.count < limit.count }
+        for (a, b) in zip(significant, limit) where a != b { return a < b }
+        return false
+    }
+}
