@@ -24,6 +24,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "ValidationBench",
+            dependencies: [
+                .product(name: "CanonAvro", package: "Canon"), .product(name: "CanonRegistry", package: "Canon"),
+                .product(name: "CanonLog", package: "Canon"),
+            ]
+        ),
+        .executableTarget(
             name: "CompatBench",
             dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCore", package: "Canon")]
         ),

@@ -8,25 +8,33 @@ extension AvroSchema {
     /// Nothing is allocated on success. An error names the byte offset and, as a JSON path into the
     /// schema (`/fields/2/type/1`), the type that could not be read.
     public func validate(_ bytes: [UInt8], limits: AvroDecodingLimits = .default) throws(AvroError) {
-        do {
-            try AvroBinaryReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) in
-                var noPath: [String]? = nil
-                try strictNode(root, &r, &noPath)
-            }
-        } catch {
-            // The failure path only: walk again, keeping the schema path, to say where it failed.
-            var located = error
-            do {
-                try AvroBinaryReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) in
-                    var path: [String]? = []
+        try validate(bytes, from: 0, limits: limits)
+    }
+
+    /// Validates the datum in `bytes[start...]` (after a wire-format prefix, without copying it); byte
+    /// offsets in errors count from `start`.
+    public func validate(_ bytes: [UInt8], from start: Int, limits: AvroDecodingLimits = .default) throws(AvroError) {
+        precondition(start >= 0 && start <= bytes.count, "start outside the bytes")
+        let outcome = bytes.withUnsafeBytes { (all) -> AvroError? in
+            let raw = UnsafeRawBufferPointer(rebasing: all[start...])
+            func walk(_ path: [String]?) -> AvroError? {
+                var r = AvroBinaryReader(base: raw, limits: limits)
+                var path = path
+                do throws(AvroError) {
                     try strictNode(root, &r, &path)
+                    try r.expectEnd()
+                    return nil
+                } catch {
+                    return error
                 }
-            } catch {
-                if error.location.byteOffset == located.location.byteOffset { located = error }
             }
+            guard var located = walk(nil) else { return nil }
+            // The failure path only: walk again, keeping the schema path, to say where it failed.
+            if let again = walk([]), again.location.byteOffset == located.location.byteOffset { located = again }
             if located.location.jsonPath == nil { located.location.jsonPath = "/" }
-            throw located
+            return located
         }
+        if let outcome { throw outcome }
     }
 
     private func strictNode(_ index: Int, _ r: inout AvroBinaryReader, _ path: inout [String]?) throws(AvroError) {
@@ -162,26 +170,30 @@ enum DecimalLimit {
     }()
 
     static func fits(_ bytes: UnsafeRawBufferPointer, precision: Int) -> Bool {
-        // Magnitude of the two's-complement value.
-        var magnitude = [UInt8](bytes)
-        if let first = magnitude.first, first & 0x80 != 0 {
-            for i in magnitude.indices { magnitude[i] = ~magnitude[i] }
-            var i = magnitude.count - 1
-            while i >= 0 {
-                let (v, overflow) = magnitude[i].addingReportingOverflow(1)
-                magnitude[i] = v
-                if !overflow { break }
-                i -= 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { magnitude in
+            // Magnitude of the two's-complement value.
+            for i in 0..<bytes.count { magnitude[i] = bytes[i] }
+            if bytes.count > 0, bytes[0] & 0x80 != 0 {
+                for i in 0..<bytes.count { magnitude[i] = ~magnitude[i] }
+                var i = bytes.count - 1
+                while i >= 0 {
+                    let (v, overflow) = magnitude[i].addingReportingOverflow(1)
+                    magnitude[i] = v
+                    if !overflow { break }
+                    i -= 1
+                }
             }
+            var first = 0
+            while first < bytes.count && magnitude[first] == 0 { first += 1 }
+            let significant = bytes.count - first
+            guard precision <= maxTable else {
+                // 10^p needs more than p * log2(10) / 8 bytes: anything shorter fits.
+                return significant * 8 <= precision * 3
+            }
+            let limit = powers[precision]
+            if significant != limit.count { return significant < limit.count }
+            for k in 0..<significant where magnitude[first + k] != limit[k] { return magnitude[first + k] < limit[k] }
+            return false
         }
-        let significant = magnitude.drop { $0 == 0 }
-        guard precision <= maxTable else {
-            // 10^p needs more than p * log2(10) / 8 bytes: anything shorter fits.
-            return significant.count * 8 <= precision * 3
-        }
-        let limit = powers[precision]
-        if significant.count != limit.count { return significant.count < limit.count }
-        for (a, b) in zip(significant, limit) where a != b { return a < b }
-        return false
     }
 }

@@ -517,7 +517,10 @@ public final class PartitionLog {
             try sealActive()
             try roll(at: nextOffset)
         }
-        var active = segments[segments.count - 1]
+        // Taken out of the array while it changes: a copy would share the index's storage and make
+        // every append copy it (copy-on-write), which grows with the segment.
+        var active = segments.removeLast()
+        defer { segments.append(active) }
         do {
             if configuration.preallocationBytes > 0, active.size + bytes.count > active.allocated {
                 let step = min(configuration.preallocationBytes, configuration.segmentBytes)
@@ -530,7 +533,6 @@ public final class PartitionLog {
             do {
                 try fs.truncate(active.handle, to: active.size)
                 active.allocated = active.size
-                segments[segments.count - 1] = active
             } catch {
                 state = .readOnly(reason: "could not cut back a failed write: \(error.message)")
             }
@@ -542,7 +544,6 @@ public final class PartitionLog {
         pending.append((active.baseOffset, active.size, summary.baseOffset))
         active.size += bytes.count
         active.nextOffset = summary.lastOffset + 1
-        segments[segments.count - 1] = active
         nextOffset = summary.lastOffset + 1
         return summary.baseOffset...summary.lastOffset
     }

@@ -108,7 +108,7 @@ public struct SchemaValidator: RecordValidator {
         }
         guard level == .full else { return nil }
         do {
-            try schema.validate(Array(bytes[5...]))
+            try schema.validate(bytes, from: 5)
         } catch {
             return Problem(code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
         }

@@ -1,0 +1,117 @@
+// Write-time validation of the reference event (Schemas/bench/OrderPlaced.avsc, 198 bytes + the
+// 5-byte Confluent prefix):
+//  1. validation alone, per record: AvroSchema.validate, and the whole SchemaValidator (policy, frame,
+//     subject membership, payload) on batches of 100;
+//  2. produce throughput through LogEngine with validation none, id and full side by side: 4 producers,
+//     batches of 100, flush policy `never` (the cost of validation, not of fdatasync).
+//
+// Usage (from Benchmarks/): swift build -c release --product ValidationBench && .build/release/ValidationBench [SECONDS] [RUNS]
+// CANON_BENCH_ONLY=validate runs only a fixed number of validations (for callgrind).
+import CanonAvro
+import CanonLog
+import CanonRegistry
+import Foundation
+
+let arguments = CommandLine.arguments
+let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 3 : 3
+let runs = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+let only = ProcessInfo.processInfo.environment["CANON_BENCH_ONLY"]
+let benchmarkRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = benchmarkRoot.deletingLastPathComponent()
+let root = benchmarkRoot.appendingPathComponent(".build/validation-bench-\(getpid())").path
+try? FileManager.default.removeItem(atPath: root)
+defer { try? FileManager.default.removeItem(atPath: root) }
+
+let schemaText = try String(contentsOf: packageRoot.appendingPathComponent("Schemas/bench/OrderPlaced.avsc"), encoding: .utf8)
+let hex = "4833663262386331652d396134642d346537622d386332662d3161356436653766383039319693d89fee47f6a1abfef962020612d687064555520614534b552d303030313233043d0ad7a370fd334014534b552d303034353637020000000000306f4014534b552d3038393031320a0000000000000e4000040e6368616e6e656c067765621063616d706169676e18626c61636b2d66726964617900020c5341564531300220486175707473747261737365203132330c4265726c696e0a3130313135044445"
+let payload: [UInt8] = stride(from: 0, to: hex.count, by: 2).map { i in
+    UInt8(hex[hex.index(hex.startIndex, offsetBy: i)..<hex.index(hex.startIndex, offsetBy: i + 2)], radix: 16)!
+}
+let schema = try AvroSchema(parsing: schemaText)
+try schema.validate(payload)
+
+func nanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+if only == "validate" {
+    for _ in 0..<1_000_000 { try schema.validate(payload) }
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
+
+let catalog = SchemaCatalog()
+let engine = try LogEngine(path: root, fileSystem: PosixFileSystem(), validator: SchemaValidator(catalog: catalog))
+let registry = try await Registry(store: try await LogRegistryStore(engine: engine), catalog: catalog)
+var id: Int32 = 0
+for level in ["full", "id", "none"] {
+    id = try await registry.register(subject: "orders-\(level)-value", schema: schemaText).id
+    try await engine.withDirectory {
+        try $0.createTopic("orders-\(level)", partitions: 4,
+                           configuration: try TopicConfiguration(level == "none" ? ["canon.flush.policy": "never"] : ["value.schema.validation": level, "canon.flush.policy": "never"]))
+    }
+}
+let framed = [0] + withUnsafeBytes(of: id.bigEndian, Array.init) + payload
+let batch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: framed, timestamp: 1_764_000_000_000) }
+
+// 1. Validation alone.
+var alone: [Double] = [], whole: [Double] = []
+let validator = SchemaValidator(catalog: catalog)
+let fullConfiguration = try TopicConfiguration(["value.schema.validation": "full"])
+for _ in 0..<runs {
+    let n = 200_000
+    var start = nanos()
+    for _ in 0..<n { try schema.validate(payload) }
+    alone.append(Double(nanos() - start) / Double(n))
+    start = nanos()
+    for _ in 0..<(n / 100) { blackHole(validator.validate(topic: "orders-full", configuration: fullConfiguration, partition: 0, records: batch)) }
+    whole.append(Double(nanos() - start) / Double(n))
+}
+print(String(format: "validation of one reference event: AvroSchema.validate %.0f ns, SchemaValidator (full, in batches of 100) %.0f ns per record", median(alone), median(whole)))
+
+// 2. Produce throughput per level.
+func produce(_ topic: String) async throws -> (Double, Double) {
+    let count = Counter()
+    let end = nanos() + UInt64(seconds * 1e9)
+    let start = nanos()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<4 {
+            group.addTask {
+                while nanos() < end {
+                    _ = try await engine.append(topic: topic, records: batch)
+                    count.add(batch.count)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let elapsed = Double(nanos() - start) / 1e9
+    return (Double(count.value) / elapsed, Double(count.value * framed.count) / elapsed)
+}
+
+// @unchecked Sendable: `n` is only touched with `lock` held.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add(_ k: Int) { lock.withLock { n += k } }
+    var value: Int { lock.withLock { n } }
+}
+
+var rates: [String: [Double]] = [:], bytes: [String: [Double]] = [:]
+_ = try await produce("orders-none")  // warm up: first segments, preallocation, checkpoints
+for run in 0..<runs {
+    // Alternate the order so that no level always runs first.
+    for level in (ProcessInfo.processInfo.environment["CANON_BENCH_LEVELS"]?.split(separator: ",").map(String.init)) ?? (run % 2 == 0 ? ["none", "id", "full"] : ["full", "id", "none"]) {
+        let (r, b) = try await produce("orders-\(level)")
+        if ProcessInfo.processInfo.environment["CANON_BENCH_VERBOSE"] != nil { print(level, Int(r)) }
+        rates[level, default: []].append(r)
+        bytes[level, default: []].append(b)
+    }
+}
+for level in ["none", "id", "full"] where rates[level] != nil {
+    print(String(format: "produce, validation %@: %.0f k records/s, %.0f MB/s (%.0f%% of none)", level as NSString,
+                 median(rates[level]!) / 1e3, median(bytes[level]!) / 1e6, 100 * median(rates[level]!) / median(rates["none"] ?? rates[level]!)))
+}
+await engine.shutdown()
+try? FileManager.default.removeItem(atPath: root)
+exit(0)
