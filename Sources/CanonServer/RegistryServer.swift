@@ -39,7 +39,7 @@ public enum RegistryServer {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
         }
         addRoutes(to: router, registry: registry, maximumBodyBytes: configuration.maximumBodyBytes, metrics: metrics)
-        if let engine { TopicRoutes.addRoutes(to: router, engine: engine, registry: registry, limit: configuration.maximumBodyBytes) }
+        if let engine { TopicRoutes.addRoutes(to: router, engine: engine, registry: registry, limit: configuration.maximumBodyBytes, metrics: metrics) }
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
                            logger: logger)
     }

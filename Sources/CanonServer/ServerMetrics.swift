@@ -22,6 +22,18 @@ public final class ServerMetrics: Sendable {
         rejections = Metrics.Counter(label: "canon_registry_compatibility_rejections_total", factory: factory)
         storeAppend = Metrics.Timer(label: "canon_registry_store_append_seconds", factory: factory)
         fdatasync = Metrics.Timer(label: "canon_log_fdatasync_seconds", factory: factory)
+        validation = Metrics.Timer(label: "canon_validation_seconds", factory: factory)
+    }
+
+    /// How long validating one batch took.
+    public let validation: Metrics.Timer
+
+    func accepted(topic: String, count: Int) {
+        Metrics.Counter(label: "canon_records_accepted_total", dimensions: [("topic", topic)], factory: factory).increment(by: count)
+    }
+
+    func refused(topic: String, reason: Int) {
+        Metrics.Counter(label: "canon_records_refused_total", dimensions: [("topic", topic), ("reason", String(reason))], factory: factory).increment()
     }
 
     let registrations: Metrics.Counter
@@ -90,4 +102,21 @@ public struct TimedFileSystem: LogFileSystem {
     public func removeDirectory(_ path: String) throws(LogError) { try base.removeDirectory(path) }
     public func rename(_ from: String, to: String) throws(LogError) { try base.rename(from, to: to) }
     public func lockExclusively(_ path: String) throws(LogError) -> LogFileHandle { try base.lockExclusively(path) }
+}
+
+/// A ``RecordValidator`` that times the one it wraps (for `canon_validation_seconds`).
+public struct TimedValidator: RecordValidator {
+    let base: any RecordValidator
+    let metrics: ServerMetrics
+
+    public init(_ base: any RecordValidator, metrics: ServerMetrics) {
+        self.base = base
+        self.metrics = metrics
+    }
+
+    public func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection] {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { metrics.validation.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
+        return base.validate(topic: topic, configuration: configuration, partition: partition, records: records)
+    }
 }

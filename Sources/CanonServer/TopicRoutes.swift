@@ -81,7 +81,18 @@ enum TopicRoutes {
         guard context.parameters.get("cluster") == cluster else { throw APIError(.notFound, 40401, "Cluster \(context.parameters.get("cluster") ?? "") not found; the one cluster is '\(cluster)'") }
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, engine: LogEngine, registry: Registry, limit: Int) {
+    static func addRoutes(to router: Router<BasicRequestContext>, engine: LogEngine, registry: Registry, limit: Int, metrics: ServerMetrics) {
+        /// Appends and counts accepted and refused records.
+        @Sendable func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(partition: Int, offset: Int64)] {
+            do {
+                let placed = try await TopicRoutes.append(engine, topic, records)
+                metrics.accepted(topic: topic, count: placed.count)
+                return placed
+            } catch let error as LogError where error.code == .invalidRecord {
+                for r in error.rejections { metrics.refused(topic: topic, reason: r.code ?? 0) }
+                throw error
+            }
+        }
         router.get("/v3/clusters") { _, _ in
             await run { (.ok, .object(["kind": .string("KafkaClusterList"), "data": .array([.object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)])])])) }
         }

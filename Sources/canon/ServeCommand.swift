@@ -41,7 +41,8 @@ struct ServeCommand: ParsableCommand {
                 let metrics = ServerMetrics()
                 let fileSystem = TimedFileSystem(PosixFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
                 let catalog = SchemaCatalog()
-                let engine = try LogEngine(path: settings.0, fileSystem: fileSystem, validator: SchemaValidator(catalog: catalog, defaultLevel: level))
+                let validator = TimedValidator(SchemaValidator(catalog: catalog, defaultLevel: level), metrics: metrics)
+                let engine = try LogEngine(path: settings.0, fileSystem: fileSystem, validator: validator)
                 for note in engine.recoveryNotes { appLogger.notice("recovery: \(note)") }
                 var registryConfiguration = Registry.Configuration()
                 registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }

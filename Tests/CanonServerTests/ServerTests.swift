@@ -261,6 +261,9 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(data[0]["timestamp"] == .int(1234) && data[0]["key"] == .object(["type": .string("BINARY"), "data": .string("aw==")]))
             #expect(data[0]["value"]?["data"] == .string(Data(#"{"a":[1,2]}"#.utf8).base64EncodedString()))
             #expect(data[0]["headers"] == .array([.object(["name": .string("h"), "value": .string("AQI=")])]))
+            guard case .string(let metrics) = try await call(.get, "/metrics", nil).json else { Issue.record("no metrics"); return }
+            #expect(metrics.contains(#"canon_records_accepted_total{topic="plain"} 3"#), "\(metrics)")
+            #expect(metrics.contains(#"canon_records_refused_total{topic="plain",reason="42291"} 1"#))
             #expect(try await call(.post, "/v3/clusters/canon/topics/nope/records", #"{"value":{"type":"STRING","data":"x"}}"#).status == 404)
             #expect(try await call(.post, "/v3/clusters/canon/topics/plain/records", #"{"partition_id":7,"value":{"type":"STRING","data":"x"}}"#).status == 404)
             #expect(try await call(.delete, "/v3/clusters/canon/topics/plain", nil).status == 204)

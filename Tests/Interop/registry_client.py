@@ -147,6 +147,13 @@ def populate():
     print(gone, "gone-value", 0, flush=True)
     # A soft-deleted version stays soft-deleted.
     client.delete_version("s2-value", 1)
+    # A topic with settings and records.
+    status, _ = http("POST", "/v3/clusters/canon/topics", {"topic_name": "kept", "partitions_count": 2,
+                                                           "configs": [{"name": "retention.ms", "value": "-1"}, {"name": "value.tombstones", "value": "reject"}]})
+    assert status == 201, status
+    for i in range(5):
+        status, answer = http("POST", "/v3/clusters/canon/topics/kept/records", {"partition_id": 1, "value": {"type": "STRING", "data": "record-%d" % i}})
+        assert status == 200, answer
     print("populated", flush=True)
 
 
@@ -167,6 +174,13 @@ def check(path):
     assert "gone-value" not in client.get_subjects(deleted=True)
     assert 1 not in client.get_versions("s2-value")
     assert client.get_version("s2-value", 1, deleted=True).version == 1
+    import base64
+    status, topic = http("GET", "/v3/clusters/canon/topics/kept")
+    assert status == 200 and topic["partitions_count"] == 2, topic
+    status, config = http("GET", "/v3/clusters/canon/topics/kept/configs/value.tombstones")
+    assert config["value"] == "reject", config
+    status, read = http("GET", "/v3/clusters/canon/topics/kept/partitions/1/records?offset=0&max_records=10")
+    assert [base64.b64decode(r["value"]["data"]).decode() for r in read["data"]] == ["record-%d" % i for i in range(5)], read
     client.set_compatibility(level="BACKWARD")
     new = client.register_schema("after-restart-value", Schema(record("Fresh", [{"name": "z", "type": "int"}]), "AVRO"))
     assert new > highest, (new, highest)
