@@ -142,3 +142,30 @@ extension RegistryInteropTests {
         #expect(result.stdoutText.contains("produce passed"))
     }
 }
+
+extension RegistryInteropTests {
+    @Test func topicProduceAndConsumeCommandsTalkToARunningServer() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory())
+        defer { server.stop() }
+        let schema = try CLITests.temporaryFile(#"{"type":"record","name":"Evt","fields":[{"name":"n","type":"int"},{"name":"s","type":"string"}]}"#, name: "evt.avsc")
+        func canon(_ arguments: [String], input: String = "") throws -> ProcessResult {
+            try runProcess(CLITests.executable, arguments + ["--url", server.url], input: Array(input.utf8))
+        }
+        #expect(try canon(["registry", "register", "events-value", schema]).status == 0)
+        #expect(try canon(["topic", "create", "events", "--config", "value.schema.validation=full"]).status == 0)
+        #expect(try canon(["topic", "list"]).stdoutText == "events\n")
+        #expect(try canon(["topic", "describe", "events"]).stdoutText.contains(#""value.schema.validation":"full""#))
+        let produced = try canon(["produce", "events"], input: #"{"value":{"n":1,"s":"a"}}"# + "\n" + #"{"value":{"n":2,"s":"b"}}"# + "\n")
+        #expect(produced.stdoutText == "0 0\n0 1\n", "\(produced.stderr)")
+        // Wire-format bytes with a trailing byte: refused, exit 1, the reason printed.
+        let refused = try canon(["produce", "events", "--binary"], input: "-\t000000000102026100\n")
+        #expect(refused.status == 1 && refused.stderr.contains("42294") && refused.stderr.contains("trailing"))
+        let consumed = try canon(["consume", "events"])
+        #expect(consumed.stdoutText.split(separator: "\n").count == 2)
+        #expect(consumed.stdoutText.contains(#""data":{"n":2,"s":"b"}"#))
+        #expect(try canon(["topic", "config", "events", "value.schema.validation", "--set", "none"]).stdoutText.contains(#""value":"none""#))
+        #expect(try canon(["produce", "events", "--binary"], input: "-\t000000000102026100\n").stdoutText == "0 2\n")
+        #expect(try canon(["topic", "delete", "events"]).status == 0)
+        #expect(try canon(["topic", "list"]).stdoutText.isEmpty)
+    }
+}

@@ -1,0 +1,170 @@
+import CanonAvro
+import ArgumentParser
+import CanonCore
+import CanonRegistryClient
+import Foundation
+
+/// `canon topic …`: topics of a running server (REST Proxy v3 routes).
+struct TopicCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topic",
+        abstract: "Create, list, describe, delete and configure topics of a running server (--url, or CANON_URL).",
+        subcommands: [Create.self, List.self, Describe.self, Delete.self, Config.self]
+    )
+
+    static let base = "/v3/clusters/canon/topics"
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a topic.",
+                                                        discussion: "Example: canon topic create orders --partitions 4 --config value.schema.validation=full")
+        @OptionGroup var connection: RegistryCommand.Connection
+        @Argument var topic: String
+        @Option(help: "Number of partitions.") var partitions = 1
+        @Option(name: .customLong("config"), help: ArgumentHelp("A setting, name=value (repeatable).", valueName: "name=value")) var settings: [String] = []
+        func run() throws {
+            var configs: [JSONValue] = []
+            for setting in settings {
+                guard let eq = setting.firstIndex(of: "=") else { throw ValidationError("--config takes name=value, not '\(setting)'") }
+                configs.append(.object(["name": .string(String(setting[..<eq])), "value": .string(String(setting[setting.index(after: eq)...]))]))
+            }
+            let body: JSONValue = .object(["topic_name": .string(topic), "partitions_count": .int(Int64(partitions)), "configs": .array(configs)])
+            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in try await c.send("POST", TopicCommand.base, body: body) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List topics.")
+        @OptionGroup var connection: RegistryCommand.Connection
+        func run() throws {
+            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+                guard case .array(let topics)? = try await c.send("GET", TopicCommand.base)["data"] else { return .array([]) }
+                return .array(topics.compactMap { $0["topic_name"] })
+            }
+        }
+    }
+
+    struct Describe: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a topic and its settings.")
+        @OptionGroup var connection: RegistryCommand.Connection
+        @Argument var topic: String
+        func run() throws {
+            let p = "\(TopicCommand.base)/\(RegistryCommand.path(topic))"
+            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+                var topic = try await c.send("GET", p)
+                let configs = try await c.send("GET", p + "/configs")["data"]
+                if case .object(var object) = topic, case .array(let items)? = configs {
+                    object["configs"] = .object(JSONObject(items.compactMap { item in item["name"]?.stringValue.map { ($0, item["value"] ?? .null) } }))
+                    topic = .object(object)
+                }
+                return topic
+            }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a topic and its records.")
+        @OptionGroup var connection: RegistryCommand.Connection
+        @Argument var topic: String
+        func run() throws {
+            let p = "\(TopicCommand.base)/\(RegistryCommand.path(topic))"
+            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+                _ = try? await c.send("DELETE", p)  // 204: no body
+                return .array([.string("deleted \(p.split(separator: "/").last ?? "")")])
+            }
+        }
+    }
+
+    struct Config: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a topic's setting, or --set it.")
+        @OptionGroup var connection: RegistryCommand.Connection
+        @Argument var topic: String
+        @Argument var name: String
+        @Option(help: "The new value.") var set: String?
+        func run() throws {
+            let p = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/configs/\(RegistryCommand.path(name))"
+            let value = set
+            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+                if let value {
+                    _ = try? await c.send("PUT", p, body: .object(["value": .string(value)]))
+                }
+                return try await c.send("GET", p)
+            }
+        }
+    }
+}
+
+/// `canon produce TOPIC`: records from standard input to a running server.
+struct ProduceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "produce",
+        abstract: "Produce records from standard input: JSON lines {\"key\":…, \"value\":…} encoded with the subject's latest schema, or --binary hex lines.",
+        discussion: """
+            Each line is one record. By default the value (and the key, when present) is Avro JSON, encoded by the server with \
+            the latest schema of <topic>-value (<topic>-key). With --binary, a line is key<TAB>value in hex (the client's own \
+            wire-format bytes; '-' for null). Prints 'partition offset' per record, or the refusal (exit 1).
+            """)
+    @OptionGroup var connection: RegistryCommand.Connection
+    @Argument var topic: String
+    @Flag(help: "Lines are key<TAB>value in hex wire format.") var binary = false
+
+    func run() throws {
+        let path = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/records"
+        var entries: [JSONValue] = []
+        while let line = Swift.readLine(strippingNewline: true) {
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            if binary {
+                let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+                func part(_ s: Substring?) throws -> JSONValue {
+                    guard let s, s != "-", !s.isEmpty else { return .null }
+                    guard s.count % 2 == 0, let bytes = TextHex.decode(s) else { throw CLIFailure.unreadable("'\(s.prefix(20))' is not hex") }
+                    return .object(["type": .string("BINARY"), "data": .string(Data(bytes).base64EncodedString())])
+                }
+                entries.append(.object(["key": try part(parts.count > 1 ? parts[0] : nil), "value": try part(parts.count > 1 ? parts[1] : parts[0])]))
+            } else {
+                let json: JSONValue
+                do { json = try JSONReader.parse(line) } catch { throw CLIFailure.unreadable("not a JSON line: \(error)") }
+                var entry: JSONObject = [:]
+                for part in ["key", "value"] {
+                    if let data = json[part], data != .null {
+                        entry[part] = .object(["type": .string("AVRO"), "subject": .string("\(topic)-\(part)"), "data": data])
+                    }
+                }
+                entries.append(.object(entry))
+            }
+        }
+        let body = entries
+        try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+            var lines: [JSONValue] = []
+            for entry in body {
+                let answer = try await c.send("POST", path, body: entry)
+                lines.append(.string("\(answer["partition_id"]?.int64Value ?? -1) \(answer["offset"]?.int64Value ?? -1)"))
+            }
+            return .array(lines)
+        }
+    }
+}
+
+/// `canon consume TOPIC`: records of a partition from a running server.
+struct ConsumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consume",
+        abstract: "Print records of a topic partition as JSON lines (avro-json decodes framed values with their writer schema).")
+    @OptionGroup var connection: RegistryCommand.Connection
+    @Argument var topic: String
+    @Option(help: "The partition.") var partition = 0
+    @Option(help: "The first offset.") var from: Int64 = 0
+    @Option(help: "At most this many records.") var max = 100
+    @Option(help: "avro-json or raw.") var format = "avro-json"
+
+    func validate() throws {
+        guard format == "avro-json" || format == "raw" else { throw ValidationError("--format is avro-json or raw") }
+    }
+
+    func run() throws {
+        let path = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/partitions/\(partition)/records?offset=\(from)&max_records=\(max)&format=\(format)"
+        try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+            guard case .array(let records)? = try await c.send("GET", path)["data"] else { return .array([]) }
+            return .array(records.map { .string($0.jsonText) })
+        }
+    }
+}
