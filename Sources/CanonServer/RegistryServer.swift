@@ -33,6 +33,9 @@ public enum RegistryServer {
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.get("/openapi.yaml") { _, _ in
+            RegistryServer.response(status: .ok, body: ByteBuffer(string: OpenAPI.yaml), contentType: "application/yaml")
+        }
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"

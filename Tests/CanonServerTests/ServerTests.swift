@@ -270,4 +270,26 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(try await call(.get, "/v3/clusters/canon/topics/plain", nil).status == 404)
         }
     }
+
+    /// Every route the server answers is in the OpenAPI description it serves.
+    @Test func theOpenAPIDescriptionListsEveryRoute() async throws {
+        try await withServer { call in
+            guard case .string(let yaml) = try await call(.get, "/openapi.yaml", nil).json else { Issue.record("no YAML"); return }
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            var routes: [String] = []
+            for file in ["RegistryServer.swift", "TopicRoutes.swift"] {
+                let text = try String(contentsOf: root.appendingPathComponent("Sources/CanonServer/\(file)"), encoding: .utf8)
+                let pattern = try NSRegularExpression(pattern: #"router\.(get|post|put|delete)\("([^"]+)""#)
+                for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    routes.append(String(text[Range(match.range(at: 2), in: text)!]))
+                }
+            }
+            #expect(routes.count > 30)
+            for route in routes {
+                // Hummingbird's :name and ** become OpenAPI's {name} and {path}.
+                let documented = route.replacingOccurrences(of: #"/:([a-z]+)"#, with: "/{$1}", options: .regularExpression).replacingOccurrences(of: "**", with: "{path}")
+                #expect(yaml.contains("  \(documented):"), "\(route) is not in /openapi.yaml")
+            }
+        }
+    }
 }
