@@ -99,6 +99,7 @@ public final class LogEngine: Sendable {
     public func append(topic: String, partition: Int, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
         try refuseInternal(topic)
         guard !records.isEmpty else { return [] }
+        guard topics.configuration(topic) != nil else { throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic)) }
         var batches = [LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices))]
         try validate(topic: topic, batches)
         prepare(topic: topic, &batches)

@@ -119,6 +119,7 @@ enum TopicRoutes {
                 if case .array(let configs)? = json["configs"] {
                     for c in configs {
                         guard let key = c["name"]?.stringValue, let value = c["value"]?.stringValue else { throw APIError(.badRequest, 40002, "each config needs a 'name' and a string 'value'") }
+                        try ValidationPolicy.checkSettingName(key)
                         settings[key] = value
                     }
                 }
@@ -175,6 +176,7 @@ enum TopicRoutes {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
                 guard let value = try await RegistryServer.body(request, limit: limit)["value"]?.stringValue else { throw APIError(.badRequest, 40002, "the request needs a string 'value'") }
+                try ValidationPolicy.checkSettingName(setting)
                 _ = try ValidationPolicy(settings: [setting: value])
                 try await engine.withDirectory { try $0.setConfiguration(topic: name, setting, value) }
                 return (.noContent, nil)
@@ -199,7 +201,19 @@ enum TopicRoutes {
                     throw APIError(.badRequest, 40002, "the request needs a non-empty 'entries' array")
                 }
                 var records: [(LogRecord, Int?, (String?, String?))] = []
-                for entry in entries { records.append(try await makeRecord(entry, registry: registry)) }
+                for (index, entry) in entries.enumerated() {
+                    do {
+                        records.append(try await makeRecord(entry, registry: registry))
+                    } catch var error as APIError {
+                        // Name the entry: the encoder does not know its place in the batch.
+                        if case .object(var body) = error.body, case .array(var errors)? = body["errors"] {
+                            for i in errors.indices { if case .object(var e) = errors[i] { e["index"] = .int(Int64(index)); errors[i] = .object(e) } }
+                            body["errors"] = .array(errors)
+                            error.body = .object(body)
+                        }
+                        throw error
+                    }
+                }
                 let placed = try await append(engine, name, records.map { ($0.0, $0.1) })
                 return (.ok, .object(["error_code": .int(200), "data": .array(zip(placed, records).map { resultJSON(name, $0, $1.0, $1.2) })]))
             }
@@ -222,7 +236,7 @@ enum TopicRoutes {
                         if data.count >= maximum { break outer }
                         let at = batch.baseOffset + Int64(i)
                         data.append(.object([
-                            "partition_id": .int(Int64(partition)), "offset": .int(at), "timestamp": .int(record.timestamp),
+                            "partition_id": .int(Int64(partition)), "offset": .int(at), "timestamp": .string(iso8601(millis: record.timestamp)),
                             "key": part(record.key, avroJSON, snapshot), "value": part(record.value, avroJSON, snapshot),
                             "headers": .array(record.headers.map { .object(["name": .string($0.key), "value": $0.value.map { .string(Data($0).base64EncodedString()) } ?? .null]) }),
                         ]))
@@ -250,7 +264,7 @@ enum TopicRoutes {
             return .object(["type": .string(type ?? "BINARY"), "size": .int(Int64(bytes.count))])
         }
         return .object(["error_code": .int(200), "cluster_id": .string(cluster), "topic_name": .string(topic), "partition_id": .int(Int64(placed.partition)),
-                        "offset": .int(placed.offset), "timestamp": .int(record.timestamp),
+                        "offset": .int(placed.offset), "timestamp": .string(iso8601(millis: record.timestamp)),
                         "key": summary(record.key, types.0), "value": summary(record.value, types.1)])
     }
 
@@ -265,6 +279,19 @@ enum TopicRoutes {
             }
         }
         return .object(["type": .string("BINARY"), "data": .string(Data(bytes).base64EncodedString())])
+    }
+
+    static func iso8601(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return withFraction.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
+    /// Milliseconds since the epoch as v3's ISO-8601 date-time.
+    static func iso8601(millis: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
     }
 
     /// A record from a v3 produce entry: `partition_id?`, `headers?`, `key?`, `value?`, `timestamp?`.
@@ -285,7 +312,17 @@ enum TopicRoutes {
                 headers.append(LogHeader(key: name, value: bytes))
             }
         }
-        let timestamp = entry["timestamp"]?.int64Value ?? LogDirectory.currentTimeMillis()
+        let timestamp: Int64
+        switch entry["timestamp"] {
+        case nil, .null?: timestamp = LogDirectory.currentTimeMillis()
+        case .string(let text)?:
+            // v3 sends ISO-8601 date-times.
+            guard let date = iso8601(text) else { throw APIError(.badRequest, 40002, "timestamp '\(text)' is not an ISO-8601 date-time") }
+            timestamp = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        case let value?:
+            guard let ms = value.int64Value else { throw APIError(.badRequest, 40002, "timestamp must be an ISO-8601 string or milliseconds") }
+            timestamp = ms
+        }
         return (LogRecord(key: key, value: value, timestamp: timestamp, headers: headers), partition, (keyType, valueType))
     }
 
@@ -293,6 +330,7 @@ enum TopicRoutes {
     /// (encoded here with a registered schema and framed in the Confluent wire format).
     static func data(_ json: JSONValue?, part: String, registry: Registry) async throws -> ([UInt8]?, String?) {
         guard let json, json != .null else { return (nil, nil) }
+        guard case .object = json else { throw APIError(.badRequest, 40002, "\(part) must be an object {\"type\", \"data\"} or null") }
         let type = json["type"]?.stringValue?.uppercased() ?? "JSON"
         let data = json["data"]
         switch type {

@@ -68,7 +68,11 @@ struct TopicCommand: ParsableCommand {
         func run() throws {
             let p = "\(TopicCommand.base)/\(RegistryCommand.path(topic))"
             try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
-                _ = try? await c.send("DELETE", p)  // 204: no body
+                do throws(RegistryClientError) {
+                    _ = try await c.send("DELETE", p)
+                } catch where error.status == 204 {
+                    // 204 has no body: done.
+                }
                 return .array([.string("deleted \(p.split(separator: "/").last ?? "")")])
             }
         }
@@ -85,7 +89,11 @@ struct TopicCommand: ParsableCommand {
             let value = set
             try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
                 if let value {
-                    _ = try? await c.send("PUT", p, body: .object(["value": .string(value)]))
+                    do throws(RegistryClientError) {
+                        _ = try await c.send("PUT", p, body: .object(["value": .string(value)]))
+                    } catch where error.status == 204 {
+                        // 204 has no body: changed.
+                    }
                 }
                 return try await c.send("GET", p)
             }

@@ -5,6 +5,7 @@ import CanonServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import CanonTestSupport
 import Testing
 
 private func record(_ name: String, _ fields: String...) -> String {
@@ -236,12 +237,15 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(created.status == 201 && created.json["partitions_count"] == .int(2))
             #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"plain"}"#).status == 400)
             #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"bad","configs":[{"name":"value.schema.validation","value":"strict"}]}"#).status == 400)
+            #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"bad","configs":[{"name":"value.schema.validaton","value":"full"}]}"#).status == 400)
+            #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"bad","configs":[{"name":"partitions","value":"0"}]}"#).status == 400)
             // The registry's internal topic is not listed.
             #expect(try await call(.get, "/v3/clusters/canon/topics", nil).json["data"] == .array([created.json]))
             #expect(try await call(.get, "/v3/clusters/canon/topics/plain", nil).json["topic_name"] == .string("plain"))
             #expect(try await call(.get, "/v3/clusters/canon/topics/_schemas", nil).status == 404)
             #expect(try await call(.get, "/v3/clusters/other/topics", nil).status == 404)
             #expect(try await call(.get, "/v3/clusters/canon/topics/plain/configs/retention.ms", nil).json["value"] == .string("-1"))
+            #expect(try await call(.put, "/v3/clusters/canon/topics/plain/configs/partitions", #"{"value":"0"}"#).status == 400)
             #expect(try await call(.put, "/v3/clusters/canon/topics/plain/configs/value.schema.validation", #"{"value":"id"}"#).status == 204)
             #expect(try await call(.get, "/v3/clusters/canon/topics/plain/configs/value.schema.validation", nil).json["value"] == .string("id"))
             // Validation `id` now: a plain string value is refused; back to none, anything goes.
@@ -249,7 +253,7 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             #expect(refused.status == 422 && refused.code == 42291)
             _ = try await call(.put, "/v3/clusters/canon/topics/plain/configs/value.schema.validation", #"{"value":"none"}"#)
             let produced = try await call(.post, "/v3/clusters/canon/topics/plain/records",
-                                          #"{"partition_id":1,"key":{"type":"STRING","data":"k"},"value":{"type":"JSON","data":{"a":[1,2]}},"headers":[{"name":"h","value":"AQI="}],"timestamp":1234}"#)
+                                          #"{"partition_id":1,"key":{"type":"STRING","data":"k"},"value":{"type":"JSON","data":{"a":[1,2]}},"headers":[{"name":"h","value":"AQI="}],"timestamp":"1970-01-01T00:00:01.234Z"}"#)
             #expect(produced.status == 200 && produced.json["partition_id"] == .int(1) && produced.json["offset"] == .int(0))
             #expect(produced.json["value"] == .object(["type": .string("JSON"), "size": .int(11)]))
             let batch = try await call(.post, "/v3/clusters/canon/topics/plain/records:batch",
@@ -258,13 +262,15 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             let read = try await call(.get, "/v3/clusters/canon/topics/plain/partitions/1/records?offset=0&max_records=2", nil)
             guard case .array(let data)? = read.json["data"] else { Issue.record("no data"); return }
             #expect(data.count == 2 && read.json["next_offset"] == .int(2))
-            #expect(data[0]["timestamp"] == .int(1234) && data[0]["key"] == .object(["type": .string("BINARY"), "data": .string("aw==")]))
+            #expect(data[0]["timestamp"] == .string("1970-01-01T00:00:01.234Z") && data[0]["key"] == .object(["type": .string("BINARY"), "data": .string("aw==")]))
             #expect(data[0]["value"]?["data"] == .string(Data(#"{"a":[1,2]}"#.utf8).base64EncodedString()))
             #expect(data[0]["headers"] == .array([.object(["name": .string("h"), "value": .string("AQI=")])]))
             guard case .string(let metrics) = try await call(.get, "/metrics", nil).json else { Issue.record("no metrics"); return }
             #expect(metrics.contains(#"canon_records_accepted_total{topic="plain"} 3"#), "\(metrics)")
             #expect(metrics.contains(#"canon_records_refused_total{topic="plain",reason="42291"} 1"#))
             #expect(try await call(.post, "/v3/clusters/canon/topics/nope/records", #"{"value":{"type":"STRING","data":"x"}}"#).status == 404)
+            #expect(try await call(.post, "/v3/clusters/canon/topics/nope/records", #"{"partition_id":0,"value":{"type":"STRING","data":"x"}}"#).status == 404)
+            #expect(try await call(.post, "/v3/clusters/canon/topics/plain/records", #"{"value":"hello"}"#).status == 400)
             #expect(try await call(.post, "/v3/clusters/canon/topics/plain/records", #"{"partition_id":7,"value":{"type":"STRING","data":"x"}}"#).status == 404)
             #expect(try await call(.delete, "/v3/clusters/canon/topics/plain", nil).status == 204)
             #expect(try await call(.get, "/v3/clusters/canon/topics/plain", nil).status == 404)
@@ -288,8 +294,13 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             for route in routes {
                 // Hummingbird's :name and ** become OpenAPI's {name} and {path}.
                 let documented = route.replacingOccurrences(of: #"/:([a-z]+)"#, with: "/{$1}", options: .regularExpression).replacingOccurrences(of: "**", with: "{path}")
-                #expect(yaml.contains("  \(documented):"), "\(route) is not in /openapi.yaml")
+                #expect(yaml.contains("  \"\(documented)\":"), "\(route) is not in /openapi.yaml")
             }
+            // And it is valid OpenAPI 3.0, by an independent validator.
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("canon-openapi-\(UUID().uuidString).yaml")
+            try Data(yaml.utf8).write(to: file)
+            let checked = try runProcess(python3(), ["-c", "import sys; from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename(sys.argv[1])[0])", file.path])
+            #expect(checked.status == 0, "\(checked.stderr)")
         }
     }
 }

@@ -28,7 +28,26 @@ extension AvroSchema {
                     return error
                 }
             }
-            guard var located = walk(nil) else { return nil }
+            // The fast walk: the plan's tables as raw buffers (no bounds checks or reference counting per
+            // node), no path kept.
+            let fastError: AvroError? = plan.ops.withUnsafeBufferPointer { ops in
+                plan.fieldTypes.withUnsafeBufferPointer { fieldTypes in
+                    plan.branches.withUnsafeBufferPointer { branches in
+                        plan.strictChecks.withUnsafeBufferPointer { checks in
+                            let walker = FastStrictWalker(ops: ops, fieldTypes: fieldTypes, branches: branches, checks: checks)
+                            var r = AvroBinaryReader(base: raw, limits: limits)
+                            do throws(AvroError) {
+                                try walker.walk(root, &r)
+                                try r.expectEnd()
+                                return nil
+                            } catch {
+                                return error
+                            }
+                        }
+                    }
+                }
+            }
+            guard fastError != nil, var located = walk(nil) else { return nil }
             // The failure path only: walk again, keeping the schema path, to say where it failed.
             if let again = walk([]), again.location.byteOffset == located.location.byteOffset { located = again }
             if located.location.jsonPath == nil { located.location.jsonPath = "/" }
@@ -126,7 +145,8 @@ extension AvroSchema {
     /// must have at most `precision` digits.
     private func checkDecimal(_ index: Int, _ r: inout AvroBinaryReader, length: Int) throws(AvroError) {
         let precision = Int(plan.strictChecks[index])
-        guard precision > 0, length > 0 else { return }
+        guard precision > 0 else { return }
+        guard length > 0 else { throw .data(.malformedData, "a decimal needs at least one byte", offset: r.position) }
         let bytes = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + length)])
         if !DecimalLimit.fits(bytes, precision: precision) {
             throw .data(.malformedData, "decimal value has more than \(precision) digits (its precision)", offset: r.position)
@@ -143,6 +163,82 @@ extension AvroSchema {
             }
         }
         return true
+    }
+}
+
+/// The validation walk over raw views of the plan's tables (the common case: nothing to report).
+private struct FastStrictWalker {
+    let ops: UnsafeBufferPointer<CodecPlan.Op>
+    let fieldTypes: UnsafeBufferPointer<Int32>
+    let branches: UnsafeBufferPointer<Int32>
+    let checks: UnsafeBufferPointer<Int32>
+
+    func walk(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) {
+        let op = ops[index]
+        switch op.kind {
+        case .null: return
+        case .boolean: _ = try r.readBoolean()
+        case .int: _ = try r.readInt()
+        case .long: _ = try r.readLong()
+        case .float: _ = try r.readFloat()
+        case .double: _ = try r.readDouble()
+        case .bytes:
+            let n = try r.readLength("bytes")
+            try decimal(index, &r, length: n)
+            r.position += n
+        case .string:
+            let n = try r.readLength("string")
+            let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
+            if UTF8Validation.firstInvalidByte(slice) != nil { throw AvroError(.malformedData, "invalid UTF-8 in string") }
+            if checks[index] == -1, !AvroSchema.isUUID(slice) { throw AvroError(.malformedData, "not a UUID") }
+            r.position += n
+        case .fixed:
+            let size = Int(op.a)
+            guard r.remaining >= size else { throw r.truncated("fixed(\(size))") }
+            try decimal(index, &r, length: size)
+            r.position += size
+        case .enumeration: _ = try r.readEnumIndex(symbolCount: Int(op.b))
+        case .record:
+            try r.enter()
+            let start = Int(op.a)
+            for k in start..<(start + Int(op.b)) { try walk(Int(fieldTypes[k]), &r) }
+            r.leave()
+        case .union:
+            try r.enter()
+            let b = try r.readUnionIndex(branchCount: Int(op.b))
+            try walk(Int(branches[Int(op.a) + b]), &r)
+            r.leave()
+        case .array, .map:
+            try r.enter()
+            let child = Int(op.a)
+            let isMap = op.kind == .map
+            let minSize = (isMap ? 1 : 0) + Int(ops[child].minimumSize)
+            var seen = 0
+            while true {
+                let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: seen)
+                if count == 0 { break }
+                seen += count
+                for _ in 0..<count {
+                    if isMap {
+                        let n = try r.readLength("map key")
+                        let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
+                        if UTF8Validation.firstInvalidByte(slice) != nil { throw AvroError(.malformedData, "invalid UTF-8 in map key") }
+                        r.position += n
+                    }
+                    try walk(child, &r)
+                }
+            }
+            r.leave()
+        }
+    }
+
+    private func decimal(_ index: Int, _ r: inout AvroBinaryReader, length: Int) throws(AvroError) {
+        let precision = Int(checks[index])
+        guard precision > 0 else { return }
+        guard length > 0 else { throw AvroError(.malformedData, "empty decimal") }
+        if !DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + length)]), precision: precision) {
+            throw AvroError(.malformedData, "decimal out of precision")
+        }
     }
 }
 

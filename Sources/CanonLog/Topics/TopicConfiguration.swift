@@ -63,6 +63,8 @@ public struct TopicConfiguration: Sendable, Hashable {
         case "canon.flush.policy":
             guard let p = FlushPolicy(rawValue: value) else { throw bad("group-commit, interval or never") }
             flushPolicy = p
+        case "partitions":
+            throw LogError(.invalidConfiguration, "partitions is not a setting: it is set when the topic is created")
         case "cleanup.policy":
             guard value == "delete" else {
                 throw LogError(.invalidConfiguration, "cleanup.policy=\(value) is not supported yet (compaction does not exist); use delete")

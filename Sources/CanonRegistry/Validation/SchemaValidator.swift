@@ -45,7 +45,7 @@ public struct SchemaValidator: RecordValidator {
         } catch {
             return records.indices.map { RecordRejection(index: $0, reason: "the topic's validation settings are invalid: \(error.message)", code: ReasonCode.settings) }
         }
-        guard policy.key != .none || policy.value != .none else { return [] }
+        guard policy.key != .none || policy.value != .none || !policy.allowTombstones else { return [] }
         let snapshot = catalog.snapshot
         var rejections: [RecordRejection] = []
         for (i, record) in records.enumerated() {
@@ -72,6 +72,9 @@ public struct SchemaValidator: RecordValidator {
 
     private func check(_ bytes: [UInt8]?, part: String, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
                        topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot) -> Problem? {
+        if bytes == nil, part == "value", !policy.allowTombstones {
+            return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic")
+        }
         guard level != .none else { return nil }
         if headers.contains(where: { $0.key == "__\(part)_schema_id" }) {
             return Problem(code: ReasonCode.wireFormat, reason: "schema IDs carried in the __\(part)_schema_id header are not supported; put the Confluent prefix in the \(part)")

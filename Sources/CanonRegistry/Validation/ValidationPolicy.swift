@@ -43,7 +43,14 @@ public struct ValidationPolicy: Sendable, Hashable {
     public init(settings: [String: String], defaultLevel: Level = .none) throws(LogError) {
         key = defaultLevel
         value = defaultLevel
-        for (name, raw) in settings {
+        // Aliases first, then Canon's own names, each in name order: the same settings always give the
+        // same policy, and a canonical name wins over an alias.
+        let ordered = settings.sorted { a, b in
+            let aliasA = a.key.hasPrefix("confluent.") || a.key.hasPrefix("redpanda.")
+            let aliasB = b.key.hasPrefix("confluent.") || b.key.hasPrefix("redpanda.")
+            return aliasA != aliasB ? aliasA : a.key < b.key
+        }
+        for (name, raw) in ordered {
             let value = raw.trimmingCharacters(in: .whitespaces)
             func bad(_ expected: String) -> LogError {
                 LogError(.invalidConfiguration, "invalid value '\(raw)' for \(name): expected \(expected)")
@@ -73,6 +80,34 @@ public struct ValidationPolicy: Sendable, Hashable {
             default:
                 continue
             }
+        }
+    }
+
+    /// Setting names this policy reads (Canon's and the aliases).
+    public static let settingNames: Set<String> = [
+        "key.schema.validation", "value.schema.validation", "key.subject.name.strategy", "value.subject.name.strategy",
+        "value.tombstones", "schema.versions",
+        "confluent.key.schema.validation", "confluent.value.schema.validation", "redpanda.key.schema.id.validation",
+        "redpanda.value.schema.id.validation", "confluent.key.subject.name.strategy", "confluent.value.subject.name.strategy",
+        "redpanda.key.subject.name.strategy", "redpanda.value.subject.name.strategy",
+    ]
+
+    /// Kafka's topic-level setting names (accepted and kept; the log reads those it implements).
+    public static let kafkaSettingNames: Set<String> = [
+        "cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms", "flush.messages", "flush.ms",
+        "follower.replication.throttled.replicas", "index.interval.bytes", "leader.replication.throttled.replicas",
+        "local.retention.bytes", "local.retention.ms", "max.compaction.lag.ms", "max.message.bytes", "message.downconversion.enable",
+        "message.format.version", "message.timestamp.after.max.ms", "message.timestamp.before.max.ms",
+        "message.timestamp.difference.max.ms", "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
+        "min.insync.replicas", "preallocate", "remote.storage.enable", "retention.bytes", "retention.ms", "segment.bytes",
+        "segment.index.bytes", "segment.jitter.ms", "segment.ms", "unclean.leader.election.enable", "canon.flush.policy",
+    ]
+
+    /// Refuses a setting name that neither Kafka, Canon's validation nor the log knows, so that a typo
+    /// (`value.schema.validaton`) is an error rather than a topic that is silently never validated.
+    public static func checkSettingName(_ name: String) throws(LogError) {
+        guard settingNames.contains(name) || kafkaSettingNames.contains(name) else {
+            throw LogError(.invalidConfiguration, "unknown topic setting '\(name)'")
         }
     }
 
