@@ -96,9 +96,14 @@ public actor Registry {
             if !ids.isEmpty { snapshot.members[name] = ids }
             if let latest = subject.versions.filter({ !$0.value.deleted }).max(by: { $0.key < $1.key }) { snapshot.latest[name] = latest.value.id }
         }
+        let previous = catalog.snapshot.schemas
         for ids in snapshot.members.values {
             for id in ids where snapshot.schemas[id] == nil {
-                if let schema = try? schema(ofID: id) { snapshot.schemas[id] = schema }
+                if let kept = previous[id] {
+                    snapshot.schemas[id] = kept  // an ID's schema never changes
+                    continue
+                }
+                if let schema = try? schema(ofID: id) { snapshot.schemas[id] = WriterSchema(schema) }
             }
         }
         catalog.publish(snapshot)

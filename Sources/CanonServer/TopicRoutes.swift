@@ -274,7 +274,7 @@ enum TopicRoutes {
         guard let bytes else { return .null }
         if avroJSON, bytes.count >= 5, bytes[0] == 0 {
             let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-            if let schema = snapshot.schemas[id], let value = try? schema.decode(Array(bytes[5...])), let json = try? AvroJSON.encode(value, schema: schema) {
+            if let schema = snapshot.schemas[id]?.schema, let value = try? schema.decode(Array(bytes[5...])), let json = try? AvroJSON.encode(value, schema: schema) {
                 return .object(["type": .string("AVRO"), "schema_id": .int(Int64(id)), "data": json])
             }
         }
@@ -355,7 +355,7 @@ enum TopicRoutes {
             } else {
                 throw APIError(.badRequest, 40002, "\(part): AVRO data needs a 'schema_id' or a 'subject'")
             }
-            guard let schema = registry.catalog.snapshot.schemas[id] else { throw RegistryError.schemaNotFound("\(id)") }
+            guard let schema = registry.catalog.snapshot.schemas[id]?.schema else { throw RegistryError.schemaNotFound("\(id)") }
             do {
                 let bytes = try schema.encode(try AvroJSON.decode(data ?? .null, schema: schema))
                 return ([0] + withUnsafeBytes(of: id.bigEndian, Array.init) + bytes, type)

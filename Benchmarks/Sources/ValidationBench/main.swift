@@ -55,6 +55,15 @@ for level in ["full", "id", "none"] {
 let framed = [0] + withUnsafeBytes(of: id.bigEndian, Array.init) + payload
 let batch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: framed, timestamp: 1_764_000_000_000) }
 
+if only == "validator" {
+    let v = SchemaValidator(catalog: catalog)
+    let configuration = try TopicConfiguration(["value.schema.validation": "full"])
+    for _ in 0..<30_000 { blackHole(v.validate(topic: "orders-full", configuration: configuration, partition: 0, records: batch)) }
+    await engine.shutdown()
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
+
 // 1. Validation alone.
 var alone: [Double] = [], whole: [Double] = []
 let validator = SchemaValidator(catalog: catalog)

@@ -8,8 +8,9 @@ import Foundation
 public final class SchemaCatalog: Sendable {
     /// One published state.
     public struct Snapshot: Sendable {
-        /// Writer schemas by ID (IDs that some version, soft-deleted or not, still uses).
-        public var schemas: [Int32: AvroSchema] = [:]
+        /// Writer schemas by ID (IDs that some version, soft-deleted or not, still uses), boxed: a schema
+        /// is many arrays, and a box is copied with one reference count instead of one per array.
+        public var schemas: [Int32: WriterSchema] = [:]
         /// Subject -> the IDs of its versions (soft-deleted ones included; hard-deleted ones gone).
         public var members: [String: Set<Int32>] = [:]
         /// Subject -> the ID of its latest live version.
@@ -26,6 +27,13 @@ public final class SchemaCatalog: Sendable {
     public var snapshot: Snapshot { box.value }
 
     func publish(_ snapshot: Snapshot) { box.value = snapshot }
+}
+
+/// A writer schema, shared by reference.
+public final class WriterSchema: Sendable {
+    public let schema: AvroSchema
+
+    public init(_ schema: AvroSchema) { self.schema = schema }
 }
 
 /// A value behind a lock.

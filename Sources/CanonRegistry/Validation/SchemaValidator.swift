@@ -48,18 +48,26 @@ public struct SchemaValidator: RecordValidator {
         guard policy.key != .none || policy.value != .none || !policy.allowTombstones else { return [] }
         let snapshot = catalog.snapshot
         var rejections: [RecordRejection] = []
+        // The ID checks (registered, under the subject) depend on the ID and part only: once per batch.
+        var memo = Memo()
         for (i, record) in records.enumerated() {
-            if let rejection = check(record.key, part: "key", level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot) {
+            if let rejection = check(record.key, part: "key", level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot, memo: &memo) {
                 rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path,
                                                   byteOffset: rejection.byteOffset, code: rejection.code))
                 continue
             }
-            if let rejection = check(record.value, part: "value", level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot) {
+            if let rejection = check(record.value, part: "value", level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot, memo: &memo) {
                 rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path,
                                                   byteOffset: rejection.byteOffset, code: rejection.code))
             }
         }
         return rejections
+    }
+
+    /// Per batch: the verdict of the ID checks per (part, ID) — nil when the ID passed — and its schema.
+    private struct Memo {
+        var key: [Int32: (problem: Problem?, schema: WriterSchema?)] = [:]
+        var value: [Int32: (problem: Problem?, schema: WriterSchema?)] = [:]
     }
 
     private struct Problem {
@@ -71,7 +79,7 @@ public struct SchemaValidator: RecordValidator {
     }
 
     private func check(_ bytes: [UInt8]?, part: String, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
-                       topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot) -> Problem? {
+                       topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot, memo: inout Memo) -> Problem? {
         if bytes == nil, part == "value", !policy.allowTombstones {
             return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic")
         }
@@ -92,29 +100,44 @@ public struct SchemaValidator: RecordValidator {
         default: return Problem(code: ReasonCode.wireFormat, reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
         }
         let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-        guard let schema = snapshot.schemas[id] else { return Problem(code: ReasonCode.unknownSchema, reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1) }
+        let known = part == "key" ? memo.key[id] : memo.value[id]
+        let verdict = known ?? idVerdict(id, part: part, strategy: strategy, topic: topic, policy: policy, snapshot: snapshot)
+        if known == nil {
+            if part == "key" { memo.key[id] = verdict } else { memo.value[id] = verdict }
+        }
+        if let problem = verdict.problem { return problem }
+        guard let writer = verdict.schema else { return nil }
+        guard level == .full else { return nil }
+        do {
+            try writer.schema.validate(bytes, from: 5)
+        } catch {
+            return Problem(code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
+        }
+        return nil
+    }
+
+    /// Whether an ID is registered, under the subject the strategy names (or its latest version).
+    private func idVerdict(_ id: Int32, part: String, strategy: ValidationPolicy.SubjectStrategy, topic: String, policy: ValidationPolicy,
+                           snapshot: SchemaCatalog.Snapshot) -> (problem: Problem?, schema: WriterSchema?) {
+        guard let writer = snapshot.schemas[id] else {
+            return (Problem(code: ReasonCode.unknownSchema, reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1), nil)
+        }
         let subject: String
         switch strategy {
         case .topic: subject = "\(topic)-\(part)"
         case .record, .topicRecord:
-            guard let name = schema.rootNode.name?.fullName else {
-                return Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id)
+            guard let name = writer.schema.rootNode.name?.fullName else {
+                return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id), nil)
             }
             subject = strategy == .record ? name : "\(topic)-\(name)"
         }
         if policy.latestOnly {
             guard snapshot.latest[subject] == id else {
-                return Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not the latest version of subject '\(subject)'", schemaID: id, byteOffset: 1)
+                return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not the latest version of subject '\(subject)'", schemaID: id, byteOffset: 1), nil)
             }
         } else if snapshot.members[subject]?.contains(id) != true {
-            return Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not registered under subject '\(subject)'", schemaID: id, byteOffset: 1)
+            return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not registered under subject '\(subject)'", schemaID: id, byteOffset: 1), nil)
         }
-        guard level == .full else { return nil }
-        do {
-            try schema.validate(bytes, from: 5)
-        } catch {
-            return Problem(code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
-        }
-        return nil
+        return (nil, writer)
     }
 }
