@@ -1,7 +1,8 @@
 /// Strict validation of encoded datums, without building them.
 extension AvroSchema {
-    /// Checks that `bytes` hold exactly one datum of this schema: every varint, length, block count,
-    /// union and enum index, UTF-8 string and fixed size, no bytes left over, and logical types strictly
+    /// Checks that `bytes` hold exactly one datum of this schema: every varint, length, block count (and
+    /// a block's declared byte size against what its items take), union and enum index, UTF-8 string and
+    /// fixed size, no bytes left over, and logical types strictly
     /// (stricter than plain Avro decoders, which take the underlying type): a `uuid` string must be a
     /// UUID (8-4-4-4-12 hex digits, either case), a `decimal`'s unscaled value must fit its precision.
     ///
@@ -121,7 +122,8 @@ extension AvroSchema {
             var seen = 0
             path?.append(isMap ? "/values" : "/items")
             while true {
-                let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: seen)
+                let blockStart = r.position
+                let (count, end) = try r.readBlockHeader(minimumItemSize: minSize, itemsSoFar: seen)
                 if count == 0 { break }
                 seen += count
                 for _ in 0..<count {
@@ -134,6 +136,10 @@ extension AvroSchema {
                         r.position += n
                     }
                     try strictNode(child, &r, &path)
+                }
+                if let end, r.position != end {
+                    path?.removeLast()  // the array or map itself is wrong, not an item
+                    throw .data(.malformedData, "block byte size says its items end at byte \(end), they end at \(r.position)", offset: blockStart)
                 }
             }
             path?.removeLast()
@@ -215,7 +221,7 @@ private struct FastStrictWalker {
             let minSize = (isMap ? 1 : 0) + Int(ops[child].minimumSize)
             var seen = 0
             while true {
-                let count = try r.readBlockCount(minimumItemSize: minSize, itemsSoFar: seen)
+                let (count, end) = try r.readBlockHeader(minimumItemSize: minSize, itemsSoFar: seen)
                 if count == 0 { break }
                 seen += count
                 for _ in 0..<count {
@@ -227,6 +233,7 @@ private struct FastStrictWalker {
                     }
                     try walk(child, &r)
                 }
+                if let end, r.position != end { throw AvroError(.malformedData, "block byte size mismatch") }
             }
             r.leave()
         }
