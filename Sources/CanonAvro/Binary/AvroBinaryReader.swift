@@ -246,44 +246,39 @@ public struct AvroBinaryReader: ~Copyable {
         return Int(i)
     }
 
-    /// Reads the count that starts a block of an array or map. Returns 0 at the end of the collection.
-    ///
-    /// A negative count is followed by the block's byte size, which is read and checked. The count is
-    /// checked so that `count × minimumItemSize` fits in the remaining bytes and the collection's running
-    /// total (`itemsSoFar`) stays within `maxCollectionItems`.
-    @inlinable
+    /// The zig-zag varlong at `offset` (already known to be complete) and the offset after it.
+    private func peekVarlong(at offset: Int) -> (value: Int64, next: Int) {
+        var at = offset, shift: UInt64 = 0, raw: UInt64 = 0
+        while at < base.count {
+            let b = base[at]
+            raw |= UInt64(b & 0x7F) << shift
+            at += 1
+            if b < 0x80 { break }
+            shift += 7
+        }
+        return (Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))), at)
+    }
+
     /// ``readBlockCount(minimumItemSize:itemsSoFar:)`` for strict validation: also where a block that
     /// declared its byte size must end (its items must take exactly that many bytes).
     mutating func readBlockHeader(minimumItemSize: Int, itemsSoFar: Int) throws(AvroError) -> (count: Int, end: Int?) {
         let start = position
         let count = try readBlockCount(minimumItemSize: minimumItemSize, itemsSoFar: itemsSoFar)
         guard count > 0 else { return (0, nil) }
-        // Read the header again to learn whether it carried a byte size (a negative count).
-        var probe = start
-        var shift: UInt64 = 0, raw: UInt64 = 0
-        while probe < base.count {
-            let b = base[probe]
-            raw |= UInt64(b & 0x7F) << shift
-            probe += 1
-            if b < 0x80 { break }
-            shift += 7
-        }
-        let declared = Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+        // Read the header again to learn whether it carried a byte size (a negative count). Both varints
+        // were read successfully above, so they are complete.
+        let (declared, sizeAt) = peekVarlong(at: start)
         guard declared < 0 else { return (count, nil) }
-        var size: UInt64 = 0
-        shift = 0
-        var at = probe
-        while at < base.count {
-            let b = base[at]
-            size |= UInt64(b & 0x7F) << shift
-            at += 1
-            if b < 0x80 { break }
-            shift += 7
-        }
-        let bytes = Int64(bitPattern: (size >> 1) ^ (0 &- (size & 1)))
+        let bytes = peekVarlong(at: sizeAt).value
         return (count, position + Int(bytes))
     }
 
+    /// Reads the count that starts a block of an array or map. Returns 0 at the end of the collection.
+    ///
+    /// A negative count is followed by the block's byte size, which is read and checked. The count is
+    /// checked so that `count × minimumItemSize` fits in the remaining bytes and the collection's running
+    /// total (`itemsSoFar`) stays within `maxCollectionItems`.
+    @inlinable
     public mutating func readBlockCount(minimumItemSize: Int, itemsSoFar: Int) throws(AvroError) -> Int {
         let start = position
         var count = try readLong()
