@@ -18,145 +18,32 @@ extension AvroSchema {
         precondition(start >= 0 && start <= bytes.count, "start outside the bytes")
         let outcome = bytes.withUnsafeBytes { (all) -> AvroError? in
             let raw = UnsafeRawBufferPointer(rebasing: all[start...])
-            func walk(_ path: [String]?) -> AvroError? {
-                var r = AvroBinaryReader(base: raw, limits: limits)
-                var path = path
-                do throws(AvroError) {
-                    try strictNode(root, &r, &path)
-                    try r.expectEnd()
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            // The fast walk: the plan's tables as raw buffers (no bounds checks or reference counting per
-            // node), no path kept.
-            let fastError: AvroError? = plan.ops.withUnsafeBufferPointer { ops in
+            // The plan's tables as raw buffers: no bounds checks or reference counting per node.
+            return plan.ops.withUnsafeBufferPointer { ops in
                 plan.fieldTypes.withUnsafeBufferPointer { fieldTypes in
                     plan.branches.withUnsafeBufferPointer { branches in
                         plan.strictChecks.withUnsafeBufferPointer { checks in
-                            let walker = FastStrictWalker(ops: ops, fieldTypes: fieldTypes, branches: branches, checks: checks)
-                            var r = AvroBinaryReader(base: raw, limits: limits)
-                            do throws(AvroError) {
-                                try walker.walk(root, &r)
-                                try r.expectEnd()
-                                return nil
-                            } catch {
-                                return error
+                            func walk<T: SchemaTrail>(_ trail: T) -> AvroError? {
+                                var walker = StrictWalker(ops: ops, fieldTypes: fieldTypes, branches: branches, checks: checks, trail: trail)
+                                var r = AvroBinaryReader(base: raw, limits: limits)
+                                do throws(AvroError) {
+                                    try walker.walk(root, &r)
+                                    try r.expectEnd()
+                                    return nil
+                                } catch {
+                                    return error
+                                }
                             }
+                            // Keeping the schema path costs; only a failure walks again to say where.
+                            guard walk(NoTrail()) != nil, var located = walk(RecordedTrail()) else { return nil }
+                            if located.location.jsonPath == nil { located.location.jsonPath = "/" }
+                            return located
                         }
                     }
                 }
             }
-            guard fastError != nil, var located = walk(nil) else { return nil }
-            // The failure path only: walk again, keeping the schema path, to say where it failed.
-            if let again = walk([]), again.location.byteOffset == located.location.byteOffset { located = again }
-            if located.location.jsonPath == nil { located.location.jsonPath = "/" }
-            return located
         }
         if let outcome { throw outcome }
-    }
-
-    private func strictNode(_ index: Int, _ r: inout AvroBinaryReader, _ path: inout [String]?) throws(AvroError) {
-        do {
-            try strictNodeBody(index, &r, &path)
-        } catch {
-            // The innermost type that failed names the path; outer levels leave it as it is.
-            guard let components = path, error.location.jsonPath == nil else { throw error }
-            var located = error
-            located.location.jsonPath = components.isEmpty ? "/" : components.joined()
-            throw located
-        }
-    }
-
-    private func strictNodeBody(_ index: Int, _ r: inout AvroBinaryReader, _ path: inout [String]?) throws(AvroError) {
-        let op = plan.ops[index]
-        switch op.kind {
-        case .null: return
-        case .boolean: _ = try r.readBoolean()
-        case .int: _ = try r.readInt()
-        case .long: _ = try r.readLong()
-        case .float: _ = try r.readFloat()
-        case .double: _ = try r.readDouble()
-        case .bytes:
-            let n = try r.readLength("bytes")
-            try checkDecimal(index, &r, length: n)
-            r.position += n
-        case .string:
-            let n = try r.readLength("string")
-            let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
-            if let bad = UTF8Validation.firstInvalidByte(slice) {
-                throw .data(.malformedData, "invalid UTF-8 in string", offset: r.position + bad)
-            }
-            if plan.strictChecks[index] == -1, !Self.isUUID(slice) {
-                throw .data(.malformedData, "'\(String(decoding: slice.prefix(40), as: UTF8.self))' is not a UUID (uuid logical type)", offset: r.position)
-            }
-            r.position += n
-        case .fixed:
-            let size = Int(op.a)
-            guard r.remaining >= size else { throw r.truncated("fixed(\(size))") }
-            try checkDecimal(index, &r, length: size)
-            r.position += size
-        case .enumeration: _ = try r.readEnumIndex(symbolCount: Int(op.b))
-        case .record:
-            try r.enter()
-            let start = Int(op.a)
-            for k in start..<(start + Int(op.b)) {
-                path?.append("/fields/\(k - start)/type")
-                try strictNode(Int(plan.fieldTypes[k]), &r, &path)
-                path?.removeLast()
-            }
-            r.leave()
-        case .union:
-            try r.enter()
-            let b = try r.readUnionIndex(branchCount: Int(op.b))
-            path?.append("/\(b)")
-            try strictNode(Int(plan.branches[Int(op.a) + b]), &r, &path)
-            path?.removeLast()
-            r.leave()
-        case .array, .map:
-            try r.enter()
-            let child = Int(op.a)
-            let isMap = op.kind == .map
-            let minSize = (isMap ? 1 : 0) + Int(plan.ops[child].minimumSize)
-            var seen = 0
-            path?.append(isMap ? "/values" : "/items")
-            while true {
-                let blockStart = r.position
-                let (count, end) = try r.readBlockHeader(minimumItemSize: minSize, itemsSoFar: seen)
-                if count == 0 { break }
-                seen += count
-                for _ in 0..<count {
-                    if isMap {
-                        let n = try r.readLength("map key")
-                        let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
-                        if let bad = UTF8Validation.firstInvalidByte(slice) {
-                            throw .data(.malformedData, "invalid UTF-8 in map key", offset: r.position + bad)
-                        }
-                        r.position += n
-                    }
-                    try strictNode(child, &r, &path)
-                }
-                if let end, r.position != end {
-                    path?.removeLast()  // the array or map itself is wrong, not an item
-                    throw .data(.malformedData, "block byte size says its items end at byte \(end), they end at \(r.position)", offset: blockStart)
-                }
-            }
-            path?.removeLast()
-            r.leave()
-        }
-    }
-
-    /// A decimal's unscaled value (big-endian two's complement, `length` bytes at the reader's position)
-    /// must have at most `precision` digits.
-    private func checkDecimal(_ index: Int, _ r: inout AvroBinaryReader, length: Int) throws(AvroError) {
-        let precision = Int(plan.strictChecks[index])
-        guard precision > 0 else { return }
-        guard length > 0 else { throw .data(.malformedData, "a decimal needs at least one byte", offset: r.position) }
-        let bytes = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + length)])
-        if !DecimalLimit.fits(bytes, precision: precision) {
-            throw .data(.malformedData, "decimal value has more than \(precision) digits (its precision)", offset: r.position)
-        }
     }
 
     static func isUUID(_ s: UnsafeRawBufferPointer) -> Bool {
@@ -172,14 +59,49 @@ extension AvroSchema {
     }
 }
 
-/// The validation walk over raw views of the plan's tables (the common case: nothing to report).
-private struct FastStrictWalker {
+/// Where in the schema a walk is, as JSON path components; kept only when a failure must be located.
+private protocol SchemaTrail {
+    mutating func push(_ component: @autoclosure () -> String)
+    mutating func pop()
+    /// The path to name in an error, or nil when this trail keeps none.
+    var path: String? { get }
+}
+
+/// The fast path keeps no trail: every call compiles away.
+private struct NoTrail: SchemaTrail {
+    @inline(__always) mutating func push(_ component: @autoclosure () -> String) {}
+    @inline(__always) mutating func pop() {}
+    var path: String? { nil }
+}
+
+private struct RecordedTrail: SchemaTrail {
+    var components: [String] = []
+    mutating func push(_ component: @autoclosure () -> String) { components.append(component()) }
+    mutating func pop() { components.removeLast() }
+    var path: String? { components.isEmpty ? "/" : components.joined() }
+}
+
+/// The validation walk over raw views of the plan's tables.
+private struct StrictWalker<Trail: SchemaTrail> {
     let ops: UnsafeBufferPointer<CodecPlan.Op>
     let fieldTypes: UnsafeBufferPointer<Int32>
     let branches: UnsafeBufferPointer<Int32>
     let checks: UnsafeBufferPointer<Int32>
+    var trail: Trail
 
-    func walk(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) {
+    mutating func walk(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) {
+        do {
+            try walkBody(index, &r)
+        } catch {
+            // The innermost type that failed names the path; outer levels leave it as it is.
+            guard error.location.jsonPath == nil, let path = trail.path else { throw error }
+            var located = error
+            located.location.jsonPath = path
+            throw located
+        }
+    }
+
+    private mutating func walkBody(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) {
         let op = ops[index]
         switch op.kind {
         case .null: return
@@ -195,8 +117,12 @@ private struct FastStrictWalker {
         case .string:
             let n = try r.readLength("string")
             let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
-            if UTF8Validation.firstInvalidByte(slice) != nil { throw AvroError(.malformedData, "invalid UTF-8 in string") }
-            if checks[index] == -1, !AvroSchema.isUUID(slice) { throw AvroError(.malformedData, "not a UUID") }
+            if let bad = UTF8Validation.firstInvalidByte(slice) {
+                throw .data(.malformedData, "invalid UTF-8 in string", offset: r.position + bad)
+            }
+            if checks[index] == -1, !AvroSchema.isUUID(slice) {
+                throw .data(.malformedData, "'\(String(decoding: slice.prefix(40), as: UTF8.self))' is not a UUID (uuid logical type)", offset: r.position)
+            }
             r.position += n
         case .fixed:
             let size = Int(op.a)
@@ -207,12 +133,18 @@ private struct FastStrictWalker {
         case .record:
             try r.enter()
             let start = Int(op.a)
-            for k in start..<(start + Int(op.b)) { try walk(Int(fieldTypes[k]), &r) }
+            for k in start..<(start + Int(op.b)) {
+                trail.push("/fields/\(k - start)/type")
+                try walk(Int(fieldTypes[k]), &r)
+                trail.pop()
+            }
             r.leave()
         case .union:
             try r.enter()
             let b = try r.readUnionIndex(branchCount: Int(op.b))
+            trail.push("/\(b)")
             try walk(Int(branches[Int(op.a) + b]), &r)
+            trail.pop()
             r.leave()
         case .array, .map:
             try r.enter()
@@ -220,7 +152,9 @@ private struct FastStrictWalker {
             let isMap = op.kind == .map
             let minSize = (isMap ? 1 : 0) + Int(ops[child].minimumSize)
             var seen = 0
+            trail.push(isMap ? "/values" : "/items")
             while true {
+                let blockStart = r.position
                 let (count, end) = try r.readBlockHeader(minimumItemSize: minSize, itemsSoFar: seen)
                 if count == 0 { break }
                 seen += count
@@ -228,23 +162,31 @@ private struct FastStrictWalker {
                     if isMap {
                         let n = try r.readLength("map key")
                         let slice = UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + n)])
-                        if UTF8Validation.firstInvalidByte(slice) != nil { throw AvroError(.malformedData, "invalid UTF-8 in map key") }
+                        if let bad = UTF8Validation.firstInvalidByte(slice) {
+                            throw .data(.malformedData, "invalid UTF-8 in map key", offset: r.position + bad)
+                        }
                         r.position += n
                     }
                     try walk(child, &r)
                 }
-                if let end, r.position != end { throw AvroError(.malformedData, "block byte size mismatch") }
+                if let end, r.position != end {
+                    trail.pop()  // the array or map itself is wrong, not an item
+                    throw .data(.malformedData, "block byte size says its items end at byte \(end), they end at \(r.position)", offset: blockStart)
+                }
             }
+            trail.pop()
             r.leave()
         }
     }
 
+    /// A decimal's unscaled value (big-endian two's complement, `length` bytes at the reader's position)
+    /// must have at most `precision` digits.
     private func decimal(_ index: Int, _ r: inout AvroBinaryReader, length: Int) throws(AvroError) {
         let precision = Int(checks[index])
         guard precision > 0 else { return }
-        guard length > 0 else { throw AvroError(.malformedData, "empty decimal") }
+        guard length > 0 else { throw .data(.malformedData, "a decimal needs at least one byte", offset: r.position) }
         if !DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: r.base[r.position..<(r.position + length)]), precision: precision) {
-            throw AvroError(.malformedData, "decimal out of precision")
+            throw .data(.malformedData, "decimal value has more than \(precision) digits (its precision)", offset: r.position)
         }
     }
 }
