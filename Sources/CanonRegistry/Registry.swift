@@ -333,11 +333,12 @@ public actor Registry {
             throw .subjectNotFound(subject)
         }
         let (content, _) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
-        guard let id = state.idByContent[content] ?? state.contents.first(where: { $0.value == content })?.key,
-            let match = entry.versions.filter({ $0.value.id == id && (includeDeleted || !$0.value.deleted) }).keys.max() else {
+        // The subject's own versions decide (IMPORT may have given the same content another ID elsewhere).
+        guard let match = entry.versions.filter({ state.contents[$0.value.id] == content && (includeDeleted || !$0.value.deleted) })
+            .max(by: { $0.key < $1.key }) else {
             throw .schemaNotFound()
         }
-        return RegisteredSchema(subject: subject, version: match, id: id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+        return RegisteredSchema(subject: subject, version: match.key, id: match.value.id, schemaType: content.schemaType, schema: content.schema, references: content.references)
     }
 
     /// The schema an ID denotes, while some version (soft-deleted ones included) uses it.
@@ -402,12 +403,13 @@ public actor Registry {
         return referrers(subject: subject, version: target.version)
     }
 
+    /// IDs of live versions whose references name this version (references are stored with concrete
+    /// version numbers: `-1` is pinned at registration).
     private func referrers(subject: String, version: Int) -> [Int32] {
-        let latest = state.subjects[subject]?.versions.filter { !$0.value.deleted }.keys.max()
         var ids = Set<Int32>()
         for (_, entry) in state.subjects {
             for v in entry.versions.values where !v.deleted {
-                if state.contents[v.id]?.references.contains(where: { $0.subject == subject && ($0.version == version || ($0.version == -1 && version == latest)) }) == true {
+                if state.contents[v.id]?.references.contains(where: { $0.subject == subject && $0.version == version }) == true {
                     ids.insert(v.id)
                 }
             }

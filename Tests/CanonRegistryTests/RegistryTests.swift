@@ -252,6 +252,16 @@ struct Harness {
         // Without normalize the order is part of the identity.
         await #expect(throws: RegistryError.self) { _ = try await h.registry.lookup(subject: "u", schema: user, references: refs) }
     }
+
+    /// IMPORT can give identical content another ID in another subject; a lookup answers the subject's own.
+    @Test func aLookupAnswersTheSubjectsOwnIDForContentImportedTwice() async throws {
+        let h = try await Harness()
+        let first = try await h.registry.register(subject: "a", schema: Self.v1)
+        try await h.registry.setMode(.import, subject: "b")
+        _ = try await h.registry.register(subject: "b", schema: Self.v1, id: 40, version: 1)
+        #expect(try await h.registry.lookup(subject: "b", schema: Self.v1).id == 40)
+        #expect(try await h.registry.lookup(subject: "a", schema: Self.v1).id == first.id)
+    }
 }
 
 extension RegistryError {
