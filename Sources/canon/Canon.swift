@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// `canon`: schemas, datums and container files on the command line.
+/// `canon`: schemas, datums, compatibility, the log, the registry server (`canon serve`) and its HTTP clients.
 ///
 /// Exit codes: 0 success / valid; 1 a negative verdict (invalid schema, rejected datum) or an error;
 /// 2 usage errors and unreadable input.
