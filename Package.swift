@@ -19,6 +19,11 @@ let package = Package(
         /// beside CanonAvro; CanonAvro never links it.
         .library(name: "CanonRegistryClient", targets: ["CanonRegistryClient"]),
         .executable(name: "canon", targets: ["canon"]),
+        /// The code generator: Avro schemas -> Swift types (depends on CanonAvro only).
+        .library(name: "CanonCodegen", targets: ["CanonCodegen"]),
+        .executable(name: "canon-codegen", targets: ["canon-codegen"]),
+        /// Generates Swift types from a target's `.avsc` files on every build.
+        .plugin(name: "CanonCodegenPlugin", targets: ["CanonCodegenPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +43,9 @@ let package = Package(
             name: "CanonLog",
             dependencies: ["CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "CanonCodegen", dependencies: ["CanonAvro", "CanonCore"]),
+        .executableTarget(name: "canon-codegen", dependencies: ["CanonCodegen"]),
+        .plugin(name: "CanonCodegenPlugin", capability: .buildTool(), dependencies: ["canon-codegen"]),
         .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonLog"]),
         .target(name: "CanonRegistryClient", dependencies: ["CanonCore", "CanonAvro"]),
         .target(
@@ -64,6 +72,9 @@ let package = Package(
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonTestSupport"]),
+        .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonTestSupport"], exclude: ["Schemas"]),
+        /// Compiles and exercises the golden output of CanonCodegenTests (`Generated/`).
+        .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
         .testTarget(name: "CanonCLITests", dependencies: ["canon", "CanonAvro", "CanonCore", "CanonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

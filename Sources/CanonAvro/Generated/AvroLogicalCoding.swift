@@ -1,0 +1,136 @@
+import Foundation
+
+// Reading and writing logical types in their exact Swift forms: what generated code calls.
+
+@usableFromInline let lowerHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+extension AvroBinaryWriter {
+    /// A `uuid` string: the 36-character RFC 4122 form, lower-case.
+    @inlinable
+    public mutating func writeUUID(_ uuid: UUID) {
+        bytes.append(72)  // zig-zag of 36
+        withUnsafeBytes(of: uuid.uuid) { raw in
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 { bytes.append(UInt8(ascii: "-")) }
+                let b = raw[i]
+                bytes.append(lowerHexDigits[Int(b >> 4)])
+                bytes.append(lowerHexDigits[Int(b & 0xF)])
+            }
+        }
+    }
+
+    /// A `uuid` on a `fixed` of 16: the raw bytes.
+    @inlinable
+    public mutating func writeUUIDFixed(_ uuid: UUID) {
+        withUnsafeBytes(of: uuid.uuid) { bytes.append(contentsOf: $0) }
+    }
+
+    /// A `timestamp-millis` from a `Date`, to the nearest millisecond. A date further than
+    /// ``AvroTimestampMillis/maximumOffset`` milliseconds from 2001-01-01 is an error: beyond that a
+    /// `Date` cannot hold every millisecond exactly.
+    @inlinable
+    public mutating func writeTimestampMillis(_ date: Date) throws(AvroError) {
+        writeLong(try AvroTimestampMillis.milliseconds(date))
+    }
+
+    /// A `duration`: three little-endian `UInt32`s.
+    @inlinable
+    public mutating func writeDuration(_ d: AvroDuration) {
+        for v in [d.months, d.days, d.milliseconds] { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    }
+}
+
+/// `timestamp-millis` as `Foundation.Date`.
+public enum AvroTimestampMillis {
+    /// Milliseconds since 1970 of 2001-01-01, `Date`'s reference date.
+    @usableFromInline static let referenceMillis: Int64 = 978_307_200_000
+    /// How far from 2001-01-01 (in milliseconds, either way, about ±35,700 years) a `Date` holds every
+    /// millisecond exactly: a `timestamp-millis` within it decodes to a `Date` that encodes back to the
+    /// same value; one outside it is a decode error.
+    public static let maximumOffset: Int64 = 1 << 50
+
+    /// The `Date` of a `timestamp-millis` value; throws outside ``maximumOffset``.
+    @inlinable
+    public static func date(_ millis: Int64, offset: Int = 0) throws(AvroError) -> Date {
+        let (delta, overflow) = millis.subtractingReportingOverflow(referenceMillis)
+        guard !overflow, delta.magnitude <= UInt64(maximumOffset) else {
+            throw AvroError(.datumMismatch, "timestamp-millis \(millis) is outside the range Foundation.Date holds exactly (±2^50 ms of 2001-01-01)", location: .init(byteOffset: offset))
+        }
+        return Date(timeIntervalSinceReferenceDate: Double(delta) / 1000)
+    }
+
+    /// The `timestamp-millis` value of a `Date`, to the nearest millisecond; throws outside ``maximumOffset``.
+    @inlinable
+    public static func milliseconds(_ date: Date) throws(AvroError) -> Int64 {
+        let ms = (date.timeIntervalSinceReferenceDate * 1000).rounded()
+        guard ms.magnitude <= Double(maximumOffset) else {
+            throw AvroError(.datumMismatch, "\(date) is outside the range timestamp-millis keeps exact as a Foundation.Date (±2^50 ms of 2001-01-01)")
+        }
+        return Int64(ms) + referenceMillis
+    }
+}
+
+extension AvroBinaryReader {
+    /// A `uuid` string in RFC 4122 form, either case.
+    @inlinable
+    public mutating func readUUID() throws(AvroError) -> UUID {
+        let start = position
+        let n = try readLength("uuid")
+        guard n == 36 else { throw .data(.malformedData, "a uuid is 36 characters, found \(n)", offset: start) }
+        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let ok = withUnsafeMutableBytes(of: &out) { dst -> Bool in
+            var at = position
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    guard base[at] == UInt8(ascii: "-") else { return false }
+                    at += 1
+                }
+                guard let hi = hexValue(base[at]), let lo = hexValue(base[at + 1]) else { return false }
+                dst[i] = hi << 4 | lo
+                at += 2
+            }
+            return true
+        }
+        guard ok else { throw .data(.malformedData, "not a uuid in RFC 4122 form (8-4-4-4-12 hex digits)", offset: position) }
+        position += 36
+        return UUID(uuid: out)
+    }
+
+    @inlinable
+    func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// A `uuid` on a `fixed` of 16.
+    @inlinable
+    public mutating func readUUIDFixed() throws(AvroError) -> UUID {
+        guard remaining >= 16 else { throw truncated("uuid fixed(16)") }
+        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &out) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: base[position..<(position + 16)])) }
+        position += 16
+        return UUID(uuid: out)
+    }
+
+    /// A `timestamp-millis` as a `Date`; a value further than ``AvroTimestampMillis/maximumOffset`` from
+    /// 2001-01-01 is an error.
+    @inlinable
+    public mutating func readTimestampMillis() throws(AvroError) -> Date {
+        let start = position
+        return try AvroTimestampMillis.date(try readLong(), offset: start)
+    }
+
+    /// A `duration` (fixed of 12).
+    @inlinable
+    public mutating func readDuration() throws(AvroError) -> AvroDuration {
+        guard remaining >= 12 else { throw truncated("duration fixed(12)") }
+        func word(_ i: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: position + i, as: UInt32.self)) }
+        let d = AvroDuration(months: word(0), days: word(4), milliseconds: word(8))
+        position += 12
+        return d
+    }
+}

@@ -1,0 +1,143 @@
+import CanonCore
+
+/// The writer generated code encodes with: ``AvroBinaryWriter``.
+public typealias AvroWriter = AvroBinaryWriter
+/// The reader generated code decodes with: ``AvroBinaryReader``.
+public typealias AvroReader = AvroBinaryReader
+
+/// A Swift type with an Avro schema and a binary codec: generated records, and the primitive types a
+/// topic key may have (`String`, `Int32`, `Int64`, `Bool`, `Float`, `Double`, `[UInt8]`).
+///
+/// A type whose values can always be encoded implements ``encode(into:)`` without `throws`; a type holding
+/// values the schema may refuse (a `Decimal` with more digits than its precision, a `Date` outside the
+/// range `timestamp-millis` keeps exact) throws ``AvroError`` from it.
+public protocol AvroSerializable: Sendable {
+    /// The schema's full rendering (every attribute kept, defaults and logical types included), the text a
+    /// serializer registers.
+    static var avroSchema: String { get }
+    /// The CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form, as Java prints it (signed).
+    static var parsingCanonicalFormFingerprint: Int64 { get }
+    /// The parsed ``avroSchema``: the reader schema when data written with another schema is resolved.
+    static var avroParsedSchema: AvroSchema { get }
+    /// A capacity that fits most encodings of this type, to size buffers in one allocation.
+    static var avroEncodedSizeHint: Int { get }
+
+    /// Decodes one value at the reader's position, written with this type's own schema.
+    init(from reader: inout AvroReader) throws(AvroError)
+    /// Appends this value's Avro binary encoding.
+    func encode(into writer: inout AvroWriter) throws(AvroError)
+}
+
+/// A Swift type generated from an Avro named record (by `canon-codegen` or the build plugin).
+///
+/// Encoding and decoding are generated per field: no reflection, no dictionary lookups.
+public protocol AvroRecord: AvroSerializable, Hashable {}
+
+extension AvroSerializable {
+    public static var avroEncodedSizeHint: Int { 256 }
+
+    /// Decodes a value written with this type's own schema; the bytes must hold exactly one datum.
+    @inlinable
+    public init(avroBinary bytes: [UInt8], limits: AvroDecodingLimits = .default) throws(AvroError) {
+        self = try AvroReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) -> Self in try Self(from: &r) }
+    }
+
+    /// The value's Avro binary encoding (no framing).
+    @inlinable
+    public func avroBinary() throws(AvroError) -> [UInt8] {
+        var writer = AvroWriter(capacity: Self.avroEncodedSizeHint)
+        try encode(into: &writer)
+        return writer.bytes
+    }
+
+    /// The value in Confluent's wire format: byte 0, the big-endian schema ID, then the Avro binary, in
+    /// one allocation.
+    @inlinable
+    public func framed(schemaID: Int32) throws(AvroError) -> [UInt8] {
+        var writer = AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        writer.writeConfluentPrefix(schemaID: schemaID)
+        try encode(into: &writer)
+        return writer.bytes
+    }
+
+    /// Decodes a value written with `writerSchema`. When the writer's Parsing Canonical Form is this
+    /// type's own, the generated decoder reads the bytes directly; otherwise the bytes are resolved into
+    /// this type's schema first (Avro's schema resolution: defaults filled, promotions, enum defaults).
+    public init(avroBinary bytes: [UInt8], writerSchema: AvroSchema, limits: AvroDecodingLimits = .default) throws(AvroError) {
+        if Int64(bitPattern: writerSchema.rabinFingerprint) == Self.parsingCanonicalFormFingerprint {
+            try self.init(avroBinary: bytes, limits: limits)
+            return
+        }
+        let reader = Self.avroParsedSchema
+        let resolved = try AvroResolver(writer: writerSchema, reader: reader).decode(bytes, limits: limits)
+        try self.init(avroBinary: try reader.encode(resolved), limits: limits)
+    }
+
+    /// Decodes a Confluent-framed value, looking the writer schema up in `source` by its ID.
+    public init(framed bytes: [UInt8], source: some AvroSchemaSource, limits: AvroDecodingLimits = .default) async throws {
+        let (id, payload) = try ConfluentFraming.split(bytes)
+        let writer = try await source.writerSchema(id: id)
+        try self.init(avroBinary: payload, writerSchema: writer, limits: limits)
+    }
+}
+
+extension AvroSchema {
+    /// Parses the schema text of a generated type. The text is the rendering of a schema the generator
+    /// parsed, so it parses; if a generated file was edited by hand so that it does not, this stops with
+    /// the parser's message rather than decode with a wrong schema.
+    public static func generated(_ text: String) -> AvroSchema {
+        do {
+            return try AvroSchema(parsing: text)
+        } catch {
+            preconditionFailure("the schema text of a generated type does not parse (\(error)); regenerate the file")
+        }
+    }
+}
+
+/// Confluent's wire format: magic byte 0, a 4-byte big-endian schema ID, then the serialized datum.
+public enum ConfluentFraming {
+    /// Splits a framed message into its schema ID and payload.
+    public static func split(_ bytes: [UInt8]) throws(AvroError) -> (schemaID: Int32, payload: [UInt8]) {
+        guard bytes.count >= 5 else {
+            throw AvroError(.malformedData, "a framed message needs 5 header bytes, found \(bytes.count)", location: .init(byteOffset: 0))
+        }
+        guard bytes[0] == 0 else {
+            throw AvroError(.malformedData, "unknown magic byte \(bytes[0]) (Confluent framing starts with 0)", location: .init(byteOffset: 0))
+        }
+        let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
+        return (id, Array(bytes[5...]))
+    }
+}
+
+extension AvroBinaryWriter {
+    /// Writes Confluent's 5-byte header: magic byte 0 and the big-endian schema ID.
+    @inlinable
+    public mutating func writeConfluentPrefix(schemaID: Int32) {
+        let id = UInt32(bitPattern: schemaID)
+        bytes.append(0)
+        bytes.append(UInt8(truncatingIfNeeded: id >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: id >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: id >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: id))
+    }
+}
+
+/// A Swift type generated from an Avro `fixed`: exactly ``size`` bytes, checked when made.
+public protocol AvroFixed: Sendable, Hashable {
+    /// The schema's size in bytes.
+    static var size: Int { get }
+    /// The bytes, exactly ``size`` of them.
+    var bytes: [UInt8] { get }
+    /// Wraps `bytes`; throws unless there are exactly ``size``.
+    init(_ bytes: [UInt8]) throws(AvroError)
+}
+
+extension AvroFixed {
+    /// Checks a fixed value's size: the check generated initializers call.
+    @inlinable
+    public static func checkSize(_ bytes: [UInt8]) throws(AvroError) {
+        guard bytes.count == size else {
+            throw AvroError(.datumMismatch, "\(Self.self) holds exactly \(size) byte(s), got \(bytes.count)")
+        }
+    }
+}

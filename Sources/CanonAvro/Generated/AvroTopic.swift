@@ -1,0 +1,38 @@
+/// A Kafka topic whose keys and values are Avro: generated from `canon-codegen.json`, one descriptor per
+/// topic, naming the key and value types and the registry subjects they are registered under.
+public protocol AvroTopic {
+    associatedtype Key: AvroSerializable
+    associatedtype Value: AvroSerializable
+    /// The topic's name.
+    static var name: String { get }
+    /// The subject of the key schema (`<topic>-key` under the default TopicNameStrategy).
+    static var keySubject: String { get }
+    /// The subject of the value schema (`<topic>-value` under the default TopicNameStrategy).
+    static var valueSubject: String { get }
+}
+
+/// Serializes a topic's keys and values in Confluent's wire format, with schema IDs from `source`.
+public struct AvroTopicSerializer<Topic: AvroTopic>: Sendable {
+    public let source: any AvroSchemaSource
+
+    public init(source: any AvroSchemaSource) { self.source = source }
+
+    /// The framed key and value bytes of one event.
+    public func serialize(key: Topic.Key, value: Topic.Value) async throws -> (key: [UInt8], value: [UInt8]) {
+        let keyID = try await source.schemaID(subject: Topic.keySubject, schema: Topic.Key.avroSchema)
+        let valueID = try await source.schemaID(subject: Topic.valueSubject, schema: Topic.Value.avroSchema)
+        return (try key.framed(schemaID: keyID), try value.framed(schemaID: valueID))
+    }
+}
+
+/// Reads a topic's framed keys and values, resolving each against the writer schema its ID names.
+public struct AvroTopicDeserializer<Topic: AvroTopic>: Sendable {
+    public let source: any AvroSchemaSource
+
+    public init(source: any AvroSchemaSource) { self.source = source }
+
+    /// The key and value of one event.
+    public func deserialize(key: [UInt8], value: [UInt8]) async throws -> (key: Topic.Key, value: Topic.Value) {
+        (try await Topic.Key(framed: key, source: source), try await Topic.Value(framed: value, source: source))
+    }
+}

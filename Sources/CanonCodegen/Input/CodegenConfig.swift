@@ -1,0 +1,131 @@
+import CanonCore
+
+/// The settings of `canon-codegen.json`, the file beside the schemas that maps topics to key and value
+/// types and sets the access level and naming of generated code. Its JSON Schema is
+/// `Schemas/canon-codegen.schema.json`; a test keeps the two in step.
+///
+/// ```json
+/// {
+///   "access": "public",
+///   "typeNames": { "com.example.billing.Address": "BillingAddress" },
+///   "topics": [
+///     { "topic": "orders", "key": "string", "value": "com.example.orders.OrderPlaced" }
+///   ]
+/// }
+/// ```
+public struct CodegenConfig: Sendable, Hashable {
+    /// Access level of every generated declaration: `public` (the default), `package` or `internal`.
+    public var access: String = "public"
+    /// Swift type names by Avro full name, replacing the default (the simple name, Swift-cased).
+    public var typeNames: [String: String] = [:]
+    /// The topics to generate descriptors for.
+    public var topics: [Topic] = []
+
+    /// The keys `canon-codegen.json` accepts at its top level.
+    public enum Key: String, CaseIterable, Sendable {
+        case schema = "$schema", access, typeNames, topics
+    }
+
+    /// One topic: its key and value schemas.
+    public struct Topic: Sendable, Hashable {
+        /// The Kafka topic name.
+        public var topic: String
+        /// The key schema: a primitive type name (`string`, `long`, `int`, `boolean`, `float`, `double`,
+        /// `bytes`) or the full name of a record.
+        public var key: String
+        /// The value schema: the full (or unique simple) name of a record.
+        public var value: String
+        /// The Swift name of the topic's descriptor; default: the topic name, Swift-cased, plus `Topic`.
+        public var swiftName: String?
+        /// The key's subject; default `<topic>-key` (TopicNameStrategy).
+        public var keySubject: String?
+        /// The value's subject; default `<topic>-value`.
+        public var valueSubject: String?
+
+        /// The keys a topic entry accepts.
+        public enum Key: String, CaseIterable, Sendable {
+            case topic, key, value, swiftName, keySubject, valueSubject
+        }
+        /// The keys a topic entry must have.
+        public static let required: [Key] = [.topic, .key, .value]
+    }
+
+    public init() {}
+
+    /// Reads the config file's text; every problem is reported with its JSON path.
+    public init(parsing text: String) throws(CodegenConfigError) {
+        let json: JSONValue
+        do {
+            json = try JSONReader.parse(text)
+        } catch {
+            throw CodegenConfigError(path: "", message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column))")
+        }
+        guard case .object(let root) = json else { throw CodegenConfigError(path: "", message: "the config must be a JSON object") }
+        for (key, value) in root {
+            guard let k = Key(rawValue: key) else {
+                throw CodegenConfigError(path: "/\(key)", message: "unknown setting '\(key)' (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            switch k {
+            case .schema: break
+            case .access:
+                guard let s = value.stringValue, ["public", "package", "internal"].contains(s) else {
+                    throw CodegenConfigError(path: "/access", message: "must be \"public\", \"package\" or \"internal\"")
+                }
+                access = s
+            case .typeNames:
+                guard case .object(let names) = value else { throw CodegenConfigError(path: "/typeNames", message: "must be an object of Avro full name -> Swift type name") }
+                for (avro, swift) in names {
+                    guard let s = swift.stringValue, Self.isIdentifier(s) else {
+                        throw CodegenConfigError(path: "/typeNames/\(avro)", message: "must be a Swift identifier string")
+                    }
+                    typeNames[avro] = s
+                }
+            case .topics:
+                guard case .array(let items) = value else { throw CodegenConfigError(path: "/topics", message: "must be an array of topics") }
+                for (i, item) in items.enumerated() { topics.append(try Topic(item, path: "/topics/\(i)")) }
+            }
+        }
+        var seen: Set<String> = []
+        for (i, t) in topics.enumerated() where !seen.insert(t.topic).inserted {
+            throw CodegenConfigError(path: "/topics/\(i)/topic", message: "topic '\(t.topic)' is listed twice")
+        }
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first == "_" || (first.properties.isAlphabetic && first.isASCII) else { return false }
+        return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+}
+
+extension CodegenConfig.Topic {
+    init(_ json: JSONValue, path: String) throws(CodegenConfigError) {
+        guard case .object(let object) = json else { throw CodegenConfigError(path: path, message: "a topic must be an object") }
+        var strings: [Key: String] = [:]
+        for (key, value) in object {
+            guard let k = Key(rawValue: key) else {
+                throw CodegenConfigError(path: "\(path)/\(key)", message: "unknown topic setting '\(key)' (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let s = value.stringValue, !s.isEmpty else { throw CodegenConfigError(path: "\(path)/\(key)", message: "must be a non-empty string") }
+            strings[k] = s
+        }
+        for k in Self.required where strings[k] == nil {
+            throw CodegenConfigError(path: path, message: "a topic needs '\(k.rawValue)'")
+        }
+        topic = strings[.topic]!
+        key = strings[.key]!
+        value = strings[.value]!
+        swiftName = strings[.swiftName]
+        keySubject = strings[.keySubject]
+        valueSubject = strings[.valueSubject]
+        if let s = swiftName, !CodegenConfig.isIdentifier(s) {
+            throw CodegenConfigError(path: "\(path)/swiftName", message: "'\(s)' is not a Swift identifier")
+        }
+    }
+}
+
+/// A problem in `canon-codegen.json`, at a JSON path.
+public struct CodegenConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+}

@@ -1,0 +1,77 @@
+import CanonAvro
+
+/// Builds `CanonTopics.swift`: one descriptor per topic of `canon-codegen.json`.
+struct TopicTranslator {
+    let model: TypeModel
+    let access: SwiftAccess
+
+    static let primitiveKeys: [String: String] = [
+        "string": "Swift.String", "long": "Swift.Int64", "int": "Swift.Int32", "boolean": "Swift.Bool",
+        "float": "Swift.Float", "double": "Swift.Double", "bytes": "[Swift.UInt8]",
+    ]
+
+    /// The Swift type for a topic's key or value setting, or a message saying why there is none.
+    func type(for setting: String, allowPrimitive: Bool) -> Result<String, TopicSettingError> {
+        if allowPrimitive, let p = Self.primitiveKeys[setting] { return .success(p) }
+        var matches = model.schema.namedTypes.filter { $0.key == setting }.map(\.value)
+        if matches.isEmpty {
+            matches = model.schema.namedTypes.filter { AvroSchema.Name(fullName: $0.key).name == setting }.map(\.value).sorted()
+        }
+        guard !matches.isEmpty else {
+            return .failure(TopicSettingError("no schema defines '\(setting)'" + (allowPrimitive ? " (a key may also be one of \(Self.primitiveKeys.keys.sorted().joined(separator: ", ")))" : "")))
+        }
+        guard matches.count == 1 else {
+            return .failure(TopicSettingError("'\(setting)' is the simple name of several types (\(matches.compactMap { model.schema[$0].name?.fullName }.sorted().joined(separator: ", "))); use the full name"))
+        }
+        guard case .record = model.schema[matches[0]], let name = model.names[matches[0]] else {
+            return .failure(TopicSettingError("'\(setting)' is not a record; a topic's key or value is a record\(allowPrimitive ? " or a primitive" : "")"))
+        }
+        return .success(name)
+    }
+
+    func declarations(_ topics: [CodegenConfig.Topic], file: String) throws(CodegenError) -> [SwiftDeclaration] {
+        var diagnostics: [Diagnostic] = []
+        var declarations: [SwiftDeclaration] = []
+        var taken: Set<String> = Set(model.names.values)
+        for (i, topic) in topics.enumerated() {
+            let key = type(for: topic.key, allowPrimitive: true)
+            let value = type(for: topic.value, allowPrimitive: false)
+            if case .failure(let m) = key { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/key: \(m.message)")) }
+            if case .failure(let m) = value { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/value: \(m.message)")) }
+            let swiftName = topic.swiftName ?? SwiftNaming.typeName(topic.topic.map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce("") { $0 + String($1) }) + "Topic"
+            if !taken.insert(swiftName).inserted {
+                diagnostics.append(Diagnostic(file: file, message: "/topics/\(i): the descriptor name '\(swiftName)' is already taken; set \"swiftName\""))
+            }
+            guard case .success(let k) = key, case .success(let v) = value else { continue }
+            let stringType = SwiftType.name("Swift.String")
+            let members: [SwiftDeclaration] = [
+                .typealias(access: access, name: "Key", type: .name(k)),
+                .typealias(access: access, name: "Value", type: .name(v)),
+                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "name", type: stringType, value: .string(topic.topic))),
+                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "keySubject", type: stringType, value: .string(topic.keySubject ?? "\(topic.topic)-key"))),
+                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "valueSubject", type: stringType, value: .string(topic.valueSubject ?? "\(topic.topic)-value"))),
+                .function(SwiftFunction(
+                    doc: "A serializer framing keys and values with the schema IDs `source` gives.", access: access, modifiers: ["static"], name: "serializer",
+                    parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
+                    returns: .generic("CanonAvro.AvroTopicSerializer", [.name(swiftName)]),
+                    body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
+                .function(SwiftFunction(
+                    doc: "A deserializer resolving each record against the writer schema its ID names in `source`.", access: access, modifiers: ["static"], name: "deserializer",
+                    parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
+                    returns: .generic("CanonAvro.AvroTopicDeserializer", [.name(swiftName)]),
+                    body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
+            ]
+            declarations.append(.type(SwiftTypeDeclaration(
+                doc: "The topic `\(topic.topic)`: keys are `\(topic.key)`, values are `\(topic.value)`.", access: access, kind: .enum, name: swiftName,
+                inherits: ["CanonAvro.AvroTopic"], members: members)))
+        }
+        guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
+        return declarations
+    }
+}
+
+/// Why a topic's key or value setting names no usable type.
+struct TopicSettingError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}

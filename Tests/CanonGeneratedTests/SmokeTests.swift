@@ -1,0 +1,6 @@
+import CanonAvro
+import Testing
+
+@Suite struct SmokeTests {
+    @Test func compiles() {}
+}
