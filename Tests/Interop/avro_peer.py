@@ -517,6 +517,19 @@ class Generator:
             if base == "fixed":
                 nbytes = ls["size"]
             return unscaled.to_bytes(nbytes, "big", signed=True)
+        if lt == "big-decimal" and base == "bytes":
+            # Avro 1.12: the bytes hold the unscaled value (Avro bytes) then the scale (Avro int).
+            unscaled = r.choice([0, 1, -1, r.randint(-10**60, 10**60), r.randint(-1000, 1000)])
+            u = unscaled.to_bytes(max(1, (unscaled.bit_length() + 8) // 8), "big", signed=True)
+            def varint(n):
+                z = (n << 1) ^ (n >> 63)
+                out = bytearray()
+                while z >= 0x80:
+                    out.append((z & 0x7F) | 0x80)
+                    z >>= 7
+                out.append(z)
+                return bytes(out)
+            return varint(len(u)) + u + varint(r.randint(0, 40))
         if lt == "duration" and base == "fixed" and ls.get("size") == 12:
             vals = [r.choice([0, 1, 2**32 - 1]) if r.random() < 0.3 else r.getrandbits(32)
                     for _ in range(3)]

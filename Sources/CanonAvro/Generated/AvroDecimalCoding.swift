@@ -190,24 +190,20 @@ public enum AvroDecimal {
 }
 
 extension AvroBinaryWriter {
-    /// A `decimal` on `bytes`: the minimal big-endian two's complement of the unscaled value.
+    /// A `decimal` on `bytes`: the big-endian two's complement of the unscaled value, in as many bytes as
+    /// its magnitude's bits plus a sign bit need. That is the length Apache Avro's Python implementation
+    /// and fastavro write; Java writes one byte fewer for the values -2^(8k-1) (-128 as `80`, not `ff 80`).
+    /// Every implementation reads both.
     @inlinable
     public mutating func writeDecimal(_ value: Decimal, precision: Int, scale: Int) throws(AvroError) {
         let (negative, m) = try AvroDecimal.unscaled(value, precision: precision, scale: scale)
         let (hi, lo) = AvroDecimal.twosComplement(negative: negative, m)
-        // Drop leading bytes that only repeat the sign.
-        var n = 16
-        let fill: UInt8 = negative ? 0xFF : 0
-        @inline(__always) func byte(_ i: Int) -> UInt8 {  // i-th byte from the most significant
-            i < 8 ? UInt8(truncatingIfNeeded: hi >> (56 - 8 * UInt64(i))) : UInt8(truncatingIfNeeded: lo >> (56 - 8 * UInt64(i - 8)))
-        }
-        var first = 0
-        while n > 1 && byte(first) == fill && (byte(first + 1) & 0x80 != 0) == negative {
-            first += 1
-            n -= 1
-        }
+        let bits = m.hi != 0 ? 128 - m.hi.leadingZeroBitCount : 64 - m.lo.leadingZeroBitCount
+        let n = (bits + 1 + 7) / 8
         writeLong(Int64(n))
-        for i in first..<16 { bytes.append(byte(i)) }
+        for i in (16 - n)..<16 {
+            bytes.append(i < 8 ? UInt8(truncatingIfNeeded: hi >> (56 - 8 * UInt64(i))) : UInt8(truncatingIfNeeded: lo >> (56 - 8 * UInt64(i - 8))))
+        }
     }
 
     /// A `decimal` on a `fixed` of `size` bytes: the unscaled value sign-extended to the size.

@@ -1,6 +1,0 @@
-import CanonAvro
-import Testing
-
-@Suite struct SmokeTests {
-    @Test func compiles() {}
-}
