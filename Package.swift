@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", .product(name: "Logging", package: "swift-log"),
+                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonTestSupport"], exclude: ["Schemas"]),
         /// Compiles and exercises the golden output of CanonCodegenTests (`Generated/`).
         .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
-        .testTarget(name: "CanonCLITests", dependencies: ["canon", "CanonAvro", "CanonCore", "CanonTestSupport"]),
+        .testTarget(name: "CanonCLITests", dependencies: ["canon", "canon-codegen", "CanonAvro", "CanonCore", "CanonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import CanonAvro
 import CanonCore
+import Foundation
 
 /// An input file: its path (relative, as it appears in messages and output names) and its text.
 public struct SourceFile: Sendable, Hashable {
@@ -95,6 +96,9 @@ struct SchemaSet {
     static func describe(_ error: AvroError) -> String {
         var copy = error
         copy.location.file = nil
+        if copy.code == .unknownType {
+            copy.message = copy.message.replacingOccurrences(of: " (a named type must be defined before it is used)", with: ": no schema file given defines it")
+        }
         return copy.description
     }
 
