@@ -30,6 +30,12 @@ let package = Package(
                 .product(name: "CanonLog", package: "Canon"),
             ]
         ),
+        /// Generated encode/decode of the reference event: the types come from the build plugin.
+        .executableTarget(
+            name: "CodegenBench",
+            dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCodegen", package: "Canon")],
+            plugins: [.plugin(name: "CanonCodegenPlugin", package: "Canon")]
+        ),
         .executableTarget(
             name: "CompatBench",
             dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCore", package: "Canon")]

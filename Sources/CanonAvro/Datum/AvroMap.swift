@@ -9,25 +9,29 @@ public struct AvroMap<Value>: Sequence {
     public typealias Entry = (key: String, value: Value)
 
     /// The entries in insertion order.
-    public private(set) var entries: [Entry]
+    @inlinable public var entries: [Entry] { storage }
+    @usableFromInline var storage: [Entry]
     /// Key -> position of its last occurrence; built only once the map grows past
     /// `indexThreshold` entries (small maps are scanned, which is cheaper than hashing).
-    private var index: [String: Int]?
-    private static var indexThreshold: Int { 16 }
+    @usableFromInline var index: [String: Int]?
+    @usableFromInline static var indexThreshold: Int { 16 }
 
+    @inlinable
     public init() {
-        entries = []
+        storage = []
         index = nil
     }
 
     /// An empty map with room for `capacity` entries.
+    @inlinable
     public init(minimumCapacity capacity: Int) {
         self.init()
-        entries.reserveCapacity(capacity)
+        storage.reserveCapacity(capacity)
     }
 
+    @inlinable
     public mutating func reserveCapacity(_ capacity: Int) {
-        entries.reserveCapacity(capacity)
+        storage.reserveCapacity(capacity)
     }
 
     /// The keys in insertion order.
@@ -55,8 +59,8 @@ public struct AvroMap<Value>: Sequence {
     }
 
     /// Number of entries, counting a repeated key each time it was appended.
-    public var count: Int { entries.count }
-    public var isEmpty: Bool { entries.isEmpty }
+    @inlinable public var count: Int { storage.count }
+    @inlinable public var isEmpty: Bool { storage.isEmpty }
 
     /// The value for `key` (its last occurrence); assigning replaces it in place or appends a new entry,
     /// assigning `nil` removes every occurrence.
@@ -65,7 +69,7 @@ public struct AvroMap<Value>: Sequence {
         set {
             if let newValue {
                 if let i = position(of: key) {
-                    entries[i].value = newValue
+                    storage[i].value = newValue
                 } else {
                     append(key: key, value: newValue)
                 }
@@ -79,26 +83,34 @@ public struct AvroMap<Value>: Sequence {
     public subscript(position position: Int) -> Entry { entries[position] }
 
     /// Appends an entry without looking for the key first (the decoder's path).
+    @inlinable
     public mutating func append(key: String, value: Value) {
-        if index != nil {
-            index![key] = entries.count
-        } else if entries.count >= Self.indexThreshold {
-            var d: [String: Int] = [:]
-            d.reserveCapacity(entries.count * 2)
-            for (i, e) in entries.enumerated() { d[e.key] = i }
-            d[key] = entries.count
-            index = d
-        }
-        entries.append((key, value))
+        if index != nil || storage.count >= Self.indexThreshold { addToIndex(key) }
+        storage.append((key, value))
     }
 
+    /// Records the position `key` is about to take, building the index when the map first grows past
+    /// the threshold.
+    @usableFromInline
+    mutating func addToIndex(_ key: String) {
+        if index == nil {
+            var d: [String: Int] = [:]
+            d.reserveCapacity(storage.count * 2)
+            for (i, e) in storage.enumerated() { d[e.key] = i }
+            index = d
+        }
+        index![key] = storage.count
+    }
+
+    @inlinable
     public init<S: Sequence>(uniqueKeysWithValues entries: S) where S.Element == (String, Value) {
         self.init()
         for (k, v) in entries { append(key: k, value: v) }
     }
 
+    @inlinable
     public func makeIterator() -> IndexingIterator<[Entry]> {
-        entries.makeIterator()
+        storage.makeIterator()
     }
 }
 

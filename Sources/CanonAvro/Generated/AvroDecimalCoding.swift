@@ -67,12 +67,12 @@ enum DecimalLayout {
             let length = Int(raw[1] >> 4)
             let negative = raw[1] & 0x08 != 0
             guard length <= 8 else { return nil }
-            var words = [UInt64](repeating: 0, count: 2)
+            var lo: UInt64 = 0, hi: UInt64 = 0
             for i in 0..<length {
                 let w = UInt64(raw[4 + 2 * i]) | UInt64(raw[5 + 2 * i]) << 8
-                words[i / 4] |= w << (16 * UInt64(i % 4))
+                if i < 4 { lo |= w << (16 * UInt64(i)) } else { hi |= w << (16 * UInt64(i - 4)) }
             }
-            return (negative, exponent, Magnitude128(hi: words[1], lo: words[0]))
+            return (negative, exponent, Magnitude128(hi: hi, lo: lo))
         }
     }
 }

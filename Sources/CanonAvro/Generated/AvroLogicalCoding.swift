@@ -2,20 +2,28 @@ import Foundation
 
 // Reading and writing logical types in their exact Swift forms: what generated code calls.
 
-@usableFromInline let lowerHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
 extension AvroBinaryWriter {
     /// A `uuid` string: the 36-character RFC 4122 form, lower-case.
     @inlinable
     public mutating func writeUUID(_ uuid: UUID) {
-        bytes.append(72)  // zig-zag of 36
-        withUnsafeBytes(of: uuid.uuid) { raw in
-            for i in 0..<16 {
-                if i == 4 || i == 6 || i == 8 || i == 10 { bytes.append(UInt8(ascii: "-")) }
-                let b = raw[i]
-                bytes.append(lowerHexDigits[Int(b >> 4)])
-                bytes.append(lowerHexDigits[Int(b & 0xF)])
+        // Format on the stack (length prefix and 36 characters), then append once.
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { out in
+            out[0] = 72  // zig-zag of 36
+            withUnsafeBytes(of: uuid.uuid) { raw in
+                var at = 1
+                for i in 0..<16 {
+                    if i == 4 || i == 6 || i == 8 || i == 10 {
+                        out[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    let hi = raw[i] >> 4, lo = raw[i] & 0xF
+                    out[at] = hi < 10 ? 48 + hi : 87 + hi
+                    out[at + 1] = lo < 10 ? 48 + lo : 87 + lo
+                    at += 2
+                }
             }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<37]))
         }
     }
 
