@@ -49,6 +49,26 @@ import Testing
         #expect(try Everything.avroParsedSchema.encode(generic) == e.avroBinary())
     }
 
+    @Test func valuesLargerThanTheStackBufferEncodeTheSameThroughTheArrayWriter() throws {
+        var e = Self.everything()
+        e.text = Swift.String(repeating: "x", count: 5000)
+        let bytes = try e.avroBinary()
+        var writer = AvroWriter()
+        try e.encode(into: &writer)
+        #expect(bytes == writer.bytes && bytes.count > AvroBufferWriter.stackCapacity)
+        #expect(try Everything(avroBinary: bytes) == e)
+        #expect(try e.framed(schemaID: 7) == [0, 0, 0, 0, 7] + bytes)
+        // A type whose encoding cannot fail has non-throwing avroBinary() and framed(schemaID:).
+        let small = BillingAddress(iban: "DE00")
+        let large = BillingAddress(iban: Swift.String(repeating: "y", count: 3000))
+        for a in [small, large] {
+            var w = AvroWriter()
+            a.encode(into: &w)
+            #expect(a.avroBinary() == w.bytes)
+            #expect(a.framed(schemaID: -1) == [0, 0xFF, 0xFF, 0xFF, 0xFF] + w.bytes)
+        }
+    }
+
     @Test func decimalsAreExactAtFullPrecisionAndRefusedBeyondIt() throws {
         // 38 digits survive the trip exactly.
         let widest = Decimal(string: "-9999999999999999999999999999.9999999999")!

@@ -59,7 +59,10 @@ public struct AvroBinaryReader: ~Copyable {
                 return .failure(error)
             }
         }
-        return try result.get()
+        switch consume result {  // moved out, not copied
+        case .success(let value): return value
+        case .failure(let error): throw error
+        }
     }
 
     /// What the current datum has counted against `maxTotalSize` so far.
@@ -122,9 +125,9 @@ public struct AvroBinaryReader: ~Copyable {
     }
 
     /// A `long`: a zig-zag varint of at most 10 bytes whose value fits 64 bits.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readLong() throws(AvroError) -> Int64 {
-        // Fast path: one byte.
+        // Fast path, inlined: one byte.
         if position < base.count {
             let b = base[position]
             if b < 0x80 {
@@ -133,6 +136,11 @@ public struct AvroBinaryReader: ~Copyable {
                 return Int64(bitPattern: (n >> 1) ^ (0 &- (n & 1)))
             }
         }
+        return try readLongSlow()
+    }
+
+    @usableFromInline @inline(never)
+    mutating func readLongSlow() throws(AvroError) -> Int64 {
         let start = position
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -191,8 +199,39 @@ public struct AvroBinaryReader: ~Copyable {
     }
 
     /// A UTF-8 string; invalid UTF-8 is an error (never repaired).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readString() throws(AvroError) -> String {
+        // Fast path, inlined: a one-byte length (under 64 bytes) of ASCII that fits the input and limits.
+        if position < base.count {
+            let b = base[position]
+            let n = Int(b >> 1)
+            if b < 0x80, b & 1 == 0, n < base.count - position, n <= limits.maxLength, totalSize + n <= limits.maxTotalSize {
+                let start = position + 1
+                let slice = UnsafeRawBufferPointer(rebasing: base[start..<(start + n)])
+                // Up to 16 bytes are checked with two word loads when the input extends that far
+                // (bytes past the string are masked off); longer strings word by word.
+                let ascii: Bool
+                if n <= 16 && start + 16 <= base.count {
+                    let lowMask: UInt64 = n >= 8 ? .max : (1 << UInt64(8 * n)) &- 1
+                    let highMask: UInt64 = n <= 8 ? 0 : (n == 16 ? .max : (1 << UInt64(8 * (n - 8))) &- 1)
+                    let words = base.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowMask
+                        | base.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & highMask
+                    ascii = words & 0x8080_8080_8080_8080 == 0
+                } else {
+                    ascii = UTF8Validation.isASCII(slice)
+                }
+                if ascii {
+                    totalSize += n
+                    position = start + n
+                    return String(decoding: slice, as: UTF8.self)
+                }
+            }
+        }
+        return try readStringSlow()
+    }
+
+    @usableFromInline
+    mutating func readStringSlow() throws(AvroError) -> String {
         let n = try readLength("string")
         let slice = UnsafeRawBufferPointer(rebasing: base[position..<(position + n)])
         if let bad = UTF8Validation.firstInvalidByte(slice) {
@@ -330,6 +369,24 @@ public struct AvroBinaryReader: ~Copyable {
 
 /// UTF-8 validation with an ASCII fast path (eight bytes at a time).
 public enum UTF8Validation {
+    /// Whether every byte is below 0x80.
+    @inlinable
+    public static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let count = bytes.count
+        var i = 0
+        var bits: UInt64 = 0
+        while i + 8 <= count {
+            bits |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        var tail: UInt8 = 0
+        while i < count {
+            tail |= bytes[i]
+            i += 1
+        }
+        return bits & 0x8080_8080_8080_8080 == 0 && tail & 0x80 == 0
+    }
+
     /// The position of the first byte of an invalid sequence, or `nil` when `bytes` is valid UTF-8
     /// (no overlong forms, no surrogates, nothing above U+10FFFF).
     @inlinable

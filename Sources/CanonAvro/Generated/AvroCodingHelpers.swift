@@ -15,20 +15,20 @@ public struct AvroNull: Sendable, Hashable, Codable {
     }
 }
 
-extension AvroBinaryWriter {
+extension AvroWriting {
     /// An array: one block with every item, then the end marker.
     @inlinable
-    public mutating func writeArray<T, E: Error>(_ items: [T], _ item: (inout AvroBinaryWriter, T) throws(E) -> Void) throws(E) {
+    public mutating func writeArray<T, E: Error>(_ items: [T], _ item: (inout Self, T) throws(E) -> Void) throws(E) {
         if !items.isEmpty {
             writeLong(Int64(items.count))
             for x in items { try item(&self, x) }
         }
-        bytes.append(0)
+        writeByte(0)
     }
 
     /// A map: one block with every entry in insertion order, then the end marker.
     @inlinable
-    public mutating func writeMap<V, E: Error>(_ map: AvroMap<V>, _ value: (inout AvroBinaryWriter, V) throws(E) -> Void) throws(E) {
+    public mutating func writeMap<V, E: Error>(_ map: AvroMap<V>, _ value: (inout Self, V) throws(E) -> Void) throws(E) {
         if !map.isEmpty {
             writeLong(Int64(map.count))
             for (k, v) in map.entries {
@@ -36,24 +36,24 @@ extension AvroBinaryWriter {
                 try value(&self, v)
             }
         }
-        bytes.append(0)
+        writeByte(0)
     }
 
     /// A union of `null` and one other type: the branch index, then the value when there is one.
     @inlinable
-    public mutating func writeOptional<T, E: Error>(_ value: T?, nullIndex: Int, _ some: (inout AvroBinaryWriter, T) throws(E) -> Void) throws(E) {
+    public mutating func writeOptional<T, E: Error>(_ value: T?, nullIndex: Int, _ some: (inout Self, T) throws(E) -> Void) throws(E) {
         if let value {
-            bytes.append(nullIndex == 0 ? 2 : 0)  // zig-zag of the other branch, 1 or 0
+            writeByte(nullIndex == 0 ? 2 : 0)  // zig-zag of the other branch, 1 or 0
             try some(&self, value)
         } else {
-            bytes.append(UInt8(nullIndex * 2))
+            writeByte(UInt8(truncatingIfNeeded: nullIndex * 2))
         }
     }
 
     /// A union with `null` among several branches: the null branch's index for `nil`, else `some` writes
     /// the value (with its own branch index).
     @inlinable
-    public mutating func writeNullableUnion<T, E: Error>(_ value: T?, nullIndex: Int, _ some: (inout AvroBinaryWriter, T) throws(E) -> Void) throws(E) {
+    public mutating func writeNullableUnion<T, E: Error>(_ value: T?, nullIndex: Int, _ some: (inout Self, T) throws(E) -> Void) throws(E) {
         if let value {
             try some(&self, value)
         } else {
@@ -127,7 +127,7 @@ extension String: AvroSerializable {
     public static let parsingCanonicalFormFingerprint = Int64(bitPattern: avroParsedSchema.rabinFingerprint)
     public static let avroParsedSchema: AvroSchema = .generated(avroSchema)
     public init(from reader: inout AvroReader) throws(AvroError) { self = try reader.readString() }
-    public func encode(into writer: inout AvroWriter) { writer.writeString(self) }
+    public func encode<W: AvroWriting>(into writer: inout W) { writer.writeString(self) }
 }
 
 extension Int64: AvroSerializable {
@@ -135,7 +135,7 @@ extension Int64: AvroSerializable {
     public static let parsingCanonicalFormFingerprint = Int64(bitPattern: avroParsedSchema.rabinFingerprint)
     public static let avroParsedSchema: AvroSchema = .generated(avroSchema)
     public init(from reader: inout AvroReader) throws(AvroError) { self = try reader.readLong() }
-    public func encode(into writer: inout AvroWriter) { writer.writeLong(self) }
+    public func encode<W: AvroWriting>(into writer: inout W) { writer.writeLong(self) }
 }
 
 extension Int32: AvroSerializable {
@@ -143,7 +143,7 @@ extension Int32: AvroSerializable {
     public static let parsingCanonicalFormFingerprint = Int64(bitPattern: avroParsedSchema.rabinFingerprint)
     public static let avroParsedSchema: AvroSchema = .generated(avroSchema)
     public init(from reader: inout AvroReader) throws(AvroError) { self = try reader.readInt() }
-    public func encode(into writer: inout AvroWriter) { writer.writeInt(self) }
+    public func encode<W: AvroWriting>(into writer: inout W) { writer.writeInt(self) }
 }
 
 extension Bool: AvroSerializable {
@@ -151,7 +151,7 @@ extension Bool: AvroSerializable {
     public static let parsingCanonicalFormFingerprint = Int64(bitPattern: avroParsedSchema.rabinFingerprint)
     public static let avroParsedSchema: AvroSchema = .generated(avroSchema)
     public init(from reader: inout AvroReader) throws(AvroError) { self = try reader.readBoolean() }
-    public func encode(into writer: inout AvroWriter) { writer.writeBoolean(self) }
+    public func encode<W: AvroWriting>(into writer: inout W) { writer.writeBoolean(self) }
 }
 
 extension Double: AvroSerializable {
@@ -159,7 +159,7 @@ extension Double: AvroSerializable {
     public static let parsingCanonicalFormFingerprint = Int64(bitPattern: avroParsedSchema.rabinFingerprint)
     public static let avroParsedSchema: AvroSchema = .generated(avroSchema)
     public init(from reader: inout AvroReader) throws(AvroError) { self = try reader.readDouble() }
-    public func encode(into writer: inout AvroWriter) { writer.writeDouble(self) }
+    public func encode<W: AvroWriting>(into writer: inout W) { writer.writeDouble(self) }
 }
 
 extension Float: AvroSerializable {
@@ -167,7 +167,7 @@ extension Float: AvroSerializable {
     public static let parsingCanonicalFormFingerprint = Int64(bitPattern: avroParsedSchema.rabinFingerprint)
     public static let avroParsedSchema: AvroSchema = .generated(avroSchema)
     public init(from reader: inout AvroReader) throws(AvroError) { self = try reader.readFloat() }
-    public func encode(into writer: inout AvroWriter) { writer.writeFloat(self) }
+    public func encode<W: AvroWriting>(into writer: inout W) { writer.writeFloat(self) }
 }
 
 extension Array: AvroSerializable where Element == UInt8 {
@@ -175,5 +175,5 @@ extension Array: AvroSerializable where Element == UInt8 {
     public static let parsingCanonicalFormFingerprint = Int64(bitPattern: avroParsedSchema.rabinFingerprint)
     public static let avroParsedSchema: AvroSchema = .generated(avroSchema)
     public init(from reader: inout AvroReader) throws(AvroError) { self = try reader.readBytes() }
-    public func encode(into writer: inout AvroWriter) { writer.writeBytes(self) }
+    public func encode<W: AvroWriting>(into writer: inout W) { writer.writeBytes(self) }
 }

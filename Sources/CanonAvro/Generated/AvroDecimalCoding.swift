@@ -189,7 +189,7 @@ public enum AvroDecimal {
     }
 }
 
-extension AvroBinaryWriter {
+extension AvroWriting {
     /// A `decimal` on `bytes`: the big-endian two's complement of the unscaled value, in as many bytes as
     /// its magnitude's bits plus a sign bit need. That is the length Apache Avro's Python implementation
     /// and fastavro write; Java writes one byte fewer for the values -2^(8k-1) (-128 as `80`, not `ff 80`).
@@ -201,9 +201,7 @@ extension AvroBinaryWriter {
         let bits = m.hi != 0 ? 128 - m.hi.leadingZeroBitCount : 64 - m.lo.leadingZeroBitCount
         let n = (bits + 1 + 7) / 8
         writeLong(Int64(n))
-        for i in (16 - n)..<16 {
-            bytes.append(i < 8 ? UInt8(truncatingIfNeeded: hi >> (56 - 8 * UInt64(i))) : UInt8(truncatingIfNeeded: lo >> (56 - 8 * UInt64(i - 8))))
-        }
+        withUnsafeBytes(of: (hi.bigEndian, lo.bigEndian)) { writeRaw(UnsafeRawBufferPointer(rebasing: $0[(16 - n)...])) }
     }
 
     /// A `decimal` on a `fixed` of `size` bytes: the unscaled value sign-extended to the size.
@@ -217,14 +215,14 @@ extension AvroBinaryWriter {
         for i in 0..<8 { be.append(UInt8(truncatingIfNeeded: lo >> (56 - 8 * UInt64(i)))) }
         let fill: UInt8 = negative ? 0xFF : 0
         if size >= 16 {
-            bytes.append(contentsOf: repeatElement(fill, count: size - 16))
-            bytes.append(contentsOf: be)
+            for _ in 0..<(size - 16) { writeByte(fill) }
+            writeFixed(be)
         } else {
             let dropped = be[..<(16 - size)]
             guard dropped.allSatisfy({ $0 == fill }), (be[16 - size] & 0x80 != 0) == negative else {
                 throw AvroError(.datumMismatch, "\(value) does not fit a fixed of \(size) byte(s)")
             }
-            bytes.append(contentsOf: be[(16 - size)...])
+            writeFixed(be[(16 - size)...])
         }
     }
 
@@ -242,8 +240,8 @@ extension AvroBinaryWriter {
         var trimmed = u[...]
         while trimmed.count > size, trimmed.first == fill { trimmed = trimmed.dropFirst() }
         guard trimmed.count <= size else { throw AvroError(.datumMismatch, "decimal \(value) does not fit a fixed of \(size) byte(s)") }
-        bytes.append(contentsOf: repeatElement(fill, count: size - trimmed.count))
-        bytes.append(contentsOf: trimmed)
+        for _ in 0..<(size - trimmed.count) { writeByte(fill) }
+        writeFixed(trimmed)
     }
 
     /// A `big-decimal`: bytes holding the unscaled value (Avro bytes) followed by the scale (Avro int).

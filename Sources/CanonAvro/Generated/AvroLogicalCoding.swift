@@ -2,7 +2,7 @@ import Foundation
 
 // Reading and writing logical types in their exact Swift forms: what generated code calls.
 
-extension AvroBinaryWriter {
+extension AvroWriting {
     /// A `uuid` string: the 36-character RFC 4122 form, lower-case.
     @inlinable
     public mutating func writeUUID(_ uuid: UUID) {
@@ -17,20 +17,21 @@ extension AvroBinaryWriter {
                         out[at] = UInt8(ascii: "-")
                         at += 1
                     }
+                    // A nibble n is '0' + n, plus 39 more when n > 9 ('a' - '0' - 10): no branches.
                     let hi = raw[i] >> 4, lo = raw[i] & 0xF
-                    out[at] = hi < 10 ? 48 + hi : 87 + hi
-                    out[at + 1] = lo < 10 ? 48 + lo : 87 + lo
+                    out[at] = hi &+ 48 &+ ((0 &- ((9 &- hi) >> 7)) & 39)
+                    out[at + 1] = lo &+ 48 &+ ((0 &- ((9 &- lo) >> 7)) & 39)
                     at += 2
                 }
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<37]))
+            writeRaw(UnsafeRawBufferPointer(rebasing: out[0..<37]))
         }
     }
 
     /// A `uuid` on a `fixed` of 16: the raw bytes.
     @inlinable
     public mutating func writeUUIDFixed(_ uuid: UUID) {
-        withUnsafeBytes(of: uuid.uuid) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: uuid.uuid) { writeRaw($0) }
     }
 
     /// A `timestamp-millis` from a `Date`, to the nearest millisecond. A date further than
@@ -44,7 +45,9 @@ extension AvroBinaryWriter {
     /// A `duration`: three little-endian `UInt32`s.
     @inlinable
     public mutating func writeDuration(_ d: AvroDuration) {
-        for v in [d.months, d.days, d.milliseconds] { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+        withUnsafeBytes(of: d.months.littleEndian) { writeRaw($0) }
+        withUnsafeBytes(of: d.days.littleEndian) { writeRaw($0) }
+        withUnsafeBytes(of: d.milliseconds.littleEndian) { writeRaw($0) }
     }
 }
 
@@ -85,33 +88,34 @@ extension AvroBinaryReader {
         let start = position
         let n = try readLength("uuid")
         guard n == 36 else { throw .data(.malformedData, "a uuid is 36 characters, found \(n)", offset: start) }
-        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let ok = withUnsafeMutableBytes(of: &out) { dst -> Bool in
-            var at = position
-            for i in 0..<16 {
-                if i == 4 || i == 6 || i == 8 || i == 10 {
-                    guard base[at] == UInt8(ascii: "-") else { return false }
-                    at += 1
-                }
-                guard let hi = hexValue(base[at]), let lo = hexValue(base[at + 1]) else { return false }
-                dst[i] = hi << 4 | lo
-                at += 2
-            }
-            return true
+        let text = base.baseAddress! + position
+        @inline(__always) func nibble(_ c: UInt8) -> UInt8 {
+            let digit = c &- 48
+            if digit < 10 { return digit }
+            let letter = (c | 0x20) &- 97
+            return letter < 6 ? letter + 10 : 0xFF
         }
-        guard ok else { throw .data(.malformedData, "not a uuid in RFC 4122 form (8-4-4-4-12 hex digits)", offset: position) }
+        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        // Dashes at 8, 13, 18 and 23; hex pairs elsewhere (byte i starts at 2i plus the dashes before it).
+        var bad: UInt8 = 0
+        let dash = UInt8(ascii: "-")
+        if text.load(fromByteOffset: 8, as: UInt8.self) != dash || text.load(fromByteOffset: 13, as: UInt8.self) != dash
+            || text.load(fromByteOffset: 18, as: UInt8.self) != dash || text.load(fromByteOffset: 23, as: UInt8.self) != dash
+        {
+            bad = 0xFF
+        }
+        withUnsafeMutableBytes(of: &out) { dst in
+            for i in 0..<16 {
+                let at = 2 &* i &+ (i >= 4 ? 1 : 0) &+ (i >= 6 ? 1 : 0) &+ (i >= 8 ? 1 : 0) &+ (i >= 10 ? 1 : 0)
+                let hi = nibble(text.load(fromByteOffset: at, as: UInt8.self))
+                let lo = nibble(text.load(fromByteOffset: at &+ 1, as: UInt8.self))
+                bad |= (hi | lo) & 0xF0
+                dst[i] = hi << 4 | (lo & 0xF)
+            }
+        }
+        guard bad == 0 else { throw .data(.malformedData, "not a uuid in RFC 4122 form (8-4-4-4-12 hex digits)", offset: position) }
         position += 36
         return UUID(uuid: out)
-    }
-
-    @inlinable
-    func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     /// A `uuid` on a `fixed` of 16.

@@ -19,13 +19,12 @@ public protocol AvroSerializable: Sendable {
     static var parsingCanonicalFormFingerprint: Int64 { get }
     /// The parsed ``avroSchema``: the reader schema when data written with another schema is resolved.
     static var avroParsedSchema: AvroSchema { get }
-    /// A capacity that fits most encodings of this type, to size buffers in one allocation.
-    static var avroEncodedSizeHint: Int { get }
 
     /// Decodes one value at the reader's position, written with this type's own schema.
     init(from reader: inout AvroReader) throws(AvroError)
-    /// Appends this value's Avro binary encoding.
-    func encode(into writer: inout AvroWriter) throws(AvroError)
+    /// Appends this value's Avro binary encoding to any writer (generated encoders are generic, so they
+    /// are specialized for the array writer and the buffer writer alike).
+    func encode<W: AvroWriting>(into writer: inout W) throws(AvroError)
 }
 
 /// A Swift type generated from an Avro named record (by `canon-codegen` or the build plugin).
@@ -34,27 +33,32 @@ public protocol AvroSerializable: Sendable {
 public protocol AvroRecord: AvroSerializable, Hashable {}
 
 extension AvroSerializable {
-    public static var avroEncodedSizeHint: Int { 256 }
-
     /// Decodes a value written with this type's own schema; the bytes must hold exactly one datum.
     @inlinable
     public init(avroBinary bytes: [UInt8], limits: AvroDecodingLimits = .default) throws(AvroError) {
         self = try AvroReader.readingAll(bytes, limits: limits) { (r) throws(AvroError) -> Self in try Self(from: &r) }
     }
 
-    /// The value's Avro binary encoding (no framing).
+    /// The value's Avro binary encoding (no framing), in an array of exactly its size: encoded into a
+    /// stack buffer, then copied once (a value larger than the buffer is encoded into a growing array).
     @inlinable
     public func avroBinary() throws(AvroError) -> [UInt8] {
-        var writer = AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = try AvroBufferWriter.encoding({ (w) throws(AvroError) in try encode(into: &w) }) { return bytes }
+        var writer = AvroWriter(capacity: 4 * AvroBufferWriter.stackCapacity)
         try encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: byte 0, the big-endian schema ID, then the Avro binary, in
-    /// one allocation.
+    /// one array of exactly that size.
     @inlinable
     public func framed(schemaID: Int32) throws(AvroError) -> [UInt8] {
-        var writer = AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        let framed = try AvroBufferWriter.encoding { (w) throws(AvroError) in
+            w.writeConfluentPrefix(schemaID: schemaID)
+            try encode(into: &w)
+        }
+        if let framed { return framed }
+        var writer = AvroWriter(capacity: 4 * AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         try encode(into: &writer)
         return writer.bytes
@@ -109,16 +113,12 @@ public enum ConfluentFraming {
     }
 }
 
-extension AvroBinaryWriter {
+extension AvroWriting {
     /// Writes Confluent's 5-byte header: magic byte 0 and the big-endian schema ID.
     @inlinable
     public mutating func writeConfluentPrefix(schemaID: Int32) {
-        let id = UInt32(bitPattern: schemaID)
-        bytes.append(0)
-        bytes.append(UInt8(truncatingIfNeeded: id >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: id >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: id >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: id))
+        writeByte(0)
+        withUnsafeBytes(of: UInt32(bitPattern: schemaID).bigEndian) { writeRaw($0) }
     }
 }
 

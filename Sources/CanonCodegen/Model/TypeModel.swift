@@ -239,33 +239,4 @@ struct TypeModel {
             return (fieldKinds[i] ?? []).reduce(0) { $0 + minimumSize($1, visiting: visiting.union([i])) }
         }
     }
-
-    /// A typical encoded size, to size the output buffer in one allocation.
-    func typicalSize(_ kind: ValueKind, visiting: Set<Int> = []) -> Int {
-        switch kind {
-        case .null: return 0
-        case .boolean, .enumeration: return 1
-        case .int: return 3
-        case .long: return 5
-        case .float: return 4
-        case .double: return 8
-        case .bytes, .string: return 16
-        case .logical(let l):
-            switch l {
-            case .uuid: return 37
-            case .uuidFixed: return 16
-            case .duration: return 12
-            case .decimal(_, _, let size?), .bigDecimal(_, let size?): return size
-            case .decimal, .bigDecimal, .bigDecimalVariable: return 9
-            default: return 6
-            }
-        case .array, .map: return 64
-        case .optional(let k, _): return 1 + typicalSize(k, visiting: visiting)
-        case .union(let u, _): return 1 + (unions[u].branches.map { typicalSize($0.kind, visiting: visiting) }.max() ?? 0)
-        case .fixed: return minimumSize(kind)
-        case .record(let i):
-            guard !visiting.contains(i) else { return 16 }
-            return (fieldKinds[i] ?? []).reduce(0) { $0 + typicalSize($1, visiting: visiting.union([i])) }
-        }
-    }
 }

@@ -108,7 +108,8 @@ struct SwiftRenderer {
         for a in f.attributes { line(a) }
         let name = f.name == "init" ? "init" : "func \(f.name)"
         let returns = f.returns.map { " -> \(type($0))" } ?? ""
-        line("\(prefix(f.access, f.modifiers))\(name)(\(parameters(f.parameters)))\(effects(f.throwing, async: f.isAsync))\(returns) {")
+        let generics = f.genericParameters.isEmpty ? "" : "<" + f.genericParameters.joined(separator: ", ") + ">"
+        line("\(prefix(f.access, f.modifiers))\(name)\(generics)(\(parameters(f.parameters)))\(effects(f.throwing, async: f.isAsync))\(returns) {")
         block(f.body)
         line("}")
     }
@@ -239,7 +240,8 @@ struct SwiftRenderer {
         case .type(let t): return type(t)
         case .closure(let c):
             let returns = c.returns.map { " -> \(type($0))" } ?? ""
-            return "{ (\(parameters(c.parameters)))\(effects(c.throwing, async: false))\(returns) in \(expression(c.body)) }"
+            let body = (c.prelude + [c.body]).map(expression).joined(separator: "; ")
+            return "{ (\(parameters(c.parameters)))\(effects(c.throwing, async: false))\(returns) in \(body) }"
         }
     }
 

@@ -80,6 +80,8 @@ struct SwiftClosure: Hashable, Sendable {
     var parameters: [SwiftParameter]
     var throwing: SwiftThrows = .none
     var returns: SwiftType? = nil
+    /// Expressions evaluated before `body`, on the same line (`a; b; body`).
+    var prelude: [SwiftExpr] = []
     var body: SwiftExpr
 }
 
@@ -176,6 +178,8 @@ struct SwiftFunction: Hashable, Sendable {
     var modifiers: [String] = []
     /// `init` for an initializer.
     var name: String
+    /// Generic parameters with their constraints: `W: CanonAvro.AvroWriting`.
+    var genericParameters: [String] = []
     var parameters: [SwiftParameter] = []
     var throwing: SwiftThrows = .none
     var isAsync = false

@@ -91,7 +91,6 @@ struct TypeTranslator {
             .variable(SwiftVariable(doc: "The schema's full rendering, as registered.", access: access, modifiers: ["static"], mutable: false, name: "avroSchema", type: .name("Swift.String"), value: .string(rendering))),
             .variable(SwiftVariable(doc: "CRC-64-AVRO of the Parsing Canonical Form.", access: access, modifiers: ["static"], mutable: false, name: "parsingCanonicalFormFingerprint", type: .name("Swift.Int64"), value: .literal(.int(Int64(bitPattern: schemaForRecord.rabinFingerprint))))),
             .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "avroParsedSchema", type: .name("CanonAvro.AvroSchema"), value: .call(.identifier("CanonAvro.AvroSchema.generated"), [.init(.identifier("avroSchema"))]))),
-            .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "avroEncodedSizeHint", type: .name("Swift.Int"), getter: [.return(.int(model.typicalSize(.record(index))))])),
         ]
         var decodeBody: [SwiftStatement] = []
         if boxed {
@@ -104,24 +103,30 @@ struct TypeTranslator {
         }
         codec.append(.function(SwiftFunction(doc: "Reads a value written with this type's schema.", access: access, name: "init", parameters: [Self.readerParameter], throwing: Self.typedThrows, body: decodeBody)))
         let encodeBody = zip(names, kinds).map { n, k in SwiftStatement.expression(coding.encode(k, .member(.selfExpr, n), writer: "writer")) }
-        codec.append(.function(SwiftFunction(doc: "Appends the Avro binary encoding.", access: access, name: "encode", parameters: [Self.writerParameter], throwing: throwing ? Self.typedThrows : .none, body: encodeBody)))
+        codec.append(.function(SwiftFunction(doc: "Appends the Avro binary encoding.", access: access, name: "encode", genericParameters: [ValueCoding.writerGeneric], parameters: [Self.writerParameter], throwing: throwing ? Self.typedThrows : .none, body: encodeBody)))
         if !throwing {
+            // Encodings that cannot fail get `avroBinary()` and `framed(schemaID:)` without `throws`.
+            func bufferThenArray(prefix: SwiftStatement?) -> [SwiftStatement] {
+                let w = SwiftExpr.identifier("w")
+                let encodeInto: (SwiftExpr) -> SwiftStatement = { .expression(.method(.selfExpr, "encode", [.init("into", .inout($0))])) }
+                let prelude: [SwiftExpr] = prefix == nil ? [] : [.method(w, "writeConfluentPrefix", [.init("schemaID", .identifier("schemaID"))])]
+                let buffer = SwiftExpr.call(.identifier("CanonAvro.AvroBufferWriter.encoding"), [.init(.closure(SwiftClosure(
+                    parameters: [SwiftParameter(name: "w", type: .name("CanonAvro.AvroBufferWriter"), isInout: true)], prelude: prelude,
+                    body: .method(.selfExpr, "encode", [.init("into", .inout(w))]))))])
+                var statements: [SwiftStatement] = [.ifLet(name: "bytes", value: buffer, then: [.return(.identifier("bytes"))], else: nil)]
+                statements.append(.declaration(mutable: true, name: "writer", type: nil, value: .call(.identifier("CanonAvro.AvroWriter"), [.init("capacity", .binary(.int(4), "*", .identifier("CanonAvro.AvroBufferWriter.stackCapacity")))])))
+                if let prefix { statements.append(prefix) }
+                statements.append(encodeInto(.identifier("writer")))
+                statements.append(.return(.member(.identifier("writer"), "bytes")))
+                return statements
+            }
             codec.append(.function(SwiftFunction(
-                doc: "The Avro binary encoding (no framing).", access: access, name: "avroBinary", returns: .array(.name("Swift.UInt8")),
-                body: [
-                    .declaration(mutable: true, name: "writer", type: nil, value: .call(.identifier("CanonAvro.AvroWriter"), [.init("capacity", .member(.identifier("Self"), "avroEncodedSizeHint"))])),
-                    .expression(.method(.selfExpr, "encode", [.init("into", .inout(.identifier("writer")))])),
-                    .return(.member(.identifier("writer"), "bytes")),
-                ])))
+                doc: "The Avro binary encoding (no framing), exactly sized.", access: access, name: "avroBinary", returns: .array(.name("Swift.UInt8")),
+                body: bufferThenArray(prefix: nil))))
             codec.append(.function(SwiftFunction(
                 doc: "The value in Confluent's wire format: magic byte, schema ID, Avro binary.", access: access, name: "framed",
                 parameters: [SwiftParameter(name: "schemaID", type: .name("Swift.Int32"))], returns: .array(.name("Swift.UInt8")),
-                body: [
-                    .declaration(mutable: true, name: "writer", type: nil, value: .call(.identifier("CanonAvro.AvroWriter"), [.init("capacity", .binary(.member(.identifier("Self"), "avroEncodedSizeHint"), "+", .int(5)))])),
-                    .expression(.method(.identifier("writer"), "writeConfluentPrefix", [.init("schemaID", .identifier("schemaID"))])),
-                    .expression(.method(.selfExpr, "encode", [.init("into", .inout(.identifier("writer")))])),
-                    .return(.member(.identifier("writer"), "bytes")),
-                ])))
+                body: bufferThenArray(prefix: .expression(.method(.identifier("writer"), "writeConfluentPrefix", [.init("schemaID", .identifier("schemaID"))]))))))
         }
         let codecExtension = SwiftTypeDeclaration(access: nil, kind: .extension, name: name, members: codec)
         return [.type(structDecl), .type(codecExtension), .type(codableExtension(name))]
@@ -191,7 +196,7 @@ struct TypeTranslator {
             ])
         }
         members.append(.function(SwiftFunction(
-            doc: "Appends the branch index and the value.", access: access, name: "encode", parameters: [Self.writerParameter],
+            doc: "Appends the branch index and the value.", access: access, name: "encode", genericParameters: [ValueCoding.writerGeneric], parameters: [Self.writerParameter],
             throwing: throwing ? Self.typedThrows : .none, body: [.switch(.selfExpr, encodeCases)])))
         let branchList = union.branches.map(\.avroName).joined(separator: ", ")
         return SwiftTypeDeclaration(
@@ -214,7 +219,7 @@ struct TypeTranslator {
             doc: "The symbol's position in the schema.", access: access, mutable: true, name: "avroIndex", type: .name("Swift.Int"),
             getter: [.switch(.selfExpr, cases.enumerated().map { i, c in SwiftSwitchCase(patterns: [.enumCase(c, binding: nil)], body: [.return(.int(i))]) })])))
         members.append(.function(SwiftFunction(
-            doc: "Appends the symbol's index.", access: access, name: "encode", parameters: [Self.writerParameter],
+            doc: "Appends the symbol's index.", access: access, name: "encode", genericParameters: [ValueCoding.writerGeneric], parameters: [Self.writerParameter],
             body: [.expression(.method(.identifier("writer"), "writeLong", [.init(.call(.identifier("Swift.Int64"), [.init(.member(.selfExpr, "avroIndex"))]))]))])))
         if let d = e.defaultSymbol, let k = e.symbols.firstIndex(of: d) {
             members.append(.function(SwiftFunction(
@@ -251,7 +256,7 @@ struct TypeTranslator {
                 access: access, name: "init", parameters: [Self.readerParameter], throwing: Self.typedThrows,
                 body: [.assign(.member(.selfExpr, "bytes"), .try(.method(.identifier("reader"), "readFixed", [.init("size", .int(f.size))])))])),
             .function(SwiftFunction(
-                access: access, name: "encode", parameters: [Self.writerParameter],
+                access: access, name: "encode", genericParameters: [ValueCoding.writerGeneric], parameters: [Self.writerParameter],
                 body: [.expression(.method(.identifier("writer"), "writeFixed", [.init(.member(.selfExpr, "bytes"))]))])),
             .function(SwiftFunction(
                 doc: "Reads Avro JSON: a string of code points 0-255.", access: access, name: "init",

@@ -6,7 +6,9 @@ import CanonCore
 struct ValueCoding {
     let model: TypeModel
 
-    static let writerType = SwiftType.name("CanonAvro.AvroWriter")
+    /// Generated encoders are generic over their writer: `encode<W: CanonAvro.AvroWriting>(into:)`.
+    static let writerType = SwiftType.name("W")
+    static let writerGeneric = "W: CanonAvro.AvroWriting"
     static let readerType = SwiftType.name("CanonAvro.AvroReader")
     static let errorType = SwiftType.name("CanonAvro.AvroError")
 

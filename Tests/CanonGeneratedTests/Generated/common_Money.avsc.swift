@@ -22,8 +22,6 @@ extension Money {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -1429625039734041145
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 25 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.amount = try reader.readDecimal(precision: 20, scale: 4)
@@ -31,7 +29,7 @@ extension Money {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) throws(CanonAvro.AvroError) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
         try writer.writeDecimal(self.amount, precision: 20, scale: 4)
         writer.writeString(self.currency)
     }

@@ -84,7 +84,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode(into writer: inout CanonAvro.AvroWriter) {
+        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
             switch self {
             case .int(let value):
                 writer.writeUnionIndex(0)
@@ -97,7 +97,7 @@ public struct Everything: CanonAvro.AvroRecord {
                 value.encode(into: &writer)
             case .array(let value):
                 writer.writeUnionIndex(3)
-                writer.writeArray(value, { (w1: inout CanonAvro.AvroWriter, v1: Swift.String) in w1.writeString(v1) })
+                writer.writeArray(value, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
             }
         }
     }
@@ -128,7 +128,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode(into writer: inout CanonAvro.AvroWriter) {
+        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
             switch self {
             case .boolean(let value):
                 writer.writeUnionIndex(1)
@@ -166,7 +166,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode(into writer: inout CanonAvro.AvroWriter) {
+        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
             switch self {
             case .string(let value):
                 writer.writeUnionIndex(1)
@@ -198,7 +198,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode(into writer: inout CanonAvro.AvroWriter) {
+        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
             switch self {
             case .string(let value):
                 writer.writeUnionIndex(0)
@@ -214,8 +214,6 @@ extension Everything {
     /// CRC-64-AVRO of the Parsing Canonical Form.
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -7716867735989244514
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
-
-    public static var avroEncodedSizeHint: Swift.Int { 595 }
 
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
@@ -244,7 +242,7 @@ extension Everything {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeBoolean(self.flag)
         writer.writeInt(self.small)
         writer.writeLong(self.big)
@@ -255,30 +253,36 @@ extension Everything {
         writer.writeNull()
         self.digest.encode(into: &writer)
         self.suit.encode(into: &writer)
-        writer.writeArray(self.scores, { (w1: inout CanonAvro.AvroWriter, v1: Swift.Int32) in w1.writeInt(v1) })
-        writer.writeArray(self.matrix, { (w1: inout CanonAvro.AvroWriter, v1: [Swift.Double]) in w1.writeArray(v1, { (w2: inout CanonAvro.AvroWriter, v2: Swift.Double) in w2.writeDouble(v2) }) })
-        writer.writeMap(self.labels, { (w1: inout CanonAvro.AvroWriter, v1: Swift.String) in w1.writeString(v1) })
-        writer.writeMap(self.nested, { (w1: inout CanonAvro.AvroWriter, v1: [CanonAvro.AvroMap<Swift.Int64>]) in w1.writeArray(v1, { (w2: inout CanonAvro.AvroWriter, v2: CanonAvro.AvroMap<Swift.Int64>) in w2.writeMap(v2, { (w3: inout CanonAvro.AvroWriter, v3: Swift.Int64) in w3.writeLong(v3) }) }) })
-        writer.writeOptional(self.maybeFirst, nullIndex: 0, { (w1: inout CanonAvro.AvroWriter, v1: Swift.String) in w1.writeString(v1) })
-        writer.writeOptional(self.maybeLast, nullIndex: 1, { (w1: inout CanonAvro.AvroWriter, v1: Swift.Int64) in w1.writeLong(v1) })
+        writer.writeArray(self.scores, { (w1: inout W, v1: Swift.Int32) in w1.writeInt(v1) })
+        writer.writeArray(self.matrix, { (w1: inout W, v1: [Swift.Double]) in w1.writeArray(v1, { (w2: inout W, v2: Swift.Double) in w2.writeDouble(v2) }) })
+        writer.writeMap(self.labels, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
+        writer.writeMap(self.nested, { (w1: inout W, v1: [CanonAvro.AvroMap<Swift.Int64>]) in w1.writeArray(v1, { (w2: inout W, v2: CanonAvro.AvroMap<Swift.Int64>) in w2.writeMap(v2, { (w3: inout W, v3: Swift.Int64) in w3.writeLong(v3) }) }) })
+        writer.writeOptional(self.maybeFirst, nullIndex: 0, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
+        writer.writeOptional(self.maybeLast, nullIndex: 1, { (w1: inout W, v1: Swift.Int64) in w1.writeLong(v1) })
         self.choice.encode(into: &writer)
-        writer.writeNullableUnion(self.maybeChoice, nullIndex: 0, { (w1: inout CanonAvro.AvroWriter, v1: Everything.MaybeChoiceUnion) in v1.encode(into: &w1) })
-        writer.writeArray(self.suits, { (w1: inout CanonAvro.AvroWriter, v1: Suit) in v1.encode(into: &w1) })
-        writer.writeArray(self.choices, { (w1: inout CanonAvro.AvroWriter, v1: Everything.ChoicesItemUnion?) in w1.writeNullableUnion(v1, nullIndex: 0, { (w2: inout CanonAvro.AvroWriter, v2: Everything.ChoicesItemUnion) in v2.encode(into: &w2) }) })
+        writer.writeNullableUnion(self.maybeChoice, nullIndex: 0, { (w1: inout W, v1: Everything.MaybeChoiceUnion) in v1.encode(into: &w1) })
+        writer.writeArray(self.suits, { (w1: inout W, v1: Suit) in v1.encode(into: &w1) })
+        writer.writeArray(self.choices, { (w1: inout W, v1: Everything.ChoicesItemUnion?) in w1.writeNullableUnion(v1, nullIndex: 0, { (w2: inout W, v2: Everything.ChoicesItemUnion) in v2.encode(into: &w2) }) })
         self.inner.encode(into: &writer)
         self.single.encode(into: &writer)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes
@@ -318,7 +322,7 @@ public struct MD5: CanonAvro.AvroFixed, Swift.Codable {
         self.bytes = try reader.readFixed(size: 16)
     }
 
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeFixed(self.bytes)
     }
 
@@ -372,7 +376,7 @@ public enum Suit: Swift.String, Swift.Sendable, Swift.Hashable, Swift.CaseIterab
     }
 
     /// Appends the symbol's index.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeLong(Swift.Int64(self.avroIndex))
     }
 
@@ -402,8 +406,6 @@ extension Inner {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -1832229268214154869
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 19 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.id = try reader.readInt()
@@ -411,21 +413,27 @@ extension Inner {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeInt(self.id)
         writer.writeString(self.tag)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes

@@ -60,8 +60,6 @@ extension LogicalTypes {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = 2389603943970612526
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 318 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.id = try reader.readUUID()
@@ -88,7 +86,7 @@ extension LogicalTypes {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) throws(CanonAvro.AvroError) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
         writer.writeUUID(self.id)
         writer.writeUUIDFixed(self.rawId)
         writer.writeInt(self.day.daysSinceEpoch)
@@ -107,9 +105,9 @@ extension LogicalTypes {
         try writer.writeBigDecimal(self.huge, scale: 5)
         writer.writeBigDecimal(self.anyScale)
         writer.writeDuration(self.wait)
-        try writer.writeOptional(self.maybeAt, nullIndex: 0, { (w1: inout CanonAvro.AvroWriter, v1: Foundation.Date) throws(CanonAvro.AvroError) in try w1.writeTimestampMillis(v1) })
-        writer.writeArray(self.history, { (w1: inout CanonAvro.AvroWriter, v1: CanonAvro.AvroTimestampMicros) in w1.writeLong(v1.microsecondsSinceEpoch) })
-        try writer.writeMap(self.amounts, { (w1: inout CanonAvro.AvroWriter, v1: Foundation.Decimal) throws(CanonAvro.AvroError) in try w1.writeDecimal(v1, precision: 9, scale: 3) })
+        try writer.writeOptional(self.maybeAt, nullIndex: 0, { (w1: inout W, v1: Foundation.Date) throws(CanonAvro.AvroError) in try w1.writeTimestampMillis(v1) })
+        writer.writeArray(self.history, { (w1: inout W, v1: CanonAvro.AvroTimestampMicros) in w1.writeLong(v1.microsecondsSinceEpoch) })
+        try writer.writeMap(self.amounts, { (w1: inout W, v1: Foundation.Decimal) throws(CanonAvro.AvroError) in try w1.writeDecimal(v1, precision: 9, scale: 3) })
     }
 }
 

@@ -20,28 +20,32 @@ extension BillingAddress {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = 1996607735549485009
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 16 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.iban = try reader.readString()
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeString(self.iban)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes
@@ -76,28 +80,32 @@ extension ShippingAddress {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -3259074251283712378
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 16 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.street = try reader.readString()
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeString(self.street)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes
@@ -151,7 +159,7 @@ public struct Party: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode(into writer: inout CanonAvro.AvroWriter) {
+        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
             switch self {
             case .comExampleBillingAddress(let value):
                 writer.writeUnionIndex(0)
@@ -171,8 +179,6 @@ extension Party {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = 2269994392342997061
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 49 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.billing = try BillingAddress(from: &reader)
@@ -181,22 +187,28 @@ extension Party {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         self.billing.encode(into: &writer)
         self.shipping.encode(into: &writer)
         self.either.encode(into: &writer)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes

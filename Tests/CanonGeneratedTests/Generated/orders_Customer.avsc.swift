@@ -24,8 +24,6 @@ extension Customer {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -6795414074824305694
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 46 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.id = try reader.readLong()
@@ -34,7 +32,7 @@ extension Customer {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) throws(CanonAvro.AvroError) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
         writer.writeLong(self.id)
         writer.writeString(self.name)
         try self.credit.encode(into: &writer)

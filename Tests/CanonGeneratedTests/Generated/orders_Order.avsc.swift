@@ -26,8 +26,6 @@ extension Order {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = 8495344980638879202
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 172 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.id = try reader.readUUID()
@@ -37,11 +35,11 @@ extension Order {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) throws(CanonAvro.AvroError) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
         writer.writeUUID(self.id)
         try self.customer.encode(into: &writer)
         try self.total.encode(into: &writer)
-        try writer.writeArray(self.lines, { (w1: inout CanonAvro.AvroWriter, v1: OrderLine) throws(CanonAvro.AvroError) in try v1.encode(into: &w1) })
+        try writer.writeArray(self.lines, { (w1: inout W, v1: OrderLine) throws(CanonAvro.AvroError) in try v1.encode(into: &w1) })
     }
 }
 
@@ -75,8 +73,6 @@ extension OrderLine {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -6872647833852768589
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 41 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.sku = try reader.readString()
@@ -84,7 +80,7 @@ extension OrderLine {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) throws(CanonAvro.AvroError) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
         writer.writeString(self.sku)
         try self.price.encode(into: &writer)
     }

@@ -95,7 +95,7 @@ public struct TreeNode: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode(into writer: inout CanonAvro.AvroWriter) {
+        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
             switch self {
             case .string(let value):
                 writer.writeUnionIndex(1)
@@ -115,8 +115,6 @@ extension TreeNode {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = 4239020869486355489
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 118 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         try reader.enter()
@@ -125,23 +123,29 @@ extension TreeNode {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeInt(self.value)
-        writer.writeArray(self.children, { (w1: inout CanonAvro.AvroWriter, v1: TreeNode) in v1.encode(into: &w1) })
-        writer.writeOptional(self.parentLink, nullIndex: 0, { (w1: inout CanonAvro.AvroWriter, v1: TreeNode) in v1.encode(into: &w1) })
-        writer.writeNullableUnion(self.annotation, nullIndex: 0, { (w1: inout CanonAvro.AvroWriter, v1: TreeNode.AnnotationUnion) in v1.encode(into: &w1) })
+        writer.writeArray(self.children, { (w1: inout W, v1: TreeNode) in v1.encode(into: &w1) })
+        writer.writeOptional(self.parentLink, nullIndex: 0, { (w1: inout W, v1: TreeNode) in v1.encode(into: &w1) })
+        writer.writeNullableUnion(self.annotation, nullIndex: 0, { (w1: inout W, v1: TreeNode.AnnotationUnion) in v1.encode(into: &w1) })
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes
@@ -216,8 +220,6 @@ extension Note {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -15819415293628458
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 118 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         try reader.enter()
@@ -226,21 +228,27 @@ extension Note {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeString(self.text)
-        writer.writeOptional(self.about, nullIndex: 0, { (w1: inout CanonAvro.AvroWriter, v1: TreeNode) in v1.encode(into: &w1) })
+        writer.writeOptional(self.about, nullIndex: 0, { (w1: inout W, v1: TreeNode) in v1.encode(into: &w1) })
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes

@@ -58,7 +58,7 @@ public struct Type: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode(into writer: inout CanonAvro.AvroWriter) {
+        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
             switch self {
             case .date(let value):
                 writer.writeUnionIndex(0)
@@ -81,8 +81,6 @@ extension Type {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -2446466410533526336
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 120 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.`class` = try reader.readString()
@@ -99,11 +97,11 @@ extension Type {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) throws(CanonAvro.AvroError) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
         writer.writeString(self.`class`)
         writer.writeInt(self.`default`)
         writer.writeBoolean(self.`self`)
-        writer.writeOptional(self.`protocol`, nullIndex: 0, { (w1: inout CanonAvro.AvroWriter, v1: Swift.String) in w1.writeString(v1) })
+        writer.writeOptional(self.`protocol`, nullIndex: 0, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
         writer.writeLong(self.type)
         writer.writeString(self.snakeCaseName)
         self.when.encode(into: &writer)
@@ -144,8 +142,6 @@ extension Date {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -9057471389668818971
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 19 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.year = try reader.readInt()
@@ -153,21 +149,27 @@ extension Date {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeInt(self.year)
         self.data.encode(into: &writer)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes
@@ -202,28 +204,32 @@ extension Data {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = -3016550416323041990
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 16 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.bytes = try reader.readBytes()
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeBytes(self.bytes)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes
@@ -258,28 +264,32 @@ extension String {
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = 8010535586367194187
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
 
-    public static var avroEncodedSizeHint: Swift.Int { 16 }
-
     /// Reads a value written with this type's schema.
     public init(from reader: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) {
         self.value = try reader.readString()
     }
 
     /// Appends the Avro binary encoding.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeString(self.value)
     }
 
-    /// The Avro binary encoding (no framing).
+    /// The Avro binary encoding (no framing), exactly sized.
     public func avroBinary() -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         self.encode(into: &writer)
         return writer.bytes
     }
 
     /// The value in Confluent's wire format: magic byte, schema ID, Avro binary.
     public func framed(schemaID: Swift.Int32) -> [Swift.UInt8] {
-        var writer = CanonAvro.AvroWriter(capacity: Self.avroEncodedSizeHint + 5)
+        if let bytes = CanonAvro.AvroBufferWriter.encoding({ (w: inout CanonAvro.AvroBufferWriter) in w.writeConfluentPrefix(schemaID: schemaID); self.encode(into: &w) }) {
+            return bytes
+        }
+        var writer = CanonAvro.AvroWriter(capacity: 4 * CanonAvro.AvroBufferWriter.stackCapacity)
         writer.writeConfluentPrefix(schemaID: schemaID)
         self.encode(into: &writer)
         return writer.bytes
@@ -340,7 +350,7 @@ public enum Class: Swift.String, Swift.Sendable, Swift.Hashable, Swift.CaseItera
     }
 
     /// Appends the symbol's index.
-    public func encode(into writer: inout CanonAvro.AvroWriter) {
+    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
         writer.writeLong(Swift.Int64(self.avroIndex))
     }
 }
