@@ -8,6 +8,8 @@ public protocol AvroWriting {
     mutating func writeRaw(_ bytes: UnsafeRawBufferPointer)
     /// Zig-zag, then base-128 varint (7 bits a byte, least significant group first).
     mutating func writeLong(_ v: Int64)
+    /// A length-prefixed UTF-8 string.
+    mutating func writeString(_ v: String)
 }
 
 extension AvroWriting {
@@ -176,6 +178,17 @@ public struct AvroBufferWriter: AvroWriting {
 
     /// How large a stack buffer `encoding` uses; a value that does not fit is encoded again into an array.
     public static let stackCapacity = 1024
+
+    @inlinable @inline(__always)
+    public mutating func writeString(_ v: String) {
+        let n = v.utf8.count
+        writeLong(Int64(n))
+        guard n <= capacity - written else { return didOverflow = true }
+        // UTF8View copies its contents directly (a memcpy, or the inline bytes of a small string).
+        let target = UnsafeMutableRawBufferPointer(start: base + written, count: n).bindMemory(to: UInt8.self)
+        _ = target.initialize(from: v.utf8)
+        written += n
+    }
 
     /// Runs `body` with a writer over a stack buffer and returns the bytes it wrote, exactly sized;
     /// `nil` when they did not fit in ``stackCapacity``.

@@ -10,18 +10,18 @@ extension AvroWriting {
         var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &text) { out in
             out[0] = 72  // zig-zag of 36
+            out[9] = UInt8(ascii: "-")
+            out[14] = UInt8(ascii: "-")
+            out[19] = UInt8(ascii: "-")
+            out[24] = UInt8(ascii: "-")
             withUnsafeBytes(of: uuid.uuid) { raw in
-                var at = 1
                 for i in 0..<16 {
-                    if i == 4 || i == 6 || i == 8 || i == 10 {
-                        out[at] = UInt8(ascii: "-")
-                        at += 1
-                    }
-                    // A nibble n is '0' + n, plus 39 more when n > 9 ('a' - '0' - 10): no branches.
+                    // Byte i starts at 1 + 2i plus the dashes before it. A nibble n is '0' + n, plus 39
+                    // more when n > 9 ('a' - '0' - 10): no branches.
+                    let at = 1 &+ 2 &* i &+ (i >= 4 ? 1 : 0) &+ (i >= 6 ? 1 : 0) &+ (i >= 8 ? 1 : 0) &+ (i >= 10 ? 1 : 0)
                     let hi = raw[i] >> 4, lo = raw[i] & 0xF
                     out[at] = hi &+ 48 &+ ((0 &- ((9 &- hi) >> 7)) & 39)
-                    out[at + 1] = lo &+ 48 &+ ((0 &- ((9 &- lo) >> 7)) & 39)
-                    at += 2
+                    out[at &+ 1] = lo &+ 48 &+ ((0 &- ((9 &- lo) >> 7)) & 39)
                 }
             }
             writeRaw(UnsafeRawBufferPointer(rebasing: out[0..<37]))
