@@ -15,7 +15,10 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "OrdersExample",
-            dependencies: [.product(name: "CanonAvro", package: canon)],
+            dependencies: [
+                .product(name: "CanonAvro", package: canon), .product(name: "CanonCore", package: canon),
+                .product(name: "CanonRegistryClient", package: canon),
+            ],
             plugins: [.plugin(name: "CanonCodegenPlugin", package: canon)]
         )
     ],
