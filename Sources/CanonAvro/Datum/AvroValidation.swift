@@ -46,16 +46,21 @@ extension AvroSchema {
         if let outcome { throw outcome }
     }
 
+    /// Whether `s` is a UUID in RFC 4122 text form (8-4-4-4-12 hex digits, either case).
     static func isUUID(_ s: UnsafeRawBufferPointer) -> Bool {
         guard s.count == 36 else { return false }
-        for (i, c) in s.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                if c != UInt8(ascii: "-") { return false }
-            } else if !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)) {
-                return false
-            }
+        let dash = UInt8(ascii: "-")
+        guard s[8] == dash, s[13] == dash, s[18] == dash, s[23] == dash else { return false }
+        // Hex digits as a bitmap over byte values: '0'-'9' (0x30-0x39) in the first word, 'A'-'F' and
+        // 'a'-'f' (0x41-0x46, 0x61-0x66) in the second.
+        let low: UInt64 = 0x03FF_0000_0000_0000, high: UInt64 = 0x0000_007E_0000_007E
+        var ok: UInt64 = 1
+        for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
+            let c = s[i]
+            let word = c < 64 ? low : (c < 128 ? high : 0)
+            ok &= word >> UInt64(c & 63)
         }
-        return true
+        return ok & 1 == 1
     }
 }
 

@@ -32,8 +32,13 @@ public final class SchemaCatalog: Sendable {
 /// A writer schema, shared by reference.
 public final class WriterSchema: Sendable {
     public let schema: AvroSchema
+    /// The schema's validation program, compiled once when the schema is published.
+    public let validator: AvroValidator
 
-    public init(_ schema: AvroSchema) { self.schema = schema }
+    public init(_ schema: AvroSchema) {
+        self.schema = schema
+        self.validator = AvroValidator(schema)
+    }
 }
 
 /// A value behind a lock.

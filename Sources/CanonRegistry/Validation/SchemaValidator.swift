@@ -50,13 +50,27 @@ public struct SchemaValidator: RecordValidator {
         var rejections: [RecordRejection] = []
         // The ID checks (registered, under the subject) depend on the ID and part only: once per batch.
         var memo = Memo()
-        for (i, record) in records.enumerated() {
-            if let rejection = check(record.key, part: "key", level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot, memo: &memo) {
+        // Keys that need no look (level none, or no key) are skipped without a call.
+        let checkKeys = policy.key != .none
+        for i in records.indices {
+            // Fast path: a value framed with the ID the previous value passed with, no headers: only the
+            // payload is left to check.
+            if !checkKeys || records[i].key == nil, let passed = memo.passedValue, records[i].headers.isEmpty,
+                let value = records[i].value, value.count >= 5, value[0] == 0,
+                Int32(bitPattern: UInt32(value[1]) << 24 | UInt32(value[2]) << 16 | UInt32(value[3]) << 8 | UInt32(value[4])) == passed.id
+            {
+                guard policy.value == .full else { continue }
+                do {
+                    try passed.writer.validator.validate(value, from: 5)
+                    continue
+                } catch {}  // the slow path below says why
+            }
+            if let rejection = check(records[i].key, part: .key, level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy, headers: records[i].headers, snapshot: snapshot, memo: &memo) {
                 rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path,
                                                   byteOffset: rejection.byteOffset, code: rejection.code))
                 continue
             }
-            if let rejection = check(record.value, part: "value", level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy, headers: record.headers, snapshot: snapshot, memo: &memo) {
+            if let rejection = check(records[i].value, part: .value, level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy, headers: records[i].headers, snapshot: snapshot, memo: &memo) {
                 rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path,
                                                   byteOffset: rejection.byteOffset, code: rejection.code))
             }
@@ -64,10 +78,18 @@ public struct SchemaValidator: RecordValidator {
         return rejections
     }
 
+    /// The part of a record being checked.
+    private enum Part: String {
+        case key, value
+    }
+
     /// Per batch: the verdict of the ID checks per (part, ID) — nil when the ID passed — and its schema.
     private struct Memo {
         var key: [Int32: (problem: Problem?, schema: WriterSchema?)] = [:]
         var value: [Int32: (problem: Problem?, schema: WriterSchema?)] = [:]
+        var lastValue: (id: Int32, verdict: (problem: Problem?, schema: WriterSchema?))?
+        /// The last ID a value passed the ID checks with, and its schema.
+        var passedValue: (id: Int32, writer: WriterSchema)?
     }
 
     private struct Problem {
@@ -78,17 +100,17 @@ public struct SchemaValidator: RecordValidator {
         var byteOffset: Int?
     }
 
-    private func check(_ bytes: [UInt8]?, part: String, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
+    private func check(_ bytes: [UInt8]?, part: Part, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
                        topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot, memo: inout Memo) -> Problem? {
-        if bytes == nil, part == "value", !policy.allowTombstones {
+        if bytes == nil, part == .value, !policy.allowTombstones {
             return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic")
         }
         guard level != .none else { return nil }
-        if headers.contains(where: { $0.key == "__\(part)_schema_id" }) {
-            return Problem(code: ReasonCode.wireFormat, reason: "schema IDs carried in the __\(part)_schema_id header are not supported; put the Confluent prefix in the \(part)")
+        if !headers.isEmpty, headers.contains(where: { $0.key == "__\(part.rawValue)_schema_id" }) {
+            return Problem(code: ReasonCode.wireFormat, reason: "schema IDs carried in the __\(part.rawValue)_schema_id header are not supported; put the Confluent prefix in the \(part.rawValue)")
         }
         guard let bytes else {
-            if part == "value" && !policy.allowTombstones { return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic") }
+            if part == .value && !policy.allowTombstones { return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic") }
             return nil
         }
         guard bytes.count >= 5 else {
@@ -100,16 +122,23 @@ public struct SchemaValidator: RecordValidator {
         default: return Problem(code: ReasonCode.wireFormat, reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
         }
         let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-        let known = part == "key" ? memo.key[id] : memo.value[id]
-        let verdict = known ?? idVerdict(id, part: part, strategy: strategy, topic: topic, policy: policy, snapshot: snapshot)
-        if known == nil {
-            if part == "key" { memo.key[id] = verdict } else { memo.value[id] = verdict }
+        let verdict: (problem: Problem?, schema: WriterSchema?)
+        if part == .value, let last = memo.lastValue, last.id == id {
+            verdict = last.verdict  // a batch mostly carries one value schema: no hashing
+        } else {
+            let known = part == .key ? memo.key[id] : memo.value[id]
+            verdict = known ?? idVerdict(id, part: part, strategy: strategy, topic: topic, policy: policy, snapshot: snapshot)
+            if known == nil {
+                if part == .key { memo.key[id] = verdict } else { memo.value[id] = verdict }
+            }
+            if part == .value { memo.lastValue = (id, verdict) }
         }
         if let problem = verdict.problem { return problem }
         guard let writer = verdict.schema else { return nil }
+        if part == .value { memo.passedValue = (id, writer) }
         guard level == .full else { return nil }
         do {
-            try writer.schema.validate(bytes, from: 5)
+            try writer.validator.validate(bytes, from: 5)
         } catch {
             return Problem(code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
         }
@@ -117,14 +146,14 @@ public struct SchemaValidator: RecordValidator {
     }
 
     /// Whether an ID is registered, under the subject the strategy names (or its latest version).
-    private func idVerdict(_ id: Int32, part: String, strategy: ValidationPolicy.SubjectStrategy, topic: String, policy: ValidationPolicy,
+    private func idVerdict(_ id: Int32, part: Part, strategy: ValidationPolicy.SubjectStrategy, topic: String, policy: ValidationPolicy,
                            snapshot: SchemaCatalog.Snapshot) -> (problem: Problem?, schema: WriterSchema?) {
         guard let writer = snapshot.schemas[id] else {
             return (Problem(code: ReasonCode.unknownSchema, reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1), nil)
         }
         let subject: String
         switch strategy {
-        case .topic: subject = "\(topic)-\(part)"
+        case .topic: subject = "\(topic)-\(part.rawValue)"
         case .record, .topicRecord:
             guard let name = writer.schema.rootNode.name?.fullName else {
                 return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id), nil)
