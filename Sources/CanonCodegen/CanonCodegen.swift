@@ -42,6 +42,14 @@ public enum CanonCodegen {
         } catch {
             throw CodegenError(diagnostics: diagnostics + error.diagnostics)
         }
+        var outputs: [String: String] = [:]
+        for file in schemaFiles {
+            let name = outputName(forSchemaPath: file.path)
+            if let other = outputs[name] {
+                diagnostics.append(Diagnostic(file: file.path, message: "its output \(name) would be the same file as \(other)'s; rename one of them"))
+            }
+            outputs[name] = file.path
+        }
         guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
         let model = try TypeModel(schema: set.schema, definitions: set.definitions, typeNames: settings.typeNames)
         let access = SwiftAccess(rawValue: settings.access) ?? .public

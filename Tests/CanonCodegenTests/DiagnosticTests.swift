@@ -68,6 +68,40 @@ import Testing
         #expect(Set(both.map(\.file)) == ["canon-codegen.json", "bad.avsc"])
     }
 
+    @Test func schemasSwiftCannotRepresentAndCollidingOutputsAreErrors() {
+        let emptyEnum = SourceFile(path: "e.avsc", contents: #"{"type":"enum","name":"E","symbols":[]}"#)
+        #expect(diagnostics([emptyEnum]).first?.message.contains("no symbols") == true)
+        let emptyUnion = SourceFile(path: "u.avsc", contents: #"{"type":"record","name":"U","fields":[{"name":"x","type":[]}]}"#)
+        #expect(diagnostics([emptyUnion]).first?.message.contains("empty union") == true)
+        let one = SourceFile(path: "a/b_c.avsc", contents: #"{"type":"record","name":"One","fields":[]}"#)
+        let two = SourceFile(path: "a_b/c.avsc", contents: #"{"type":"record","name":"Two","fields":[]}"#)
+        let d = diagnostics([one, two])
+        #expect(d.count == 1 && d[0].file == "a_b/c.avsc" && d[0].message.contains("a/b_c.avsc"))
+    }
+
+    @Test func configNamesMustBeUsableAndMustNameSchemas() {
+        #expect(diagnostics([money], config: #"{"typeNames": {"x.Money": "enum"}}"#).first?.message.contains("/typeNames/x.Money") == true)
+        #expect(diagnostics([money], config: #"{"typeNames": {"x.Nope": "Nope"}}"#).first?.message.contains("'x.Nope', which no schema defines") == true)
+        #expect(diagnostics([money], config: #"{"topics": [{"topic": "t", "key": "string", "value": "x.Money", "swiftName": "class"}]}"#).first?.message.contains("swiftName") == true)
+    }
+
+    @Test func theAccessLevelAppliesToEveryDeclaration() throws {
+        for access in ["internal", "package"] {
+            let out = try CanonCodegen.generate(schemaFiles: [money], config: SourceFile(path: "canon-codegen.json", contents: #"{"access": "\#(access)", "topics": [{"topic": "t", "key": "string", "value": "x.Money"}]}"#))
+            for file in out {
+                #expect(!file.contents.contains("public "), "\(file.name)")
+                #expect(file.contents.contains("\(access) struct") || file.contents.contains("\(access) enum"), "\(file.name)")
+            }
+        }
+    }
+
+    @Test func aLineBreakInADocCannotEndTheComment() throws {
+        let doc = SourceFile(path: "d.avsc", contents: #"{"type":"record","name":"D","doc":"one\rstruct Injected {}\u2028two","fields":[]}"#)
+        let out = try CanonCodegen.generate(schemaFiles: [doc])
+        let lines = out[0].contents.split(separator: "\n")
+        #expect(lines.contains("/// struct Injected {}") && !lines.contains { $0.hasPrefix("struct Injected") })
+    }
+
     @Test func swiftCasingOfNames() {
         #expect(SwiftNaming.typeName("order_placed") == "OrderPlaced")
         #expect(SwiftNaming.typeName("OrderPlaced") == "OrderPlaced")

@@ -32,6 +32,8 @@ struct GeneratedType: CustomStringConvertible, Sendable {
         GeneratedType(Note.self), GeneratedType(Type.self), GeneratedType(Date.self), GeneratedType(Data.self), GeneratedType(String.self),
         GeneratedType(BillingAddress.self), GeneratedType(ShippingAddress.self), GeneratedType(Party.self), GeneratedType(Money.self),
         GeneratedType(Customer.self), GeneratedType(Order.self), GeneratedType(OrderLine.self),
+        GeneratedType(Edge.self), GeneratedType(Empty.self), GeneratedType(W.self), GeneratedType(Tree.self), GeneratedType(Leaf.self),
+        GeneratedType(Failure.self),
     ]
 }
 

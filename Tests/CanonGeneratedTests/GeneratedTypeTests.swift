@@ -50,14 +50,21 @@ import Testing
     }
 
     @Test func valuesLargerThanTheStackBufferEncodeTheSameThroughTheArrayWriter() throws {
+        // A type whose encoding can fail (decimals): the protocol's throwing avroBinary().
+        var l = Self.logical()
+        for i in 0..<200 { l.amounts["key \(i)"] = Decimal(i) }
+        let bytes = try l.avroBinary()
+        var writer = AvroWriter()
+        try l.encode(into: &writer)
+        #expect(bytes == writer.bytes && bytes.count > AvroBufferWriter.stackCapacity)
+        #expect(try LogicalTypes(avroBinary: bytes) == l)
+        #expect(try l.framed(schemaID: 7) == [0, 0, 0, 0, 7] + bytes)
         var e = Self.everything()
         e.text = Swift.String(repeating: "x", count: 5000)
-        let bytes = try e.avroBinary()
-        var writer = AvroWriter()
-        try e.encode(into: &writer)
-        #expect(bytes == writer.bytes && bytes.count > AvroBufferWriter.stackCapacity)
-        #expect(try Everything(avroBinary: bytes) == e)
-        #expect(try e.framed(schemaID: 7) == [0, 0, 0, 0, 7] + bytes)
+        var w = AvroWriter()
+        e.encode(into: &w)
+        #expect(e.avroBinary() == w.bytes && w.bytes.count > AvroBufferWriter.stackCapacity)
+        #expect(try Everything(avroBinary: w.bytes) == e)
         // A type whose encoding cannot fail has non-throwing avroBinary() and framed(schemaID:).
         let small = BillingAddress(iban: "DE00")
         let large = BillingAddress(iban: Swift.String(repeating: "y", count: 3000))
@@ -159,6 +166,14 @@ import Testing
         // The writer's own schema takes the generated fast path and gives the same value.
         let own = Self.everything()
         #expect(try Everything(avroBinary: own.avroBinary(), writerSchema: Everything.avroParsedSchema) == own)
+    }
+
+    @Test func anEnumSymbolTheReaderLacksReadsAsTheDefaultThroughTheResolver() throws {
+        let writer = try AvroSchema(parsing: #"{"type":"enum","name":"Suit","namespace":"com.example.everything","symbols":["SPADES","HEARTS","DIAMONDS","CLUBS","JOKER"]}"#)
+        #expect(try Suit(avroBinary: [0x08], writerSchema: writer) == .spades)  // JOKER, index 4
+        #expect(try Suit(avroBinary: [0x06], writerSchema: writer) == .clubs)
+        #expect(try Suit(avroBinary: [0x02]) == .hearts)
+        #expect(try Suit.diamonds.avroBinary() == [0x04] && MD5.size == 16)
     }
 
     @Test func codableUsesAvrosJSONEncoding() throws {

@@ -42,6 +42,8 @@ final class CodecPlan: Sendable {
     /// sizes, symbols, field names and types, union branches; logical types, docs and defaults left out),
     /// or nil when the node's subtree is recursive. Two nodes with equal hashes read each other.
     let structureHashes: [StructureHash?]
+    /// Rabin fingerprints of the canonical forms rooted at nodes, computed on first use.
+    let fingerprints = FingerprintCache()
 
     struct StructureHash: Hashable, Sendable {
         var high: Int
@@ -211,5 +213,23 @@ final class CodecPlan: Sendable {
         let op = ops[record]
         for k in 0..<Int(op.b) where fieldNames[Int(op.a) + k] == name { return k }
         return nil
+    }
+}
+
+import Foundation
+
+/// Fingerprints by root node, filled on first use: a deserializer compares the writer's fingerprint with
+/// its own type's on every message, and rendering the canonical form each time would cost more than the
+/// decoding.
+// @unchecked Sendable: `values` is only read or written with `lock` held.
+final class FingerprintCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int: UInt64] = [:]
+
+    func value(for root: Int, compute: () -> UInt64) -> UInt64 {
+        if let known = lock.withLock({ values[root] }) { return known }
+        let computed = compute()
+        lock.withLock { values[root] = computed }
+        return computed
     }
 }

@@ -46,7 +46,10 @@ public enum AvroFingerprint {
 extension AvroSchema {
     /// The CRC-64-AVRO fingerprint of the Parsing Canonical Form, as an unsigned value.
     /// (`Int64(bitPattern:)` gives the signed value Java and `schema-tests.txt` print.)
-    public var rabinFingerprint: UInt64 { AvroFingerprint.rabin(Array(canonicalForm.utf8)) }
+    /// Computed once per schema table and root, then remembered.
+    public var rabinFingerprint: UInt64 {
+        plan.fingerprints.value(for: root) { AvroFingerprint.rabin(Array(canonicalForm.utf8)) }
+    }
 
     /// The fingerprint of the Parsing Canonical Form with `algorithm`.
     public func fingerprint(_ algorithm: AvroFingerprint.Algorithm) -> [UInt8] {

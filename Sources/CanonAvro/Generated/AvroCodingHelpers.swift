@@ -110,6 +110,13 @@ extension AvroBinaryReader {
         return branch == nullIndex ? nil : try some(&self, branch)
     }
 
+    /// A union of `null` alone (`["null"]`): its branch index, then nothing.
+    @inlinable
+    public mutating func readNull(unionBranchCount: Int) throws(AvroError) -> AvroNull {
+        _ = try readUnionIndex(branchCount: unionBranchCount)
+        return AvroNull()
+    }
+
     /// Reads a nested value of a recursive type, counting the nesting against `maxDepth`.
     @inlinable
     public mutating func nested<T>(_ body: (inout AvroBinaryReader) throws(AvroError) -> T) throws(AvroError) -> T {

@@ -97,6 +97,20 @@ public enum AvroDecimal {
         (try? decimal(unscaledBytes: bytes, precision: maximumPrecision, scale: scale)) ?? Decimal()
     }
 
+    /// A big decimal's scale must be the schema's and its digits at most the precision.
+    static func check(_ value: AvroBigDecimal, precision: Int, scale: Int) throws(AvroError) {
+        guard Int(value.scale) == scale else { throw AvroError(.datumMismatch, "decimal \(value) has scale \(value.scale), the schema's is \(scale)") }
+        let fits = value.unscaled.withUnsafeBytes { DecimalLimit.fits($0, precision: precision) }
+        guard fits else { throw AvroError(.datumMismatch, "decimal \(value) has more than \(precision) digits") }
+    }
+
+    static func checkRead(_ value: AvroBigDecimal, precision: Int, at offset: Int) throws(AvroError) {
+        let fits = value.unscaled.withUnsafeBytes { DecimalLimit.fits($0, precision: precision) }
+        guard fits else {
+            throw AvroError(.malformedData, "decimal value has more than \(precision) digits (its precision)", location: .init(byteOffset: offset))
+        }
+    }
+
     /// Sign, exponent and mantissa of `value`.
     @usableFromInline
     static func parts(_ value: Decimal) throws(AvroError) -> (negative: Bool, exponent: Int, magnitude: Magnitude128) {
@@ -226,15 +240,16 @@ extension AvroWriting {
         }
     }
 
-    /// A `decimal` of precision above 38 on `bytes`; its scale must be the schema's.
-    public mutating func writeBigDecimal(_ value: AvroBigDecimal, scale: Int) throws(AvroError) {
-        guard Int(value.scale) == scale else { throw AvroError(.datumMismatch, "decimal \(value) has scale \(value.scale), the schema's is \(scale)") }
+    /// A `decimal` of precision above 38 on `bytes`; its scale must be the schema's, its digits at most
+    /// the precision.
+    public mutating func writeBigDecimal(_ value: AvroBigDecimal, precision: Int, scale: Int) throws(AvroError) {
+        try AvroDecimal.check(value, precision: precision, scale: scale)
         writeBytes(value.unscaled)
     }
 
     /// A `decimal` of precision above 38 on a `fixed` of `size`.
-    public mutating func writeBigDecimal(_ value: AvroBigDecimal, scale: Int, fixedSize size: Int) throws(AvroError) {
-        guard Int(value.scale) == scale else { throw AvroError(.datumMismatch, "decimal \(value) has scale \(value.scale), the schema's is \(scale)") }
+    public mutating func writeBigDecimal(_ value: AvroBigDecimal, precision: Int, scale: Int, fixedSize size: Int) throws(AvroError) {
+        try AvroDecimal.check(value, precision: precision, scale: scale)
         let u = value.unscaled
         let fill: UInt8 = (u.first ?? 0) & 0x80 != 0 ? 0xFF : 0
         var trimmed = u[...]
@@ -283,14 +298,20 @@ extension AvroBinaryReader {
         return AvroDecimal.decimal(negative: negative, m, scale: scale)
     }
 
-    /// A `decimal` of precision above 38 on `bytes`.
-    public mutating func readBigDecimal(scale: Int) throws(AvroError) -> AvroBigDecimal {
-        AvroBigDecimal(unscaled: try readBytes(), scale: Int32(clamping: scale))
+    /// A `decimal` of precision above 38 on `bytes`; more digits than `precision` is an error.
+    public mutating func readBigDecimal(precision: Int, scale: Int) throws(AvroError) -> AvroBigDecimal {
+        let start = position
+        let value = AvroBigDecimal(unscaled: try readBytes(), scale: Int32(clamping: scale))
+        try AvroDecimal.checkRead(value, precision: precision, at: start)
+        return value
     }
 
     /// A `decimal` of precision above 38 on a `fixed` of `size` (kept at that length).
-    public mutating func readBigDecimal(scale: Int, fixedSize size: Int) throws(AvroError) -> AvroBigDecimal {
-        AvroBigDecimal(unscaled: try readFixed(size: size), scale: Int32(clamping: scale))
+    public mutating func readBigDecimal(precision: Int, scale: Int, fixedSize size: Int) throws(AvroError) -> AvroBigDecimal {
+        let start = position
+        let value = AvroBigDecimal(unscaled: try readFixed(size: size), scale: Int32(clamping: scale))
+        try AvroDecimal.checkRead(value, precision: precision, at: start)
+        return value
     }
 
     /// A `big-decimal`: bytes holding the unscaled value and the scale.
@@ -300,6 +321,7 @@ extension AvroBinaryReader {
         return try AvroBinaryReader.withReader(inner) { (r) throws(AvroError) -> AvroBigDecimal in
             do throws(AvroError) {
                 let unscaled = try r.readBytes()
+                guard !unscaled.isEmpty else { throw AvroError(.malformedData, "the unscaled value has no bytes") }
                 let scale = try r.readInt()
                 try r.expectEnd()
                 return AvroBigDecimal(unscaled: unscaled, scale: scale)

@@ -184,8 +184,10 @@ public struct AvroBigDecimal: Sendable, Hashable, Codable, CustomStringConvertib
     /// Digits after the decimal point.
     public var scale: Int32
 
+    /// `unscaled` must not be empty (Avro has no value without bytes; encoding one is refused as
+    /// having no digits).
     public init(unscaled: [UInt8], scale: Int32) {
-        self.unscaled = unscaled.isEmpty ? [0] : unscaled
+        self.unscaled = unscaled
         self.scale = scale
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A Kafka topic whose keys and values are Avro: generated from `canon-codegen.json`, one descriptor per
 /// topic, naming the key and value types and the registry subjects they are registered under.
 public protocol AvroTopic {
@@ -26,13 +28,42 @@ public struct AvroTopicSerializer<Topic: AvroTopic>: Sendable {
 }
 
 /// Reads a topic's framed keys and values, resolving each against the writer schema its ID names.
+///
+/// Data written with the type's own schema is decoded directly; data written with another version goes
+/// through a resolver planned once per writer schema ID and kept.
 public struct AvroTopicDeserializer<Topic: AvroTopic>: Sendable {
     public let source: any AvroSchemaSource
+    private let keyResolvers = ResolverCache()
+    private let valueResolvers = ResolverCache()
 
     public init(source: any AvroSchemaSource) { self.source = source }
 
     /// The key and value of one event.
     public func deserialize(key: [UInt8], value: [UInt8]) async throws -> (key: Topic.Key, value: Topic.Value) {
-        (try await Topic.Key(framed: key, source: source), try await Topic.Value(framed: value, source: source))
+        (try await decode(Topic.Key.self, key, keyResolvers), try await decode(Topic.Value.self, value, valueResolvers))
+    }
+
+    private func decode<T: AvroSerializable>(_ type: T.Type, _ framed: [UInt8], _ resolvers: ResolverCache) async throws -> T {
+        let (id, payload) = try ConfluentFraming.split(framed)
+        if let resolver = resolvers[id] {
+            return try T(avroBinary: try T.avroParsedSchema.encode(try resolver.decode(payload)))
+        }
+        let writer = try await source.writerSchema(id: id)
+        if Int64(bitPattern: writer.rabinFingerprint) == T.parsingCanonicalFormFingerprint { return try T(avroBinary: payload) }
+        let resolver = try AvroResolver(writer: writer, reader: T.avroParsedSchema)
+        resolvers[id] = resolver
+        return try T(avroBinary: try T.avroParsedSchema.encode(try resolver.decode(payload)))
+    }
+}
+
+/// Resolvers by writer schema ID.
+// @unchecked Sendable: `resolvers` is only read or written with `lock` held.
+final class ResolverCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var resolvers: [Int32: AvroResolver] = [:]
+
+    subscript(id: Int32) -> AvroResolver? {
+        get { lock.withLock { resolvers[id] } }
+        set { lock.withLock { resolvers[id] = newValue } }
     }
 }

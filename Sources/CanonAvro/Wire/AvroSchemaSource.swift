@@ -12,22 +12,29 @@ public protocol AvroSchemaSource: Sendable {
 public struct FixedAvroSchemaSource: AvroSchemaSource {
     private let byID: [Int32: AvroSchema]
     private let ids: [String: [String: Int32]]
+    /// Subject -> schema text as given and as rendered -> ID: a serializer's lookup needs no parse.
+    private let idsByText: [String: [String: Int32]]
 
     /// `schemas`: ID -> (subject, schema text). A schema is found by its Parsing Canonical Form, so
     /// formatting does not matter.
     public init(_ schemas: [Int32: (subject: String, schema: String)]) throws(AvroError) {
         var byID: [Int32: AvroSchema] = [:]
         var ids: [String: [String: Int32]] = [:]
+        var idsByText: [String: [String: Int32]] = [:]
         for (id, entry) in schemas {
             let parsed = try AvroSchema(parsing: entry.schema)
             byID[id] = parsed
             ids[entry.subject, default: [:]][parsed.canonicalForm] = id
+            idsByText[entry.subject, default: [:]][entry.schema] = id
+            idsByText[entry.subject, default: [:]][parsed.fullRendering] = id
         }
         self.byID = byID
         self.ids = ids
+        self.idsByText = idsByText
     }
 
     public func schemaID(subject: String, schema: String) async throws -> Int32 {
+        if let id = idsByText[subject]?[schema] { return id }
         let canonical = try AvroSchema(parsing: schema).canonicalForm
         guard let id = ids[subject]?[canonical] else {
             throw AvroError(.invalidSchema, "no schema with this canonical form is known under subject '\(subject)'")

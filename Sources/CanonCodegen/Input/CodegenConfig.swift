@@ -31,9 +31,9 @@ public struct CodegenConfig: Sendable, Hashable {
         /// The Kafka topic name.
         public var topic: String
         /// The key schema: a primitive type name (`string`, `long`, `int`, `boolean`, `float`, `double`,
-        /// `bytes`) or the full name of a record.
+        /// `bytes`) or the full (or unique simple) name of a record, enum or fixed.
         public var key: String
-        /// The value schema: the full (or unique simple) name of a record.
+        /// The value schema, the same way (usually a record).
         public var value: String
         /// The Swift name of the topic's descriptor; default: the topic name, Swift-cased, plus `Topic`.
         public var swiftName: String?
@@ -75,8 +75,8 @@ public struct CodegenConfig: Sendable, Hashable {
             case .typeNames:
                 guard case .object(let names) = value else { throw CodegenConfigError(path: "/typeNames", message: "must be an object of Avro full name -> Swift type name") }
                 for (avro, swift) in names {
-                    guard let s = swift.stringValue, Self.isIdentifier(s) else {
-                        throw CodegenConfigError(path: "/typeNames/\(avro)", message: "must be a Swift identifier string")
+                    guard let s = swift.stringValue, Self.isIdentifier(s), !SwiftNaming.keywords.contains(s), !SwiftNaming.reservedTypeNames.contains(s) else {
+                        throw CodegenConfigError(path: "/typeNames/\(avro)", message: "must be a Swift type name (an identifier that is not a keyword or Swift, Foundation, CanonAvro)")
                     }
                     typeNames[avro] = s
                 }
@@ -117,8 +117,8 @@ extension CodegenConfig.Topic {
         swiftName = strings[.swiftName]
         keySubject = strings[.keySubject]
         valueSubject = strings[.valueSubject]
-        if let s = swiftName, !CodegenConfig.isIdentifier(s) {
-            throw CodegenConfigError(path: "\(path)/swiftName", message: "'\(s)' is not a Swift identifier")
+        if let s = swiftName, !CodegenConfig.isIdentifier(s) || SwiftNaming.keywords.contains(s) || SwiftNaming.reservedTypeNames.contains(s) {
+            throw CodegenConfigError(path: "\(path)/swiftName", message: "'\(s)' is not a usable Swift type name")
         }
     }
 }

@@ -43,7 +43,7 @@ enum SwiftNaming {
     /// keeps its inner capitals (`OrderPlaced`, `HTTPRequest`).
     static func typeName(_ name: String) -> String {
         let ws = words(name)
-        guard !ws.isEmpty else { return "_" }
+        guard !ws.isEmpty else { return "Underscore\(name.count)" }  // a name of underscores only
         let joined = ws.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         return joined.first!.isNumber ? "_" + joined : joined
     }
@@ -52,7 +52,7 @@ enum SwiftNaming {
     /// `IN_TRANSIT` -> `inTransit`, `orderId` stays.
     static func memberName(_ name: String) -> String {
         let ws = words(name)
-        guard !ws.isEmpty else { return "_" }
+        guard !ws.isEmpty else { return "underscore\(name.count)" }
         var out = ""
         for (i, w) in ws.enumerated() {
             let allUpper = w == w.uppercased()

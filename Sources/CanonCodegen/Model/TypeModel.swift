@@ -3,6 +3,8 @@ import CanonAvro
 /// How a value of an Avro type is held in Swift and coded: the translator's view of a schema node.
 indirect enum ValueKind: Hashable {
     case null, boolean, int, long, float, double, bytes, string
+    /// A union whose one branch is `null` (`["null"]`): `AvroNull`, written as its branch index.
+    case nullUnion
     case logical(LogicalKind)
     case array(ValueKind)
     case map(ValueKind)
@@ -23,7 +25,7 @@ enum LogicalKind: Hashable {
     /// Precision <= 38: `Foundation.Decimal`.
     case decimal(precision: Int, scale: Int, fixedSize: Int?)
     /// Precision > 38: `CanonAvro.AvroBigDecimal` at the schema's scale.
-    case bigDecimal(scale: Int, fixedSize: Int?)
+    case bigDecimal(precision: Int, scale: Int, fixedSize: Int?)
     /// `big-decimal`: the scale travels with each value.
     case bigDecimalVariable
 }
@@ -58,6 +60,8 @@ struct TypeModel {
     private(set) var boxed: Set<Int> = []
     /// Records and unions whose encoding can fail (they hold a decimal or a millisecond timestamp).
     private(set) var throwingRecords: Set<Int> = []
+    /// Schemas no Swift can represent (an empty union or enum), reported after the walk.
+    private var problems: [String] = []
 
     init(schema: AvroSchema, definitions: [(file: SourceFile, types: [Int])], typeNames: [String: String]) throws(CodegenError) {
         self.schema = schema
@@ -78,13 +82,30 @@ struct TypeModel {
                 }
             }
         }
+        for name in typeNames.keys.sorted() where schema.namedTypes[name] == nil {
+            diagnostics.append(Diagnostic(file: CanonCodegen.configFileName, message: "typeNames names '\(name)', which no schema defines"))
+        }
         guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
-        for (_, types) in definitions {
+        for (file, types) in definitions {
             for i in types {
                 guard case .record(let r) = schema[i] else { continue }
                 fieldKinds[i] = r.fields.map { kind($0.type, owner: i, path: SwiftNaming.typeName($0.name)) }
+                diagnostics += problems.map { Diagnostic(file: file.path, message: $0) }
+                problems = []
             }
         }
+        for (file, types) in definitions {
+            for i in types {
+                if case .enumeration(let e) = schema[i], e.symbols.isEmpty {
+                    problems.append("enum '\(e.name.fullName)' has no symbols, so no value can be written")
+                }
+                if !problems.isEmpty {
+                    diagnostics += problems.map { Diagnostic(file: file.path, message: $0) }
+                    problems = []
+                }
+            }
+        }
+        guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
         computeBoxing()
         computeThrowing()
     }
@@ -121,7 +142,10 @@ struct TypeModel {
         case .union(let branches):
             let nullIndex = branches.firstIndex { if case .primitive(.null, _) = schema[$0] { return true } else { return false } }
             let others = branches.enumerated().filter { $0.offset != nullIndex }
-            if others.isEmpty { return .null }
+            if others.isEmpty {
+                if nullIndex == nil { problems.append("\(schema[owner].name?.fullName ?? "a record"): a field's type is an empty union, which has no values") }
+                return .nullUnion
+            }
             if let nullIndex, others.count == 1 { return .optional(kind(others[0].element, owner: owner, path: path), nullIndex: nullIndex) }
             let baseNames = others.map { caseBaseName($0.element) }
             var caseNames = baseNames
@@ -131,7 +155,13 @@ struct TypeModel {
             }
             for (k, c) in caseNames.enumerated() where caseNames.filter({ $0 == c }).count > 1 { caseNames[k] = "\(c)\(others[k].offset)" }
             let unionIndex = unions.count
-            unions.append(UnionModel(owner: owner, name: path + "Union", branches: [], nullIndex: nullIndex, branchCount: branches.count))
+            var unionName = path + "Union"
+            var suffix = 2
+            while unions.contains(where: { $0.owner == owner && $0.name == unionName }) {  // fields a_b and aB, say
+                unionName = "\(path)\(suffix)Union"
+                suffix += 1
+            }
+            unions.append(UnionModel(owner: owner, name: unionName, branches: [], nullIndex: nullIndex, branchCount: branches.count))
             let model = others.enumerated().map { k, branch in
                 UnionModel.Branch(caseName: SwiftNaming.escaped(caseNames[k]), kind: kind(branch.element, owner: owner, path: path + SwiftNaming.typeName(caseNames[k])), avroName: schema.branchName(branch.element), index: branch.offset)
             }
@@ -142,7 +172,9 @@ struct TypeModel {
 
     private func caseBaseName(_ index: Int) -> String {
         let node = schema[index]
-        if let lt = node.logicalType, Self.logical(lt, fixedSize: 0) != nil { return SwiftNaming.memberName(lt.name.replacingOccurrences(of: "-", with: "_")) }
+        var fixedSize: Int?
+        if case .fixed(let f) = node { fixedSize = f.size }
+        if let lt = node.logicalType, Self.logical(lt, fixedSize: fixedSize) != nil { return SwiftNaming.memberName(lt.name.replacingOccurrences(of: "-", with: "_")) }
         if let name = node.name { return SwiftNaming.memberName(name.name) }
         return node.typeName
     }
@@ -150,7 +182,7 @@ struct TypeModel {
     static func logical(_ lt: AvroSchema.LogicalType, fixedSize: Int?) -> LogicalKind? {
         switch lt {
         case .uuid: return fixedSize == nil ? .uuid : (fixedSize == 16 ? .uuidFixed : nil)
-        case .decimal(let p, let s): return p <= AvroDecimal.maximumPrecision ? .decimal(precision: p, scale: s, fixedSize: fixedSize) : .bigDecimal(scale: s, fixedSize: fixedSize)
+        case .decimal(let p, let s): return p <= AvroDecimal.maximumPrecision ? .decimal(precision: p, scale: s, fixedSize: fixedSize) : .bigDecimal(precision: p, scale: s, fixedSize: fixedSize)
         case .bigDecimal: return .bigDecimalVariable
         case .date: return .date
         case .timeMillis: return .timeMillis
@@ -221,6 +253,7 @@ struct TypeModel {
     func minimumSize(_ kind: ValueKind, visiting: Set<Int> = []) -> Int {
         switch kind {
         case .null: return 0
+        case .nullUnion: return 1
         case .boolean, .int, .long, .bytes, .string, .array, .map, .optional, .union, .enumeration: return 1
         case .float: return 4
         case .double: return 8
@@ -228,7 +261,7 @@ struct TypeModel {
             switch l {
             case .uuidFixed: return 16
             case .duration: return 12
-            case .decimal(_, _, let size?), .bigDecimal(_, let size?): return size
+            case .decimal(_, _, let size?), .bigDecimal(_, _, let size?): return size
             default: return 1
             }
         case .fixed(let i):

@@ -31,7 +31,8 @@ struct SwiftRenderer {
 
     private mutating func doc(_ text: String?) {
         guard let text else { return }
-        for l in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Any line break ends a comment line, so a `\r` or U+2028 in a schema's `doc` cannot start code.
+        for l in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let trimmed = l.drop { $0 == " " }
             line(trimmed.isEmpty ? "///" : "/// \(trimmed)")
         }

@@ -23,9 +23,10 @@ struct TopicTranslator {
         guard matches.count == 1 else {
             return .failure(TopicSettingError("'\(setting)' is the simple name of several types (\(matches.compactMap { model.schema[$0].name?.fullName }.sorted().joined(separator: ", "))); use the full name"))
         }
-        guard case .record = model.schema[matches[0]], let name = model.names[matches[0]] else {
-            return .failure(TopicSettingError("'\(setting)' is not a record; a topic's key or value is a record\(allowPrimitive ? " or a primitive" : "")"))
+        guard let name = model.names[matches[0]] else {
+            return .failure(TopicSettingError("'\(setting)' has no Swift type of its own (a fixed with a logical type); name a record, enum or fixed"))
         }
+        _ = allowPrimitive
         return .success(name)
     }
 
@@ -35,7 +36,7 @@ struct TopicTranslator {
         var taken: Set<String> = Set(model.names.values)
         for (i, topic) in topics.enumerated() {
             let key = type(for: topic.key, allowPrimitive: true)
-            let value = type(for: topic.value, allowPrimitive: false)
+            let value = type(for: topic.value, allowPrimitive: true)
             if case .failure(let m) = key { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/key: \(m.message)")) }
             if case .failure(let m) = value { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/value: \(m.message)")) }
             let swiftName = topic.swiftName ?? SwiftNaming.typeName(topic.topic.map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce("") { $0 + String($1) }) + "Topic"

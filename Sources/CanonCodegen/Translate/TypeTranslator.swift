@@ -58,8 +58,8 @@ struct TypeTranslator {
             if boxed {
                 members.append(.variable(SwiftVariable(
                     doc: doc, access: access, mutable: true, name: names[k], type: type,
-                    getter: [.return(.member(.identifier("fields"), names[k]))],
-                    setter: [.assign(.member(.identifier("fields"), names[k]), .identifier("newValue"))])))
+                    getter: [.return(.member(.identifier("_canonFields"), names[k]))],
+                    setter: [.assign(.member(.identifier("_canonFields"), names[k]), .identifier("newValue"))])))
             } else {
                 members.append(.variable(SwiftVariable(doc: doc, access: access, mutable: true, name: names[k], type: type)))
             }
@@ -67,7 +67,7 @@ struct TypeTranslator {
         var initBody: [SwiftStatement]
         if boxed {
             let args = names.map { n in SwiftArgument(n.trimmingCharacters(in: ["`"]), .identifier(Self.parameterName(n))) }
-            initBody = [.assign(.member(.selfExpr, "storage"), .call(.member(nil, "fields"), [.init(.call(.identifier("Fields"), args))]))]
+            initBody = [.assign(.member(.selfExpr, "_canonStorage"), .call(.member(nil, "_canonFields"), [.init(.call(.identifier("_CanonFields"), args))]))]
         } else {
             initBody = names.map { .assign(.member(.selfExpr, $0), .identifier(Self.parameterName($0))) }
         }
@@ -86,12 +86,7 @@ struct TypeTranslator {
             inherits: ["CanonAvro.AvroRecord"], members: members)
 
         // The Avro binary codec.
-        let rendering = schemaForRecord.fullRendering
-        var codec: [SwiftDeclaration] = [
-            .variable(SwiftVariable(doc: "The schema's full rendering, as registered.", access: access, modifiers: ["static"], mutable: false, name: "avroSchema", type: .name("Swift.String"), value: .string(rendering))),
-            .variable(SwiftVariable(doc: "CRC-64-AVRO of the Parsing Canonical Form.", access: access, modifiers: ["static"], mutable: false, name: "parsingCanonicalFormFingerprint", type: .name("Swift.Int64"), value: .literal(.int(Int64(bitPattern: schemaForRecord.rabinFingerprint))))),
-            .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "avroParsedSchema", type: .name("CanonAvro.AvroSchema"), value: .call(.identifier("CanonAvro.AvroSchema.generated"), [.init(.identifier("avroSchema"))]))),
-        ]
+        var codec = schemaMembers(schemaForRecord)
         var decodeBody: [SwiftStatement] = []
         if boxed {
             decodeBody.append(.expression(.try(.method(.identifier("reader"), "enter"))))
@@ -137,21 +132,31 @@ struct TypeTranslator {
         field == "`self`" ? "self_" : field
     }
 
+    /// `avroSchema`, its fingerprint and its parsed form: what `CanonAvro.AvroSerializable` asks of a
+    /// named type besides its codec.
+    private func schemaMembers(_ schema: AvroSchema) -> [SwiftDeclaration] {
+        [
+            .variable(SwiftVariable(doc: "The schema's full rendering, as registered.", access: access, modifiers: ["static"], mutable: false, name: "avroSchema", type: .name("Swift.String"), value: .string(schema.fullRendering))),
+            .variable(SwiftVariable(doc: "CRC-64-AVRO of the Parsing Canonical Form.", access: access, modifiers: ["static"], mutable: false, name: "parsingCanonicalFormFingerprint", type: .name("Swift.Int64"), value: .literal(.int(Int64(bitPattern: schema.rabinFingerprint))))),
+            .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "avroParsedSchema", type: .name("CanonAvro.AvroSchema"), value: .call(.identifier("CanonAvro.AvroSchema.generated"), [.init(.identifier("avroSchema"))]))),
+        ]
+    }
+
     private func boxStorage(fields: [(String, SwiftType)]) -> [SwiftDeclaration] {
         let fieldsStruct = SwiftTypeDeclaration(
-            doc: "The fields, stored out of line: this record can contain itself.", access: .private, kind: .struct, name: "Fields",
+            doc: "The fields, stored out of line: this record can contain itself.", access: .private, kind: .struct, name: "_CanonFields",
             inherits: ["Swift.Hashable", "Swift.Sendable"],
             members: fields.map { .variable(SwiftVariable(mutable: true, name: $0.0, type: $0.1)) })
         let storage = SwiftTypeDeclaration(
-            access: .private, kind: .enum, modifiers: ["indirect"], name: "Storage", inherits: ["Swift.Hashable", "Swift.Sendable"],
-            members: [.enumCase(name: "fields", rawValue: nil, associated: .name("Fields"), doc: nil)])
+            access: .private, kind: .enum, modifiers: ["indirect"], name: "_CanonStorage", inherits: ["Swift.Hashable", "Swift.Sendable"],
+            members: [.enumCase(name: "_canonFields", rawValue: nil, associated: .name("_CanonFields"), doc: nil)])
         return [
             .type(fieldsStruct), .type(storage),
-            .variable(SwiftVariable(access: .private, mutable: true, name: "storage", type: .name("Storage"))),
+            .variable(SwiftVariable(access: .private, mutable: true, name: "_canonStorage", type: .name("_CanonStorage"))),
             .variable(SwiftVariable(
-                access: .private, mutable: true, name: "fields", type: .name("Fields"),
-                getter: [.switch(.identifier("storage"), [SwiftSwitchCase(patterns: [.enumCase("fields", binding: "f")], body: [.return(.identifier("f"))])])],
-                setter: [.assign(.identifier("storage"), .call(.member(nil, "fields"), [.init(.identifier("newValue"))]))])),
+                access: .private, mutable: true, name: "_canonFields", type: .name("_CanonFields"),
+                getter: [.switch(.identifier("_canonStorage"), [SwiftSwitchCase(patterns: [.enumCase("_canonFields", binding: "f")], body: [.return(.identifier("f"))])])],
+                setter: [.assign(.identifier("_canonStorage"), .call(.member(nil, "_canonFields"), [.init(.identifier("newValue"))]))])),
         ]
     }
 
@@ -235,7 +240,8 @@ struct TypeTranslator {
         if let d = e.defaultSymbol { doc += " Readers map a symbol they do not know to `\(d)`." }
         return [.type(SwiftTypeDeclaration(
             doc: doc, access: access, kind: .enum, name: name,
-            inherits: ["Swift.String", "Swift.Sendable", "Swift.Hashable", "Swift.CaseIterable", "Swift.Codable"], members: members))]
+            inherits: ["Swift.String", "CanonAvro.AvroSerializable", "Swift.Hashable", "Swift.CaseIterable", "Swift.Codable"],
+            members: schemaMembers(model.schema.rooted(at: index)) + members))]
     }
 
     // MARK: - Fixed
@@ -274,7 +280,8 @@ struct TypeTranslator {
         ]
         return [.type(SwiftTypeDeclaration(
             doc: docText(f.doc, fallback: "The Avro fixed `\(f.name.fullName)`: \(f.size) bytes."), access: access, kind: .struct, name: name,
-            inherits: ["CanonAvro.AvroFixed", "Swift.Codable"], members: members))]
+            inherits: ["CanonAvro.AvroFixed", "CanonAvro.AvroSerializable", "Swift.Codable"],
+            members: schemaMembers(model.schema.rooted(at: index)) + members))]
     }
 
     private func docText(_ doc: String?, fallback: String) -> String {

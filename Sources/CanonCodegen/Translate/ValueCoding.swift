@@ -7,8 +7,8 @@ struct ValueCoding {
     let model: TypeModel
 
     /// Generated encoders are generic over their writer: `encode<W: CanonAvro.AvroWriting>(into:)`.
-    static let writerType = SwiftType.name("W")
-    static let writerGeneric = "W: CanonAvro.AvroWriting"
+    static let writerType = SwiftType.name("_Writer")
+    static let writerGeneric = "_Writer: CanonAvro.AvroWriting"
     static let readerType = SwiftType.name("CanonAvro.AvroReader")
     static let errorType = SwiftType.name("CanonAvro.AvroError")
 
@@ -16,7 +16,7 @@ struct ValueCoding {
 
     func swiftType(_ kind: ValueKind) -> SwiftType {
         switch kind {
-        case .null: return .name("CanonAvro.AvroNull")
+        case .null, .nullUnion: return .name("CanonAvro.AvroNull")
         case .boolean: return .name("Swift.Bool")
         case .int: return .name("Swift.Int32")
         case .long: return .name("Swift.Int64")
@@ -76,6 +76,7 @@ struct ValueCoding {
         }
         switch kind {
         case .null: return call("writeNull", [])
+        case .nullUnion: return call("writeUnionIndex", [.init(.int(0))])
         case .boolean: return call("writeBoolean", [.init(value)])
         case .int: return call("writeInt", [.init(value)])
         case .long: return call("writeLong", [.init(value)])
@@ -99,8 +100,8 @@ struct ValueCoding {
                 var args: [SwiftArgument] = [.init(value), .init("precision", .int(p)), .init("scale", .int(s))]
                 if let size { args.append(.init("fixedSize", .int(size))) }
                 return .try(call("writeDecimal", args))
-            case .bigDecimal(let s, let size):
-                var args: [SwiftArgument] = [.init(value), .init("scale", .int(s))]
+            case .bigDecimal(let p, let s, let size):
+                var args: [SwiftArgument] = [.init(value), .init("precision", .int(p)), .init("scale", .int(s))]
                 if let size { args.append(.init("fixedSize", .int(size))) }
                 return .try(call("writeBigDecimal", args))
             case .bigDecimalVariable: return call("writeBigDecimal", [.init(value)])
@@ -135,6 +136,7 @@ struct ValueCoding {
         }
         switch kind {
         case .null: return .call(.identifier("CanonAvro.AvroNull"), [])
+        case .nullUnion: return read("readNull", [.init("unionBranchCount", .int(1))])
         case .boolean: return read("readBoolean")
         case .int: return read("readInt")
         case .long: return read("readLong")
@@ -159,8 +161,8 @@ struct ValueCoding {
                 var args: [SwiftArgument] = [.init("precision", .int(p)), .init("scale", .int(s))]
                 if let size { args.append(.init("fixedSize", .int(size))) }
                 return read("readDecimal", args)
-            case .bigDecimal(let s, let size):
-                var args: [SwiftArgument] = [.init("scale", .int(s))]
+            case .bigDecimal(let p, let s, let size):
+                var args: [SwiftArgument] = [.init("precision", .int(p)), .init("scale", .int(s))]
                 if let size { args.append(.init("fixedSize", .int(size))) }
                 return read("readBigDecimal", args)
             case .bigDecimalVariable: return read("readBigDecimal")
@@ -188,7 +190,7 @@ struct ValueCoding {
     func value(_ kind: ValueKind, _ v: AvroValue) throws(AvroError) -> SwiftExpr {
         func bytesLiteral(_ b: [UInt8]) -> SwiftExpr { .literal(.array(b.map { .literal(.int(Int64($0))) })) }
         switch (kind, v) {
-        case (.null, _): return .call(.identifier("CanonAvro.AvroNull"), [])
+        case (.null, _), (.nullUnion, _): return .call(.identifier("CanonAvro.AvroNull"), [])
         case (.boolean, .boolean(let b)): return .literal(.bool(b))
         case (.int, .int(let i)): return .literal(.int(Int64(i)))
         case (.long, .long(let l)): return .literal(.int(l))
@@ -254,7 +256,7 @@ struct ValueCoding {
         case (.decimal(let p, let s, _), .bytes(let b)), (.decimal(let p, let s, _), .fixed(let b)):
             _ = try AvroDecimal.decimal(unscaledBytes: b, precision: p, scale: s)
             return .call(.identifier("CanonAvro.AvroDecimal.decimal"), [.init("unscaledBytes", .literal(.array(b.map { .literal(.int(Int64($0))) }))), .init("scale", .int(s))])
-        case (.bigDecimal(let s, _), .bytes(let b)), (.bigDecimal(let s, _), .fixed(let b)):
+        case (.bigDecimal(_, let s, _), .bytes(let b)), (.bigDecimal(_, let s, _), .fixed(let b)):
             return .call(type, [.init("unscaled", .literal(.array(b.map { .literal(.int(Int64($0))) }))), .init("scale", .int(s))])
         case (.bigDecimalVariable, .bytes(let b)):
             let big = try AvroBinaryReader.withReader([UInt8](AvroBinaryWriter.bytesValue(b))) { (r) throws(AvroError) in try r.readBigDecimal() }

@@ -59,3 +59,22 @@ public enum EverythingEventsTopic: CanonAvro.AvroTopic {
         return .init(source: source)
     }
 }
+
+/// The topic `suits`: keys are `Suit`, values are `com.example.edge.Empty`.
+public enum SuitsTopic: CanonAvro.AvroTopic {
+    public typealias Key = Suit
+    public typealias Value = Empty
+    public static let name: Swift.String = "suits"
+    public static let keySubject: Swift.String = "suits-key"
+    public static let valueSubject: Swift.String = "suits-value"
+
+    /// A serializer framing keys and values with the schema IDs `source` gives.
+    public static func serializer(source: any CanonAvro.AvroSchemaSource) -> CanonAvro.AvroTopicSerializer<SuitsTopic> {
+        return .init(source: source)
+    }
+
+    /// A deserializer resolving each record against the writer schema its ID names in `source`.
+    public static func deserializer(source: any CanonAvro.AvroSchemaSource) -> CanonAvro.AvroTopicDeserializer<SuitsTopic> {
+        return .init(source: source)
+    }
+}

@@ -29,7 +29,7 @@ extension Money {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) throws(CanonAvro.AvroError) {
         try writer.writeDecimal(self.amount, precision: 20, scale: 4)
         writer.writeString(self.currency)
     }

@@ -84,7 +84,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+        public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
             switch self {
             case .int(let value):
                 writer.writeUnionIndex(0)
@@ -97,7 +97,7 @@ public struct Everything: CanonAvro.AvroRecord {
                 value.encode(into: &writer)
             case .array(let value):
                 writer.writeUnionIndex(3)
-                writer.writeArray(value, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
+                writer.writeArray(value, { (w1: inout _Writer, v1: Swift.String) in w1.writeString(v1) })
             }
         }
     }
@@ -128,7 +128,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+        public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
             switch self {
             case .boolean(let value):
                 writer.writeUnionIndex(1)
@@ -166,7 +166,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+        public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
             switch self {
             case .string(let value):
                 writer.writeUnionIndex(1)
@@ -198,7 +198,7 @@ public struct Everything: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+        public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
             switch self {
             case .string(let value):
                 writer.writeUnionIndex(0)
@@ -242,7 +242,7 @@ extension Everything {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeBoolean(self.flag)
         writer.writeInt(self.small)
         writer.writeLong(self.big)
@@ -253,16 +253,16 @@ extension Everything {
         writer.writeNull()
         self.digest.encode(into: &writer)
         self.suit.encode(into: &writer)
-        writer.writeArray(self.scores, { (w1: inout W, v1: Swift.Int32) in w1.writeInt(v1) })
-        writer.writeArray(self.matrix, { (w1: inout W, v1: [Swift.Double]) in w1.writeArray(v1, { (w2: inout W, v2: Swift.Double) in w2.writeDouble(v2) }) })
-        writer.writeMap(self.labels, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
-        writer.writeMap(self.nested, { (w1: inout W, v1: [CanonAvro.AvroMap<Swift.Int64>]) in w1.writeArray(v1, { (w2: inout W, v2: CanonAvro.AvroMap<Swift.Int64>) in w2.writeMap(v2, { (w3: inout W, v3: Swift.Int64) in w3.writeLong(v3) }) }) })
-        writer.writeOptional(self.maybeFirst, nullIndex: 0, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
-        writer.writeOptional(self.maybeLast, nullIndex: 1, { (w1: inout W, v1: Swift.Int64) in w1.writeLong(v1) })
+        writer.writeArray(self.scores, { (w1: inout _Writer, v1: Swift.Int32) in w1.writeInt(v1) })
+        writer.writeArray(self.matrix, { (w1: inout _Writer, v1: [Swift.Double]) in w1.writeArray(v1, { (w2: inout _Writer, v2: Swift.Double) in w2.writeDouble(v2) }) })
+        writer.writeMap(self.labels, { (w1: inout _Writer, v1: Swift.String) in w1.writeString(v1) })
+        writer.writeMap(self.nested, { (w1: inout _Writer, v1: [CanonAvro.AvroMap<Swift.Int64>]) in w1.writeArray(v1, { (w2: inout _Writer, v2: CanonAvro.AvroMap<Swift.Int64>) in w2.writeMap(v2, { (w3: inout _Writer, v3: Swift.Int64) in w3.writeLong(v3) }) }) })
+        writer.writeOptional(self.maybeFirst, nullIndex: 0, { (w1: inout _Writer, v1: Swift.String) in w1.writeString(v1) })
+        writer.writeOptional(self.maybeLast, nullIndex: 1, { (w1: inout _Writer, v1: Swift.Int64) in w1.writeLong(v1) })
         self.choice.encode(into: &writer)
-        writer.writeNullableUnion(self.maybeChoice, nullIndex: 0, { (w1: inout W, v1: Everything.MaybeChoiceUnion) in v1.encode(into: &w1) })
-        writer.writeArray(self.suits, { (w1: inout W, v1: Suit) in v1.encode(into: &w1) })
-        writer.writeArray(self.choices, { (w1: inout W, v1: Everything.ChoicesItemUnion?) in w1.writeNullableUnion(v1, nullIndex: 0, { (w2: inout W, v2: Everything.ChoicesItemUnion) in v2.encode(into: &w2) }) })
+        writer.writeNullableUnion(self.maybeChoice, nullIndex: 0, { (w1: inout _Writer, v1: Everything.MaybeChoiceUnion) in v1.encode(into: &w1) })
+        writer.writeArray(self.suits, { (w1: inout _Writer, v1: Suit) in v1.encode(into: &w1) })
+        writer.writeArray(self.choices, { (w1: inout _Writer, v1: Everything.ChoicesItemUnion?) in w1.writeNullableUnion(v1, nullIndex: 0, { (w2: inout _Writer, v2: Everything.ChoicesItemUnion) in v2.encode(into: &w2) }) })
         self.inner.encode(into: &writer)
         self.single.encode(into: &writer)
     }
@@ -301,7 +301,13 @@ extension Everything: Swift.Codable {
 }
 
 /// The Avro fixed `com.example.everything.MD5`: 16 bytes.
-public struct MD5: CanonAvro.AvroFixed, Swift.Codable {
+public struct MD5: CanonAvro.AvroFixed, CanonAvro.AvroSerializable, Swift.Codable {
+    /// The schema's full rendering, as registered.
+    public static let avroSchema: Swift.String = "{\"type\":\"fixed\",\"name\":\"MD5\",\"namespace\":\"com.example.everything\",\"size\":16}"
+    /// CRC-64-AVRO of the Parsing Canonical Form.
+    public static let parsingCanonicalFormFingerprint: Swift.Int64 = 6344365309003656090
+    public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
+
     public static var size: Swift.Int { 16 }
 
     /// Exactly `size` bytes.
@@ -322,7 +328,7 @@ public struct MD5: CanonAvro.AvroFixed, Swift.Codable {
         self.bytes = try reader.readFixed(size: 16)
     }
 
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeFixed(self.bytes)
     }
 
@@ -341,7 +347,12 @@ public struct MD5: CanonAvro.AvroFixed, Swift.Codable {
 /// The Avro enum `com.example.everything.Suit`.
 ///
 /// A symbol added to the schema later becomes a new case, which breaks an exhaustive `switch`: add a `default` where that matters. Readers map a symbol they do not know to `SPADES`.
-public enum Suit: Swift.String, Swift.Sendable, Swift.Hashable, Swift.CaseIterable, Swift.Codable {
+public enum Suit: Swift.String, CanonAvro.AvroSerializable, Swift.Hashable, Swift.CaseIterable, Swift.Codable {
+    /// The schema's full rendering, as registered.
+    public static let avroSchema: Swift.String = "{\"type\":\"enum\",\"name\":\"Suit\",\"namespace\":\"com.example.everything\",\"symbols\":[\"SPADES\",\"HEARTS\",\"DIAMONDS\",\"CLUBS\"],\"default\":\"SPADES\"}"
+    /// CRC-64-AVRO of the Parsing Canonical Form.
+    public static let parsingCanonicalFormFingerprint: Swift.Int64 = 89724544805261285
+    public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
     case spades = "SPADES"
     case hearts = "HEARTS"
     case diamonds = "DIAMONDS"
@@ -376,7 +387,7 @@ public enum Suit: Swift.String, Swift.Sendable, Swift.Hashable, Swift.CaseIterab
     }
 
     /// Appends the symbol's index.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeLong(Swift.Int64(self.avroIndex))
     }
 
@@ -413,7 +424,7 @@ extension Inner {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeInt(self.id)
         writer.writeString(self.tag)
     }

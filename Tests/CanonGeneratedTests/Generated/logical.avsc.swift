@@ -77,7 +77,7 @@ extension LogicalTypes {
         self.widest = try reader.readDecimal(precision: 38, scale: 10)
         self.fixedPrice = try reader.readDecimal(precision: 18, scale: 4, fixedSize: 8)
         self.wideFixed = try reader.readDecimal(precision: 38, scale: 0, fixedSize: 20)
-        self.huge = try reader.readBigDecimal(scale: 5)
+        self.huge = try reader.readBigDecimal(precision: 60, scale: 5)
         self.anyScale = try reader.readBigDecimal()
         self.wait = try reader.readDuration()
         self.maybeAt = try reader.readOptional(nullIndex: 0, { (r1: inout CanonAvro.AvroReader) throws(CanonAvro.AvroError) -> Foundation.Date in try r1.readTimestampMillis() })
@@ -86,7 +86,7 @@ extension LogicalTypes {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) throws(CanonAvro.AvroError) {
         writer.writeUUID(self.id)
         writer.writeUUIDFixed(self.rawId)
         writer.writeInt(self.day.daysSinceEpoch)
@@ -102,12 +102,12 @@ extension LogicalTypes {
         try writer.writeDecimal(self.widest, precision: 38, scale: 10)
         try writer.writeDecimal(self.fixedPrice, precision: 18, scale: 4, fixedSize: 8)
         try writer.writeDecimal(self.wideFixed, precision: 38, scale: 0, fixedSize: 20)
-        try writer.writeBigDecimal(self.huge, scale: 5)
+        try writer.writeBigDecimal(self.huge, precision: 60, scale: 5)
         writer.writeBigDecimal(self.anyScale)
         writer.writeDuration(self.wait)
-        try writer.writeOptional(self.maybeAt, nullIndex: 0, { (w1: inout W, v1: Foundation.Date) throws(CanonAvro.AvroError) in try w1.writeTimestampMillis(v1) })
-        writer.writeArray(self.history, { (w1: inout W, v1: CanonAvro.AvroTimestampMicros) in w1.writeLong(v1.microsecondsSinceEpoch) })
-        try writer.writeMap(self.amounts, { (w1: inout W, v1: Foundation.Decimal) throws(CanonAvro.AvroError) in try w1.writeDecimal(v1, precision: 9, scale: 3) })
+        try writer.writeOptional(self.maybeAt, nullIndex: 0, { (w1: inout _Writer, v1: Foundation.Date) throws(CanonAvro.AvroError) in try w1.writeTimestampMillis(v1) })
+        writer.writeArray(self.history, { (w1: inout _Writer, v1: CanonAvro.AvroTimestampMicros) in w1.writeLong(v1.microsecondsSinceEpoch) })
+        try writer.writeMap(self.amounts, { (w1: inout _Writer, v1: Foundation.Decimal) throws(CanonAvro.AvroError) in try w1.writeDecimal(v1, precision: 9, scale: 3) })
     }
 }
 

@@ -26,7 +26,7 @@ extension BillingAddress {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeString(self.iban)
     }
 
@@ -86,7 +86,7 @@ extension ShippingAddress {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeString(self.street)
     }
 
@@ -159,7 +159,7 @@ public struct Party: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+        public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
             switch self {
             case .comExampleBillingAddress(let value):
                 writer.writeUnionIndex(0)
@@ -187,7 +187,7 @@ extension Party {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         self.billing.encode(into: &writer)
         self.shipping.encode(into: &writer)
         self.either.encode(into: &writer)

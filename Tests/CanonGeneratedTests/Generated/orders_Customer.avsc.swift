@@ -32,7 +32,7 @@ extension Customer {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) throws(CanonAvro.AvroError) {
         writer.writeLong(self.id)
         writer.writeString(self.name)
         try self.credit.encode(into: &writer)

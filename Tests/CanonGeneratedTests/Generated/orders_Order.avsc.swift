@@ -3,7 +3,7 @@
 import CanonAvro
 import Foundation
 
-/// Uses types from common/ and from another file in this folder, defined later in file order.
+/// Uses types defined in other files: common/Money.avsc and Customer.avsc beside it.
 public struct Order: CanonAvro.AvroRecord {
     public var id: Foundation.UUID
     public var customer: Customer
@@ -21,7 +21,7 @@ public struct Order: CanonAvro.AvroRecord {
 
 extension Order {
     /// The schema's full rendering, as registered.
-    public static let avroSchema: Swift.String = "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.example.orders\",\"doc\":\"Uses types from common/ and from another file in this folder, defined later in file order.\",\"fields\":[{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"customer\",\"type\":{\"type\":\"record\",\"name\":\"Customer\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"credit\",\"type\":{\"type\":\"record\",\"name\":\"Money\",\"namespace\":\"com.example.common\",\"fields\":[{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4}},{\"name\":\"currency\",\"type\":\"string\",\"default\":\"EUR\"}]}}]}},{\"name\":\"total\",\"type\":\"com.example.common.Money\"},{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"OrderLine\",\"fields\":[{\"name\":\"sku\",\"type\":\"string\"},{\"name\":\"price\",\"type\":\"com.example.common.Money\"}]}}}]}"
+    public static let avroSchema: Swift.String = "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.example.orders\",\"doc\":\"Uses types defined in other files: common/Money.avsc and Customer.avsc beside it.\",\"fields\":[{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"customer\",\"type\":{\"type\":\"record\",\"name\":\"Customer\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"credit\",\"type\":{\"type\":\"record\",\"name\":\"Money\",\"namespace\":\"com.example.common\",\"fields\":[{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":20,\"scale\":4}},{\"name\":\"currency\",\"type\":\"string\",\"default\":\"EUR\"}]}}]}},{\"name\":\"total\",\"type\":\"com.example.common.Money\"},{\"name\":\"lines\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"OrderLine\",\"fields\":[{\"name\":\"sku\",\"type\":\"string\"},{\"name\":\"price\",\"type\":\"com.example.common.Money\"}]}}}]}"
     /// CRC-64-AVRO of the Parsing Canonical Form.
     public static let parsingCanonicalFormFingerprint: Swift.Int64 = 8495344980638879202
     public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
@@ -35,11 +35,11 @@ extension Order {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) throws(CanonAvro.AvroError) {
         writer.writeUUID(self.id)
         try self.customer.encode(into: &writer)
         try self.total.encode(into: &writer)
-        try writer.writeArray(self.lines, { (w1: inout W, v1: OrderLine) throws(CanonAvro.AvroError) in try v1.encode(into: &w1) })
+        try writer.writeArray(self.lines, { (w1: inout _Writer, v1: OrderLine) throws(CanonAvro.AvroError) in try v1.encode(into: &w1) })
     }
 }
 
@@ -80,7 +80,7 @@ extension OrderLine {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) throws(CanonAvro.AvroError) {
         writer.writeString(self.sku)
         try self.price.encode(into: &writer)
     }

@@ -7,68 +7,68 @@ import Foundation
 public struct TreeNode: CanonAvro.AvroRecord {
     public var value: Swift.Int32 {
         get {
-            return fields.value
+            return _canonFields.value
         }
         set {
-            fields.value = newValue
+            _canonFields.value = newValue
         }
     }
 
     public var children: [TreeNode] {
         get {
-            return fields.children
+            return _canonFields.children
         }
         set {
-            fields.children = newValue
+            _canonFields.children = newValue
         }
     }
 
     public var parentLink: TreeNode? {
         get {
-            return fields.parentLink
+            return _canonFields.parentLink
         }
         set {
-            fields.parentLink = newValue
+            _canonFields.parentLink = newValue
         }
     }
 
     public var annotation: TreeNode.AnnotationUnion? {
         get {
-            return fields.annotation
+            return _canonFields.annotation
         }
         set {
-            fields.annotation = newValue
+            _canonFields.annotation = newValue
         }
     }
 
     /// Creates a value; fields with a schema default may be left out.
     public init(value: Swift.Int32, children: [TreeNode] = [], parentLink: TreeNode? = nil, annotation: TreeNode.AnnotationUnion? = nil) {
-        self.storage = .fields(Fields(value: value, children: children, parentLink: parentLink, annotation: annotation))
+        self._canonStorage = ._canonFields(_CanonFields(value: value, children: children, parentLink: parentLink, annotation: annotation))
     }
 
     /// The fields, stored out of line: this record can contain itself.
-    private struct Fields: Swift.Hashable, Swift.Sendable {
+    private struct _CanonFields: Swift.Hashable, Swift.Sendable {
         var value: Swift.Int32
         var children: [TreeNode]
         var parentLink: TreeNode?
         var annotation: TreeNode.AnnotationUnion?
     }
 
-    private indirect enum Storage: Swift.Hashable, Swift.Sendable {
-        case fields(Fields)
+    private indirect enum _CanonStorage: Swift.Hashable, Swift.Sendable {
+        case _canonFields(_CanonFields)
     }
 
-    private var storage: Storage
+    private var _canonStorage: _CanonStorage
 
-    private var fields: Fields {
+    private var _canonFields: _CanonFields {
         get {
-            switch storage {
-            case .fields(let f):
+            switch _canonStorage {
+            case ._canonFields(let f):
                 return f
             }
         }
         set {
-            storage = .fields(newValue)
+            _canonStorage = ._canonFields(newValue)
         }
     }
 
@@ -95,7 +95,7 @@ public struct TreeNode: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+        public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
             switch self {
             case .string(let value):
                 writer.writeUnionIndex(1)
@@ -123,11 +123,11 @@ extension TreeNode {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeInt(self.value)
-        writer.writeArray(self.children, { (w1: inout W, v1: TreeNode) in v1.encode(into: &w1) })
-        writer.writeOptional(self.parentLink, nullIndex: 0, { (w1: inout W, v1: TreeNode) in v1.encode(into: &w1) })
-        writer.writeNullableUnion(self.annotation, nullIndex: 0, { (w1: inout W, v1: TreeNode.AnnotationUnion) in v1.encode(into: &w1) })
+        writer.writeArray(self.children, { (w1: inout _Writer, v1: TreeNode) in v1.encode(into: &w1) })
+        writer.writeOptional(self.parentLink, nullIndex: 0, { (w1: inout _Writer, v1: TreeNode) in v1.encode(into: &w1) })
+        writer.writeNullableUnion(self.annotation, nullIndex: 0, { (w1: inout _Writer, v1: TreeNode.AnnotationUnion) in v1.encode(into: &w1) })
     }
 
     /// The Avro binary encoding (no framing), exactly sized.
@@ -167,48 +167,48 @@ extension TreeNode: Swift.Codable {
 public struct Note: CanonAvro.AvroRecord {
     public var text: Swift.String {
         get {
-            return fields.text
+            return _canonFields.text
         }
         set {
-            fields.text = newValue
+            _canonFields.text = newValue
         }
     }
 
     public var about: TreeNode? {
         get {
-            return fields.about
+            return _canonFields.about
         }
         set {
-            fields.about = newValue
+            _canonFields.about = newValue
         }
     }
 
     /// Creates a value; fields with a schema default may be left out.
     public init(text: Swift.String, about: TreeNode? = nil) {
-        self.storage = .fields(Fields(text: text, about: about))
+        self._canonStorage = ._canonFields(_CanonFields(text: text, about: about))
     }
 
     /// The fields, stored out of line: this record can contain itself.
-    private struct Fields: Swift.Hashable, Swift.Sendable {
+    private struct _CanonFields: Swift.Hashable, Swift.Sendable {
         var text: Swift.String
         var about: TreeNode?
     }
 
-    private indirect enum Storage: Swift.Hashable, Swift.Sendable {
-        case fields(Fields)
+    private indirect enum _CanonStorage: Swift.Hashable, Swift.Sendable {
+        case _canonFields(_CanonFields)
     }
 
-    private var storage: Storage
+    private var _canonStorage: _CanonStorage
 
-    private var fields: Fields {
+    private var _canonFields: _CanonFields {
         get {
-            switch storage {
-            case .fields(let f):
+            switch _canonStorage {
+            case ._canonFields(let f):
                 return f
             }
         }
         set {
-            storage = .fields(newValue)
+            _canonStorage = ._canonFields(newValue)
         }
     }
 }
@@ -228,9 +228,9 @@ extension Note {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeString(self.text)
-        writer.writeOptional(self.about, nullIndex: 0, { (w1: inout W, v1: TreeNode) in v1.encode(into: &w1) })
+        writer.writeOptional(self.about, nullIndex: 0, { (w1: inout _Writer, v1: TreeNode) in v1.encode(into: &w1) })
     }
 
     /// The Avro binary encoding (no framing), exactly sized.

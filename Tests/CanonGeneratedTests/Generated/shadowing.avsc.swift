@@ -58,7 +58,7 @@ public struct Type: CanonAvro.AvroRecord {
         }
 
         /// Appends the branch index and the value.
-        public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+        public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
             switch self {
             case .date(let value):
                 writer.writeUnionIndex(0)
@@ -97,11 +97,11 @@ extension Type {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) throws(CanonAvro.AvroError) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) throws(CanonAvro.AvroError) {
         writer.writeString(self.`class`)
         writer.writeInt(self.`default`)
         writer.writeBoolean(self.`self`)
-        writer.writeOptional(self.`protocol`, nullIndex: 0, { (w1: inout W, v1: Swift.String) in w1.writeString(v1) })
+        writer.writeOptional(self.`protocol`, nullIndex: 0, { (w1: inout _Writer, v1: Swift.String) in w1.writeString(v1) })
         writer.writeLong(self.type)
         writer.writeString(self.snakeCaseName)
         self.when.encode(into: &writer)
@@ -149,7 +149,7 @@ extension Date {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeInt(self.year)
         self.data.encode(into: &writer)
     }
@@ -210,7 +210,7 @@ extension Data {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeBytes(self.bytes)
     }
 
@@ -270,7 +270,7 @@ extension String {
     }
 
     /// Appends the Avro binary encoding.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeString(self.value)
     }
 
@@ -310,7 +310,12 @@ extension String: Swift.Codable {
 /// The Avro enum `com.example.shadowing.class`.
 ///
 /// A symbol added to the schema later becomes a new case, which breaks an exhaustive `switch`: add a `default` where that matters.
-public enum Class: Swift.String, Swift.Sendable, Swift.Hashable, Swift.CaseIterable, Swift.Codable {
+public enum Class: Swift.String, CanonAvro.AvroSerializable, Swift.Hashable, Swift.CaseIterable, Swift.Codable {
+    /// The schema's full rendering, as registered.
+    public static let avroSchema: Swift.String = "{\"type\":\"enum\",\"name\":\"class\",\"namespace\":\"com.example.shadowing\",\"symbols\":[\"default\",\"class\",\"Type\",\"IN_TRANSIT\",\"self\"]}"
+    /// CRC-64-AVRO of the Parsing Canonical Form.
+    public static let parsingCanonicalFormFingerprint: Swift.Int64 = 9141427388882899114
+    public static let avroParsedSchema: CanonAvro.AvroSchema = CanonAvro.AvroSchema.generated(avroSchema)
     case `default` = "default"
     case `class` = "class"
     case type = "Type"
@@ -350,7 +355,7 @@ public enum Class: Swift.String, Swift.Sendable, Swift.Hashable, Swift.CaseItera
     }
 
     /// Appends the symbol's index.
-    public func encode<W: CanonAvro.AvroWriting>(into writer: inout W) {
+    public func encode<_Writer: CanonAvro.AvroWriting>(into writer: inout _Writer) {
         writer.writeLong(Swift.Int64(self.avroIndex))
     }
 }
