@@ -201,18 +201,26 @@ enum TopicRoutes {
                     throw APIError(.badRequest, 40002, "the request needs a non-empty 'entries' array")
                 }
                 var records: [(LogRecord, Int?, (String?, String?))] = []
+                // Entries whose AVRO data does not fit its schema are all listed, with their index (the
+                // encoder does not know an entry's place); a malformed entry stops the request at once.
+                var refused: [JSONValue] = []
+                var firstRefusal: APIError?
                 for (index, entry) in entries.enumerated() {
                     do {
                         records.append(try await makeRecord(entry, registry: registry))
-                    } catch var error as APIError {
-                        // Name the entry: the encoder does not know its place in the batch.
-                        if case .object(var body) = error.body, case .array(var errors)? = body["errors"] {
-                            for i in errors.indices { if case .object(var e) = errors[i] { e["index"] = .int(Int64(index)); errors[i] = .object(e) } }
-                            body["errors"] = .array(errors)
-                            error.body = .object(body)
+                    } catch let error as APIError where error.status == .unprocessableContent {
+                        if case .array(let errors)? = error.body["errors"] {
+                            for case .object(var e) in errors {
+                                e["index"] = .int(Int64(index))
+                                refused.append(.object(e))
+                            }
                         }
-                        throw error
+                        firstRefusal = firstRefusal ?? error
                     }
+                }
+                if let firstRefusal {
+                    throw APIError(.unprocessableContent, Int(firstRefusal.body["error_code"]?.int64Value ?? 42294),
+                                   "\(refused.count) of \(entries.count) record(s) could not be encoded with their schema, nothing written", errors: refused)
                 }
                 let placed = try await append(engine, name, records.map { ($0.0, $0.1) })
                 return (.ok, .object(["error_code": .int(200), "data": .array(zip(placed, records).map { resultJSON(name, $0, $1.0, $1.2) })]))

@@ -142,12 +142,13 @@ struct ProduceCommand: ParsableCommand {
         }
         let body = entries
         try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
-            var lines: [JSONValue] = []
+            // Each stored record's place is printed at once, so a refusal later on still leaves the
+            // offsets of the lines stored before it on the output.
             for entry in body {
                 let answer = try await c.send("POST", path, body: entry)
-                lines.append(.string("\(answer["partition_id"]?.int64Value ?? -1) \(answer["offset"]?.int64Value ?? -1)"))
+                Output.line("\(answer["partition_id"]?.int64Value ?? -1) \(answer["offset"]?.int64Value ?? -1)")
             }
-            return .array(lines)
+            return .array([])
         }
     }
 }

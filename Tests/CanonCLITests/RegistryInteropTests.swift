@@ -160,11 +160,14 @@ extension RegistryInteropTests {
         // Wire-format bytes with a trailing byte: refused, exit 1, the reason printed.
         let refused = try canon(["produce", "events", "--binary"], input: "-\t000000000102026100\n")
         #expect(refused.status == 1 && refused.stderr.contains("42294") && refused.stderr.contains("trailing"))
+        // A refusal after stored lines: their offsets are on the output all the same.
+        let partly = try canon(["produce", "events", "--binary"], input: "-\t0000000001020261\n-\t000000000102026100\n")
+        #expect(partly.status == 1 && partly.stdoutText == "0 2\n", "\(partly.stderr)")
         let consumed = try canon(["consume", "events"])
-        #expect(consumed.stdoutText.split(separator: "\n").count == 2)
+        #expect(consumed.stdoutText.split(separator: "\n").count == 3)
         #expect(consumed.stdoutText.contains(#""data":{"n":2,"s":"b"}"#))
         #expect(try canon(["topic", "config", "events", "value.schema.validation", "--set", "none"]).stdoutText.contains(#""value":"none""#))
-        #expect(try canon(["produce", "events", "--binary"], input: "-\t000000000102026100\n").stdoutText == "0 2\n")
+        #expect(try canon(["produce", "events", "--binary"], input: "-\t000000000102026100\n").stdoutText == "0 3\n")
         #expect(try canon(["topic", "delete", "events"]).status == 0)
         #expect(try canon(["topic", "list"]).stdoutText.isEmpty)
     }

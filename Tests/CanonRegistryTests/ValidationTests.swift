@@ -40,18 +40,36 @@ import Testing
             ("invalid UTF-8", { var b = p; b[6] = 0xff; return b }(), "UTF-8"),
             ("trailing byte", p + [0], ""),
         ]
+        // Path into the schema and byte offset from the start of the framed value (payload at byte 5).
+        let located: [String: (String, Int)] = [
+            "flipped union index": ("/fields/1/type", 6), "enum index out of range": ("/fields/0/type", 5),
+            "truncated string": ("/fields/2/type", 10), "invalid UTF-8": ("/fields/2/type", 11), "trailing byte": ("/", 15),
+        ]
         for (name, bytes, word) in cases {
             let found = try Self.check(catalog, full, value: Self.framed(1, bytes))
             #expect(found.count == 1, "\(name)")
-            #expect(found.first?.part == "value" && found.first?.schemaID == 1, "\(name)")
-            #expect(found.first?.byteOffset != nil, "\(name): \(found)")
+            #expect(found.first?.part == "value" && found.first?.schemaID == 1 && found.first?.code == SchemaValidator.ReasonCode.payload, "\(name)")
+            #expect(found.first?.path == located[name]?.0 && found.first?.byteOffset == located[name]?.1, "\(name): \(found)")
             if !word.isEmpty { #expect(found.first?.reason.localizedStandardContains(word) == true, "\(name): \(found.first?.reason ?? "")") }
         }
+        // Checked along with a key and a header (the slow path for each record), the verdicts are the same.
+        let keyed = SchemaValidator(catalog: catalog).validate(
+            topic: "events", configuration: try TopicConfiguration(["value.schema.validation": "full", "key.schema.validation": "id", "key.subject.name.strategy": "record"]),
+            partition: 0,
+            records: [LogRecord(key: Self.framed(1), value: Self.framed(1), timestamp: 0, headers: [LogHeader(key: "h", value: [1])]),
+                      LogRecord(key: nil, value: Self.framed(1, cases[0].1), timestamp: 0),
+                      LogRecord(key: Self.framed(1), value: Self.framed(1, cases[4].1), timestamp: 0)])
+        #expect(keyed.map(\.index) == [0, 1, 2] && keyed.map(\.part) == ["key", "value", "key"], "\(keyed)")
         p[1] = 0x04
         // `id` checks the frame and the subject only: the same corrupt payload passes.
         #expect(try Self.check(catalog, ["value.schema.validation": "id"], value: Self.framed(1, p)).isEmpty)
-        // `none` accepts anything.
+        // `none` accepts anything; a server default of `full` applies to a topic that sets no level.
         #expect(try Self.check(catalog, [:], value: [1, 2, 3]).isEmpty)
+        let strict = SchemaValidator(catalog: catalog, defaultLevel: .full)
+        #expect(strict.validate(topic: "events", configuration: TopicConfiguration(), partition: 0, records: [LogRecord(key: nil, value: [1, 2, 3], timestamp: 0)]).count == 1)
+        #expect(strict.validate(topic: "events", configuration: TopicConfiguration(), partition: 0, records: [LogRecord(key: nil, value: Self.framed(1), timestamp: 0)]).isEmpty)
+        #expect(strict.validate(topic: "events", configuration: try TopicConfiguration(["value.schema.validation": "none"]), partition: 0,
+                                records: [LogRecord(key: nil, value: [1, 2, 3], timestamp: 0)]).isEmpty)
         await engine.shutdown()
     }
 

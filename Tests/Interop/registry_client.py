@@ -230,17 +230,44 @@ def produce():
         "magic byte 1": b"\x01" + good[1:],
         "no prefix": bytes(payload),
     }
+    # Each refusal: its reason class (error_code), the schema path and the byte (from the start of the
+    # framed value) it names. The payload is enum (byte 5), union index (6), "hi" (7-9), "abc" (10-13), n (14).
+    expected = {
+        "flipped union index": (42294, "/fields/1/type", 6),
+        "enum index out of range": (42294, "/fields/0/type", 5),
+        "truncated string": (42294, "/fields/2/type", 10),
+        "invalid UTF-8": (42294, "/fields/2/type", 11),
+        "trailing byte": (42294, "/", 15),
+        "unknown schema ID": (42292, None, 1),
+        "ID under another subject": (42293, None, 1),
+        "magic byte 1": (42291, None, 0),
+        "no prefix": (42291, None, 0),
+    }
     for name, data in cases.items():
         status, answer = http("POST", "/v3/clusters/canon/topics/events/records", {"value": {"type": "BINARY", "data": b64(data)}})
         assert status == 422, (name, status, answer)
         err = answer["errors"][0]
+        code, path, offset = expected[name]
         assert err["part"] == "value" and err["reason"], (name, answer)
-        assert 42291 <= answer["error_code"] <= 42296, (name, answer)
-        print("ok refused", name, "->", answer["error_code"], err["reason"])
+        assert answer["error_code"] == code, (name, answer)
+        assert err.get("path") == path and err.get("byte_offset") == offset, (name, answer)
+        print("ok refused", name, "->", answer["error_code"], err.get("path"), err.get("byte_offset"), err["reason"])
     # A batch with one bad record stores nothing.
     status, answer = http("POST", "/v3/clusters/canon/topics/events/records:batch",
                           {"entries": [{"value": {"type": "BINARY", "data": b64(good)}}, {"value": {"type": "BINARY", "data": b64(cases["trailing byte"])}}]})
     assert status == 422 and [e["index"] for e in answer["errors"]] == [1], answer
+    # Every refused entry is listed: two bad BINARY entries, then two AVRO entries the schema cannot encode.
+    status, answer = http("POST", "/v3/clusters/canon/topics/events/records:batch",
+                          {"entries": [{"value": {"type": "BINARY", "data": b64(good)}},
+                                       {"value": {"type": "BINARY", "data": b64(cases["trailing byte"])}},
+                                       {"value": {"type": "BINARY", "data": b64(cases["enum index out of range"])}}]})
+    assert status == 422 and [e["index"] for e in answer["errors"]] == [1, 2], answer
+    avro = lambda data: {"value": {"type": "AVRO", "subject": "events-value", "data": data}}
+    status, answer = http("POST", "/v3/clusters/canon/topics/events/records:batch",
+                          {"entries": [avro({"kind": "Z", "note": None, "name": "x", "n": 1}),
+                                       avro({"kind": "A", "note": None, "name": "x", "n": 1}),
+                                       avro({"kind": "A", "note": None, "name": "x", "n": "one"})]})
+    assert status == 422 and [e["index"] for e in answer["errors"]] == [0, 2], answer
     status, answer = http("GET", "/v3/clusters/canon/topics/events/partitions/0/records?offset=0&max_records=10")
     assert status == 200 and len(answer["data"]) == 1, answer
     stored = base64.b64decode(answer["data"][0]["value"]["data"])
