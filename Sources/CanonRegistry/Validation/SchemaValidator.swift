@@ -33,6 +33,10 @@ public struct SchemaValidator: RecordValidator {
     /// The level for topics that set none (a server option).
     public let defaultLevel: ValidationPolicy.Level
 
+    /// Policies parsed from topic settings, by the settings: parsing (sorting, trimming, matching names)
+    /// costs more than checking the frames of a partition's share of a batch.
+    private let policies = Locked<[[String: String]: ValidationPolicy]>([:])
+
     public init(catalog: SchemaCatalog, defaultLevel: ValidationPolicy.Level = .none) {
         self.catalog = catalog
         self.defaultLevel = defaultLevel
@@ -41,14 +45,23 @@ public struct SchemaValidator: RecordValidator {
     public func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection] {
         let policy: ValidationPolicy
         do {
-            policy = try ValidationPolicy(settings: configuration.extra, defaultLevel: defaultLevel)
+            if let known = policies.value[configuration.extra] {
+                policy = known
+            } else {
+                policy = try ValidationPolicy(settings: configuration.extra, defaultLevel: defaultLevel)
+                var all = policies.value
+                if all.count >= 1024 { all = [:] }  // settings change rarely; keep the cache small
+                all[configuration.extra] = policy
+                policies.value = all
+            }
         } catch {
             return records.indices.map { RecordRejection(index: $0, reason: "the topic's validation settings are invalid: \(error.message)", code: ReasonCode.settings) }
         }
         guard policy.key != .none || policy.value != .none || !policy.allowTombstones else { return [] }
         let snapshot = catalog.snapshot
         var rejections: [RecordRejection] = []
-        // The ID checks (registered, under the subject) depend on the ID and part only: once per batch.
+        // The ID checks (registered, under the subject) depend on the ID and part only: once per run of
+        // records with the same ID.
         var memo = Memo()
         // Keys that need no look (level none, or no key) are skipped without a call.
         let checkKeys = policy.key != .none
@@ -85,8 +98,7 @@ public struct SchemaValidator: RecordValidator {
 
     /// Per batch: the verdict of the ID checks per (part, ID) — nil when the ID passed — and its schema.
     private struct Memo {
-        var key: [Int32: (problem: Problem?, schema: WriterSchema?)] = [:]
-        var value: [Int32: (problem: Problem?, schema: WriterSchema?)] = [:]
+        var lastKey: (id: Int32, verdict: (problem: Problem?, schema: WriterSchema?))?
         var lastValue: (id: Int32, verdict: (problem: Problem?, schema: WriterSchema?))?
         /// The last ID a value passed the ID checks with, and its schema.
         var passedValue: (id: Int32, writer: WriterSchema)?
@@ -123,15 +135,12 @@ public struct SchemaValidator: RecordValidator {
         }
         let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
         let verdict: (problem: Problem?, schema: WriterSchema?)
-        if part == .value, let last = memo.lastValue, last.id == id {
-            verdict = last.verdict  // a batch mostly carries one value schema: no hashing
+        // A batch mostly carries one schema per part: the last verdict per part is kept, no dictionary.
+        if let last = part == .key ? memo.lastKey : memo.lastValue, last.id == id {
+            verdict = last.verdict
         } else {
-            let known = part == .key ? memo.key[id] : memo.value[id]
-            verdict = known ?? idVerdict(id, part: part, strategy: strategy, topic: topic, policy: policy, snapshot: snapshot)
-            if known == nil {
-                if part == .key { memo.key[id] = verdict } else { memo.value[id] = verdict }
-            }
-            if part == .value { memo.lastValue = (id, verdict) }
+            verdict = idVerdict(id, part: part, strategy: strategy, topic: topic, policy: policy, snapshot: snapshot)
+            if part == .key { memo.lastKey = (id, verdict) } else { memo.lastValue = (id, verdict) }
         }
         if let problem = verdict.problem { return problem }
         guard let writer = verdict.schema else { return nil }
