@@ -78,3 +78,25 @@ import Testing
         #expect(compiled != nil && compiled == walked)
     }
 }
+
+extension AvroValidatorTests {
+    /// The uuid check takes exactly the 8-4-4-4-12 hex form: every byte value at every position.
+    @Test func uuidStringsAreCheckedCharacterByCharacter() throws {
+        let schema = try AvroSchema(parsing: #"{"type":"string","logicalType":"uuid"}"#)
+        let validator = AvroValidator(schema)
+        let good = Array("3F2b8c1e-9a4d-4e7b-8c2f-1a5d6e7f8091".utf8)
+        func datum(_ text: [UInt8]) -> [UInt8] { [UInt8(text.count * 2)] + text }
+        #expect(Self.verdicts(validator, datum(good)) == (nil, nil))
+        let hex = Set(Array("0123456789abcdefABCDEF".utf8))
+        for position in 0..<36 {
+            for byte in 0...255 {
+                var text = good
+                text[position] = UInt8(byte)
+                let isDash = [8, 13, 18, 23].contains(position)
+                let shouldPass = isDash ? byte == 0x2D : hex.contains(UInt8(byte))
+                let (compiled, walked) = Self.verdicts(validator, datum(text))
+                #expect((compiled == nil) == shouldPass && (walked == nil) == shouldPass, "byte \(byte) at \(position)")
+            }
+        }
+    }
+}

@@ -214,8 +214,8 @@ public struct AvroBinaryReader: ~Copyable {
                 if n <= 16 && start + 16 <= base.count {
                     let lowMask: UInt64 = n >= 8 ? .max : (1 << UInt64(8 * n)) &- 1
                     let highMask: UInt64 = n <= 8 ? 0 : (n == 16 ? .max : (1 << UInt64(8 * (n - 8))) &- 1)
-                    let words = base.loadUnaligned(fromByteOffset: start, as: UInt64.self) & lowMask
-                        | base.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self) & highMask
+                    let words = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self)) & lowMask
+                        | UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self)) & highMask
                     ascii = words & 0x8080_8080_8080_8080 == 0
                 } else {
                     ascii = UTF8Validation.isASCII(slice)

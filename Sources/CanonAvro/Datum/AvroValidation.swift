@@ -51,16 +51,25 @@ extension AvroSchema {
         guard s.count == 36 else { return false }
         let dash = UInt8(ascii: "-")
         guard s[8] == dash, s[13] == dash, s[18] == dash, s[23] == dash else { return false }
-        // Hex digits as a bitmap over byte values: '0'-'9' (0x30-0x39) in the first word, 'A'-'F' and
-        // 'a'-'f' (0x41-0x46, 0x61-0x66) in the second.
-        let low: UInt64 = 0x03FF_0000_0000_0000, high: UInt64 = 0x0000_007E_0000_007E
-        var ok: UInt64 = 1
-        for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
-            let c = s[i]
-            let word = c < 64 ? low : (c < 128 ? high : 0)
-            ok &= word >> UInt64(c & 63)
+        // Eight characters at a time: every byte below 0x80, and in '0'...'9' or (folded to lower case)
+        // 'a'...'f'. Adding 0x80 - lo to a byte below 0x80 sets its high bit exactly when it is >= lo,
+        // with no carry into the next byte. The dashes' bytes are let through (checked above).
+        @inline(__always) func hex(_ w: UInt64, dashes: UInt64) -> Bool {
+            let high: UInt64 = 0x8080_8080_8080_8080
+            guard w & high == 0 else { return false }
+            let digit = (w &+ 0x5050_5050_5050_5050) & ~(w &+ 0x4646_4646_4646_4646)
+            let x = w | 0x2020_2020_2020_2020  // 'A'...'F' to 'a'...'f'; only they land in 'a'...'f'
+            let letter = (x &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(x &+ 0x1919_1919_1919_1919)
+            return (digit | letter | dashes) & high == high
         }
-        return ok & 1 == 1
+        let w0 = UInt64(littleEndian: s.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        let w1 = UInt64(littleEndian: s.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let w2 = UInt64(littleEndian: s.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        let w3 = UInt64(littleEndian: s.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        let w4 = UInt64(littleEndian: s.loadUnaligned(fromByteOffset: 28, as: UInt64.self))  // 28..<36
+        // Dashes: byte 0 and 5 of w1 (8, 13), byte 2 and 7 of w2 (18, 23).
+        return hex(w0, dashes: 0) && hex(w1, dashes: 0x0000_8000_0000_0080) && hex(w2, dashes: 0x8000_0000_0080_0000)
+            && hex(w3, dashes: 0) && hex(w4, dashes: 0)
     }
 }
 

@@ -279,11 +279,11 @@ public final class AvroValidator: Sendable {
         @inline(__always) func utf8(_ n: Int) -> Bool {
             if n <= 8 && pos + 8 <= count {
                 let mask: UInt64 = n == 8 ? .max : (1 << UInt64(8 * n)) &- 1
-                if input.loadUnaligned(fromByteOffset: pos, as: UInt64.self) & mask & 0x8080_8080_8080_8080 == 0 { return true }
+                if UInt64(littleEndian: input.loadUnaligned(fromByteOffset: pos, as: UInt64.self)) & mask & 0x8080_8080_8080_8080 == 0 { return true }
             } else if n <= 16 && pos + 16 <= count {
                 let mask: UInt64 = n == 16 ? .max : (1 << UInt64(8 * (n - 8))) &- 1
                 let words = input.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
-                    | input.loadUnaligned(fromByteOffset: pos + 8, as: UInt64.self) & mask
+                    | UInt64(littleEndian: input.loadUnaligned(fromByteOffset: pos + 8, as: UInt64.self)) & mask
                 if words & 0x8080_8080_8080_8080 == 0 { return true }
             }
             let text = UnsafeRawBufferPointer(rebasing: input[pos..<(pos + n)])
