@@ -277,24 +277,50 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
         }
     }
 
+    /// `canon serve` times validation (per partition's share of a batch) and every fdatasync of the log.
+    @Test func validationAndFdatasyncLatenciesAreRecorded() async throws {
+        let metrics = ServerMetrics()
+        let catalog = SchemaCatalog()
+        let fileSystem = TimedFileSystem(FaultInjectingFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
+        let engine = try LogEngine(path: "/data", fileSystem: fileSystem, validator: TimedValidator(SchemaValidator(catalog: catalog), metrics: metrics))
+        try await engine.withDirectory { try $0.createTopic("t", partitions: 1) }
+        let before = metrics.text
+        _ = try await engine.append(topic: "t", partition: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)])
+        _ = try await engine.append(topic: "t", partition: 0, records: [LogRecord(key: nil, value: [2], timestamp: 0)])
+        await engine.shutdown()
+        func count(_ name: String, in text: String) -> Int {
+            text.split(separator: "\n").first { $0.hasPrefix("\(name)_count") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        #expect(count("canon_validation_seconds", in: metrics.text) - count("canon_validation_seconds", in: before) == 2, "\(metrics.text)")
+        #expect(count("canon_log_fdatasync_seconds", in: metrics.text) > count("canon_log_fdatasync_seconds", in: before))
+        #expect(metrics.text.contains(#"canon_validation_seconds_bucket{le="5e-06"}"#) || metrics.text.contains(#"le="0.000005""#), "\(metrics.text)")
+    }
+
     /// Every route the server answers is in the OpenAPI description it serves.
     @Test func theOpenAPIDescriptionListsEveryRoute() async throws {
         try await withServer { call in
             guard case .string(let yaml) = try await call(.get, "/openapi.yaml", nil).json else { Issue.record("no YAML"); return }
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            var routes: [String] = []
+            var routes: [(method: String, path: String)] = []
             for file in ["RegistryServer.swift", "TopicRoutes.swift"] {
                 let text = try String(contentsOf: root.appendingPathComponent("Sources/CanonServer/\(file)"), encoding: .utf8)
                 let pattern = try NSRegularExpression(pattern: #"router\.(get|post|put|delete)\("([^"]+)""#)
                 for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-                    routes.append(String(text[Range(match.range(at: 2), in: text)!]))
+                    routes.append((String(text[Range(match.range(at: 1), in: text)!]), String(text[Range(match.range(at: 2), in: text)!])))
                 }
             }
             #expect(routes.count > 30)
-            for route in routes {
+            for (method, route) in routes {
                 // Hummingbird's :name and ** become OpenAPI's {name} and {path}.
                 let documented = route.replacingOccurrences(of: #"/:([a-z]+)"#, with: "/{$1}", options: .regularExpression).replacingOccurrences(of: "**", with: "{path}")
-                #expect(yaml.contains("  \"\(documented)\":"), "\(route) is not in /openapi.yaml")
+                guard let start = yaml.range(of: "\n  \"\(documented)\":\n") else {
+                    Issue.record("\(route) is not in /openapi.yaml")
+                    continue
+                }
+                // The path's operations run until the next path (a line indented by two spaces and a quote).
+                let rest = yaml[start.upperBound...]
+                let block = rest.range(of: "\n  \"").map { rest[..<$0.lowerBound] } ?? rest
+                #expect(block.hasPrefix("    \(method):") || block.contains("\n    \(method):"), "\(method.uppercased()) \(route) is not in /openapi.yaml")
             }
             // And it is valid OpenAPI 3.0, by an independent validator.
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("canon-openapi-\(UUID().uuidString).yaml")
