@@ -186,6 +186,13 @@ import Testing
         #expect(parsed["raw"] == .string("\u{0}\u{FF}"))
         #expect(try JSONDecoder().decode(Everything.self, from: json) == e)
         #expect(try JSONDecoder().decode(Suit.self, from: Foundation.Data(#""JOKER""#.utf8)) == .spades)
+        // A duration on its own is Avro JSON too: its 12 bytes as code points.
+        let wait = AvroDuration(months: 1, days: 2, milliseconds: 258)
+        let waitJSON = try JSONEncoder().encode([wait])
+        #expect(try JSONReader.parse(bytes: [UInt8](waitJSON)) == .array([.string(AvroJSONCoding.latin1String([1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 0, 0]))]))
+        #expect(try JSONDecoder().decode([AvroDuration].self, from: waitJSON) == [wait])
+        let logicalJSON = try JSONReader.parse(bytes: [UInt8](try JSONEncoder().encode(Self.logical())))
+        #expect(logicalJSON["wait"] == .string(AvroJSONCoding.latin1String(AvroDuration(months: 1, days: 2, milliseconds: 3).bytes)))
     }
 
     @Test func recursiveRecordsAreValuesAndDeepNestingIsAnErrorNotACrash() throws {

@@ -166,6 +166,18 @@ public struct AvroDuration: Sendable, Hashable, Codable {
         for v in [months, days, milliseconds] { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         return out
     }
+    /// Reads Avro JSON: the 12 bytes as a string of code points 0-255, as for any fixed.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        try self.init(bytes: try AvroJSONCoding.latin1Bytes(text))
+    }
+
+    /// Writes Avro JSON: the 12 bytes as a string of code points 0-255.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(AvroJSONCoding.latin1String(bytes))
+    }
+
     /// Reads the 12 bytes of the encoding.
     public init(bytes: some Collection<UInt8>) throws(AvroError) {
         let b = Array(bytes)
