@@ -24,7 +24,7 @@ struct GenerateCommand: ParsableCommand {
             let written = try CanonCodegen.generateFiles(schemaPaths: schemas, configPath: config, root: base, outputDirectory: outputDir)
             for path in written { Output.line(path) }
         } catch {
-            throw CLIFailure.failed(error.diagnostics.map { "\($0.file): error: \($0.message)" }.joined(separator: "\n"))
+            throw CLIFailure.failed(error.description)
         }
     }
 }

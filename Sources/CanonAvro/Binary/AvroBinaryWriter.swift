@@ -1,5 +1,6 @@
 /// Where Avro binary encodings are written: a growable array (``AvroBinaryWriter``) or a fixed buffer
-/// (``AvroBufferWriter``). Every `write…` method is built on the three requirements, and is inlinable, so
+/// (``AvroBufferWriter``). Every `write…` method is built on the requirements (the last two have
+/// default implementations that a writer may replace with faster ones), and is inlinable, so
 /// generic encoders (generated code is generic over its writer) are specialized per writer type.
 public protocol AvroWriting {
     /// Appends one byte.
@@ -99,16 +100,6 @@ public struct AvroBinaryWriter: AvroWriting, Sendable {
     @inlinable
     public mutating func writeRaw(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 
-    @inlinable
-    public mutating func writeLong(_ v: Int64) {
-        var n = UInt64(bitPattern: (v << 1) ^ (v >> 63))
-        while n >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: n) | 0x80)
-            n >>= 7
-        }
-        bytes.append(UInt8(truncatingIfNeeded: n))
-    }
-
     /// The number of bytes `writeLong(v)` appends.
     @inlinable
     public static func encodedSize(ofLong v: Int64) -> Int {
@@ -204,6 +195,9 @@ public struct AvroBufferWriter: AvroWriting {
             if writer.overflowed { return .success(nil) }
             return .success([UInt8](UnsafeRawBufferPointer(start: raw.baseAddress, count: writer.count)))
         }
-        return try result.get()
+        switch consume result {  // moved out, not copied
+        case .success(let bytes): return bytes
+        case .failure(let error): throw error
+        }
     }
 }

@@ -286,8 +286,7 @@ public final class AvroValidator: Sendable {
                     | UInt64(littleEndian: input.loadUnaligned(fromByteOffset: pos + 8, as: UInt64.self)) & mask
                 if words & 0x8080_8080_8080_8080 == 0 { return true }
             }
-            let text = UnsafeRawBufferPointer(rebasing: input[pos..<(pos + n)])
-            return UTF8Validation.isASCII(text) || UTF8Validation.firstInvalidByte(text) == nil
+            return UTF8Validation.firstInvalidByte(UnsafeRawBufferPointer(rebasing: input[pos..<(pos + n)])) == nil
         }
     }
 
@@ -351,7 +350,6 @@ public final class AvroValidator: Sendable {
                 }
             case .union:
                 deepest = max(deepest, depth + 1)
-                let site = code.count
                 let first = targets.count
                 targets += [Int32](repeating: 0, count: Int(op.b))
                 code.append(Instruction(op: .union, a: Int32(first), b: op.b))
@@ -364,7 +362,6 @@ public final class AvroValidator: Sendable {
                     code.append(Instruction(op: .jump))
                 }
                 for j in jumps { code[j].a = Int32(code.count) }
-                _ = site
             case .array, .map:
                 deepest = max(deepest, depth + 1)
                 let child = Int(op.a)

@@ -1,3 +1,4 @@
+import CanonCore
 /// The schema graph flattened for the generic binary codec: one trivially copyable ``Op`` per node and
 /// shared tables for field names, child indexes and symbols. Walking it costs no reference counting,
 /// which walking ``AvroSchema/Node`` values (strings, arrays, properties) would.
@@ -216,20 +217,16 @@ final class CodecPlan: Sendable {
     }
 }
 
-import Foundation
-
 /// Fingerprints by root node, filled on first use: a deserializer compares the writer's fingerprint with
 /// its own type's on every message, and rendering the canonical form each time would cost more than the
 /// decoding.
-// @unchecked Sendable: `values` is only read or written with `lock` held.
-final class FingerprintCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Int: UInt64] = [:]
+final class FingerprintCache: Sendable {
+    private let values = Locked<[Int: UInt64]>([:])
 
     func value(for root: Int, compute: () -> UInt64) -> UInt64 {
-        if let known = lock.withLock({ values[root] }) { return known }
+        if let known = values.withValue({ $0[root] }) { return known }
         let computed = compute()
-        lock.withLock { values[root] = computed }
+        values.withValue { $0[root] = computed }
         return computed
     }
 }

@@ -85,9 +85,17 @@ public enum AvroDecimal {
 
     /// The `Decimal` of big-endian two's-complement unscaled bytes at `scale`, checked against `precision`.
     public static func decimal(unscaledBytes bytes: [UInt8], precision: Int, scale: Int) throws(AvroError) -> Decimal {
-        guard let (negative, m) = bytes.withUnsafeBytes({ magnitude(of: $0) }), precision <= maximumPrecision, m < Magnitude128.powersOfTen[precision] else {
+        guard let value = bytes.withUnsafeBytes({ decimal($0, precision: precision, scale: scale) }) else {
             throw AvroError(.datumMismatch, "decimal value has more than \(precision) digits (decimal(\(precision),\(scale)))")
         }
+        return value
+    }
+
+    /// The `Decimal` of big-endian two's-complement unscaled bytes, or nil when they have more digits
+    /// than `precision` (at most 38).
+    @usableFromInline
+    static func decimal(_ bytes: UnsafeRawBufferPointer, precision: Int, scale: Int) -> Decimal? {
+        guard let (negative, m) = magnitude(of: bytes), precision <= maximumPrecision, m < Magnitude128.powersOfTen[precision] else { return nil }
         return decimal(negative: negative, m, scale: scale)
     }
 
@@ -223,20 +231,17 @@ extension AvroWriting {
     public mutating func writeDecimal(_ value: Decimal, precision: Int, scale: Int, fixedSize size: Int) throws(AvroError) {
         let (negative, m) = try AvroDecimal.unscaled(value, precision: precision, scale: scale)
         let (hi, lo) = AvroDecimal.twosComplement(negative: negative, m)
-        var be: [UInt8] = []
-        be.reserveCapacity(16)
-        for i in 0..<8 { be.append(UInt8(truncatingIfNeeded: hi >> (56 - 8 * UInt64(i)))) }
-        for i in 0..<8 { be.append(UInt8(truncatingIfNeeded: lo >> (56 - 8 * UInt64(i)))) }
         let fill: UInt8 = negative ? 0xFF : 0
-        if size >= 16 {
-            for _ in 0..<(size - 16) { writeByte(fill) }
-            writeFixed(be)
-        } else {
-            let dropped = be[..<(16 - size)]
-            guard dropped.allSatisfy({ $0 == fill }), (be[16 - size] & 0x80 != 0) == negative else {
-                throw AvroError(.datumMismatch, "\(value) does not fit a fixed of \(size) byte(s)")
+        try withUnsafeBytes(of: (hi.bigEndian, lo.bigEndian)) { (be) throws(AvroError) in
+            if size >= 16 {
+                for _ in 0..<(size - 16) { writeByte(fill) }
+                writeRaw(be)
+            } else {
+                guard be[..<(16 - size)].allSatisfy({ $0 == fill }), (be[16 - size] & 0x80 != 0) == negative else {
+                    throw AvroError(.datumMismatch, "\(value) does not fit a fixed of \(size) byte(s)")
+                }
+                writeRaw(UnsafeRawBufferPointer(rebasing: be[(16 - size)...]))
             }
-            writeFixed(be[(16 - size)...])
         }
     }
 
@@ -290,12 +295,10 @@ extension AvroBinaryReader {
 
     @usableFromInline
     func decimalValue(_ bytes: UnsafeRawBufferPointer, precision: Int, scale: Int, at offset: Int) throws(AvroError) -> Decimal {
-        guard let (negative, m) = AvroDecimal.magnitude(of: bytes), precision <= AvroDecimal.maximumPrecision,
-            m < Magnitude128.powersOfTen[precision]
-        else {
+        guard let value = AvroDecimal.decimal(bytes, precision: precision, scale: scale) else {
             throw .data(.malformedData, "decimal value has more than \(precision) digits (decimal(\(precision),\(scale)))", offset: offset)
         }
-        return AvroDecimal.decimal(negative: negative, m, scale: scale)
+        return value
     }
 
     /// A `decimal` of precision above 38 on `bytes`; more digits than `precision` is an error.

@@ -23,16 +23,11 @@ public enum AvroJSONCoding {
 extension AvroJSONCoding {
     /// Avro JSON's form of bytes and fixed: each byte as the code point of the same value.
     public static func latin1String(_ bytes: [UInt8]) -> String {
-        String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        AvroJSON.latin1String(bytes)
     }
 
     /// Bytes from Avro JSON's string form; a code point above 255 is an error.
     public static func latin1Bytes(_ text: String) throws(AvroError) -> [UInt8] {
-        var out: [UInt8] = []
-        for scalar in text.unicodeScalars {
-            guard scalar.value <= 0xFF else { throw AvroError(.datumMismatch, "code point U+\(String(scalar.value, radix: 16, uppercase: true)) is not a byte (bytes and fixed are written as code points 0-255)") }
-            out.append(UInt8(scalar.value))
-        }
-        return out
+        try AvroJSON.latin1Bytes(text) { AvroError(.datumMismatch, $0) }
     }
 }

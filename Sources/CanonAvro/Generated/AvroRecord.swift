@@ -43,24 +43,25 @@ extension AvroSerializable {
     /// stack buffer, then copied once (a value larger than the buffer is encoded into a growing array).
     @inlinable
     public func avroBinary() throws(AvroError) -> [UInt8] {
-        if let bytes = try AvroBufferWriter.encoding({ (w) throws(AvroError) in try encode(into: &w) }) { return bytes }
-        var writer = AvroWriter(capacity: 4 * AvroBufferWriter.stackCapacity)
-        try encode(into: &writer)
-        return writer.bytes
+        try encoded(framedWith: nil)
     }
 
     /// The value in Confluent's wire format: byte 0, the big-endian schema ID, then the Avro binary, in
     /// one array of exactly that size.
     @inlinable
     public func framed(schemaID: Int32) throws(AvroError) -> [UInt8] {
-        let framed = try AvroBufferWriter.encoding { (w) throws(AvroError) in
-            w.writeConfluentPrefix(schemaID: schemaID)
+        try encoded(framedWith: schemaID)
+    }
+
+    @inlinable
+    func encoded(framedWith schemaID: Int32?) throws(AvroError) -> [UInt8] {
+        func write<W: AvroWriting>(_ w: inout W) throws(AvroError) {
+            if let schemaID { w.writeConfluentPrefix(schemaID: schemaID) }
             try encode(into: &w)
         }
-        if let framed { return framed }
+        if let bytes = try AvroBufferWriter.encoding({ (w) throws(AvroError) in try write(&w) }) { return bytes }
         var writer = AvroWriter(capacity: 4 * AvroBufferWriter.stackCapacity)
-        writer.writeConfluentPrefix(schemaID: schemaID)
-        try encode(into: &writer)
+        try write(&writer)
         return writer.bytes
     }
 
@@ -72,9 +73,14 @@ extension AvroSerializable {
             try self.init(avroBinary: bytes, limits: limits)
             return
         }
-        let reader = Self.avroParsedSchema
-        let resolved = try AvroResolver(writer: writerSchema, reader: reader).decode(bytes, limits: limits)
-        try self.init(avroBinary: try reader.encode(resolved), limits: limits)
+        try self.init(avroBinary: bytes, resolvingWith: try AvroResolver(writer: writerSchema, reader: Self.avroParsedSchema), limits: limits)
+    }
+
+    /// Decodes bytes written with another schema through `resolver` (planned from that writer schema to
+    /// this type's): resolved into this type's schema, then read by the generated decoder. Keep the
+    /// resolver for later messages of the same writer.
+    public init(avroBinary bytes: [UInt8], resolvingWith resolver: AvroResolver, limits: AvroDecodingLimits = .default) throws(AvroError) {
+        try self.init(avroBinary: try resolver.reader.encode(try resolver.decode(bytes, limits: limits)), limits: limits)
     }
 
     /// Decodes a Confluent-framed value, looking the writer schema up in `source` by its ID.
@@ -108,8 +114,13 @@ public enum ConfluentFraming {
         guard bytes[0] == 0 else {
             throw AvroError(.malformedData, "unknown magic byte \(bytes[0]) (Confluent framing starts with 0)", location: .init(byteOffset: 0))
         }
-        let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-        return (id, Array(bytes[5...]))
+        return (schemaID(bytes), Array(bytes[5...]))
+    }
+
+    /// The schema ID in bytes 1-4 of a framed message (the caller has checked there are five).
+    @inlinable
+    public static func schemaID(_ bytes: [UInt8]) -> Int32 {
+        Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
     }
 }
 

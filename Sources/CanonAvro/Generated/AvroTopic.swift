@@ -1,4 +1,4 @@
-import Foundation
+import CanonCore
 
 /// A Kafka topic whose keys and values are Avro: generated from `canon-codegen.json`, one descriptor per
 /// topic, naming the key and value types and the registry subjects they are registered under.
@@ -29,41 +29,38 @@ public struct AvroTopicSerializer<Topic: AvroTopic>: Sendable {
 
 /// Reads a topic's framed keys and values, resolving each against the writer schema its ID names.
 ///
-/// Data written with the type's own schema is decoded directly; data written with another version goes
-/// through a resolver planned once per writer schema ID and kept.
+/// What to do with a writer schema ID is worked out once and kept: data written with the type's own
+/// schema is decoded directly; data written with another version goes through a resolver planned for it.
 public struct AvroTopicDeserializer<Topic: AvroTopic>: Sendable {
     public let source: any AvroSchemaSource
-    private let keyResolvers = ResolverCache()
-    private let valueResolvers = ResolverCache()
+    private let keyPlans = Locked<[Int32: ReadPlan]>([:])
+    private let valuePlans = Locked<[Int32: ReadPlan]>([:])
+
+    /// How data of one writer schema ID is read.
+    enum ReadPlan: Sendable {
+        case own
+        case resolve(AvroResolver)
+    }
 
     public init(source: any AvroSchemaSource) { self.source = source }
 
     /// The key and value of one event.
     public func deserialize(key: [UInt8], value: [UInt8]) async throws -> (key: Topic.Key, value: Topic.Value) {
-        (try await decode(Topic.Key.self, key, keyResolvers), try await decode(Topic.Value.self, value, valueResolvers))
+        (try await decode(Topic.Key.self, key, keyPlans), try await decode(Topic.Value.self, value, valuePlans))
     }
 
-    private func decode<T: AvroSerializable>(_ type: T.Type, _ framed: [UInt8], _ resolvers: ResolverCache) async throws -> T {
+    private func decode<T: AvroSerializable>(_ type: T.Type, _ framed: [UInt8], _ plans: Locked<[Int32: ReadPlan]>) async throws -> T {
         let (id, payload) = try ConfluentFraming.split(framed)
-        if let resolver = resolvers[id] {
-            return try T(avroBinary: try T.avroParsedSchema.encode(try resolver.decode(payload)))
+        var plan = plans.withValue { $0[id] }
+        if plan == nil {
+            let writer = try await source.writerSchema(id: id)
+            plan = Int64(bitPattern: writer.rabinFingerprint) == T.parsingCanonicalFormFingerprint
+                ? .own : .resolve(try AvroResolver(writer: writer, reader: T.avroParsedSchema))
+            plans.withValue { $0[id] = plan }
         }
-        let writer = try await source.writerSchema(id: id)
-        if Int64(bitPattern: writer.rabinFingerprint) == T.parsingCanonicalFormFingerprint { return try T(avroBinary: payload) }
-        let resolver = try AvroResolver(writer: writer, reader: T.avroParsedSchema)
-        resolvers[id] = resolver
-        return try T(avroBinary: try T.avroParsedSchema.encode(try resolver.decode(payload)))
-    }
-}
-
-/// Resolvers by writer schema ID.
-// @unchecked Sendable: `resolvers` is only read or written with `lock` held.
-final class ResolverCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var resolvers: [Int32: AvroResolver] = [:]
-
-    subscript(id: Int32) -> AvroResolver? {
-        get { lock.withLock { resolvers[id] } }
-        set { lock.withLock { resolvers[id] = newValue } }
+        switch plan! {
+        case .own: return try T(avroBinary: payload)
+        case .resolve(let resolver): return try T(avroBinary: payload, resolvingWith: resolver)
+        }
     }
 }

@@ -58,7 +58,7 @@ struct TypeModel {
     private(set) var fieldKinds: [Int: [ValueKind]] = [:]
     /// Records that can contain themselves: stored behind an indirect enum box.
     private(set) var boxed: Set<Int> = []
-    /// Records and unions whose encoding can fail (they hold a decimal or a millisecond timestamp).
+    /// Records whose encoding can fail (they hold a decimal or a millisecond timestamp).
     private(set) var throwingRecords: Set<Int> = []
     /// Schemas no Swift can represent (an empty union or enum), reported after the walk.
     private var problems: [String] = []

@@ -57,8 +57,6 @@ struct SwiftRenderer {
             line(text)
         case .typealias(let access, let name, let t):
             line("\(prefix(access, []))typealias \(name) = \(type(t))")
-        case .comment(let text):
-            line("// \(text)")
         }
     }
 
@@ -66,7 +64,7 @@ struct SwiftRenderer {
         switch d {
         case .type, .function: return true
         case .variable(let v): return v.getter != nil
-        case .enumCase, .typealias, .comment: return false
+        case .enumCase, .typealias: return false
         }
     }
 
@@ -77,7 +75,7 @@ struct SwiftRenderer {
         level += 1
         var previous: SwiftDeclaration?
         for m in t.members {
-            if let p = previous, Self.hasBody(p) || Self.hasBody(m) || p.isComment { line("") }
+            if let p = previous, Self.hasBody(p) || Self.hasBody(m) { line("") }
             declaration(m)
             previous = m
         }
@@ -94,8 +92,8 @@ struct SwiftRenderer {
         }.joined(separator: ", ")
     }
 
-    private func effects(_ throwing: SwiftThrows, async: Bool) -> String {
-        var text = async ? " async" : ""
+    private func effects(_ throwing: SwiftThrows) -> String {
+        var text = ""
         switch throwing {
         case .none: break
         case .untyped: text += " throws"
@@ -110,7 +108,7 @@ struct SwiftRenderer {
         let name = f.name == "init" ? "init" : "func \(f.name)"
         let returns = f.returns.map { " -> \(type($0))" } ?? ""
         let generics = f.genericParameters.isEmpty ? "" : "<" + f.genericParameters.joined(separator: ", ") + ">"
-        line("\(prefix(f.access, f.modifiers))\(name)\(generics)(\(parameters(f.parameters)))\(effects(f.throwing, async: f.isAsync))\(returns) {")
+        line("\(prefix(f.access, f.modifiers))\(name)\(generics)(\(parameters(f.parameters)))\(effects(f.throwing))\(returns) {")
         block(f.body)
         line("}")
     }
@@ -164,16 +162,9 @@ struct SwiftRenderer {
         case .assign(let target, let value): line("\(expression(target)) = \(expression(value))")
         case .return(let e): line(e.map { "return \(expression($0))" } ?? "return")
         case .throw(let e): line("throw \(expression(e))")
-        case .if(let condition, let then, let otherwise):
-            line("if \(expression(condition)) {")
-            elseChain(then, otherwise)
         case .ifLet(let name, let value, let then, let otherwise):
             line("if let \(name) = \(expression(value)) {")
             elseChain(then, otherwise)
-        case .guard(let condition, let otherwise):
-            line("guard \(expression(condition)) else {")
-            block(otherwise)
-            line("}")
         case .switch(let subject, let cases):
             line("switch \(expression(subject)) {")
             for c in cases {
@@ -184,14 +175,6 @@ struct SwiftRenderer {
                 }
                 block(c.body.isEmpty ? [.break] : c.body)
             }
-            line("}")
-        case .forIn(let p, let sequence, let body):
-            line("for \(p) in \(expression(sequence)) {")
-            block(body)
-            line("}")
-        case .while(let condition, let body):
-            line("while \(expression(condition)) {")
-            block(body)
             line("}")
         case .break: line("break")
         }
@@ -210,7 +193,6 @@ struct SwiftRenderer {
         switch p {
         case .enumCase(let name, let binding): return binding.map { ".\(name)(let \($0))" } ?? ".\(name)"
         case .expression(let e): return expression(e)
-        case .binding(let name): return "let \(name)"
         }
     }
 
@@ -234,15 +216,13 @@ struct SwiftRenderer {
             return "\(expression(callee))(\(list))"
         case .literal(let l): return literal(l)
         case .try(let inner): return "try " + expression(inner)
-        case .await(let inner): return "await " + expression(inner)
         case .inout(let inner): return "&" + expression(inner)
         case .binary(let l, let op, let r): return "\(expression(l)) \(op) \(expression(r))"
-        case .not(let inner): return "!" + expression(inner)
         case .type(let t): return type(t)
         case .closure(let c):
             let returns = c.returns.map { " -> \(type($0))" } ?? ""
             let body = (c.prelude + [c.body]).map(expression).joined(separator: "; ")
-            return "{ (\(parameters(c.parameters)))\(effects(c.throwing, async: false))\(returns) in \(body) }"
+            return "{ (\(parameters(c.parameters)))\(effects(c.throwing))\(returns) in \(body) }"
         }
     }
 
@@ -288,12 +268,5 @@ struct SwiftRenderer {
             }
         }
         return text + "\""
-    }
-}
-
-extension SwiftDeclaration {
-    var isComment: Bool {
-        if case .comment = self { return true }
-        return false
     }
 }

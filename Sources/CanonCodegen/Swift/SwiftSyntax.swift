@@ -57,18 +57,14 @@ indirect enum SwiftExpr: Hashable, Sendable {
     case call(SwiftExpr, [SwiftArgument])
     case literal(SwiftLiteral)
     case `try`(SwiftExpr)
-    case `await`(SwiftExpr)
     /// `&name`.
     case `inout`(SwiftExpr)
     case binary(SwiftExpr, String, SwiftExpr)
-    /// `!expr`.
-    case not(SwiftExpr)
     /// A type used as a value: `Swift.Int32.self` is `.member(.type(...), "self")`.
     case type(SwiftType)
     /// A closure with one expression as its body.
     case closure(SwiftClosure)
 
-    static func call(_ name: String, _ arguments: SwiftArgument...) -> SwiftExpr { .call(.identifier(name), arguments) }
     static func method(_ base: SwiftExpr, _ name: String, _ arguments: [SwiftArgument] = []) -> SwiftExpr { .call(.member(base, name), arguments) }
     static func string(_ s: String) -> SwiftExpr { .literal(.string(s)) }
     static func int(_ i: Int) -> SwiftExpr { .literal(.int(Int64(i))) }
@@ -90,8 +86,6 @@ enum SwiftPattern: Hashable, Sendable {
     /// `.name` or `.name(let binding)`.
     case enumCase(String, binding: String?)
     case expression(SwiftExpr)
-    /// `let name`.
-    case binding(String)
 }
 
 /// One `case` of a `switch`; no patterns means `default`.
@@ -108,13 +102,9 @@ indirect enum SwiftStatement: Hashable, Sendable {
     case assign(SwiftExpr, SwiftExpr)
     case `return`(SwiftExpr?)
     case `throw`(SwiftExpr)
-    /// `if condition { } else { }`; a condition may be `let x = optional` via `.ifLet`.
-    case `if`(SwiftExpr, then: [SwiftStatement], else: [SwiftStatement]?)
+    /// `if let name = value { } else { }`.
     case ifLet(name: String, value: SwiftExpr, then: [SwiftStatement], else: [SwiftStatement]?)
-    case `guard`(SwiftExpr, else: [SwiftStatement])
     case `switch`(SwiftExpr, [SwiftSwitchCase])
-    case forIn(pattern: String, sequence: SwiftExpr, body: [SwiftStatement])
-    case `while`(SwiftExpr, [SwiftStatement])
     case `break`
 }
 
@@ -150,13 +140,11 @@ indirect enum SwiftDeclaration: Hashable, Sendable {
     /// `case name` / `case name = raw` / `case name(Type)`.
     case enumCase(name: String, rawValue: String?, associated: SwiftType?, doc: String?)
     case `typealias`(access: SwiftAccess?, name: String, type: SwiftType)
-    /// A comment line between declarations (`// MARK: ...`).
-    case comment(String)
 }
 
 /// The kinds of type declarations.
 enum SwiftTypeKind: String, Hashable, Sendable {
-    case `struct`, `enum`, `class`, `extension`
+    case `struct`, `enum`, `extension`
 }
 
 /// A struct, enum, class or extension.
@@ -182,7 +170,6 @@ struct SwiftFunction: Hashable, Sendable {
     var genericParameters: [String] = []
     var parameters: [SwiftParameter] = []
     var throwing: SwiftThrows = .none
-    var isAsync = false
     var returns: SwiftType? = nil
     var body: [SwiftStatement]
 }

@@ -11,14 +11,14 @@ struct TopicTranslator {
     ]
 
     /// The Swift type for a topic's key or value setting, or a message saying why there is none.
-    func type(for setting: String, allowPrimitive: Bool) -> Result<String, TopicSettingError> {
-        if allowPrimitive, let p = Self.primitiveKeys[setting] { return .success(p) }
+    func type(for setting: String) -> Result<String, TopicSettingError> {
+        if let p = Self.primitiveKeys[setting] { return .success(p) }
         var matches = model.schema.namedTypes.filter { $0.key == setting }.map(\.value)
         if matches.isEmpty {
             matches = model.schema.namedTypes.filter { AvroSchema.Name(fullName: $0.key).name == setting }.map(\.value).sorted()
         }
         guard !matches.isEmpty else {
-            return .failure(TopicSettingError("no schema defines '\(setting)'" + (allowPrimitive ? " (a key may also be one of \(Self.primitiveKeys.keys.sorted().joined(separator: ", ")))" : "")))
+            return .failure(TopicSettingError("no schema defines '\(setting)' (it may also be one of \(Self.primitiveKeys.keys.sorted().joined(separator: ", ")))"))
         }
         guard matches.count == 1 else {
             return .failure(TopicSettingError("'\(setting)' is the simple name of several types (\(matches.compactMap { model.schema[$0].name?.fullName }.sorted().joined(separator: ", "))); use the full name"))
@@ -26,7 +26,6 @@ struct TopicTranslator {
         guard let name = model.names[matches[0]] else {
             return .failure(TopicSettingError("'\(setting)' has no Swift type of its own (a fixed with a logical type); name a record, enum or fixed"))
         }
-        _ = allowPrimitive
         return .success(name)
     }
 
@@ -35,8 +34,8 @@ struct TopicTranslator {
         var declarations: [SwiftDeclaration] = []
         var taken: Set<String> = Set(model.names.values)
         for (i, topic) in topics.enumerated() {
-            let key = type(for: topic.key, allowPrimitive: true)
-            let value = type(for: topic.value, allowPrimitive: true)
+            let key = type(for: topic.key)
+            let value = type(for: topic.value)
             if case .failure(let m) = key { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/key: \(m.message)")) }
             if case .failure(let m) = value { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/value: \(m.message)")) }
             let swiftName = topic.swiftName ?? SwiftNaming.typeName(topic.topic.map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce("") { $0 + String($1) }) + "Topic"

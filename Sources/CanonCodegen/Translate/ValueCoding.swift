@@ -187,8 +187,11 @@ struct ValueCoding {
     // MARK: - Defaults
 
     /// A Swift expression for a default value (already checked against the schema by the parser).
+    /// `[1, 2, 3]`: bytes as an array literal.
+    static func bytesLiteral(_ b: [UInt8]) -> SwiftExpr { .literal(.array(b.map { .literal(.int(Int64($0))) })) }
+
     func value(_ kind: ValueKind, _ v: AvroValue) throws(AvroError) -> SwiftExpr {
-        func bytesLiteral(_ b: [UInt8]) -> SwiftExpr { .literal(.array(b.map { .literal(.int(Int64($0))) })) }
+        let bytesLiteral = Self.bytesLiteral
         switch (kind, v) {
         case (.null, _), (.nullUnion, _): return .call(.identifier("CanonAvro.AvroNull"), [])
         case (.boolean, .boolean(let b)): return .literal(.bool(b))
@@ -237,8 +240,8 @@ struct ValueCoding {
         func make(_ label: String, _ e: SwiftExpr) -> SwiftExpr { .call(type, [.init(label, e)]) }
         switch (l, v) {
         case (.uuid, .string(let s)):
-            guard let u = UUIDText.parse(s) else { throw AvroError(.invalidDefault, "default '\(s)' is not a uuid") }
-            return .call(type, [.init("uuid", .literal(.tuple(u.map { .literal(.int(Int64($0))) })))])
+            guard s.utf8.count == 36, let u = UUID(uuidString: s) else { throw AvroError(.invalidDefault, "default '\(s)' is not a uuid") }
+            return .call(type, [.init("uuid", .literal(.tuple(withUnsafeBytes(of: u.uuid) { $0.map { .literal(.int(Int64($0))) } })))])
         case (.uuidFixed, .fixed(let b)):
             return .call(type, [.init("uuid", .literal(.tuple(b.map { .literal(.int(Int64($0))) })))])
         case (.timestampMillis, .long(let ms)):
@@ -255,44 +258,14 @@ struct ValueCoding {
             return .call(type, [.init("months", .literal(.uint(UInt64(d.months)))), .init("days", .literal(.uint(UInt64(d.days)))), .init("milliseconds", .literal(.uint(UInt64(d.milliseconds))))])
         case (.decimal(let p, let s, _), .bytes(let b)), (.decimal(let p, let s, _), .fixed(let b)):
             _ = try AvroDecimal.decimal(unscaledBytes: b, precision: p, scale: s)
-            return .call(.identifier("CanonAvro.AvroDecimal.decimal"), [.init("unscaledBytes", .literal(.array(b.map { .literal(.int(Int64($0))) }))), .init("scale", .int(s))])
+            return .call(.identifier("CanonAvro.AvroDecimal.decimal"), [.init("unscaledBytes", Self.bytesLiteral(b)), .init("scale", .int(s))])
         case (.bigDecimal(_, let s, _), .bytes(let b)), (.bigDecimal(_, let s, _), .fixed(let b)):
-            return .call(type, [.init("unscaled", .literal(.array(b.map { .literal(.int(Int64($0))) }))), .init("scale", .int(s))])
+            return .call(type, [.init("unscaled", Self.bytesLiteral(b)), .init("scale", .int(s))])
         case (.bigDecimalVariable, .bytes(let b)):
             let big = try AvroBinaryReader.withReader([UInt8](AvroBinaryWriter.bytesValue(b))) { (r) throws(AvroError) in try r.readBigDecimal() }
-            return .call(type, [.init("unscaled", .literal(.array(big.unscaled.map { .literal(.int(Int64($0))) }))), .init("scale", .int(Int(big.scale)))])
+            return .call(type, [.init("unscaled", Self.bytesLiteral(big.unscaled)), .init("scale", .int(Int(big.scale)))])
         default:
             throw AvroError(.invalidDefault, "default \(v) does not fit the logical type")
-        }
-    }
-}
-
-/// Parsing the RFC 4122 text form of a uuid.
-enum UUIDText {
-    static func parse(_ s: String) -> [UInt8]? {
-        let chars = Array(s.utf8)
-        guard chars.count == 36 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        while i < 36 {
-            if [8, 13, 18, 23].contains(i) {
-                guard chars[i] == UInt8(ascii: "-") else { return nil }
-                i += 1
-                continue
-            }
-            guard let hi = hex(chars[i]), let lo = hex(chars[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - 48
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - 87
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - 55
-        default: return nil
         }
     }
 }

@@ -1,3 +1,4 @@
+import CanonCore
 import CanonAvro
 import Foundation
 
@@ -38,19 +39,5 @@ public final class WriterSchema: Sendable {
     public init(_ schema: AvroSchema) {
         self.schema = schema
         self.validator = AvroValidator(schema)
-    }
-}
-
-/// A value behind a lock.
-// @unchecked Sendable: `stored` is only touched with `lock` held.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) { stored = value }
-
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

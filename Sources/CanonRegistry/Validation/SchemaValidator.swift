@@ -1,3 +1,4 @@
+import CanonCore
 import CanonAvro
 import CanonLog
 
@@ -45,14 +46,14 @@ public struct SchemaValidator: RecordValidator {
     public func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection] {
         let policy: ValidationPolicy
         do {
-            if let known = policies.value[configuration.extra] {
+            if let known = policies.withValue({ $0[configuration.extra] }) {
                 policy = known
             } else {
                 policy = try ValidationPolicy(settings: configuration.extra, defaultLevel: defaultLevel)
-                var all = policies.value
-                if all.count >= 1024 { all = [:] }  // settings change rarely; keep the cache small
-                all[configuration.extra] = policy
-                policies.value = all
+                policies.withValue { all in
+                    if all.count >= 1024 { all = [:] }  // settings change rarely; keep the cache small
+                    all[configuration.extra] = policy
+                }
             }
         } catch {
             return records.indices.map { RecordRejection(index: $0, reason: "the topic's validation settings are invalid: \(error.message)", code: ReasonCode.settings) }
@@ -70,7 +71,7 @@ public struct SchemaValidator: RecordValidator {
             // payload is left to check.
             if !checkKeys || records[i].key == nil, let passed = memo.passedValue, records[i].headers.isEmpty,
                 let value = records[i].value, value.count >= 5, value[0] == 0,
-                Int32(bitPattern: UInt32(value[1]) << 24 | UInt32(value[2]) << 16 | UInt32(value[3]) << 8 | UInt32(value[4])) == passed.id
+                ConfluentFraming.schemaID(value) == passed.id
             {
                 guard policy.value == .full else { continue }
                 do {
@@ -96,7 +97,8 @@ public struct SchemaValidator: RecordValidator {
         case key, value
     }
 
-    /// Per batch: the verdict of the ID checks per (part, ID) — nil when the ID passed — and its schema.
+    /// Per batch: the last ID per part with the verdict of its ID checks (no problem when it passed) and
+    /// its schema.
     private struct Memo {
         var lastKey: (id: Int32, verdict: (problem: Problem?, schema: WriterSchema?))?
         var lastValue: (id: Int32, verdict: (problem: Problem?, schema: WriterSchema?))?
@@ -133,7 +135,7 @@ public struct SchemaValidator: RecordValidator {
         case 1: return Problem(code: ReasonCode.wireFormat, reason: "magic byte 1 (a schema GUID) is not supported; use magic byte 0 with a schema ID", byteOffset: 0)
         default: return Problem(code: ReasonCode.wireFormat, reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
         }
-        let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
+        let id = ConfluentFraming.schemaID(bytes)
         let verdict: (problem: Problem?, schema: WriterSchema?)
         // A batch mostly carries one schema per part: the last verdict per part is kept, no dictionary.
         if let last = part == .key ? memo.lastKey : memo.lastValue, last.id == id {
