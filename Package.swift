@@ -24,6 +24,11 @@ let package = Package(
         .executable(name: "canon-codegen", targets: ["canon-codegen"]),
         /// Generates Swift types from a target's `.avsc` files on every build.
         .plugin(name: "CanonCodegenPlugin", targets: ["CanonCodegenPlugin"]),
+        /// The schema workflow as a library: check, register and pull the schemas `canon-codegen.json` maps.
+        .library(name: "CanonSchemaSync", targets: ["CanonSchemaSync"]),
+        .executable(name: "canon-schemas", targets: ["canon-schemas"]),
+        /// `swift package canon check|register|pull`: the repository's schemas against a registry.
+        .plugin(name: "CanonSchemasPlugin", targets: ["CanonSchemasPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +51,22 @@ let package = Package(
         .target(name: "CanonCodegen", dependencies: ["CanonAvro", "CanonCore"]),
         .executableTarget(name: "canon-codegen", dependencies: ["CanonCodegen"]),
         .plugin(name: "CanonCodegenPlugin", capability: .buildTool(), dependencies: ["canon-codegen"]),
+        .target(
+            name: "CanonSchemaSync",
+            dependencies: ["CanonCodegen", "CanonRegistryClient", "CanonAvro", "CanonCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "canon-schemas", dependencies: ["CanonSchemaSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .plugin(
+            name: "CanonSchemasPlugin",
+            capability: .command(
+                intent: .custom(verb: "canon", description: "Check, register or pull the schemas canon-codegen.json maps to registry subjects"),
+                permissions: [
+                    .allowNetworkConnections(scope: .all(), reason: "check and register ask the schema registry; pull reads from it"),
+                    .writeToPackageDirectory(reason: "pull writes the registry's schemas and canon-codegen.json into the target"),
+                ]
+            ),
+            dependencies: ["canon-schemas"]
+        ),
         .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonLog"]),
         .target(name: "CanonRegistryClient", dependencies: ["CanonCore", "CanonAvro"]),
         .target(
@@ -58,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", .product(name: "Logging", package: "swift-log"),
+                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +89,13 @@ let package = Package(
         .testTarget(
             name: "CanonServerTests",
             dependencies: ["CanonServer", "CanonRegistryClient", "CanonTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "CanonSchemaSyncTests",
+            dependencies: [
+                "CanonSchemaSync", "CanonCodegen", "CanonCore", "CanonRegistryClient", "CanonServer", "CanonRegistry", "CanonLog", "CanonTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonTestSupport"]),

@@ -68,7 +68,7 @@ public enum CanonCodegen {
         }
         if let config {
             do {
-                let topics = try TopicTranslator(model: model, access: access).declarations(settings.topics, file: config.path)
+                let topics = try TopicTranslator(model: model, access: access).declarations(settings, file: config.path)
                 let swift = SwiftFile(header: header(source: config.path), imports: ["CanonAvro", "Foundation"], declarations: topics)
                 files.append(GeneratedFile(name: topicsFileName, contents: SwiftRenderer.render(swift)))
             } catch {

@@ -22,8 +22,8 @@ public struct RegistryClientError: Error, Sendable, Hashable, CustomStringConver
 /// As an ``AvroSchemaSource`` it gives serializers their schema IDs (registering new schemas when
 /// `autoRegister` is set, looking them up otherwise) and deserializers their writer schemas.
 public actor RegistryClient: AvroSchemaSource {
-    public let baseURL: URL
-    public let autoRegister: Bool
+    public nonisolated let baseURL: URL
+    public nonisolated let autoRegister: Bool
     private let session: URLSession
     private var schemasByID: [Int32: AvroSchema] = [:]
     private var ids: [String: [String: Int32]] = [:]
@@ -66,11 +66,13 @@ public actor RegistryClient: AvroSchemaSource {
         return json
     }
 
-    static func path(_ segment: String) -> String {
+    /// A path segment (a subject, a version) percent-encoded, `/` included.
+    package static func path(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
     }
 
-    static func schemaBody(_ schema: String, references: [Reference]) -> JSONValue {
+    /// The body of a registration, lookup or compatibility request for an Avro schema.
+    package static func schemaBody(_ schema: String, references: [Reference]) -> JSONValue {
         var object: JSONObject = ["schema": .string(schema), "schemaType": .string("AVRO")]
         if !references.isEmpty {
             object["references"] = .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonSchemaSync
 import Foundation
 
 /// `canon`: schemas, datums, compatibility, the log, the registry server (`canon serve`) and its HTTP clients.
@@ -6,7 +7,7 @@ import Foundation
 /// Exit codes: 0 success / valid; 1 a negative verdict (invalid schema, rejected datum) or an error;
 /// 2 usage errors and unreadable input.
 @main
-struct Canon: ParsableCommand {
+struct Canon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "canon",
         abstract: "Schema registry, Swift code generator and validating event log for Kafka events.",
@@ -17,11 +18,14 @@ struct Canon: ParsableCommand {
         subcommands: [SchemaCommand.self, DatumCommand.self, GenerateCommand.self, CompatCommand.self, LogCommand.self, ServeCommand.self, RegistryCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self]
     )
 
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
         } catch let failure as CLIFailure {
+            if !failure.message.isEmpty { Output.error(failure.message) }
+            Foundation.exit(failure.exitCode)
+        } catch let failure as SchemaSyncFailure {
             if !failure.message.isEmpty { Output.error(failure.message) }
             Foundation.exit(failure.exitCode)
         } catch {

@@ -5,7 +5,7 @@ import CanonRegistryClient
 import Foundation
 
 /// `canon topic …`: topics of a running server (REST Proxy v3 routes).
-struct TopicCommand: ParsableCommand {
+struct TopicCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topic",
         abstract: "Create, list, describe, delete and configure topics of a running server (--url, or CANON_URL).",
@@ -14,42 +14,42 @@ struct TopicCommand: ParsableCommand {
 
     static let base = "/v3/clusters/canon/topics"
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a topic.",
                                                         discussion: "Example: canon topic create orders --partitions 4 --config value.schema.validation=full")
         @OptionGroup var connection: RegistryCommand.Connection
         @Argument var topic: String
         @Option(help: "Number of partitions.") var partitions = 1
         @Option(name: .customLong("config"), help: ArgumentHelp("A setting, name=value (repeatable).", valueName: "name=value")) var settings: [String] = []
-        func run() throws {
+        func run() async throws {
             var configs: [JSONValue] = []
             for setting in settings {
                 guard let eq = setting.firstIndex(of: "=") else { throw ValidationError("--config takes name=value, not '\(setting)'") }
                 configs.append(.object(["name": .string(String(setting[..<eq])), "value": .string(String(setting[setting.index(after: eq)...]))]))
             }
             let body: JSONValue = .object(["topic_name": .string(topic), "partitions_count": .int(Int64(partitions)), "configs": .array(configs)])
-            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in try await c.send("POST", TopicCommand.base, body: body) }
+            try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in try await c.send("POST", TopicCommand.base, body: body) }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List topics.")
         @OptionGroup var connection: RegistryCommand.Connection
-        func run() throws {
-            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+        func run() async throws {
+            try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
                 guard case .array(let topics)? = try await c.send("GET", TopicCommand.base)["data"] else { return .array([]) }
                 return .array(topics.compactMap { $0["topic_name"] })
             }
         }
     }
 
-    struct Describe: ParsableCommand {
+    struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a topic and its settings.")
         @OptionGroup var connection: RegistryCommand.Connection
         @Argument var topic: String
-        func run() throws {
+        func run() async throws {
             let p = "\(TopicCommand.base)/\(RegistryCommand.path(topic))"
-            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+            try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
                 var topic = try await c.send("GET", p)
                 let configs = try await c.send("GET", p + "/configs")["data"]
                 if case .object(var object) = topic, case .array(let items)? = configs {
@@ -61,13 +61,13 @@ struct TopicCommand: ParsableCommand {
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a topic and its records.")
         @OptionGroup var connection: RegistryCommand.Connection
         @Argument var topic: String
-        func run() throws {
+        func run() async throws {
             let p = "\(TopicCommand.base)/\(RegistryCommand.path(topic))"
-            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+            try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
                 do throws(RegistryClientError) {
                     _ = try await c.send("DELETE", p)
                 } catch where error.status == 204 {
@@ -78,16 +78,16 @@ struct TopicCommand: ParsableCommand {
         }
     }
 
-    struct Config: ParsableCommand {
+    struct Config: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a topic's setting, or --set it.")
         @OptionGroup var connection: RegistryCommand.Connection
         @Argument var topic: String
         @Argument var name: String
         @Option(help: "The new value.") var set: String?
-        func run() throws {
+        func run() async throws {
             let p = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/configs/\(RegistryCommand.path(name))"
             let value = set
-            try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+            try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
                 if let value {
                     do throws(RegistryClientError) {
                         _ = try await c.send("PUT", p, body: .object(["value": .string(value)]))
@@ -102,7 +102,7 @@ struct TopicCommand: ParsableCommand {
 }
 
 /// `canon produce TOPIC`: records from standard input to a running server.
-struct ProduceCommand: ParsableCommand {
+struct ProduceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
         abstract: "Produce records from standard input: JSON lines {\"key\":…, \"value\":…} encoded with the subject's latest schema, or --binary hex lines.",
@@ -115,7 +115,7 @@ struct ProduceCommand: ParsableCommand {
     @Argument var topic: String
     @Flag(help: "Lines are key<TAB>value in hex wire format.") var binary = false
 
-    func run() throws {
+    func run() async throws {
         let path = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/records"
         var entries: [JSONValue] = []
         while let line = Swift.readLine(strippingNewline: true) {
@@ -141,7 +141,7 @@ struct ProduceCommand: ParsableCommand {
             }
         }
         let body = entries
-        try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+        try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
             // Each stored record's place is printed at once, so a refusal later on still leaves the
             // offsets of the lines stored before it on the output.
             for entry in body {
@@ -154,7 +154,7 @@ struct ProduceCommand: ParsableCommand {
 }
 
 /// `canon consume TOPIC`: records of a partition from a running server.
-struct ConsumeCommand: ParsableCommand {
+struct ConsumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consume",
         abstract: "Print records of a topic partition as JSON lines (avro-json decodes framed values with their writer schema).")
@@ -169,9 +169,9 @@ struct ConsumeCommand: ParsableCommand {
         guard format == "avro-json" || format == "raw" else { throw ValidationError("--format is avro-json or raw") }
     }
 
-    func run() throws {
+    func run() async throws {
         let path = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/partitions/\(partition)/records?offset=\(from)&max_records=\(max)&format=\(format)"
-        try RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+        try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
             guard case .array(let records)? = try await c.send("GET", path)["data"] else { return .array([]) }
             return .array(records.map { .string($0.jsonText) })
         }

@@ -1,13 +1,15 @@
 import CanonCore
 
 /// The settings of `canon-codegen.json`, the file beside the schemas that maps topics to key and value
-/// types and sets the access level and naming of generated code. Its JSON Schema is
-/// `Schemas/canon-codegen.schema.json`; a test keeps the two in step.
+/// types, schema files to registry subjects, and sets the access level and naming of generated code. Its
+/// JSON Schema is `Schemas/canon-codegen.schema.json`; a test keeps the two in step.
 ///
 /// ```json
 /// {
 ///   "access": "public",
+///   "registry": "http://127.0.0.1:8081",
 ///   "typeNames": { "com.example.billing.Address": "BillingAddress" },
+///   "subjects": { "schemas/Address.avsc": "billing-address" },
 ///   "topics": [
 ///     { "topic": "orders", "key": "string", "value": "com.example.orders.OrderPlaced" }
 ///   ]
@@ -20,10 +22,18 @@ public struct CodegenConfig: Sendable, Hashable {
     public var typeNames: [String: String] = [:]
     /// The topics to generate descriptors for.
     public var topics: [Topic] = []
+    /// The registry the schema workflow (`canon registry check|register|pull`) talks to; `CANON_URL` and
+    /// `--url` override it.
+    public var registry: String?
+    /// How a topic's key and value subjects are named when the topic does not name them itself.
+    public var subjectNameStrategy: SubjectNameStrategy = .topic
+    /// Subjects by schema file path (relative to the config's folder), for files that are not a topic's
+    /// key or value, or to register one under another subject than the strategy's.
+    public var subjects: [String: String] = [:]
 
     /// The keys `canon-codegen.json` accepts at its top level.
     public enum Key: String, CaseIterable, Sendable {
-        case schema = "$schema", access, typeNames, topics
+        case schema = "$schema", access, typeNames, topics, registry, subjectNameStrategy, subjects
     }
 
     /// One topic: its key and value schemas.
@@ -83,12 +93,38 @@ public struct CodegenConfig: Sendable, Hashable {
             case .topics:
                 guard case .array(let items) = value else { throw CodegenConfigError(path: "/topics", message: "must be an array of topics") }
                 for (i, item) in items.enumerated() { topics.append(try Topic(item, path: "/topics/\(i)")) }
+            case .registry:
+                guard let s = value.stringValue, s.hasPrefix("http://") || s.hasPrefix("https://") else {
+                    throw CodegenConfigError(path: "/registry", message: "must be the registry's http:// or https:// URL")
+                }
+                registry = s
+            case .subjectNameStrategy:
+                guard let s = value.stringValue, let strategy = SubjectNameStrategy(parsing: s) else {
+                    throw CodegenConfigError(path: "/subjectNameStrategy", message: "must be TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy")
+                }
+                subjectNameStrategy = strategy
+            case .subjects:
+                guard case .object(let entries) = value else { throw CodegenConfigError(path: "/subjects", message: "must be an object of schema file path -> subject") }
+                for (file, subject) in entries {
+                    guard let s = subject.stringValue, !s.isEmpty else {
+                        throw CodegenConfigError(path: "/subjects/\(file)", message: "must be a non-empty subject name")
+                    }
+                    subjects[file] = s
+                }
             }
         }
         var seen: Set<String> = []
         for (i, t) in topics.enumerated() where !seen.insert(t.topic).inserted {
             throw CodegenConfigError(path: "/topics/\(i)/topic", message: "topic '\(t.topic)' is listed twice")
         }
+    }
+
+    /// The subject of a topic's key (`isKey`) or value: the topic's own `keySubject`/`valueSubject`, else
+    /// the one `subjectNameStrategy` names for a schema whose full name is `recordName` (for a primitive,
+    /// its type name, as Confluent's serializers use).
+    public func subject(of topic: Topic, isKey: Bool, recordName: String) -> String {
+        if let own = isKey ? topic.keySubject : topic.valueSubject { return own }
+        return subjectNameStrategy.subject(topic: topic.topic, isKey: isKey, recordName: recordName) ?? "\(topic.topic)-\(isKey ? "key" : "value")"
     }
 
     static func isIdentifier(_ s: String) -> Bool {

@@ -34,14 +34,16 @@ public struct CodegenError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The schema files of a target parsed together: a named type defined in one file may be used in any
 /// other, in any order.
-struct SchemaSet {
+package struct SchemaSet {
     /// The table holding every type of every file.
-    var schema: AvroSchema
+    package var schema: AvroSchema
     /// Per file, in input order: the named types (node indexes) it defines, in definition order.
-    var definitions: [(file: SourceFile, types: [Int])]
+    package var definitions: [(file: SourceFile, types: [Int])]
+    /// Per file path: the node index of the file's own top-level type.
+    package var roots: [String: Int]
 
     /// Parses `files`; reports every file that fails, and every name defined in two files.
-    init(files: [SourceFile]) throws(CodegenError) {
+    package init(files: [SourceFile]) throws(CodegenError) {
         var diagnostics: [Diagnostic] = []
         // Names each file defines, to report a name defined twice with both files.
         var definedIn: [String: String] = [:]
@@ -60,6 +62,7 @@ struct SchemaSet {
         var parser = AvroSchemaParser()
         var pending = files.filter { !duplicated.contains($0.path) }
         var parsed: [String: [Int]] = [:]
+        var roots: [String: Int] = [:]
         var last: AvroSchema?
         var lastErrors: [String: AvroError] = [:]
         while !pending.isEmpty {
@@ -70,6 +73,7 @@ struct SchemaSet {
                     let schema = try parser.parse(file.contents, file: file.path)
                     let added = schema.namedTypes.filter { before[$0.key] == nil }.map(\.value).sorted()
                     parsed[file.path] = added
+                    roots[file.path] = schema.root
                     last = schema
                 } catch where error.code == .unknownType {
                     lastErrors[file.path] = error
@@ -91,6 +95,7 @@ struct SchemaSet {
         guard let last else { throw CodegenError(diagnostics: [Diagnostic(file: "(input)", message: "no schema files were given")]) }
         schema = last
         definitions = files.map { ($0, parsed[$0.path] ?? []) }
+        self.roots = roots
     }
 
     static func describe(_ error: AvroError) -> String {
@@ -103,7 +108,7 @@ struct SchemaSet {
     }
 
     /// Full names of the named types a schema's JSON defines (not the ones it only refers to).
-    static func definedNames(_ json: JSONValue, namespace: String?) -> [String] {
+    package static func definedNames(_ json: JSONValue, namespace: String?) -> [String] {
         switch json {
         case .array(let items):
             return items.flatMap { definedNames($0, namespace: namespace) }

@@ -13,27 +13,22 @@ struct TopicTranslator {
     /// The Swift type for a topic's key or value setting, or a message saying why there is none.
     func type(for setting: String) -> Result<String, TopicSettingError> {
         if let p = Self.primitiveKeys[setting] { return .success(p) }
-        var matches = model.schema.namedTypes.filter { $0.key == setting }.map(\.value)
-        if matches.isEmpty {
-            matches = model.schema.namedTypes.filter { AvroSchema.Name(fullName: $0.key).name == setting }.map(\.value).sorted()
+        switch TopicSetting.resolve(setting, in: model.schema) {
+        case .failure(let error): return .failure(error)
+        case .success(.primitive): return .failure(TopicSettingError("'\(setting)' cannot be a topic's key or value type"))
+        case .success(.named(let index)):
+            guard let name = model.names[index] else {
+                return .failure(TopicSettingError("'\(setting)' has no Swift type of its own (a fixed with a logical type); name a record, enum or fixed"))
+            }
+            return .success(name)
         }
-        guard !matches.isEmpty else {
-            return .failure(TopicSettingError("no schema defines '\(setting)' (it may also be one of \(Self.primitiveKeys.keys.sorted().joined(separator: ", ")))"))
-        }
-        guard matches.count == 1 else {
-            return .failure(TopicSettingError("'\(setting)' is the simple name of several types (\(matches.compactMap { model.schema[$0].name?.fullName }.sorted().joined(separator: ", "))); use the full name"))
-        }
-        guard let name = model.names[matches[0]] else {
-            return .failure(TopicSettingError("'\(setting)' has no Swift type of its own (a fixed with a logical type); name a record, enum or fixed"))
-        }
-        return .success(name)
     }
 
-    func declarations(_ topics: [CodegenConfig.Topic], file: String) throws(CodegenError) -> [SwiftDeclaration] {
+    func declarations(_ config: CodegenConfig, file: String) throws(CodegenError) -> [SwiftDeclaration] {
         var diagnostics: [Diagnostic] = []
         var declarations: [SwiftDeclaration] = []
         var taken: Set<String> = Set(model.names.values)
-        for (i, topic) in topics.enumerated() {
+        for (i, topic) in config.topics.enumerated() {
             let key = type(for: topic.key)
             let value = type(for: topic.value)
             if case .failure(let m) = key { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/key: \(m.message)")) }
@@ -48,8 +43,8 @@ struct TopicTranslator {
                 .typealias(access: access, name: "Key", type: .name(k)),
                 .typealias(access: access, name: "Value", type: .name(v)),
                 .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "name", type: stringType, value: .string(topic.topic))),
-                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "keySubject", type: stringType, value: .string(topic.keySubject ?? "\(topic.topic)-key"))),
-                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "valueSubject", type: stringType, value: .string(topic.valueSubject ?? "\(topic.topic)-value"))),
+                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "keySubject", type: stringType, value: .string(config.subject(of: topic, isKey: true, recordName: TopicSetting.recordName(topic.key, in: model.schema))))),
+                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "valueSubject", type: stringType, value: .string(config.subject(of: topic, isKey: false, recordName: TopicSetting.recordName(topic.value, in: model.schema))))),
                 .function(SwiftFunction(
                     doc: "A serializer framing keys and values with the schema IDs `source` gives.", access: access, modifiers: ["static"], name: "serializer",
                     parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
@@ -71,7 +66,42 @@ struct TopicTranslator {
 }
 
 /// Why a topic's key or value setting names no usable type.
-struct TopicSettingError: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
+package struct TopicSettingError: Error, Sendable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+}
+
+/// What a topic's `key` or `value` setting names: a primitive type or one of the schemas' named types
+/// (by full name, or by a simple name that only one type has). The generator and the schema workflow
+/// resolve settings through this one function.
+package enum TopicSetting: Sendable, Hashable {
+    case primitive(AvroSchema.Primitive)
+    case named(Int)
+
+    /// The primitive types a topic's key or value may be.
+    package static let primitives: Set<AvroSchema.Primitive> = [.string, .long, .int, .boolean, .float, .double, .bytes]
+
+    package static func resolve(_ setting: String, in schema: AvroSchema) -> Result<TopicSetting, TopicSettingError> {
+        if let p = AvroSchema.Primitive(rawValue: setting), primitives.contains(p) { return .success(.primitive(p)) }
+        var matches = schema.namedTypes.filter { $0.key == setting }.map(\.value)
+        if matches.isEmpty {
+            matches = schema.namedTypes.filter { AvroSchema.Name(fullName: $0.key).name == setting }.map(\.value).sorted()
+        }
+        guard !matches.isEmpty else {
+            return .failure(TopicSettingError("no schema defines '\(setting)' (it may also be one of \(primitives.map(\.rawValue).sorted().joined(separator: ", ")))"))
+        }
+        guard matches.count == 1 else {
+            return .failure(TopicSettingError("'\(setting)' is the simple name of several types (\(matches.compactMap { schema[$0].name?.fullName }.sorted().joined(separator: ", "))); use the full name"))
+        }
+        return .success(.named(matches[0]))
+    }
+
+    /// The name a subject strategy uses for the setting's schema: a named type's full name, a
+    /// primitive's type name (and the setting itself when it names nothing).
+    package static func recordName(_ setting: String, in schema: AvroSchema) -> String {
+        switch resolve(setting, in: schema) {
+        case .success(.named(let i)): return schema[i].name?.fullName ?? setting
+        default: return setting
+        }
+    }
 }

@@ -84,6 +84,13 @@ extension JSONValue {
         writer.write(self)
         return writer.text
     }
+
+    /// JSON text indented by two spaces a level, ending in a newline (see ``JSONWriter/writeIndented(_:level:)``).
+    public var indentedText: String {
+        var writer = JSONWriter()
+        writer.writeIndented(self)
+        return writer.text + "\n"
+    }
 }
 
 /// A JSON object whose members keep the order they were read or inserted in.

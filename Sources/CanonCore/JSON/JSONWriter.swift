@@ -53,6 +53,46 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Writes `value` indented by two spaces a level, one member or item a line (arrays of scalars and
+    /// empty containers stay on one line), for files people read and review.
+    public mutating func writeIndented(_ value: JSONValue, level: Int = 0) {
+        func newline(_ level: Int) {
+            bytes.append(UInt8(ascii: "\n"))
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        }
+        switch value {
+        case .array(let items) where items.contains(where: { if case .array = $0 { return true }; if case .object = $0 { return true }; return false }):
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                writeIndented(item, level: level + 1)
+            }
+            newline(level)
+            bytes.append(UInt8(ascii: "]"))
+        case .array(let items) where !items.isEmpty:
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(contentsOf: ", ".utf8) }
+                write(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let object) where !object.members.isEmpty:
+            bytes.append(UInt8(ascii: "{"))
+            for (i, member) in object.members.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                writeString(member.key)
+                bytes.append(contentsOf: ": ".utf8)
+                writeIndented(member.value, level: level + 1)
+            }
+            newline(level)
+            bytes.append(UInt8(ascii: "}"))
+        default:
+            write(value)
+        }
+    }
+
     /// Appends text as it is, without escaping.
     public mutating func writeRaw(_ text: String) {
         bytes.append(contentsOf: text.utf8)

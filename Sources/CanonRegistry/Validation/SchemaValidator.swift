@@ -162,14 +162,8 @@ public struct SchemaValidator: RecordValidator {
         guard let writer = snapshot.schemas[id] else {
             return (Problem(code: ReasonCode.unknownSchema, reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1), nil)
         }
-        let subject: String
-        switch strategy {
-        case .topic: subject = "\(topic)-\(part.rawValue)"
-        case .record, .topicRecord:
-            guard let name = writer.schema.rootNode.name?.fullName else {
-                return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id), nil)
-            }
-            subject = strategy == .record ? name : "\(topic)-\(name)"
+        guard let subject = strategy.subject(topic: topic, isKey: part == .key, recordName: writer.schema.rootNode.name?.fullName) else {
+            return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id), nil)
         }
         if policy.latestOnly {
             guard snapshot.latest[subject] == id else {

@@ -1,4 +1,5 @@
 import Foundation
+import CanonCore
 import CanonLog
 
 /// A topic's write-time validation policy, read from its settings (key and value separately):
@@ -18,14 +19,7 @@ public struct ValidationPolicy: Sendable, Hashable {
     }
 
     /// Which subject a key or value's schema must be registered under.
-    public enum SubjectStrategy: String, Sendable, Hashable, CaseIterable {
-        /// `<topic>-key` / `<topic>-value` (Confluent's TopicNameStrategy, the default).
-        case topic
-        /// The record's full name (RecordNameStrategy).
-        case record
-        /// `<topic>-<record full name>` (TopicRecordNameStrategy).
-        case topicRecord = "topic-record"
-    }
+    public typealias SubjectStrategy = SubjectNameStrategy
 
     public var key: Level = .none
     public var value: Level = .none
@@ -111,13 +105,5 @@ public struct ValidationPolicy: Sendable, Hashable {
         }
     }
 
-    static func strategy(_ text: String) -> SubjectStrategy? {
-        if let s = SubjectStrategy(rawValue: text.lowercased()) { return s }
-        switch text.split(separator: ".").last.map(String.init) ?? text {
-        case "TopicNameStrategy": return .topic
-        case "RecordNameStrategy": return .record
-        case "TopicRecordNameStrategy": return .topicRecord
-        default: return nil
-        }
-    }
+    static func strategy(_ text: String) -> SubjectStrategy? { SubjectNameStrategy(parsing: text) }
 }
