@@ -21,6 +21,12 @@ public struct SchemaMapping: Sendable {
         public var subject: String
         /// The referenced file.
         public var file: String
+
+        public init(name: String, subject: String, file: String) {
+            self.name = name
+            self.subject = subject
+            self.file = file
+        }
     }
 
     /// One schema to keep in step with one subject.

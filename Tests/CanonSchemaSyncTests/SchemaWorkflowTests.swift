@@ -1,0 +1,167 @@
+import CanonCodegen
+import CanonCore
+import CanonLog
+import CanonRegistry
+@testable import CanonRegistryClient
+@testable import CanonSchemaSync
+import CanonServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Check, register and pull against a live registry (a real socket).
+@Suite struct SchemaWorkflowTests {
+    static let config = #"{"topics":[{"topic":"orders","key":"string","value":"com.acme.Order"}]}"#
+    static let files = [SchemaMappingTests.address, SchemaMappingTests.customer, SchemaMappingTests.order]
+
+    /// Runs `body` with a fresh registry behind a live server.
+    static func withRegistry(_ body: @Sendable (RegistryClient) async throws -> Void) async throws {
+        let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
+        let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+        let app = RegistryServer.application(registry: registry, configuration: .init(port: 0))
+        try await app.test(.live) { client in
+            try await body(RegistryClient(url: URL(string: "http://127.0.0.1:\(client.port!)")!, autoRegister: false))
+        }
+        await engine.shutdown()
+    }
+
+    static func mapping(_ files: [SourceFile] = files, config: String = config) throws -> SchemaMapping {
+        try SchemaMapping(config: try CodegenConfig(parsing: config), configPath: "canon-codegen.json", files: files)
+    }
+
+    static func statuses(_ checks: [SubjectCheck]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: checks.map { ($0.entry.subject, $0.status.keyword) })
+    }
+
+    @Test func registerPutsReferencedSubjectsFirstAndASecondRunChangesNothing() async throws {
+        try await Self.withRegistry { client in
+            let checker = SchemaChecker(client: client)
+            let first = try await checker.check(try Self.mapping())
+            #expect(Set(first.map(\.status)) == [.newSubject])
+            let registered = try await SchemaRegistrar(client: client).register(first)
+            #expect(registered.map(\.subject) == ["orders-key", "com.acme.Address", "com.acme.Customer", "orders-value"])
+            // The referencing version names the versions its references hold.
+            let order = try await client.send("GET", "/subjects/orders-value/versions/1")
+            #expect(order["references"] == .array([
+                .object(["name": .string("com.acme.Address"), "subject": .string("com.acme.Address"), "version": .int(1)]),
+                .object(["name": .string("com.acme.Customer"), "subject": .string("com.acme.Customer"), "version": .int(1)]),
+            ]))
+            let again = try await checker.check(try Self.mapping())
+            #expect(Set(Self.statuses(again).values) == ["unchanged"])
+            #expect(again.allSatisfy { $0.level == "BACKWARD" })
+            #expect(try await SchemaRegistrar(client: client).register(again).isEmpty)
+            #expect(try await client.versions(subject: "orders-value") == [1])
+        }
+    }
+
+    @Test func aChangedReferencedSchemaMakesNewVersionsOfItsReferrers() async throws {
+        try await Self.withRegistry { client in
+            _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
+            var files = Self.files
+            files[0].contents = #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
+            let checks = try await SchemaChecker(client: client).check(try Self.mapping(files))
+            #expect(Self.statuses(checks) == ["orders-key": "unchanged", "com.acme.Address": "new-version", "com.acme.Customer": "new-version", "orders-value": "new-version"])
+            let registered = try await SchemaRegistrar(client: client).register(checks)
+            #expect(registered.map(\.version) == [2, 2, 2])
+            let order = try await client.send("GET", "/subjects/orders-value/versions/2")
+            guard case .array(let references)? = order["references"] else { Issue.record("no references"); return }
+            #expect(references.map { $0["version"] } == [.int(2), .int(2)])
+            #expect(Set(Self.statuses(try await SchemaChecker(client: client).check(try Self.mapping(files))).values) == ["unchanged"])
+        }
+    }
+
+    @Test func anIncompatibleChangeNamesTheFieldAndPath() async throws {
+        try await Self.withRegistry { client in
+            _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
+            var files = Self.files
+            files[2].contents = #"{"type":"record","name":"Order","namespace":"com.acme","fields":[{"name":"buyer","type":"Customer"},{"name":"ship","type":"Address"},{"name":"tier","type":"com.acme.Tier"},{"name":"amount","type":"long"}]}"#
+            let checks = try await SchemaChecker(client: client).check(try Self.mapping(files))
+            let order = try #require(checks.first { $0.entry.subject == "orders-value" })
+            guard case .incompatible(let problems) = order.status else {
+                Issue.record("expected incompatible, got \(order.status)")
+                return
+            }
+            let difference = try #require(problems.first { $0.isDifference })
+            #expect(difference.errorType == "READER_FIELD_MISSING_DEFAULT_VALUE")
+            #expect(difference.path == "/fields/3")
+            #expect(difference.field == "amount")
+            #expect(problems.contains { $0.oldSchemaVersion == 1 })
+            let table = CheckReport.table(checks, unmapped: [])
+            #expect(table.contains("orders-value") && table.contains("incompatible with version 1 (BACKWARD)"))
+            #expect(table.contains("READER_FIELD_MISSING_DEFAULT_VALUE at /fields/3 (field 'amount')"))
+            // GitHub annotations point at the line that declares the field.
+            let pretty = SourceFile(path: files[2].path, contents: files[2].contents.replacingOccurrences(of: "},{", with: "},\n{"))
+            let github = CheckReport.github(checks, files: [pretty.path: pretty.contents], prefix: "Sources/App")
+            #expect(github.hasPrefix("::error file=Sources/App/schemas/Order.avsc,line=4,title=orders-value%3A incompatible::READER_FIELD_MISSING_DEFAULT_VALUE"))
+            let json = try JSONReader.parse(CheckReport.json(checks, unmapped: [], registry: "r"))
+            #expect(json["result"] == .string("incompatible"))
+            guard case .array(let subjects)? = json["subjects"], case .array(let messages)? = subjects.last?["messages"] else { Issue.record("no messages"); return }
+            #expect(messages.first?["path"] == .string("/fields/3"))
+            // A compatible change of the same subject is a new version.
+            files[2].contents = files[2].contents.replacingOccurrences(of: #""type":"long"}"#, with: #""type":"long","default":0}"#)
+            #expect(Self.statuses(try await SchemaChecker(client: client).check(try Self.mapping(files)))["orders-value"] == "new-version")
+        }
+    }
+
+    @Test func registryRefusalsAreVerdictsButServerErrorsAndSilenceAreUnreachable() throws {
+        let checker = SchemaChecker(client: RegistryClient(url: URL(string: "http://127.0.0.1:1")!))
+        let refusal = try checker.rejectedOrUnreachable(RegistryClientError(status: 422, code: 42201, message: "Invalid schema"))
+        #expect(refusal == .rejected(code: 42201, message: "Invalid schema"))
+        #expect(!refusal.isAcceptable)
+        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 500, code: 50001, message: "store")) }
+        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 0, code: 0, message: "refused")) }
+    }
+
+    @Test func aRegistryThatCannotBeReachedIsNotAVerdict() async throws {
+        let client = RegistryClient(url: URL(string: "http://127.0.0.1:1")!, autoRegister: false)
+        await #expect(throws: RegistryUnreachable.self) { _ = try await SchemaChecker(client: client).check(try Self.mapping()) }
+    }
+
+    @Test func pullBringsSubjectsWithReferencesIntoAPackageThatGeneratesEqualTypes() async throws {
+        try await Self.withRegistry { client in
+            _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
+            let puller = SchemaPuller(client: client)
+            let subjects = try await puller.subjects(named: ["orders-value"], all: false, prefix: nil)
+            #expect(subjects == ["orders-value", "orders-key"])  // the topic's key comes with its value
+            let pulled = try await puller.fetch(subjects)
+            #expect(Set(pulled.map(\.subject)) == ["orders-value", "orders-key", "com.acme.Address", "com.acme.Customer"])
+            let plan = try PullPlan(pulled: pulled, config: nil, existing: [], schemaFolder: "schemas")
+            #expect(Set(plan.files.map(\.path)) == ["schemas/com.acme.Order.avsc", "schemas/com.acme.Address.avsc", "schemas/com.acme.Customer.avsc"])
+            #expect(plan.notes.isEmpty)
+            let config = try CodegenConfig(parsing: plan.config)
+            #expect(config.topics.map { [$0.topic, $0.key, $0.value] } == [["orders", "string", "com.acme.Order"]])
+            #expect(config.subjects.isEmpty)  // referenced subjects named after their types need no entry
+            // The pulled files map to the same subjects, and the registry has them all already.
+            let files = plan.files.map { SourceFile(path: $0.path, contents: $0.contents) }
+            let mapping = try SchemaMapping(config: config, configPath: "canon-codegen.json", files: files)
+            #expect(Set(mapping.entries.map(\.subject)) == ["orders-key", "orders-value", "com.acme.Address", "com.acme.Customer"])
+            #expect(Set(Self.statuses(try await SchemaChecker(client: client).check(mapping)).values) == ["unchanged"])
+            // Generated types equal those of the original files (only the headers name other files).
+            func bodies(_ files: [SourceFile], _ config: String) throws -> [String] {
+                try CanonCodegen.generate(schemaFiles: files, config: SourceFile(path: "canon-codegen.json", contents: config)).map {
+                    $0.contents.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("// Generated by") }.joined(separator: "\n")
+                }.sorted()
+            }
+            #expect(try bodies(files, plan.config) == bodies(Self.files, Self.config))
+        }
+    }
+
+    @Test func pullOverwritesTheFileThatDefinesATypeAndKeepsTheConfig() async throws {
+        try await Self.withRegistry { client in
+            _ = try await client.register(subject: "billing", schema: SchemaMappingTests.address.contents)
+            let pulled = try await SchemaPuller(client: client).fetch(["billing"])
+            let existing = SourceFile(path: "types/Addr.avsc", contents: #"{"type":"record","name":"Address","namespace":"com.acme","fields":[]}"#)
+            let plan = try PullPlan(pulled: pulled, config: #"{"access":"internal","typeNames":{"com.acme.Address":"Addr"}}"#, existing: [existing], schemaFolder: "schemas")
+            #expect(plan.files.map(\.path) == ["types/Addr.avsc"])
+            let config = try CodegenConfig(parsing: plan.config)
+            #expect(config.access == "internal" && config.typeNames == ["com.acme.Address": "Addr"])
+            #expect(config.subjects == ["types/Addr.avsc": "billing"])
+            // A value subject without a key subject gets a string key, and says so.
+            _ = try await client.register(subject: "addresses-value", schema: SchemaMappingTests.address.contents)
+            let value = try PullPlan(pulled: try await SchemaPuller(client: client).fetch(["addresses-value"]), config: nil, existing: [], schemaFolder: "")
+            #expect(value.files.map(\.path) == ["com.acme.Address.avsc"])
+            #expect(value.notes.count == 1 && value.notes[0].contains("addresses-key is not in the registry"))
+        }
+    }
+}
