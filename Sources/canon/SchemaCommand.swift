@@ -5,7 +5,7 @@ struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Check, render and fingerprint Avro schema files.",
-        subcommands: [Canonical.self, Render.self, Fingerprint.self, Check.self]
+        subcommands: [Canonical.self, Render.self, Fingerprint.self, Check.self, Diff.self]
     )
 }
 
@@ -99,6 +99,34 @@ extension SchemaCommand {
             case .md5: Output.line(TextHex.encode(schema.fingerprint(.md5)))
             case .sha256: Output.line(TextHex.encode(schema.fingerprint(.sha256)))
             }
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the changes from an old version of a schema to a new one, for code review.",
+            discussion: """
+                One line a change, in Avro's words (field added with a default, type promoted, enum symbol removed, \
+                ...), then whether each version reads the other's data (BACKWARD: the new reads the old; FORWARD: \
+                the old reads the new). Exit 0 whatever changed; 1 for an invalid schema.
+                Example: canon schema diff <(git show main:schemas/Order.avsc) schemas/Order.avsc --import schemas/Address.avsc
+                """
+        )
+        @Argument(help: "The old schema file.") var old: String
+        @Argument(help: "The new schema file.") var new: String
+        @OptionGroup var options: SchemaOptions
+
+        func run() throws {
+            let before = try options.load(old), after = try options.load(new)
+            let changes = before.changes(to: after)
+            if changes.isEmpty { Output.line("no changes") }
+            for change in changes { Output.line(change.description) }
+            func verdict(reader: AvroSchema, writer: AvroSchema) -> String {
+                guard let problems = try? reader.incompatibilities(readingDataWrittenWith: writer) else { return "cannot be compared" }
+                return problems.isEmpty ? "yes" : "no (" + problems.map(\.description).joined(separator: "; ") + ")"
+            }
+            Output.line("BACKWARD (the new schema reads data written with the old): \(verdict(reader: after, writer: before))")
+            Output.line("FORWARD (the old schema reads data written with the new): \(verdict(reader: before, writer: after))")
         }
     }
 
