@@ -25,14 +25,47 @@ public actor RegistryClient: AvroSchemaSource {
     public nonisolated let baseURL: URL
     public nonisolated let autoRegister: Bool
     private let session: URLSession
+    private let authorization: String?
     private var schemasByID: [Int32: AvroSchema] = [:]
     private var ids: [String: [String: Int32]] = [:]
 
-    /// `url`: e.g. `http://127.0.0.1:8081`.
-    public init(url: URL, autoRegister: Bool = true, session: URLSession = .shared) {
+    /// How the client proves who it is to a registry that asks (Confluent's `basic.auth.user.info` and
+    /// `bearer.auth.token`). Never printed: its description hides the secret.
+    public enum Credentials: Sendable, CustomStringConvertible {
+        /// HTTP Basic with `user:password`.
+        case basic(userInfo: String)
+        /// A bearer token (an OAuth access token, a JWT).
+        case bearer(token: String)
+
+        /// From `CANON_REGISTRY_USER_INFO` (`user:password`) or `CANON_REGISTRY_BEARER_TOKEN`; `nil` when
+        /// neither is set. Secrets come from the environment, not from flags other users can see in `ps`.
+        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Credentials? {
+            if let info = environment["CANON_REGISTRY_USER_INFO"], !info.isEmpty { return .basic(userInfo: info) }
+            if let token = environment["CANON_REGISTRY_BEARER_TOKEN"], !token.isEmpty { return .bearer(token: token) }
+            return nil
+        }
+
+        var header: String {
+            switch self {
+            case .basic(let info): return "Basic " + Data(info.utf8).base64EncodedString()
+            case .bearer(let token): return "Bearer " + token
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .basic(let info): return "basic (user \(info.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""))"
+            case .bearer: return "bearer token"
+            }
+        }
+    }
+
+    /// `url`: e.g. `http://127.0.0.1:8081`; `credentials` are sent with every request.
+    public init(url: URL, autoRegister: Bool = true, session: URLSession = .shared, credentials: Credentials? = nil) {
         self.baseURL = url
         self.autoRegister = autoRegister
         self.session = session
+        self.authorization = credentials?.header
     }
 
     /// A schema reference, as in a registration request.
@@ -49,6 +82,7 @@ public actor RegistryClient: AvroSchemaSource {
         request.httpMethod = method
         request.setValue("application/vnd.schemaregistry.v1+json", forHTTPHeaderField: "Content-Type")
         request.setValue("application/vnd.schemaregistry.v1+json", forHTTPHeaderField: "Accept")
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
         if let body { request.httpBody = Data(body.jsonText.utf8) }
         let data: Data, response: URLResponse
         do {

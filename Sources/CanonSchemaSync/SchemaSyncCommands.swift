@@ -149,7 +149,7 @@ public struct CheckCommand: AsyncParsableCommand {
 
     static func check(_ mapping: SchemaMapping, url: URL) async throws -> [SubjectCheck] {
         do {
-            return try await SchemaChecker(client: RegistryClient(url: url, autoRegister: false)).check(mapping)
+            return try await SchemaChecker(client: RegistryClient(url: url, autoRegister: false, credentials: .fromEnvironment())).check(mapping)
         } catch {
             throw SchemaSyncFailure(exitCode: 2, message: error.description)
         }
@@ -196,7 +196,7 @@ public struct RegisterCommand: AsyncParsableCommand {
             return
         }
         do {
-            let registered = try await SchemaRegistrar(client: RegistryClient(url: url, autoRegister: true)).register(checks)
+            let registered = try await SchemaRegistrar(client: RegistryClient(url: url, autoRegister: true, credentials: .fromEnvironment())).register(checks)
             for r in registered { emit("registered \(r.subject) version \(r.version) (id \(r.id)) from \(r.file ?? "its topic")") }
             emit("\(registered.count) schema(s) registered, \(checks.count - registered.count) unchanged")
         } catch let error as SchemaRegistrar.Refused {
@@ -240,7 +240,7 @@ public struct PullCommand: AsyncParsableCommand {
             do { settings = try CodegenConfig(parsing: text) } catch { throw SchemaSyncFailure(exitCode: 1, message: "\(config): error: \(error.description)") }
         }
         let registry = try options.registryURL(config: settings)
-        let puller = SchemaPuller(client: RegistryClient(url: registry, autoRegister: false))
+        let puller = SchemaPuller(client: RegistryClient(url: registry, autoRegister: false, credentials: .fromEnvironment()))
         let pulled: [SchemaPuller.PulledSchema]
         do {
             pulled = try await puller.fetch(try await puller.subjects(named: subjects, all: all, prefix: prefix))

@@ -21,7 +21,7 @@ struct RegistryCommand: AsyncParsableCommand {
             get throws {
                 let text = url ?? ProcessInfo.processInfo.environment["CANON_URL"] ?? "http://127.0.0.1:8081"
                 guard let parsed = URL(string: text), parsed.scheme != nil else { throw ValidationError("--url '\(text)' is not a URL") }
-                return RegistryClient(url: parsed)
+                return RegistryClient(url: parsed, credentials: .fromEnvironment())
             }
         }
     }

@@ -164,4 +164,39 @@ import Testing
             #expect(value.notes.count == 1 && value.notes[0].contains("addresses-key is not in the registry"))
         }
     }
+
+    @Test func pullTakesEverySubjectOrThoseWithAPrefix() async throws {
+        try await Self.withRegistry { client in
+            for subject in ["a-value", "a-key", "b-value", "other"] { _ = try await client.register(subject: subject, schema: #""string""#) }
+            let puller = SchemaPuller(client: client)
+            #expect(Set(try await puller.subjects(named: [], all: true, prefix: nil)) == ["a-value", "a-key", "b-value", "other"])
+            #expect(try await puller.subjects(named: [], all: false, prefix: "a-") == ["a-key", "a-value"])
+            #expect(try await puller.subjects(named: ["b-value"], all: false, prefix: nil) == ["b-value"])
+        }
+    }
+
+    /// Credentials from the environment go with every request, as Confluent's `basic.auth.user.info`
+    /// and bearer tokens do, and never appear in a description.
+    @Test func credentialsAreSentWithEveryRequest() async throws {
+        let router = Router()
+        router.get("/subjects") { request, _ -> Response in
+            let ok = request.headers[.authorization] == "Basic " + Data("alice:s3cret".utf8).base64EncodedString()
+                || request.headers[.authorization] == "Bearer tok"
+            return Response(status: ok ? .ok : .unauthorized, body: .init(byteBuffer: ByteBuffer(string: ok ? "[\"x-value\"]" : #"{"error_code":40101,"message":"Unauthorized"}"#)))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { live in
+            let url = URL(string: "http://127.0.0.1:\(live.port!)")!
+            let basic = RegistryClient.Credentials.fromEnvironment(["CANON_REGISTRY_USER_INFO": "alice:s3cret"])
+            #expect(try await RegistryClient(url: url, credentials: basic).subjects() == ["x-value"])
+            #expect(try await RegistryClient(url: url, credentials: .fromEnvironment(["CANON_REGISTRY_BEARER_TOKEN": "tok"])).subjects() == ["x-value"])
+            do {
+                _ = try await RegistryClient(url: url).subjects()
+                Issue.record("no credentials, no error")
+            } catch let error as RegistryClientError {
+                #expect(error.code == 40101 && !error.description.contains("s3cret"))
+            }
+            #expect(basic?.description == "basic (user alice)")
+        }
+    }
 }
