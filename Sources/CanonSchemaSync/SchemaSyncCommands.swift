@@ -197,15 +197,20 @@ public struct RegisterCommand: AsyncParsableCommand {
         }
         do {
             let registered = try await SchemaRegistrar(client: RegistryClient(url: url, autoRegister: true, credentials: .fromEnvironment())).register(checks)
-            for r in registered { emit("registered \(r.subject) version \(r.version) (id \(r.id)) from \(r.file ?? "its topic")") }
+            registered.forEach(report)
             emit("\(registered.count) schema(s) registered, \(checks.count - registered.count) unchanged")
         } catch let error as SchemaRegistrar.Refused {
-            for r in error.registered { emit("registered \(r.subject) version \(r.version) (id \(r.id)) from \(r.file ?? "its topic")") }
+            error.registered.forEach(report)
             throw SchemaSyncFailure(exitCode: 1, message: error.description)
         } catch let error as RegistryUnreachable {
             throw SchemaSyncFailure(exitCode: 2, message: error.description)
         }
     }
+}
+
+/// Prints one registration.
+func report(_ r: SchemaRegistrar.Registered) {
+    emit("registered \(r.subject) version \(r.version) (id \(r.id)) from \(r.file ?? "its topic")")
 }
 
 /// `pull`: bring subjects from the registry into the repository.
@@ -287,9 +292,9 @@ public struct PullCommand: AsyncParsableCommand {
 }
 
 /// Writes a line to standard output at once (unbuffered, so it comes before an error message the
-/// command ends with).
+/// command ends with), with the throwing write: a closed pipe is not a crash.
 func emit(_ text: String, newline: Bool = true) {
-    FileHandle.standardOutput.write(Data((newline ? text + "\n" : text).utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((newline ? text + "\n" : text).utf8))
 }
 
 /// The path from the git work tree's root to `folder` (empty outside a work tree or at its root).

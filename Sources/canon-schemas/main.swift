@@ -18,13 +18,13 @@ struct CanonSchemas: AsyncParsableCommand {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
         } catch let failure as SchemaSyncFailure {
-            FileHandle.standardError.write(Data("canon-schemas: \(failure.message)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("canon-schemas: \(failure.message)\n".utf8))
             Foundation.exit(failure.exitCode)
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             let message = fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data("canon-schemas: \(message)\n".utf8)) }
+            if !message.isEmpty { try? FileHandle.standardError.write(contentsOf: Data("canon-schemas: \(message)\n".utf8)) }
             Foundation.exit(code.rawValue == ExitCode.validationFailure.rawValue ? 2 : code.rawValue)
         }
     }

@@ -86,22 +86,10 @@ struct DiffWalk {
         return text
     }
 
+    /// A logical type's name, with a decimal's precision and scale.
     static func logicalName(_ logical: AvroSchema.LogicalType) -> String {
-        switch logical {
-        case .decimal(let p, let s): return "decimal(\(p), \(s))"
-        case .bigDecimal: return "big-decimal"
-        case .uuid: return "uuid"
-        case .date: return "date"
-        case .timeMillis: return "time-millis"
-        case .timeMicros: return "time-micros"
-        case .timestampMillis: return "timestamp-millis"
-        case .timestampMicros: return "timestamp-micros"
-        case .timestampNanos: return "timestamp-nanos"
-        case .localTimestampMillis: return "local-timestamp-millis"
-        case .localTimestampMicros: return "local-timestamp-micros"
-        case .localTimestampNanos: return "local-timestamp-nanos"
-        case .duration: return "duration"
-        }
+        if case .decimal(let p, let s) = logical { return "decimal(\(p), \(s))" }
+        return logical.name
     }
 
     /// Two types stand for "the same branch" of a union: the same name, or the same unnamed kind.
