@@ -264,6 +264,13 @@ public actor Registry {
                 return RegisteredSchema(subject: subject, version: existing.number, id: existing.id, schemaType: content.schemaType,
                                         schema: content.schema, references: content.references)
             }
+            // The same schema sent with its references resolved in place (as serializers send the schema of a
+            // generated type) is that version too, as in Confluent's registry.
+            if let existing = versionResolving(to: newSchema, references: references, subject: subject, includeDeleted: false),
+               requestedID == nil || requestedID == existing.id, let stored = state.contents[existing.id] {
+                return RegisteredSchema(subject: subject, version: existing.number, id: existing.id, schemaType: stored.schemaType,
+                                        schema: stored.schema, references: stored.references)
+            }
             let allNumbers = state.subjects[subject]?.versions.keys.max() ?? 0
             guard allNumbers < Int(Int32.max) else { throw .notPermitted("Subject \(subject) has used every version number") }
             var id: Int32
@@ -332,13 +339,33 @@ public actor Registry {
         guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
             throw .subjectNotFound(subject)
         }
-        let (content, _) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
+        let (content, parsedSchema) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
         // The subject's own versions decide (IMPORT may have given the same content another ID elsewhere).
         guard let match = entry.versions.filter({ state.contents[$0.value.id] == content && (includeDeleted || !$0.value.deleted) })
             .max(by: { $0.key < $1.key }) else {
+            if let resolved = versionResolving(to: parsedSchema, references: references, subject: subject, includeDeleted: includeDeleted),
+               let stored = state.contents[resolved.id] {
+                return RegisteredSchema(subject: subject, version: resolved.number, id: resolved.id, schemaType: stored.schemaType,
+                                        schema: stored.schema, references: stored.references)
+            }
             throw .schemaNotFound()
         }
         return RegisteredSchema(subject: subject, version: match.key, id: match.value.id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+    }
+
+    /// The latest version of `subject` that has references and whose schema, with them resolved in place,
+    /// is `schema` (which has none): Confluent's lookup and registration also accept "a schema sent with
+    /// all references resolved" as the version that references them.
+    private func versionResolving(to schema: AvroSchema, references: [SchemaReference], subject: String,
+                                  includeDeleted: Bool) -> (number: Int, id: Int32)? {
+        guard references.isEmpty, let entry = state.subjects[subject] else { return nil }
+        let rendering = schema.fullRendering
+        for (number, version) in entry.versions.sorted(by: { $0.key > $1.key }) where includeDeleted || !version.deleted {
+            guard state.contents[version.id]?.references.isEmpty == false, let stored = try? self.schema(ofID: version.id),
+                  stored.fullRendering == rendering else { continue }
+            return (number, version.id)
+        }
+        return nil
     }
 
     /// The schema an ID denotes, while some version (soft-deleted ones included) uses it.

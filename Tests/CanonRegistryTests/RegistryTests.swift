@@ -171,6 +171,27 @@ struct Harness {
         #expect(try await h.registry.deleteVersion(.number(1), of: "address", permanent: false) == 1)
     }
 
+    /// As in Confluent's registry: a schema sent with its references resolved in place (what a serializer
+    /// of a generated type sends) is the version that references them, for lookups and registrations.
+    @Test func aSchemaWithItsReferencesResolvedIsTheVersionThatReferencesThem() async throws {
+        let h = try await Harness()
+        let address = #"{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"city","type":"string"}]}"#
+        _ = try await h.registry.register(subject: "address", schema: address)
+        let order = record("Order", #"{"name":"ship","type":"Address"}"#)
+        let withReference = try await h.registry.register(subject: "orders-value", schema: order,
+                                                          references: [SchemaReference(name: "com.example.Address", subject: "address", version: 1)])
+        let resolved = record("Order", #"{"name":"ship","type":\#(address)}"#)
+        let found = try await h.registry.lookup(subject: "orders-value", schema: resolved)
+        #expect(found.version == 1 && found.id == withReference.id && found.references == withReference.references)
+        let again = try await h.registry.register(subject: "orders-value", schema: resolved)
+        #expect(again.version == 1 && again.id == withReference.id)
+        #expect(try await h.registry.versions(of: "orders-value") == [1])
+        // Other content is still other content.
+        let other = record("Order", #"{"name":"ship","type":{"type":"record","name":"Address","fields":[{"name":"zip","type":"string","default":""}]}}"#)
+        await #expect(throws: RegistryError.self) { _ = try await h.registry.lookup(subject: "orders-value", schema: other) }
+        await h.engine.shutdown()
+    }
+
     @Test func badRequestsGetConfluentsCodes() async throws {
         let h = try await Harness()
         func code(_ body: () async throws -> Void) async -> Int? {
