@@ -3,8 +3,8 @@ import PackagePlugin
 
 /// `swift package canon check|register|pull …`: the package's schemas against a registry.
 ///
-/// For each target holding `.avsc` files or a `canon-codegen.json` (or the targets named with
-/// `--target`), it runs `canon-schemas` (a light tool: the registry client and the Avro parser) with
+/// For each target holding a `canon-codegen.json` (test targets only when named), or the targets named
+/// with `--target`, it runs `canon-schemas` (a light tool: the registry client and the Avro parser) with
 /// the target's config and schema files; every other argument goes to the tool. SwiftPM ends every
 /// failing plugin with exit code 1, so the last line says which failure it was: the tool's exit code 1
 /// (a schema would be refused) or 2 (the registry cannot be reached, or unusable input). CI that needs
@@ -31,14 +31,15 @@ struct CanonSchemasPlugin: CommandPlugin {
                 return t
             }
         } else {
-            targets = modules.filter { $0.sourceFiles.contains { $0.url.pathExtension == "avsc" || $0.url.lastPathComponent == "canon-codegen.json" } }
+            // The targets a config maps; test targets (whose .avsc files are fixtures) only when named.
+            targets = modules.filter { $0.kind != .test && $0.sourceFiles.contains { $0.url.lastPathComponent == "canon-codegen.json" } }
             if targets.isEmpty, verb == "pull" {
                 let candidates = modules.filter { $0.kind != .test }
                 if candidates.count == 1 { targets = candidates }
             }
         }
         guard !targets.isEmpty else {
-            throw Failure(description: "canon \(verb): no target has .avsc files or a canon-codegen.json; name one with --target")
+            throw Failure(description: "canon \(verb): no target has a canon-codegen.json (it maps schemas to subjects); name one with --target")
         }
         if verb == "pull", targets.count > 1 {
             throw Failure(description: "canon pull: several targets hold schemas (\(targets.map(\.name).joined(separator: ", "))); name one with --target")

@@ -29,7 +29,8 @@ public enum CheckReport {
     public static func summary(_ check: SubjectCheck) -> String {
         let level = check.level.map { " (\($0))" } ?? ""
         switch check.status {
-        case .unchanged(let id, let version): return "unchanged (version \(version), id \(id))"
+        case .unchanged(let id, let version):
+            return "unchanged (version \(version), id \(id)\(check.newerLatest.map { "; the latest is version \($0)" } ?? ""))"
         case .newSubject: return "new subject"
         case .newVersion: return "new version, compatible\(level)"
         case .incompatible(let problems):
@@ -63,6 +64,7 @@ public enum CheckReport {
             case .unchanged(let id, let version):
                 o["id"] = .int(Int64(id))
                 o["version"] = .int(Int64(version))
+                if let latest = check.newerLatest { o["latest"] = .int(Int64(latest)) }
             case .incompatible(let problems):
                 o["messages"] = .array(problems.map { p in
                     var m: JSONObject = ["message": .string(p.message), "description": .string(p.description)]
@@ -105,7 +107,10 @@ public enum CheckReport {
             switch check.status {
             case .incompatible(let problems):
                 if problems.isEmpty { annotate("incompatible with the subject's level \(check.level ?? "")", field: nil) }
-                for p in shown(problems) { annotate(describe(p), field: p.field ?? fieldName(at: p.path, in: files[check.entry.file ?? ""])) }
+                // Paths of a self-contained check point into the rendered form, not into the file.
+                for p in shown(problems) {
+                    annotate(describe(p), field: check.checkedSelfContained ? nil : p.field ?? fieldName(at: p.path, in: files[check.entry.file ?? ""]))
+                }
             case .rejected(let code, let message):
                 annotate("\(code): \(message)", field: nil)
             default:

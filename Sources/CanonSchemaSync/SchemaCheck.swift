@@ -51,6 +51,12 @@ public struct SubjectCheck: Sendable, Hashable {
     public var status: Status
     /// The subject's compatibility level as the registry applies it (its own or the global one).
     public var level: String?
+    /// For an unchanged schema: the subject's latest version, when the schema is an older one (producers
+    /// using the latest version do not use it; registering it again does not make it the latest).
+    public var newerLatest: Int? = nil
+    /// Whether the schema was checked with its referenced types defined in place (a referenced schema is
+    /// new): the registry's paths then point into that form, not into the file.
+    public var checkedSelfContained = false
 }
 
 /// One message of a verbose compatibility answer, with the schema path it names when it names one.
@@ -93,11 +99,39 @@ public struct CompatibilityProblem: Sendable, Hashable {
     }
 }
 
-/// Why the registry could not be asked (exit 2), as opposed to a negative verdict (exit 1).
+/// Why the registry could not be asked (exit 2), as opposed to a negative verdict (exit 1): no answer,
+/// a server error, credentials it refuses, or no registry at that URL.
 public struct RegistryUnreachable: Error, Sendable, CustomStringConvertible {
     public var url: String
     public var reason: String
     public var description: String { "the registry at \(url) cannot be reached: \(reason)" }
+
+    public init(url: String, reason: String) {
+        self.url = url
+        self.reason = reason
+    }
+
+    /// The failure an error means when it is not a verdict on a schema; `nil` for the registry's own
+    /// refusals (invalid schema, not found, incompatible), which are verdicts.
+    public init?(_ error: RegistryClientError, url: URL) {
+        let address = url.absoluteString
+        var reason = error.message
+        let prefix = "cannot reach the registry at \(address): "
+        if reason.hasPrefix(prefix) { reason.removeFirst(prefix.count) }
+        switch error.status {
+        case 0:
+            break
+        case 401, 403:
+            reason = "it refused the credentials (\(error.status) \(error.description)); set CANON_REGISTRY_USER_INFO=user:password or CANON_REGISTRY_BEARER_TOKEN"
+        case 404 where error.code == 0 || error.code == 404:
+            reason = "no schema registry answers at this URL (\(error.status) \(error.description))"
+        case 500...:
+            reason = "it answered \(error.status) \(error.description)"
+        default:
+            return nil
+        }
+        self.init(url: address, reason: reason)
+    }
 }
 
 /// Asks a registry, for each schema of a ``SchemaMapping``, whether it is registered already and whether
@@ -119,9 +153,18 @@ public struct SchemaChecker: Sendable {
             let references = entry.references.map { r in versions[r.subject].map { SchemaReference(name: r.name, subject: r.subject, version: $0) } }
             let resolved = references.allSatisfy { $0 != nil } ? references.compactMap { $0 } : nil
             let status = try await self.status(of: entry, references: resolved)
-            if case .unchanged(_, let version) = status { versions[entry.subject] = version }
+            var newerLatest: Int?
+            if case .unchanged(_, let version) = status {
+                versions[entry.subject] = version
+                do {
+                    if let latest = try await client.versions(subject: entry.subject).max(), latest > version { newerLatest = latest }
+                } catch {
+                    if let unreachable = RegistryUnreachable(error, url: client.baseURL) { throw unreachable }
+                }
+            }
             let level = try await self.level(of: entry.subject)
-            results.append(SubjectCheck(entry: entry, status: status, level: level))
+            results.append(SubjectCheck(entry: entry, status: status, level: level, newerLatest: newerLatest,
+                                        checkedSelfContained: resolved == nil && !entry.references.isEmpty))
         }
         return results
     }
@@ -169,21 +212,13 @@ public struct SchemaChecker: Sendable {
             let answer = try await client.send("GET", "/config/\(RegistryClient.path(subject))?defaultToGlobal=true")
             return answer["compatibilityLevel"]?.stringValue ?? answer["compatibility"]?.stringValue
         } catch {
-            if error.status == 0 || error.status >= 500 { throw unreachable(error) }
+            if let unreachable = RegistryUnreachable(error, url: client.baseURL) { throw unreachable }
             return nil
         }
     }
 
     func rejectedOrUnreachable(_ error: RegistryClientError) throws(RegistryUnreachable) -> SubjectCheck.Status {
-        if error.status == 0 || error.status >= 500 { throw unreachable(error) }
+        if let unreachable = RegistryUnreachable(error, url: client.baseURL) { throw unreachable }
         return .rejected(code: error.code == 0 ? error.status : error.code, message: error.message)
-    }
-
-    func unreachable(_ error: RegistryClientError) -> RegistryUnreachable {
-        var reason = error.message
-        let prefix = "cannot reach the registry at \(client.baseURL.absoluteString): "
-        if reason.hasPrefix(prefix) { reason.removeFirst(prefix.count) }
-        if error.status != 0 { reason = "it answered \(error.status) \(error.description)" }
-        return RegistryUnreachable(url: client.baseURL.absoluteString, reason: reason)
     }
 }

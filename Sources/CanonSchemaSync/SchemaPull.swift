@@ -41,12 +41,17 @@ public struct SchemaPuller: Sendable {
     }
 
     /// The subjects to pull: `subjects`, every subject (`all`), or those starting with `prefix`. For a
-    /// `<topic>-value` subject, `<topic>-key` comes too when the registry has it.
+    /// `<topic>-value` subject, `<topic>-key` comes too when the registry has it. A prefix that matches
+    /// nothing is a ``Problem``.
     public func subjects(named subjects: [String], all: Bool, prefix: String?) async throws -> [String] {
         let known = try await client.subjects()
         var wanted = subjects
         if all { wanted += known }
-        if let prefix { wanted += known.filter { $0.hasPrefix(prefix) } }
+        if let prefix {
+            let matching = known.filter { $0.hasPrefix(prefix) }
+            if matching.isEmpty { throw Problem(subject: prefix + "*", message: "no subject of the registry starts with '\(prefix)'") }
+            wanted += matching
+        }
         for s in wanted where s.hasSuffix("-value") {
             let key = String(s.dropLast("-value".count)) + "-key"
             if known.contains(key) { wanted.append(key) }
@@ -55,8 +60,10 @@ public struct SchemaPuller: Sendable {
         return wanted.filter { seen.insert($0).inserted }
     }
 
-    /// Fetches the latest version of each subject and, recursively, the versions they reference.
-    public func fetch(_ subjects: [String]) async throws -> [PulledSchema] {
+    /// Fetches the latest version of each subject and, recursively, the versions they reference. A
+    /// subject in `skippable` (one a bulk pull found, not one the user named) that cannot be pulled (a
+    /// format other than Avro, an unnamed schema) is left out with a note instead of failing the pull.
+    public func fetch(_ subjects: [String], skippable: Set<String> = []) async throws -> (schemas: [PulledSchema], skipped: [String]) {
         var pulled: [PulledSchema] = []
         var fetched: Set<String> = []
         func fetch(_ subject: String, _ version: String, requested: Bool, depth: Int) async throws {
@@ -65,7 +72,7 @@ public struct SchemaPuller: Sendable {
             do {
                 answer = try await client.send("GET", "/subjects/\(RegistryClient.path(subject))/versions/\(version)")
             } catch {
-                if error.status == 0 || error.status >= 500 { throw RegistryUnreachable(url: client.baseURL.absoluteString, reason: error.description) }
+                if let unreachable = RegistryUnreachable(error, url: client.baseURL) { throw unreachable }
                 throw Problem(subject: subject, message: error.description)
             }
             let type = answer["schemaType"]?.stringValue ?? "AVRO"
@@ -107,8 +114,15 @@ public struct SchemaPuller: Sendable {
             }
             pulled.append(PulledSchema(subject: subject, version: Int(number), id: id, name: name, schema: json, references: references, requested: requested))
         }
-        for subject in subjects { try await fetch(subject, "latest", requested: true, depth: 0) }
-        return pulled
+        var skipped: [String] = []
+        for subject in subjects {
+            do {
+                try await fetch(subject, "latest", requested: true, depth: 0)
+            } catch let problem as Problem where skippable.contains(subject) {
+                skipped.append("skipped \(problem)")
+            }
+        }
+        return (pulled, skipped)
     }
 }
 
@@ -143,22 +157,33 @@ public struct PullPlan: Sendable {
             if let json = try? JSONReader.parse(file.contents), case .object = json, let name = SchemaSet.definedNames(json, namespace: nil).first { existingByName[name] = file.path }
         }
         let folder = schemaFolder.isEmpty || schemaFolder == "." ? "" : schemaFolder.hasSuffix("/") ? schemaFolder : schemaFolder + "/"
+        // One file a type: the version asked for wins over one only referenced; another version of
+        // the same type with other content is named in a note.
+        var notes: [String] = []
+        var chosen: [String: SchemaPuller.PulledSchema] = [:]
+        for p in pulled where p.isNamed {
+            guard let current = chosen[p.name] else { chosen[p.name] = p; continue }
+            if !current.requested && p.requested { chosen[p.name] = p }
+        }
         var files: [File] = []
         var pathOf: [String: String] = [:]
         for p in pulled where p.isNamed && pathOf[p.name] == nil {
+            let winner = chosen[p.name]!
             let path = existingByName[p.name] ?? "\(folder)\(p.name).avsc"
             pathOf[p.name] = path
-            files.append(File(path: path, contents: p.schema.indentedText, subject: p.subject))
+            files.append(File(path: path, contents: winner.schema.indentedText, subject: winner.subject))
+            for other in pulled where other.name == p.name && other.schema != winner.schema {
+                notes.append("\(p.name): \(path) holds version \(winner.version) of \(winner.subject); version \(other.version) of \(other.subject), which differs, was not written (schemas referencing it will check as new versions)")
+            }
         }
 
-        var notes: [String] = []
         var topics: [JSONValue] = root["topics"].flatMap { if case .array(let a) = $0 { return a } else { return nil } } ?? []
         var subjects: JSONObject = root["subjects"].flatMap { if case .object(let o) = $0 { return o } else { return nil } } ?? [:]
         func topicIndex(_ name: String) -> Int? { topics.firstIndex { $0["topic"]?.stringValue == name } }
         let byTopic = settings.subjectNameStrategy == .topic
         // Referenced schemas whose subject the defaults derive (the type's full name) need no entry.
         let referencedSubjects = Set(pulled.flatMap(\.references).map(\.subject))
-        for p in pulled where p.requested || !referencedSubjects.contains(p.subject) || p.subject != p.name {
+        for p in pulled where (!p.isNamed || chosen[p.name]?.subject == p.subject) && (p.requested || !referencedSubjects.contains(p.subject) || p.subject != p.name) {
             let isValue = p.subject.hasSuffix("-value"), isKey = p.subject.hasSuffix("-key")
             if byTopic, p.requested, isValue || isKey {
                 let topic = String(p.subject.dropLast(isValue ? "-value".count : "-key".count))

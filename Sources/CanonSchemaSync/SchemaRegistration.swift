@@ -27,6 +27,13 @@ public struct SchemaRegistrar: Sendable {
         public var description: String { "registering \(subject) failed: \(error)" }
     }
 
+    /// The registry stopped answering part way: what was registered before stays registered.
+    public struct Interrupted: Error, Sendable, CustomStringConvertible {
+        public var unreachable: RegistryUnreachable
+        public var registered: [Registered]
+        public var description: String { unreachable.description }
+    }
+
     /// Registers every entry whose check says `newSubject` or `newVersion`, in the mapping's order, each
     /// with references naming the versions its referenced subjects hold now. Unchanged entries are left
     /// alone, so a second run registers nothing. `checks` must come from ``SchemaChecker/check(_:)`` and
@@ -50,9 +57,7 @@ public struct SchemaRegistrar: Sendable {
                 versions[entry.subject] = version
                 done.append(Registered(subject: entry.subject, file: entry.file, id: answer.id, version: version))
             } catch {
-                if error.status == 0 || error.status >= 500 {
-                    throw RegistryUnreachable(url: client.baseURL.absoluteString, reason: error.description)
-                }
+                if let unreachable = RegistryUnreachable(error, url: client.baseURL) { throw Interrupted(unreachable: unreachable, registered: done) }
                 throw Refused(subject: entry.subject, error: error, registered: done)
             }
         }

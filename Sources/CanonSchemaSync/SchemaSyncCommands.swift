@@ -141,7 +141,10 @@ public struct CheckCommand: AsyncParsableCommand {
         if github {
             let annotations = CheckReport.github(checks, files: Dictionary(sources.map { ($0.path, $0.contents) }, uniquingKeysWith: { a, _ in a }),
                                                  prefix: pathPrefix ?? gitPrefix(of: inputs.folder))
-            if !annotations.isEmpty { emit(annotations) }
+            // Beside JSON, annotations go to standard error (GitHub reads both), so standard output stays one document.
+            if !annotations.isEmpty {
+                if format == .json { try? FileHandle.standardError.write(contentsOf: Data((annotations + "\n").utf8)) } else { emit(annotations) }
+            }
         }
         let failed = checks.filter { !$0.status.isAcceptable }.count
         if failed > 0 { throw SchemaSyncFailure(exitCode: 1, message: "\(failed) of \(checks.count) subject(s) would be refused by the registry") }
@@ -202,7 +205,8 @@ public struct RegisterCommand: AsyncParsableCommand {
         } catch let error as SchemaRegistrar.Refused {
             error.registered.forEach(report)
             throw SchemaSyncFailure(exitCode: 1, message: error.description)
-        } catch let error as RegistryUnreachable {
+        } catch let error as SchemaRegistrar.Interrupted {
+            error.registered.forEach(report)
             throw SchemaSyncFailure(exitCode: 2, message: error.description)
         }
     }
@@ -247,12 +251,15 @@ public struct PullCommand: AsyncParsableCommand {
         let registry = try options.registryURL(config: settings)
         let puller = SchemaPuller(client: RegistryClient(url: registry, autoRegister: false, credentials: .fromEnvironment()))
         let pulled: [SchemaPuller.PulledSchema]
+        var skipped: [String] = []
         do {
-            pulled = try await puller.fetch(try await puller.subjects(named: subjects, all: all, prefix: prefix))
+            let wanted = try await puller.subjects(named: subjects, all: all, prefix: prefix)
+            (pulled, skipped) = try await puller.fetch(wanted, skippable: Set(wanted).subtracting(subjects))
         } catch let error as RegistryUnreachable {
             throw SchemaSyncFailure(exitCode: 2, message: error.description)
         } catch let error as RegistryClientError {
-            throw SchemaSyncFailure(exitCode: error.status == 0 || error.status >= 500 ? 2 : 1, message: "\(registry.absoluteString): \(error)")
+            if let unreachable = RegistryUnreachable(error, url: registry) { throw SchemaSyncFailure(exitCode: 2, message: unreachable.description) }
+            throw SchemaSyncFailure(exitCode: 1, message: "\(registry.absoluteString): \(error)")
         } catch {
             throw SchemaSyncFailure(exitCode: 1, message: "\(error)")
         }
@@ -278,7 +285,7 @@ public struct PullCommand: AsyncParsableCommand {
         }
         try write(plan.config, to: URL(fileURLWithPath: config))
         emit("updated \(config)")
-        for note in plan.notes { emit("note: \(note)") }
+        for note in skipped + plan.notes { emit("note: \(note)") }
     }
 
     func write(_ text: String, to url: URL) throws {

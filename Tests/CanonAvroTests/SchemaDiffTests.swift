@@ -35,10 +35,19 @@ import Testing
         #expect(try Self.changes(old, new) == [
             "n.R.a: type promoted: int -> double",
             "n.R.b: type changed: string -> [null, string]",
-            "n.R.c: union branch added: long",
-            "n.R.c: union branch removed: int",
+            "n.R.c<long>: type promoted: int -> long",
             "n.R.d{}: type promoted: float -> double",
             "n.R.e: type changed: boolean -> int",
+        ])
+    }
+
+    @Test func reorderedUnionBranchesAndEnumSymbolsAreChanges() throws {
+        let old = Self.record(#"{"name":"a","type":["null","string"],"default":null},{"name":"e","type":{"type":"enum","name":"E","symbols":["X","Y"]}}"#)
+        let new = Self.record(#"{"name":"a","type":["string","null"],"default":"x"},{"name":"e","type":{"type":"enum","name":"E","symbols":["Y","X"]}}"#)
+        #expect(try Self.changes(old, new) == [
+            "n.R.a: union branches reordered: [null, string] -> [string, null] (a field's default must match the first branch)",
+            "n.R.a: default changed: null -> \"x\"",
+            "n.R.e: enum symbols reordered: [\"X\", \"Y\"] -> [\"Y\", \"X\"]",
         ])
     }
 

@@ -58,6 +58,12 @@ import Testing
         #expect(topics.contains(#"valueSubject: Swift.String = "\#(value)""#))
     }
 
+    @Test func topicsSharingASubjectShareItsEntry() throws {
+        let config = try Self.config(#"{"subjectNameStrategy":"RecordNameStrategy","topics":[{"topic":"a","key":"string","value":"Customer"},{"topic":"b","key":"string","value":"Customer"}]}"#)
+        let mapping = try SchemaMapping(config: config, configPath: "c.json", files: [Self.customer, Self.address])
+        #expect(mapping.entries.map(\.subject) == ["string", "com.acme.Address", "com.acme.Customer"])
+    }
+
     @Test func problemsAreReportedTogetherNamingTheConfig() throws {
         let config = try Self.config(#"{"subjects":{"schemas/Missing.avsc":"x","schemas/Address.avsc":"orders-value"},"topics":[{"topic":"orders","key":"string","value":"com.acme.Tier"},{"topic":"more","key":"string","value":"Customer","valueSubject":"orders-value"}]}"#)
         do {

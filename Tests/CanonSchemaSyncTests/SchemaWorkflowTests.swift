@@ -111,6 +111,10 @@ import Testing
         #expect(!refusal.isAcceptable)
         #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 500, code: 50001, message: "store")) }
         #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 0, code: 0, message: "refused")) }
+        // A 404 that is not Confluent's (no error_code, or Jersey's 404) means no registry at that URL.
+        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 0, message: "Not Found")) }
+        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 404, message: "HTTP 404 Not Found")) }
+        #expect(try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 40402, message: "Version not found")).keyword == "rejected")
     }
 
     @Test func aRegistryThatCannotBeReachedIsNotAVerdict() async throws {
@@ -124,7 +128,7 @@ import Testing
             let puller = SchemaPuller(client: client)
             let subjects = try await puller.subjects(named: ["orders-value"], all: false, prefix: nil)
             #expect(subjects == ["orders-value", "orders-key"])  // the topic's key comes with its value
-            let pulled = try await puller.fetch(subjects)
+            let pulled = try await puller.fetch(subjects).schemas
             #expect(Set(pulled.map(\.subject)) == ["orders-value", "orders-key", "com.acme.Address", "com.acme.Customer"])
             let plan = try PullPlan(pulled: pulled, config: nil, existing: [], schemaFolder: "schemas")
             #expect(Set(plan.files.map(\.path)) == ["schemas/com.acme.Order.avsc", "schemas/com.acme.Address.avsc", "schemas/com.acme.Customer.avsc"])
@@ -150,7 +154,7 @@ import Testing
     @Test func pullOverwritesTheFileThatDefinesATypeAndKeepsTheConfig() async throws {
         try await Self.withRegistry { client in
             _ = try await client.register(subject: "billing", schema: SchemaMappingTests.address.contents)
-            let pulled = try await SchemaPuller(client: client).fetch(["billing"])
+            let pulled = try await SchemaPuller(client: client).fetch(["billing"]).schemas
             let existing = SourceFile(path: "types/Addr.avsc", contents: #"{"type":"record","name":"Address","namespace":"com.acme","fields":[]}"#)
             let plan = try PullPlan(pulled: pulled, config: #"{"access":"internal","typeNames":{"com.acme.Address":"Addr"}}"#, existing: [existing], schemaFolder: "schemas")
             #expect(plan.files.map(\.path) == ["types/Addr.avsc"])
@@ -159,7 +163,7 @@ import Testing
             #expect(config.subjects == ["types/Addr.avsc": "billing"])
             // A value subject without a key subject gets a string key, and says so.
             _ = try await client.register(subject: "addresses-value", schema: SchemaMappingTests.address.contents)
-            let value = try PullPlan(pulled: try await SchemaPuller(client: client).fetch(["addresses-value"]), config: nil, existing: [], schemaFolder: "")
+            let value = try PullPlan(pulled: try await SchemaPuller(client: client).fetch(["addresses-value"]).schemas, config: nil, existing: [], schemaFolder: "")
             #expect(value.files.map(\.path) == ["com.acme.Address.avsc"])
             #expect(value.notes.count == 1 && value.notes[0].contains("addresses-key is not in the registry"))
         }
@@ -190,13 +194,63 @@ import Testing
             let basic = RegistryClient.Credentials.fromEnvironment(["CANON_REGISTRY_USER_INFO": "alice:s3cret"])
             #expect(try await RegistryClient(url: url, credentials: basic).subjects() == ["x-value"])
             #expect(try await RegistryClient(url: url, credentials: .fromEnvironment(["CANON_REGISTRY_BEARER_TOKEN": "tok"])).subjects() == ["x-value"])
+            // Wrong credentials: the error says so, names where credentials come from, never the secret;
+            // for the workflow it is "cannot ask the registry" (exit 2), not a verdict on a schema.
+            let wrong = RegistryClient(url: url, credentials: .fromEnvironment(["CANON_REGISTRY_USER_INFO": "alice:wrongpw"]))
             do {
-                _ = try await RegistryClient(url: url).subjects()
-                Issue.record("no credentials, no error")
+                _ = try await wrong.subjects()
+                Issue.record("wrong credentials, no error")
             } catch let error as RegistryClientError {
-                #expect(error.code == 40101 && !error.description.contains("s3cret"))
+                #expect(error.code == 40101 && !error.description.contains("wrongpw"))
+                let unreachable = try #require(RegistryUnreachable(error, url: url))
+                #expect(unreachable.description.contains("refused the credentials") && unreachable.description.contains("CANON_REGISTRY_USER_INFO"))
+                #expect(!unreachable.description.contains("wrongpw"))
             }
+            await #expect(throws: RegistryUnreachable.self) { _ = try await SchemaChecker(client: wrong).check(try Self.mapping()) }
+            await #expect(throws: RegistryUnreachable.self) { _ = try await SchemaPuller(client: wrong).fetch(["x-value"]) }
             #expect(basic?.description == "basic (user alice)")
+        }
+    }
+
+    @Test func anOlderVersionIsUnchangedButSaysWhichIsLatest() async throws {
+        try await Self.withRegistry { client in
+            _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
+            let newer = #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
+            _ = try await client.register(subject: "com.acme.Address", schema: newer)
+            let checks = try await SchemaChecker(client: client).check(try Self.mapping())
+            let address = try #require(checks.first { $0.entry.subject == "com.acme.Address" })
+            #expect(address.status == .unchanged(id: 2, version: 1) && address.newerLatest == 2)
+            #expect(CheckReport.summary(address) == "unchanged (version 1, id 2; the latest is version 2)")
+        }
+    }
+
+    @Test func pullKeepsTheRequestedVersionOfATypeAndSaysWhichItLeftOut() async throws {
+        try await Self.withRegistry { client in
+            _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
+            let newer = #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
+            _ = try await client.register(subject: "com.acme.Address", schema: newer)
+            // orders-value references version 1 of Address; version 2 is asked for as well.
+            let pulled = try await SchemaPuller(client: client).fetch(["orders-value", "com.acme.Address"]).schemas
+            let plan = try PullPlan(pulled: pulled, config: nil, existing: [], schemaFolder: "schemas")
+            let address = try #require(plan.files.first { $0.path == "schemas/com.acme.Address.avsc" })
+            #expect(address.contents.contains("zip"))
+            #expect(plan.notes.contains { $0.contains("version 1 of com.acme.Address, which differs, was not written") })
+            #expect(try CodegenConfig(parsing: plan.config).subjects == ["schemas/com.acme.Address.avsc": "com.acme.Address"])
+        }
+    }
+
+    @Test func bulkPullsSkipWhatCannotBePulledAndAPrefixMustMatch() async throws {
+        try await Self.withRegistry { client in
+            _ = try await client.register(subject: "a-value", schema: SchemaMappingTests.address.contents)
+            _ = try await client.register(subject: "a-union", schema: #"["null","string"]"#)
+            let puller = SchemaPuller(client: client)
+            let wanted = try await puller.subjects(named: [], all: false, prefix: "a-")
+            let (schemas, skipped) = try await puller.fetch(wanted, skippable: Set(wanted))
+            #expect(schemas.map(\.subject) == ["a-value"])
+            #expect(skipped.count == 1 && skipped[0].hasPrefix("skipped a-union: "))
+            // Named, the same subject fails the pull.
+            await #expect(throws: SchemaPuller.Problem.self) { _ = try await puller.fetch(["a-union"]) }
+            await #expect(throws: SchemaPuller.Problem.self) { _ = try await puller.subjects(named: [], all: false, prefix: "zzz") }
         }
     }
 }

@@ -16,10 +16,12 @@ public struct AvroSchemaChange: Sendable, Hashable, CustomStringConvertible {
         case defaultChanged = "default changed"
         case symbolAdded = "enum symbol added"
         case symbolRemoved = "enum symbol removed"
+        case symbolsReordered = "enum symbols reordered"
         case enumDefaultChanged = "enum default changed"
         case sizeChanged = "fixed size changed"
         case branchAdded = "union branch added"
         case branchRemoved = "union branch removed"
+        case branchesReordered = "union branches reordered"
         case nameChanged = "name changed"
         case aliasesChanged = "aliases changed"
         case docChanged = "doc changed"
@@ -112,16 +114,28 @@ struct DiffWalk {
         let a = old[o], b = new[n]
         switch (a, b) {
         case (.union(let ob), .union(let nb)):
-            var matched: Set<Int> = []
+            var matched: [Int: Int] = [:]  // new branch -> old branch
+            for n2 in nb { if let o2 = ob.first(where: { sameBranch($0, n2) && !matched.values.contains($0) }) { matched[n2] = o2 } }
+            // A primitive branch replaced by one it promotes to (int -> long) is a promotion, not a swap.
+            for n2 in nb where matched[n2] == nil {
+                guard case .primitive(let q, _) = new[n2] else { continue }
+                if let o2 = ob.first(where: { o2 in
+                    guard !matched.values.contains(o2), case .primitive(let p, _) = old[o2] else { return false }
+                    return ResolutionRules.promotes(p, to: q)
+                }) { matched[n2] = o2 }
+            }
             for n2 in nb {
-                if let o2 = ob.first(where: { sameBranch($0, n2) }) {
-                    matched.insert(o2)
+                if let o2 = matched[n2] {
                     compare(o2, n2, path: "\(path)<\(describe(new, n2))>")
                 } else {
                     add(.branchAdded, path, describe(new, n2))
                 }
             }
-            for o2 in ob where !matched.contains(o2) { add(.branchRemoved, path, describe(old, o2)) }
+            for o2 in ob where !matched.values.contains(o2) { add(.branchRemoved, path, describe(old, o2)) }
+            let kept = nb.compactMap { matched[$0] }
+            if kept != ob.filter({ kept.contains($0) }) {
+                add(.branchesReordered, path, "\(describe(old, o)) -> \(describe(new, n)) (a field's default must match the first branch)")
+            }
             return
         case (_, .union(let nb)):
             if let n2 = nb.first(where: { sameBranch(o, $0) }) {
@@ -166,6 +180,8 @@ struct DiffWalk {
             if e.doc != f.doc { add(.docChanged, path) }
             for symbol in f.symbols where !e.symbols.contains(symbol) { add(.symbolAdded, path, symbol) }
             for symbol in e.symbols where !f.symbols.contains(symbol) { add(.symbolRemoved, path, symbol) }
+            let kept = f.symbols.filter(e.symbols.contains)
+            if kept != e.symbols.filter(f.symbols.contains) { add(.symbolsReordered, path, "\(e.symbols) -> \(f.symbols)") }
             if e.defaultSymbol != f.defaultSymbol { add(.enumDefaultChanged, path, "\(e.defaultSymbol ?? "none") -> \(f.defaultSymbol ?? "none")") }
         case (.fixed(let e), .fixed(let f)):
             if e.size != f.size { add(.sizeChanged, path, "\(e.size) -> \(f.size) bytes") }

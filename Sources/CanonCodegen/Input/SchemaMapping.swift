@@ -106,7 +106,10 @@ public struct SchemaMapping: Sendable {
                     diagnostics.append(Diagnostic(file: configPath, message: "/topics/\(i)/\(role): \(error.message)"))
                 case .success(.primitive(let p)):
                     let text = JSONValue.string(p.rawValue).jsonText
-                    primitiveEntries.append(Entry(subject: subject, file: nil, schema: text, selfContained: text, references: [], origin: origin))
+                    // Several topics may share one (RecordNameStrategy: every string key is subject "string").
+                    if !primitiveEntries.contains(where: { $0.subject == subject && $0.schema == text }) {
+                        primitiveEntries.append(Entry(subject: subject, file: nil, schema: text, selfContained: text, references: [], origin: origin))
+                    }
                 case .success(.named(let index)):
                     guard let file = fileOfRoot[index] else {
                         let where_ = definingFile[index].map { " inside \($0)" } ?? ""
