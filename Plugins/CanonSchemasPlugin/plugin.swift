@@ -66,7 +66,7 @@ struct CanonSchemasPlugin: CommandPlugin {
         switch worst {
         case 0: summary = "canon \(verb): ok"
         case 1: summary = "canon \(verb): failed: a schema would be refused by the registry, or is invalid (canon-schemas exit code 1)"
-        case 2: summary = "canon \(verb): failed: the registry could not be reached, or the input could not be read (canon-schemas exit code 2)"
+        case 2: summary = "canon \(verb): failed: the registry could not be reached (or refused the credentials, or is not a registry), or the input could not be read (canon-schemas exit code 2)"
         default: summary = "canon \(verb): failed: canon-schemas ended with status \(worst)"
         }
         // The last line of the output says which case it was (SwiftPM ends every failing plugin with
