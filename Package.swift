@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "CanonSchemaSyncTests",
             dependencies: [
-                "CanonSchemaSync", "CanonCodegen", "CanonCore", "CanonRegistryClient", "CanonServer", "CanonRegistry", "CanonLog", "CanonTestSupport",
+                "CanonSchemaSync", "CanonCodegen", "CanonAvro", "CanonCore", "CanonRegistryClient", "CanonServer", "CanonRegistry", "CanonLog", "CanonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

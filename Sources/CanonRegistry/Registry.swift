@@ -15,6 +15,10 @@ public actor Registry {
         public var defaultCompatibility: CompatibilityLevel = .backward
         /// The largest schema text accepted (42209 above it).
         public var maximumSchemaBytes = 512 * 1024
+        /// Whether an Avro field's default must match its type at registration (Confluent's
+        /// `avro.validate.defaults`, off by default there too, so every schema a Confluent registry took
+        /// can be imported).
+        public var validateAvroDefaults = false
         /// Told how long each store append took to be durable, in nanoseconds (for metrics).
         public var onStoreAppend: (@Sendable (Int64) -> Void)?
 
@@ -181,7 +185,7 @@ public actor Registry {
             references = references.filter { seen.insert($0).inserted }
                 .sorted { ($0.name, $0.subject, $0.version) < ($1.name, $1.subject, $1.version) }
         }
-        var parser = AvroSchemaParser()
+        var parser = AvroSchemaParser(validatesDefaults: configuration.validateAvroDefaults)
         var resolved = Set<Int32>()
         for reference in references {
             try load(reference, into: &parser, resolved: &resolved, depth: 0)
@@ -508,7 +512,7 @@ public actor Registry {
             case .latest:
                 live = live.suffix(1).map { $0 }  // an empty subject is compatible with `latest`
             case .number(let n):
-                guard state.subjects[subject] != nil else { throw .subjectNotFound(subject) }
+                // Confluent answers 40402 whether the subject or only the version is missing.
                 guard let v = live.first(where: { $0.number == n }) else { throw .versionNotFound("\(n)") }
                 live = [v]
             }

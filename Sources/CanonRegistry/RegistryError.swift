@@ -40,12 +40,17 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         .init(status: 409, code: 409, "Schema being registered is incompatible with an earlier schema for subject \"\(subject)\", details: [\(messages.joined(separator: ", "))]")
     }
     public static func invalidSchema(_ why: String) -> RegistryError { .init(status: 422, code: 42201, "Invalid schema: \(why)") }
+    /// The answer of Confluent's HTTP layer (Jersey) for a path that names no resource, such as a schema
+    /// ID that is not an integer.
+    public static let jerseyNotFound = RegistryError(status: 404, code: 404, "HTTP 404 Not Found")
+    /// A request whose `schema` is missing or empty (Confluent's words).
+    public static let emptySchema = RegistryError(status: 422, code: 42201, "Empty schema")
     public static func invalidVersion(_ version: String) -> RegistryError {
         .init(status: 422, code: 42202, "The specified version '\(version)' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"")
     }
-    public static func invalidCompatibilityLevel(_ level: String) -> RegistryError {
-        .init(status: 422, code: 42203, "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive (got '\(level)')")
-    }
+    public static let invalidCompatibilityLevel = RegistryError(
+        status: 422, code: 42203,
+        "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")
     public static func invalidMode(_ mode: String) -> RegistryError {
         .init(status: 422, code: 42204, "Invalid mode. Valid values are READWRITE, READONLY and IMPORT (got '\(mode)')")
     }

@@ -162,10 +162,39 @@ public actor RegistryClient: AvroSchemaSource {
         return try await lookup(subject: subject, schema: schema).id
     }
 
+    /// The schema an ID denotes, with the schemas it references (fetched by subject and version, their
+    /// own references first) parsed before it, as Confluent's deserializers resolve them. A writer's field
+    /// defaults are not checked: reading its data never uses them.
     public func writerSchema(id: Int32) async throws -> AvroSchema {
         if let cached = schemasByID[id] { return cached }
-        let schema = try AvroSchema(parsing: try await schemaText(id: id))
+        let answer = try await send("GET", "/schemas/ids/\(id)")
+        guard let text = answer["schema"]?.stringValue else {
+            throw RegistryClientError(status: 200, code: 0, message: "the answer for ID \(id) has no schema")
+        }
+        var parser = AvroSchemaParser(validatesDefaults: false)
+        var loaded: Set<String> = []
+        try await loadReferences(answer["references"], into: &parser, loaded: &loaded, depth: 0)
+        let schema = try parser.parse(text)
         schemasByID[id] = schema
         return schema
+    }
+
+    /// Parses the schemas `references` (a registry answer's `references` array) names into `parser`,
+    /// each once, what they reference first.
+    private func loadReferences(_ references: JSONValue?, into parser: inout AvroSchemaParser, loaded: inout Set<String>, depth: Int) async throws {
+        guard case .array(let items)? = references, !items.isEmpty else { return }
+        guard depth < 32 else { throw RegistryClientError(status: 200, code: 0, message: "schema references nest more than 32 deep") }
+        for item in items {
+            guard let subject = item["subject"]?.stringValue, let version = item["version"]?.int64Value else {
+                throw RegistryClientError(status: 200, code: 0, message: "a schema reference is not {name, subject, version}")
+            }
+            guard loaded.insert("\(subject)\u{0}\(version)").inserted else { continue }
+            let referenced = try await send("GET", "/subjects/\(Self.path(subject))/versions/\(version)")
+            try await loadReferences(referenced["references"], into: &parser, loaded: &loaded, depth: depth + 1)
+            guard let text = referenced["schema"]?.stringValue else {
+                throw RegistryClientError(status: 200, code: 0, message: "the answer for \(subject) version \(version) has no schema")
+            }
+            _ = try parser.parse(text)
+        }
     }
 }

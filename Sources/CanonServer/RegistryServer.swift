@@ -142,8 +142,12 @@ public enum RegistryServer {
 
         init(_ json: JSONValue) throws {
             guard case .object = json else { throw RegistryError.invalidSchema("the request body must be a JSON object") }
-            guard let schema = json["schema"]?.stringValue, !schema.isEmpty else {
-                throw RegistryError.invalidSchema("the request has no 'schema' string")
+            // Confluent: a missing or empty schema is "Empty schema"; a schema that is not a string is not one.
+            let schema: String
+            switch json["schema"] {
+            case .string(let s)? where !s.isEmpty: schema = s
+            case .string?, .null?, nil: throw RegistryError.emptySchema
+            default: throw RegistryError.invalidSchema("'schema' must be a string")
             }
             self.schema = schema
             switch json["schemaType"] {
@@ -189,15 +193,17 @@ public enum RegistryServer {
 
     // MARK: - Routes
 
-    static func addRoutes(to router: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int, metrics: ServerMetrics) {
+    static func addRoutes(to base: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int, metrics: ServerMetrics) {
         let cache = ResponseCache(changes: registry.changes)
-        router.get("/") { _, _ in json(.object([:])) }
-        router.get("/health") { _, _ in
+        base.get("/health") { _, _ in
             if let failure = await registry.storeFailure {
                 return json(.object(["status": .string("DOWN"), "reason": .string(failure)]), status: .serviceUnavailable)
             }
             return json(.object(["status": .string("UP")]))
         }
+        // Confluent's resources: their content types are negotiated.
+        let router = base.group().add(middleware: ContentNegotiation())
+        router.get("/") { _, _ in json(.object([:])) }
         router.get("/schemas/types") { _, _ in json(.array([.string("AVRO")])) }
 
         router.get("/schemas") { request, _ in
@@ -214,16 +220,24 @@ public enum RegistryServer {
                 return .array(page(out, request))
             }
         }
-        router.get("/schemas/ids/:id") { _, context in
-            let key = "id\u{0}" + (context.parameters.get("id") ?? "")
+        router.get("/schemas/ids/:id") { request, context in
+            // includeSubjects=true (Karapace's extension) adds the subjects using the ID.
+            let includeSubjects = flag(request, "includeSubjects")
+            let key = "id\u{0}\(includeSubjects)\u{0}" + (context.parameters.get("id") ?? "")
             if let hit = cache[key] { return hit }
             let generation = cache.generation
             return cache.store(key, generation: generation, await answerBody {
-                let content = try await registry.schema(id: try id(context))
+                let id = try id(context)
+                let content = try await registry.schema(id: id)
                 var object: JSONObject = [:]
                 if content.schemaType != "AVRO" { object["schemaType"] = .string(content.schemaType) }
                 if !content.references.isEmpty { object["references"] = referencesJSON(content.references) }
                 object["schema"] = .string(content.schema)
+                if includeSubjects {
+                    var seen = Set<String>()
+                    let subjects = try await registry.versions(usingID: id).map(\.subject).filter { seen.insert($0).inserted }
+                    object["subjects"] = .array(subjects.map(JSONValue.string))
+                }
                 return .object(object)
             })
         }
@@ -354,7 +368,7 @@ public enum RegistryServer {
             await answer {
                 let json = try await body(request, limit: limit)
                 let text = json["compatibility"]?.stringValue ?? ""
-                guard let level = CompatibilityLevel(name: text) else { throw RegistryError.invalidCompatibilityLevel(text) }
+                guard let level = CompatibilityLevel(name: text) else { throw RegistryError.invalidCompatibilityLevel }
                 try await registry.setCompatibility(level, subject: subject)
                 return .object(["compatibility": .string(level.rawValue)])
             }
@@ -391,7 +405,10 @@ public enum RegistryServer {
 
     static func id(_ context: some RequestContext) throws -> Int32 {
         let text = context.parameters.get("id") ?? ""
-        guard let id = Int32(text), id >= 1 else { throw RegistryError.schemaNotFound(text) }
+        // Confluent's {id} is a Java Integer: text that is not one never reaches the resource, and Jersey
+        // answers its plain 404.
+        guard let id = Int32(text) else { throw RegistryError.jerseyNotFound }
+        guard id >= 1 else { throw RegistryError.schemaNotFound(text) }
         return id
     }
 }

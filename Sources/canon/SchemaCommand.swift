@@ -132,7 +132,7 @@ extension SchemaCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate schema files; exit 0 when all are valid, 1 with the errors otherwise.",
+            abstract: "Validate schema files; exit 0 when all are valid, 1 with the errors otherwise (a default that does not match its field's type is a warning).",
             discussion: """
                 The files are parsed together, so a named type defined in one file can be used in another, \
                 whatever the order they are given in.
@@ -145,9 +145,12 @@ extension SchemaCommand {
             var texts: [(String, String)] = []
             var seen = Set<String>()
             for file in files where seen.insert(file).inserted { texts.append((file, try readText(file))) }
-            var parser = AvroSchemaParser()
+            // A default that does not match its field's type is a warning, as the registry (like Confluent's,
+            // whose avro.validate.defaults is off by default) accepts such schemas.
+            var parser = AvroSchemaParser(validatesDefaults: false)
             var pending = texts
             var errors: [String: AvroError] = [:]
+            var warnings: [String: [AvroError]] = [:]
             // Parse in rounds: a file whose types come from a later file succeeds in a later round.
             while !pending.isEmpty {
                 var next: [(String, String)] = []
@@ -155,6 +158,7 @@ extension SchemaCommand {
                     do {
                         _ = try parser.parse(text, file: file)
                         errors[file] = nil
+                        warnings[file] = parser.defaultWarnings
                     } catch {
                         errors[file] = error
                         next.append((file, text))
@@ -170,6 +174,11 @@ extension SchemaCommand {
                     Output.line("\(file): invalid: \(error.code): \(location): \(error.message)")
                 } else {
                     Output.line("\(file): valid")
+                    for warning in warnings[file] ?? [] {
+                        var location = warning.location
+                        location.file = nil
+                        Output.line("\(file): warning: \(warning.code): \(location): \(warning.message)")
+                    }
                 }
             }
             if !errors.isEmpty { throw CLIFailure.failed("") }

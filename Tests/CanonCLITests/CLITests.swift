@@ -66,6 +66,12 @@ import Testing
         #expect(r.stdoutText.contains("invalid: duplicate-field: at /fields/1/name: duplicate field 'a'"))
         let syntax = try Self.temporaryFile("{\"type\": 01}")
         #expect(try Self.canon("schema", "check", syntax).stdoutText.contains("invalid: invalid-json: line 1, column 11: leading zeros"))
+        // A default that does not match its type is a warning: registries (Confluent's, Canon's) accept it.
+        let badDefault = try Self.temporaryFile(#"{"type":"record","name":"R","fields":[{"name":"n","type":"int","default":"x"}]}"#)
+        let warned = try Self.canon("schema", "check", badDefault)
+        #expect(warned.status == 0)
+        #expect(warned.stdoutText.contains(": valid\n"))
+        #expect(warned.stdoutText.contains(": warning: invalid-default: at /fields/0/default: invalid default for field 'n'"))
     }
 
     @Test func checkResolvesTypesAcrossFilesInAnyOrder() throws {

@@ -192,6 +192,23 @@ struct Harness {
         await h.engine.shutdown()
     }
 
+    /// Confluent's `avro.validate.defaults` is off by default: a schema whose default does not match its
+    /// field's type registers (so anything a Confluent registry holds can be imported), unless asked.
+    @Test func fieldDefaultsAreCheckedOnlyWhenConfigured() async throws {
+        let badDefault = record("Odd", #"{"name":"n","type":"int","default":"x"}"#)
+        let lenient = try await Harness()
+        #expect(try await lenient.registry.register(subject: "odd", schema: badDefault).version == 1)
+        #expect(try await lenient.registry.lookup(subject: "odd", schema: badDefault).version == 1)
+        await lenient.engine.shutdown()
+        var strict = Registry.Configuration()
+        strict.validateAvroDefaults = true
+        let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
+        let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: strict)
+        let refused = await #expect(throws: RegistryError.self) { _ = try await registry.register(subject: "odd", schema: badDefault) }
+        #expect(refused?.code == 42201 && refused?.message.contains("invalid default for field 'n'") == true)
+        await engine.shutdown()
+    }
+
     @Test func badRequestsGetConfluentsCodes() async throws {
         let h = try await Harness()
         func code(_ body: () async throws -> Void) async -> Int? {

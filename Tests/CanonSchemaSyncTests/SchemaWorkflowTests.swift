@@ -1,3 +1,4 @@
+import CanonAvro
 import CanonCodegen
 import CanonCore
 import CanonLog
@@ -47,6 +48,12 @@ import Testing
                 .object(["name": .string("com.acme.Address"), "subject": .string("com.acme.Address"), "version": .int(1)]),
                 .object(["name": .string("com.acme.Customer"), "subject": .string("com.acme.Customer"), "version": .int(1)]),
             ]))
+            // A generated type's serializer sends the self-contained schema: it finds that version, and its
+            // deserializer reads the writer schema with the references resolved.
+            let selfContained = try #require(try Self.mapping().entries.last).selfContained
+            let orderID = try #require(registered.last).id
+            #expect(try await client.schemaID(subject: "orders-value", schema: selfContained) == orderID)
+            #expect(try await client.writerSchema(id: orderID).canonicalForm == (try AvroSchema(parsing: selfContained)).canonicalForm)
             let again = try await checker.check(try Self.mapping())
             #expect(Set(Self.statuses(again).values) == ["unchanged"])
             #expect(again.allSatisfy { $0.level == "BACKWARD" })

@@ -26,17 +26,20 @@ struct Answer {
     var code: Int? { json["error_code"]?.int64Value.map(Int.init) }
 }
 
-/// The server on a fresh registry, driven through Hummingbird's test client.
+/// The server on a fresh registry, driven through Hummingbird's test client; `call` sends Confluent's
+/// content type, `headers` adds to or replaces it.
 func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(), fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
-                registryConfiguration: Registry.Configuration = Registry.Configuration(), _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
+                registryConfiguration: Registry.Configuration = Registry.Configuration(),
+                _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, ByteBuffer?, HTTPFields) async throws -> Answer) async throws -> Void) async throws {
     let catalog = SchemaCatalog()
     let engine = try LogEngine(path: "/data", fileSystem: fileSystem, validator: SchemaValidator(catalog: catalog))
     let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
     let app = RegistryServer.application(registry: registry, engine: engine, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
     try await app.test(.router) { client in
-        try await test { method, uri, text in
-            try await client.execute(uri: uri, method: method, headers: [.contentType: "application/vnd.schemaregistry.v1+json"],
-                                     body: text.map { ByteBuffer(string: $0) }) { response in
+        try await test { method, uri, bytes, extra in
+            var headers: HTTPFields = [.contentType: "application/vnd.schemaregistry.v1+json"]
+            for field in extra { headers[field.name] = field.value }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: bytes) { response in
                 let bytes = Array(response.body.readableBytesView)
                 return Answer(status: Int(response.status.code), json: (try? JSONReader.parse(bytes: bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)),
                               contentType: response.headers[.contentType])
@@ -44,6 +47,16 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
         }
     }
     await engine.shutdown()
+}
+
+/// `withServer` for tests that send Confluent's content type only.
+func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(), fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
+                registryConfiguration: Registry.Configuration = Registry.Configuration(),
+                _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void) async throws {
+    try await withServer(maximumBodyBytes: maximumBodyBytes, metrics: metrics, fileSystem: fileSystem, registryConfiguration: registryConfiguration) {
+        (call: @escaping @Sendable (HTTPRequest.Method, String, ByteBuffer?, HTTPFields) async throws -> Answer) in
+        try await test { method, uri, text in try await call(method, uri, text.map { ByteBuffer(string: $0) }, [:]) }
+    }
 }
 
 @Suite struct ServerTests {
@@ -87,7 +100,9 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
                 (.get, "/subjects/nope/versions", nil, 404, 40401),
                 (.get, "/subjects/s/versions/7", nil, 404, 40402),
                 (.get, "/schemas/ids/99", nil, 404, 40403),
-                (.get, "/schemas/ids/abc", nil, 404, 40403),
+                (.get, "/schemas/ids/abc", nil, 404, 404),  // Jersey's plain 404: {id} is a Java Integer
+                (.get, "/schemas/ids/99999999999", nil, 404, 404),
+                (.get, "/schemas/ids/0", nil, 404, 40403),
                 (.get, "/subjects/s/versions/abc", nil, 422, 42202),
                 (.get, "/subjects/s/versions/0", nil, 422, 42202),
                 (.post, "/subjects/s", body(Self.v2), 404, 40403),
@@ -97,6 +112,9 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
                 (.post, "/subjects/s/versions", #"{"schema":"{\"type\":\"record\"}"}"#, 422, 42201),
                 (.post, "/subjects/s/versions", #"{"schema":"{}","schemaType":"PROTOBUF"}"#, 422, 42201),
                 (.post, "/subjects/s/versions", #"{"nothing":1}"#, 422, 42201),
+                (.post, "/subjects/s/versions", #"{"schema":""}"#, 422, 42201),
+                (.post, "/compatibility/subjects/nope/versions/1", body(Self.v1), 404, 40402),  // Confluent: 40402, not 40401
+                (.post, "/compatibility/subjects/s/versions/9", body(Self.v1), 404, 40402),
                 (.post, "/subjects/s/versions", body(Self.bad), 409, 409),
                 (.post, "/subjects/s/versions", String(repeating: " ", count: 5000) + "{}", 413, 413),
                 (.put, "/config", #"{"compatibility":"SIDEWAYS"}"#, 422, 42203),
@@ -112,8 +130,68 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
                 #expect(answer.status == status && answer.code == code, "\(method) \(uri): \(answer.status) \(answer.json.jsonText)")
                 #expect(answer.json["message"]?.stringValue?.isEmpty == false)
             }
+            // Confluent's exact words where clients match on them.
+            #expect(try await call(.get, "/schemas/ids/abc", nil).json == .object(["error_code": .int(404), "message": .string("HTTP 404 Not Found")]))
+            #expect(try await call(.post, "/subjects/s/versions", #"{"schema":""}"#).json["message"] == .string("Empty schema"))
+            #expect(try await call(.post, "/subjects/s/versions", #"{"nothing":1}"#).json["message"] == .string("Empty schema"))
+            #expect(try await call(.put, "/config", #"{"compatibility":"SIDEWAYS"}"#).json["message"] == .string(
+                "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"))
             // The server keeps serving.
             #expect(try await call(.get, "/subjects/s/versions", nil).json == .array([.int(1)]))
+        }
+    }
+
+    /// Content types as Confluent's resources declare them: answers in the type `Accept` ranks first
+    /// (v1, then the default registry type, then JSON, by the server's weights on ties), 406 when none;
+    /// bodies in those types or octet-stream, 415 otherwise, a declared charset decoded.
+    @Test func contentTypesAreNegotiatedAsConfluentsResourcesDeclareThem() async throws {
+        try await withServer { call in
+            let v1 = RegistryServer.contentType
+            let accepts: [(String?, String?)] = [
+                (nil, v1), ("*/*", v1), ("application/json", "application/json"), ("application/*", v1),
+                ("application/vnd.schemaregistry+json", "application/vnd.schemaregistry+json"),
+                ("application/json, application/vnd.schemaregistry.v1+json;q=0.9", "application/json"),
+                ("application/json;q=0.1, */*", v1), ("text/html, application/json;q=0.8", "application/json"),
+                ("application/json;q=0, application/vnd.schemaregistry+json;q=0.2", "application/vnd.schemaregistry+json"),
+            ]
+            for (accept, expected) in accepts {
+                let answer = try await call(.get, "/subjects", nil, accept.map { [.accept: $0] } ?? [:])
+                #expect(answer.status == 200 && answer.contentType == expected, "Accept: \(accept ?? "none") -> \(answer.contentType ?? "none")")
+            }
+            for accept in ["text/html", "application/xml, text/plain;q=0.5", "application/json;q=0"] {
+                let answer = try await call(.get, "/subjects", nil, [.accept: accept])
+                #expect(answer.status == 406 && answer.json == .object(["error_code": .int(406), "message": .string("HTTP 406 Not Acceptable")]), "\(accept)")
+            }
+            // Errors come in the negotiated type too.
+            #expect(try await call(.get, "/subjects/none/versions", nil, [.accept: "application/json"]).contentType == "application/json")
+            for type in ["application/json", "application/vnd.schemaregistry+json", "application/octet-stream", "application/json; charset=utf-8"] {
+                let answer = try await call(.post, "/subjects/s\(type.count)/versions", ByteBuffer(string: body(Self.v1)), [.contentType: type])
+                #expect(answer.status == 200, "\(type): \(answer.json.jsonText)")
+            }
+            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/json; charset=klingon"] {
+                let answer = try await call(.post, "/subjects/t/versions", ByteBuffer(string: body(Self.v1)), [.contentType: type])
+                #expect(answer.status == 415 && answer.code == 415, "\(type): \(answer.status)")
+            }
+            #expect(try await call(.get, "/subjects", nil, [:]).json.jsonText.contains("\"t\"") == false)  // nothing refused was registered
+            // A body in ISO-8859-1 or UTF-16, as its charset says: the é is read as é.
+            let cafe = record("Order", #"{"name":"id","type":"long","doc":"caf\#u{E9}"}"#)
+            for (charset, encoding) in [("ISO-8859-1", String.Encoding.isoLatin1), ("utf-16le", .utf16LittleEndian)] {
+                let bytes = ByteBuffer(bytes: Array(body(cafe).data(using: encoding)!))
+                let answer = try await call(.post, "/subjects/cafe-\(charset)/versions", bytes, [.contentType: "application/json; charset=\(charset)"])
+                #expect(answer.status == 200, "\(charset): \(answer.json.jsonText)")
+                let stored = try await call(.get, "/subjects/cafe-\(charset)/versions/1/schema", nil, [:])
+                #expect(stored.json["fields"].flatMap { if case .array(let f) = $0 { return f.first?["doc"] } else { return nil } } == .string("caf\u{E9}"))
+            }
+        }
+    }
+
+    @Test func karapacesIncludeSubjectsListsTheSubjectsOfAnID() async throws {
+        try await withServer { call in
+            _ = try await call(.post, "/subjects/a/versions", body(Self.v1))
+            _ = try await call(.post, "/subjects/b/versions", body(Self.v1))
+            let answer = try await call(.get, "/schemas/ids/1?includeSubjects=true", nil)
+            #expect(answer.json["subjects"] == .array([.string("a"), .string("b")]))
+            #expect(try await call(.get, "/schemas/ids/1", nil).json["subjects"] == nil)
         }
     }
 

@@ -19,7 +19,18 @@ public struct AvroSchemaParser: Sendable {
     /// Defaults are checked once the whole schema is parsed: a default may name a type defined later.
     private var pendingDefaults: [(type: Int, value: JSONValue, path: String, field: String)] = []
 
-    public init() {}
+    /// Whether a field's default must match the field's type (Avro Java's `validateDefaults`). When
+    /// off, a mismatching default is kept as written and reported in ``defaultWarnings``; readers that need
+    /// it fail then (the resolver reports such a field as unreadable).
+    public var validatesDefaults: Bool
+
+    /// The field defaults of the last parse that do not match their types (only when
+    /// ``validatesDefaults`` is off).
+    public private(set) var defaultWarnings: [AvroError] = []
+
+    public init(validatesDefaults: Bool = true) {
+        self.validatesDefaults = validatesDefaults
+    }
 
     /// Every named type defined so far, by full name.
     public var namedTypes: [String: Int] { names }
@@ -39,6 +50,7 @@ public struct AvroSchemaParser: Sendable {
     public mutating func parse(json: JSONValue, file: String? = nil) throws(AvroError) -> AvroSchema {
         let saved = (nodes, names, nesting)
         pendingDefaults = []
+        defaultWarnings = []
         // Repeated keys read as Avro Java reads them (through Jackson): the last value wins.
         let json = json.mergingRepeatedKeys()
         do throws(AvroError) {
@@ -50,10 +62,10 @@ public struct AvroSchemaParser: Sendable {
                 do throws(AvroError) {
                     _ = try AvroJSON.decodeDefault(pending.value, schema: schema.rooted(at: pending.type))
                 } catch {
-                    throw AvroError.schema(
-                        .invalidDefault,
-                        "invalid default for field '\(pending.field)': \(error.message)",
-                        path: pending.path)
+                    var problem = AvroError.schema(.invalidDefault, "invalid default for field '\(pending.field)': \(error.message)", path: pending.path)
+                    if validatesDefaults { throw problem }
+                    if let file { problem = problem.inFile(file) }
+                    defaultWarnings.append(problem)
                 }
             }
             plan = extended
