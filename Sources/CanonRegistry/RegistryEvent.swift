@@ -30,7 +30,7 @@ public enum RegistryEvent: Sendable, Hashable {
         case .schemaRegistered(let subject, let version, let id, let schemaType, let schema, let references):
             return .object(["event": .string("schema"), "subject": .string(subject), "version": .int(Int64(version)), "id": .int(Int64(id)),
                             "schemaType": .string(schemaType), "schema": .string(schema),
-                            "references": .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })])
+                            "references": references.json])
         case .versionDeleted(let subject, let version, let permanent):
             return .object(["event": .string("delete"), "subject": .string(subject), "version": .int(Int64(version)), "permanent": .bool(permanent)])
         case .subjectDeleted(let subject, let versions, let permanent):
@@ -62,8 +62,8 @@ public enum RegistryEvent: Sendable, Hashable {
                 case .array(let refs)? = json["references"] else { return nil }
             var references: [SchemaReference] = []
             for r in refs {
-                guard let name = r["name"]?.stringValue, let s = r["subject"]?.stringValue, let v = r["version"]?.int64Value else { return nil }
-                references.append(SchemaReference(name: name, subject: s, version: Int(v)))
+                guard let reference = SchemaReference(json: r) else { return nil }
+                references.append(reference)
             }
             self = .schemaRegistered(subject: subject, version: version, id: id, schemaType: schemaType, schema: schema, references: references)
         case "delete":

@@ -108,9 +108,7 @@ public actor RegistryClient: AvroSchemaSource {
     /// The body of a registration, lookup or compatibility request for an Avro schema.
     package static func schemaBody(_ schema: String, references: [Reference]) -> JSONValue {
         var object: JSONObject = ["schema": .string(schema), "schemaType": .string("AVRO")]
-        if !references.isEmpty {
-            object["references"] = .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })
-        }
+        if !references.isEmpty { object["references"] = references.json }
         return .object(object)
     }
 
@@ -185,9 +183,10 @@ public actor RegistryClient: AvroSchemaSource {
         guard case .array(let items)? = references, !items.isEmpty else { return }
         guard depth < 32 else { throw RegistryClientError(status: 200, code: 0, message: "schema references nest more than 32 deep") }
         for item in items {
-            guard let subject = item["subject"]?.stringValue, let version = item["version"]?.int64Value else {
+            guard let reference = SchemaReference(json: item) else {
                 throw RegistryClientError(status: 200, code: 0, message: "a schema reference is not {name, subject, version}")
             }
+            let (subject, version) = (reference.subject, reference.version)
             guard loaded.insert("\(subject)\u{0}\(version)").inserted else { continue }
             let referenced = try await send("GET", "/subjects/\(Self.path(subject))/versions/\(version)")
             try await loadReferences(referenced["references"], into: &parser, loaded: &loaded, depth: depth + 1)

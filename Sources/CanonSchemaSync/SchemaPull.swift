@@ -89,10 +89,10 @@ public struct SchemaPuller: Sendable {
             var references: [SchemaReference] = []
             if case .array(let items)? = answer["references"] {
                 for item in items {
-                    guard let name = item["name"]?.stringValue, let s = item["subject"]?.stringValue, let v = item["version"]?.int64Value else {
+                    guard let reference = SchemaReference(json: item) else {
                         throw Problem(subject: subject, message: "a reference of version \(number) is not {name, subject, version}")
                     }
-                    references.append(SchemaReference(name: name, subject: s, version: Int(v)))
+                    references.append(reference)
                 }
             }
             for r in references { try await fetch(r.subject, String(r.version), requested: false, depth: depth + 1) }

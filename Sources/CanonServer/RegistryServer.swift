@@ -41,8 +41,23 @@ public enum RegistryServer {
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
         }
-        addRoutes(to: router, registry: registry, maximumBodyBytes: configuration.maximumBodyBytes, metrics: metrics)
-        if let engine { TopicRoutes.addRoutes(to: router, engine: engine, registry: registry, limit: configuration.maximumBodyBytes, metrics: metrics) }
+        router.get("/health") { _, _ in
+            if let failure = await registry.storeFailure {
+                return json(.object(["status": .string("DOWN"), "reason": .string(failure)]), status: .serviceUnavailable)
+            }
+            return json(.object(["status": .string("UP")]))
+        }
+        // Confluent's resources: content types negotiated, errors in Confluent's body.
+        let cache = ResponseCache(changes: registry.changes)
+        let limit = configuration.maximumBodyBytes
+        let confluent = router.group().add(middleware: ContentNegotiation()).add(middleware: APIErrorMiddleware())
+        confluent.addRoutes(SchemaRoutes.collection(registry: registry, cache: cache))
+        confluent.addRoutes(SubjectRoutes.collection(registry: registry, cache: cache, limit: limit, metrics: metrics))
+        confluent.addRoutes(ConfigRoutes.collection(registry: registry, limit: limit))
+        if let engine {
+            let v3 = router.group().add(middleware: APIErrorMiddleware(contentType: "application/json"))
+            v3.addRoutes(TopicRoutes.collection(engine: engine, registry: registry, limit: limit, metrics: metrics))
+        }
         return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
                            logger: logger)
     }
@@ -57,31 +72,6 @@ public enum RegistryServer {
         var headers = HTTPFields()
         headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: body))
-    }
-
-    static func error(_ e: RegistryError) -> Response {
-        json(errorJSON(e), status: .init(code: e.status))
-    }
-
-    /// Runs a handler, turning registry errors into Confluent's error bodies and anything else into 50001.
-    static func answer(_ body: () async throws -> JSONValue) async -> Response {
-        let (status, buffer) = await answerBody(body)
-        return response(status: status, body: buffer)
-    }
-
-    /// ``answer(_:)`` as a status and body.
-    static func answerBody(_ body: () async throws -> JSONValue) async -> (HTTPResponse.Status, ByteBuffer) {
-        do {
-            return (.ok, ByteBuffer(string: try await body().jsonText))
-        } catch let e as RegistryError {
-            return (.init(code: e.status), ByteBuffer(string: errorJSON(e).jsonText))
-        } catch {
-            return (.internalServerError, ByteBuffer(string: errorJSON(.storeError("\(error)")).jsonText))
-        }
-    }
-
-    static func errorJSON(_ e: RegistryError) -> JSONValue {
-        .object(["error_code": .int(Int64(e.code)), "message": .string(e.message)])
     }
 
     // MARK: - Requests
@@ -116,20 +106,20 @@ public enum RegistryServer {
         do {
             return try JSONReader.parse(bytes: Array(buffer.readableBytesView))
         } catch {
-            throw RegistryError(status: 400, code: 400, "Unrecognized request body: not JSON (\(error))")
+            throw RegistryError(code: 400, "Unrecognized request body: not JSON (\(error))")
         }
     }
 
     /// The request's body bytes: 413 above the limit.
     static func rawBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw RegistryError(status: 413, code: 413, "Request body of \(length) bytes is larger than the limit of \(limit) bytes")
+            throw RegistryError(code: 413, "Request body of \(length) bytes is larger than the limit of \(limit) bytes")
         }
         var request = request
         do {
             return try await request.collectBody(upTo: limit)
         } catch {
-            throw RegistryError(status: 413, code: 413, "Request body is larger than the limit of \(limit) bytes")
+            throw RegistryError(code: 413, "Request body is larger than the limit of \(limit) bytes")
         }
     }
 
@@ -158,11 +148,10 @@ public enum RegistryServer {
             references = []
             if case .array(let refs)? = json["references"] {
                 for r in refs {
-                    guard let name = r["name"]?.stringValue, let subject = r["subject"]?.stringValue, let version = r["version"]?.int64Value,
-                        let v = Int(exactly: version), v == -1 || v >= 1 else {
+                    guard let reference = SchemaReference(json: r), reference.version == -1 || reference.version >= 1 else {
                         throw RegistryError.invalidSchema("a reference needs 'name', 'subject' and 'version' (a number >= 1, or -1)")
                     }
-                    references.append(SchemaReference(name: name, subject: subject, version: v))
+                    references.append(reference)
                 }
             }
             if let raw = json["id"]?.int64Value {
@@ -182,226 +171,11 @@ public enum RegistryServer {
         object["version"] = .int(Int64(s.version))
         object["id"] = .int(Int64(s.id))
         if s.schemaType != "AVRO" { object["schemaType"] = .string(s.schemaType) }
-        if !s.references.isEmpty { object["references"] = referencesJSON(s.references) }
+        if !s.references.isEmpty { object["references"] = s.references.json }
         object["schema"] = .string(s.schema)
         return .object(object)
     }
 
-    static func referencesJSON(_ references: [SchemaReference]) -> JSONValue {
-        .array(references.map { .object(["name": .string($0.name), "subject": .string($0.subject), "version": .int(Int64($0.version))]) })
-    }
-
-    // MARK: - Routes
-
-    static func addRoutes(to base: Router<BasicRequestContext>, registry: Registry, maximumBodyBytes limit: Int, metrics: ServerMetrics) {
-        let cache = ResponseCache(changes: registry.changes)
-        base.get("/health") { _, _ in
-            if let failure = await registry.storeFailure {
-                return json(.object(["status": .string("DOWN"), "reason": .string(failure)]), status: .serviceUnavailable)
-            }
-            return json(.object(["status": .string("UP")]))
-        }
-        // Confluent's resources: their content types are negotiated.
-        let router = base.group().add(middleware: ContentNegotiation())
-        router.get("/") { _, _ in json(.object([:])) }
-        router.get("/schemas/types") { _, _ in json(.array([.string("AVRO")])) }
-
-        router.get("/schemas") { request, _ in
-            await answer {
-                let prefix = request.uri.queryParameters.get("subjectPrefix") ?? ""
-                let deleted = flag(request, "deleted"), latestOnly = flag(request, "latestOnly")
-                var out: [JSONValue] = []
-                for subject in await registry.subjects(prefix: prefix, includeDeleted: deleted) {
-                    let numbers = try await registry.versions(of: subject, includeDeleted: deleted)
-                    for number in latestOnly ? Array(numbers.suffix(1)) : numbers {
-                        out.append(schemaJSON(try await registry.version(.number(number), of: subject, includeDeleted: deleted)))
-                    }
-                }
-                return .array(page(out, request))
-            }
-        }
-        router.get("/schemas/ids/:id") { request, context in
-            // includeSubjects=true (Karapace's extension) adds the subjects using the ID.
-            let includeSubjects = flag(request, "includeSubjects")
-            let key = "id\u{0}\(includeSubjects)\u{0}" + (context.parameters.get("id") ?? "")
-            if let hit = cache[key] { return hit }
-            let generation = cache.generation
-            return cache.store(key, generation: generation, await answerBody {
-                let id = try id(context)
-                let content = try await registry.schema(id: id)
-                var object: JSONObject = [:]
-                if content.schemaType != "AVRO" { object["schemaType"] = .string(content.schemaType) }
-                if !content.references.isEmpty { object["references"] = referencesJSON(content.references) }
-                object["schema"] = .string(content.schema)
-                if includeSubjects {
-                    var seen = Set<String>()
-                    let subjects = try await registry.versions(usingID: id).map(\.subject).filter { seen.insert($0).inserted }
-                    object["subjects"] = .array(subjects.map(JSONValue.string))
-                }
-                return .object(object)
-            })
-        }
-        router.get("/schemas/ids/:id/schema") { _, context in
-            do {
-                let content = try await registry.schema(id: try id(context))
-                return json((try? JSONReader.parse(content.schema)) ?? .string(content.schema))
-            } catch let e as RegistryError {
-                return error(e)
-            }
-        }
-        router.get("/schemas/ids/:id/subjects") { request, context in
-            await answer {
-                let pairs = try await registry.versions(usingID: try id(context), includeDeleted: flag(request, "deleted"))
-                var seen = Set<String>()
-                return .array(page(pairs.map(\.subject).filter { seen.insert($0).inserted }.map(JSONValue.string), request))
-            }
-        }
-        router.get("/schemas/ids/:id/versions") { request, context in
-            await answer {
-                let pairs = try await registry.versions(usingID: try id(context), includeDeleted: flag(request, "deleted"))
-                return .array(page(pairs.map { .object(["subject": .string($0.subject), "version": .int(Int64($0.version))]) }, request))
-            }
-        }
-
-        router.get("/subjects") { request, _ in
-            await answer {
-                let subjects = await registry.subjects(prefix: request.uri.queryParameters.get("subjectPrefix") ?? "",
-                                                       includeDeleted: flag(request, "deleted"), deletedOnly: flag(request, "deletedOnly"))
-                return .array(page(subjects, request).map(JSONValue.string))
-            }
-        }
-        router.post("/subjects/:subject") { request, context in
-            // Clients repeat the same lookup for every record they serialize: answer it from the raw body.
-            let raw: ByteBuffer
-            do {
-                raw = try await rawBody(request, limit: limit)
-            } catch let e as RegistryError {
-                return error(e)
-            }
-            let key = "lookup\u{0}\(flag(request, "deleted"))\(flag(request, "normalize"))\u{0}" + (context.parameters.get("subject") ?? "") + "\u{0}" + String(buffer: raw)
-            if let hit = cache[key] { return hit }
-            let generation = cache.generation
-            return cache.store(key, generation: generation, await answerBody {
-                let s = try subject(context)
-                let r = try SchemaRequest(try parseJSON(raw))
-                return schemaJSON(try await registry.lookup(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references,
-                                                            normalize: flag(request, "normalize"), includeDeleted: flag(request, "deleted")))
-            })
-        }
-        router.delete("/subjects/:subject") { request, context in
-            await answer {
-                .array(try await registry.deleteSubject(try subject(context), permanent: flag(request, "permanent")).map { .int(Int64($0)) })
-            }
-        }
-        router.get("/subjects/:subject/versions") { request, context in
-            await answer {
-                let numbers = try await registry.versions(of: try subject(context), includeDeleted: flag(request, "deleted"), deletedOnly: flag(request, "deletedOnly"))
-                return .array(page(numbers, request).map { .int(Int64($0)) })
-            }
-        }
-        router.post("/subjects/:subject/versions") { request, context in
-            await answer {
-                let s = try subject(context)
-                let r = try SchemaRequest(try await body(request, limit: limit))
-                let registered: Registry.RegisteredSchema
-                do {
-                    registered = try await registry.register(subject: s, schema: r.schema, schemaType: r.schemaType, references: r.references,
-                                                             normalize: flag(request, "normalize"), id: r.id, version: r.version)
-                } catch let e as RegistryError where e.status == 409 {
-                    metrics.rejections.increment()
-                    throw e
-                }
-                metrics.registrations.increment()
-                var object: JSONObject = ["id": .int(Int64(registered.id)), "version": .int(Int64(registered.version)), "schemaType": .string(registered.schemaType)]
-                if !registered.references.isEmpty { object["references"] = referencesJSON(registered.references) }
-                object["schema"] = .string(registered.schema)
-                return .object(object)
-            }
-        }
-        router.get("/subjects/:subject/versions/:version") { request, context in
-            await answer { schemaJSON(try await registry.version(try versionSpec(context), of: try subject(context), includeDeleted: flag(request, "deleted"))) }
-        }
-        router.get("/subjects/:subject/versions/:version/schema") { request, context in
-            do {
-                let v = try await registry.version(try versionSpec(context), of: try subject(context), includeDeleted: flag(request, "deleted"))
-                return json((try? JSONReader.parse(v.schema)) ?? .string(v.schema))
-            } catch let e as RegistryError {
-                return error(e)
-            }
-        }
-        router.get("/subjects/:subject/versions/:version/referencedby") { request, context in
-            await answer { .array(page(try await registry.referencedBy(try versionSpec(context), of: try subject(context)), request).map { .int(Int64($0)) }) }
-        }
-        router.delete("/subjects/:subject/versions/:version") { request, context in
-            await answer { .int(Int64(try await registry.deleteVersion(try versionSpec(context), of: try subject(context), permanent: flag(request, "permanent")))) }
-        }
-
-        @Sendable func compatibility(_ request: Request, _ context: BasicRequestContext, version: Registry.VersionSpec?) async -> Response {
-            await answer {
-                let r = try SchemaRequest(try await body(request, limit: limit))
-                let result = try await registry.checkCompatibility(subject: try subject(context), version: version, schema: r.schema,
-                                                                   schemaType: r.schemaType, references: r.references)
-                var object: JSONObject = ["is_compatible": .bool(result.isCompatible)]
-                if flag(request, "verbose") { object["messages"] = .array(result.messages.map(JSONValue.string)) }
-                return .object(object)
-            }
-        }
-        router.post("/compatibility/subjects/:subject/versions/:version") { request, context in
-            do {
-                let spec = try versionSpec(context)
-                return await compatibility(request, context, version: spec)
-            } catch let e as RegistryError {
-                return error(e)
-            }
-        }
-        router.post("/compatibility/subjects/:subject/versions") { request, context in
-            await compatibility(request, context, version: nil)
-        }
-
-        // Config and mode, global and per subject.
-        @Sendable func levelJSON(_ level: CompatibilityLevel) -> JSONValue { .object(["compatibilityLevel": .string(level.rawValue)]) }
-        router.get("/config") { _, _ in await answer { levelJSON(try await registry.compatibility(subject: nil)) } }
-        router.get("/config/:subject") { request, context in
-            await answer { levelJSON(try await registry.compatibility(subject: try subject(context), defaultToGlobal: flag(request, "defaultToGlobal"))) }
-        }
-        @Sendable func putConfig(_ request: Request, _ subject: String?) async -> Response {
-            await answer {
-                let json = try await body(request, limit: limit)
-                let text = json["compatibility"]?.stringValue ?? ""
-                guard let level = CompatibilityLevel(name: text) else { throw RegistryError.invalidCompatibilityLevel }
-                try await registry.setCompatibility(level, subject: subject)
-                return .object(["compatibility": .string(level.rawValue)])
-            }
-        }
-        router.put("/config") { request, _ in await putConfig(request, nil) }
-        router.put("/config/:subject") { request, context in await putConfig(request, try subject(context)) }
-        router.delete("/config") { _, _ in await answer { levelJSON(try await registry.deleteCompatibility(subject: nil)) } }
-        router.delete("/config/:subject") { _, context in await answer { levelJSON(try await registry.deleteCompatibility(subject: try subject(context))) } }
-
-        @Sendable func modeJSON(_ mode: RegistryMode) -> JSONValue { .object(["mode": .string(mode.rawValue)]) }
-        router.get("/mode") { _, _ in await answer { modeJSON(try await registry.mode(subject: nil)) } }
-        router.get("/mode/:subject") { request, context in
-            await answer { modeJSON(try await registry.mode(subject: try subject(context), defaultToGlobal: flag(request, "defaultToGlobal"))) }
-        }
-        @Sendable func putMode(_ request: Request, _ subject: String?) async -> Response {
-            await answer {
-                let json = try await body(request, limit: limit)
-                let text = json["mode"]?.stringValue ?? ""
-                guard let mode = RegistryMode(rawValue: text.uppercased()) else { throw RegistryError.invalidMode(text) }
-                try await registry.setMode(mode, subject: subject, force: flag(request, "force"))
-                return modeJSON(mode)
-            }
-        }
-        router.put("/mode") { request, _ in await putMode(request, nil) }
-        router.put("/mode/:subject") { request, context in await putMode(request, try subject(context)) }
-        router.delete("/mode") { _, _ in await answer { modeJSON(try await registry.deleteMode(subject: nil)) } }
-        router.delete("/mode/:subject") { _, context in await answer { modeJSON(try await registry.deleteMode(subject: try subject(context))) } }
-
-        // confluent-kafka's default subject-name strategy asks for associations first; none exist here.
-        router.get("/associations/**") { _, _ in
-            error(RegistryError(status: 404, code: 40410, "Association not found"))
-        }
-    }
 
     static func id(_ context: some RequestContext) throws -> Int32 {
         let text = context.parameters.get("id") ?? ""
@@ -415,43 +189,35 @@ public enum RegistryServer {
 
 /// Answers of read routes by request, kept while the registry has not changed since (its change
 /// counter), so that hot reads (a schema by ID, a lookup by its raw body) skip the registry.
-// @unchecked Sendable: `entries` is only touched with `lock` held.
-final class ResponseCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (generation: UInt64, status: HTTPResponse.Status, body: ByteBuffer)] = [:]
+final class ResponseCache: Sendable {
+    private struct Entries {
+        var answers: [String: (generation: UInt64, body: ByteBuffer)] = [:]
+        var bytes = 0
+    }
+
+    private let entries = Locked(Entries())
     private let changes: ChangeCounter
     /// Keys and answers together stay under this many bytes (the cache starts over beyond it).
     private let budget = 32 << 20
-    private var bytes = 0
 
     init(changes: ChangeCounter) {
         self.changes = changes
     }
 
-    subscript(key: String) -> Response? {
+    /// The answer for `key`: the kept one while the registry has not changed, else `compute`'s (kept when
+    /// it succeeds). The change count is read before computing, so an answer computed while the registry
+    /// changed is never served later.
+    func answer(_ key: String, _ compute: () async throws -> JSONValue) async throws -> Response {
         let generation = changes.value
-        guard let entry = lock.withLock({ entries[key] }), entry.generation == generation else { return nil }
-        return RegistryServer.response(status: entry.status, body: entry.body)
-    }
-
-    /// The registry's change count now: read it before computing an answer to store.
-    var generation: UInt64 { changes.value }
-
-    /// Keeps a successful answer (it depends on the registry's state only), computed from
-    /// the state of `generation` (read before), and returns it. A change during the computation makes
-    /// the counter move on, so such an answer is never served.
-    func store(_ key: String, generation: UInt64, _ answer: (HTTPResponse.Status, ByteBuffer)) -> Response {
-        let (status, body) = answer
-        if status == .ok {
-            lock.withLock {
-                let size = key.utf8.count + body.readableBytes
-                if bytes + size > budget {
-                    entries.removeAll()
-                    bytes = 0
-                }
-                if entries.updateValue((generation, status, body), forKey: key) == nil { bytes += size }
-            }
+        if let hit = entries.withValue({ $0.answers[key] }), hit.generation == generation {
+            return RegistryServer.response(status: .ok, body: hit.body)
         }
-        return RegistryServer.response(status: status, body: body)
+        let body = ByteBuffer(string: try await compute().jsonText)
+        entries.withValue { e in
+            let size = key.utf8.count + body.readableBytes
+            if e.bytes + size > budget { e = Entries() }
+            if e.answers.updateValue((generation, body), forKey: key) == nil { e.bytes += size }
+        }
+        return RegistryServer.response(status: .ok, body: body)
     }
 }

@@ -46,17 +46,15 @@ struct RegistryCommand: AsyncParsableCommand {
 
     static func schemaBody(_ file: String, references: [String] = []) throws -> JSONValue {
         let text = try readText(file)
-        var refs: [JSONValue] = []
+        var refs: [SchemaReference] = []
         for r in references {
             // name=subject:version
             guard let eq = r.firstIndex(of: "="), let colon = r.lastIndex(of: ":"), eq < colon, let version = Int(r[r.index(after: colon)...]) else {
                 throw ValidationError("--reference takes name=subject:version, not '\(r)'")
             }
-            refs.append(.object(["name": .string(String(r[..<eq])), "subject": .string(String(r[r.index(after: eq)..<colon])), "version": .int(Int64(version))]))
+            refs.append(SchemaReference(name: String(r[..<eq]), subject: String(r[r.index(after: eq)..<colon]), version: version))
         }
-        var object: JSONObject = ["schema": .string(text), "schemaType": .string("AVRO")]
-        if !refs.isEmpty { object["references"] = .array(refs) }
-        return .object(object)
+        return RegistryClient.schemaBody(text, references: refs)
     }
 
     struct Subjects: AsyncParsableCommand {

@@ -380,9 +380,12 @@ func withServer(maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = Server
             guard case .string(let yaml) = try await call(.get, "/openapi.yaml", nil).json else { Issue.record("no YAML"); return }
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             var routes: [(method: String, path: String)] = []
-            for file in ["RegistryServer.swift", "TopicRoutes.swift"] {
-                let text = try String(contentsOf: root.appendingPathComponent("Sources/CanonServer/\(file)"), encoding: .utf8)
-                let pattern = try NSRegularExpression(pattern: #"router\.(get|post|put|delete)\("([^"]+)""#)
+            let folder = root.appendingPathComponent("Sources/CanonServer")
+            let files = ["RegistryServer.swift"] + (try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("Routes").path)).map { "Routes/\($0)" }
+            #expect(files.count == 5)
+            for file in files {
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                let pattern = try NSRegularExpression(pattern: #"(?:router|routes)\.(get|post|put|delete)\("([^"]+)""#)
                 for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                     routes.append((String(text[Range(match.range(at: 1), in: text)!]), String(text[Range(match.range(at: 2), in: text)!])))
                 }

@@ -11,60 +11,12 @@ import Hummingbird
 enum TopicRoutes {
     static let cluster = "canon"
 
-    /// An error of the topics API: v3's `{"error_code", "message"}`, plus `errors` for refused records.
-    struct APIError: Error {
-        var status: HTTPResponse.Status
-        var body: JSONValue
-
-        init(_ status: HTTPResponse.Status, _ code: Int, _ message: String, errors: [JSONValue]? = nil) {
-            self.status = status
-            var object: JSONObject = ["error_code": .int(Int64(code)), "message": .string(message)]
-            if let errors { object["errors"] = .array(errors) }
-            body = .object(object)
-        }
-
-        init(_ error: LogError) {
-            switch error.code {
-            case .unknownTopic: self.init(.notFound, 40403, error.message)
-            case .partitionOutOfRange: self.init(.notFound, 40402, error.message)
-            case .topicExists: self.init(.badRequest, 40002, error.message)
-            case .invalidTopicName, .invalidConfiguration: self.init(.badRequest, 40002, error.message)
-            case .recordTooLarge: self.init(.contentTooLarge, 41301, error.message)
-            case .invalidRecord:
-                let errors = error.rejections.map(Self.rejectionJSON)
-                self.init(.unprocessableContent, error.rejections.first?.code ?? 42290, error.message, errors: errors)
-            default: self.init(.internalServerError, 50001, error.description)
-            }
-        }
-
-        static func rejectionJSON(_ r: RecordRejection) -> JSONValue {
-            var object: JSONObject = ["index": .int(Int64(r.index))]
-            if let part = r.part { object["part"] = .string(part) }
-            if let id = r.schemaID { object["schema_id"] = .int(Int64(id)) }
-            if let path = r.path { object["path"] = .string(path) }
-            if let offset = r.byteOffset { object["byte_offset"] = .int(Int64(offset)) }
-            if let code = r.code { object["error_code"] = .int(Int64(code)) }
-            object["reason"] = .string(r.reason)
-            return .object(object)
-        }
-    }
-
-    static func run(_ body: () async throws -> (HTTPResponse.Status, JSONValue?)) async -> Response {
-        do {
-            let (status, json) = try await body()
-            guard let json else { return Response(status: status) }
-            return RegistryServer.response(status: status, body: ByteBuffer(string: json.jsonText), contentType: "application/json")
-        } catch let e as APIError {
-            return RegistryServer.response(status: e.status, body: ByteBuffer(string: e.body.jsonText), contentType: "application/json")
-        } catch let e as LogError {
-            let api = APIError(e)
-            return RegistryServer.response(status: api.status, body: ByteBuffer(string: api.body.jsonText), contentType: "application/json")
-        } catch let e as RegistryError {
-            return RegistryServer.response(status: .init(code: e.status), body: ByteBuffer(string: RegistryServer.errorJSON(e).jsonText), contentType: "application/json")
-        } catch {
-            return RegistryServer.response(status: .internalServerError, body: ByteBuffer(string: APIError(.internalServerError, 50001, "\(error)").body.jsonText),
-                                           contentType: "application/json")
-        }
+    /// A v3 answer: `json` as `application/json`, or no body. Errors are thrown; the routes' group renders
+    /// them (``APIErrorMiddleware``).
+    static func v3(_ body: () async throws -> (HTTPResponse.Status, JSONValue?)) async throws -> Response {
+        let (status, json) = try await body()
+        guard let json else { return Response(status: status) }
+        return RegistryServer.response(status: status, body: ByteBuffer(string: json.jsonText), contentType: "application/json")
     }
 
     static func topicJSON(_ topic: LogDirectory.Topic) -> JSONValue {
@@ -81,7 +33,8 @@ enum TopicRoutes {
         guard context.parameters.get("cluster") == cluster else { throw APIError(.notFound, 40401, "Cluster \(context.parameters.get("cluster") ?? "") not found; the one cluster is '\(cluster)'") }
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, engine: LogEngine, registry: Registry, limit: Int, metrics: ServerMetrics) {
+    static func collection(engine: LogEngine, registry: Registry, limit: Int, metrics: ServerMetrics) -> RouteCollection<BasicRequestContext> {
+        let router = RouteCollection(context: BasicRequestContext.self)
         /// Appends and counts accepted and refused records.
         @Sendable func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(partition: Int, offset: Int64)] {
             do {
@@ -94,23 +47,23 @@ enum TopicRoutes {
             }
         }
         router.get("/v3/clusters") { _, _ in
-            await run { (.ok, .object(["kind": .string("KafkaClusterList"), "data": .array([.object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)])])])) }
+            try await v3 { (.ok, .object(["kind": .string("KafkaClusterList"), "data": .array([.object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)])])])) }
         }
         router.get("/v3/clusters/:cluster") { _, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 return (.ok, .object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)]))
             }
         }
         router.get("/v3/clusters/:cluster/topics") { _, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let topics = try await engine.withDirectory { dir in dir.topics.values.filter { !TopicName.isInternal($0.name) }.sorted { $0.name < $1.name } }
                 return (.ok, .object(["kind": .string("KafkaTopicList"), "data": .array(topics.map(topicJSON))]))
             }
         }
         router.post("/v3/clusters/:cluster/topics") { request, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let json = try await RegistryServer.body(request, limit: limit)
                 guard let name = json["topic_name"]?.stringValue else { throw APIError(.badRequest, 40002, "the request needs a 'topic_name'") }
@@ -133,7 +86,7 @@ enum TopicRoutes {
             }
         }
         router.get("/v3/clusters/:cluster/topics/:topic") { _, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
                 guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else {
@@ -143,7 +96,7 @@ enum TopicRoutes {
             }
         }
         router.delete("/v3/clusters/:cluster/topics/:topic") { _, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
                 try await engine.withDirectory { try $0.deleteTopic(name) }
@@ -154,7 +107,7 @@ enum TopicRoutes {
             .object(["kind": .string("KafkaTopicConfig"), "cluster_id": .string(cluster), "topic_name": .string(topic), "name": .string(name), "value": .string(value)])
         }
         router.get("/v3/clusters/:cluster/topics/:topic/configs") { _, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
                 guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
@@ -163,7 +116,7 @@ enum TopicRoutes {
             }
         }
         router.get("/v3/clusters/:cluster/topics/:topic/configs/:name") { _, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
                 guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
@@ -172,7 +125,7 @@ enum TopicRoutes {
             }
         }
         router.put("/v3/clusters/:cluster/topics/:topic/configs/:name") { request, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
                 guard let value = try await RegistryServer.body(request, limit: limit)["value"]?.stringValue else { throw APIError(.badRequest, 40002, "the request needs a string 'value'") }
@@ -184,7 +137,7 @@ enum TopicRoutes {
         }
 
         router.post("/v3/clusters/:cluster/topics/:topic/records") { request, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
                 let entry = try await RegistryServer.body(request, limit: limit)
@@ -194,7 +147,7 @@ enum TopicRoutes {
             }
         }
         router.post("/v3/clusters/:cluster/topics/:topic/records:batch") { request, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
                 guard case .array(let entries)? = try await RegistryServer.body(request, limit: limit)["entries"], !entries.isEmpty else {
@@ -227,7 +180,7 @@ enum TopicRoutes {
             }
         }
         router.get("/v3/clusters/:cluster/topics/:topic/partitions/:partition/records") { request, context in
-            await run {
+            try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
                 guard !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
@@ -254,6 +207,7 @@ enum TopicRoutes {
                 return (.ok, .object(["data": .array(data), "next_offset": .int(next)]))
             }
         }
+        return router
     }
 
     /// Appends records; an explicit partition (all the same) or the partitioner.
@@ -289,17 +243,20 @@ enum TopicRoutes {
         return .object(["type": .string("BINARY"), "data": .string(Data(bytes).base64EncodedString())])
     }
 
+    /// v3's date-time form, made once (a value type, unlike `ISO8601DateFormatter`).
+    static let iso8601Fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     static func iso8601(_ text: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return withFraction.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+        (try? Date(text, strategy: iso8601Fractional)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
     }
 
-    /// Milliseconds since the epoch as v3's ISO-8601 date-time.
+    /// Milliseconds since the epoch as v3's ISO-8601 date-time. The milliseconds are written from the
+    /// integer: a `Date` (a `Double` from 2001) would turn 1.234 s into 1.233.
     static func iso8601(millis: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        let (seconds, remainder) = (millis.quotientAndRemainder(dividingBy: 1000))
+        let (whole, ms) = remainder < 0 ? (seconds - 1, remainder + 1000) : (seconds, remainder)
+        let text = Date(timeIntervalSince1970: Double(whole)).formatted(Date.ISO8601FormatStyle())
+        return text.dropLast() + "." + String(String(ms + 1000).dropFirst()) + "Z"
     }
 
     /// A record from a v3 produce entry: `partition_id?`, `headers?`, `key?`, `value?`, `timestamp?`.
