@@ -60,9 +60,12 @@ struct APIError: HTTPResponseError {
         return .object(object)
     }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        RegistryServer.response(status: status, body: ByteBuffer(string: body.jsonText))
+    /// The answer: the status, the body as JSON in `contentType`.
+    func response(contentType: String = RegistryServer.contentType) -> Response {
+        RegistryServer.response(status: status, body: ByteBuffer(string: body.jsonText), contentType: contentType)
     }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response { response() }
 }
 
 /// Renders every error a route throws as an ``APIError`` in `contentType` (Confluent's for the registry,
@@ -74,8 +77,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let api = APIError(error)
-            return RegistryServer.response(status: api.status, body: ByteBuffer(string: api.body.jsonText), contentType: contentType)
+            return APIError(error).response(contentType: contentType)
         }
     }
 }

@@ -70,10 +70,7 @@ struct ContentNegotiation<Context: RequestContext>: RouterMiddleware {
 
     /// Jersey's answer for a failed negotiation, as Confluent's error mapper renders it.
     static func plainError(_ status: Int, _ message: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        let body = #"{"error_code":\#(status),"message":"\#(message)"}"#
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        APIError(.init(code: status), status, message).response(contentType: "application/json")
     }
 }
 
