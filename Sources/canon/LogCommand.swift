@@ -54,7 +54,7 @@ extension LogCommand {
         }
     }
 
-    struct Append: ParsableCommand {
+    struct Append: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Append key<TAB>value lines from standard input; print 'partition offset' per record once durable.",
             discussion: """
@@ -70,7 +70,7 @@ extension LogCommand {
             guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         }
 
-        func run() throws {
+        func run() async throws {
             let engine: LogEngine
             do {
                 engine = try LogEngine(path: directory, fileSystem: PosixFileSystem())
@@ -78,44 +78,62 @@ extension LogCommand {
             } catch {
                 throw CLIFailure.failed("\(error)")
             }
-            let (stream, continuation) = AsyncStream.makeStream(of: Task<Result<[(partition: Int, offset: Int64)], LogError>, Never>.self)
-            let slots = DispatchSemaphore(value: 16)
-            let done = DispatchSemaphore(value: 0)
-            let failure = FailureBox()
-            // The printer: answers in input order, each as soon as its batch is durable.
-            Task {
+            // Up to 16 batches in flight (they share fdatasyncs); the printer answers in input order, each as
+            // soon as its batch is durable, while lines are still being read.
+            let slots = Slots(16)
+            let (stream, continuation) = AsyncStream.makeStream(of: Task<[(partition: Int, offset: Int64)], any Error>.self)
+            let printer = Task { () -> String? in
+                var failure: String?
                 for await task in stream {
-                    switch await task.value {
-                    case .success(let placed):
+                    do {
+                        let placed = try await task.value
                         Output.write(Array(placed.map { "\($0.partition) \($0.offset)\n" }.joined().utf8))
-                    case .failure(let error):
-                        failure.set("\(error)")
+                    } catch {
+                        failure = failure ?? "\(error)"
                     }
-                    slots.signal()
+                    await slots.release()
                 }
-                await engine.shutdown()
-                done.signal()
+                return failure
             }
             var pending: [LogRecord] = []
-            func submit() {
+            func submit() async {
                 guard !pending.isEmpty else { return }
-                slots.wait()
+                await slots.acquire()
                 let records = pending, topic = topic
-                continuation.yield(Task { () -> Result<[(partition: Int, offset: Int64)], LogError> in
-                    do throws(LogError) { return .success(try await engine.append(topic: topic, records: records)) } catch { return .failure(error) }
-                })
+                continuation.yield(Task { try await engine.append(topic: topic, records: records) })
                 pending = []
             }
             func field(_ s: Substring) -> [UInt8]? { s.isEmpty || s == "-" ? nil : Array(s.utf8) }
-            while failure.message == nil, let line = Swift.readLine(strippingNewline: true) {
+            while let line = Swift.readLine(strippingNewline: true) {
                 let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
                 pending.append(LogRecord(key: field(parts[0]), value: parts.count > 1 ? field(parts[1]) : nil, timestamp: LogDirectory.currentTimeMillis()))
-                if pending.count >= batch { submit() }
+                if pending.count >= batch { await submit() }
             }
-            if failure.message == nil { submit() }
+            await submit()
             continuation.finish()
-            done.wait()
-            if let message = failure.message { throw CLIFailure.failed(message) }
+            let failure = await printer.value
+            await engine.shutdown()
+            if let failure { throw CLIFailure.failed(failure) }
+        }
+    }
+
+    /// A counting semaphore for tasks: `acquire` suspends (it never blocks a thread) while none is free.
+    actor Slots {
+        private var free: Int
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        init(_ count: Int) { free = count }
+
+        func acquire() async {
+            if free > 0 {
+                free -= 1
+                return
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        func release() {
+            if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
         }
     }
 
@@ -214,11 +232,3 @@ extension LogCommand {
     }
 }
 
-/// The first failure of the append printer.
-// @unchecked Sendable: `stored` is only touched with `lock` held.
-private final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: String?
-    var message: String? { lock.withLock { stored } }
-    func set(_ text: String) { lock.withLock { if stored == nil { stored = text } } }
-}

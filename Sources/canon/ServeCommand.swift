@@ -5,9 +5,10 @@ import CanonServer
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `canon serve`: the registry over an embedded log data directory, speaking Confluent's REST API.
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the schema registry (Confluent Schema Registry REST API) on an embedded data directory.",
@@ -28,41 +29,33 @@ struct ServeCommand: ParsableCommand {
         guard ValidationPolicy.Level(rawValue: defaultValidation) != nil else { throw ValidationError("--default-validation is none, id or full, not '\(defaultValidation)'") }
     }
 
-    func run() throws {
-        let done = DispatchSemaphore(value: 0)
-        let failure = ServeFailure()
-        let settings = (dataDirectory, host, port, maximumBodyBytes)
+    func run() async throws {
         let level = ValidationPolicy.Level(rawValue: defaultValidation) ?? .none
         var logger = Logger(label: "canon")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let appLogger = logger
-        Task {
-            do {
-                let metrics = ServerMetrics()
-                let fileSystem = TimedFileSystem(PosixFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
-                let catalog = SchemaCatalog()
-                let validator = TimedValidator(SchemaValidator(catalog: catalog, defaultLevel: level), metrics: metrics)
-                let engine = try LogEngine(path: settings.0, fileSystem: fileSystem, validator: validator)
-                for note in engine.recoveryNotes { appLogger.notice("recovery: \(note)") }
-                var registryConfiguration = Registry.Configuration()
-                registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
-                let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
-                let app = RegistryServer.application(registry: registry, engine: engine, configuration: .init(host: settings.1, port: settings.2, maximumBodyBytes: settings.3),
-                                                     metrics: metrics, logger: appLogger)
-                Output.error("serving the registry on http://\(settings.1):\(settings.2) (data: \(settings.0))")
-                try await app.runService()
-                await engine.shutdown()
-            } catch {
-                failure.message = "\(error)"
-            }
-            done.signal()
+        let metrics = ServerMetrics()
+        let fileSystem = TimedFileSystem(PosixFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
+        let catalog = SchemaCatalog()
+        let validator = TimedValidator(SchemaValidator(catalog: catalog, defaultLevel: level), metrics: metrics)
+        let engine: LogEngine
+        do { engine = try LogEngine(path: dataDirectory, fileSystem: fileSystem, validator: validator) } catch { throw CLIFailure.failed("\(error)") }
+        for note in engine.recoveryNotes { logger.notice("recovery: \(note)") }
+        var registryConfiguration = Registry.Configuration()
+        registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
+        let registry: Registry
+        do {
+            registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
+        } catch {
+            await engine.shutdown()
+            throw CLIFailure.failed("\(error)")
         }
-        done.wait()
-        if let message = failure.message { throw CLIFailure.failed(message) }
+        let app = RegistryServer.application(registry: registry, engine: engine, configuration: .init(host: host, port: port, maximumBodyBytes: maximumBodyBytes),
+                                             metrics: metrics, logger: logger)
+        Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")
+        // The log first: the group stops services in reverse order, so requests stop before the log
+        // closes, on SIGTERM/SIGINT and when the server fails (a port already taken) alike.
+        let group = ServiceGroup(configuration: .init(services: [.init(service: LogEngineService(engine: engine)), .init(service: app)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do { try await group.run() } catch { throw CLIFailure.failed("\(error)") }
     }
-}
-
-// @unchecked Sendable: written once by the serving task before it signals, read after the wait.
-private final class ServeFailure: @unchecked Sendable {
-    var message: String?
 }

@@ -128,6 +128,21 @@ extension RegistryInteropTests {
         #expect(server.exitStatus == 0)
         #expect(FileManager.default.fileExists(atPath: "\(directory)/.clean-shutdown"))
     }
+
+    /// A server that cannot serve (its port is taken) still closes its log cleanly: the engine is a service
+    /// of the same group, stopped when the HTTP server fails.
+    @Test func aServerThatCannotServeClosesItsLogCleanly() throws {
+        let first = try Server(dataDirectory: Self.freshDirectory())
+        defer { first.stop() }
+        let port = try #require(first.url.split(separator: ":").last.map(String.init))
+        let directory = Self.freshDirectory()
+        let started = Date()
+        let second = try runProcess(CLITests.executable, ["serve", "--data-dir", directory, "--port", port])
+        #expect(second.status == 1)
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(second.stderr.contains("canon: "))
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/.clean-shutdown"))
+    }
 }
 
 extension RegistryInteropTests {
