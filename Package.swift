@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "CanonCore"),
         .target(name: "CanonAvro", dependencies: ["CanonCore"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "CanonAvroFiles", dependencies: ["CanonAvro", "CZlib"]),
+        .target(name: "CanonAvroFiles", dependencies: ["CanonAvro", "CanonCore", "CZlib"]),
         .target(name: "CCRC32C"),
         .target(
             name: "CanonLog",
@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "CanonServer",
             dependencies: [
-                "CanonRegistry", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                "CanonRegistry", "CanonLog", "CanonCore", "CanonAvro", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -81,17 +81,20 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
+                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "CanonTestSupport", dependencies: ["CanonCore"], path: "Tests/CanonTestSupport"),
         .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
-        .testTarget(name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonTestSupport"]),
+        .testTarget(name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonCore", "CanonLog", "CanonTestSupport"]),
         .testTarget(
             name: "CanonServerTests",
-            dependencies: ["CanonServer", "CanonRegistryClient", "CanonTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "CanonServer", "CanonRegistryClient", "CanonRegistry", "CanonLog", "CanonAvro", "CanonCore", "CanonTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "CanonSchemaSyncTests",
@@ -100,13 +103,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
-        .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonTestSupport"]),
+        .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
+        .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonTestSupport"]),
-        .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonTestSupport"], exclude: ["Schemas"]),
+        .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
         /// Compiles and exercises the golden output of CanonCodegenTests (`Generated/`).
-        .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonTestSupport"]),
-        .testTarget(name: "CanonCLITests", dependencies: ["canon", "canon-codegen", "CanonAvro", "CanonCore", "CanonTestSupport"]),
+        .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
+        .testTarget(name: "CanonCLITests", dependencies: ["canon", "canon-codegen", "CanonAvro", "CanonCore", "CanonLog", "CanonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
