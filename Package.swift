@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonTestSupport"]),
         .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
-        /// Compiles and exercises the golden output of CanonCodegenTests (`Generated/`).
+        /// Compiles and exercises the golden output of CanonCodegenTests (its `Generated/` folder).
         .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonCLITests", dependencies: ["canon", "canon-codegen", "CanonAvro", "CanonCore", "CanonLog", "CanonTestSupport"]),
     ],
