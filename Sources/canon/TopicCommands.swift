@@ -107,9 +107,11 @@ struct ProduceCommand: AsyncParsableCommand {
         commandName: "produce",
         abstract: "Produce records from standard input: JSON lines {\"key\":…, \"value\":…} encoded with the subject's latest schema, or --binary hex lines.",
         discussion: """
-            Each line is one record. By default the value (and the key, when present) is Avro JSON, encoded by the server with \
-            the latest schema of <topic>-value (<topic>-key). With --binary, a line is key<TAB>value in hex (the client's own \
-            wire-format bytes; '-' for null). Prints 'partition offset' per record, or the refusal (exit 1).
+            Each line is one record. By default the value is Avro JSON, encoded by the server with the latest schema of \
+            <topic>-value. A key is encoded the same way with <topic>-key when that subject exists; without it, a string \
+            key goes as its UTF-8 bytes and any other key as its JSON text (what a topic that does not validate keys \
+            stores). With --binary, a line is key<TAB>value in hex (the client's own wire-format bytes; '-' for null). \
+            Prints 'partition offset' per record, or the refusal (exit 1).
             """)
     @OptionGroup var connection: RegistryCommand.Connection
     @Argument var topic: String
@@ -117,6 +119,8 @@ struct ProduceCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/records"
+        let client = try connection.client
+        var keySchema: Bool?  // whether <topic>-key exists, asked once at the first key
         var entries: [JSONValue] = []
         while let line = Swift.readLine(strippingNewline: true) {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
@@ -128,17 +132,25 @@ struct ProduceCommand: AsyncParsableCommand {
                     return .object(["type": .string("BINARY"), "data": .string(Data(bytes).base64EncodedString())])
                 }
                 entries.append(.object(["key": try part(parts.count > 1 ? parts[0] : nil), "value": try part(parts.count > 1 ? parts[1] : parts[0])]))
-            } else {
-                let json: JSONValue
-                do { json = try JSONReader.parse(line) } catch { throw CLIFailure.unreadable("not a JSON line: \(error)") }
-                var entry: JSONObject = [:]
-                for part in ["key", "value"] {
-                    if let data = json[part], data != .null {
-                        entry[part] = .object(["type": .string("AVRO"), "subject": .string("\(topic)-\(part)"), "data": data])
-                    }
-                }
-                entries.append(.object(entry))
+                continue
             }
+            let json: JSONValue
+            do { json = try JSONReader.parse(line) } catch { throw CLIFailure.unreadable("not a JSON line: \(error)") }
+            var entry: JSONObject = [:]
+            if let value = json["value"], value != .null {
+                entry["value"] = .object(["type": .string("AVRO"), "subject": .string("\(topic)-value"), "data": value])
+            }
+            if let key = json["key"], key != .null {
+                if keySchema == nil { keySchema = try await Self.subjectExists("\(topic)-key", client) }
+                if keySchema == true {
+                    entry["key"] = .object(["type": .string("AVRO"), "subject": .string("\(topic)-key"), "data": key])
+                } else if case .string(let text) = key {
+                    entry["key"] = .object(["type": .string("STRING"), "data": .string(text)])
+                } else {
+                    entry["key"] = .object(["type": .string("JSON"), "data": key])
+                }
+            }
+            entries.append(.object(entry))
         }
         let body = entries
         try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
@@ -151,29 +163,81 @@ struct ProduceCommand: AsyncParsableCommand {
             return .array([])
         }
     }
+
+    static func subjectExists(_ subject: String, _ client: RegistryClient) async throws -> Bool {
+        do {
+            return !(try await client.versions(subject: subject)).isEmpty
+        } catch where error.code == 40401 {
+            return false
+        } catch {
+            throw CLIFailure.failed("\(error)")
+        }
+    }
 }
 
-/// `canon consume TOPIC`: records of a partition from a running server.
+/// `canon consume TOPIC`: records of a topic from a running server.
 struct ConsumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consume",
-        abstract: "Print records of a topic partition as JSON lines (avro-json decodes framed values with their writer schema).")
+        abstract: "Print records of a topic as JSON lines, every partition merged by timestamp (avro-json decodes framed values with their writer schema).",
+        discussion: """
+            Reads every partition from --from (or only --partition), merges them by timestamp and stops at the end of the \
+            topic; with --follow it then waits for new records and prints them as they arrive, until interrupted (as \
+            kcat -C without -e).
+            """)
     @OptionGroup var connection: RegistryCommand.Connection
     @Argument var topic: String
-    @Option(help: "The partition.") var partition = 0
-    @Option(help: "The first offset.") var from: Int64 = 0
-    @Option(help: "At most this many records.") var max = 100
+    @Option(help: "Only this partition (default: every partition).") var partition: Int?
+    @Option(help: "The first offset, in each partition read.") var from: Int64 = 0
+    @Option(help: "At most this many records (default: 100; unlimited with --follow).") var max: Int?
     @Option(help: "avro-json or raw.") var format = "avro-json"
+    @Flag(help: "Keep waiting for new records after the end of the topic.") var follow = false
+    @Option(help: "With --follow: milliseconds between polls.") var pollMs = 500
 
     func validate() throws {
         guard format == "avro-json" || format == "raw" else { throw ValidationError("--format is avro-json or raw") }
+        guard from >= 0 else { throw ValidationError("--from is an offset, 0 or more") }
+        if let max, max < 1 { throw ValidationError("--max must be at least 1") }
+        guard pollMs >= 10 else { throw ValidationError("--poll-ms must be at least 10") }
     }
 
     func run() async throws {
-        let path = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/partitions/\(partition)/records?offset=\(from)&max_records=\(max)&format=\(format)"
-        try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
-            guard case .array(let records)? = try await c.send("GET", path)["data"] else { return .array([]) }
-            return .array(records.map { .string($0.jsonText) })
+        let client = try connection.client
+        let base = "\(TopicCommand.base)/\(RegistryCommand.path(topic))"
+        do {
+            let partitions: [Int]
+            if let partition {
+                partitions = [partition]
+            } else {
+                let count = try await client.send("GET", base)["partitions_count"]?.int64Value ?? 1
+                partitions = Array(0..<Int(count))
+            }
+            var next = Dictionary(uniqueKeysWithValues: partitions.map { ($0, from) })
+            var left = max ?? (follow ? Int.max : 100)
+            while left > 0 {
+                // One round: what each partition has from its next offset, merged by timestamp.
+                var round: [JSONValue] = []
+                for p in partitions {
+                    let page = Swift.min(left, 10_000)
+                    let answer = try await client.send("GET", "\(base)/partitions/\(p)/records?offset=\(next[p]!)&max_records=\(page)&format=\(format)")
+                    if case .array(let records)? = answer["data"] { round += records }
+                    if let n = answer["next_offset"]?.int64Value { next[p] = n }
+                }
+                round.sort { a, b in
+                    let (ta, tb) = (a["timestamp"]?.stringValue ?? "", b["timestamp"]?.stringValue ?? "")
+                    if ta != tb { return ta < tb }
+                    let (pa, pb) = (a["partition_id"]?.int64Value ?? 0, b["partition_id"]?.int64Value ?? 0)
+                    return pa != pb ? pa < pb : (a["offset"]?.int64Value ?? 0) < (b["offset"]?.int64Value ?? 0)
+                }
+                for record in round.prefix(left) { Output.line(record.jsonText) }
+                left -= Swift.min(left, round.count)
+                if round.isEmpty {
+                    guard follow else { break }
+                    try await Task.sleep(for: .milliseconds(pollMs))
+                }
+            }
+        } catch let error as RegistryClientError {
+            throw CLIFailure.failed("\(error)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import CanonCore
 import CanonTestSupport
 import Foundation
 import Testing
@@ -183,7 +184,57 @@ extension RegistryInteropTests {
         #expect(consumed.stdoutText.contains(#""data":{"n":2,"s":"b"}"#))
         #expect(try canon(["topic", "config", "events", "value.schema.validation", "--set", "none"]).stdoutText.contains(#""value":"none""#))
         #expect(try canon(["produce", "events", "--binary"], input: "-\t000000000102026100\n").stdoutText == "0 3\n")
+        // A key on a topic with no key schema goes as its UTF-8 bytes.
+        #expect(try canon(["produce", "events"], input: #"{"key":"k1","value":{"n":3,"s":"c"}}"# + "\n").stdoutText == "0 4\n")
+        #expect(try canon(["consume", "events", "--from", "4"]).stdoutText.contains(#""key":{"type":"BINARY","data":"azE="}"#))
         #expect(try canon(["topic", "delete", "events"]).status == 0)
         #expect(try canon(["topic", "list"]).stdoutText.isEmpty)
+    }
+
+    /// `canon consume` reads every partition, merged by timestamp, and with --follow waits for new records.
+    @Test func consumeReadsEveryPartitionAndFollows() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory())
+        defer { server.stop() }
+        func canon(_ arguments: [String], input: String = "") throws -> ProcessResult {
+            try runProcess(CLITests.executable, arguments + ["--url", server.url], input: Array(input.utf8))
+        }
+        #expect(try canon(["topic", "create", "multi", "--partitions", "3"]).status == 0)
+        var lines = ""
+        for i in 0..<12 { lines += #"{"key":"key-\#(i)","value":null}"# + "\n" }
+        let produced = try canon(["produce", "multi"], input: lines)
+        #expect(Set(produced.stdoutText.split(separator: "\n").map { $0.split(separator: " ")[0] }).count > 1, "\(produced.stdoutText)")
+        let all = try canon(["consume", "multi"]).stdoutText.split(separator: "\n").compactMap { try? JSONReader.parse(String($0)) }
+        #expect(all.count == 12)
+        let stamps = all.compactMap { $0["timestamp"]?.stringValue }
+        #expect(stamps == stamps.sorted())
+        #expect(try canon(["consume", "multi", "--partition", "0"]).stdoutText.split(separator: "\n").count < 12)
+        #expect(try canon(["consume", "multi", "--max", "5"]).stdoutText.split(separator: "\n").count == 5)
+
+        // --follow: records produced after it reached the end of the topic arrive on its output.
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: CLITests.executable)
+        follower.arguments = ["consume", "multi", "--follow", "--poll-ms", "50", "--url", server.url]
+        let output = Pipe()
+        follower.standardOutput = output
+        try follower.run()
+        defer { if follower.isRunning { follower.terminate() } }
+        let seen = Locked("")
+        let reader = Thread {
+            while true {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { return }  // the follower ended
+                seen.withValue { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
+        reader.start()
+        func printed() -> Int { seen.value.split(separator: "\n").count }
+        for _ in 0..<100 where printed() < 12 { usleep(50_000) }
+        #expect(printed() == 12)  // the topic so far, then it waits
+        _ = try canon(["produce", "multi"], input: (0..<3).map { #"{"key":"late-\#($0)","value":null}"# }.joined(separator: "\n") + "\n")
+        let late = Data("late-2".utf8).base64EncodedString()
+        for _ in 0..<200 where !seen.value.contains(late) { usleep(50_000) }
+        #expect(seen.value.contains(late), "\(seen.value)")
+        #expect(printed() == 15)
+        #expect(follower.isRunning)
     }
 }
