@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "CanonAvroFiles", targets: ["CanonAvroFiles"]),
         /// The log engine: topics, partitions, record batches; schema-agnostic.
         .library(name: "CanonLog", targets: ["CanonLog"]),
+        /// For tests of code on the log: a fault-injecting, power-cutting in-memory file system.
+        .library(name: "CanonLogTestKit", targets: ["CanonLogTestKit"]),
         /// The registry: schemas, versions, IDs, compatibility and modes as a state machine over the log.
         .library(name: "CanonRegistry", targets: ["CanonRegistry"]),
         /// The HTTP server speaking Confluent Schema Registry's REST API (Hummingbird).
@@ -49,6 +51,7 @@ let package = Package(
             name: "CanonLog",
             dependencies: ["CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "CanonLogTestKit", dependencies: ["CanonLog"]),
         .target(name: "CanonCodegen", dependencies: ["CanonAvro", "CanonCore"]),
         .executableTarget(name: "canon-codegen", dependencies: ["CanonCodegen"]),
         .plugin(name: "CanonCodegenPlugin", capability: .buildTool(), dependencies: ["canon-codegen"]),
@@ -88,24 +91,25 @@ let package = Package(
         ),
         .target(name: "CanonTestSupport", dependencies: ["CanonCore"], path: "Tests/CanonTestSupport"),
         .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
-        .testTarget(name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonCore", "CanonLog", "CanonTestSupport"]),
+        .testTarget(name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonCore", "CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
         .testTarget(
             name: "CanonServerTests",
             dependencies: [
-                "CanonServer", "CanonRegistryClient", "CanonRegistry", "CanonLog", "CanonAvro", "CanonCore", "CanonTestSupport",
+                "CanonServer", "CanonRegistryClient", "CanonRegistry", "CanonLog", "CanonLogTestKit", "CanonAvro", "CanonCore", "CanonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "CanonSchemaSyncTests",
             dependencies: [
-                "CanonSchemaSync", "CanonCodegen", "CanonAvro", "CanonCore", "CanonRegistryClient", "CanonServer", "CanonRegistry", "CanonLog", "CanonTestSupport",
+                "CanonSchemaSync", "CanonCodegen", "CanonAvro", "CanonCore", "CanonRegistryClient", "CanonServer", "CanonRegistry", "CanonLog",
+                "CanonLogTestKit", "CanonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCore", "CanonTestSupport"]),
-        .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonTestSupport"]),
+        .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
         .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
         /// Compiles and exercises the golden output of CanonCodegenTests (its `Generated/` folder).
         .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),

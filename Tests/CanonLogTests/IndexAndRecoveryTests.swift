@@ -1,4 +1,5 @@
 import CanonLog
+import CanonLogTestKit
 import CanonTestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import CanonLog
+import CanonLogTestKit
 import CanonTestSupport
 import Testing
 

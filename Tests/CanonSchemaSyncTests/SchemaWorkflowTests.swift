@@ -2,6 +2,7 @@ import CanonAvro
 import CanonCodegen
 import CanonCore
 import CanonLog
+import CanonLogTestKit
 import CanonRegistry
 @testable import CanonRegistryClient
 @testable import CanonSchemaSync

@@ -1,5 +1,6 @@
 import CanonAvro
 import CanonLog
+import CanonLogTestKit
 import CanonRegistry
 import CanonRegistryClient
 import CanonServer

@@ -1,5 +1,6 @@
 import CanonCore
 import CanonLog
+import CanonLogTestKit
 import CanonRegistry
 import CanonServer
 import Foundation

@@ -7,7 +7,7 @@ public struct LogFileHandle: Hashable, Sendable {
 }
 
 /// Every file access of the log engine goes through this protocol: ``PosixFileSystem`` for real, and
-/// ``FaultInjectingFileSystem`` in tests, which tracks what is durable and can cut the power, tear the last
+/// `FaultInjectingFileSystem` (CanonLogTestKit) in tests, which tracks what is durable and can cut the power, tear the last
 /// write and fail any call with EIO or ENOSPC.
 ///
 /// Every call throws a ``LogError`` (code `io` or `noSpace`) naming the file; nothing traps.

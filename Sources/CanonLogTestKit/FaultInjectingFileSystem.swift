@@ -1,3 +1,4 @@
+import CanonLog
 import Foundation
 
 /// An in-memory ``LogFileSystem`` for durability tests. It keeps, per file, what was written and what is
