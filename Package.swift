@@ -57,13 +57,18 @@ let package = Package(
         .plugin(name: "CanonCodegenPlugin", capability: .buildTool(), dependencies: ["canon-codegen"]),
         .target(
             name: "CanonSchemaSync",
-            dependencies: ["CanonCodegen", "CanonRegistryClient", "CanonAvro", "CanonCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "CanonCodegen", "CanonRegistryClient", "CanonAvro", "CanonCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
-        .executableTarget(name: "canon-schemas", dependencies: ["CanonSchemaSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "canon-schemas", dependencies: ["CanonSchemaSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(
             name: "CanonSchemasPlugin",
             capability: .command(
-                intent: .custom(verb: "canon", description: "Check, register or pull the schemas canon-codegen.json maps to registry subjects"),
+                intent: .custom(
+                    verb: "canon", description: "Check, register or pull the schemas canon-codegen.json maps to registry subjects"),
                 permissions: [
                     .allowNetworkConnections(scope: .all(), reason: "check and register ask the schema registry; pull reads from it"),
                     .writeToPackageDirectory(reason: "pull writes the registry's schemas and canon-codegen.json into the target"),
@@ -76,7 +81,8 @@ let package = Package(
         .target(
             name: "CanonServer",
             dependencies: [
-                "CanonRegistry", "CanonLog", "CanonCore", "CanonAvro", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                "CanonRegistry", "CanonLog", "CanonCore", "CanonAvro", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -84,25 +90,30 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonLog", "CanonRegistry", "CanonServer", "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Hummingbird", package: "hummingbird"),
+                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonLog", "CanonRegistry", "CanonServer",
+                "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "CanonTestSupport", dependencies: ["CanonCore"], path: "Tests/CanonTestSupport"),
         .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
-        .testTarget(name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonCore", "CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
+        .testTarget(
+            name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonCore", "CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
         .testTarget(
             name: "CanonServerTests",
             dependencies: [
-                "CanonServer", "CanonRegistryClient", "CanonRegistry", "CanonLog", "CanonLogTestKit", "CanonAvro", "CanonCore", "CanonTestSupport",
+                "CanonServer", "CanonRegistryClient", "CanonRegistry", "CanonLog", "CanonLogTestKit", "CanonAvro", "CanonCore",
+                "CanonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "CanonSchemaSyncTests",
             dependencies: [
-                "CanonSchemaSync", "CanonCodegen", "CanonAvro", "CanonCore", "CanonRegistryClient", "CanonServer", "CanonRegistry", "CanonLog",
+                "CanonSchemaSync", "CanonCodegen", "CanonAvro", "CanonCore", "CanonRegistryClient", "CanonServer", "CanonRegistry",
+                "CanonLog",
                 "CanonLogTestKit", "CanonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -113,7 +124,8 @@ let package = Package(
         .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
         /// Compiles and exercises the golden output of CanonCodegenTests (its `Generated/` folder).
         .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
-        .testTarget(name: "CanonCLITests", dependencies: ["canon", "canon-codegen", "CanonAvro", "CanonCore", "CanonLog", "CanonTestSupport"]),
+        .testTarget(
+            name: "CanonCLITests", dependencies: ["canon", "canon-codegen", "CanonAvro", "CanonCore", "CanonLog", "CanonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

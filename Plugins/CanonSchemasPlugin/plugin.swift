@@ -20,14 +20,17 @@ struct CanonSchemasPlugin: CommandPlugin {
         let named = extractor.extractOption(named: "target")
         var rest = extractor.remainingArguments
         guard let verb = rest.first, ["check", "register", "pull"].contains(verb) else {
-            throw Failure(description: "usage: swift package canon check|register|pull [--target NAME] [options]; see `swift run canon-schemas help`")
+            throw Failure(
+                description: "usage: swift package canon check|register|pull [--target NAME] [options]; see `swift run canon-schemas help`")
         }
         rest.removeFirst()
         let modules = context.package.targets.compactMap { $0 as? SourceModuleTarget }
         var targets: [SourceModuleTarget]
         if !named.isEmpty {
             targets = try named.map { name in
-                guard let t = modules.first(where: { $0.name == name }) else { throw Failure(description: "no source target named '\(name)'") }
+                guard let t = modules.first(where: { $0.name == name }) else {
+                    throw Failure(description: "no source target named '\(name)'")
+                }
                 return t
             }
         } else {
@@ -39,15 +42,19 @@ struct CanonSchemasPlugin: CommandPlugin {
             }
         }
         guard !targets.isEmpty else {
-            throw Failure(description: "canon \(verb): no target has a canon-codegen.json (it maps schemas to subjects); name one with --target")
+            throw Failure(
+                description: "canon \(verb): no target has a canon-codegen.json (it maps schemas to subjects); name one with --target")
         }
         if verb == "pull", targets.count > 1 {
-            throw Failure(description: "canon pull: several targets hold schemas (\(targets.map(\.name).joined(separator: ", "))); name one with --target")
+            throw Failure(
+                description:
+                    "canon pull: several targets hold schemas (\(targets.map(\.name).joined(separator: ", "))); name one with --target")
         }
         let tool = try context.tool(named: "canon-schemas")
         var worst: Int32 = 0
         for target in targets {
-            let config = target.sourceFiles.map(\.url).first { $0.lastPathComponent == "canon-codegen.json" }
+            let config =
+                target.sourceFiles.map(\.url).first { $0.lastPathComponent == "canon-codegen.json" }
                 ?? target.directoryURL.appendingPathComponent("canon-codegen.json")
             var arguments = [verb, "--config", config.path] + rest
             if verb != "pull" {
@@ -66,7 +73,9 @@ struct CanonSchemasPlugin: CommandPlugin {
         switch worst {
         case 0: summary = "canon \(verb): ok"
         case 1: summary = "canon \(verb): failed: a schema would be refused by the registry, or is invalid (canon-schemas exit code 1)"
-        case 2: summary = "canon \(verb): failed: the registry could not be reached (or refused the credentials, or is not a registry), or the input could not be read (canon-schemas exit code 2)"
+        case 2:
+            summary =
+                "canon \(verb): failed: the registry could not be reached (or refused the credentials, or is not a registry), or the input could not be read (canon-schemas exit code 2)"
         default: summary = "canon \(verb): failed: canon-schemas ended with status \(worst)"
         }
         // The last line of the output says which case it was (SwiftPM ends every failing plugin with

@@ -110,6 +110,7 @@ public struct AvroError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     init(json error: JSONError, file: String? = nil) {
-        self.init(.invalidJSON, error.message, location: Location(file: file, byteOffset: error.offset, line: error.line, column: error.column))
+        self.init(
+            .invalidJSON, error.message, location: Location(file: file, byteOffset: error.offset, line: error.line, column: error.column))
     }
 }

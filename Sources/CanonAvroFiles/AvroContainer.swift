@@ -41,7 +41,10 @@ public enum AvroCodec: Sendable, Hashable {
         case .snappy:
             var out = Snappy.compress(data)
             let crc = Deflate.crc32(data)
-            out += [UInt8(truncatingIfNeeded: crc >> 24), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc)]
+            out += [
+                UInt8(truncatingIfNeeded: crc >> 24), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8),
+                UInt8(truncatingIfNeeded: crc),
+            ]
             return out
         }
     }
@@ -69,7 +72,9 @@ public enum AvroCodec: Sendable, Hashable {
             let expected = data[(data.count - 4)...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let actual = Deflate.crc32(out)
             guard expected == actual else {
-                throw AvroError(.invalidContainer, "snappy block CRC-32 mismatch (stored \(expected), computed \(actual))", location: .init(byteOffset: offset))
+                throw AvroError(
+                    .invalidContainer, "snappy block CRC-32 mismatch (stored \(expected), computed \(actual))",
+                    location: .init(byteOffset: offset))
             }
             return out
         }
@@ -100,7 +105,9 @@ public struct AvroContainerReader: Sendable {
         }
         guard bytes[3] == 1 else {
             let legacy = bytes[3] == 0 ? " (the legacy Avro 1.2 format, which this reader does not support)" : ""
-            throw AvroError(.invalidContainer, "unsupported container format version \(bytes[3])\(legacy); expected magic 'Obj' 0x01", location: .init(byteOffset: 3))
+            throw AvroError(
+                .invalidContainer, "unsupported container format version \(bytes[3])\(legacy); expected magic 'Obj' 0x01",
+                location: .init(byteOffset: 3))
         }
         var meta: [(key: String, value: [UInt8])] = []
         var sync: [UInt8] = []
@@ -159,17 +166,23 @@ public struct AvroContainerReader: Sendable {
                     throw AvroError(.invalidContainer, "negative block object count \(count)", location: .init(byteOffset: blockStart))
                 }
                 guard count <= Int64(limits.maxCollectionItems) else {
-                    throw AvroError(.limitExceeded, "block object count \(count) exceeds the limit of \(limits.maxCollectionItems)", location: .init(byteOffset: blockStart))
+                    throw AvroError(
+                        .limitExceeded, "block object count \(count) exceeds the limit of \(limits.maxCollectionItems)",
+                        location: .init(byteOffset: blockStart))
                 }
                 let size = try r.readLong()
                 guard size >= 0, size <= Int64(r.remaining) else {
-                    throw AvroError(.invalidContainer, "block size \(size) is negative or exceeds the \(r.remaining) remaining byte(s)", location: .init(byteOffset: blockStart))
+                    throw AvroError(
+                        .invalidContainer, "block size \(size) is negative or exceeds the \(r.remaining) remaining byte(s)",
+                        location: .init(byteOffset: blockStart))
                 }
                 let data = Array(bytes[r.offset..<(r.offset + Int(size))])
                 try r.skip(Int(size))
                 let marker = try r.readFixed(size: 16)
                 guard marker == syncMarker else {
-                    throw AvroError(.invalidContainer, "sync marker mismatch after the block at byte \(blockStart)", location: .init(byteOffset: r.offset - 16))
+                    throw AvroError(
+                        .invalidContainer, "sync marker mismatch after the block at byte \(blockStart)",
+                        location: .init(byteOffset: r.offset - 16))
                 }
                 let raw = try codec.decompress(data, maxOutputSize: limits.maxTotalSize, offset: blockStart)
                 try AvroBinaryReader.withReader(raw, limits: limits) { (datums) throws(AvroError) in
@@ -181,23 +194,29 @@ public struct AvroContainerReader: Sendable {
                             value = try schema.decode(from: &datums)
                             blockSize += max(32, datums.decodedSize)
                             if blockSize > limits.maxTotalSize {
-                                throw AvroError(.limitExceeded, "the block's datums decode to more than the limit of \(limits.maxTotalSize) bytes", location: .init(byteOffset: datums.offset))
+                                throw AvroError(
+                                    .limitExceeded, "the block's datums decode to more than the limit of \(limits.maxTotalSize) bytes",
+                                    location: .init(byteOffset: datums.offset))
                             }
                             if datums.offset == start {
                                 zeroByteDatums += 1
                                 if zeroByteDatums > limits.maxCollectionItems {
-                                    throw AvroError(.limitExceeded, "more than \(limits.maxCollectionItems) datums that take no bytes", location: .init(byteOffset: start))
+                                    throw AvroError(
+                                        .limitExceeded, "more than \(limits.maxCollectionItems) datums that take no bytes",
+                                        location: .init(byteOffset: start))
                                 }
                             }
                         } catch {
                             let inBlock = error.location.byteOffset.map { " (byte \($0) of its decompressed data)" } ?? ""
-                            throw AvroError(error.code, "datum \(i) of the block at byte \(blockStart)\(inBlock): \(error.message)",
-                                            location: .init(jsonPath: error.location.jsonPath, byteOffset: blockStart))
+                            throw AvroError(
+                                error.code, "datum \(i) of the block at byte \(blockStart)\(inBlock): \(error.message)",
+                                location: .init(jsonPath: error.location.jsonPath, byteOffset: blockStart))
                         }
                         try body(value)
                     }
                     if !datums.isAtEnd {
-                        throw AvroError(.invalidContainer, "block at byte \(blockStart) has \(datums.remaining) byte(s) after its \(count) datum(s)")
+                        throw AvroError(
+                            .invalidContainer, "block at byte \(blockStart) has \(datums.remaining) byte(s) after its \(count) datum(s)")
                     }
                 }
             }
@@ -224,7 +243,10 @@ public struct AvroContainerWriter: Sendable {
     private var blockCount = 0
 
     /// Starts a file: writes the header with `avro.schema` (the full rendering), `avro.codec` and `metadata`.
-    public init(schema: AvroSchema, codec: AvroCodec = .null, metadata: [(String, [UInt8])] = [], syncMarker: [UInt8]? = nil, blockSize: Int = 64 * 1024) {
+    public init(
+        schema: AvroSchema, codec: AvroCodec = .null, metadata: [(String, [UInt8])] = [], syncMarker: [UInt8]? = nil,
+        blockSize: Int = 64 * 1024
+    ) {
         self.schema = schema
         self.codec = codec
         self.blockSize = blockSize
@@ -232,7 +254,8 @@ public struct AvroContainerWriter: Sendable {
         self.syncMarker = syncMarker ?? (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         var header = AvroBinaryWriter()
         header.writeFixed(AvroContainerReader.magic)
-        let meta: [(String, [UInt8])] = [("avro.schema", Array(schema.fullRendering.utf8)), ("avro.codec", Array(codec.name.utf8))] + metadata
+        let meta: [(String, [UInt8])] =
+            [("avro.schema", Array(schema.fullRendering.utf8)), ("avro.codec", Array(codec.name.utf8))] + metadata
         header.writeBlockCount(meta.count)
         for (k, v) in meta {
             header.writeString(k)

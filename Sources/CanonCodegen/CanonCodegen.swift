@@ -46,7 +46,8 @@ public enum CanonCodegen {
         for file in schemaFiles {
             let name = outputName(forSchemaPath: file.path)
             if let other = outputs[name] {
-                diagnostics.append(Diagnostic(file: file.path, message: "its output \(name) would be the same file as \(other)'s; rename one of them"))
+                diagnostics.append(
+                    Diagnostic(file: file.path, message: "its output \(name) would be the same file as \(other)'s; rename one of them"))
             }
             outputs[name] = file.path
         }

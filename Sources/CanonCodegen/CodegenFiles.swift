@@ -5,7 +5,9 @@ extension CanonCodegen {
     /// `outputDirectory` (a file is rewritten only when its contents change, so builds stay incremental).
     /// Paths are named relative to `root` in output names and messages. Returns the files written or
     /// already up to date. What `canon-codegen`, `canon generate` and the build plugin run.
-    public static func generateFiles(schemaPaths: [String], configPath: String?, root: String, outputDirectory: String) throws(CodegenError) -> [String] {
+    public static func generateFiles(schemaPaths: [String], configPath: String?, root: String, outputDirectory: String) throws(CodegenError)
+        -> [String]
+    {
         let base = URL(fileURLWithPath: root).standardizedFileURL.path
         func relative(_ path: String) -> String {
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -34,7 +36,9 @@ extension CanonCodegen {
                 written.append(path)
             }
         } catch {
-            throw CodegenError(diagnostics: [Diagnostic(file: outputDirectory, message: "cannot write the generated files: \(error.localizedDescription)")])
+            throw CodegenError(diagnostics: [
+                Diagnostic(file: outputDirectory, message: "cannot write the generated files: \(error.localizedDescription)")
+            ])
         }
         return written
     }

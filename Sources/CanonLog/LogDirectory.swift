@@ -48,8 +48,10 @@ public final class LogDirectory {
     ///
     /// `partitionConfiguration` sets the storage settings that are not per topic (index interval,
     /// preallocation, checkpoint interval); segment size and time come from each topic.
-    public init(path: String, fileSystem: any LogFileSystem, repair: Bool = false,
-                partitionConfiguration: PartitionLog.Configuration = PartitionLog.Configuration()) throws(LogError) {
+    public init(
+        path: String, fileSystem: any LogFileSystem, repair: Bool = false,
+        partitionConfiguration: PartitionLog.Configuration = PartitionLog.Configuration()
+    ) throws(LogError) {
         self.path = path
         self.fs = fileSystem
         self.repair = repair
@@ -63,7 +65,9 @@ public final class LogDirectory {
             let text = String(decoding: try fs.readAll(versionFile), as: UTF8.self)
             guard text.split(separator: "\n").first.map(String.init) == Self.formatVersion else {
                 fs.close(lockHandle)
-                throw LogError(.io, "unknown data directory format '\(text.prefix(40))' (this build reads '\(Self.formatVersion)')", location: .init(file: versionFile))
+                throw LogError(
+                    .io, "unknown data directory format '\(text.prefix(40))' (this build reads '\(Self.formatVersion)')",
+                    location: .init(file: versionFile))
             }
         } else {
             try writeDurably(versionFile, Self.formatVersion + "\n")
@@ -108,8 +112,9 @@ public final class LogDirectory {
         var configuration = partitionConfiguration
         configuration.segmentBytes = topic.configuration.segmentBytes
         configuration.segmentMs = topic.configuration.segmentMs
-        return try PartitionLog(directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs, configuration: configuration,
-                                cleanShutdown: openedAfterCleanShutdown, repair: repair)
+        return try PartitionLog(
+            directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs, configuration: configuration,
+            cleanShutdown: openedAfterCleanShutdown, repair: repair)
     }
 
     /// Writes a small file so that it is whole or absent after a crash: temporary file, sync, rename,
@@ -143,7 +148,9 @@ public final class LogDirectory {
     }
 
     /// Creates a topic. Names starting with `_` are internal and need `isInternal: true`.
-    public func createTopic(_ name: String, partitions: Int, configuration: TopicConfiguration = TopicConfiguration(), isInternal: Bool = false) throws(LogError) {
+    public func createTopic(
+        _ name: String, partitions: Int, configuration: TopicConfiguration = TopicConfiguration(), isInternal: Bool = false
+    ) throws(LogError) {
         try checkOpen()
         try TopicName.validate(name)
         guard TopicName.isInternal(name) == isInternal else {
@@ -192,7 +199,9 @@ public final class LogDirectory {
     public func deleteTopic(_ name: String) throws(LogError) {
         try checkOpen()
         guard let logs = logs[name] else { throw LogError(.unknownTopic, "no topic '\(name)'", location: .init(topic: name)) }
-        guard !TopicName.isInternal(name) else { throw LogError(.invalidTopicName, "internal topic '\(name)' cannot be deleted", location: .init(topic: name)) }
+        guard !TopicName.isInternal(name) else {
+            throw LogError(.invalidTopicName, "internal topic '\(name)' cannot be deleted", location: .init(topic: name))
+        }
         try fs.remove("\(path)/\(name).topic")
         try fs.syncDirectory(path)
         topics[name] = nil
@@ -296,8 +305,9 @@ public final class LogDirectory {
         let logs = try partitionLogs(topic)
         let config = topics[topic]!.configuration
         for batch in batches where batch.partition < 0 || batch.partition >= logs.count {
-            throw LogError(.partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(batch.partition)",
-                           location: .init(topic: topic, partition: batch.partition))
+            throw LogError(
+                .partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(batch.partition)",
+                location: .init(topic: topic, partition: batch.partition))
         }
         let appendTime = config.messageTimestampType == "LogAppendTime" ? (now ?? Self.currentTimeMillis()) : nil
         var placements = [(partition: Int, offset: Int64)](repeating: (0, 0), count: count)
@@ -317,7 +327,9 @@ public final class LogDirectory {
             } catch {
                 // Take back what this append wrote to other partitions: all of it or nothing.
                 for w in written { try? w.log.rollBack(to: w.from) }
-                throw LogError(error.code, error.message, location: .init(topic: topic, partition: p, file: error.location.file, position: error.location.position))
+                throw LogError(
+                    error.code, error.message,
+                    location: .init(topic: topic, partition: p, file: error.location.file, position: error.location.position))
             }
             written.append((logs[p], offsets.lowerBound))
             touched.insert(PartitionKey(topic: topic, partition: p))
@@ -406,7 +418,8 @@ public final class LogDirectory {
         for name in try fs.contentsOfDirectory(path) where name.hasSuffix(".topic") {
             let topic = String(name.dropLast(6))
             var partitions = 0
-            for line in String(decoding: try fs.readAll("\(path)/\(name)"), as: UTF8.self).split(separator: "\n") where line.hasPrefix("partitions=") {
+            for line in String(decoding: try fs.readAll("\(path)/\(name)"), as: UTF8.self).split(separator: "\n")
+            where line.hasPrefix("partitions=") {
                 partitions = Int(line.dropFirst(11)) ?? 0
             }
             if partitions < 1 { problems.append("\(path)/\(name): no valid partition count") }
@@ -430,7 +443,9 @@ public final class LogDirectory {
         do {
             return try log.read(from: offset, maxBytes: maxBytes)
         } catch {
-            throw LogError(error.code, error.message, location: .init(topic: topic, partition: partition, file: error.location.file, position: error.location.position))
+            throw LogError(
+                error.code, error.message,
+                location: .init(topic: topic, partition: partition, file: error.location.file, position: error.location.position))
         }
     }
 
@@ -438,7 +453,9 @@ public final class LogDirectory {
     public func partitionLog(_ topic: String, _ partition: Int) throws(LogError) -> PartitionLog {
         let logs = try partitionLogs(topic)
         guard partition >= 0 && partition < logs.count else {
-            throw LogError(.partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(partition)", location: .init(topic: topic, partition: partition))
+            throw LogError(
+                .partitionOutOfRange, "topic '\(topic)' has partitions 0..<\(logs.count), not \(partition)",
+                location: .init(topic: topic, partition: partition))
         }
         return logs[partition]
     }
@@ -450,7 +467,8 @@ public final class LogDirectory {
         var removed: [String] = []
         for (name, topic) in topics.sorted(by: { $0.key < $1.key }) where !TopicName.isInternal(name) {
             for log in logs[name] ?? [] {
-                removed += try log.enforceRetention(now: now, retentionMs: topic.configuration.retentionMs, retentionBytes: topic.configuration.retentionBytes)
+                removed += try log.enforceRetention(
+                    now: now, retentionMs: topic.configuration.retentionMs, retentionBytes: topic.configuration.retentionBytes)
             }
         }
         return removed

@@ -33,8 +33,10 @@ public final class LogEngine: Sendable {
 
     /// Opens (and recovers) the data directory and starts the I/O thread. `validator` checks every
     /// record appended to a non-internal topic.
-    public init(path: String, fileSystem: any LogFileSystem, validator: (any RecordValidator)? = nil,
-                configuration: Configuration = Configuration()) throws(LogError) {
+    public init(
+        path: String, fileSystem: any LogFileSystem, validator: (any RecordValidator)? = nil,
+        configuration: Configuration = Configuration()
+    ) throws(LogError) {
         let directory = try LogDirectory(path: path, fileSystem: fileSystem, partitionConfiguration: configuration.partition)
         topics = TopicTable()
         topics.refresh(from: directory)
@@ -62,7 +64,9 @@ public final class LogEngine: Sendable {
     public func append(topic: String, partition: Int, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
         try refuseInternal(topic)
         guard !records.isEmpty else { return [] }
-        guard topics.configuration(topic) != nil else { throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic)) }
+        guard topics.configuration(topic) != nil else {
+            throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic))
+        }
         var batches = [LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices))]
         try validate(topic: topic, batches)
         prepare(topic: topic, &batches)
@@ -79,7 +83,8 @@ public final class LogEngine: Sendable {
     /// Internal topics (`_schemas`) are written by their owners through ``withDirectory(_:)`` only.
     private func refuseInternal(_ topic: String) throws(LogError) {
         if TopicName.isInternal(topic) {
-            throw LogError(.invalidTopicName, "'\(topic)' is an internal topic: producers cannot write to it", location: .init(topic: topic))
+            throw LogError(
+                .invalidTopicName, "'\(topic)' is an internal topic: producers cannot write to it", location: .init(topic: topic))
         }
     }
 
@@ -88,8 +93,9 @@ public final class LogEngine: Sendable {
         var rejections: [RecordRejection] = []
         var partitions: [Int] = []
         for batch in batches {
-            let found = validator.validate(topic: topic, configuration: topics.configuration(topic) ?? TopicConfiguration(),
-                                           partition: batch.partition, records: batch.records)
+            let found = validator.validate(
+                topic: topic, configuration: topics.configuration(topic) ?? TopicConfiguration(),
+                partition: batch.partition, records: batch.records)
             for var r in found where r.index >= 0 && r.index < batch.indexes.count {
                 r.index = batch.indexes[r.index]
                 rejections.append(r)
@@ -100,14 +106,19 @@ public final class LogEngine: Sendable {
         rejections.sort { $0.index < $1.index }
         let total = batches.reduce(0) { $0 + $1.records.count }
         let listed = rejections.prefix(5).map { "record \($0.index): \($0.reason)" }.joined(separator: "; ")
-        var error = LogError(.invalidRecord, "\(rejections.count) of \(total) record(s) rejected, nothing written: \(listed)\(rejections.count > 5 ? "; …" : "")",
-                             location: .init(topic: topic, partition: partitions.count == 1 ? partitions[0] : nil))
+        var error = LogError(
+            .invalidRecord,
+            "\(rejections.count) of \(total) record(s) rejected, nothing written: \(listed)\(rejections.count > 5 ? "; …" : "")",
+            location: .init(topic: topic, partition: partitions.count == 1 ? partitions[0] : nil))
         error.rejections = rejections
         throw error
     }
 
-    private func submit(topic: String, batches: [LogDirectory.PartitionBatch], count: Int) async throws(LogError) -> [(partition: Int, offset: Int64)] {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[(partition: Int, offset: Int64)], LogError>, Never>) in
+    private func submit(topic: String, batches: [LogDirectory.PartitionBatch], count: Int) async throws(LogError) -> [(
+        partition: Int, offset: Int64
+    )] {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<[(partition: Int, offset: Int64)], LogError>, Never>) in
             worker.enqueue(.append(topic: topic, batches: batches, count: count, continuation))
         }
         return try result.get()
@@ -116,11 +127,13 @@ public final class LogEngine: Sendable {
     /// Runs `body` with the directory on the I/O thread (topic management, reads, retention).
     public func withDirectory<R: Sendable>(_ body: @escaping @Sendable (LogDirectory) throws -> R) async throws -> R {
         try await withCheckedThrowingContinuation { [topics] continuation in
-            worker.enqueue(.other(run: { directory in
-                let result = Result { try body(directory) }
-                topics.refresh(from: directory)  // before answering: the caller may append to a new topic next
-                continuation.resume(with: result)
-            }, cancel: { continuation.resume(throwing: $0) }))
+            worker.enqueue(
+                .other(
+                    run: { directory in
+                        let result = Result { try body(directory) }
+                        topics.refresh(from: directory)  // before answering: the caller may append to a new topic next
+                        continuation.resume(with: result)
+                    }, cancel: { continuation.resume(throwing: $0) }))
         }
     }
 
@@ -445,13 +458,18 @@ private final class Worker: @unchecked Sendable {
             holds[key] = nil
             needsSync.remove(key)
             guard let log = try? directory.partitionLog(key.topic, key.partition) else {
-                failWaiters(key, LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition)))
+                failWaiters(
+                    key,
+                    LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition))
+                )
                 continue
             }
             guard let ticket = log.beginSync() else {
                 // Read-only (a failed sync), or nothing left to sync: answer from the partition's state.
                 if case .readOnly(let reason) = log.state {
-                    failWaiters(key, LogError(.io, "partition is read-only: \(reason)", location: .init(topic: key.topic, partition: key.partition)))
+                    failWaiters(
+                        key, LogError(.io, "partition is read-only: \(reason)", location: .init(topic: key.topic, partition: key.partition))
+                    )
                 } else {
                     answerWaiters(key, durable: log.durableNextOffset)
                 }
@@ -475,7 +493,9 @@ private final class Worker: @unchecked Sendable {
     private func complete(_ key: LogDirectory.PartitionKey, _ ticket: PartitionLog.SyncTicket, _ error: LogError?) {
         inFlight.remove(key)
         guard let log = try? directory.partitionLog(key.topic, key.partition) else {
-            failWaiters(key, LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition)))
+            failWaiters(
+                key,
+                LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition)))
             return
         }
         guard ticket.log == log.generation else {
@@ -505,8 +525,11 @@ private final class Worker: @unchecked Sendable {
         for key in Array(waiters.keys) {
             let current = (try? directory.partitionLog(key.topic, key.partition))?.generation
             if current != owners[key] {
-                failWaiters(key, LogError(.unknownTopic, "topic '\(key.topic)' was deleted before the append was durable",
-                                          location: .init(topic: key.topic, partition: key.partition)))
+                failWaiters(
+                    key,
+                    LogError(
+                        .unknownTopic, "topic '\(key.topic)' was deleted before the append was durable",
+                        location: .init(topic: key.topic, partition: key.partition)))
             }
         }
     }

@@ -24,7 +24,10 @@ public struct RecordRejection: Sendable, Hashable {
     /// The validator's code for the class of reason (documented by the validator).
     public var code: Int?
 
-    public init(index: Int, reason: String, part: String? = nil, schemaID: Int32? = nil, path: String? = nil, byteOffset: Int? = nil, code: Int? = nil) {
+    public init(
+        index: Int, reason: String, part: String? = nil, schemaID: Int32? = nil, path: String? = nil, byteOffset: Int? = nil,
+        code: Int? = nil
+    ) {
         self.index = index
         self.reason = reason
         self.code = code

@@ -101,7 +101,8 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
                 var kept = file.durable
                 if case .tearUnsynced(let keep) = mode,
                     let first = zip(file.current.indices, zip(file.current, file.durable)).first(where: { $0.1.0 != $0.1.1 })?.0
-                        ?? (file.current.count > file.durable.count ? file.durable.count : nil) {
+                        ?? (file.current.count > file.durable.count ? file.durable.count : nil)
+                {
                     // The torn write: a prefix of the first unsynced change lands, nothing after it.
                     let end = min(file.current.count, first + max(0, keep))
                     if kept.count < end { kept += [UInt8](repeating: 0, count: end - kept.count) }
@@ -287,8 +288,9 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
             try checkFault(.syncDirectory, path)
             guard !_syncsAreNoOps else { return }
             let prefix = path.hasSuffix("/") ? path : path + "/"
-            durableEntries[path] = Set(files.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
-                .map { String($0.dropFirst(prefix.count)) })
+            durableEntries[path] = Set(
+                files.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
+                    .map { String($0.dropFirst(prefix.count)) })
             for removed in unsyncedRemovals.keys where removed.hasPrefix(prefix) && !removed.dropFirst(prefix.count).contains("/") {
                 unsyncedRemovals[removed] = nil
             }
@@ -303,7 +305,9 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
             }
             let (dir, name) = Self.split(path)
             if durableEntries[dir, default: []].contains(name) {
-                unsyncedRemovals[path] = File(current: removed.durable, durable: removed.durable, allocated: removed.durableAllocated, durableAllocated: removed.durableAllocated)
+                unsyncedRemovals[path] = File(
+                    current: removed.durable, durable: removed.durable, allocated: removed.durableAllocated,
+                    durableAllocated: removed.durableAllocated)
             }
         }
     }
@@ -312,7 +316,9 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
         try locked { () throws(LogError) in
             try checkFault(.remove, path)
             let prefix = path + "/"
-            guard directories.contains(path) else { throw LogError(.io, "rmdir failed: No such file or directory", location: .init(file: path)) }
+            guard directories.contains(path) else {
+                throw LogError(.io, "rmdir failed: No such file or directory", location: .init(file: path))
+            }
             guard !files.keys.contains(where: { $0.hasPrefix(prefix) }), !directories.contains(where: { $0.hasPrefix(prefix) }) else {
                 throw LogError(.io, "rmdir failed: Directory not empty", location: .init(file: path))
             }

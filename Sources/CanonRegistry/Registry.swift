@@ -80,7 +80,9 @@ public actor Registry {
     ///
     /// `catalog` receives the writer schemas and subject membership for a ``SchemaValidator`` (create it
     /// first when the validator must exist before the registry, as the log engine's does).
-    public init(store: any RegistryStore, configuration: Configuration = Configuration(), catalog: SchemaCatalog = SchemaCatalog()) async throws(RegistryError) {
+    public init(store: any RegistryStore, configuration: Configuration = Configuration(), catalog: SchemaCatalog = SchemaCatalog())
+        async throws(RegistryError)
+    {
         self.store = store
         self.configuration = configuration
         self.catalog = catalog
@@ -98,7 +100,9 @@ public actor Registry {
             var ids = Set<Int32>()
             for version in subject.versions.values { ids.insert(version.id) }
             if !ids.isEmpty { snapshot.members[name] = ids }
-            if let latest = subject.versions.filter({ !$0.value.deleted }).max(by: { $0.key < $1.key }) { snapshot.latest[name] = latest.value.id }
+            if let latest = subject.versions.filter({ !$0.value.deleted }).max(by: { $0.key < $1.key }) {
+                snapshot.latest[name] = latest.value.id
+            }
         }
         let previous = catalog.snapshot.schemas
         for ids in snapshot.members.values {
@@ -161,7 +165,9 @@ public actor Registry {
     }
 
     /// Parses a schema with its references; the content it is identified by.
-    private func content(schemaType: String?, schema: String, references: [SchemaReference], normalize: Bool = false) throws(RegistryError) -> (RegistryState.Content, AvroSchema) {
+    private func content(schemaType: String?, schema: String, references: [SchemaReference], normalize: Bool = false) throws(RegistryError)
+        -> (RegistryState.Content, AvroSchema)
+    {
         let type = (schemaType ?? "AVRO").uppercased()
         guard type == "AVRO" else {
             throw .invalidSchema("schemaType \(schemaType ?? "") is not supported (supported: AVRO)")
@@ -209,14 +215,17 @@ public actor Registry {
     }
 
     /// Parses a referenced schema (and, first, what it references) into `parser`.
-    private func load(_ reference: SchemaReference, into parser: inout AvroSchemaParser, resolved: inout Set<Int32>, depth: Int) throws(RegistryError) {
+    private func load(_ reference: SchemaReference, into parser: inout AvroSchemaParser, resolved: inout Set<Int32>, depth: Int)
+        throws(RegistryError)
+    {
         guard depth < 32 else { throw .invalidSchema("references nest more than 32 deep") }
         guard let subject = state.subjects[reference.subject] else {
             throw .invalidSchema("reference \(reference.name) names subject '\(reference.subject)', which does not exist")
         }
         let number = reference.version
         guard let version = subject.versions[number] else {
-            throw .invalidSchema("reference \(reference.name) names version \(reference.version) of '\(reference.subject)', which does not exist")
+            throw .invalidSchema(
+                "reference \(reference.name) names version \(reference.version) of '\(reference.subject)', which does not exist")
         }
         guard !resolved.contains(version.id), let content = state.contents[version.id] else { return }
         resolved.insert(version.id)
@@ -246,7 +255,9 @@ public actor Registry {
     }
 
     private func liveVersions(_ subject: String) -> [(number: Int, id: Int32)] {
-        (state.subjects[subject]?.versions ?? [:]).filter { !$0.value.deleted }.map { ($0.key, $0.value.id) }.sorted { $0.number < $1.number }
+        (state.subjects[subject]?.versions ?? [:]).filter { !$0.value.deleted }.map { ($0.key, $0.value.id) }.sorted {
+            $0.number < $1.number
+        }
     }
 
     /// Registers a schema under a subject (`POST /subjects/{subject}/versions`). A schema that is already
@@ -255,32 +266,40 @@ public actor Registry {
     ///
     /// The stored schema is always normalized as far as the text goes (the full rendering: names
     /// resolved, attributes in one order, no whitespace); `normalize` also orders its references.
-    public func register(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [],
-                         normalize: Bool = false, id requestedID: Int32? = nil, version requestedVersion: Int? = nil) async throws(RegistryError) -> RegisteredSchema {
+    public func register(
+        subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [],
+        normalize: Bool = false, id requestedID: Int32? = nil, version requestedVersion: Int? = nil
+    ) async throws(RegistryError) -> RegisteredSchema {
         try Self.checkSubject(subject)
         return try await exclusively { () async throws(RegistryError) -> RegisteredSchema in
             let mode = effectiveMode(subject)
             if mode == .readOnly { throw .notPermitted("Subject \(subject) is in read-only mode") }
-            let (content, newSchema) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
+            let (content, newSchema) = try self.content(
+                schemaType: schemaType, schema: schema, references: references, normalize: normalize)
             let live = liveVersions(subject)
             // Already a live version: answer it, write nothing.
             if let existing = live.last(where: { state.contents[$0.id] == content }), requestedID == nil || requestedID == existing.id {
-                return RegisteredSchema(subject: subject, version: existing.number, id: existing.id, schemaType: content.schemaType,
-                                        schema: content.schema, references: content.references)
+                return RegisteredSchema(
+                    subject: subject, version: existing.number, id: existing.id, schemaType: content.schemaType,
+                    schema: content.schema, references: content.references)
             }
             // The same schema sent with its references resolved in place (as serializers send the schema of a
             // generated type) is that version too, as in Confluent's registry.
             if let existing = versionResolving(to: newSchema, references: references, subject: subject, includeDeleted: false),
-               requestedID == nil || requestedID == existing.id, let stored = state.contents[existing.id] {
-                return RegisteredSchema(subject: subject, version: existing.number, id: existing.id, schemaType: stored.schemaType,
-                                        schema: stored.schema, references: stored.references)
+                requestedID == nil || requestedID == existing.id, let stored = state.contents[existing.id]
+            {
+                return RegisteredSchema(
+                    subject: subject, version: existing.number, id: existing.id, schemaType: stored.schemaType,
+                    schema: stored.schema, references: stored.references)
             }
             let allNumbers = state.subjects[subject]?.versions.keys.max() ?? 0
             guard allNumbers < Int(Int32.max) else { throw .notPermitted("Subject \(subject) has used every version number") }
             var id: Int32
             var version = allNumbers + 1
             if mode == .import {
-                guard let requestedID, requestedID >= 1 else { throw .notPermitted("Subject \(subject) is in import mode: the request must give an id") }
+                guard let requestedID, requestedID >= 1 else {
+                    throw .notPermitted("Subject \(subject) is in import mode: the request must give an id")
+                }
                 if let existing = live.last(where: { state.contents[$0.id] == content }), existing.id != requestedID {
                     throw .idDoesNotMatch("Schema already registered with id \(existing.id) instead of input id \(requestedID)")
                 }
@@ -289,7 +308,9 @@ public actor Registry {
                 }
                 id = requestedID
                 if let requestedVersion {
-                    guard requestedVersion >= 1, requestedVersion <= Int(Int32.max), state.subjects[subject]?.versions[requestedVersion] == nil else {
+                    guard requestedVersion >= 1, requestedVersion <= Int(Int32.max),
+                        state.subjects[subject]?.versions[requestedVersion] == nil
+                    else {
                         throw .notPermitted("Version \(requestedVersion) of subject \(subject) already exists")
                     }
                     version = requestedVersion
@@ -305,7 +326,8 @@ public actor Registry {
                     let previous = try live.map { (v) throws(RegistryError) in try self.schema(ofID: v.id) }
                     let result: CompatibilityResult
                     do {
-                        result = try level.check(newSchema, against: previous, versions: live.map(\.number), using: AvroCompatibilityChecker())
+                        result = try level.check(
+                            newSchema, against: previous, versions: live.map(\.number), using: AvroCompatibilityChecker())
                     } catch {
                         throw .invalidSchema("\(error)")
                     }
@@ -320,53 +342,74 @@ public actor Registry {
                     id = state.maxID + 1
                 }
             }
-            try await commit(.schemaRegistered(subject: subject, version: version, id: id, schemaType: content.schemaType,
-                                               schema: content.schema, references: content.references))
+            try await commit(
+                .schemaRegistered(
+                    subject: subject, version: version, id: id, schemaType: content.schemaType,
+                    schema: content.schema, references: content.references))
             parsed[id] = newSchema
-            return RegisteredSchema(subject: subject, version: version, id: id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+            return RegisteredSchema(
+                subject: subject, version: version, id: id, schemaType: content.schemaType, schema: content.schema,
+                references: content.references)
         }
     }
 
     /// Finds the version of a subject holding a schema (`POST /subjects/{subject}`).
-    public func lookup(subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], normalize: Bool = false,
-                       includeDeleted: Bool = false) throws(RegistryError) -> RegisteredSchema {
-        let key = LookupKey(subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize, includeDeleted: includeDeleted)
+    public func lookup(
+        subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], normalize: Bool = false,
+        includeDeleted: Bool = false
+    ) throws(RegistryError) -> RegisteredSchema {
+        let key = LookupKey(
+            subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize,
+            includeDeleted: includeDeleted)
         if let hit = lookups[key] { return hit }
-        let found = try findVersion(subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize, includeDeleted: includeDeleted)
+        let found = try findVersion(
+            subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize,
+            includeDeleted: includeDeleted)
         if lookups.count >= 10_000 { lookups.removeAll() }
         lookups[key] = found
         return found
     }
 
-    private func findVersion(subject: String, schema: String, schemaType: String?, references: [SchemaReference], normalize: Bool,
-                             includeDeleted: Bool) throws(RegistryError) -> RegisteredSchema {
+    private func findVersion(
+        subject: String, schema: String, schemaType: String?, references: [SchemaReference], normalize: Bool,
+        includeDeleted: Bool
+    ) throws(RegistryError) -> RegisteredSchema {
         guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
             throw .subjectNotFound(subject)
         }
         let (content, parsedSchema) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
         // The subject's own versions decide (IMPORT may have given the same content another ID elsewhere).
-        guard let match = entry.versions.filter({ state.contents[$0.value.id] == content && (includeDeleted || !$0.value.deleted) })
-            .max(by: { $0.key < $1.key }) else {
+        guard
+            let match = entry.versions.filter({ state.contents[$0.value.id] == content && (includeDeleted || !$0.value.deleted) })
+                .max(by: { $0.key < $1.key })
+        else {
             if let resolved = versionResolving(to: parsedSchema, references: references, subject: subject, includeDeleted: includeDeleted),
-               let stored = state.contents[resolved.id] {
-                return RegisteredSchema(subject: subject, version: resolved.number, id: resolved.id, schemaType: stored.schemaType,
-                                        schema: stored.schema, references: stored.references)
+                let stored = state.contents[resolved.id]
+            {
+                return RegisteredSchema(
+                    subject: subject, version: resolved.number, id: resolved.id, schemaType: stored.schemaType,
+                    schema: stored.schema, references: stored.references)
             }
             throw .schemaNotFound()
         }
-        return RegisteredSchema(subject: subject, version: match.key, id: match.value.id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+        return RegisteredSchema(
+            subject: subject, version: match.key, id: match.value.id, schemaType: content.schemaType, schema: content.schema,
+            references: content.references)
     }
 
     /// The latest version of `subject` that has references and whose schema, with them resolved in place,
     /// is `schema` (which has none): Confluent's lookup and registration also accept "a schema sent with
     /// all references resolved" as the version that references them.
-    private func versionResolving(to schema: AvroSchema, references: [SchemaReference], subject: String,
-                                  includeDeleted: Bool) -> (number: Int, id: Int32)? {
+    private func versionResolving(
+        to schema: AvroSchema, references: [SchemaReference], subject: String,
+        includeDeleted: Bool
+    ) -> (number: Int, id: Int32)? {
         guard references.isEmpty, let entry = state.subjects[subject] else { return nil }
         let rendering = schema.fullRendering
         for (number, version) in entry.versions.sorted(by: { $0.key > $1.key }) where includeDeleted || !version.deleted {
             guard state.contents[version.id]?.references.isEmpty == false, let stored = try? self.schema(ofID: version.id),
-                  stored.fullRendering == rendering else { continue }
+                stored.fullRendering == rendering
+            else { continue }
             return (number, version.id)
         }
         return nil
@@ -417,7 +460,9 @@ public actor Registry {
         let number: Int
         switch spec {
         case .latest:
-            guard let latest = entry.versions.filter({ includeDeleted || !$0.value.deleted }).keys.max() else { throw .versionNotFound("latest") }
+            guard let latest = entry.versions.filter({ includeDeleted || !$0.value.deleted }).keys.max() else {
+                throw .versionNotFound("latest")
+            }
             number = latest
         case .number(let n):
             guard let v = entry.versions[n], includeDeleted || !v.deleted else { throw .versionNotFound("\(n)") }
@@ -425,7 +470,9 @@ public actor Registry {
         }
         let v = entry.versions[number]!
         let content = state.contents[v.id]!
-        return RegisteredSchema(subject: subject, version: number, id: v.id, schemaType: content.schemaType, schema: content.schema, references: content.references)
+        return RegisteredSchema(
+            subject: subject, version: number, id: v.id, schemaType: content.schemaType, schema: content.schema,
+            references: content.references)
     }
 
     /// IDs of the schemas that reference a subject's version.
@@ -484,7 +531,9 @@ public actor Registry {
             let number: Int
             switch spec {
             case .latest:
-                guard let latest = entry.versions.filter({ permanent || !$0.value.deleted }).keys.max() else { throw .versionNotFound("latest") }
+                guard let latest = entry.versions.filter({ permanent || !$0.value.deleted }).keys.max() else {
+                    throw .versionNotFound("latest")
+                }
                 number = latest
             case .number(let n):
                 guard entry.versions[n] != nil else { throw .versionNotFound("\(n)") }
@@ -502,8 +551,10 @@ public actor Registry {
     // MARK: - Compatibility
 
     /// Checks a schema against a subject's version (or, with nil, against the versions the level names).
-    public func checkCompatibility(subject: String, version spec: VersionSpec?, schema: String, schemaType: String? = nil,
-                                   references: [SchemaReference] = []) throws(RegistryError) -> CompatibilityResult {
+    public func checkCompatibility(
+        subject: String, version spec: VersionSpec?, schema: String, schemaType: String? = nil,
+        references: [SchemaReference] = []
+    ) throws(RegistryError) -> CompatibilityResult {
         let (_, newSchema) = try content(schemaType: schemaType, schema: schema, references: references)
         let level = effectiveLevel(subject)
         var live = liveVersions(subject)

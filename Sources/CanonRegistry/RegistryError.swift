@@ -15,7 +15,9 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public static func subjectNotFound(_ subject: String) -> RegistryError { .init(code: 40401, "Subject '\(subject)' not found.") }
     public static func versionNotFound(_ version: String) -> RegistryError { .init(code: 40402, "Version \(version) not found.") }
-    public static func schemaNotFound(_ what: String = "") -> RegistryError { .init(code: 40403, what.isEmpty ? "Schema not found" : "Schema \(what) not found") }
+    public static func schemaNotFound(_ what: String = "") -> RegistryError {
+        .init(code: 40403, what.isEmpty ? "Schema not found" : "Schema \(what) not found")
+    }
     public static func subjectSoftDeleted(_ subject: String) -> RegistryError {
         .init(code: 40404, "Subject '\(subject)' was soft deleted.Set permanent=true to delete permanently")
     }
@@ -35,7 +37,10 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         .init(code: 40409, "Subject '\(subject)' does not have subject-level mode configured")
     }
     public static func incompatible(subject: String, _ messages: [String]) -> RegistryError {
-        .init(code: 409, "Schema being registered is incompatible with an earlier schema for subject \"\(subject)\", details: [\(messages.joined(separator: ", "))]")
+        .init(
+            code: 409,
+            "Schema being registered is incompatible with an earlier schema for subject \"\(subject)\", details: [\(messages.joined(separator: ", "))]"
+        )
     }
     public static func invalidSchema(_ why: String) -> RegistryError { .init(code: 42201, "Invalid schema: \(why)") }
     /// The answer of Confluent's HTTP layer (Jersey) for a path that names no resource, such as a schema
@@ -44,11 +49,15 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
     /// A request whose `schema` is missing or empty (Confluent's words).
     public static let emptySchema = RegistryError(code: 42201, "Empty schema")
     public static func invalidVersion(_ version: String) -> RegistryError {
-        .init(code: 42202, "The specified version '\(version)' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"")
+        .init(
+            code: 42202,
+            "The specified version '\(version)' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\""
+        )
     }
     public static let invalidCompatibilityLevel = RegistryError(
         code: 42203,
-        "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")
+        "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"
+    )
     public static func invalidMode(_ mode: String) -> RegistryError {
         .init(code: 42204, "Invalid mode. Valid values are READWRITE, READONLY and IMPORT (got '\(mode)')")
     }

@@ -28,14 +28,20 @@ public enum RegistryEvent: Sendable, Hashable {
         func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         switch self {
         case .schemaRegistered(let subject, let version, let id, let schemaType, let schema, let references):
-            return .object(["event": .string("schema"), "subject": .string(subject), "version": .int(Int64(version)), "id": .int(Int64(id)),
-                            "schemaType": .string(schemaType), "schema": .string(schema),
-                            "references": references.json])
+            return .object([
+                "event": .string("schema"), "subject": .string(subject), "version": .int(Int64(version)), "id": .int(Int64(id)),
+                "schemaType": .string(schemaType), "schema": .string(schema),
+                "references": references.json,
+            ])
         case .versionDeleted(let subject, let version, let permanent):
-            return .object(["event": .string("delete"), "subject": .string(subject), "version": .int(Int64(version)), "permanent": .bool(permanent)])
+            return .object([
+                "event": .string("delete"), "subject": .string(subject), "version": .int(Int64(version)), "permanent": .bool(permanent),
+            ])
         case .subjectDeleted(let subject, let versions, let permanent):
-            return .object(["event": .string("deleteSubject"), "subject": .string(subject), "versions": .array(versions.map { .int(Int64($0)) }),
-                            "permanent": .bool(permanent)])
+            return .object([
+                "event": .string("deleteSubject"), "subject": .string(subject), "versions": .array(versions.map { .int(Int64($0)) }),
+                "permanent": .bool(permanent),
+            ])
         case .configSet(let subject, let level):
             return .object(["event": .string("config"), "subject": opt(subject), "compatibility": opt(level?.rawValue)])
         case .modeSet(let subject, let mode):
@@ -57,20 +63,26 @@ public enum RegistryEvent: Sendable, Hashable {
         }
         switch json["event"]?.stringValue {
         case "schema":
-            guard let subject = json["subject"]?.stringValue, let version = int("version"), let id = int("id").flatMap({ Int32(exactly: $0) }),
+            guard let subject = json["subject"]?.stringValue, let version = int("version"),
+                let id = int("id").flatMap({ Int32(exactly: $0) }),
                 let schemaType = json["schemaType"]?.stringValue, let schema = json["schema"]?.stringValue,
-                case .array(let refs)? = json["references"] else { return nil }
+                case .array(let refs)? = json["references"]
+            else { return nil }
             var references: [SchemaReference] = []
             for r in refs {
                 guard let reference = SchemaReference(json: r) else { return nil }
                 references.append(reference)
             }
-            self = .schemaRegistered(subject: subject, version: version, id: id, schemaType: schemaType, schema: schema, references: references)
+            self = .schemaRegistered(
+                subject: subject, version: version, id: id, schemaType: schemaType, schema: schema, references: references)
         case "delete":
-            guard let subject = json["subject"]?.stringValue, let version = int("version"), case .bool(let permanent)? = json["permanent"] else { return nil }
+            guard let subject = json["subject"]?.stringValue, let version = int("version"), case .bool(let permanent)? = json["permanent"]
+            else { return nil }
             self = .versionDeleted(subject: subject, version: version, permanent: permanent)
         case "deleteSubject":
-            guard let subject = json["subject"]?.stringValue, case .array(let items)? = json["versions"], case .bool(let permanent)? = json["permanent"] else { return nil }
+            guard let subject = json["subject"]?.stringValue, case .array(let items)? = json["versions"],
+                case .bool(let permanent)? = json["permanent"]
+            else { return nil }
             let versions = items.compactMap { $0.int64Value.flatMap { Int(exactly: $0) } }
             guard versions.count == items.count else { return nil }
             self = .subjectDeleted(subject: subject, versions: versions, permanent: permanent)

@@ -23,9 +23,12 @@ public struct LogRegistryStore: RegistryStore {
         do {
             try await engine.withDirectory { directory in
                 if directory.topics[Self.topic] == nil {
-                    try directory.createTopic(Self.topic, partitions: 1,
-                                              configuration: try TopicConfiguration(["retention.ms": "-1", "retention.bytes": "-1", "canon.flush.policy": "group-commit"]),
-                                              isInternal: true)
+                    try directory.createTopic(
+                        Self.topic, partitions: 1,
+                        configuration: try TopicConfiguration([
+                            "retention.ms": "-1", "retention.bytes": "-1", "canon.flush.policy": "group-commit",
+                        ]),
+                        isInternal: true)
                 }
             }
         } catch {
@@ -62,7 +65,9 @@ public struct LogRegistryStore: RegistryStore {
                     for batch in batches {
                         for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset {
                             let at = batch.baseOffset + Int64(i)
-                            guard let value = record.value, let json = try? JSONReader.parse(bytes: value), let event = RegistryEvent(json: json) else {
+                            guard let value = record.value, let json = try? JSONReader.parse(bytes: value),
+                                let event = RegistryEvent(json: json)
+                            else {
                                 throw RegistryError.storeError("record \(at) of \(Self.topic) is not a registry event")
                             }
                             out.append((at + 1, event))

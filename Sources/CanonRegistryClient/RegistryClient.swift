@@ -2,7 +2,7 @@ import CanonAvro
 import CanonCore
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// An error answered by the registry (its `error_code` and message), or a failure to reach it.
@@ -88,15 +88,19 @@ public actor RegistryClient: AvroSchemaSource {
         do {
             (data, response) = try await session.data(for: request)
         } catch {
-            throw RegistryClientError(status: 0, code: 0, message: "cannot reach the registry at \(baseURL.absoluteString): \(error.localizedDescription)")
+            throw RegistryClientError(
+                status: 0, code: 0, message: "cannot reach the registry at \(baseURL.absoluteString): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let json = try? JSONReader.parse(bytes: Array(data))
         guard (200..<300).contains(status) else {
-            throw RegistryClientError(status: status, code: json?["error_code"]?.int64Value.map(Int.init) ?? 0,
-                                      message: json?["message"]?.stringValue ?? String(decoding: data, as: UTF8.self))
+            throw RegistryClientError(
+                status: status, code: json?["error_code"]?.int64Value.map(Int.init) ?? 0,
+                message: json?["message"]?.stringValue ?? String(decoding: data, as: UTF8.self))
         }
-        guard let json else { throw RegistryClientError(status: status, code: 0, message: "the registry answered with something that is not JSON") }
+        guard let json else {
+            throw RegistryClientError(status: status, code: 0, message: "the registry answered with something that is not JSON")
+        }
         return json
     }
 
@@ -115,8 +119,12 @@ public actor RegistryClient: AvroSchemaSource {
     // MARK: - Typed calls
 
     /// Registers a schema under a subject; returns its ID and version.
-    public func register(subject: String, schema: String, references: [Reference] = [], normalize: Bool = false) async throws(RegistryClientError) -> (id: Int32, version: Int?) {
-        let answer = try await send("POST", "/subjects/\(Self.path(subject))/versions\(normalize ? "?normalize=true" : "")", body: Self.schemaBody(schema, references: references))
+    public func register(subject: String, schema: String, references: [Reference] = [], normalize: Bool = false)
+        async throws(RegistryClientError) -> (id: Int32, version: Int?)
+    {
+        let answer = try await send(
+            "POST", "/subjects/\(Self.path(subject))/versions\(normalize ? "?normalize=true" : "")",
+            body: Self.schemaBody(schema, references: references))
         guard let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) }) else {
             throw RegistryClientError(status: 200, code: 0, message: "the registration answer has no id")
         }
@@ -125,7 +133,9 @@ public actor RegistryClient: AvroSchemaSource {
     }
 
     /// The ID and version of a schema already registered under a subject.
-    public func lookup(subject: String, schema: String, references: [Reference] = []) async throws(RegistryClientError) -> (id: Int32, version: Int) {
+    public func lookup(subject: String, schema: String, references: [Reference] = []) async throws(RegistryClientError) -> (
+        id: Int32, version: Int
+    ) {
         let answer = try await send("POST", "/subjects/\(Self.path(subject))", body: Self.schemaBody(schema, references: references))
         guard let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) }), let version = answer["version"]?.int64Value else {
             throw RegistryClientError(status: 200, code: 0, message: "the lookup answer has no id or version")
@@ -179,7 +189,9 @@ public actor RegistryClient: AvroSchemaSource {
 
     /// Parses the schemas `references` (a registry answer's `references` array) names into `parser`,
     /// each once, what they reference first.
-    private func loadReferences(_ references: JSONValue?, into parser: inout AvroSchemaParser, loaded: inout Set<String>, depth: Int) async throws {
+    private func loadReferences(_ references: JSONValue?, into parser: inout AvroSchemaParser, loaded: inout Set<String>, depth: Int)
+        async throws
+    {
         guard case .array(let items)? = references, !items.isEmpty else { return }
         guard depth < 32 else { throw RegistryClientError(status: 200, code: 0, message: "schema references nest more than 32 deep") }
         for item in items {

@@ -57,8 +57,10 @@ public enum CheckReport {
     /// The whole check as one JSON document: `{"registry", "result", "subjects": [...]}`.
     public static func json(_ checks: [SubjectCheck], unmapped: [String], registry: String) -> String {
         let subjects: [JSONValue] = checks.map { check in
-            var o: JSONObject = ["subject": .string(check.entry.subject), "file": check.entry.file.map(JSONValue.string) ?? .null,
-                                 "origin": .string(check.entry.origin), "status": .string(check.status.keyword)]
+            var o: JSONObject = [
+                "subject": .string(check.entry.subject), "file": check.entry.file.map(JSONValue.string) ?? .null,
+                "origin": .string(check.entry.origin), "status": .string(check.status.keyword),
+            ]
             if let level = check.level { o["level"] = .string(level) }
             switch check.status {
             case .unchanged(let id, let version):
@@ -66,13 +68,14 @@ public enum CheckReport {
                 o["version"] = .int(Int64(version))
                 if let latest = check.newerLatest { o["latest"] = .int(Int64(latest)) }
             case .incompatible(let problems):
-                o["messages"] = .array(problems.map { p in
-                    var m: JSONObject = ["message": .string(p.message), "description": .string(p.description)]
-                    if let t = p.errorType { m["errorType"] = .string(t) }
-                    if let path = p.path { m["path"] = .string(path) }
-                    if let f = p.field { m["field"] = .string(f) }
-                    return .object(m)
-                })
+                o["messages"] = .array(
+                    problems.map { p in
+                        var m: JSONObject = ["message": .string(p.message), "description": .string(p.description)]
+                        if let t = p.errorType { m["errorType"] = .string(t) }
+                        if let path = p.path { m["path"] = .string(path) }
+                        if let f = p.field { m["field"] = .string(f) }
+                        return .object(m)
+                    })
             case .rejected(let code, let message):
                 o["messages"] = .array([.object(["error_code": .int(Int64(code)), "message": .string(message)])])
             default:
@@ -95,7 +98,8 @@ public enum CheckReport {
         for check in checks {
             let path = check.entry.file.map { prefix.isEmpty ? $0 : "\(prefix)/\($0)" }
             func annotate(_ message: String, field: String?) {
-                let text = message.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+                let text = message.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+                    .replacingOccurrences(of: "\n", with: "%0A")
                 let title = "\(check.entry.subject): \(check.status.keyword)"
                 if let path {
                     let number = field.flatMap { Self.line(declaring: $0, in: files[check.entry.file!] ?? "") } ?? 1
@@ -109,7 +113,9 @@ public enum CheckReport {
                 if problems.isEmpty { annotate("incompatible with the subject's level \(check.level ?? "")", field: nil) }
                 // Paths of a self-contained check point into the rendered form, not into the file.
                 for p in shown(problems) {
-                    annotate(describe(p), field: check.checkedSelfContained ? nil : p.field ?? fieldName(at: p.path, in: files[check.entry.file ?? ""]))
+                    annotate(
+                        describe(p),
+                        field: check.checkedSelfContained ? nil : p.field ?? fieldName(at: p.path, in: files[check.entry.file ?? ""]))
                 }
             case .rejected(let code, let message):
                 annotate("\(code): \(message)", field: nil)

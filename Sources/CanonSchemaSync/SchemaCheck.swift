@@ -84,10 +84,14 @@ public struct CompatibilityProblem: Sendable, Hashable {
         if errorType == "READER_FIELD_MISSING_DEFAULT_VALUE" { field = Self.quoted(after: "additionalInfo:'", in: message) }
         description = message
         if let start = message.range(of: "description:'")?.upperBound {
-            let end = message.range(of: "', additionalInfo:", options: .backwards)?.lowerBound ?? message.range(of: "'}", options: .backwards)?.lowerBound
+            let end =
+                message.range(of: "', additionalInfo:", options: .backwards)?.lowerBound
+                ?? message.range(of: "'}", options: .backwards)?.lowerBound
             if let end, start <= end { description = String(message[start..<end]) }
         }
-        if message.hasPrefix("{oldSchemaVersion: "), let v = Int(message.dropFirst("{oldSchemaVersion: ".count).prefix { $0.isNumber }) { oldSchemaVersion = v }
+        if message.hasPrefix("{oldSchemaVersion: "), let v = Int(message.dropFirst("{oldSchemaVersion: ".count).prefix { $0.isNumber }) {
+            oldSchemaVersion = v
+        }
     }
 
     /// Whether this message names a difference (it has an error type), rather than context.
@@ -122,7 +126,8 @@ public struct RegistryUnreachable: Error, Sendable, CustomStringConvertible {
         case 0:
             break
         case 401, 403:
-            reason = "it refused the credentials (\(error.status) \(error.description)); set CANON_REGISTRY_USER_INFO=user:password or CANON_REGISTRY_BEARER_TOKEN"
+            reason =
+                "it refused the credentials (\(error.status) \(error.description)); set CANON_REGISTRY_USER_INFO=user:password or CANON_REGISTRY_BEARER_TOKEN"
         case 404 where error.code == 0 || error.code == 404:
             reason = "no schema registry answers at this URL (\(error.status) \(error.description))"
         case 500...:
@@ -150,7 +155,9 @@ public struct SchemaChecker: Sendable {
         var results: [SubjectCheck] = []
         var versions: [String: Int] = [:]  // subject -> the version holding this repository's schema
         for entry in mapping.entries {
-            let references = entry.references.map { r in versions[r.subject].map { SchemaReference(name: r.name, subject: r.subject, version: $0) } }
+            let references = entry.references.map { r in
+                versions[r.subject].map { SchemaReference(name: r.name, subject: r.subject, version: $0) }
+            }
             let resolved = references.allSatisfy { $0 != nil } ? references.compactMap { $0 } : nil
             let status = try await self.status(of: entry, references: resolved)
             var newerLatest: Int?
@@ -163,8 +170,10 @@ public struct SchemaChecker: Sendable {
                 }
             }
             let level = try await self.level(of: entry.subject)
-            results.append(SubjectCheck(entry: entry, status: status, level: level, newerLatest: newerLatest,
-                                        checkedSelfContained: resolved == nil && !entry.references.isEmpty))
+            results.append(
+                SubjectCheck(
+                    entry: entry, status: status, level: level, newerLatest: newerLatest,
+                    checkedSelfContained: resolved == nil && !entry.references.isEmpty))
         }
         return results
     }

@@ -79,11 +79,15 @@ public struct SchemaPuller: Sendable {
             guard type == "AVRO" else {
                 throw Problem(subject: subject, message: "its schema is \(type); Canon's generator reads Avro schemas only so far")
             }
-            guard let text = answer["schema"]?.stringValue, let number = answer["version"]?.int64Value, let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) }) else {
+            guard let text = answer["schema"]?.stringValue, let number = answer["version"]?.int64Value,
+                let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) })
+            else {
                 throw Problem(subject: subject, message: "the registry's answer has no schema, version or id")
             }
             guard fetched.insert("\(subject)\u{0}\(number)").inserted else {
-                if requested, let i = pulled.firstIndex(where: { $0.subject == subject && $0.version == Int(number) }) { pulled[i].requested = true }
+                if requested, let i = pulled.firstIndex(where: { $0.subject == subject && $0.version == Int(number) }) {
+                    pulled[i].requested = true
+                }
                 return
             }
             var references: [SchemaReference] = []
@@ -101,7 +105,12 @@ public struct SchemaPuller: Sendable {
             let name: String
             switch json {
             case .object(let o):
-                guard let n = o["name"]?.stringValue else { throw Problem(subject: subject, message: "its schema is an unnamed \(o["type"]?.stringValue ?? "type"); only named types and primitives can be pulled") }
+                guard let n = o["name"]?.stringValue else {
+                    throw Problem(
+                        subject: subject,
+                        message:
+                            "its schema is an unnamed \(o["type"]?.stringValue ?? "type"); only named types and primitives can be pulled")
+                }
                 let namespace = o["namespace"]?.stringValue
                 name = n.contains(".") || namespace == nil || namespace == "" ? n : "\(namespace!).\(n)"
             case .string(let s):
@@ -110,9 +119,13 @@ public struct SchemaPuller: Sendable {
                 }
                 name = s
             default:
-                throw Problem(subject: subject, message: "its schema is a union or another unnamed type; only named types and primitives can be pulled")
+                throw Problem(
+                    subject: subject,
+                    message: "its schema is a union or another unnamed type; only named types and primitives can be pulled")
             }
-            pulled.append(PulledSchema(subject: subject, version: Int(number), id: id, name: name, schema: json, references: references, requested: requested))
+            pulled.append(
+                PulledSchema(
+                    subject: subject, version: Int(number), id: id, name: name, schema: json, references: references, requested: requested))
         }
         var skipped: [String] = []
         for subject in subjects {
@@ -145,7 +158,9 @@ public struct PullPlan: Sendable {
     /// Plans the files for `pulled` schemas. `existing` are the schema files already there (paths
     /// relative to the config's folder): one that defines a pulled type is overwritten in place rather
     /// than duplicated. `schemaFolder` is where new files go, relative to the config's folder.
-    public init(pulled: [SchemaPuller.PulledSchema], config configText: String?, existing: [SourceFile], schemaFolder: String) throws(CodegenConfigError) {
+    public init(pulled: [SchemaPuller.PulledSchema], config configText: String?, existing: [SourceFile], schemaFolder: String)
+        throws(CodegenConfigError)
+    {
         var root: JSONObject = [:]
         var settings = CodegenConfig()
         if let configText {
@@ -154,7 +169,11 @@ public struct PullPlan: Sendable {
         }
         var existingByName: [String: String] = [:]
         for file in existing {
-            if let json = try? JSONReader.parse(file.contents), case .object = json, let name = SchemaSet.definedNames(json, namespace: nil).first { existingByName[name] = file.path }
+            if let json = try? JSONReader.parse(file.contents), case .object = json,
+                let name = SchemaSet.definedNames(json, namespace: nil).first
+            {
+                existingByName[name] = file.path
+            }
         }
         let folder = schemaFolder.isEmpty || schemaFolder == "." ? "" : schemaFolder.hasSuffix("/") ? schemaFolder : schemaFolder + "/"
         // One file a type: the version asked for wins over one only referenced; another version of
@@ -173,7 +192,9 @@ public struct PullPlan: Sendable {
             pathOf[p.name] = path
             files.append(File(path: path, contents: winner.schema.indentedText, subject: winner.subject))
             for other in pulled where other.name == p.name && other.schema != winner.schema {
-                notes.append("\(p.name): \(path) holds version \(winner.version) of \(winner.subject); version \(other.version) of \(other.subject), which differs, was not written (schemas referencing it will check as new versions)")
+                notes.append(
+                    "\(p.name): \(path) holds version \(winner.version) of \(winner.subject); version \(other.version) of \(other.subject), which differs, was not written (schemas referencing it will check as new versions)"
+                )
             }
         }
 
@@ -183,7 +204,10 @@ public struct PullPlan: Sendable {
         let byTopic = settings.subjectNameStrategy == .topic
         // Referenced schemas whose subject the defaults derive (the type's full name) need no entry.
         let referencedSubjects = Set(pulled.flatMap(\.references).map(\.subject))
-        for p in pulled where (!p.isNamed || chosen[p.name]?.subject == p.subject) && (p.requested || !referencedSubjects.contains(p.subject) || p.subject != p.name) {
+        for p in pulled
+        where (!p.isNamed || chosen[p.name]?.subject == p.subject)
+            && (p.requested || !referencedSubjects.contains(p.subject) || p.subject != p.name)
+        {
             let isValue = p.subject.hasSuffix("-value"), isKey = p.subject.hasSuffix("-key")
             if byTopic, p.requested, isValue || isKey {
                 let topic = String(p.subject.dropLast(isValue ? "-value".count : "-key".count))
@@ -194,7 +218,11 @@ public struct PullPlan: Sendable {
                         if let key { o["key"] = .string(key) }
                         topics[i] = .object(o)
                     } else {
-                        if key == nil { notes.append("\(topic)-key is not in the registry: topic '\(topic)' gets the key \"string\"; change it in \(CanonCodegen.configFileName) if its keys are something else") }
+                        if key == nil {
+                            notes.append(
+                                "\(topic)-key is not in the registry: topic '\(topic)' gets the key \"string\"; change it in \(CanonCodegen.configFileName) if its keys are something else"
+                            )
+                        }
                         topics.append(.object(["topic": .string(topic), "key": .string(key ?? "string"), "value": .string(p.name)]))
                     }
                     continue

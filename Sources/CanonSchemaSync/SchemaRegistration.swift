@@ -45,7 +45,9 @@ public struct SchemaRegistrar: Sendable {
         var done: [Registered] = []
         for check in checks where check.status.isChange {
             let entry = check.entry
-            let references = entry.references.map { SchemaReference(name: $0.name, subject: $0.subject, version: versions[$0.subject] ?? -1) }
+            let references = entry.references.map {
+                SchemaReference(name: $0.name, subject: $0.subject, version: versions[$0.subject] ?? -1)
+            }
             do {
                 let answer = try await client.register(subject: entry.subject, schema: entry.schema, references: references)
                 let version: Int
@@ -57,7 +59,9 @@ public struct SchemaRegistrar: Sendable {
                 versions[entry.subject] = version
                 done.append(Registered(subject: entry.subject, file: entry.file, id: answer.id, version: version))
             } catch {
-                if let unreachable = RegistryUnreachable(error, url: client.baseURL) { throw Interrupted(unreachable: unreachable, registered: done) }
+                if let unreachable = RegistryUnreachable(error, url: client.baseURL) {
+                    throw Interrupted(unreachable: unreachable, registered: done)
+                }
                 throw Refused(subject: entry.subject, error: error, registered: done)
             }
         }

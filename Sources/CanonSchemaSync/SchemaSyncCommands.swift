@@ -91,7 +91,10 @@ public struct SchemaSyncInputs: Sendable {
             return (try SchemaMapping(config: settings, configPath: config, files: sources), settings, sources)
         } catch {
             let base = folder.path
-            let lines = error.diagnostics.map { d in d.file.hasPrefix("/") || d.file == config ? d.description : Diagnostic(file: "\(base)/\(d.file)", message: d.message).description }
+            let lines = error.diagnostics.map { d in
+                d.file.hasPrefix("/") || d.file == config
+                    ? d.description : Diagnostic(file: "\(base)/\(d.file)", message: d.message).description
+            }
             throw SchemaSyncFailure(exitCode: 1, message: lines.joined(separator: "\n"))
         }
     }
@@ -139,20 +142,28 @@ public struct CheckCommand: AsyncParsableCommand {
         case .json: emit(CheckReport.json(checks, unmapped: mapping.unmapped, registry: url.absoluteString), newline: false)
         }
         if github {
-            let annotations = CheckReport.github(checks, files: Dictionary(sources.map { ($0.path, $0.contents) }, uniquingKeysWith: { a, _ in a }),
-                                                 prefix: pathPrefix ?? gitPrefix(of: inputs.folder))
+            let annotations = CheckReport.github(
+                checks, files: Dictionary(sources.map { ($0.path, $0.contents) }, uniquingKeysWith: { a, _ in a }),
+                prefix: pathPrefix ?? gitPrefix(of: inputs.folder))
             // Beside JSON, annotations go to standard error (GitHub reads both), so standard output stays one document.
             if !annotations.isEmpty {
-                if format == .json { try? FileHandle.standardError.write(contentsOf: Data((annotations + "\n").utf8)) } else { emit(annotations) }
+                if format == .json {
+                    try? FileHandle.standardError.write(contentsOf: Data((annotations + "\n").utf8))
+                } else {
+                    emit(annotations)
+                }
             }
         }
         let failed = checks.filter { !$0.status.isAcceptable }.count
-        if failed > 0 { throw SchemaSyncFailure(exitCode: 1, message: "\(failed) of \(checks.count) subject(s) would be refused by the registry") }
+        if failed > 0 {
+            throw SchemaSyncFailure(exitCode: 1, message: "\(failed) of \(checks.count) subject(s) would be refused by the registry")
+        }
     }
 
     static func check(_ mapping: SchemaMapping, url: URL) async throws -> [SubjectCheck] {
         do {
-            return try await SchemaChecker(client: RegistryClient(url: url, autoRegister: false, credentials: .fromEnvironment())).check(mapping)
+            return try await SchemaChecker(client: RegistryClient(url: url, autoRegister: false, credentials: .fromEnvironment())).check(
+                mapping)
         } catch {
             throw SchemaSyncFailure(exitCode: 2, message: error.description)
         }
@@ -192,14 +203,18 @@ public struct RegisterCommand: AsyncParsableCommand {
         guard apply else {
             for check in checks {
                 let what = check.entry.file ?? check.entry.origin
-                emit(check.status.isChange ? "would register \(check.entry.subject) from \(what): \(CheckReport.summary(check))"
-                                            : "\(check.entry.subject): \(CheckReport.summary(check))")
+                emit(
+                    check.status.isChange
+                        ? "would register \(check.entry.subject) from \(what): \(CheckReport.summary(check))"
+                        : "\(check.entry.subject): \(CheckReport.summary(check))")
             }
             emit("dry run: \(changes.count) schema(s) would be registered; run again with --apply to register them")
             return
         }
         do {
-            let registered = try await SchemaRegistrar(client: RegistryClient(url: url, autoRegister: true, credentials: .fromEnvironment())).register(checks)
+            let registered = try await SchemaRegistrar(
+                client: RegistryClient(url: url, autoRegister: true, credentials: .fromEnvironment())
+            ).register(checks)
             registered.forEach(report)
             emit("\(registered.count) schema(s) registered, \(checks.count - registered.count) unchanged")
         } catch let error as SchemaRegistrar.Refused {
@@ -221,7 +236,8 @@ func report(_ r: SchemaRegistrar.Registered) {
 public struct PullCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pull",
-        abstract: "Write the registry's latest schemas of some subjects (with what they reference) into the schema folder, and map them in canon-codegen.json.",
+        abstract:
+            "Write the registry's latest schemas of some subjects (with what they reference) into the schema folder, and map them in canon-codegen.json.",
         discussion: """
             Files are named after their record's full name (com.example.Order.avsc); a file already defining that \
             type is overwritten in place. For a <topic>-value subject the topic is added to the config, with \
@@ -229,7 +245,8 @@ public struct PullCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The mapping to update (created when missing).") public var config = CanonCodegen.configFileName
-    @Option(help: "The registry's base URL (default: CANON_URL, else the config's \"registry\", else http://127.0.0.1:8081).") public var url: String?
+    @Option(help: "The registry's base URL (default: CANON_URL, else the config's \"registry\", else http://127.0.0.1:8081).") public
+        var url: String?
     @Option(help: "Where new schema files go (default: schemas/ beside the config).") public var schemaDir: String?
     @Flag(help: "Every subject of the registry.") public var all = false
     @Option(help: "Every subject whose name starts with this.") public var prefix: String?
@@ -246,7 +263,9 @@ public struct PullCommand: AsyncParsableCommand {
         let text = try options.configText()
         var settings: CodegenConfig?
         if let text {
-            do { settings = try CodegenConfig(parsing: text) } catch { throw SchemaSyncFailure(exitCode: 1, message: "\(config): error: \(error.description)") }
+            do { settings = try CodegenConfig(parsing: text) } catch {
+                throw SchemaSyncFailure(exitCode: 1, message: "\(config): error: \(error.description)")
+            }
         }
         let registry = try options.registryURL(config: settings)
         let puller = SchemaPuller(client: RegistryClient(url: registry, autoRegister: false, credentials: .fromEnvironment()))
@@ -258,7 +277,9 @@ public struct PullCommand: AsyncParsableCommand {
         } catch let error as RegistryUnreachable {
             throw SchemaSyncFailure(exitCode: 2, message: error.description)
         } catch let error as RegistryClientError {
-            if let unreachable = RegistryUnreachable(error, url: registry) { throw SchemaSyncFailure(exitCode: 2, message: unreachable.description) }
+            if let unreachable = RegistryUnreachable(error, url: registry) {
+                throw SchemaSyncFailure(exitCode: 2, message: unreachable.description)
+            }
             throw SchemaSyncFailure(exitCode: 1, message: "\(registry.absoluteString): \(error)")
         } catch {
             throw SchemaSyncFailure(exitCode: 1, message: "\(error)")
@@ -267,7 +288,8 @@ public struct PullCommand: AsyncParsableCommand {
         let schemaFolder: String
         if let schemaDir {
             let path = URL(fileURLWithPath: schemaDir).standardizedFileURL.path
-            schemaFolder = path.hasPrefix(folder.path + "/") ? String(path.dropFirst(folder.path.count + 1)) : path == folder.path ? "" : path
+            schemaFolder =
+                path.hasPrefix(folder.path + "/") ? String(path.dropFirst(folder.path.count + 1)) : path == folder.path ? "" : path
         } else {
             schemaFolder = "schemas"
         }
@@ -309,7 +331,9 @@ func gitPrefix(of folder: URL) -> String {
     var dir = folder.standardizedFileURL
     var components: [String] = []
     while dir.path != "/" {
-        if FileManager.default.fileExists(atPath: dir.appendingPathComponent(".git").path) { return components.reversed().joined(separator: "/") }
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent(".git").path) {
+            return components.reversed().joined(separator: "/")
+        }
         components.append(dir.lastPathComponent)
         dir = dir.deletingLastPathComponent()
     }

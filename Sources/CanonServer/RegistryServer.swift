@@ -28,8 +28,10 @@ public enum RegistryServer {
     /// The application: the registry's routes on `configuration`'s address.
     /// `metrics` are served at `GET /metrics`; pass the ones the registry and the log report to.
     /// With `engine` (the log the registry's store also uses), the topics and records API is served too.
-    public static func application(registry: Registry, engine: LogEngine? = nil, configuration: ServerConfiguration = ServerConfiguration(),
-                                   metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "canon")) -> some ApplicationProtocol {
+    public static func application(
+        registry: Registry, engine: LogEngine? = nil, configuration: ServerConfiguration = ServerConfiguration(),
+        metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "canon")
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.debug))
@@ -58,8 +60,9 @@ public enum RegistryServer {
             let v3 = router.group().add(middleware: APIErrorMiddleware(contentType: "application/json"))
             v3.addRoutes(TopicRoutes.collection(engine: engine, registry: registry, limit: limit, metrics: metrics))
         }
-        return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
-                           logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
+            logger: logger)
     }
 
     // MARK: - Responses
@@ -155,11 +158,15 @@ public enum RegistryServer {
                 }
             }
             if let raw = json["id"]?.int64Value {
-                guard raw < 0 || raw <= Int64(Int32.max) else { throw RegistryError.notPermitted("id \(raw) is out of range (1 to \(Int32.max))") }
+                guard raw < 0 || raw <= Int64(Int32.max) else {
+                    throw RegistryError.notPermitted("id \(raw) is out of range (1 to \(Int32.max))")
+                }
                 id = raw < 0 ? nil : Int32(raw)  // Confluent reads a negative id as none
             }
             if let raw = json["version"]?.int64Value {
-                guard raw < 0 || raw <= Int64(Int32.max) else { throw RegistryError.notPermitted("version \(raw) is out of range (1 to \(Int32.max))") }
+                guard raw < 0 || raw <= Int64(Int32.max) else {
+                    throw RegistryError.notPermitted("version \(raw) is out of range (1 to \(Int32.max))")
+                }
                 version = raw < 0 ? nil : Int(raw)
             }
         }
@@ -175,7 +182,6 @@ public enum RegistryServer {
         object["schema"] = .string(s.schema)
         return .object(object)
     }
-
 
     static func id(_ context: some RequestContext) throws -> Int32 {
         let text = context.parameters.get("id") ?? ""

@@ -15,7 +15,8 @@ public final class ServerMetrics: Sendable {
         var factory = PrometheusMetricsFactory(registry: prometheus)
         // From 5 µs: validating a partition's share of a batch takes tens of microseconds.
         factory.defaultDurationHistogramBuckets = [
-            .microseconds(5), .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .microseconds(5), .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
+            .microseconds(500), .milliseconds(1), .milliseconds(2),
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
         ]
         self.factory = factory
@@ -34,7 +35,8 @@ public final class ServerMetrics: Sendable {
     }
 
     func refused(topic: String, reason: Int) {
-        Metrics.Counter(label: "canon_records_refused_total", dimensions: [("topic", topic), ("reason", String(reason))], factory: factory).increment()
+        Metrics.Counter(label: "canon_records_refused_total", dimensions: [("topic", topic), ("reason", String(reason))], factory: factory)
+            .increment()
     }
 
     let registrations: Metrics.Counter
@@ -45,7 +47,10 @@ public final class ServerMetrics: Sendable {
     public let fdatasync: Metrics.Timer
 
     func request(route: String, method: String, status: Int, nanoseconds: Int64) {
-        Metrics.Counter(label: "canon_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
+        Metrics.Counter(
+            label: "canon_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
+            factory: factory
+        ).increment()
         Metrics.Timer(label: "canon_http_request_duration_seconds", dimensions: [("route", route), ("method", method)], factory: factory)
             .recordNanoseconds(nanoseconds)
     }
@@ -63,8 +68,9 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         var status = 500
         defer {
             let route = context.endpointPath ?? "unmatched"
-            metrics.request(route: route, method: request.method.rawValue, status: status,
-                            nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
+            metrics.request(
+                route: route, method: request.method.rawValue, status: status,
+                nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
         }
         let response = try await next(request, context)
         status = Int(response.status.code)
@@ -89,8 +95,12 @@ public struct TimedFileSystem: LogFileSystem {
     public func open(_ path: String, create: Bool) throws(LogError) -> LogFileHandle { try base.open(path, create: create) }
     public func close(_ handle: LogFileHandle) { base.close(handle) }
     public func size(_ handle: LogFileHandle) throws(LogError) -> Int { try base.size(handle) }
-    public func read(_ handle: LogFileHandle, at offset: Int, count: Int) throws(LogError) -> [UInt8] { try base.read(handle, at: offset, count: count) }
-    public func write(_ handle: LogFileHandle, _ bytes: [UInt8], at offset: Int) throws(LogError) { try base.write(handle, bytes, at: offset) }
+    public func read(_ handle: LogFileHandle, at offset: Int, count: Int) throws(LogError) -> [UInt8] {
+        try base.read(handle, at: offset, count: count)
+    }
+    public func write(_ handle: LogFileHandle, _ bytes: [UInt8], at offset: Int) throws(LogError) {
+        try base.write(handle, bytes, at: offset)
+    }
     public func truncate(_ handle: LogFileHandle, to size: Int) throws(LogError) { try base.truncate(handle, to: size) }
     public func preallocate(_ handle: LogFileHandle, to size: Int) throws(LogError) { try base.preallocate(handle, to: size) }
     public func sync(_ handle: LogFileHandle) throws(LogError) {

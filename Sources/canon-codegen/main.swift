@@ -10,7 +10,10 @@ import Foundation
 // a usage error exits 2.
 
 func usageError(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("canon-codegen: error: \(message)\nusage: canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc...\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "canon-codegen: error: \(message)\nusage: canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc...\n"
+                .utf8))
     exit(2)
 }
 

@@ -15,7 +15,10 @@ struct Canon: AsyncParsableCommand {
             Exit codes: 0 success or valid; 1 a negative verdict (invalid schema, rejected datum) or an error; \
             2 a usage error or unreadable input.
             """,
-        subcommands: [SchemaCommand.self, DatumCommand.self, GenerateCommand.self, CompatCommand.self, LogCommand.self, ServeCommand.self, RegistryCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self]
+        subcommands: [
+            SchemaCommand.self, DatumCommand.self, GenerateCommand.self, CompatCommand.self, LogCommand.self, ServeCommand.self,
+            RegistryCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self,
+        ]
     )
 
     static func main() async {

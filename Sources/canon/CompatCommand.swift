@@ -70,8 +70,12 @@ extension CompatCommand {
                 let r = try load(reader), w = try load(writer)
                 let found = try comparing { try r.incompatibilities(readingDataWrittenWith: w) }
                 if json {
-                    let messages = try comparing { try AvroCompatibilityChecker().incompatibilities(reader: r, writer: w, readerRole: .new).map(\.text) }
-                    Output.line(JSONValue.object(["is_compatible": .bool(found.isEmpty), "messages": .array(messages.map(JSONValue.string))]).jsonText)
+                    let messages = try comparing {
+                        try AvroCompatibilityChecker().incompatibilities(reader: r, writer: w, readerRole: .new).map(\.text)
+                    }
+                    Output.line(
+                        JSONValue.object(["is_compatible": .bool(found.isEmpty), "messages": .array(messages.map(JSONValue.string))])
+                            .jsonText)
                 } else if found.isEmpty {
                     Output.line("compatible")
                 } else {
@@ -85,7 +89,10 @@ extension CompatCommand {
             let previousSchemas = try previous.map { (path) throws(CLIFailure) in try load(path) }
             let result = try comparing { try level.check(newSchema, against: previousSchemas, using: AvroCompatibilityChecker()) }
             if json {
-                Output.line(JSONValue.object(["is_compatible": .bool(result.isCompatible), "messages": .array(result.messages.map(JSONValue.string))]).jsonText)
+                Output.line(
+                    JSONValue.object([
+                        "is_compatible": .bool(result.isCompatible), "messages": .array(result.messages.map(JSONValue.string)),
+                    ]).jsonText)
             } else if result.isCompatible {
                 Output.line("compatible")
             } else {

@@ -15,7 +15,8 @@ struct GenerateCommand: ParsableCommand {
     )
     @Option(help: ArgumentHelp("Where the Swift files go.", valueName: "dir")) var outputDir: String
     @Option(help: ArgumentHelp("canon-codegen.json: topics, access level, type names.", valueName: "file")) var config: String?
-    @Option(help: ArgumentHelp("Schema paths are named relative to this directory (default: the current one).", valueName: "dir")) var root: String?
+    @Option(help: ArgumentHelp("Schema paths are named relative to this directory (default: the current one).", valueName: "dir")) var root:
+        String?
     @Argument(help: "The schema files (.avsc).") var schemas: [String]
 
     func run() throws {

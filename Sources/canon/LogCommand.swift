@@ -106,7 +106,9 @@ extension LogCommand {
             func field(_ s: Substring) -> [UInt8]? { s.isEmpty || s == "-" ? nil : Array(s.utf8) }
             while let line = Swift.readLine(strippingNewline: true) {
                 let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-                pending.append(LogRecord(key: field(parts[0]), value: parts.count > 1 ? field(parts[1]) : nil, timestamp: LogDirectory.currentTimeMillis()))
+                pending.append(
+                    LogRecord(
+                        key: field(parts[0]), value: parts.count > 1 ? field(parts[1]) : nil, timestamp: LogDirectory.currentTimeMillis()))
                 if pending.count >= batch { await submit() }
             }
             await submit()
@@ -154,7 +156,11 @@ extension LogCommand {
             defer { try? dir.close() }
             var offset = from
             if let fromTime {
-                guard let found = try logging({ () throws(LogError) in try dir.offset(topic: topic, partition: partition, forTimestamp: fromTime) }) else { return }
+                guard
+                    let found = try logging({ () throws(LogError) in
+                        try dir.offset(topic: topic, partition: partition, forTimestamp: fromTime)
+                    })
+                else { return }
                 offset = Swift.max(offset, found)
             }
             var printed = 0
@@ -231,4 +237,3 @@ extension LogCommand {
         }
     }
 }
-

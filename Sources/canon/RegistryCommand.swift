@@ -10,8 +10,10 @@ struct RegistryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry",
         abstract: "Talk to a running registry over HTTP (--url, or CANON_URL, default http://127.0.0.1:8081).",
-        subcommands: [Subjects.self, Versions.self, Register.self, Get.self, GetID.self, Compat.self, Config.self, Mode.self, Delete.self,
-                      CheckCommand.self, PullCommand.self]
+        subcommands: [
+            Subjects.self, Versions.self, Register.self, Get.self, GetID.self, Compat.self, Config.self, Mode.self, Delete.self,
+            CheckCommand.self, PullCommand.self,
+        ]
     )
 
     struct Connection: ParsableArguments {
@@ -28,7 +30,9 @@ struct RegistryCommand: AsyncParsableCommand {
 
     /// Runs a request and prints the answer (lists one item a line, objects as JSON); registry errors
     /// exit 1 with their code and message.
-    static func run(_ connection: Connection, _ body: @Sendable (RegistryClient) async throws(RegistryClientError) -> JSONValue) async throws {
+    static func run(_ connection: Connection, _ body: @Sendable (RegistryClient) async throws(RegistryClientError) -> JSONValue)
+        async throws
+    {
         let client = try connection.client
         let answer: JSONValue
         do { answer = try await body(client) } catch { throw CLIFailure.failed("\(error)") }
@@ -49,7 +53,9 @@ struct RegistryCommand: AsyncParsableCommand {
         var refs: [SchemaReference] = []
         for r in references {
             // name=subject:version
-            guard let eq = r.firstIndex(of: "="), let colon = r.lastIndex(of: ":"), eq < colon, let version = Int(r[r.index(after: colon)...]) else {
+            guard let eq = r.firstIndex(of: "="), let colon = r.lastIndex(of: ":"), eq < colon,
+                let version = Int(r[r.index(after: colon)...])
+            else {
                 throw ValidationError("--reference takes name=subject:version, not '\(r)'")
             }
             refs.append(SchemaReference(name: String(r[..<eq]), subject: String(r[r.index(after: eq)..<colon]), version: version))
@@ -79,7 +85,8 @@ struct RegistryCommand: AsyncParsableCommand {
 
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a schema file under a subject; or, without them, every changed schema canon-codegen.json maps (a dry run without --apply).",
+            abstract:
+                "Register a schema file under a subject; or, without them, every changed schema canon-codegen.json maps (a dry run without --apply).",
             discussion: """
                 canon registry register orders-value Order.avsc --reference com.acme.Address=address-value:1 registers one \
                 file now and prints its id and version. canon registry register [--config canon-codegen.json] [--apply] \
@@ -89,7 +96,9 @@ struct RegistryCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @Argument(help: "The subject (omit it to register what the config maps).") var subject: String?
         @Argument(help: "The schema file (- for standard input).") var file: String?
-        @Option(name: .customLong("reference"), help: ArgumentHelp("A reference, name=subject:version (repeatable).", valueName: "name=subject:version"))
+        @Option(
+            name: .customLong("reference"),
+            help: ArgumentHelp("A reference, name=subject:version (repeatable).", valueName: "name=subject:version"))
         var references: [String] = []
         @Flag(help: "Ask the registry to normalize the schema.") var normalize = false
         @Option(help: "Without a subject: the mapping (default canon-codegen.json).") var config: String?
@@ -100,7 +109,9 @@ struct RegistryCommand: AsyncParsableCommand {
         func validate() throws {
             if subject != nil {
                 guard file != nil else { throw ValidationError("give the schema file after the subject") }
-                if config != nil || apply || !files.isEmpty { throw ValidationError("--config, --apply and -- files go without a subject and file") }
+                if config != nil || apply || !files.isEmpty {
+                    throw ValidationError("--config, --apply and -- files go without a subject and file")
+                }
             } else if !references.isEmpty || normalize {
                 throw ValidationError("--reference and --normalize go with a subject and file")
             }
@@ -108,7 +119,8 @@ struct RegistryCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let subject, let file else {
-                try await RegisterCommand.register(SchemaSyncInputs(config: config ?? CanonCodegen.configFileName, url: connection.url, files: files), apply: apply)
+                try await RegisterCommand.register(
+                    SchemaSyncInputs(config: config ?? CanonCodegen.configFileName, url: connection.url, files: files), apply: apply)
                 return
             }
             let body = try RegistryCommand.schemaBody(file, references: references)
@@ -142,7 +154,8 @@ struct RegistryCommand: AsyncParsableCommand {
     }
 
     struct Compat: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a schema file against a subject at its level; exit 1 when incompatible.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a schema file against a subject at its level; exit 1 when incompatible.")
         @OptionGroup var connection: Connection
         @Argument var subject: String
         @Argument var file: String
@@ -150,7 +163,9 @@ struct RegistryCommand: AsyncParsableCommand {
             let body = try RegistryCommand.schemaBody(file)
             let p = "/compatibility/subjects/\(RegistryCommand.path(subject))/versions?verbose=true"
             let answer: JSONValue
-            do { answer = try await connection.client.send("POST", p, body: body) } catch let error as RegistryClientError { throw CLIFailure.failed("\(error)") }
+            do { answer = try await connection.client.send("POST", p, body: body) } catch let error as RegistryClientError {
+                throw CLIFailure.failed("\(error)")
+            }
             Output.line(answer.jsonText)
             if answer["is_compatible"] != .bool(true) { throw CLIFailure.failed("") }
         }
@@ -187,13 +202,16 @@ struct RegistryCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a subject or one version (soft; --permanent after a soft delete).")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a subject or one version (soft; --permanent after a soft delete).")
         @OptionGroup var connection: Connection
         @Argument var subject: String
         @Argument var version: String?
         @Flag(help: "Remove for good (after a soft delete).") var permanent = false
         func run() async throws {
-            let p = "/subjects/\(RegistryCommand.path(subject))" + (version.map { "/versions/\(RegistryCommand.path($0))" } ?? "") + (permanent ? "?permanent=true" : "")
+            let p =
+                "/subjects/\(RegistryCommand.path(subject))" + (version.map { "/versions/\(RegistryCommand.path($0))" } ?? "")
+                + (permanent ? "?permanent=true" : "")
             try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in try await c.send("DELETE", p) }
         }
     }

@@ -11,7 +11,9 @@ struct SchemaCommand: ParsableCommand {
 
 /// Schema file options shared by the schema and datum commands.
 struct SchemaOptions: ParsableArguments {
-    @Option(name: .customLong("import"), help: ArgumentHelp("A schema file defining named types the schema uses (repeatable, read in order).", valueName: "file"))
+    @Option(
+        name: .customLong("import"),
+        help: ArgumentHelp("A schema file defining named types the schema uses (repeatable, read in order).", valueName: "file"))
     var imports: [String] = []
 
     /// Parses `path` after the imports; an unreadable file exits 2, an invalid schema 1.
@@ -132,7 +134,8 @@ extension SchemaCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate schema files; exit 0 when all are valid, 1 with the errors otherwise (a default that does not match its field's type is a warning).",
+            abstract:
+                "Validate schema files; exit 0 when all are valid, 1 with the errors otherwise (a default that does not match its field's type is a warning).",
             discussion: """
                 The files are parsed together, so a named type defined in one file can be used in another, \
                 whatever the order they are given in.

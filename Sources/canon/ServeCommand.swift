@@ -20,13 +20,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8081
     @Option(name: .customLong("max-body-bytes"), help: "Larger request bodies get 413.") var maximumBodyBytes = 1 << 20
-    @Option(name: .customLong("default-validation"), help: "Schema validation of produced records for topics that set none: none, id or full.")
+    @Option(
+        name: .customLong("default-validation"), help: "Schema validation of produced records for topics that set none: none, id or full.")
     var defaultValidation = "none"
-    @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel = "info"
+    @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
+        "info"
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
-        guard ValidationPolicy.Level(rawValue: defaultValidation) != nil else { throw ValidationError("--default-validation is none, id or full, not '\(defaultValidation)'") }
+        guard ValidationPolicy.Level(rawValue: defaultValidation) != nil else {
+            throw ValidationError("--default-validation is none, id or full, not '\(defaultValidation)'")
+        }
     }
 
     func run() async throws {
@@ -38,24 +42,30 @@ struct ServeCommand: AsyncParsableCommand {
         let catalog = SchemaCatalog()
         let validator = TimedValidator(SchemaValidator(catalog: catalog, defaultLevel: level), metrics: metrics)
         let engine: LogEngine
-        do { engine = try LogEngine(path: dataDirectory, fileSystem: fileSystem, validator: validator) } catch { throw CLIFailure.failed("\(error)") }
+        do { engine = try LogEngine(path: dataDirectory, fileSystem: fileSystem, validator: validator) } catch {
+            throw CLIFailure.failed("\(error)")
+        }
         for note in engine.recoveryNotes { logger.notice("recovery: \(note)") }
         var registryConfiguration = Registry.Configuration()
         registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
         let registry: Registry
         do {
-            registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
+            registry = try await Registry(
+                store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
         } catch {
             await engine.shutdown()
             throw CLIFailure.failed("\(error)")
         }
-        let app = RegistryServer.application(registry: registry, engine: engine, configuration: .init(host: host, port: port, maximumBodyBytes: maximumBodyBytes),
-                                             metrics: metrics, logger: logger)
+        let app = RegistryServer.application(
+            registry: registry, engine: engine, configuration: .init(host: host, port: port, maximumBodyBytes: maximumBodyBytes),
+            metrics: metrics, logger: logger)
         Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")
         // The log first: the group stops services in reverse order, so requests stop before the log
         // closes, on SIGTERM/SIGINT and when the server fails (a port already taken) alike.
-        let group = ServiceGroup(configuration: .init(services: [.init(service: LogEngineService(engine: engine)), .init(service: app)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: LogEngineService(engine: engine)), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do { try await group.run() } catch { throw CLIFailure.failed("\(error)") }
     }
 }

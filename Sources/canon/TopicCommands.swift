@@ -15,20 +15,27 @@ struct TopicCommand: AsyncParsableCommand {
     static let base = "/v3/clusters/canon/topics"
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a topic.",
-                                                        discussion: "Example: canon topic create orders --partitions 4 --config value.schema.validation=full")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a topic.",
+            discussion: "Example: canon topic create orders --partitions 4 --config value.schema.validation=full")
         @OptionGroup var connection: RegistryCommand.Connection
         @Argument var topic: String
         @Option(help: "Number of partitions.") var partitions = 1
-        @Option(name: .customLong("config"), help: ArgumentHelp("A setting, name=value (repeatable).", valueName: "name=value")) var settings: [String] = []
+        @Option(name: .customLong("config"), help: ArgumentHelp("A setting, name=value (repeatable).", valueName: "name=value"))
+        var settings: [String] = []
         func run() async throws {
             var configs: [JSONValue] = []
             for setting in settings {
                 guard let eq = setting.firstIndex(of: "=") else { throw ValidationError("--config takes name=value, not '\(setting)'") }
-                configs.append(.object(["name": .string(String(setting[..<eq])), "value": .string(String(setting[setting.index(after: eq)...]))]))
+                configs.append(
+                    .object(["name": .string(String(setting[..<eq])), "value": .string(String(setting[setting.index(after: eq)...]))]))
             }
-            let body: JSONValue = .object(["topic_name": .string(topic), "partitions_count": .int(Int64(partitions)), "configs": .array(configs)])
-            try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in try await c.send("POST", TopicCommand.base, body: body) }
+            let body: JSONValue = .object([
+                "topic_name": .string(topic), "partitions_count": .int(Int64(partitions)), "configs": .array(configs),
+            ])
+            try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
+                try await c.send("POST", TopicCommand.base, body: body)
+            }
         }
     }
 
@@ -53,7 +60,8 @@ struct TopicCommand: AsyncParsableCommand {
                 var topic = try await c.send("GET", p)
                 let configs = try await c.send("GET", p + "/configs")["data"]
                 if case .object(var object) = topic, case .array(let items)? = configs {
-                    object["configs"] = .object(JSONObject(items.compactMap { item in item["name"]?.stringValue.map { ($0, item["value"] ?? .null) } }))
+                    object["configs"] = .object(
+                        JSONObject(items.compactMap { item in item["name"]?.stringValue.map { ($0, item["value"] ?? .null) } }))
                     topic = .object(object)
                 }
                 return topic
@@ -70,7 +78,7 @@ struct TopicCommand: AsyncParsableCommand {
             try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
                 do throws(RegistryClientError) {
                     _ = try await c.send("DELETE", p)
-                } catch where error.status == 204 {
+                } catch  where error.status == 204 {
                     // 204 has no body: done.
                 }
                 return .array([.string("deleted \(p.split(separator: "/").last ?? "")")])
@@ -91,7 +99,7 @@ struct TopicCommand: AsyncParsableCommand {
                 if let value {
                     do throws(RegistryClientError) {
                         _ = try await c.send("PUT", p, body: .object(["value": .string(value)]))
-                    } catch where error.status == 204 {
+                    } catch  where error.status == 204 {
                         // 204 has no body: changed.
                     }
                 }
@@ -105,7 +113,8 @@ struct TopicCommand: AsyncParsableCommand {
 struct ProduceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
-        abstract: "Produce records from standard input: JSON lines {\"key\":…, \"value\":…} encoded with the subject's latest schema, or --binary hex lines.",
+        abstract:
+            "Produce records from standard input: JSON lines {\"key\":…, \"value\":…} encoded with the subject's latest schema, or --binary hex lines.",
         discussion: """
             Each line is one record. By default the value is Avro JSON, encoded by the server with the latest schema of \
             <topic>-value. A key is encoded the same way with <topic>-key when that subject exists; without it, a string \
@@ -128,10 +137,13 @@ struct ProduceCommand: AsyncParsableCommand {
                 let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
                 func part(_ s: Substring?) throws -> JSONValue {
                     guard let s, s != "-", !s.isEmpty else { return .null }
-                    guard s.count % 2 == 0, let bytes = TextHex.decode(s) else { throw CLIFailure.unreadable("'\(s.prefix(20))' is not hex") }
+                    guard s.count % 2 == 0, let bytes = TextHex.decode(s) else {
+                        throw CLIFailure.unreadable("'\(s.prefix(20))' is not hex")
+                    }
                     return .object(["type": .string("BINARY"), "data": .string(Data(bytes).base64EncodedString())])
                 }
-                entries.append(.object(["key": try part(parts.count > 1 ? parts[0] : nil), "value": try part(parts.count > 1 ? parts[1] : parts[0])]))
+                entries.append(
+                    .object(["key": try part(parts.count > 1 ? parts[0] : nil), "value": try part(parts.count > 1 ? parts[1] : parts[0])]))
                 continue
             }
             let json: JSONValue
@@ -167,7 +179,7 @@ struct ProduceCommand: AsyncParsableCommand {
     static func subjectExists(_ subject: String, _ client: RegistryClient) async throws -> Bool {
         do {
             return !(try await client.versions(subject: subject)).isEmpty
-        } catch where error.code == 40401 {
+        } catch  where error.code == 40401 {
             return false
         } catch {
             throw CLIFailure.failed("\(error)")
@@ -179,7 +191,8 @@ struct ProduceCommand: AsyncParsableCommand {
 struct ConsumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consume",
-        abstract: "Print records of a topic as JSON lines, every partition merged by timestamp (avro-json decodes framed values with their writer schema).",
+        abstract:
+            "Print records of a topic as JSON lines, every partition merged by timestamp (avro-json decodes framed values with their writer schema).",
         discussion: """
             Reads every partition from --from (or only --partition), merges them by timestamp and stops at the end of the \
             topic; with --follow it then waits for new records and prints them as they arrive, until interrupted (as \
@@ -219,7 +232,8 @@ struct ConsumeCommand: AsyncParsableCommand {
                 var round: [JSONValue] = []
                 for p in partitions {
                     let page = Swift.min(left, 10_000)
-                    let answer = try await client.send("GET", "\(base)/partitions/\(p)/records?offset=\(next[p]!)&max_records=\(page)&format=\(format)")
+                    let answer = try await client.send(
+                        "GET", "\(base)/partitions/\(p)/records?offset=\(next[p]!)&max_records=\(page)&format=\(format)")
                     if case .array(let records)? = answer["data"] { round += records }
                     if let n = answer["next_offset"]?.int64Value { next[p] = n }
                 }

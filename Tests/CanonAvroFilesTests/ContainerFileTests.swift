@@ -78,7 +78,9 @@ import Testing
         var writer = AvroContainerWriter(schema: schema, codec: codec, metadata: [("user.note", [0xFF, 0x00])], blockSize: 100)
         var expected: [AvroValue] = []
         for i in 0..<500 {
-            let value = AvroValue.record(["station": .string("station-\(i % 7)"), "time": .long(Int64(i) * 1_000_000), "temp": .int(Int32(i % 50) - 25)])
+            let value = AvroValue.record([
+                "station": .string("station-\(i % 7)"), "time": .long(Int64(i) * 1_000_000), "temp": .int(Int32(i % 50) - 25),
+            ])
             expected.append(value)
             try writer.append(value)
         }
@@ -153,7 +155,6 @@ import Testing
         #expect(throws: AvroError.self) { try AvroSingleObject.decode([0xC3, 0x01, 0x00], schema: other) }
     }
 }
-
 
 @Suite struct ContainerAmplificationTests {
     /// A container of `blocks` blocks, each claiming `count` datums in `data`.

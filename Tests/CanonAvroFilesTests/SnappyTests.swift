@@ -14,12 +14,12 @@ struct SnappyTests {
         var generator = SplitMix64(state: seed)
         switch pattern {
         case .random:
-            return (0 ..< count).map { _ in generator.byte() }
+            return (0..<count).map { _ in generator.byte() }
         case .singleByte:
             return [UInt8](repeating: 0x41, count: count)
         case .shortPeriod:
-            let period = (0 ..< 1 + generator.below(12)).map { _ in generator.byte() }
-            return (0 ..< count).map { period[$0 % period.count] }
+            let period = (0..<1 + generator.below(12)).map { _ in generator.byte() }
+            return (0..<count).map { period[$0 % period.count] }
         case .words:
             let words = ["avro", "schema", "record", "field", " ", "\n", "snappy", "block", "long", "string"]
             var output = [UInt8]()
@@ -29,7 +29,7 @@ struct SnappyTests {
             }
             return Array(output.prefix(count))
         case .slowRuns:
-            return (0 ..< count).map { UInt8(truncatingIfNeeded: $0 / 300) }
+            return (0..<count).map { UInt8(truncatingIfNeeded: $0 / 300) }
         case .backReferences:
             // Random runs mixed with copies from up to ~70 KB back, so that
             // matches cross and exceed the 64 KiB fragment size.
@@ -39,11 +39,11 @@ struct SnappyTests {
                 if output.count > 16 && generator.below(2) == 0 {
                     let length = 1 + generator.below(200)
                     let distance = 1 + generator.below(min(output.count, 70_000))
-                    for _ in 0 ..< length {
+                    for _ in 0..<length {
                         output.append(output[output.count - distance])
                     }
                 } else {
-                    for _ in 0 ..< 1 + generator.below(100) {
+                    for _ in 0..<1 + generator.below(100) {
                         output.append(UInt8(truncatingIfNeeded: generator.next() % 7))
                     }
                 }
@@ -76,7 +76,7 @@ struct SnappyTests {
 
     @Test("compress then decompress returns the input for every size and pattern")
     func roundTripOverSizesAndPatterns() throws {
-        let sizes = Array(0 ... 70) + [100, 255, 256, 1000, 4096, 65_535, 65_536, 65_537, 131_073, 200_000]
+        let sizes = Array(0...70) + [100, 255, 256, 1000, 4096, 65_535, 65_536, 65_537, 131_073, 200_000]
         for pattern in Pattern.allCases {
             for (index, size) in sizes.enumerated() {
                 let input = Self.makeInput(pattern, count: size, seed: UInt64(index))
@@ -116,13 +116,13 @@ struct SnappyTests {
             (Array("hello hello hello hello".utf8), "171468656c6c6f20420600"),
             ([UInt8](repeating: UInt8(ascii: "a"), count: 100), "640061fe01008a0100"),
             (
-                Array(0 ..< 100),
+                Array(0..<100),
                 "64f063000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021222324"
                     + "25262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a"
                     + "4b4c4d4e4f505152535455565758595a5b5c5d5e5f60616263"
             ),
             (
-                (0 ..< 768).map { UInt8(truncatingIfNeeded: $0) },
+                (0..<768).map { UInt8(truncatingIfNeeded: $0) },
                 "8006f40501000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
                     + "2122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f40414243444546"
                     + "4748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c"
@@ -215,13 +215,13 @@ struct SnappyTests {
             let input = Self.makeInput(pattern, count: 3000, seed: 5)
             let compressed = Snappy.compress(input)
             // Every proper prefix of a block is malformed.
-            for cut in 0 ..< compressed.count {
+            for cut in 0..<compressed.count {
                 #expect(Self.decompressionError(Array(compressed.prefix(cut))) != nil, "\(pattern) cut at \(cut)")
             }
             // Random edits must decode to something or throw, with an offset inside the input.
-            for _ in 0 ..< 300 {
+            for _ in 0..<300 {
                 var mutated = compressed
-                for _ in 0 ..< 1 + generator.below(3) {
+                for _ in 0..<1 + generator.below(3) {
                     switch generator.below(3) {
                     case 0: mutated[generator.below(mutated.count)] = generator.byte()
                     case 1: mutated.remove(at: generator.below(mutated.count))

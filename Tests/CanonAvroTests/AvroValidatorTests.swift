@@ -11,7 +11,9 @@ import Testing
     static var schemaFiles: [String] { FastavroInteropTests.schemaFiles }
 
     /// Both verdicts, as the error each gives (nil: accepted).
-    static func verdicts(_ validator: AvroValidator, _ bytes: [UInt8], limits: AvroDecodingLimits = .default) -> (compiled: AvroError?, walked: AvroError?) {
+    static func verdicts(_ validator: AvroValidator, _ bytes: [UInt8], limits: AvroDecodingLimits = .default) -> (
+        compiled: AvroError?, walked: AvroError?
+    ) {
         var compiled: AvroError?, walked: AvroError?
         do { try validator.validate(bytes, limits: limits) } catch { compiled = error }
         do { try validator.schema.validate(bytes, limits: limits) } catch { walked = error }
@@ -39,7 +41,10 @@ import Testing
                 default: if !m.isEmpty { m.insert(rng.byte(), at: rng.below(m.count)) }
                 }
                 let (compiled, walked) = Self.verdicts(validator, m)
-                #expect(compiled == walked, "\(schemaFile): mutation \(TestData.hex(m)): compiled \(String(describing: compiled)), walked \(String(describing: walked))")
+                #expect(
+                    compiled == walked,
+                    "\(schemaFile): mutation \(TestData.hex(m)): compiled \(String(describing: compiled)), walked \(String(describing: walked))"
+                )
                 mutations += 1
                 if walked != nil { refused += 1 }
             }
@@ -48,7 +53,10 @@ import Testing
     }
 
     @Test func recursionAndTightLimitsGiveTheSameVerdicts() throws {
-        let schema = try AvroSchema(parsing: #"{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","Node"]},{"name":"kids","type":{"type":"array","items":"Node"}}]}"#)
+        let schema = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","Node"]},{"name":"kids","type":{"type":"array","items":"Node"}}]}"#
+        )
         let validator = AvroValidator(schema)
         // A chain of `n` nodes through `next`.
         func chain(_ n: Int) -> [UInt8] {
@@ -67,9 +75,9 @@ import Testing
         }
         // Kids inside kids, with a block that declares its byte size.
         var w = AvroBinaryWriter()
-        w.writeInt(1); w.writeLong(0)                 // v, next = null
-        w.writeLong(-1); w.writeLong(3)               // one kid in a block of 3 bytes
-        w.writeInt(2); w.writeLong(0); w.writeLong(0) // the kid: v, null, no kids
+        w.writeInt(1); w.writeLong(0)  // v, next = null
+        w.writeLong(-1); w.writeLong(3)  // one kid in a block of 3 bytes
+        w.writeInt(2); w.writeLong(0); w.writeLong(0)  // the kid: v, null, no kids
         w.writeLong(0)
         #expect(Self.verdicts(validator, w.bytes) == (nil, nil))
         var wrongSize = w.bytes

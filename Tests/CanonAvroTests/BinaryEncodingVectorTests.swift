@@ -18,7 +18,9 @@ import Testing
     static func encodings() throws -> [Vector] {
         guard case .array(let entries)? = try TestData.json("avro-binary-encoding-vectors.json")["encodings"] else { return [] }
         return entries.map {
-            Vector(schema: $0["schema"]!, value: $0["value"], bytesHex: $0["bytes_hex"]?.stringValue, binaryHex: $0["binary_hex"]!.stringValue!)
+            Vector(
+                schema: $0["schema"]!, value: $0["value"], bytesHex: $0["bytes_hex"]?.stringValue, binaryHex: $0["binary_hex"]!.stringValue!
+            )
         }
     }
 
@@ -41,7 +43,8 @@ import Testing
             let date = try #require(ISO8601DateFormatter.date(s + "T00:00:00Z"))
             return .int(Int32(date.timeIntervalSince1970 / 86_400))
         case (.timestampMillis?, .string(let s)):
-            let date = try #require(ISO8601DateFormatter.date(s.replacingOccurrences(of: " ", with: "T").replacingOccurrences(of: "+00:00", with: "Z")))
+            let date = try #require(
+                ISO8601DateFormatter.date(s.replacingOccurrences(of: " ", with: "T").replacingOccurrences(of: "+00:00", with: "Z")))
             return .long(Int64(date.timeIntervalSince1970 * 1000))
         case (.decimal(_, let scale)?, .string(let s)):
             // Unscaled integer as minimal big-endian two's complement.
@@ -94,7 +97,8 @@ import Testing
         #expect(try schema.encode(AvroJSON.decode(text: json, schema: schema)) == expected)
     }
 
-    static let orderPlacedHex = "4833663262386331652d396134642d346537622d386332662d3161356436653766383039319693d89fee47f6a1abfef962020612d687064555520614534b552d303030313233043d0ad7a370fd334014534b552d303034353637020000000000306f4014534b552d3038393031320a0000000000000e4000040e6368616e6e656c067765621063616d706169676e18626c61636b2d66726964617900020c5341564531300220486175707473747261737365203132330c4265726c696e0a3130313135044445"
+    static let orderPlacedHex =
+        "4833663262386331652d396134642d346537622d386332662d3161356436653766383039319693d89fee47f6a1abfef962020612d687064555520614534b552d303030313233043d0ad7a370fd334014534b552d303034353637020000000000306f4014534b552d3038393031320a0000000000000e4000040e6368616e6e656c067765621063616d706169676e18626c61636b2d66726964617900020c5341564531300220486175707473747261737365203132330c4265726c696e0a3130313135044445"
 }
 
 extension ISO8601DateFormatter {

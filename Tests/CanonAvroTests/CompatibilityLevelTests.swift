@@ -21,7 +21,8 @@ import Testing
             guard case .array(let previous)? = e["previous_schemas"], case .bool(let compatible)? = e["compatible"],
                 let level = e["level"]?.stringValue.flatMap(CompatibilityLevel.init(name:))
             else { fatalError("malformed vector \(e)") }
-            return Vector(name: e["name"]?.stringValue ?? "", level: level, new: e["new_schema"]!, previous: previous, compatible: compatible)
+            return Vector(
+                name: e["name"]?.stringValue ?? "", level: level, new: e["new_schema"]!, previous: previous, compatible: compatible)
         }
     }
 
@@ -44,7 +45,8 @@ import Testing
     }
 
     static let v1 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"}]}"#
-    static let v2 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string","default":"foo"}]}"#
+    static let v2 =
+        #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string","default":"foo"}]}"#
     static let v3 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string"}]}"#
 
     @Test func nonTransitiveLevelsCompareWithTheLatestOnly() throws {
@@ -53,19 +55,23 @@ import Testing
         #expect(try CompatibilityLevel.backward.check(s3, against: [s1, s2], using: AvroCompatibilityChecker()).isCompatible)
         let transitive = try CompatibilityLevel.backwardTransitive.check(s3, against: [s1, s2], using: AvroCompatibilityChecker())
         #expect(!transitive.isCompatible)
-        #expect(transitive.messages == [
-            "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'f2' at path '/fields/1' in the new schema has no default value and is missing in the old schema', additionalInfo:'f2'}",
-            "{oldSchemaVersion: 1}",
-            "{oldSchema: '\(s1.fullRendering)'}",
-            "{validateFields: 'false', compatibility: 'BACKWARD_TRANSITIVE'}",
-        ])
+        #expect(
+            transitive.messages == [
+                "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'f2' at path '/fields/1' in the new schema has no default value and is missing in the old schema', additionalInfo:'f2'}",
+                "{oldSchemaVersion: 1}",
+                "{oldSchema: '\(s1.fullRendering)'}",
+                "{validateFields: 'false', compatibility: 'BACKWARD_TRANSITIVE'}",
+            ])
         #expect(try CompatibilityLevel.none.check(s3, against: [s1], using: AvroCompatibilityChecker()).isCompatible)
     }
 
     @Test func forwardWordsTheOldSchemaAsTheReader() throws {
         let (s1, s3) = (try AvroSchema(parsing: Self.v3), try AvroSchema(parsing: Self.v1))
         let result = try CompatibilityLevel.forward.check(s3, against: [s1], versions: [7], using: AvroCompatibilityChecker())
-        #expect(result.messages.first == "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'f2' at path '/fields/1' in the old schema has no default value and is missing in the new schema', additionalInfo:'f2'}")
+        #expect(
+            result.messages.first
+                == "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'f2' at path '/fields/1' in the old schema has no default value and is missing in the new schema', additionalInfo:'f2'}"
+        )
         #expect(result.messages[1] == "{oldSchemaVersion: 7}")
     }
 
@@ -89,10 +95,11 @@ import Testing
         #expect(backward.messages[1] == "{oldSchemaVersion: 1}")
         // New v1 against old v3: only the old-reads-new direction fails; Confluent adds no version lines then.
         let forward = try CompatibilityLevel.full.check(s1, against: [s3], using: AvroCompatibilityChecker())
-        #expect(forward.messages == [
-            "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'f2' at path '/fields/1' in the old schema has no default value and is missing in the new schema', additionalInfo:'f2'}",
-            "{validateFields: 'false', compatibility: 'FULL'}",
-        ])
+        #expect(
+            forward.messages == [
+                "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'f2' at path '/fields/1' in the old schema has no default value and is missing in the new schema', additionalInfo:'f2'}",
+                "{validateFields: 'false', compatibility: 'FULL'}",
+            ])
     }
 
     @Test func levelNamesParseCaseInsensitively() {

@@ -31,9 +31,10 @@ import Testing
             guard case .bool(let source)? = e["compatible"], case .bool(let checker)? = e["python_avro_checker"]?["compatible"],
                 case .bool(let agrees)? = e["python_avro_agrees"]
             else { fatalError("malformed vector \(i)") }
-            return Vector(index: i, name: e["name"]?.stringValue ?? "", reader: e["reader"]!, writer: e["writer"]!,
-                          sourceVerdict: source, checkerVerdict: checker, agrees: agrees,
-                          explanation: e["disagreement_explanation"]?.stringValue, expectedIncompatibilities: expected)
+            return Vector(
+                index: i, name: e["name"]?.stringValue ?? "", reader: e["reader"]!, writer: e["writer"]!,
+                sourceVerdict: source, checkerVerdict: checker, agrees: agrees,
+                explanation: e["disagreement_explanation"]?.stringValue, expectedIncompatibilities: expected)
         }
     }
 

@@ -37,7 +37,10 @@ import Testing
             let expected = row["compatible"] == .bool(true)
             let found = try reader.incompatibilities(readingDataWrittenWith: writer)
             pairs += 1
-            #expect(found.isEmpty == expected, "seed \(Self.seed) pair \(i): Python avro says \(expected), Canon \(found)\n writer \(writer.fullRendering)\n reader \(reader.fullRendering)")
+            #expect(
+                found.isEmpty == expected,
+                "seed \(Self.seed) pair \(i): Python avro says \(expected), Canon \(found)\n writer \(writer.fullRendering)\n reader \(reader.fullRendering)"
+            )
             guard expected, found.isEmpty else { continue }
             compatible += 1
             let resolver = try AvroResolver(writer: writer, reader: reader)
@@ -49,12 +52,15 @@ import Testing
                 do {
                     value = try resolver.decode(TestData.hexBytes(hex))
                 } catch {
-                    Issue.record("seed \(Self.seed) pair \(i) datum \(hex): Canon cannot read what fastavro reads as \(resolvedText): \(error)\n writer \(writer.fullRendering)\n reader \(reader.fullRendering)")
+                    Issue.record(
+                        "seed \(Self.seed) pair \(i) datum \(hex): Canon cannot read what fastavro reads as \(resolvedText): \(error)\n writer \(writer.fullRendering)\n reader \(reader.fullRendering)"
+                    )
                     continue
                 }
                 let mine = try AvroJSON.encode(value, schema: reader)
                 let theirs = try JSONReader.parse(resolvedText)
-                #expect(Self.same(mine, theirs), "seed \(Self.seed) pair \(i) datum \(hex): Canon \(mine.jsonText) fastavro \(resolvedText)")
+                #expect(
+                    Self.same(mine, theirs), "seed \(Self.seed) pair \(i) datum \(hex): Canon \(mine.jsonText) fastavro \(resolvedText)")
             }
         }
         #expect(pairs == Self.count)

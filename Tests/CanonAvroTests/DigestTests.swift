@@ -19,7 +19,7 @@ struct DigestTests {
     /// The message `(i * 7 + 3) mod 256` for `i` in `0 ..< count`, matching the
     /// Python expression used to compute the padding-edge expectations.
     private static func patternMessage(count: Int) -> [UInt8] {
-        (0 ..< count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
     }
 
     private static let nist448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
@@ -137,7 +137,7 @@ struct DigestTests {
     @Test("slices, UTF-8 views and non-contiguous collections hash like the equivalent array")
     func anyByteCollectionHashesLikeAnArray() {
         let message = Self.patternMessage(count: 300)
-        let slice = message[37 ..< 250]
+        let slice = message[37..<250]
         let sliceCopy = Array(slice)
         #expect(MD5.digest(slice) == MD5.digest(sliceCopy))
         #expect(SHA256.digest(slice) == SHA256.digest(sliceCopy))

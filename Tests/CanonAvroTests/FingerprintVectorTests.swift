@@ -23,11 +23,12 @@ import Testing
         for (group, key) in [("schema-tests", "schema_tests"), ("python", "python_fingerprint_examples")] {
             guard case .array(let entries)? = json[key] else { continue }
             for (i, e) in entries.enumerated() {
-                out.append(Vector(
-                    id: "\(group) \(e["id"]?.stringValue ?? String(i))",
-                    input: e["input"]!.stringValue!, canonical: e["canonical"]!.stringValue!,
-                    rabinSigned: e["crc64_avro_signed"]?.int64Value,
-                    md5: e["md5_hex"]?.stringValue, sha256: e["sha256_hex"]?.stringValue))
+                out.append(
+                    Vector(
+                        id: "\(group) \(e["id"]?.stringValue ?? String(i))",
+                        input: e["input"]!.stringValue!, canonical: e["canonical"]!.stringValue!,
+                        rabinSigned: e["crc64_avro_signed"]?.int64Value,
+                        md5: e["md5_hex"]?.stringValue, sha256: e["sha256_hex"]?.stringValue))
             }
         }
         return out
@@ -70,7 +71,8 @@ import Testing
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).makeIterator()
         func flush() {
             if let input = current["INPUT"], let canonical = current["canonical"] {
-                vectors.append(Vector(id: "file \(id)", input: input, canonical: canonical, rabinSigned: current["fingerprint"].flatMap { Int64($0) }))
+                vectors.append(
+                    Vector(id: "file \(id)", input: input, canonical: canonical, rabinSigned: current["fingerprint"].flatMap { Int64($0) }))
             }
             current = [:]
         }

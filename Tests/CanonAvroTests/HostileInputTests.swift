@@ -33,16 +33,27 @@ import Testing
         .init(schema: #""boolean""#, hex: "02", code: .malformedData, offset: 0, message: "must be 0 or 1"),
         .init(schema: #"["null","int"]"#, hex: "04", code: .malformedData, offset: 0, message: "union branch index 2 out of range"),
         .init(schema: #"["null","int"]"#, hex: "01", code: .malformedData, offset: 0, message: "union branch index -1"),
-        .init(schema: #"{"type":"enum","name":"E","symbols":["A","B"]}"#, hex: "04", code: .malformedData, offset: 0, message: "enum index 2 out of range"),
+        .init(
+            schema: #"{"type":"enum","name":"E","symbols":["A","B"]}"#, hex: "04", code: .malformedData, offset: 0,
+            message: "enum index 2 out of range"),
         .init(schema: #"{"type":"fixed","name":"F","size":4}"#, hex: "010203", code: .truncated, offset: 0, message: "fixed(4)"),
         .init(schema: #""double""#, hex: "00000000", code: .truncated, offset: 0, message: "double"),
         // A block count of 2^62 longs: more items than the remaining bytes can hold.
-        .init(schema: #"{"type":"array","items":"long"}"#, hex: "808080808080808080" + "01", code: .truncated, offset: 0, message: "needs at least 1 byte(s) per item"),
+        .init(
+            schema: #"{"type":"array","items":"long"}"#, hex: "808080808080808080" + "01", code: .truncated, offset: 0,
+            message: "needs at least 1 byte(s) per item"),
         // 2^62 nulls cost no input: refused by the item limit before anything is allocated.
-        .init(schema: #"{"type":"array","items":"null"}"#, hex: "808080808080808080" + "01", code: .limitExceeded, offset: 0, message: "more than 4194304 items"),
-        .init(schema: #"{"type":"map","values":"null"}"#, hex: "808080808080808080" + "01", code: .truncated, offset: 0, message: "per item"),
-        .init(schema: #"{"type":"array","items":{"type":"record","name":"E","fields":[]}}"#, hex: "feffffffffffffffff01", code: .limitExceeded, offset: 0, message: "items"),
-        .init(schema: #"{"type":"array","items":"long"}"#, hex: "0380808080808080808001", code: .malformedData, offset: 1, message: "block byte size"),
+        .init(
+            schema: #"{"type":"array","items":"null"}"#, hex: "808080808080808080" + "01", code: .limitExceeded, offset: 0,
+            message: "more than 4194304 items"),
+        .init(
+            schema: #"{"type":"map","values":"null"}"#, hex: "808080808080808080" + "01", code: .truncated, offset: 0, message: "per item"),
+        .init(
+            schema: #"{"type":"array","items":{"type":"record","name":"E","fields":[]}}"#, hex: "feffffffffffffffff01",
+            code: .limitExceeded, offset: 0, message: "items"),
+        .init(
+            schema: #"{"type":"array","items":"long"}"#, hex: "0380808080808080808001", code: .malformedData, offset: 1,
+            message: "block byte size"),
         .init(schema: #"{"type":"array","items":"long"}"#, hex: "030a0200", code: .malformedData, offset: 1, message: "exceeds the"),
     ]
 
@@ -117,7 +128,10 @@ import Testing
                 for _ in 0...Int(rng.next() % 4) {
                     switch rng.next() % 4 {
                     case 0 where !input.isEmpty: input[Int(rng.next() % UInt64(input.count))] ^= UInt8(truncatingIfNeeded: rng.next())
-                    case 1: input.insert(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], at: input.isEmpty ? 0 : Int(rng.next() % UInt64(input.count)))
+                    case 1:
+                        input.insert(
+                            contentsOf: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
+                            at: input.isEmpty ? 0 : Int(rng.next() % UInt64(input.count)))
                     case 2 where !input.isEmpty: input.removeLast(Int(rng.next() % UInt64(input.count)))
                     default: input.append(UInt8(truncatingIfNeeded: rng.next()))
                     }
@@ -132,7 +146,6 @@ import Testing
         }
     }
 }
-
 
 @Suite struct DecodingLimitScopeTests {
     @Test func totalSizeLimitAppliesToEachDatumNotTheWholeStream() throws {

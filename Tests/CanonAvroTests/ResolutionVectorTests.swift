@@ -21,8 +21,10 @@ import Testing
         for key in ["resolution", "resolution_csharp"] {
             guard case .array(let entries)? = file[key] else { continue }
             for e in entries {
-                out.append(Vector(index: out.count, writer: e["writer"]!, reader: e["reader"]!,
-                                  bytes: e["binary_hex"]!.stringValue!, expected: e["expected"]!))
+                out.append(
+                    Vector(
+                        index: out.count, writer: e["writer"]!, reader: e["reader"]!,
+                        bytes: e["binary_hex"]!.stringValue!, expected: e["expected"]!))
             }
         }
         return out
@@ -79,8 +81,10 @@ import Testing
 }
 
 @Suite struct ResolverBehaviourTests {
-    static let v1 = #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"int"},{"name":"note","type":"string"},{"name":"status","type":{"type":"enum","name":"S","symbols":["NEW","PAID","VOID"]}}]}"#
-    static let v2 = #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"status","type":{"type":"enum","name":"S","symbols":["NEW","PAID"],"default":"NEW"}},{"name":"orderId","type":"long","aliases":["id"]},{"name":"tags","type":{"type":"array","items":"string"},"default":["a"]},{"name":"total","type":["null","double"],"default":null}]}"#
+    static let v1 =
+        #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"int"},{"name":"note","type":"string"},{"name":"status","type":{"type":"enum","name":"S","symbols":["NEW","PAID","VOID"]}}]}"#
+    static let v2 =
+        #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"status","type":{"type":"enum","name":"S","symbols":["NEW","PAID"],"default":"NEW"}},{"name":"orderId","type":"long","aliases":["id"]},{"name":"tags","type":{"type":"array","items":"string"},"default":["a"]},{"name":"total","type":["null","double"],"default":null}]}"#
 
     @Test func oldDataReadsIntoTheNewShape() throws {
         let writer = try AvroSchema(parsing: Self.v1), reader = try AvroSchema(parsing: Self.v2)
@@ -104,15 +108,23 @@ import Testing
         _ = try cache.resolver(writer: writer, reader: reader)
         _ = try cache.resolver(writer: writer, reader: reader)
         var made = 0
-        _ = try cache.resolver(writerKey: "1", readerKey: "2") { () throws(AvroError) in made += 1; return try AvroResolver(writer: writer, reader: reader) }
-        _ = try cache.resolver(writerKey: "1", readerKey: "2") { () throws(AvroError) in made += 1; return try AvroResolver(writer: writer, reader: reader) }
+        _ = try cache.resolver(writerKey: "1", readerKey: "2") { () throws(AvroError) in
+            made += 1; return try AvroResolver(writer: writer, reader: reader)
+        }
+        _ = try cache.resolver(writerKey: "1", readerKey: "2") { () throws(AvroError) in
+            made += 1; return try AvroResolver(writer: writer, reader: reader)
+        }
         #expect(cache.count == 2)
         #expect(made == 1)
     }
 
     @Test func recursiveSchemasResolve() throws {
-        let writer = try AvroSchema(parsing: #"{"type":"record","name":"L","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","L"]}]}"#)
-        let reader = try AvroSchema(parsing: #"{"type":"record","name":"L","fields":[{"name":"v","type":"long"},{"name":"next","type":["null","L"]},{"name":"x","type":"int","default":0}]}"#)
+        let writer = try AvroSchema(
+            parsing: #"{"type":"record","name":"L","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","L"]}]}"#)
+        let reader = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"L","fields":[{"name":"v","type":"long"},{"name":"next","type":["null","L"]},{"name":"x","type":"int","default":0}]}"#
+        )
         let bytes = try writer.encode(AvroJSON.decode(text: #"{"v":1,"next":{"L":{"v":2,"next":null}}}"#, schema: writer))
         let value = try AvroResolver(writer: writer, reader: reader).decode(bytes)
         #expect(try AvroJSON.encodeText(value, schema: reader) == #"{"v":1,"next":{"L":{"v":2,"next":null,"x":0}},"x":0}"#)
@@ -144,8 +156,14 @@ import Testing
     }
 
     @Test func writerUnionBranchThatLoopsBackIsReadable() throws {
-        let writer = try AvroSchema(parsing: #"{"type":"record","name":"Expr","fields":[{"name":"op","type":"string"},{"name":"args","type":{"type":"map","values":["Expr"]}}]}"#)
-        let reader = try AvroSchema(parsing: #"{"type":"record","name":"Expr","fields":[{"name":"op","type":"string"},{"name":"args","type":{"type":"map","values":"Expr"}}]}"#)
+        let writer = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"Expr","fields":[{"name":"op","type":"string"},{"name":"args","type":{"type":"map","values":["Expr"]}}]}"#
+        )
+        let reader = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"Expr","fields":[{"name":"op","type":"string"},{"name":"args","type":{"type":"map","values":"Expr"}}]}"#
+        )
         #expect(try reader.canRead(dataWrittenWith: writer))
         let bytes = try writer.encode(AvroJSON.decode(text: #"{"op":"+","args":{"a":{"Expr":{"op":"x","args":{}}}}}"#, schema: writer))
         let value = try AvroResolver(writer: writer, reader: reader).decode(bytes)
@@ -154,7 +172,8 @@ import Testing
 
     @Test func twoReaderFieldsReadingOneWriterFieldIsAnErrorNotAnInvalidValue() throws {
         let writer = try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#)
-        let reader = try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"int","aliases":["a"]}]}"#)
+        let reader = try AvroSchema(
+            parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"int","aliases":["a"]}]}"#)
         let error = #expect(throws: AvroError.self) { try AvroResolver(writer: writer, reader: reader).decode([0x02]) }
         #expect(error?.message.contains("both read writer field 'a'") == true)
     }

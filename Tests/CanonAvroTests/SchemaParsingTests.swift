@@ -13,43 +13,66 @@ import Testing
     }
 
     static let invalid: [Invalid] = [
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"a","type":"long"}]}"#,
-              code: .duplicateField, path: "/fields/1/name", message: "duplicate field 'a'"),
-        .init(schema: #"{"type":"record","name":"R","namespace":"n","fields":[{"name":"a","type":"Missing"}]}"#,
-              code: .unknownType, path: "/fields/0/type", message: "unknown type name 'n.Missing'"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"string","default":null}]}"#,
-              code: .invalidDefault, path: "/fields/0/default", message: "invalid default for field 'a'"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":2147483648}]}"#,
-              code: .invalidDefault, path: "/fields/0/default", message: "out of range for int"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"bytes","default":"\u0100"}]}"#,
-              code: .invalidDefault, path: "/fields/0/default", message: "code points 0–255"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"record","name":"S","fields":[{"name":"x","type":"int"}]},"default":{}}]}"#,
-              code: .invalidDefault, path: "/fields/0/default", message: "missing field 'x'"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":["int","string"],"default":true}]}"#,
-              code: .invalidDefault, path: "/fields/0/default", message: "matches no branch"),
-        .init(schema: #"{"type":"enum","name":"E","symbols":["A","1B"]}"#,
-              code: .invalidName, path: "/symbols/1", message: "invalid enum symbol '1B'"),
-        .init(schema: #"{"type":"enum","name":"E","symbols":["A","A"]}"#,
-              code: .invalidSchema, path: "/symbols/1", message: "duplicate enum symbol 'A'"),
-        .init(schema: #"{"type":"enum","name":"E","symbols":["A"],"default":"B"}"#,
-              code: .invalidDefault, path: "/default", message: "not one of the symbols"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"fixed","name":"R","size":1}}]}"#,
-              code: .redefinedName, path: "/fields/0/type/name", message: "'R' is already defined"),
-        .init(schema: #"{"type":"fixed","name":"int","size":1}"#,
-              code: .redefinedName, path: "/name", message: "primitive type name"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":["null",["int"]]}]}"#,
-              code: .invalidSchema, path: "/fields/0/type/1", message: "may not immediately contain another union"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"a","type":"long"}]}"#,
+            code: .duplicateField, path: "/fields/1/name", message: "duplicate field 'a'"),
+        .init(
+            schema: #"{"type":"record","name":"R","namespace":"n","fields":[{"name":"a","type":"Missing"}]}"#,
+            code: .unknownType, path: "/fields/0/type", message: "unknown type name 'n.Missing'"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"string","default":null}]}"#,
+            code: .invalidDefault, path: "/fields/0/default", message: "invalid default for field 'a'"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":2147483648}]}"#,
+            code: .invalidDefault, path: "/fields/0/default", message: "out of range for int"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"bytes","default":"\u0100"}]}"#,
+            code: .invalidDefault, path: "/fields/0/default", message: "code points 0–255"),
+        .init(
+            schema:
+                #"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"record","name":"S","fields":[{"name":"x","type":"int"}]},"default":{}}]}"#,
+            code: .invalidDefault, path: "/fields/0/default", message: "missing field 'x'"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":["int","string"],"default":true}]}"#,
+            code: .invalidDefault, path: "/fields/0/default", message: "matches no branch"),
+        .init(
+            schema: #"{"type":"enum","name":"E","symbols":["A","1B"]}"#,
+            code: .invalidName, path: "/symbols/1", message: "invalid enum symbol '1B'"),
+        .init(
+            schema: #"{"type":"enum","name":"E","symbols":["A","A"]}"#,
+            code: .invalidSchema, path: "/symbols/1", message: "duplicate enum symbol 'A'"),
+        .init(
+            schema: #"{"type":"enum","name":"E","symbols":["A"],"default":"B"}"#,
+            code: .invalidDefault, path: "/default", message: "not one of the symbols"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"fixed","name":"R","size":1}}]}"#,
+            code: .redefinedName, path: "/fields/0/type/name", message: "'R' is already defined"),
+        .init(
+            schema: #"{"type":"fixed","name":"int","size":1}"#,
+            code: .redefinedName, path: "/name", message: "primitive type name"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":["null",["int"]]}]}"#,
+            code: .invalidSchema, path: "/fields/0/type/1", message: "may not immediately contain another union"),
         .init(schema: #"["int","string","int"]"#, code: .invalidSchema, path: "/2", message: "both 'int'"),
-        .init(schema: #"["long",{"type":"long","logicalType":"timestamp-millis"}]"#, code: .invalidSchema, path: "/1", message: "both 'long'"),
+        .init(
+            schema: #"["long",{"type":"long","logicalType":"timestamp-millis"}]"#, code: .invalidSchema, path: "/1", message: "both 'long'"),
         .init(schema: #"{"type":"fixed","name":"F","size":-1}"#, code: .invalidSchema, path: "/size", message: "non-negative integer"),
         .init(schema: #"{"type":"record","name":"R"}"#, code: .invalidSchema, path: "/", message: "without \"fields\""),
         .init(schema: #"{"type":"array"}"#, code: .invalidSchema, path: "/", message: "without \"items\""),
         .init(schema: #"{"type":"map","values":"nothing"}"#, code: .unknownType, path: "/values", message: "unknown type name 'nothing'"),
-        .init(schema: #"{"type":"record","name":"R","namespace":"a..b","fields":[]}"#, code: .invalidName, path: "/namespace", message: "invalid namespace component ''"),
+        .init(
+            schema: #"{"type":"record","name":"R","namespace":"a..b","fields":[]}"#, code: .invalidName, path: "/namespace",
+            message: "invalid namespace component ''"),
         .init(schema: #"{"type":"record","name":"9R","fields":[]}"#, code: .invalidName, path: "/name", message: "invalid name '9R'"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a-b","type":"int"}]}"#, code: .invalidName, path: "/fields/0/name", message: "invalid field name 'a-b'"),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int","order":"up"}]}"#, code: .invalidSchema, path: "/fields/0/order", message: "\"order\""),
-        .init(schema: #"{"type":"record","name":"R","fields":[{"name":"a"}]}"#, code: .invalidSchema, path: "/fields/0", message: "without \"type\""),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a-b","type":"int"}]}"#, code: .invalidName, path: "/fields/0/name",
+            message: "invalid field name 'a-b'"),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int","order":"up"}]}"#, code: .invalidSchema,
+            path: "/fields/0/order", message: "\"order\""),
+        .init(
+            schema: #"{"type":"record","name":"R","fields":[{"name":"a"}]}"#, code: .invalidSchema, path: "/fields/0",
+            message: "without \"type\""),
         .init(schema: #"{"type":{"type":"int"}}"#, code: .invalidSchema, path: "/type", message: "must be a type name string"),
         .init(schema: #"{"name":"x"}"#, code: .invalidSchema, path: "/", message: "missing \"type\""),
         .init(schema: #"42"#, code: .invalidSchema, path: "/", message: "found number"),
@@ -140,28 +163,39 @@ import Testing
     }
 
     @Test func namespacesFollowTheSpec() throws {
-        let schema = try AvroSchema(parsing: #"""
-            {"type":"record","name":"Outer","namespace":"a.b","fields":[
-              {"name":"x","type":{"type":"record","name":"Inner","fields":[]}},
-              {"name":"y","type":{"type":"enum","name":"c.E","namespace":"ignored","symbols":["Z"]}},
-              {"name":"z","type":{"type":"fixed","name":"F","namespace":"","size":1}},
-              {"name":"w","type":"Inner"},
-              {"name":"v","type":"c.E"}
-            ]}
-            """#)
+        let schema = try AvroSchema(
+            parsing: #"""
+                {"type":"record","name":"Outer","namespace":"a.b","fields":[
+                  {"name":"x","type":{"type":"record","name":"Inner","fields":[]}},
+                  {"name":"y","type":{"type":"enum","name":"c.E","namespace":"ignored","symbols":["Z"]}},
+                  {"name":"z","type":{"type":"fixed","name":"F","namespace":"","size":1}},
+                  {"name":"w","type":"Inner"},
+                  {"name":"v","type":"c.E"}
+                ]}
+                """#)
         #expect(Set(schema.namedTypes.keys) == ["a.b.Outer", "a.b.Inner", "c.E", "F"])
-        #expect(schema.fullRendering == #"{"type":"record","name":"Outer","namespace":"a.b","fields":[{"name":"x","type":{"type":"record","name":"Inner","fields":[]}},{"name":"y","type":{"type":"enum","name":"E","namespace":"c","symbols":["Z"]}},{"name":"z","type":{"type":"fixed","name":"F","namespace":"","size":1}},{"name":"w","type":"Inner"},{"name":"v","type":"c.E"}]}"#)
-        #expect(schema.canonicalForm == #"{"name":"a.b.Outer","type":"record","fields":[{"name":"x","type":{"name":"a.b.Inner","type":"record","fields":[]}},{"name":"y","type":{"name":"c.E","type":"enum","symbols":["Z"]}},{"name":"z","type":{"name":"F","type":"fixed","size":1}},{"name":"w","type":"a.b.Inner"},{"name":"v","type":"c.E"}]}"#)
+        #expect(
+            schema.fullRendering
+                == #"{"type":"record","name":"Outer","namespace":"a.b","fields":[{"name":"x","type":{"type":"record","name":"Inner","fields":[]}},{"name":"y","type":{"type":"enum","name":"E","namespace":"c","symbols":["Z"]}},{"name":"z","type":{"type":"fixed","name":"F","namespace":"","size":1}},{"name":"w","type":"Inner"},{"name":"v","type":"c.E"}]}"#
+        )
+        #expect(
+            schema.canonicalForm
+                == #"{"name":"a.b.Outer","type":"record","fields":[{"name":"x","type":{"name":"a.b.Inner","type":"record","fields":[]}},{"name":"y","type":{"name":"c.E","type":"enum","symbols":["Z"]}},{"name":"z","type":{"name":"F","type":"fixed","size":1}},{"name":"w","type":"a.b.Inner"},{"name":"v","type":"c.E"}]}"#
+        )
     }
 
     @Test func fullRenderingWritesMembersInAvroJavaOrder() throws {
         // Members scrambled in the input; the rendering orders them as Avro Java's Schema.toString().
-        let schema = try AvroSchema(parsing: #"""
-            {"fields":[{"aliases":["old"],"order":"descending","default":7,"doc":"a field","type":"int","name":"a","custom":{"k":[1,2]}}],
-             "aliases":["Old","x.Older"],"doc":"a record","namespace":"ns","name":"R","type":"record","prop":"v",
-             "extra":1.5}
-            """#)
-        #expect(schema.fullRendering == #"{"type":"record","name":"R","namespace":"ns","doc":"a record","fields":[{"name":"a","type":"int","doc":"a field","default":7,"order":"descending","aliases":["old"],"custom":{"k":[1,2]}}],"prop":"v","extra":1.5,"aliases":["Old","x.Older"]}"#)
+        let schema = try AvroSchema(
+            parsing: #"""
+                {"fields":[{"aliases":["old"],"order":"descending","default":7,"doc":"a field","type":"int","name":"a","custom":{"k":[1,2]}}],
+                 "aliases":["Old","x.Older"],"doc":"a record","namespace":"ns","name":"R","type":"record","prop":"v",
+                 "extra":1.5}
+                """#)
+        #expect(
+            schema.fullRendering
+                == #"{"type":"record","name":"R","namespace":"ns","doc":"a record","fields":[{"name":"a","type":"int","doc":"a field","default":7,"order":"descending","aliases":["old"],"custom":{"k":[1,2]}}],"prop":"v","extra":1.5,"aliases":["Old","x.Older"]}"#
+        )
         #expect(try AvroSchema(parsing: schema.fullRendering).fullRendering == schema.fullRendering)
     }
 
@@ -176,8 +210,11 @@ import Testing
     }
 
     @Test func recursiveTypesParseRenderAndRoundTrip() throws {
-        let schema = try AvroSchema(parsing: #"{"type":"record","name":"List","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","List"]}]}"#)
-        #expect(schema.canonicalForm == #"{"name":"List","type":"record","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","List"]}]}"#)
+        let schema = try AvroSchema(
+            parsing: #"{"type":"record","name":"List","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","List"]}]}"#)
+        #expect(
+            schema.canonicalForm
+                == #"{"name":"List","type":"record","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","List"]}]}"#)
         let json = #"{"v":1,"next":{"List":{"v":2,"next":{"List":{"v":3,"next":null}}}}}"#
         let value = try AvroJSON.decode(text: json, schema: schema)
         let bytes = try schema.encode(value)
@@ -187,10 +224,17 @@ import Testing
 
     @Test func namedTypesFromEarlierFilesAreUsableAndInlinedInTheRendering() throws {
         var parser = AvroSchemaParser()
-        let address = try parser.parse(#"{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"city","type":"string"}]}"#, file: "Address.avsc")
-        let customer = try parser.parse(#"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":"Address"},{"name":"work","type":"com.example.Address"}]}"#, file: "Customer.avsc")
+        let address = try parser.parse(
+            #"{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"city","type":"string"}]}"#,
+            file: "Address.avsc")
+        let customer = try parser.parse(
+            #"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":"Address"},{"name":"work","type":"com.example.Address"}]}"#,
+            file: "Customer.avsc")
         #expect(address.rootNode.name?.fullName == "com.example.Address")
-        #expect(customer.fullRendering == #"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":{"type":"record","name":"Address","fields":[{"name":"city","type":"string"}]}},{"name":"work","type":"Address"}]}"#)
+        #expect(
+            customer.fullRendering
+                == #"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":{"type":"record","name":"Address","fields":[{"name":"city","type":"string"}]}},{"name":"work","type":"Address"}]}"#
+        )
         // The rendering is self-contained.
         #expect(try AvroSchema(parsing: customer.fullRendering).canonicalForm == customer.canonicalForm)
     }
@@ -225,11 +269,15 @@ import Testing
         let error = #expect(throws: AvroError.self) { try AvroSchema(parsing: text) }
         #expect(error?.code == .invalidDefault)
         // Through a union the self-reference shows as a default that matches no branch.
-        #expect(error?.message.contains(text.contains("[\"R\"") ? "matches no branch" : "needs itself") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.contains(text.contains("[\"R\"") ? "matches no branch" : "needs itself") == true, "\(String(describing: error))")
     }
 
     @Test func finiteNestedDefaultsExpand() throws {
-        let schema = try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"s","type":{"type":"record","name":"S","fields":[{"name":"t","type":{"type":"record","name":"T","fields":[{"name":"x","type":"int","default":7}]},"default":{}}]},"default":{}}]}"#)
+        let schema = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"R","fields":[{"name":"s","type":{"type":"record","name":"S","fields":[{"name":"t","type":{"type":"record","name":"T","fields":[{"name":"x","type":"int","default":7}]},"default":{}}]},"default":{}}]}"#
+        )
         let value = try AvroJSON.decode(text: "{}", schema: schema)
         #expect(value["s"]?["t"]?["x"] == .int(7))
     }
@@ -267,13 +315,23 @@ import Testing
     }
 
     @Test func integerTypesTakeOnlyIntegerDefaults() {
-        #expect(throws: AvroError.self) { try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":1.0}]}"#) }
-        #expect(throws: AvroError.self) { try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"long","default":1e3}]}"#) }
+        #expect(throws: AvroError.self) {
+            try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":1.0}]}"#)
+        }
+        #expect(throws: AvroError.self) {
+            try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"long","default":1e3}]}"#)
+        }
     }
 
     @Test func renderingFollowsJavaForDoublesAliasesAndRepeatedKeys() throws {
-        let schema = try AvroSchema(parsing: #"{"type":"record","name":"R","aliases":["g","g"],"p":1,"p":2,"fields":[{"name":"d","type":"double","default":1e20},{"name":"e","type":"double","default":1e-7},{"name":"f","type":"float","default":10000000}]}"#)
-        #expect(schema.fullRendering == #"{"type":"record","name":"R","fields":[{"name":"d","type":"double","default":1.0E20},{"name":"e","type":"double","default":1.0E-7},{"name":"f","type":"float","default":10000000}],"p":2,"aliases":["g"]}"#)
+        let schema = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"R","aliases":["g","g"],"p":1,"p":2,"fields":[{"name":"d","type":"double","default":1e20},{"name":"e","type":"double","default":1e-7},{"name":"f","type":"float","default":10000000}]}"#
+        )
+        #expect(
+            schema.fullRendering
+                == #"{"type":"record","name":"R","fields":[{"name":"d","type":"double","default":1.0E20},{"name":"e","type":"double","default":1.0E-7},{"name":"f","type":"float","default":10000000}],"p":2,"aliases":["g"]}"#
+        )
     }
 }
 
@@ -283,7 +341,9 @@ import Testing
         // R_i has two fields of type R_{i-1}, each defaulting to {}: expanding per path is 2^30 work.
         var types = [#"{"type":"record","name":"R0","fields":[{"name":"x","type":"int","default":0}]}"#]
         for i in 1...30 {
-            types.append(#"{"type":"record","name":"R\#(i)","fields":[{"name":"a","type":"R\#(i - 1)","default":{}},{"name":"b","type":"R\#(i - 1)","default":{}}]}"#)
+            types.append(
+                #"{"type":"record","name":"R\#(i)","fields":[{"name":"a","type":"R\#(i - 1)","default":{}},{"name":"b","type":"R\#(i - 1)","default":{}}]}"#
+            )
         }
         let schema = try AvroSchema(parsing: "[" + types.joined(separator: ",") + "]")
         #expect(schema.namedTypes.count == 31)

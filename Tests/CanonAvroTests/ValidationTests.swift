@@ -35,9 +35,13 @@ import Testing
             let validated = Result { () throws(AvroError) in try schema.validate(mutated) }
             switch (decoded, validated) {
             case (.failure(let d), .failure(let v)):
-                #expect(d.location.byteOffset == v.location.byteOffset || v.message.contains("UUID") || v.message.contains("digits") || v.message.contains("block byte size"), "\(d) vs \(v)")
+                #expect(
+                    d.location.byteOffset == v.location.byteOffset || v.message.contains("UUID") || v.message.contains("digits")
+                        || v.message.contains("block byte size"), "\(d) vs \(v)")
             case (.success, .failure(let v)):
-                #expect(v.message.contains("UUID") || v.message.contains("digits") || v.message.contains("block byte size"), "validate refused what decode accepts: \(v)")
+                #expect(
+                    v.message.contains("UUID") || v.message.contains("digits") || v.message.contains("block byte size"),
+                    "validate refused what decode accepts: \(v)")
             case (.failure(let d), .success):
                 Issue.record("validate accepted what decode refuses: \(d)")
             case (.success, .success):
@@ -60,12 +64,18 @@ import Testing
         #expect(throws: AvroError.self) { try decimal.validate([0x04, 0xd8, 0xf0]) }  // -10000
         let fixed = try AvroSchema(parsing: #"{"type":"fixed","name":"D","size":16,"logicalType":"decimal","precision":38}"#)
         try fixed.validate([0x4b, 0x3b, 0x4c, 0xa8, 0x5a, 0x86, 0xc4, 0x7a, 0x09, 0x8a, 0x22, 0x3f, 0xff, 0xff, 0xff, 0xff])  // 10^38 - 1
-        #expect(throws: AvroError.self) { try fixed.validate([0x4b, 0x3b, 0x4c, 0xa8, 0x5a, 0x86, 0xc4, 0x7a, 0x09, 0x8a, 0x22, 0x40, 0, 0, 0, 0]) }
+        #expect(throws: AvroError.self) {
+            try fixed.validate([0x4b, 0x3b, 0x4c, 0xa8, 0x5a, 0x86, 0xc4, 0x7a, 0x09, 0x8a, 0x22, 0x40, 0, 0, 0, 0])
+        }
     }
 
     @Test func aFailureNamesTheSchemaPathOfTheTypeThatCouldNotBeRead() throws {
-        let schema = try AvroSchema(parsing: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":["null",{"type":"array","items":{"type":"enum","name":"E","symbols":["X"]}}]}]}"#)
-        let error = #expect(throws: AvroError.self) { try schema.validate([0x02, 0x02, 0x02, 0x04]) }  // a=1, branch 1, 1 item, enum index 2
+        let schema = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":["null",{"type":"array","items":{"type":"enum","name":"E","symbols":["X"]}}]}]}"#
+        )
+        // a=1, branch 1, 1 item, enum index 2
+        let error = #expect(throws: AvroError.self) { try schema.validate([0x02, 0x02, 0x02, 0x04]) }
         #expect(error?.location.jsonPath == "/fields/1/type/1/items")
         #expect(error?.location.byteOffset == 3)
         let trailing = #expect(throws: AvroError.self) { try schema.validate([0x02, 0x00, 0x00]) }

@@ -35,13 +35,16 @@ import Testing
     @Test func canonicalPrintsTheParsingCanonicalForm() throws {
         let r = try Self.canon("schema", "canonical", Self.orderPlaced)
         #expect(r.status == 0)
-        #expect(r.stdoutText.hasPrefix(#"{"name":"com.example.orders.OrderPlaced","type":"record","fields":[{"name":"orderId","type":"string"}"#))
+        #expect(
+            r.stdoutText.hasPrefix(
+                #"{"name":"com.example.orders.OrderPlaced","type":"record","fields":[{"name":"orderId","type":"string"}"#))
     }
 
     @Test func renderPrintsTheFullRendering() throws {
         let r = try Self.canon("schema", "render", Self.orderPlaced)
         #expect(r.status == 0)
-        let expected = try TestData.text(TestData.packageRoot.appendingPathComponent(Self.orderPlaced)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try TestData.text(TestData.packageRoot.appendingPathComponent(Self.orderPlaced)).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(r.stdoutText == expected + "\n")
     }
 
@@ -51,7 +54,9 @@ import Testing
         #expect(try Self.canon("schema", "fingerprint", file, "--format", "hex").stdoutText == "7275d51a3f395c8f\n")
         #expect(try Self.canon("schema", "fingerprint", file, "--format", "hex-le").stdoutText == "8f5c393f1ad57572\n")
         #expect(try Self.canon("schema", "fingerprint", file, "--algorithm", "md5").stdoutText == "ef524ea1b91e73173d938ade36c1db32\n")
-        #expect(try Self.canon("schema", "fingerprint", file, "--algorithm", "sha256").stdoutText == "3f2b87a9fe7cc9b13835598c3981cd45e3e355309e5090aa0933d7becb6fba45\n")
+        #expect(
+            try Self.canon("schema", "fingerprint", file, "--algorithm", "sha256").stdoutText
+                == "3f2b87a9fe7cc9b13835598c3981cd45e3e355309e5090aa0933d7becb6fba45\n")
         #expect(try Self.canon("schema", "fingerprint", file, "--algorithm", "md5", "--format", "decimal").status == 2)
     }
 
@@ -75,8 +80,10 @@ import Testing
     }
 
     @Test func checkResolvesTypesAcrossFilesInAnyOrder() throws {
-        let address = try Self.temporaryFile(#"{"type":"record","name":"Address","namespace":"x","fields":[{"name":"city","type":"string"}]}"#, name: "Address.avsc")
-        let user = try Self.temporaryFile(#"{"type":"record","name":"User","namespace":"x","fields":[{"name":"home","type":"Address"}]}"#, name: "User.avsc")
+        let address = try Self.temporaryFile(
+            #"{"type":"record","name":"Address","namespace":"x","fields":[{"name":"city","type":"string"}]}"#, name: "Address.avsc")
+        let user = try Self.temporaryFile(
+            #"{"type":"record","name":"User","namespace":"x","fields":[{"name":"home","type":"Address"}]}"#, name: "User.avsc")
         #expect(try Self.canon("schema", "check", user, address).status == 0)
         #expect(try Self.canon("schema", "check", user).status == 1)
         let rendered = try Self.canon("schema", "render", user, "--import", address)
@@ -117,11 +124,16 @@ import Testing
         let r = try Self.canon("datum", "to-binary", "--schema", file, "--hex", input: "{\"string\":\"a\"}\r\nnull\r\n")
         #expect(r.status == 0)
         #expect(r.stdoutText == "020261\n00\n")
-        #expect(try Self.canon("datum", "to-json", "--schema", file, "--hex", input: "020261\r\n00\r\n").stdoutText == "{\"string\":\"a\"}\nnull\n")
+        #expect(
+            try Self.canon("datum", "to-json", "--schema", file, "--hex", input: "020261\r\n00\r\n").stdoutText
+                == "{\"string\":\"a\"}\nnull\n")
     }
 
     @Test func helpIsAvailableForEveryCommand() throws {
-        for command in [["--help"], ["schema", "--help"], ["schema", "fingerprint", "--help"], ["datum", "to-json", "--help"], ["datum", "cat", "--help"]] {
+        for command in [
+            ["--help"], ["schema", "--help"], ["schema", "fingerprint", "--help"], ["datum", "to-json", "--help"],
+            ["datum", "cat", "--help"],
+        ] {
             let r = try runProcess(Self.executable, command)
             #expect(r.status == 0)
             #expect(r.stdoutText.contains("USAGE"))
@@ -139,7 +151,8 @@ import Testing
         // Raw binary: several datums back to back.
         let raw = try Self.canon("datum", "to-binary", "--schema", Self.orderPlaced, input: json.stdoutText + json.stdoutText)
         #expect(raw.stdout == TestData.hexBytes(Self.orderPlacedHex + Self.orderPlacedHex))
-        let back = try runProcess(Self.executable, ["datum", "to-json", "--schema", Self.orderPlaced], input: raw.stdout, currentDirectory: TestData.packageRoot)
+        let back = try runProcess(
+            Self.executable, ["datum", "to-json", "--schema", Self.orderPlaced], input: raw.stdout, currentDirectory: TestData.packageRoot)
         #expect(back.stdoutText == json.stdoutText + json.stdoutText)
     }
 
@@ -158,7 +171,11 @@ import Testing
     @Test func datumCatPrintsContainerRecordsAndSchema() throws {
         let r = try Self.canon("datum", "cat", "\(Self.share)/data/weather-snappy.avro")
         #expect(r.status == 0)
-        #expect(r.stdoutText == (try TestData.text(TestData.apacheShare.appendingPathComponent("data/weather.json"))).replacingOccurrences(of: ", ", with: ",").replacingOccurrences(of: ": ", with: ":"))
+        #expect(
+            r.stdoutText
+                == (try TestData.text(TestData.apacheShare.appendingPathComponent("data/weather.json"))).replacingOccurrences(
+                    of: ", ", with: ","
+                ).replacingOccurrences(of: ": ", with: ":"))
         let s = try Self.canon("datum", "cat", "--schema", "\(Self.share)/data/weather.avro")
         #expect(s.stdoutText.hasPrefix(#"{"type":"record","name":"Weather","namespace":"test""#))
         let zstd = try Self.canon("datum", "cat", "\(Self.share)/data/weather-zstd.avro")
@@ -167,7 +184,8 @@ import Testing
     }
 
     static let v1 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"}]}"#
-    static let v2 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string","default":"foo"}]}"#
+    static let v2 =
+        #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string","default":"foo"}]}"#
     static let v3 = #"{"type":"record","name":"myrecord","fields":[{"name":"f1","type":"string"},{"name":"f2","type":"string"}]}"#
 
     @Test func compatPairCheckPrintsEachIncompatibilityWithItsLocation() throws {
@@ -209,5 +227,6 @@ import Testing
         #expect(r.stdoutText == #"{"f1":"hello","f2":"foo"}"# + "\n")
     }
 
-    static let orderPlacedHex = "4833663262386331652d396134642d346537622d386332662d3161356436653766383039319693d89fee47f6a1abfef962020612d687064555520614534b552d303030313233043d0ad7a370fd334014534b552d303034353637020000000000306f4014534b552d3038393031320a0000000000000e4000040e6368616e6e656c067765621063616d706169676e18626c61636b2d66726964617900020c5341564531300220486175707473747261737365203132330c4265726c696e0a3130313135044445"
+    static let orderPlacedHex =
+        "4833663262386331652d396134642d346537622d386332662d3161356436653766383039319693d89fee47f6a1abfef962020612d687064555520614534b552d303030313233043d0ad7a370fd334014534b552d303034353637020000000000306f4014534b552d3038393031320a0000000000000e4000040e6368616e6e656c067765621063616d706169676e18626c61636b2d66726964617900020c5341564531300220486175707473747261737365203132330c4265726c696e0a3130313135044445"
 }

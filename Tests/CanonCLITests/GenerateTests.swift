@@ -31,14 +31,18 @@ import Testing
         let golden = try FileManager.default.contentsOfDirectory(atPath: Self.goldenDir.path).filter { $0.hasSuffix(".swift") }.sorted()
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == golden)
         for name in golden {
-            #expect(FileManager.default.contents(atPath: out.appendingPathComponent(name).path) == FileManager.default.contents(atPath: Self.goldenDir.appendingPathComponent(name).path), "\(name)")
+            #expect(
+                FileManager.default.contents(atPath: out.appendingPathComponent(name).path)
+                    == FileManager.default.contents(atPath: Self.goldenDir.appendingPathComponent(name).path), "\(name)")
         }
     }
 
     @Test func canonGenerateWritesTheGoldenOutput() throws {
         let out = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let arguments = ["generate", "--output-dir", out.path, "--root", Self.schemaDir, "--config", "\(Self.schemaDir)/canon-codegen.json"] + (try Self.schemaPaths())
+        let arguments =
+            ["generate", "--output-dir", out.path, "--root", Self.schemaDir, "--config", "\(Self.schemaDir)/canon-codegen.json"]
+            + (try Self.schemaPaths())
         let r = try runProcess(CLITests.executable, arguments, currentDirectory: TestData.packageRoot)
         #expect(r.status == 0, "\(r.stderr)")
         try expectGolden(out)
@@ -47,7 +51,9 @@ import Testing
     @Test func canonCodegenWritesTheGoldenOutputAndSkipsUnchangedFiles() throws {
         let out = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let arguments = ["--output-dir", out.path, "--root", Self.schemaDir, "--config", "\(Self.schemaDir)/canon-codegen.json"] + (try Self.schemaPaths())
+        let arguments =
+            ["--output-dir", out.path, "--root", Self.schemaDir, "--config", "\(Self.schemaDir)/canon-codegen.json"]
+            + (try Self.schemaPaths())
         #expect(try runProcess(Self.codegen, arguments, currentDirectory: TestData.packageRoot).status == 0)
         try expectGolden(out)
         let file = out.appendingPathComponent("everything.avsc.swift").path
@@ -60,10 +66,16 @@ import Testing
     @Test func brokenInputFailsWithTheFileAndTheProblem() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try #"{"type":"record","name":"A","fields":[{"name":"b","type":"Missing"}]}"#.write(to: dir.appendingPathComponent("a.avsc"), atomically: true, encoding: .utf8)
+        try #"{"type":"record","name":"A","fields":[{"name":"b","type":"Missing"}]}"#.write(
+            to: dir.appendingPathComponent("a.avsc"), atomically: true, encoding: .utf8)
         try #"{"topics": [{"topic": "t"}]}"#.write(to: dir.appendingPathComponent("canon-codegen.json"), atomically: true, encoding: .utf8)
         for (tool, prefix) in [(Self.codegen, [String]()), (CLITests.executable, ["generate"])] {
-            let r = try runProcess(tool, prefix + ["--output-dir", dir.appendingPathComponent("out").path, "--root", dir.path, "--config", dir.appendingPathComponent("canon-codegen.json").path, dir.appendingPathComponent("a.avsc").path])
+            let r = try runProcess(
+                tool,
+                prefix + [
+                    "--output-dir", dir.appendingPathComponent("out").path, "--root", dir.path, "--config",
+                    dir.appendingPathComponent("canon-codegen.json").path, dir.appendingPathComponent("a.avsc").path,
+                ])
             #expect(r.status == 1)
             #expect(r.stderr.contains("a.avsc: error: ") && r.stderr.contains("Missing"), "\(r.stderr)")
             #expect(r.stderr.contains("canon-codegen.json: error: ") && r.stderr.contains("needs 'key'"), "\(r.stderr)")

@@ -23,7 +23,8 @@ import Testing
                 let url = "http://127.0.0.1:\(port)"
                 // Ready once /health answers.
                 for _ in 0..<100 {
-                    let probe = try runProcess(python3(), ["-c", "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/health', timeout=1)", url])
+                    let probe = try runProcess(
+                        python3(), ["-c", "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/health', timeout=1)", url])
                     if probe.status == 0 {
                         self.url = url
                         self.processRef = process
@@ -97,8 +98,11 @@ extension RegistryInteropTests {
         let server = try Server(dataDirectory: Self.freshDirectory())
         defer { server.stop() }
         let a = try CLITests.temporaryFile(#"{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}"#, name: "a.avsc")
-        let b = try CLITests.temporaryFile(#"{"type":"record","name":"A","fields":[{"name":"x","type":"int"},{"name":"y","type":"string"}]}"#, name: "b.avsc")
-        func canon(_ arguments: String...) throws -> ProcessResult { try runProcess(CLITests.executable, ["registry"] + arguments + ["--url", server.url]) }
+        let b = try CLITests.temporaryFile(
+            #"{"type":"record","name":"A","fields":[{"name":"x","type":"int"},{"name":"y","type":"string"}]}"#, name: "b.avsc")
+        func canon(_ arguments: String...) throws -> ProcessResult {
+            try runProcess(CLITests.executable, ["registry"] + arguments + ["--url", server.url])
+        }
         #expect(try canon("register", "a-value", a).stdoutText == #"{"id":1,"version":1}"# + "\n")
         #expect(try canon("subjects").stdoutText == "a-value\n")
         #expect(try canon("versions", "a-value").stdoutText == "1\n")
@@ -163,7 +167,8 @@ extension RegistryInteropTests {
     @Test func topicProduceAndConsumeCommandsTalkToARunningServer() throws {
         let server = try Server(dataDirectory: Self.freshDirectory())
         defer { server.stop() }
-        let schema = try CLITests.temporaryFile(#"{"type":"record","name":"Evt","fields":[{"name":"n","type":"int"},{"name":"s","type":"string"}]}"#, name: "evt.avsc")
+        let schema = try CLITests.temporaryFile(
+            #"{"type":"record","name":"Evt","fields":[{"name":"n","type":"int"},{"name":"s","type":"string"}]}"#, name: "evt.avsc")
         func canon(_ arguments: [String], input: String = "") throws -> ProcessResult {
             try runProcess(CLITests.executable, arguments + ["--url", server.url], input: Array(input.utf8))
         }
@@ -182,7 +187,8 @@ extension RegistryInteropTests {
         let consumed = try canon(["consume", "events"])
         #expect(consumed.stdoutText.split(separator: "\n").count == 3)
         #expect(consumed.stdoutText.contains(#""data":{"n":2,"s":"b"}"#))
-        #expect(try canon(["topic", "config", "events", "value.schema.validation", "--set", "none"]).stdoutText.contains(#""value":"none""#))
+        #expect(
+            try canon(["topic", "config", "events", "value.schema.validation", "--set", "none"]).stdoutText.contains(#""value":"none""#))
         #expect(try canon(["produce", "events", "--binary"], input: "-\t000000000102026100\n").stdoutText == "0 3\n")
         // A key on a topic with no key schema goes as its UTF-8 bytes.
         #expect(try canon(["produce", "events"], input: #"{"key":"k1","value":{"n":3,"s":"c"}}"# + "\n").stdoutText == "0 4\n")

@@ -27,7 +27,8 @@ import Testing
     }
 
     static func canon(_ folder: URL, _ arguments: String...) throws -> ProcessResult {
-        try runProcess(CLITests.executable, ["registry"] + arguments + ["--config", folder.appendingPathComponent("canon-codegen.json").path])
+        try runProcess(
+            CLITests.executable, ["registry"] + arguments + ["--config", folder.appendingPathComponent("canon-codegen.json").path])
     }
 
     @Test func checkRegisterAndPullAgainstARunningRegistry() throws {
@@ -55,14 +56,20 @@ import Testing
 
         // confluent-kafka's AvroSerializer with use.latest.version finds what register registered,
         // references included, and its deserializer reads the record back.
-        let peer = try runProcess(python3(), [TestData.interopDirectory.appendingPathComponent("latest_version_peer.py").path, server.url, "orders",
-                                              #"{"id": 7, "ship": {"city": "Lyon"}}"#, orderID])
+        let peer = try runProcess(
+            python3(),
+            [
+                TestData.interopDirectory.appendingPathComponent("latest_version_peer.py").path, server.url, "orders",
+                #"{"id": 7, "ship": {"city": "Lyon"}}"#, orderID,
+            ])
         #expect(peer.status == 0, "\(peer.stderr)")
         #expect(peer.stdoutText.contains("framed id \(orderID)\n"))
         #expect(peer.stdoutText.contains("references 1") && peer.stdoutText.hasSuffix("ok\n"))
 
         // An incompatible change: exit 1, the field named; register refuses and registers nothing.
-        let incompatible = try Self.repository(order: Self.order.replacingOccurrences(of: #"{"name": "id", "type": "long"},"#, with: #"{"name": "id", "type": "long"}, {"name": "qty", "type": "int"},"#))
+        let incompatible = try Self.repository(
+            order: Self.order.replacingOccurrences(
+                of: #"{"name": "id", "type": "long"},"#, with: #"{"name": "id", "type": "long"}, {"name": "qty", "type": "int"},"#))
         result = try Self.canon(incompatible, "check", "--url", server.url, "--github", "--path-prefix", "Sources/App")
         #expect(result.status == 1)
         #expect(result.stdoutText.contains("incompatible with version 1 (BACKWARD)"))
@@ -78,12 +85,16 @@ import Testing
         // A registry that cannot be reached: exit 2, said plainly.
         result = try Self.canon(repo, "check", "--url", "http://127.0.0.1:1")
         #expect(result.status == 2)
-        #expect(result.stderr.contains("the registry at http://127.0.0.1:1/ cannot be reached") || result.stderr.contains("the registry at http://127.0.0.1:1 cannot be reached"))
+        #expect(
+            result.stderr.contains("the registry at http://127.0.0.1:1/ cannot be reached")
+                || result.stderr.contains("the registry at http://127.0.0.1:1 cannot be reached"))
 
         // pull brings the subjects into an empty folder, and what it wrote checks as unchanged.
         let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("canon-pull-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
-        result = try runProcess(CLITests.executable, ["registry", "pull", "orders-value", "--url", server.url, "--config", fresh.appendingPathComponent("canon-codegen.json").path])
+        result = try runProcess(
+            CLITests.executable,
+            ["registry", "pull", "orders-value", "--url", server.url, "--config", fresh.appendingPathComponent("canon-codegen.json").path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutText.contains("wrote schemas/com.acme.Order.avsc (orders-value)"))
         #expect(result.stdoutText.contains("wrote schemas/com.acme.Address.avsc (com.acme.Address)"))
@@ -95,14 +106,17 @@ import Testing
 
     @Test func mappingProblemsExitOneAndAMissingConfigExitsTwo() throws {
         let repo = try Self.repository()
-        try #"{"topics":[{"topic":"orders","key":"string","value":"Nope"}]}"#.write(to: repo.appendingPathComponent("canon-codegen.json"), atomically: true, encoding: .utf8)
+        try #"{"topics":[{"topic":"orders","key":"string","value":"Nope"}]}"#.write(
+            to: repo.appendingPathComponent("canon-codegen.json"), atomically: true, encoding: .utf8)
         var result = try Self.canon(repo, "check", "--url", "http://127.0.0.1:1")
         #expect(result.status == 1)
         #expect(result.stderr.contains("canon-codegen.json: error: /topics/0/value: no schema defines 'Nope'"))
         try FileManager.default.removeItem(at: repo.appendingPathComponent("canon-codegen.json"))
         result = try Self.canon(repo, "check")
         #expect(result.status == 2)
-        #expect(result.stderr.contains("canon: no \(repo.appendingPathComponent("canon-codegen.json").path): the schema workflow reads its mapping"))
+        #expect(
+            result.stderr.contains(
+                "canon: no \(repo.appendingPathComponent("canon-codegen.json").path): the schema workflow reads its mapping"))
         try? FileManager.default.removeItem(at: repo)
     }
 }

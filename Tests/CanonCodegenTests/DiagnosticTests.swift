@@ -13,10 +13,13 @@ import Testing
         }
     }
 
-    let money = SourceFile(path: "common/Money.avsc", contents: #"{"type":"record","name":"Money","namespace":"x","fields":[{"name":"cents","type":"long"}]}"#)
+    let money = SourceFile(
+        path: "common/Money.avsc", contents: #"{"type":"record","name":"Money","namespace":"x","fields":[{"name":"cents","type":"long"}]}"#)
 
     @Test func aTypeMayBeUsedBeforeTheFileDefiningItAndInAnyOrder() throws {
-        let order = SourceFile(path: "a/Order.avsc", contents: #"{"type":"record","name":"Order","namespace":"x","fields":[{"name":"total","type":"x.Money"}]}"#)
+        let order = SourceFile(
+            path: "a/Order.avsc",
+            contents: #"{"type":"record","name":"Order","namespace":"x","fields":[{"name":"total","type":"x.Money"}]}"#)
         for files in [[order, money], [money, order]] {
             let out = try CanonCodegen.generate(schemaFiles: files)
             #expect(out.map(\.name).sorted() == ["a_Order.avsc.swift", "common_Money.avsc.swift"])
@@ -27,7 +30,8 @@ import Testing
     @Test func everyBrokenFileIsReportedAtOnceWithItsName() {
         let badJSON = SourceFile(path: "bad.avsc", contents: #"{"type": "record", "#)
         let unknown = SourceFile(path: "unknown.avsc", contents: #"{"type":"record","name":"A","fields":[{"name":"b","type":"Nowhere"}]}"#)
-        let badDefault = SourceFile(path: "default.avsc", contents: #"{"type":"record","name":"D","fields":[{"name":"n","type":"int","default":"x"}]}"#)
+        let badDefault = SourceFile(
+            path: "default.avsc", contents: #"{"type":"record","name":"D","fields":[{"name":"n","type":"int","default":"x"}]}"#)
         let d = diagnostics([badJSON, unknown, badDefault, money])
         #expect(d.map(\.file) == ["bad.avsc", "unknown.avsc", "default.avsc"])
         #expect(d[0].message.contains("line 1"))
@@ -44,12 +48,17 @@ import Testing
     }
 
     @Test func simpleNamesThatCollideNameBothSchemasAndTheOption() throws {
-        let other = SourceFile(path: "y/Money.avsc", contents: #"{"type":"record","name":"Money","namespace":"y","fields":[{"name":"c","type":"int"}]}"#)
+        let other = SourceFile(
+            path: "y/Money.avsc", contents: #"{"type":"record","name":"Money","namespace":"y","fields":[{"name":"c","type":"int"}]}"#)
         let d = diagnostics([money, other])
         #expect(d.count == 1)
-        #expect(d[0].message.contains("x.Money") && d[0].message.contains("y.Money") && d[0].message.contains("common/Money.avsc") && d[0].message.contains("typeNames"))
+        #expect(
+            d[0].message.contains("x.Money") && d[0].message.contains("y.Money") && d[0].message.contains("common/Money.avsc")
+                && d[0].message.contains("typeNames"))
         // The option resolves it.
-        let out = try CanonCodegen.generate(schemaFiles: [money, other], config: SourceFile(path: "canon-codegen.json", contents: #"{"typeNames": {"y.Money": "OtherMoney"}}"#))
+        let out = try CanonCodegen.generate(
+            schemaFiles: [money, other],
+            config: SourceFile(path: "canon-codegen.json", contents: #"{"typeNames": {"y.Money": "OtherMoney"}}"#))
         #expect(out.contains { $0.contents.contains("public struct OtherMoney: CanonAvro.AvroRecord") })
     }
 
@@ -57,7 +66,9 @@ import Testing
         #expect(diagnostics([money], config: #"{"acess": "public"}"#).first?.message.contains("unknown setting 'acess'") == true)
         #expect(diagnostics([money], config: #"{"access": "open"}"#).first?.message.contains("/access") == true)
         #expect(diagnostics([money], config: "[1,").first?.message.contains("not valid JSON") == true)
-        #expect(diagnostics([money], config: #"{"topics": [{"topic": "t", "key": "string"}]}"#).first?.message.contains("needs 'value'") == true)
+        #expect(
+            diagnostics([money], config: #"{"topics": [{"topic": "t", "key": "string"}]}"#).first?.message.contains("needs 'value'") == true
+        )
         let missing = diagnostics([money], config: #"{"topics": [{"topic": "t", "key": "strng", "value": "x.Nope"}]}"#)
         #expect(missing.count == 2)
         #expect(missing.allSatisfy { $0.file == "canon-codegen.json" })
@@ -81,13 +92,21 @@ import Testing
 
     @Test func configNamesMustBeUsableAndMustNameSchemas() {
         #expect(diagnostics([money], config: #"{"typeNames": {"x.Money": "enum"}}"#).first?.message.contains("/typeNames/x.Money") == true)
-        #expect(diagnostics([money], config: #"{"typeNames": {"x.Nope": "Nope"}}"#).first?.message.contains("'x.Nope', which no schema defines") == true)
-        #expect(diagnostics([money], config: #"{"topics": [{"topic": "t", "key": "string", "value": "x.Money", "swiftName": "class"}]}"#).first?.message.contains("swiftName") == true)
+        #expect(
+            diagnostics([money], config: #"{"typeNames": {"x.Nope": "Nope"}}"#).first?.message.contains("'x.Nope', which no schema defines")
+                == true)
+        #expect(
+            diagnostics([money], config: #"{"topics": [{"topic": "t", "key": "string", "value": "x.Money", "swiftName": "class"}]}"#).first?
+                .message.contains("swiftName") == true)
     }
 
     @Test func theAccessLevelAppliesToEveryDeclaration() throws {
         for access in ["internal", "package"] {
-            let out = try CanonCodegen.generate(schemaFiles: [money], config: SourceFile(path: "canon-codegen.json", contents: #"{"access": "\#(access)", "topics": [{"topic": "t", "key": "string", "value": "x.Money"}]}"#))
+            let out = try CanonCodegen.generate(
+                schemaFiles: [money],
+                config: SourceFile(
+                    path: "canon-codegen.json",
+                    contents: #"{"access": "\#(access)", "topics": [{"topic": "t", "key": "string", "value": "x.Money"}]}"#))
             for file in out {
                 #expect(!file.contents.contains("public "), "\(file.name)")
                 #expect(file.contents.contains("\(access) struct") || file.contents.contains("\(access) enum"), "\(file.name)")
@@ -96,7 +115,8 @@ import Testing
     }
 
     @Test func aLineBreakInADocCannotEndTheComment() throws {
-        let doc = SourceFile(path: "d.avsc", contents: #"{"type":"record","name":"D","doc":"one\rstruct Injected {}\u2028two","fields":[]}"#)
+        let doc = SourceFile(
+            path: "d.avsc", contents: #"{"type":"record","name":"D","doc":"one\rstruct Injected {}\u2028two","fields":[]}"#)
         let out = try CanonCodegen.generate(schemaFiles: [doc])
         let lines = out[0].contents.split(separator: "\n")
         #expect(lines.contains("/// struct Injected {}") && !lines.contains { $0.hasPrefix("struct Injected") })

@@ -10,17 +10,23 @@ import Testing
     static let uuid = UUID(uuidString: "3F2B8C1E-9A4D-4E7B-8C2F-1A5D6E7F8091")!
 
     static func everything() -> Everything {
-        Everything(digest: try! MD5(Array(0..<16)), matrix: [[1.5, -0.0], []], nested: ["k": [["a": 1, "b": -2]]], choices: [nil, .string("x"), .int(3)])
+        Everything(
+            digest: try! MD5(Array(0..<16)), matrix: [[1.5, -0.0], []], nested: ["k": [["a": 1, "b": -2]]],
+            choices: [nil, .string("x"), .int(3)])
     }
 
-    static func logical(price: Decimal = Decimal(string: "12345.67")!, widest: Decimal = Decimal(string: "1234567890123456789012345678.9012345678")!) -> LogicalTypes {
+    static func logical(
+        price: Decimal = Decimal(string: "12345.67")!, widest: Decimal = Decimal(string: "1234567890123456789012345678.9012345678")!
+    ) -> LogicalTypes {
         LogicalTypes(
-            rawId: uuid, timeMs: AvroTimeMillis(millisecondsSinceMidnight: 86_399_999), timeUs: AvroTimeMicros(microsecondsSinceMidnight: 1),
+            rawId: uuid, timeMs: AvroTimeMillis(millisecondsSinceMidnight: 86_399_999),
+            timeUs: AvroTimeMicros(microsecondsSinceMidnight: 1),
             atUs: AvroTimestampMicros(microsecondsSinceEpoch: .min), atNs: AvroTimestampNanos(nanosecondsSinceEpoch: .max),
             localMs: AvroLocalTimestampMillis(millisecondsSinceEpoch: 0), localUs: AvroLocalTimestampMicros(microsecondsSinceEpoch: -1),
             localNs: AvroLocalTimestampNanos(nanosecondsSinceEpoch: 1), price: price, widest: widest,
             fixedPrice: Decimal(string: "-99999999999999.9999")!, wideFixed: Decimal(string: "-99999999999999999999999999999999999999")!,
-            huge: AvroBigDecimal(unscaled: [0x7F] + [UInt8](repeating: 0xFF, count: 24), scale: 5), anyScale: AvroBigDecimal(unscaled: [0x80], scale: 30),
+            huge: AvroBigDecimal(unscaled: [0x7F] + [UInt8](repeating: 0xFF, count: 24), scale: 5),
+            anyScale: AvroBigDecimal(unscaled: [0x80], scale: 30),
             wait: AvroDuration(months: 1, days: 2, milliseconds: 3), history: [AvroTimestampMicros(microsecondsSinceEpoch: 42)],
             amounts: ["a": Decimal(string: "-0.001")!, "b": 0])
     }
@@ -82,7 +88,8 @@ import Testing
         let value = Self.logical(widest: widest)
         #expect(try LogicalTypes(avroBinary: value.avroBinary()).widest == widest)
         // decimal(12,2): 1234.5 is written at scale 2 (123450), a third fraction digit is refused.
-        #expect(try LogicalTypes(avroBinary: Self.logical(price: Decimal(string: "1234.5")!).avroBinary()).price == Decimal(string: "1234.50")!)
+        #expect(
+            try LogicalTypes(avroBinary: Self.logical(price: Decimal(string: "1234.5")!).avroBinary()).price == Decimal(string: "1234.50")!)
         #expect(throws: AvroError.self) { try Self.logical(price: Decimal(string: "0.001")!).avroBinary() }
         #expect(throws: AvroError.self) { try Self.logical(price: Decimal(string: "10000000000")!).avroBinary() }
         #expect(throws: AvroError.self) { try Self.logical(price: Decimal.nan).avroBinary() }
@@ -94,8 +101,12 @@ import Testing
         // Bytes with more digits than the precision are a decode error, not a rounded value.
         var w = AvroWriter()
         w.writeBytes([0x17, 0x48, 0x76, 0xE8, 0x00])  // 10^11, decimal(12,2) allows < 10^12: fine
-        #expect(try AvroReader.withReader(w.bytes) { (r) throws(AvroError) in try r.readDecimal(precision: 12, scale: 2) } == Decimal(string: "1000000000")!)
-        #expect(throws: AvroError.self) { try AvroReader.withReader(w.bytes) { (r) throws(AvroError) in try r.readDecimal(precision: 11, scale: 2) } }
+        #expect(
+            try AvroReader.withReader(w.bytes) { (r) throws(AvroError) in try r.readDecimal(precision: 12, scale: 2) } == Decimal(
+                string: "1000000000")!)
+        #expect(throws: AvroError.self) {
+            try AvroReader.withReader(w.bytes) { (r) throws(AvroError) in try r.readDecimal(precision: 11, scale: 2) }
+        }
     }
 
     @Test func decimalBytesFollowTheTwosComplementLengthOfThePythonImplementations() throws {
@@ -121,7 +132,8 @@ import Testing
         #expect(read == Self.uuid)
         var out = AvroWriter()
         out.writeUUID(read)
-        #expect(try AvroReader.withReader(out.bytes) { (r) throws(AvroError) in try r.readString() } == "3f2b8c1e-9a4d-4e7b-8c2f-1a5d6e7f8091")
+        #expect(
+            try AvroReader.withReader(out.bytes) { (r) throws(AvroError) in try r.readString() } == "3f2b8c1e-9a4d-4e7b-8c2f-1a5d6e7f8091")
         var bad = AvroWriter()
         bad.writeString("3F2B8C1E-9A4D-4E7B-8C2F-1A5D6E7F809G")
         #expect(throws: AvroError.self) { try AvroReader.withReader(bad.bytes) { (r) throws(AvroError) in try r.readUUID() } }
@@ -151,16 +163,24 @@ import Testing
 
     @Test func dataWrittenWithAnOlderSchemaReadsIntoTheNewerTypeWithDefaults() throws {
         // Money v1 had no currency; Inner v1 had no tag; Customer v1 had an int id and bytes for the name.
-        let moneyV1 = try AvroSchema(parsing: #"{"type":"record","name":"Money","namespace":"com.example.common","fields":[{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":4}}]}"#)
+        let moneyV1 = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"Money","namespace":"com.example.common","fields":[{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":4}}]}"#
+        )
         let money = try Money(avroBinary: moneyV1.encode(.record(["amount": .bytes([0x30, 0x39])])), writerSchema: moneyV1)
         #expect(money == Money(amount: Decimal(string: "1.2345")!, currency: "EUR"))
 
-        let customerV1 = try AvroSchema(parsing: #"{"type":"record","name":"Customer","namespace":"com.example.orders","fields":[{"name":"id","type":"int"},{"name":"name","type":"bytes"},{"name":"credit","type":{"type":"record","name":"com.example.common.Money","fields":[{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":4}}]}}]}"#)
-        let bytes = try customerV1.encode(.record(["id": .int(-7), "name": .bytes(Array("Ada".utf8)), "credit": .record(["amount": .bytes([0x01])])]))
+        let customerV1 = try AvroSchema(
+            parsing:
+                #"{"type":"record","name":"Customer","namespace":"com.example.orders","fields":[{"name":"id","type":"int"},{"name":"name","type":"bytes"},{"name":"credit","type":{"type":"record","name":"com.example.common.Money","fields":[{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":4}}]}}]}"#
+        )
+        let bytes = try customerV1.encode(
+            .record(["id": .int(-7), "name": .bytes(Array("Ada".utf8)), "credit": .record(["amount": .bytes([0x01])])]))
         let customer = try Customer(avroBinary: bytes, writerSchema: customerV1)
         #expect(customer == Customer(id: -7, name: "Ada", credit: Money(amount: Decimal(string: "0.0001")!)))
 
-        let innerV1 = try AvroSchema(parsing: #"{"type":"record","name":"Inner","namespace":"com.example.everything","fields":[{"name":"id","type":"int"}]}"#)
+        let innerV1 = try AvroSchema(
+            parsing: #"{"type":"record","name":"Inner","namespace":"com.example.everything","fields":[{"name":"id","type":"int"}]}"#)
         #expect(try Inner(avroBinary: innerV1.encode(.record(["id": .int(9)])), writerSchema: innerV1) == Inner(id: 9))
 
         // The writer's own schema takes the generated fast path and gives the same value.
@@ -169,7 +189,10 @@ import Testing
     }
 
     @Test func anEnumSymbolTheReaderLacksReadsAsTheDefaultThroughTheResolver() throws {
-        let writer = try AvroSchema(parsing: #"{"type":"enum","name":"Suit","namespace":"com.example.everything","symbols":["SPADES","HEARTS","DIAMONDS","CLUBS","JOKER"]}"#)
+        let writer = try AvroSchema(
+            parsing:
+                #"{"type":"enum","name":"Suit","namespace":"com.example.everything","symbols":["SPADES","HEARTS","DIAMONDS","CLUBS","JOKER"]}"#
+        )
         #expect(try Suit(avroBinary: [0x08], writerSchema: writer) == .spades)  // JOKER, index 4
         #expect(try Suit(avroBinary: [0x06], writerSchema: writer) == .clubs)
         #expect(try Suit(avroBinary: [0x02]) == .hearts)
@@ -189,7 +212,9 @@ import Testing
         // A duration on its own is Avro JSON too: its 12 bytes as code points.
         let wait = AvroDuration(months: 1, days: 2, milliseconds: 258)
         let waitJSON = try JSONEncoder().encode([wait])
-        #expect(try JSONReader.parse(bytes: [UInt8](waitJSON)) == .array([.string(AvroJSONCoding.latin1String([1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 0, 0]))]))
+        #expect(
+            try JSONReader.parse(bytes: [UInt8](waitJSON))
+                == .array([.string(AvroJSONCoding.latin1String([1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 0, 0]))]))
         #expect(try JSONDecoder().decode([AvroDuration].self, from: waitJSON) == [wait])
         let logicalJSON = try JSONReader.parse(bytes: [UInt8](try JSONEncoder().encode(Self.logical())))
         #expect(logicalJSON["wait"] == .string(AvroJSONCoding.latin1String(AvroDuration(months: 1, days: 2, milliseconds: 3).bytes)))
@@ -206,19 +231,27 @@ import Testing
 
         // 1,000 nested parent links: past the reader's depth limit, a clean error.
         let n = 1000
-        let hostile = [UInt8](repeating: 0, count: 0) + Array([[UInt8]](repeating: [0x00, 0x00, 0x02], count: n).joined()) + [0, 0, 0, 0] + [UInt8](repeating: 0, count: n)
+        let hostile =
+            [UInt8](repeating: 0, count: 0) + Array([[UInt8]](repeating: [0x00, 0x00, 0x02], count: n).joined()) + [0, 0, 0, 0]
+            + [UInt8](repeating: 0, count: n)
         #expect(throws: AvroError.self) { try TreeNode(avroBinary: hostile) }
     }
 
     @Test func topicsSerializeFramedKeysAndValuesAndReadThemBack() async throws {
-        let order = Order(id: Self.uuid, customer: Customer(id: 1, name: "Ada", credit: Money(amount: 5)), total: Money(amount: Decimal(string: "10.5")!), lines: [OrderLine(sku: "a", price: Money(amount: 1))])
-        let source = try FixedAvroSchemaSource([1: (OrdersTopic.keySubject, Swift.String.avroSchema), 2: (OrdersTopic.valueSubject, Order.avroSchema)])
+        let order = Order(
+            id: Self.uuid, customer: Customer(id: 1, name: "Ada", credit: Money(amount: 5)), total: Money(amount: Decimal(string: "10.5")!),
+            lines: [OrderLine(sku: "a", price: Money(amount: 1))])
+        let source = try FixedAvroSchemaSource([
+            1: (OrdersTopic.keySubject, Swift.String.avroSchema), 2: (OrdersTopic.valueSubject, Order.avroSchema),
+        ])
         let (key, value) = try await OrdersTopic.serializer(source: source).serialize(key: "order-1", value: order)
         #expect(Array(key.prefix(5)) == [0, 0, 0, 0, 1] && Array(value.prefix(5)) == [0, 0, 0, 0, 2])
         #expect(Array(value.dropFirst(5)) == (try order.avroBinary()))
         let back = try await OrdersTopic.deserializer(source: source).deserialize(key: key, value: value)
         #expect(back.key == "order-1" && back.value == order)
-        #expect(OrdersTopic.name == "orders" && CustomerChanges.valueSubject == "customer-value" && CustomerChanges.keySubject == "customers-key")
+        #expect(
+            OrdersTopic.name == "orders" && CustomerChanges.valueSubject == "customer-value"
+                && CustomerChanges.keySubject == "customers-key")
         await #expect(throws: AvroError.self) { try await Order(framed: [1, 0, 0, 0, 2], source: source) }
     }
 }

@@ -48,7 +48,8 @@ import Testing
         let lockFile = Self.temporaryDirectory() + "/.lock"
         let held = try fs.lockExclusively(lockFile)
         // flock is per open file description: another process (python) must fail to take it.
-        let script = "import fcntl,sys\nf=open(sys.argv[1],'r+')\ntry:\n  fcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB); print('got')\nexcept OSError: print('busy')"
+        let script =
+            "import fcntl,sys\nf=open(sys.argv[1],'r+')\ntry:\n  fcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB); print('got')\nexcept OSError: print('busy')"
         #expect(try runProcess(python3(), ["-c", script, lockFile]).stdoutText == "busy\n")
         // In this process too, a second open file description is refused, naming our pid.
         let error = #expect(throws: LogError.self) { try fs.lockExclusively(lockFile) }

@@ -32,12 +32,14 @@ import Testing
 @Suite struct RecordBatchTests {
     /// Built with kafka-python 3.0.12's `DefaultRecordBatchBuilder` (a real peer of the v2 format): three
     /// records, a null key, a null value, a negative timestamp delta, two headers (one null).
-    static let kafkaPythonBatch = "000000000000000000000057000000000249f24f9b0000000000020000018bcfe568000000018bcfe56805ffffffffffffffffffffffffffff0000000314000000046b310476310024000a02010a68656c6c6f0402680278026e010e00cf0f04000100"
+    static let kafkaPythonBatch =
+        "000000000000000000000057000000000249f24f9b0000000000020000018bcfe568000000018bcfe56805ffffffffffffffffffffffffffff0000000314000000046b310476310024000a02010a68656c6c6f0402680278026e010e00cf0f04000100"
 
     static let records = [
         LogRecord(key: Array("k1".utf8), value: Array("v1".utf8), timestamp: 1_700_000_000_000),
-        LogRecord(key: nil, value: Array("hello".utf8), timestamp: 1_700_000_000_005,
-                  headers: [LogHeader(key: "h", value: Array("x".utf8)), LogHeader(key: "n", value: nil)]),
+        LogRecord(
+            key: nil, value: Array("hello".utf8), timestamp: 1_700_000_000_005,
+            headers: [LogHeader(key: "h", value: Array("x".utf8)), LogHeader(key: "n", value: nil)]),
         LogRecord(key: [], value: nil, timestamp: 1_699_999_999_000),
     ]
 
@@ -163,7 +165,9 @@ import Testing
 
 @Suite struct TopicConfigurationTests {
     @Test func kafkaDefaultsAndNames() throws {
-        let c = try TopicConfiguration(["retention.ms": "-1", "segment.bytes": "4096", "canon.flush.policy": "never", "value.schema.validation": "full"])
+        let c = try TopicConfiguration([
+            "retention.ms": "-1", "segment.bytes": "4096", "canon.flush.policy": "never", "value.schema.validation": "full",
+        ])
         #expect(c.retentionMs == -1)
         #expect(c.segmentBytes == 4096)
         #expect(c.flushPolicy == .never)
@@ -172,7 +176,10 @@ import Testing
         #expect(try TopicConfiguration(c.settings) == c)
     }
 
-    @Test(arguments: [("segment.bytes", "ten"), ("retention.ms", "-5"), ("canon.flush.policy", "sometimes"), ("cleanup.policy", "compact"), ("message.timestamp.type", "Now")])
+    @Test(arguments: [
+        ("segment.bytes", "ten"), ("retention.ms", "-5"), ("canon.flush.policy", "sometimes"), ("cleanup.policy", "compact"),
+        ("message.timestamp.type", "Now"),
+    ])
     func badSettingsAreErrorsNamingTheSetting(_ name: String, _ value: String) {
         let error = #expect(throws: LogError.self) { try TopicConfiguration([name: value]) }
         #expect(error?.code == .invalidConfiguration)

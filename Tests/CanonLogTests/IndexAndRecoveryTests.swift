@@ -6,11 +6,13 @@ import Testing
 /// Sparse indexes, read by timestamp, time roll, recovery checkpoints and the clean-shutdown marker.
 @Suite struct IndexAndRecoveryTests {
     /// Small intervals so that a few hundred records exercise every path.
-    static let small = PartitionLog.Configuration(segmentBytes: 2000, indexIntervalBytes: 150, preallocationBytes: 512, checkpointIntervalBytes: 700)
+    static let small = PartitionLog.Configuration(
+        segmentBytes: 2000, indexIntervalBytes: 150, preallocationBytes: 512, checkpointIntervalBytes: 700)
 
     static func records(_ n: Int, from first: Int, _ rng: inout SplitMix64, timestamp: (Int) -> Int64) -> [LogRecord] {
         (0..<n).map { i in
-            LogRecord(key: Array("k\(first + i)".utf8), value: (0..<(5 + rng.below(40))).map { _ in rng.byte() }, timestamp: timestamp(first + i))
+            LogRecord(
+                key: Array("k\(first + i)".utf8), value: (0..<(5 + rng.below(40))).map { _ in rng.byte() }, timestamp: timestamp(first + i))
         }
     }
 
@@ -19,7 +21,9 @@ import Testing
         var position = 0
         var offset: Int64 = 100
         for size in [100, 100, 100, 60, 300, 10, 10, 500] {
-            index.add(SegmentScan.Entry(position: position, size: size, baseOffset: offset, lastOffset: offset + 1, maxTimestamp: offset), segmentBase: 100, interval: 150)
+            index.add(
+                SegmentScan.Entry(position: position, size: size, baseOffset: offset, lastOffset: offset + 1, maxTimestamp: offset),
+                segmentBase: 100, interval: 150)
             position += size
             offset += 2
         }
@@ -58,11 +62,15 @@ import Testing
         let h = try fs.open("/d/t-0/00000000000000000000.index", create: false)
         let entry = try fs.read(h, at: 0, count: 8)
         try fs.write(h, Array(entry[0..<7]) + [entry[7] &+ 1], at: 0)  // a position inside a batch
-        #expect(try PartitionLog.verifyFiles(directory: "/d/t-0", fileSystem: fs).problems.first?.contains("00000000000000000000.index: entry for offset") == true)
+        #expect(
+            try PartitionLog.verifyFiles(directory: "/d/t-0", fileSystem: fs).problems.first?.contains(
+                "00000000000000000000.index: entry for offset") == true)
         try fs.write(h, [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0], at: 0)  // out of order
         try fs.sync(h)
         fs.close(h)
-        #expect(try PartitionLog.verifyFiles(directory: "/d/t-0", fileSystem: fs).problems.first?.contains("00000000000000000000.index or .timeindex is not sane") == true)
+        #expect(
+            try PartitionLog.verifyFiles(directory: "/d/t-0", fileSystem: fs).problems.first?.contains(
+                "00000000000000000000.index or .timeindex is not sane") == true)
         let reopened = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: Self.small)
         #expect(reopened.recoveryNotes.contains { $0.contains("rebuilding the indexes of /d/t-0/00000000000000000000.log") })
         #expect(try reopened.read(from: 0, maxBytes: 1 << 30).flatMap(\.records).count == n)
@@ -142,7 +150,9 @@ import Testing
         dir = nil
         dir = try LogDirectory(path: "/d", fileSystem: fs, partitionConfiguration: Self.small)
         #expect(!dir!.openedAfterCleanShutdown)
-        let stored = try (0..<2).reduce(0) { $0 + (try dir!.read(topic: "t", partition: $1, from: 0, maxBytes: 1 << 30).flatMap(\.records).count) }
+        let stored = try (0..<2).reduce(0) {
+            $0 + (try dir!.read(topic: "t", partition: $1, from: 0, maxBytes: 1 << 30).flatMap(\.records).count)
+        }
         #expect(stored == n)
     }
 
@@ -191,11 +201,13 @@ import Testing
         try log!.append(Self.records(2, from: n, &rng) { Int64($0) })  // not flushed: torn by the power cut
         log = nil
         fs.cutPower(.tearUnsynced(keep: 30))
-        for fault in [FaultInjectingFileSystem.Fault(.read, path: ".log", error: .io),
-                      FaultInjectingFileSystem.Fault(.truncate, path: ".log", error: .io),
-                      FaultInjectingFileSystem.Fault(.sync, path: ".log", error: .io),
-                      FaultInjectingFileSystem.Fault(.open, path: ".log", error: .io),
-                      FaultInjectingFileSystem.Fault(.read, path: "recovery-checkpoint", error: .io)] {
+        for fault in [
+            FaultInjectingFileSystem.Fault(.read, path: ".log", error: .io),
+            FaultInjectingFileSystem.Fault(.truncate, path: ".log", error: .io),
+            FaultInjectingFileSystem.Fault(.sync, path: ".log", error: .io),
+            FaultInjectingFileSystem.Fault(.open, path: ".log", error: .io),
+            FaultInjectingFileSystem.Fault(.read, path: "recovery-checkpoint", error: .io),
+        ] {
             fs.inject(fault)
             let error = #expect(throws: LogError.self, "\(fault.operation)") {
                 _ = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: Self.small)
@@ -258,9 +270,13 @@ import Testing
                 if log.state != .writable { problems.append("round \(round): not writable: \(log.recoveryNotes)") }
                 let recovered = try log.read(from: 0, maxBytes: 1 << 30).flatMap(\.records)
                 if Array(recovered.prefix(acknowledged.count)) != acknowledged {
-                    problems.append("round \(round): acknowledged records lost or changed (\(acknowledged.count) acknowledged, \(recovered.count) recovered)")
+                    problems.append(
+                        "round \(round): acknowledged records lost or changed (\(acknowledged.count) acknowledged, \(recovered.count) recovered)"
+                    )
                 }
-                if log.nextOffset != Int64(recovered.count) { problems.append("round \(round): next offset \(log.nextOffset), \(recovered.count) records") }
+                if log.nextOffset != Int64(recovered.count) {
+                    problems.append("round \(round): next offset \(log.nextOffset), \(recovered.count) records")
+                }
                 let verified = try PartitionLog.verifyFiles(directory: "/d/t-0", fileSystem: fs)
                 if !verified.problems.isEmpty { problems.append("round \(round): \(verified.problems)") }
                 acknowledged = recovered

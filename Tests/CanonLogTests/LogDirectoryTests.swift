@@ -28,7 +28,8 @@ import Testing
         let reopened = try LogDirectory(path: "/data", fileSystem: fs)
         #expect(reopened.topics["orders"]?.partitions == 4)
         #expect(reopened.topics["orders"]?.configuration.segmentBytes == 2048)
-        let all = try (0..<4).flatMap { p in try reopened.read(topic: "orders", partition: p, from: 0, maxBytes: 1 << 20).flatMap(\.records) }
+        let all = try (0..<4).flatMap { p in try reopened.read(topic: "orders", partition: p, from: 0, maxBytes: 1 << 20).flatMap(\.records)
+        }
         #expect(all.count == 40)
     }
 
@@ -44,7 +45,9 @@ import Testing
         try dir.createTopic("t", partitions: 2, configuration: try TopicConfiguration(["max.message.bytes": "200"]))
         #expect((#expect(throws: LogError.self) { try dir.append(topic: "nope", records: [Self.record("a", "b")]) })?.code == .unknownTopic)
         #expect((#expect(throws: LogError.self) { try dir.read(topic: "t", partition: 5, from: 0) })?.code == .partitionOutOfRange)
-        #expect((#expect(throws: LogError.self) { try dir.append(topic: "t", records: [Self.record("a", String(repeating: "x", count: 500))]) })?.code == .recordTooLarge)
+        #expect(
+            (#expect(throws: LogError.self) { try dir.append(topic: "t", records: [Self.record("a", String(repeating: "x", count: 500))]) })?
+                .code == .recordTooLarge)
         #expect((#expect(throws: LogError.self) { try dir.createTopic("bad name", partitions: 1) })?.code == .invalidTopicName)
         #expect((#expect(throws: LogError.self) { try dir.createTopic("t", partitions: 1) })?.code == .topicExists)
         #expect((#expect(throws: LogError.self) { try dir.createTopic("_schemas", partitions: 1) })?.code == .invalidTopicName)

@@ -25,7 +25,8 @@ import Testing
     @Test func aFailedRollLeavesNoHalfMadeSegmentAndLosesNothingAcknowledged() throws {
         let fs = FaultInjectingFileSystem()
         // A checkpoint at every sync: the checkpoint written after the failed roll is the one recovery uses.
-        var config = PartitionLog.Configuration(segmentBytes: 600, indexIntervalBytes: 100, preallocationBytes: 256, checkpointIntervalBytes: 1)
+        var config = PartitionLog.Configuration(
+            segmentBytes: 600, indexIntervalBytes: 100, preallocationBytes: 256, checkpointIntervalBytes: 1)
         config.segmentMs = .max
         var log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: config)
         var acknowledged = 0
@@ -92,10 +93,12 @@ import Testing
         let k1 = keys.first { KafkaPartitioner.partition(key: Array($0.utf8), partitions: 2) == 1 }!
         fs.inject(.init(.truncate, path: "t-0", error: .io))
         #expect(throws: LogError.self) {
-            try dir.append(topic: "t", records: [
-                LogRecord(key: Array(k0.utf8), value: [1], timestamp: 0),
-                LogRecord(key: Array(k1.utf8), value: Array(repeating: 9, count: 400), timestamp: 0),
-            ])
+            try dir.append(
+                topic: "t",
+                records: [
+                    LogRecord(key: Array(k0.utf8), value: [1], timestamp: 0),
+                    LogRecord(key: Array(k1.utf8), value: Array(repeating: 9, count: 400), timestamp: 0),
+                ])
         }
         // Partition 0 could not take its batch back: it takes nothing more until recovered.
         guard case .readOnly(let reason) = try dir.partitions(of: "t")[0].state else { Issue.record("partition 0 still writable"); return }
@@ -121,7 +124,9 @@ import Testing
         // Kafka's own default flush.ms with the interval policy: the timer saturates instead of trapping.
         let engine = try LogEngine(path: "/d", fileSystem: FaultInjectingFileSystem())
         try await engine.withDirectory {
-            try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "9223372036854775807"]))
+            try $0.createTopic(
+                "t", partitions: 1,
+                configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "9223372036854775807"]))
         }
         #expect(try await engine.append(topic: "t", records: [Self.record([1])]).count == 1)
         await engine.shutdown()

@@ -10,8 +10,15 @@ import Testing
         let dir = try LogDirectory(path: "/d", fileSystem: fs)
         try dir.createTopic("t", partitions: 2)
         // The first flush of each partition also writes its recovery checkpoint; count after it.
-        let other = (0..<50).map { "k\($0)" }.first { KafkaPartitioner.partition(key: Array($0.utf8), partitions: 2) != KafkaPartitioner.partition(key: Array("a".utf8), partitions: 2) }!
-        _ = try dir.append(topic: "t", records: [LogRecord(key: Array("a".utf8), value: [0], timestamp: 0), LogRecord(key: Array(other.utf8), value: [0], timestamp: 0)])
+        let other = (0..<50).map { "k\($0)" }.first {
+            KafkaPartitioner.partition(key: Array($0.utf8), partitions: 2)
+                != KafkaPartitioner.partition(key: Array("a".utf8), partitions: 2)
+        }!
+        _ = try dir.append(
+            topic: "t",
+            records: [
+                LogRecord(key: Array("a".utf8), value: [0], timestamp: 0), LogRecord(key: Array(other.utf8), value: [0], timestamp: 0),
+            ])
         let a = try dir.stage(topic: "t", records: [LogRecord(key: Array("a".utf8), value: [1], timestamp: 0)])
         let b = try dir.stage(topic: "t", records: [LogRecord(key: Array("a".utf8), value: [2], timestamp: 0)])
         // Not visible before the commit.
@@ -30,10 +37,12 @@ import Testing
         let k0 = keys.first { KafkaPartitioner.partition(key: Array($0.utf8), partitions: 2) == 0 }!
         let k1 = keys.first { KafkaPartitioner.partition(key: Array($0.utf8), partitions: 2) == 1 }!
         #expect(throws: LogError.self) {
-            try dir.append(topic: "t", records: [
-                LogRecord(key: Array(k0.utf8), value: [1], timestamp: 0),
-                LogRecord(key: Array(k1.utf8), value: Array(repeating: 9, count: 400), timestamp: 0),
-            ])
+            try dir.append(
+                topic: "t",
+                records: [
+                    LogRecord(key: Array(k0.utf8), value: [1], timestamp: 0),
+                    LogRecord(key: Array(k1.utf8), value: Array(repeating: 9, count: 400), timestamp: 0),
+                ])
         }
         #expect(try dir.partitions(of: "t").map(\.nextOffset) == [0, 0])
     }
@@ -47,7 +56,9 @@ import Testing
                 group.addTask {
                     var mine: [(partition: Int, offset: Int64)] = []
                     for i in 0..<25 {
-                        let records = (0..<10).map { LogRecord(key: Array("p\(producer)-\(i)-\($0)".utf8), value: [UInt8(producer)], timestamp: 0) }
+                        let records = (0..<10).map {
+                            LogRecord(key: Array("p\(producer)-\(i)-\($0)".utf8), value: [UInt8(producer)], timestamp: 0)
+                        }
                         mine += try await engine.append(topic: "orders", records: records)
                     }
                     return mine
@@ -66,7 +77,9 @@ import Testing
         await engine.shutdown()
         fs.cutPower()
         let reopened = try LogDirectory(path: "/d", fileSystem: fs)
-        let stored = try (0..<4).reduce(0) { total, p in total + (try reopened.read(topic: "orders", partition: p, from: 0, maxBytes: 1 << 30).flatMap(\.records).count) }
+        let stored = try (0..<4).reduce(0) { total, p in
+            total + (try reopened.read(topic: "orders", partition: p, from: 0, maxBytes: 1 << 30).flatMap(\.records).count)
+        }
         #expect(stored == placements.count)
         let stats = engine.commitStatistics
         #expect(stats.batches >= 16 * 25)  // each append is one batch per partition it touches
@@ -78,11 +91,17 @@ import Testing
         let engine = try LogEngine(path: "/d", fileSystem: fs)
         try await engine.withDirectory { try $0.createTopic("t", partitions: 1) }
         fs.inject(.init(.sync, path: "t-0", error: .io))
-        await #expect(throws: LogError.self) { try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [1], timestamp: 0)]) }
+        await #expect(throws: LogError.self) {
+            try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [1], timestamp: 0)])
+        }
         // The partition is read-only now; later appends fail too.
-        await #expect(throws: LogError.self) { try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [2], timestamp: 0)]) }
+        await #expect(throws: LogError.self) {
+            try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [2], timestamp: 0)])
+        }
         await engine.shutdown()
-        await #expect(throws: LogError.self) { try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [3], timestamp: 0)]) }
+        await #expect(throws: LogError.self) {
+            try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [3], timestamp: 0)])
+        }
     }
 }
 
@@ -114,7 +133,10 @@ struct EvenNumbersOnly: RecordValidator {
         } catch {
             #expect(error.code == .invalidRecord)
             // Indexes are the records' places in the append, whichever partition they went to.
-            #expect(error.rejections == [RecordRejection(index: 1, reason: "3 is odd"), RecordRejection(index: 3, reason: "value is not a number")])
+            #expect(
+                error.rejections == [
+                    RecordRejection(index: 1, reason: "3 is odd"), RecordRejection(index: 3, reason: "value is not a number"),
+                ])
             #expect(error.message.contains("2 of 5 record(s) rejected, nothing written"))
             #expect(error.location.topic == "numbers")
         }
@@ -124,7 +146,9 @@ struct EvenNumbersOnly: RecordValidator {
         #expect(placed.count == 2)
         // Internal topics take no appends from producers (their owner writes through withDirectory, unvalidated).
         try await engine.withDirectory { try $0.createTopic("_internal", partitions: 1, isInternal: true) }
-        let refused = await #expect(throws: LogError.self) { _ = try await engine.append(topic: "_internal", records: [Self.record(nil, "odd 1")]) }
+        let refused = await #expect(throws: LogError.self) {
+            _ = try await engine.append(topic: "_internal", records: [Self.record(nil, "odd 1")])
+        }
         #expect(refused?.code == .invalidTopicName)
         #expect(try await engine.withDirectory { try $0.append(topic: "_internal", records: [Self.record(nil, "odd 1")]).count } == 1)
         await engine.shutdown()
@@ -134,7 +158,9 @@ struct EvenNumbersOnly: RecordValidator {
         var configuration = LogEngine.Configuration()
         configuration.now = { 1_234_567 }
         let engine = try LogEngine(path: "/d", fileSystem: FaultInjectingFileSystem(), configuration: configuration)
-        try await engine.withDirectory { try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["message.timestamp.type": "LogAppendTime"])) }
+        try await engine.withDirectory {
+            try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["message.timestamp.type": "LogAppendTime"]))
+        }
         _ = try await engine.append(topic: "t", records: [Self.record(nil, "a", at: 5), Self.record(nil, "b", at: 6)])
         let batches = try await engine.read(topic: "t", partition: 0, from: 0)
         #expect(batches.flatMap(\.records).map(\.timestamp) == [1_234_567, 1_234_567])
@@ -144,7 +170,10 @@ struct EvenNumbersOnly: RecordValidator {
     @Test func theIntervalPolicyIsFlushedByTheEnginesTimer() async throws {
         let fs = FaultInjectingFileSystem()
         let engine = try LogEngine(path: "/d", fileSystem: fs)
-        try await engine.withDirectory { try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "30"])) }
+        try await engine.withDirectory {
+            try $0.createTopic(
+                "t", partitions: 1, configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "30"]))
+        }
         _ = try await engine.append(topic: "t", records: [Self.record(nil, "a")])
         // Visible at once (the interval policy acknowledges before the flush) ...
         #expect(try await engine.read(topic: "t", partition: 0, from: 0).count == 1)
@@ -164,10 +193,13 @@ struct EvenNumbersOnly: RecordValidator {
         configuration.retentionCheckIntervalMs = 20
         let engine = try LogEngine(path: "/d", fileSystem: fs, configuration: configuration)
         try await engine.withDirectory {
-            try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["segment.bytes": "200", "retention.ms": "60000"]))
+            try $0.createTopic(
+                "t", partitions: 1, configuration: try TopicConfiguration(["segment.bytes": "200", "retention.ms": "60000"]))
         }
         // Records from long ago: every sealed segment is past retention.
-        for i in 0..<20 { _ = try await engine.append(topic: "t", records: [Self.record(nil, String(repeating: "x", count: 60), at: Int64(i))]) }
+        for i in 0..<20 {
+            _ = try await engine.append(topic: "t", records: [Self.record(nil, String(repeating: "x", count: 60), at: Int64(i))])
+        }
         var waited = 0
         var start: Int64 = 0
         while start == 0 && waited < 5000 {
@@ -189,7 +221,8 @@ struct EvenNumbersOnly: RecordValidator {
             let policy = TopicConfiguration.FlushPolicy.allCases[round % 3]
             let fs = FaultInjectingFileSystem()
             var dir: LogDirectory? = try LogDirectory(path: "/d", fileSystem: fs, partitionConfiguration: IndexAndRecoveryTests.small)
-            try dir!.createTopic("t", partitions: 2, configuration: try TopicConfiguration(["canon.flush.policy": policy.rawValue, "flush.ms": "1"]))
+            try dir!.createTopic(
+                "t", partitions: 2, configuration: try TopicConfiguration(["canon.flush.policy": policy.rawValue, "flush.ms": "1"]))
             var promised: [Int: Int] = [0: 0, 1: 0]  // records per partition that must survive
             var appended: [Int: Int] = [0: 0, 1: 0]
             for step in 0..<(1 + rng.below(30)) {
@@ -204,7 +237,9 @@ struct EvenNumbersOnly: RecordValidator {
                 }
             }
             let processCrashOnly = policy == .never
-            if processCrashOnly { promised = appended } else {
+            if processCrashOnly {
+                promised = appended
+            } else {
                 fs.cutPower(rng.below(2) == 0 ? .dropUnsynced : .tearUnsynced(keep: rng.below(300)))
             }
             dir = nil
@@ -249,7 +284,9 @@ final class Acknowledged: @unchecked Sendable {
                     group.addTask {
                         for i in 0..<200 {
                             let values = (0..<3).map { Array("p\(producer)-\(i)-\($0)".utf8) }
-                            let records = values.enumerated().map { LogRecord(key: Array("k\(producer)-\(i)-\($0.offset)".utf8), value: $0.element, timestamp: Int64(i)) }
+                            let records = values.enumerated().map {
+                                LogRecord(key: Array("k\(producer)-\(i)-\($0.offset)".utf8), value: $0.element, timestamp: Int64(i))
+                            }
                             guard let placed = try? await engine.append(topic: "t", records: records) else { return }
                             acknowledged.add(placed, values)
                         }
@@ -270,9 +307,12 @@ final class Acknowledged: @unchecked Sendable {
                 let stored = try reopened.read(topic: "t", partition: partition, from: 0, maxBytes: 1 << 30)
                 var byOffset: [Int64: [UInt8]] = [:]
                 for batch in stored { for (k, r) in batch.records.enumerated() { byOffset[batch.baseOffset + Int64(k)] = r.value } }
-                #expect(byOffset.keys.sorted() == Array(0..<Int64(byOffset.count)), "round \(round) partition \(partition): offsets not dense")
+                #expect(
+                    byOffset.keys.sorted() == Array(0..<Int64(byOffset.count)), "round \(round) partition \(partition): offsets not dense")
                 for (offset, value) in expected {
-                    #expect(byOffset[offset] == value, "round \(round): acknowledged offset \(offset) of partition \(partition) lost or changed")
+                    #expect(
+                        byOffset[offset] == value, "round \(round): acknowledged offset \(offset) of partition \(partition) lost or changed"
+                    )
                 }
             }
         }

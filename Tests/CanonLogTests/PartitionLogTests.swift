@@ -5,7 +5,9 @@ import Testing
 
 @Suite struct PartitionLogTests {
     static func records(_ n: Int, _ rng: inout SplitMix64) -> [LogRecord] {
-        (0..<n).map { i in LogRecord(key: [UInt8(i & 0xFF)], value: (0..<rng.below(120)).map { _ in rng.byte() }, timestamp: 1_700_000_000_000 + Int64(i)) }
+        (0..<n).map { i in
+            LogRecord(key: [UInt8(i & 0xFF)], value: (0..<rng.below(120)).map { _ in rng.byte() }, timestamp: 1_700_000_000_000 + Int64(i))
+        }
     }
 
     @Test func appendsAreVisibleOnlyAfterFlushAndReadBack() throws {
@@ -67,7 +69,9 @@ import Testing
             }
             #expect(Array(recovered.prefix(acknowledged.count)) == acknowledged, "round \(round)")
             // What survived beyond the acknowledged records is a prefix of what was appended.
-            #expect(Array(recovered.dropFirst(acknowledged.count)) == Array(pending.prefix(recovered.count - acknowledged.count)), "round \(round)")
+            #expect(
+                Array(recovered.dropFirst(acknowledged.count)) == Array(pending.prefix(recovered.count - acknowledged.count)),
+                "round \(round)")
             let next = log.nextOffset
             #expect(try log.append(Self.records(1, &rng)) == next...next)
         }

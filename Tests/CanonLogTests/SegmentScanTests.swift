@@ -8,9 +8,13 @@ import Testing
 /// apart from a torn tail.
 @Suite struct SegmentScanTests {
     static func batch(_ base: Int64, count: Int, _ rng: inout SplitMix64) -> [UInt8] {
-        RecordBatch(baseOffset: base, records: (0..<count).map { i in
-            LogRecord(key: [UInt8(i & 0xFF)], value: (0..<rng.below(200)).map { _ in rng.byte() }, timestamp: 1_700_000_000_000 + Int64(i))
-        }).encoded()
+        RecordBatch(
+            baseOffset: base,
+            records: (0..<count).map { i in
+                LogRecord(
+                    key: [UInt8(i & 0xFF)], value: (0..<rng.below(200)).map { _ in rng.byte() }, timestamp: 1_700_000_000_000 + Int64(i))
+            }
+        ).encoded()
     }
 
     @Test func syncedBatchesSurvivePowerCutsAndTornTailsAreFoundExactly() throws {

@@ -54,7 +54,8 @@ struct Harness {
         let base = try await h.registry.register(subject: "s", schema: record("R", #"{"name":"a","type":"int","default":1}"#))
         let changedDefault = try await h.registry.register(subject: "s", schema: record("R", #"{"name":"a","type":"int","default":2}"#))
         #expect(changedDefault.version == 2 && changedDefault.id != base.id)
-        let logical = try await h.registry.register(subject: "s", schema: record("R", #"{"name":"a","type":{"type":"int","logicalType":"date"},"default":2}"#))
+        let logical = try await h.registry.register(
+            subject: "s", schema: record("R", #"{"name":"a","type":{"type":"int","logicalType":"date"},"default":2}"#))
         #expect(logical.version == 3 && logical.id != changedDefault.id)
     }
 
@@ -114,7 +115,9 @@ struct Harness {
         let clash = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "m2", schema: Self.v2, id: 500) }
         #expect(clash?.code == 42205)
         // The same schema already a live version under another ID: 42207.
-        let mismatch = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "migrated", schema: Self.v1, id: 600) }
+        let mismatch = await #expect(throws: RegistryError.self) {
+            _ = try await h.registry.register(subject: "migrated", schema: Self.v1, id: 600)
+        }
         #expect(mismatch?.code == 42207)
         try await h.registry.setMode(.readWrite, subject: nil)
         #expect(try await h.registry.register(subject: "next", schema: Self.v2).id == 501)
@@ -125,12 +128,17 @@ struct Harness {
         #expect(try await reopened.registry.register(subject: "after", schema: record("Z", #"{"name":"z","type":"int"}"#)).id == 502)
         // IDs and version numbers at the top of the range: refused, never a crash (also after a restart).
         try await reopened.registry.setMode(.import, subject: nil, force: true)
-        _ = try await reopened.registry.register(subject: "top", schema: record("T", #"{"name":"t","type":"int"}"#), id: Int32.max, version: Int(Int32.max))
+        _ = try await reopened.registry.register(
+            subject: "top", schema: record("T", #"{"name":"t","type":"int"}"#), id: Int32.max, version: Int(Int32.max))
         try await reopened.registry.setMode(.readWrite, subject: nil)
-        let noID = await #expect(throws: RegistryError.self) { _ = try await reopened.registry.register(subject: "more", schema: record("M", #"{"name":"m","type":"int"}"#)) }
+        let noID = await #expect(throws: RegistryError.self) {
+            _ = try await reopened.registry.register(subject: "more", schema: record("M", #"{"name":"m","type":"int"}"#))
+        }
         #expect(noID?.code == 50001)
         try await reopened.registry.setCompatibility(.none, subject: "top")
-        let noVersion = await #expect(throws: RegistryError.self) { _ = try await reopened.registry.register(subject: "top", schema: Self.v1) }
+        let noVersion = await #expect(throws: RegistryError.self) {
+            _ = try await reopened.registry.register(subject: "top", schema: Self.v1)
+        }
         #expect(noVersion?.code == 42205)
         await reopened.engine.shutdown()
     }
@@ -151,19 +159,24 @@ struct Harness {
         let h = try await Harness()
         let address = #"{"type":"record","name":"Address","namespace":"com.example.common","fields":[{"name":"city","type":"string"}]}"#
         _ = try await h.registry.register(subject: "address", schema: address)
-        let customer = #"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":"com.example.common.Address"}]}"#
+        let customer =
+            #"{"type":"record","name":"Customer","namespace":"com.example","fields":[{"name":"home","type":"com.example.common.Address"}]}"#
         let missing = await #expect(throws: RegistryError.self) { _ = try await h.registry.register(subject: "customer", schema: customer) }
         #expect(missing?.code == 42201)
         let refs = [SchemaReference(name: "com.example.common.Address", subject: "address", version: 1)]
         let c = try await h.registry.register(subject: "customer", schema: customer, references: refs)
         #expect(try await h.registry.referencedBy(.number(1), of: "address") == [c.id])
-        let blocked = await #expect(throws: RegistryError.self) { _ = try await h.registry.deleteVersion(.number(1), of: "address", permanent: false) }
+        let blocked = await #expect(throws: RegistryError.self) {
+            _ = try await h.registry.deleteVersion(.number(1), of: "address", permanent: false)
+        }
         #expect(blocked?.code == 42206)
         await #expect(throws: RegistryError.self) { _ = try await h.registry.deleteSubject("address", permanent: false) }
         // A reference to -1 means the latest version at registration, kept as that number.
-        _ = try await h.registry.register(subject: "address", schema: address.replacingOccurrences(of: "}]}", with: #"},{"name":"zip","type":"string","default":""}]}"#))
-        let latest = try await h.registry.register(subject: "customer2", schema: customer,
-                                                   references: [SchemaReference(name: "com.example.common.Address", subject: "address", version: -1)])
+        _ = try await h.registry.register(
+            subject: "address", schema: address.replacingOccurrences(of: "}]}", with: #"},{"name":"zip","type":"string","default":""}]}"#))
+        let latest = try await h.registry.register(
+            subject: "customer2", schema: customer,
+            references: [SchemaReference(name: "com.example.common.Address", subject: "address", version: -1)])
         #expect(latest.references.first?.version == 2)
         #expect(try await h.registry.referencedBy(.number(2), of: "address") == [latest.id])
         _ = try await h.registry.deleteSubject("customer2", permanent: false)
@@ -179,8 +192,9 @@ struct Harness {
         let address = #"{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"city","type":"string"}]}"#
         _ = try await h.registry.register(subject: "address", schema: address)
         let order = record("Order", #"{"name":"ship","type":"Address"}"#)
-        let withReference = try await h.registry.register(subject: "orders-value", schema: order,
-                                                          references: [SchemaReference(name: "com.example.Address", subject: "address", version: 1)])
+        let withReference = try await h.registry.register(
+            subject: "orders-value", schema: order,
+            references: [SchemaReference(name: "com.example.Address", subject: "address", version: 1)])
         let resolved = record("Order", #"{"name":"ship","type":\#(address)}"#)
         let found = try await h.registry.lookup(subject: "orders-value", schema: resolved)
         #expect(found.version == 1 && found.id == withReference.id && found.references == withReference.references)
@@ -188,7 +202,8 @@ struct Harness {
         #expect(again.version == 1 && again.id == withReference.id)
         #expect(try await h.registry.versions(of: "orders-value") == [1])
         // Other content is still other content.
-        let other = record("Order", #"{"name":"ship","type":{"type":"record","name":"Address","fields":[{"name":"zip","type":"string","default":""}]}}"#)
+        let other = record(
+            "Order", #"{"name":"ship","type":{"type":"record","name":"Address","fields":[{"name":"zip","type":"string","default":""}]}}"#)
         await #expect(throws: RegistryError.self) { _ = try await h.registry.lookup(subject: "orders-value", schema: other) }
         await h.engine.shutdown()
     }
@@ -277,14 +292,23 @@ struct Harness {
     @Test func theStoredTextIsNormalizedAndNormalizeOrdersReferences() async throws {
         let h = try await Harness()
         // Written differently (whitespace, a namespace attribute vs a full name, member order): one schema.
-        let a = try await h.registry.register(subject: "s", schema: #"{"name":"com.example.Order","type":"record","fields":[{"type":"long","name":"id"}]}"#)
-        let b = try await h.registry.register(subject: "s", schema: "{ \"type\": \"record\", \"namespace\": \"com.example\", \"name\": \"Order\",\n \"fields\": [ {\"name\": \"id\", \"type\": \"long\"} ] }")
+        let a = try await h.registry.register(
+            subject: "s", schema: #"{"name":"com.example.Order","type":"record","fields":[{"type":"long","name":"id"}]}"#)
+        let b = try await h.registry.register(
+            subject: "s",
+            schema:
+                "{ \"type\": \"record\", \"namespace\": \"com.example\", \"name\": \"Order\",\n \"fields\": [ {\"name\": \"id\", \"type\": \"long\"} ] }"
+        )
         #expect(a == b)
         _ = try await h.registry.register(subject: "x", schema: #"{"type":"fixed","name":"com.example.X","size":2}"#)
         _ = try await h.registry.register(subject: "y", schema: #"{"type":"fixed","name":"com.example.Y","size":3}"#)
-        let user = #"{"type":"record","name":"U","namespace":"com.example","fields":[{"name":"x","type":"com.example.X"},{"name":"y","type":"com.example.Y"}]}"#
-        let refs = [SchemaReference(name: "com.example.Y", subject: "y", version: 1), SchemaReference(name: "com.example.X", subject: "x", version: 1),
-                    SchemaReference(name: "com.example.Y", subject: "y", version: 1)]
+        let user =
+            #"{"type":"record","name":"U","namespace":"com.example","fields":[{"name":"x","type":"com.example.X"},{"name":"y","type":"com.example.Y"}]}"#
+        let refs = [
+            SchemaReference(name: "com.example.Y", subject: "y", version: 1),
+            SchemaReference(name: "com.example.X", subject: "x", version: 1),
+            SchemaReference(name: "com.example.Y", subject: "y", version: 1),
+        ]
         let normalized = try await h.registry.register(subject: "u", schema: user, references: refs, normalize: true)
         #expect(normalized.references.map(\.name) == ["com.example.X", "com.example.Y"])
         #expect(try await h.registry.lookup(subject: "u", schema: user, references: refs.reversed(), normalize: true).id == normalized.id)
@@ -302,4 +326,3 @@ struct Harness {
         #expect(try await h.registry.lookup(subject: "a", schema: Self.v1).id == first.id)
     }
 }
-

@@ -45,10 +45,12 @@ import Testing
             #expect(registered.map(\.subject) == ["orders-key", "com.acme.Address", "com.acme.Customer", "orders-value"])
             // The referencing version names the versions its references hold.
             let order = try await client.send("GET", "/subjects/orders-value/versions/1")
-            #expect(order["references"] == .array([
-                .object(["name": .string("com.acme.Address"), "subject": .string("com.acme.Address"), "version": .int(1)]),
-                .object(["name": .string("com.acme.Customer"), "subject": .string("com.acme.Customer"), "version": .int(1)]),
-            ]))
+            #expect(
+                order["references"]
+                    == .array([
+                        .object(["name": .string("com.acme.Address"), "subject": .string("com.acme.Address"), "version": .int(1)]),
+                        .object(["name": .string("com.acme.Customer"), "subject": .string("com.acme.Customer"), "version": .int(1)]),
+                    ]))
             // A generated type's serializer sends the self-contained schema: it finds that version, and its
             // deserializer reads the writer schema with the references resolved.
             let selfContained = try #require(try Self.mapping().entries.last).selfContained
@@ -67,9 +69,14 @@ import Testing
         try await Self.withRegistry { client in
             _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
             var files = Self.files
-            files[0].contents = #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
+            files[0].contents =
+                #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
             let checks = try await SchemaChecker(client: client).check(try Self.mapping(files))
-            #expect(Self.statuses(checks) == ["orders-key": "unchanged", "com.acme.Address": "new-version", "com.acme.Customer": "new-version", "orders-value": "new-version"])
+            #expect(
+                Self.statuses(checks) == [
+                    "orders-key": "unchanged", "com.acme.Address": "new-version", "com.acme.Customer": "new-version",
+                    "orders-value": "new-version",
+                ])
             let registered = try await SchemaRegistrar(client: client).register(checks)
             #expect(registered.map(\.version) == [2, 2, 2])
             let order = try await client.send("GET", "/subjects/orders-value/versions/2")
@@ -83,7 +90,8 @@ import Testing
         try await Self.withRegistry { client in
             _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
             var files = Self.files
-            files[2].contents = #"{"type":"record","name":"Order","namespace":"com.acme","fields":[{"name":"buyer","type":"Customer"},{"name":"ship","type":"Address"},{"name":"tier","type":"com.acme.Tier"},{"name":"amount","type":"long"}]}"#
+            files[2].contents =
+                #"{"type":"record","name":"Order","namespace":"com.acme","fields":[{"name":"buyer","type":"Customer"},{"name":"ship","type":"Address"},{"name":"tier","type":"com.acme.Tier"},{"name":"amount","type":"long"}]}"#
             let checks = try await SchemaChecker(client: client).check(try Self.mapping(files))
             let order = try #require(checks.first { $0.entry.subject == "orders-value" })
             guard case .incompatible(let problems) = order.status else {
@@ -101,10 +109,15 @@ import Testing
             // GitHub annotations point at the line that declares the field.
             let pretty = SourceFile(path: files[2].path, contents: files[2].contents.replacingOccurrences(of: "},{", with: "},\n{"))
             let github = CheckReport.github(checks, files: [pretty.path: pretty.contents], prefix: "Sources/App")
-            #expect(github.hasPrefix("::error file=Sources/App/schemas/Order.avsc,line=4,title=orders-value%3A incompatible::READER_FIELD_MISSING_DEFAULT_VALUE"))
+            #expect(
+                github.hasPrefix(
+                    "::error file=Sources/App/schemas/Order.avsc,line=4,title=orders-value%3A incompatible::READER_FIELD_MISSING_DEFAULT_VALUE"
+                ))
             let json = try JSONReader.parse(CheckReport.json(checks, unmapped: [], registry: "r"))
             #expect(json["result"] == .string("incompatible"))
-            guard case .array(let subjects)? = json["subjects"], case .array(let messages)? = subjects.last?["messages"] else { Issue.record("no messages"); return }
+            guard case .array(let subjects)? = json["subjects"], case .array(let messages)? = subjects.last?["messages"] else {
+                Issue.record("no messages"); return
+            }
             #expect(messages.first?["path"] == .string("/fields/3"))
             // A compatible change of the same subject is a new version.
             files[2].contents = files[2].contents.replacingOccurrences(of: #""type":"long"}"#, with: #""type":"long","default":0}"#)
@@ -117,12 +130,22 @@ import Testing
         let refusal = try checker.rejectedOrUnreachable(RegistryClientError(status: 422, code: 42201, message: "Invalid schema"))
         #expect(refusal == .rejected(code: 42201, message: "Invalid schema"))
         #expect(!refusal.isAcceptable)
-        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 500, code: 50001, message: "store")) }
-        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 0, code: 0, message: "refused")) }
+        #expect(throws: RegistryUnreachable.self) {
+            try checker.rejectedOrUnreachable(RegistryClientError(status: 500, code: 50001, message: "store"))
+        }
+        #expect(throws: RegistryUnreachable.self) {
+            try checker.rejectedOrUnreachable(RegistryClientError(status: 0, code: 0, message: "refused"))
+        }
         // A 404 that is not Confluent's (no error_code, or Jersey's 404) means no registry at that URL.
-        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 0, message: "Not Found")) }
-        #expect(throws: RegistryUnreachable.self) { try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 404, message: "HTTP 404 Not Found")) }
-        #expect(try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 40402, message: "Version not found")).keyword == "rejected")
+        #expect(throws: RegistryUnreachable.self) {
+            try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 0, message: "Not Found"))
+        }
+        #expect(throws: RegistryUnreachable.self) {
+            try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 404, message: "HTTP 404 Not Found"))
+        }
+        #expect(
+            try checker.rejectedOrUnreachable(RegistryClientError(status: 404, code: 40402, message: "Version not found")).keyword
+                == "rejected")
     }
 
     @Test func aRegistryThatCannotBeReachedIsNotAVerdict() async throws {
@@ -139,7 +162,10 @@ import Testing
             let pulled = try await puller.fetch(subjects).schemas
             #expect(Set(pulled.map(\.subject)) == ["orders-value", "orders-key", "com.acme.Address", "com.acme.Customer"])
             let plan = try PullPlan(pulled: pulled, config: nil, existing: [], schemaFolder: "schemas")
-            #expect(Set(plan.files.map(\.path)) == ["schemas/com.acme.Order.avsc", "schemas/com.acme.Address.avsc", "schemas/com.acme.Customer.avsc"])
+            #expect(
+                Set(plan.files.map(\.path)) == [
+                    "schemas/com.acme.Order.avsc", "schemas/com.acme.Address.avsc", "schemas/com.acme.Customer.avsc",
+                ])
             #expect(plan.notes.isEmpty)
             let config = try CodegenConfig(parsing: plan.config)
             #expect(config.topics.map { [$0.topic, $0.key, $0.value] } == [["orders", "string", "com.acme.Order"]])
@@ -152,7 +178,8 @@ import Testing
             // Generated types equal those of the original files (only the headers name other files).
             func bodies(_ files: [SourceFile], _ config: String) throws -> [String] {
                 try CanonCodegen.generate(schemaFiles: files, config: SourceFile(path: "canon-codegen.json", contents: config)).map {
-                    $0.contents.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("// Generated by") }.joined(separator: "\n")
+                    $0.contents.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("// Generated by") }.joined(
+                        separator: "\n")
                 }.sorted()
             }
             #expect(try bodies(files, plan.config) == bodies(Self.files, Self.config))
@@ -163,15 +190,20 @@ import Testing
         try await Self.withRegistry { client in
             _ = try await client.register(subject: "billing", schema: SchemaMappingTests.address.contents)
             let pulled = try await SchemaPuller(client: client).fetch(["billing"]).schemas
-            let existing = SourceFile(path: "types/Addr.avsc", contents: #"{"type":"record","name":"Address","namespace":"com.acme","fields":[]}"#)
-            let plan = try PullPlan(pulled: pulled, config: #"{"access":"internal","typeNames":{"com.acme.Address":"Addr"}}"#, existing: [existing], schemaFolder: "schemas")
+            let existing = SourceFile(
+                path: "types/Addr.avsc", contents: #"{"type":"record","name":"Address","namespace":"com.acme","fields":[]}"#)
+            let plan = try PullPlan(
+                pulled: pulled, config: #"{"access":"internal","typeNames":{"com.acme.Address":"Addr"}}"#, existing: [existing],
+                schemaFolder: "schemas")
             #expect(plan.files.map(\.path) == ["types/Addr.avsc"])
             let config = try CodegenConfig(parsing: plan.config)
             #expect(config.access == "internal" && config.typeNames == ["com.acme.Address": "Addr"])
             #expect(config.subjects == ["types/Addr.avsc": "billing"])
             // A value subject without a key subject gets a string key, and says so.
             _ = try await client.register(subject: "addresses-value", schema: SchemaMappingTests.address.contents)
-            let value = try PullPlan(pulled: try await SchemaPuller(client: client).fetch(["addresses-value"]).schemas, config: nil, existing: [], schemaFolder: "")
+            let value = try PullPlan(
+                pulled: try await SchemaPuller(client: client).fetch(["addresses-value"]).schemas, config: nil, existing: [],
+                schemaFolder: "")
             #expect(value.files.map(\.path) == ["com.acme.Address.avsc"])
             #expect(value.notes.count == 1 && value.notes[0].contains("addresses-key is not in the registry"))
         }
@@ -179,7 +211,9 @@ import Testing
 
     @Test func pullTakesEverySubjectOrThoseWithAPrefix() async throws {
         try await Self.withRegistry { client in
-            for subject in ["a-value", "a-key", "b-value", "other"] { _ = try await client.register(subject: subject, schema: #""string""#) }
+            for subject in ["a-value", "a-key", "b-value", "other"] {
+                _ = try await client.register(subject: subject, schema: #""string""#)
+            }
             let puller = SchemaPuller(client: client)
             #expect(Set(try await puller.subjects(named: [], all: true, prefix: nil)) == ["a-value", "a-key", "b-value", "other"])
             #expect(try await puller.subjects(named: [], all: false, prefix: "a-") == ["a-key", "a-value"])
@@ -192,16 +226,22 @@ import Testing
     @Test func credentialsAreSentWithEveryRequest() async throws {
         let router = Router()
         router.get("/subjects") { request, _ -> Response in
-            let ok = request.headers[.authorization] == "Basic " + Data("alice:s3cret".utf8).base64EncodedString()
+            let ok =
+                request.headers[.authorization] == "Basic " + Data("alice:s3cret".utf8).base64EncodedString()
                 || request.headers[.authorization] == "Bearer tok"
-            return Response(status: ok ? .ok : .unauthorized, body: .init(byteBuffer: ByteBuffer(string: ok ? "[\"x-value\"]" : #"{"error_code":40101,"message":"Unauthorized"}"#)))
+            return Response(
+                status: ok ? .ok : .unauthorized,
+                body: .init(byteBuffer: ByteBuffer(string: ok ? "[\"x-value\"]" : #"{"error_code":40101,"message":"Unauthorized"}"#)))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { live in
             let url = URL(string: "http://127.0.0.1:\(live.port!)")!
             let basic = RegistryClient.Credentials.fromEnvironment(["CANON_REGISTRY_USER_INFO": "alice:s3cret"])
             #expect(try await RegistryClient(url: url, credentials: basic).subjects() == ["x-value"])
-            #expect(try await RegistryClient(url: url, credentials: .fromEnvironment(["CANON_REGISTRY_BEARER_TOKEN": "tok"])).subjects() == ["x-value"])
+            #expect(
+                try await RegistryClient(url: url, credentials: .fromEnvironment(["CANON_REGISTRY_BEARER_TOKEN": "tok"])).subjects() == [
+                    "x-value"
+                ])
             // Wrong credentials: the error says so, names where credentials come from, never the secret;
             // for the workflow it is "cannot ask the registry" (exit 2), not a verdict on a schema.
             let wrong = RegistryClient(url: url, credentials: .fromEnvironment(["CANON_REGISTRY_USER_INFO": "alice:wrongpw"]))
@@ -211,7 +251,9 @@ import Testing
             } catch let error as RegistryClientError {
                 #expect(error.code == 40101 && !error.description.contains("wrongpw"))
                 let unreachable = try #require(RegistryUnreachable(error, url: url))
-                #expect(unreachable.description.contains("refused the credentials") && unreachable.description.contains("CANON_REGISTRY_USER_INFO"))
+                #expect(
+                    unreachable.description.contains("refused the credentials")
+                        && unreachable.description.contains("CANON_REGISTRY_USER_INFO"))
                 #expect(!unreachable.description.contains("wrongpw"))
             }
             await #expect(throws: RegistryUnreachable.self) { _ = try await SchemaChecker(client: wrong).check(try Self.mapping()) }
@@ -223,7 +265,8 @@ import Testing
     @Test func anOlderVersionIsUnchangedButSaysWhichIsLatest() async throws {
         try await Self.withRegistry { client in
             _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
-            let newer = #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
+            let newer =
+                #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
             _ = try await client.register(subject: "com.acme.Address", schema: newer)
             let checks = try await SchemaChecker(client: client).check(try Self.mapping())
             let address = try #require(checks.first { $0.entry.subject == "com.acme.Address" })
@@ -235,7 +278,8 @@ import Testing
     @Test func pullKeepsTheRequestedVersionOfATypeAndSaysWhichItLeftOut() async throws {
         try await Self.withRegistry { client in
             _ = try await SchemaRegistrar(client: client).register(try await SchemaChecker(client: client).check(try Self.mapping()))
-            let newer = #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
+            let newer =
+                #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}"#
             _ = try await client.register(subject: "com.acme.Address", schema: newer)
             // orders-value references version 1 of Address; version 2 is asked for as well.
             let pulled = try await SchemaPuller(client: client).fetch(["orders-value", "com.acme.Address"]).schemas

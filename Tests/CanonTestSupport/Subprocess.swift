@@ -9,7 +9,9 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs a program to completion with `input` on its standard input.
-public func runProcess(_ executable: String, _ arguments: [String], input: [UInt8] = [], currentDirectory: URL? = nil) throws -> ProcessResult {
+public func runProcess(_ executable: String, _ arguments: [String], input: [UInt8] = [], currentDirectory: URL? = nil) throws
+    -> ProcessResult
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

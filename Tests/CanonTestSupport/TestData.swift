@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Locates the shared test data (`../shared/testdata` beside the package, or `$CANON_SHARED/testdata`).
 public enum TestData {
-    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     public static var shared: URL {
         if let env = ProcessInfo.processInfo.environment["CANON_SHARED"] { return URL(fileURLWithPath: env) }

@@ -56,11 +56,14 @@ func offline() async throws {
     print("order-cancellations: value \(hex(cancellations.value))")
 
     let readOrder = try await OrdersTopic.deserializer(source: source).deserialize(key: orders.key, value: orders.value)
-    let readCancel = try await OrderCancellationsTopic.deserializer(source: source).deserialize(key: cancellations.key, value: cancellations.value)
+    let readCancel = try await OrderCancellationsTopic.deserializer(source: source).deserialize(
+        key: cancellations.key, value: cancellations.value)
     guard readOrder.value == placed, readCancel.value == cancelled, readCancel.value.reason == "customer request" else {
         fail("events read back differ from what was written")
     }
-    print("read back \(readOrder.value.items.count) line items, total \(readOrder.value.total) \(readOrder.value.currency), then \(readCancel.value.previousStatus) -> cancelled (\(readCancel.value.reason))")
+    print(
+        "read back \(readOrder.value.items.count) line items, total \(readOrder.value.total) \(readOrder.value.currency), then \(readCancel.value.previousStatus) -> cancelled (\(readCancel.value.reason))"
+    )
     print("ok")
 }
 
@@ -69,23 +72,31 @@ func againstTheRegistry(_ url: URL) async throws {
     let base = "/v3/clusters/canon/topics"
     let topic = OrdersTopic.name
     do {
-        _ = try await registry.send("POST", base, body: .object([
-            "topic_name": .string(topic), "partitions_count": .int(1),
-            "configs": .array([
-                .object(["name": .string("key.schema.validation"), "value": .string("full")]),
-                .object(["name": .string("value.schema.validation"), "value": .string("full")]),
-            ]),
-        ]))
+        _ = try await registry.send(
+            "POST", base,
+            body: .object([
+                "topic_name": .string(topic), "partitions_count": .int(1),
+                "configs": .array([
+                    .object(["name": .string("key.schema.validation"), "value": .string("full")]),
+                    .object(["name": .string("value.schema.validation"), "value": .string("full")]),
+                ]),
+            ]))
     } catch {
         guard error.code == 40002 else { throw error }  // REST Proxy v3: the topic already exists
         print("topic \(topic) exists already")
     }
-    let events = [placed, OrderPlaced(orderId: UUID(), customerId: -1, placedAt: Date(timeIntervalSince1970: 0), status: .pending, total: 0, items: [], tags: [:])]
+    let events = [
+        placed,
+        OrderPlaced(
+            orderId: UUID(), customerId: -1, placedAt: Date(timeIntervalSince1970: 0), status: .pending, total: 0, items: [], tags: [:]),
+    ]
     let serializer = OrdersTopic.serializer(source: registry)
     func body(_ key: [UInt8], _ value: [UInt8]) -> JSONValue {
-        .object(["partition_id": .int(0),
-                 "key": .object(["type": .string("BINARY"), "data": .string(Data(key).base64EncodedString())]),
-                 "value": .object(["type": .string("BINARY"), "data": .string(Data(value).base64EncodedString())])])
+        .object([
+            "partition_id": .int(0),
+            "key": .object(["type": .string("BINARY"), "data": .string(Data(key).base64EncodedString())]),
+            "value": .object(["type": .string("BINARY"), "data": .string(Data(value).base64EncodedString())]),
+        ])
     }
     var firstOffset: Int64?
     for event in events {
@@ -93,12 +104,15 @@ func againstTheRegistry(_ url: URL) async throws {
         let answer = try await registry.send("POST", "\(base)/\(topic)/records", body: body(framed.key, framed.value))
         let offset = answer["offset"]?.int64Value ?? -1
         firstOffset = firstOffset ?? offset
-        print("produced: offset \(offset), value schema ID \(Int(framed.value[1]) << 24 | Int(framed.value[2]) << 16 | Int(framed.value[3]) << 8 | Int(framed.value[4]))")
+        print(
+            "produced: offset \(offset), value schema ID \(Int(framed.value[1]) << 24 | Int(framed.value[2]) << 16 | Int(framed.value[3]) << 8 | Int(framed.value[4]))"
+        )
     }
     // A corrupted copy (the status enum index made 9, past the 4 symbols) is refused under `full`.
     let good = try await serializer.serialize(key: key, value: placed)
     var corrupt = good.value
-    let statusOffset = 5 + 37 + AvroBinaryWriter.encodedSize(ofLong: placed.customerId) + AvroBinaryWriter.encodedSize(ofLong: 1_700_000_000_123)
+    let statusOffset =
+        5 + 37 + AvroBinaryWriter.encodedSize(ofLong: placed.customerId) + AvroBinaryWriter.encodedSize(ofLong: 1_700_000_000_123)
     corrupt[statusOffset] = 18  // zig-zag of 9
     do {
         _ = try await registry.send("POST", "\(base)/\(topic)/records", body: body(good.key, corrupt))
@@ -108,8 +122,11 @@ func againstTheRegistry(_ url: URL) async throws {
         print("refused as expected: \(error.message)")
     }
     // Read back (raw wire bytes) and decode with the generated types.
-    let read = try await registry.send("GET", "\(base)/\(topic)/partitions/0/records?offset=\(firstOffset ?? 0)&max_records=\(events.count)&format=raw")
-    guard case .array(let records)? = read["data"], records.count == events.count else { fail("expected \(events.count) records, got \(read)") }
+    let read = try await registry.send(
+        "GET", "\(base)/\(topic)/partitions/0/records?offset=\(firstOffset ?? 0)&max_records=\(events.count)&format=raw")
+    guard case .array(let records)? = read["data"], records.count == events.count else {
+        fail("expected \(events.count) records, got \(read)")
+    }
     let deserializer = OrdersTopic.deserializer(source: registry)
     for (record, event) in zip(records, events) {
         guard let k = record["key"]?["data"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),

@@ -214,7 +214,8 @@ public struct AvroBinaryReader: ~Copyable {
                 if n <= 16 && start + 16 <= base.count {
                     let lowMask: UInt64 = n >= 8 ? .max : (1 << UInt64(8 * n)) &- 1
                     let highMask: UInt64 = n <= 8 ? 0 : (n == 16 ? .max : (1 << UInt64(8 * (n - 8))) &- 1)
-                    let words = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self)) & lowMask
+                    let words =
+                        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self)) & lowMask
                         | UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self)) & highMask
                     ascii = words & 0x8080_8080_8080_8080 == 0
                 } else {
@@ -327,15 +328,20 @@ public struct AvroBinaryReader: ~Copyable {
             let sizeStart = position
             let size = try readLong()
             guard size >= 0, size <= Int64(remaining) else {
-                throw .data(.malformedData, "block byte size \(size) is negative or exceeds the \(remaining) remaining byte(s)", offset: sizeStart)
+                throw .data(
+                    .malformedData, "block byte size \(size) is negative or exceeds the \(remaining) remaining byte(s)", offset: sizeStart)
             }
         }
         if count == 0 { return 0 }
         if minimumItemSize > 0 && count > Int64(remaining / minimumItemSize) {
-            throw .data(.truncated, "block count \(count) needs at least \(minimumItemSize) byte(s) per item but only \(remaining) remain", offset: start)
+            throw .data(
+                .truncated, "block count \(count) needs at least \(minimumItemSize) byte(s) per item but only \(remaining) remain",
+                offset: start)
         }
         guard count <= Int64(limits.maxCollectionItems - itemsSoFar) else {
-            throw .data(.limitExceeded, "collection of more than \(limits.maxCollectionItems) items (block count \(count) after \(itemsSoFar))", offset: start)
+            throw .data(
+                .limitExceeded, "collection of more than \(limits.maxCollectionItems) items (block count \(count) after \(itemsSoFar))",
+                offset: start)
         }
         return Int(count)
     }

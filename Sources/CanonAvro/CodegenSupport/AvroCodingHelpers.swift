@@ -69,7 +69,9 @@ extension AvroWriting {
 extension AvroBinaryReader {
     /// An array of items read by `item`, block by block.
     @inlinable
-    public mutating func readArray<T>(minimumItemSize: Int, _ item: (inout AvroBinaryReader) throws(AvroError) -> T) throws(AvroError) -> [T] {
+    public mutating func readArray<T>(minimumItemSize: Int, _ item: (inout AvroBinaryReader) throws(AvroError) -> T) throws(AvroError)
+        -> [T]
+    {
         var items: [T] = []
         while true {
             let count = try readBlockCount(minimumItemSize: minimumItemSize, itemsSoFar: items.count)
@@ -81,7 +83,9 @@ extension AvroBinaryReader {
 
     /// A map with values read by `value`, in wire order.
     @inlinable
-    public mutating func readMap<V>(minimumValueSize: Int, _ value: (inout AvroBinaryReader) throws(AvroError) -> V) throws(AvroError) -> AvroMap<V> {
+    public mutating func readMap<V>(minimumValueSize: Int, _ value: (inout AvroBinaryReader) throws(AvroError) -> V) throws(AvroError)
+        -> AvroMap<V>
+    {
         var map = AvroMap<V>()
         while true {
             let count = try readBlockCount(minimumItemSize: 1 + minimumValueSize, itemsSoFar: map.count)

@@ -95,7 +95,9 @@ public enum AvroDecimal {
     /// than `precision` (at most 38).
     @usableFromInline
     static func decimal(_ bytes: UnsafeRawBufferPointer, precision: Int, scale: Int) -> Decimal? {
-        guard let (negative, m) = magnitude(of: bytes), precision <= maximumPrecision, m < Magnitude128.powersOfTen[precision] else { return nil }
+        guard let (negative, m) = magnitude(of: bytes), precision <= maximumPrecision, m < Magnitude128.powersOfTen[precision] else {
+            return nil
+        }
         return decimal(negative: negative, m, scale: scale)
     }
 
@@ -107,7 +109,9 @@ public enum AvroDecimal {
 
     /// A big decimal's scale must be the schema's and its digits at most the precision.
     static func check(_ value: AvroBigDecimal, precision: Int, scale: Int) throws(AvroError) {
-        guard Int(value.scale) == scale else { throw AvroError(.datumMismatch, "decimal \(value) has scale \(value.scale), the schema's is \(scale)") }
+        guard Int(value.scale) == scale else {
+            throw AvroError(.datumMismatch, "decimal \(value) has scale \(value.scale), the schema's is \(scale)")
+        }
         let fits = value.unscaled.withUnsafeBytes { DecimalLimit.fits($0, precision: precision) }
         guard fits else { throw AvroError(.datumMismatch, "decimal \(value) has more than \(precision) digits") }
     }
@@ -115,7 +119,8 @@ public enum AvroDecimal {
     static func checkRead(_ value: AvroBigDecimal, precision: Int, at offset: Int) throws(AvroError) {
         let fits = value.unscaled.withUnsafeBytes { DecimalLimit.fits($0, precision: precision) }
         guard fits else {
-            throw AvroError(.malformedData, "decimal value has more than \(precision) digits (its precision)", location: .init(byteOffset: offset))
+            throw AvroError(
+                .malformedData, "decimal value has more than \(precision) digits (its precision)", location: .init(byteOffset: offset))
         }
     }
 
@@ -158,7 +163,8 @@ public enum AvroDecimal {
             while exponent < -scale {
                 let (q, r) = magnitude.divided(by: 10)
                 guard r == 0 else {
-                    throw AvroError(.datumMismatch, "\(value) has more than \(scale) digits after the point (decimal(\(precision),\(scale)))")
+                    throw AvroError(
+                        .datumMismatch, "\(value) has more than \(scale) digits after the point (decimal(\(precision),\(scale)))")
                 }
                 magnitude = q
                 exponent += 1
@@ -182,7 +188,10 @@ public enum AvroDecimal {
     @usableFromInline
     static func decimal(negative: Bool, _ m: Magnitude128, scale: Int) -> Decimal {
         var significand = Decimal(m.lo)
-        if m.hi != 0 { significand += Decimal(m.hi) * Decimal(sign: .plus, exponent: 0, significand: Decimal(UInt64(1) << 32) * Decimal(UInt64(1) << 32)) }
+        if m.hi != 0 {
+            significand +=
+                Decimal(m.hi) * Decimal(sign: .plus, exponent: 0, significand: Decimal(UInt64(1) << 32) * Decimal(UInt64(1) << 32))
+        }
         return Decimal(sign: negative && !m.isZero ? .minus : .plus, exponent: -scale, significand: significand)
     }
 
@@ -279,7 +288,8 @@ extension AvroBinaryReader {
     public mutating func readDecimal(precision: Int, scale: Int) throws(AvroError) -> Decimal {
         let start = position
         let n = try readLength("decimal")
-        let value = try decimalValue(UnsafeRawBufferPointer(rebasing: base[position..<(position + n)]), precision: precision, scale: scale, at: start)
+        let value = try decimalValue(
+            UnsafeRawBufferPointer(rebasing: base[position..<(position + n)]), precision: precision, scale: scale, at: start)
         position += n
         return value
     }
@@ -288,7 +298,8 @@ extension AvroBinaryReader {
     @inlinable
     public mutating func readDecimal(precision: Int, scale: Int, fixedSize size: Int) throws(AvroError) -> Decimal {
         guard remaining >= size else { throw truncated("decimal fixed(\(size))") }
-        let value = try decimalValue(UnsafeRawBufferPointer(rebasing: base[position..<(position + size)]), precision: precision, scale: scale, at: position)
+        let value = try decimalValue(
+            UnsafeRawBufferPointer(rebasing: base[position..<(position + size)]), precision: precision, scale: scale, at: position)
         position += size
         return value
     }

@@ -65,7 +65,9 @@ public enum AvroTimestampMillis {
     public static func date(_ millis: Int64, offset: Int = 0) throws(AvroError) -> Date {
         let (delta, overflow) = millis.subtractingReportingOverflow(referenceMillis)
         guard !overflow, delta.magnitude <= UInt64(maximumOffset) else {
-            throw AvroError(.datumMismatch, "timestamp-millis \(millis) is outside the range Foundation.Date holds exactly (±2^50 ms of 2001-01-01)", location: .init(byteOffset: offset))
+            throw AvroError(
+                .datumMismatch, "timestamp-millis \(millis) is outside the range Foundation.Date holds exactly (±2^50 ms of 2001-01-01)",
+                location: .init(byteOffset: offset))
         }
         return Date(timeIntervalSinceReferenceDate: Double(delta) / 1000)
     }
@@ -75,7 +77,8 @@ public enum AvroTimestampMillis {
     public static func milliseconds(_ date: Date) throws(AvroError) -> Int64 {
         let ms = (date.timeIntervalSinceReferenceDate * 1000).rounded()
         guard ms.magnitude <= Double(maximumOffset) else {
-            throw AvroError(.datumMismatch, "\(date) is outside the range timestamp-millis keeps exact as a Foundation.Date (±2^50 ms of 2001-01-01)")
+            throw AvroError(
+                .datumMismatch, "\(date) is outside the range timestamp-millis keeps exact as a Foundation.Date (±2^50 ms of 2001-01-01)")
         }
         return Int64(ms) + referenceMillis
     }

@@ -73,7 +73,8 @@ extension AvroSerializable {
             try self.init(avroBinary: bytes, limits: limits)
             return
         }
-        try self.init(avroBinary: bytes, resolvingWith: try AvroResolver(writer: writerSchema, reader: Self.avroParsedSchema), limits: limits)
+        try self.init(
+            avroBinary: bytes, resolvingWith: try AvroResolver(writer: writerSchema, reader: Self.avroParsedSchema), limits: limits)
     }
 
     /// Decodes bytes written with another schema through `resolver` (planned from that writer schema to

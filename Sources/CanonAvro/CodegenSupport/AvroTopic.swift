@@ -54,7 +54,8 @@ public struct AvroTopicDeserializer<Topic: AvroTopic>: Sendable {
         var plan = plans.withValue { $0[id] }
         if plan == nil {
             let writer = try await source.writerSchema(id: id)
-            plan = Int64(bitPattern: writer.rabinFingerprint) == T.parsingCanonicalFormFingerprint
+            plan =
+                Int64(bitPattern: writer.rabinFingerprint) == T.parsingCanonicalFormFingerprint
                 ? .own : .resolve(try AvroResolver(writer: writer, reader: T.avroParsedSchema))
             plans.withValue { $0[id] = plan }
         }

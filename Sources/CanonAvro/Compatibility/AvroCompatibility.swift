@@ -79,7 +79,10 @@ public struct AvroCompatibilityChecker: CompatibilityChecker, Sendable {
     public static let maximumPairDepth = 400
 
     static func tooDeepError() -> AvroError {
-        AvroError(.invalidSchema, "the reader and writer schemas pair up more than \(maximumPairDepth) types deep (recursive types with cycles of different lengths); they cannot be compared")
+        AvroError(
+            .invalidSchema,
+            "the reader and writer schemas pair up more than \(maximumPairDepth) types deep (recursive types with cycles of different lengths); they cannot be compared"
+        )
     }
 
     public init() {}
@@ -307,7 +310,8 @@ struct CompatibilityWalk {
                         writerField = lookupWriterField(readerRecord: r, field: i, writerRecord: w)
                     }
                     if let writerField {
-                        result += compatibility(token: .key("type"), Int(rp.fieldTypes[Int(ro.a) + i]), Int(wp.fieldTypes[writerField]), &location)
+                        result += compatibility(
+                            token: .key("type"), Int(rp.fieldTypes[Int(ro.a) + i]), Int(wp.fieldTypes[writerField]), &location)
                     } else if !rp.fieldHasDefault[Int(ro.a) + i] {
                         let type = Int(rp.fieldTypes[Int(ro.a) + i])
                         if rp.ops[type].kind == .enumeration, rp.enumDefaults[type] != nil {
@@ -326,7 +330,9 @@ struct CompatibilityWalk {
                 for i in 0..<Int(wo.b) where !reads(token: .root, r, Int(wp.branches[Int(wo.a) + i]), &location) {
                     let branch = Int(wp.branches[Int(wo.a) + i])
                     location.append(.index(i))
-                    result.append(incompatible(.missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(wp.ops[branch].kind))", location))
+                    result.append(
+                        incompatible(
+                            .missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(wp.ops[branch].kind))", location))
                     location.removeLast()
                 }
                 return result
@@ -348,7 +354,11 @@ struct CompatibilityWalk {
         if let rprim = Self.primitive(ro.kind), let wprim = Self.primitive(wo.kind), ResolutionRules.promotes(wprim, to: rprim) {
             return []
         }
-        return [incompatible(.typeMismatch, "reader type: \(Self.javaTypeName(ro.kind)) not compatible with writer type: \(Self.javaTypeName(wo.kind))", location)]
+        return [
+            incompatible(
+                .typeMismatch, "reader type: \(Self.javaTypeName(ro.kind)) not compatible with writer type: \(Self.javaTypeName(wo.kind))",
+                location)
+        ]
     }
 
     /// The writer field (index into the writer plan's field tables) for reader field `field`: by name,

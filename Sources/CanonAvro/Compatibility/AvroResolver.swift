@@ -97,7 +97,9 @@ public struct AvroResolver: Sendable {
             let start = r.offset
             let i = try r.readEnumIndex(symbolCount: symbols.count)
             guard let symbol = symbols[i] else {
-                throw .data(.datumMismatch, "enum symbol '\(writerSymbols[i])' is not in reader enum '\(readerName)', which has no default", offset: start)
+                throw .data(
+                    .datumMismatch, "enum symbol '\(writerSymbols[i])' is not in reader enum '\(readerName)', which has no default",
+                    offset: start)
             }
             return .enumSymbol(symbol)
         case .array(let items):
@@ -211,7 +213,9 @@ private struct Planner {
             return .writerUnion(branches: writerBranches.map { plan($0, r) })
         case (_, .union(let readerBranches)):
             guard let b = bestBranch(w, readerBranches) else {
-                return .unreadable("no branch of reader union [\(readerBranches.map(reader.branchName).joined(separator: ", "))] reads writer type '\(writer.branchName(w))'")
+                return .unreadable(
+                    "no branch of reader union [\(readerBranches.map(reader.branchName).joined(separator: ", "))] reads writer type '\(writer.branchName(w))'"
+                )
             }
             return .intoReaderUnion(branch: b, step: plan(w, readerBranches[b]))
         case (.primitive(let wp, _), .primitive(let rp, _)):
@@ -240,7 +244,9 @@ private struct Planner {
             for (ri, field) in rr.fields.enumerated() {
                 if let wf = ResolutionRules.writerFieldIndex(for: field, in: wr) {
                     if let other = targets[wf] {
-                        return .unreadable("reader fields '\(rr.fields[other].name)' and '\(field.name)' of '\(rr.name)' both read writer field '\(wr.fields[wf].name)'")
+                        return .unreadable(
+                            "reader fields '\(rr.fields[other].name)' and '\(field.name)' of '\(rr.name)' both read writer field '\(wr.fields[wf].name)'"
+                        )
                     }
                     targets[wf] = ri
                 } else if let d = field.defaultValue {
@@ -249,7 +255,8 @@ private struct Planner {
                     }
                     defaults.append((ri, value))
                 } else {
-                    return .unreadable("reader field '\(field.name)' of '\(rr.name)' is not in the writer's record '\(wr.name)' and has no default")
+                    return .unreadable(
+                        "reader field '\(field.name)' of '\(rr.name)' is not in the writer's record '\(wr.name)' and has no default")
                 }
             }
             var moves: [AvroResolver.FieldMove] = []
@@ -297,7 +304,8 @@ private struct Planner {
                 let sameShortName = wn.name?.name == bn.name?.name
                 if case .record = wn {
                     if structureMatch == nil || sameShortName,
-                        (try? reader.rooted(at: b).canRead(dataWrittenWith: writer.rooted(at: w))) ?? false {
+                        (try? reader.rooted(at: b).canRead(dataWrittenWith: writer.rooted(at: w))) ?? false
+                    {
                         structureMatch = i
                     }
                 } else if shortNameMatch == nil, sameShortName {
@@ -342,7 +350,9 @@ public struct AvroResolverCache: Sendable {
     }
 
     /// The resolver stored under caller-chosen keys (e.g. registry schema IDs), made by `make` on first use.
-    public mutating func resolver(writerKey: String, readerKey: String, make: () throws(AvroError) -> AvroResolver) throws(AvroError) -> AvroResolver {
+    public mutating func resolver(writerKey: String, readerKey: String, make: () throws(AvroError) -> AvroResolver) throws(AvroError)
+        -> AvroResolver
+    {
         let key = Key(writer: writerKey, reader: readerKey)
         if let known = resolvers[key] { return known }
         let made = try make()

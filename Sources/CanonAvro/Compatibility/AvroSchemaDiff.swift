@@ -122,7 +122,9 @@ struct DiffWalk {
                 if let o2 = ob.first(where: { o2 in
                     guard !matched.values.contains(o2), case .primitive(let p, _) = old[o2] else { return false }
                     return ResolutionRules.promotes(p, to: q)
-                }) { matched[n2] = o2 }
+                }) {
+                    matched[n2] = o2
+                }
             }
             for n2 in nb {
                 if let o2 = matched[n2] {
@@ -161,12 +163,16 @@ struct DiffWalk {
             return
         }
         if a.logicalType != b.logicalType {
-            add(.logicalTypeChanged, path, "\(a.logicalType.map(Self.logicalName) ?? "none") -> \(b.logicalType.map(Self.logicalName) ?? "none")")
+            add(
+                .logicalTypeChanged, path,
+                "\(a.logicalType.map(Self.logicalName) ?? "none") -> \(b.logicalType.map(Self.logicalName) ?? "none")")
         }
         if let x = a.name, let y = b.name {
             guard visited.insert([o, n]).inserted else { return }
             if x != y {
-                add(.nameChanged, path, "\(x.fullName) -> \(y.fullName)\(Self.aliases(of: b).contains(x.fullName) ? " (the old name is an alias)" : "")")
+                add(
+                    .nameChanged, path,
+                    "\(x.fullName) -> \(y.fullName)\(Self.aliases(of: b).contains(x.fullName) ? " (the old name is an alias)" : "")")
             }
             let (oa, na) = (Self.aliases(of: a), Self.aliases(of: b))
             if oa != na { add(.aliasesChanged, path, "\(oa) -> \(na)") }
@@ -182,7 +188,9 @@ struct DiffWalk {
             for symbol in e.symbols where !f.symbols.contains(symbol) { add(.symbolRemoved, path, symbol) }
             let kept = f.symbols.filter(e.symbols.contains)
             if kept != e.symbols.filter(f.symbols.contains) { add(.symbolsReordered, path, "\(e.symbols) -> \(f.symbols)") }
-            if e.defaultSymbol != f.defaultSymbol { add(.enumDefaultChanged, path, "\(e.defaultSymbol ?? "none") -> \(f.defaultSymbol ?? "none")") }
+            if e.defaultSymbol != f.defaultSymbol {
+                add(.enumDefaultChanged, path, "\(e.defaultSymbol ?? "none") -> \(f.defaultSymbol ?? "none")")
+            }
         case (.fixed(let e), .fixed(let f)):
             if e.size != f.size { add(.sizeChanged, path, "\(e.size) -> \(f.size) bytes") }
         case (.array(let x, _), .array(let y, _)):
@@ -200,7 +208,9 @@ struct DiffWalk {
             let fieldPath = "\(path).\(field.name)"
             let match = r.fields.first { $0.name == field.name } ?? r.fields.first { field.aliases.contains($0.name) }
             guard let previous = match else {
-                add(.fieldAdded, fieldPath, "\(describe(new, field.type)), " + (field.defaultValue.map { "default \($0.jsonText)" } ?? "no default"))
+                add(
+                    .fieldAdded, fieldPath,
+                    "\(describe(new, field.type)), " + (field.defaultValue.map { "default \($0.jsonText)" } ?? "no default"))
                 continue
             }
             matchedOld.insert(previous.name)
@@ -216,7 +226,9 @@ struct DiffWalk {
             if previous.order != field.order { add(.orderChanged, fieldPath, "\(previous.order.rawValue) -> \(field.order.rawValue)") }
         }
         for field in r.fields where !matchedOld.contains(field.name) {
-            add(.fieldRemoved, "\(path).\(field.name)", "\(describe(old, field.type)), " + (field.defaultValue.map { "had default \($0.jsonText)" } ?? "had no default"))
+            add(
+                .fieldRemoved, "\(path).\(field.name)",
+                "\(describe(old, field.type)), " + (field.defaultValue.map { "had default \($0.jsonText)" } ?? "had no default"))
         }
     }
 }

@@ -242,7 +242,9 @@ extension AvroSchema {
             // A bare value: use the first branch whose type takes it.
             let branches = plan.branches[Int(op.a)..<Int(op.a + op.b)].map { Int($0) }
             guard let b = branches.firstIndex(where: { accepts($0, value) }) else {
-                throw DatumPathError(components: [], message: "no branch of union [\(branches.map(branchName).joined(separator: ", "))] takes a \(value.kindName) value")
+                throw DatumPathError(
+                    components: [],
+                    message: "no branch of union [\(branches.map(branchName).joined(separator: ", "))] takes a \(value.kindName) value")
             }
             w.writeLong(Int64(b))
             try encodeNode(branches[b], value, &w)

@@ -136,9 +136,11 @@ public enum AvroJSON {
                     if let v = object[f.name] {
                         fields.append(key: f.name, value: try decode(v, f.type, path: fieldPath))
                     } else if let d = f.defaultValue {
-                        fields.append(key: f.name, value: try fieldDefault(d, record: index, field: i, type: f.type, path: fieldPath) {
-                            "the default of field '\(f.name)' of record '\(r.name)' needs itself to be complete"
-                        })
+                        fields.append(
+                            key: f.name,
+                            value: try fieldDefault(d, record: index, field: i, type: f.type, path: fieldPath) {
+                                "the default of field '\(f.name)' of record '\(r.name)' needs itself to be complete"
+                            })
                     } else {
                         throw fail("record '\(r.name)' is missing field '\(f.name)', which has no default")
                     }
@@ -156,10 +158,15 @@ public enum AvroJSON {
                         unwrappedResults[key] = .some(v)
                         if let v { return .union(branch: b, v) }
                     }
-                    throw fail("\(abbreviated(json)) matches no branch of union [\(branches.map(schema.branchName).joined(separator: ", "))]")
+                    throw fail(
+                        "\(abbreviated(json)) matches no branch of union [\(branches.map(schema.branchName).joined(separator: ", "))]")
                 }
                 if case .null = json {
-                    guard let b = branches.firstIndex(where: { if case .primitive(.null, _) = schema.nodes[$0] { return true } else { return false } }) else {
+                    guard
+                        let b = branches.firstIndex(where: {
+                            if case .primitive(.null, _) = schema.nodes[$0] { return true } else { return false }
+                        })
+                    else {
                         throw fail("null is not a branch of union [\(branches.map(schema.branchName).joined(separator: ", "))]")
                     }
                     return .union(branch: b, .null)
@@ -175,7 +182,9 @@ public enum AvroJSON {
         }
 
         /// The value of a field's default, decoded on first use and remembered (failures too).
-        mutating func fieldDefault(_ json: JSONValue, record: Int, field: Int, type: Int, path: String, cycle: () -> String) throws(AvroError) -> AvroValue {
+        mutating func fieldDefault(_ json: JSONValue, record: Int, field: Int, type: Int, path: String, cycle: () -> String)
+            throws(AvroError) -> AvroValue
+        {
             let key = FieldKey(record: record, field: field)
             if let known = fieldDefaults[key] { return try known.get() }
             guard defaultsInProgress.insert(key).inserted else {
@@ -241,7 +250,8 @@ public enum AvroJSON {
     private static func encode(_ value: AvroValue, _ schema: AvroSchema, _ index: Int, path: String) throws(AvroError) -> JSONValue {
         func mismatch() -> AvroError {
             let node = schema.nodes[index]
-            return AvroError(.datumMismatch, "expected \(node.name.map { "\(node.typeName) '\($0)'" } ?? node.typeName), found \(value.kindName)",
+            return AvroError(
+                .datumMismatch, "expected \(node.name.map { "\(node.typeName) '\($0)'" } ?? node.typeName), found \(value.kindName)",
                 location: AvroError.Location(jsonPath: path.isEmpty ? "/" : path))
         }
         switch (schema.nodes[index], value) {
@@ -278,7 +288,9 @@ public enum AvroJSON {
             var object = JSONObject()
             for f in r.fields {
                 guard let v = fields[f.name] else {
-                    throw AvroError(.datumMismatch, "record '\(r.name)' value has no field '\(f.name)'", location: AvroError.Location(jsonPath: path.isEmpty ? "/" : path))
+                    throw AvroError(
+                        .datumMismatch, "record '\(r.name)' value has no field '\(f.name)'",
+                        location: AvroError.Location(jsonPath: path.isEmpty ? "/" : path))
                 }
                 object.append(f.name, try encode(v, schema, f.type, path: "\(path)/\(escapePointer(f.name))"))
             }

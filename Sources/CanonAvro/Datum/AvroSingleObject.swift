@@ -20,20 +20,26 @@ public enum AvroSingleObject {
     /// The fingerprint in a message's header; throws when the marker is missing or the message is too short.
     public static func fingerprint(of message: [UInt8]) throws(AvroError) -> UInt64 {
         guard message.count >= 10 else {
-            throw AvroError(.invalidSingleObject, "single-object message shorter than its 10-byte header", location: .init(byteOffset: message.count))
+            throw AvroError(
+                .invalidSingleObject, "single-object message shorter than its 10-byte header", location: .init(byteOffset: message.count))
         }
         guard message[0] == 0xC3, message[1] == 0x01 else {
-            throw AvroError(.invalidSingleObject, "not a single-object message: marker is \(TextHex.encode(Array(message[0..<2]))), expected c301", location: .init(byteOffset: 0))
+            throw AvroError(
+                .invalidSingleObject, "not a single-object message: marker is \(TextHex.encode(Array(message[0..<2]))), expected c301",
+                location: .init(byteOffset: 0))
         }
         return (0..<8).reduce(UInt64(0)) { $0 | UInt64(message[2 + $1]) << (8 * $1) }
     }
 
     /// Decodes a message written with `schema`; a different fingerprint is an error.
-    public static func decode(_ message: [UInt8], schema: AvroSchema, limits: AvroDecodingLimits = .default) throws(AvroError) -> AvroValue {
+    public static func decode(_ message: [UInt8], schema: AvroSchema, limits: AvroDecodingLimits = .default) throws(AvroError) -> AvroValue
+    {
         let fp = try fingerprint(of: message)
         let expected = schema.rabinFingerprint
         guard fp == expected else {
-            throw AvroError(.invalidSingleObject, "message fingerprint \(String(fp, radix: 16)) is not the schema's \(String(expected, radix: 16))", location: .init(byteOffset: 2))
+            throw AvroError(
+                .invalidSingleObject, "message fingerprint \(String(fp, radix: 16)) is not the schema's \(String(expected, radix: 16))",
+                location: .init(byteOffset: 2))
         }
         return try schema.decode(Array(message[10...]), limits: limits)
     }

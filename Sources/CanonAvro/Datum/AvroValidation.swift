@@ -24,7 +24,8 @@ extension AvroSchema {
                     plan.branches.withUnsafeBufferPointer { branches in
                         plan.strictChecks.withUnsafeBufferPointer { checks in
                             func walk<T: SchemaTrail>(_ trail: T) -> AvroError? {
-                                var walker = StrictWalker(ops: ops, fieldTypes: fieldTypes, branches: branches, checks: checks, trail: trail)
+                                var walker = StrictWalker(
+                                    ops: ops, fieldTypes: fieldTypes, branches: branches, checks: checks, trail: trail)
                                 var r = AvroBinaryReader(base: raw, limits: limits)
                                 do throws(AvroError) {
                                     try walker.walk(root, &r)
@@ -135,7 +136,9 @@ private struct StrictWalker<Trail: SchemaTrail> {
                 throw .data(.malformedData, "invalid UTF-8 in string", offset: r.position + bad)
             }
             if checks[index] == -1, !AvroSchema.isUUID(slice) {
-                throw .data(.malformedData, "'\(String(decoding: slice.prefix(40), as: UTF8.self))' is not a UUID (uuid logical type)", offset: r.position)
+                throw .data(
+                    .malformedData, "'\(String(decoding: slice.prefix(40), as: UTF8.self))' is not a UUID (uuid logical type)",
+                    offset: r.position)
             }
             r.position += n
         case .fixed:
@@ -185,7 +188,8 @@ private struct StrictWalker<Trail: SchemaTrail> {
                 }
                 if let end, r.position != end {
                     trail.pop()  // the array or map itself is wrong, not an item
-                    throw .data(.malformedData, "block byte size says its items end at byte \(end), they end at \(r.position)", offset: blockStart)
+                    throw .data(
+                        .malformedData, "block byte size says its items end at byte \(end), they end at \(r.position)", offset: blockStart)
                 }
             }
             trail.pop()

@@ -33,13 +33,15 @@ public final class AvroValidator: Sendable {
     public func validate(_ bytes: [UInt8], from start: Int = 0, limits: AvroDecodingLimits = .default) throws(AvroError) {
         precondition(start >= 0 && start <= bytes.count, "start outside the bytes")
         // Frames keep positions and counts in 32 bits: a datum over 2 GiB goes to the schema walk.
-        let valid = limits.maxDepth >= maximumDepth && bytes.count - start <= Int(Int32.max) && bytes.withUnsafeBytes { all in
-            program.withUnsafeBufferPointer { code in
-                targets.withUnsafeBufferPointer { targets in
-                    Self.run(code, targets, UnsafeRawBufferPointer(rebasing: all[start...]), limits)
+        let valid =
+            limits.maxDepth >= maximumDepth && bytes.count - start <= Int(Int32.max)
+            && bytes.withUnsafeBytes { all in
+                program.withUnsafeBufferPointer { code in
+                    targets.withUnsafeBufferPointer { targets in
+                        Self.run(code, targets, UnsafeRawBufferPointer(rebasing: all[start...]), limits)
+                    }
                 }
             }
-        }
         if !valid { try schema.validate(bytes, from: start, limits: limits) }
     }
 
@@ -99,8 +101,10 @@ public final class AvroValidator: Sendable {
     /// lengths against the bytes left and `maxLength`, `maxTotalSize`, block counts against the bytes
     /// left and `maxCollectionItems`, declared block sizes, indexes, UTF-8, uuid, decimal precision), done
     /// inline on a local position: no errors are built, so nothing is allocated.
-    private static func run(_ code: UnsafeBufferPointer<Instruction>, _ targets: UnsafeBufferPointer<Int32>,
-                            _ input: UnsafeRawBufferPointer, _ limits: AvroDecodingLimits) -> Bool {
+    private static func run(
+        _ code: UnsafeBufferPointer<Instruction>, _ targets: UnsafeBufferPointer<Int32>,
+        _ input: UnsafeRawBufferPointer, _ limits: AvroDecodingLimits
+    ) -> Bool {
         withUnsafeTemporaryAllocation(of: Frame.self, capacity: stackCapacity) { stack in
             var c = Cursor(input: input, limits: limits)
             var top = 0
@@ -131,17 +135,22 @@ public final class AvroValidator: Sendable {
                     guard let n = c.length(), c.utf8(n) else { return false }
                     c.pos += n
                 case .uuidString:
-                    guard let n = c.length(), n == 36, AvroSchema.isUUID(UnsafeRawBufferPointer(rebasing: c.input[c.pos..<(c.pos + n)])) else { return false }
+                    guard let n = c.length(), n == 36, AvroSchema.isUUID(UnsafeRawBufferPointer(rebasing: c.input[c.pos..<(c.pos + n)]))
+                    else { return false }
                     c.pos += n
                 case .decimalBytes:
-                    guard let n = c.length(), n > 0, DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: c.input[c.pos..<(c.pos + n)]), precision: Int(ins.a)) else { return false }
+                    guard let n = c.length(), n > 0,
+                        DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: c.input[c.pos..<(c.pos + n)]), precision: Int(ins.a))
+                    else { return false }
                     c.pos += n
                 case .fixed:
                     guard c.count - c.pos >= Int(ins.a) else { return false }
                     c.pos += Int(ins.a)
                 case .decimalFixed:
                     let n = Int(ins.a)
-                    guard n > 0, c.count - c.pos >= n, DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: c.input[c.pos..<(c.pos + n)]), precision: Int(ins.b)) else { return false }
+                    guard n > 0, c.count - c.pos >= n,
+                        DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: c.input[c.pos..<(c.pos + n)]), precision: Int(ins.b))
+                    else { return false }
                     c.pos += n
                 case .enumeration:
                     guard let i = c.int(), i >= 0, i < ins.a else { return false }
@@ -279,10 +288,13 @@ public final class AvroValidator: Sendable {
         @inline(__always) func utf8(_ n: Int) -> Bool {
             if n <= 8 && pos + 8 <= count {
                 let mask: UInt64 = n == 8 ? .max : (1 << UInt64(8 * n)) &- 1
-                if UInt64(littleEndian: input.loadUnaligned(fromByteOffset: pos, as: UInt64.self)) & mask & 0x8080_8080_8080_8080 == 0 { return true }
+                if UInt64(littleEndian: input.loadUnaligned(fromByteOffset: pos, as: UInt64.self)) & mask & 0x8080_8080_8080_8080 == 0 {
+                    return true
+                }
             } else if n <= 16 && pos + 16 <= count {
                 let mask: UInt64 = n == 16 ? .max : (1 << UInt64(8 * (n - 8))) &- 1
-                let words = input.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
+                let words =
+                    input.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
                     | UInt64(littleEndian: input.loadUnaligned(fromByteOffset: pos + 8, as: UInt64.self)) & mask
                 if words & 0x8080_8080_8080_8080 == 0 { return true }
             }

@@ -28,7 +28,7 @@ internal enum MD5 {
         let fullBlocksEnd = message.count & ~63
         var offset = 0
         while offset < fullBlocksEnd {
-            state.process(block: UnsafeRawBufferPointer(rebasing: message[offset ..< offset + 64]))
+            state.process(block: UnsafeRawBufferPointer(rebasing: message[offset..<offset + 64]))
             offset += 64
         }
 
@@ -37,18 +37,18 @@ internal enum MD5 {
         let remainder = message.count - fullBlocksEnd
         let tailCount = remainder < 56 ? 64 : 128
         var tail = [UInt8](repeating: 0, count: tailCount)
-        for index in 0 ..< remainder {
+        for index in 0..<remainder {
             tail[index] = message[fullBlocksEnd + index]
         }
         tail[remainder] = 0x80
         let bitLength = UInt64(truncatingIfNeeded: message.count) &* 8
-        for index in 0 ..< 8 {
+        for index in 0..<8 {
             tail[tailCount - 8 + index] = UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(index)))
         }
         tail.withUnsafeBytes { tailBytes in
             var tailOffset = 0
             while tailOffset < tailCount {
-                state.process(block: UnsafeRawBufferPointer(rebasing: tailBytes[tailOffset ..< tailOffset + 64]))
+                state.process(block: UnsafeRawBufferPointer(rebasing: tailBytes[tailOffset..<tailOffset + 64]))
                 tailOffset += 64
             }
         }

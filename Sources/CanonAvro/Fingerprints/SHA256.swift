@@ -50,12 +50,12 @@ internal enum SHA256 {
         let remainder = message.count - fullBlocksEnd
         let tailCount = remainder < 56 ? 64 : 128
         var tail = [UInt8](repeating: 0, count: tailCount)
-        for index in 0 ..< remainder {
+        for index in 0..<remainder {
             tail[index] = message[fullBlocksEnd + index]
         }
         tail[remainder] = 0x80
         let bitLength = UInt64(truncatingIfNeeded: message.count) &* 8
-        for index in 0 ..< 8 {
+        for index in 0..<8 {
             tail[tailCount - 1 - index] = UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(index)))
         }
 
@@ -65,7 +65,7 @@ internal enum SHA256 {
                     var offset = 0
                     while offset < fullBlocksEnd {
                         process(
-                            block: UnsafeRawBufferPointer(rebasing: message[offset ..< offset + 64]),
+                            block: UnsafeRawBufferPointer(rebasing: message[offset..<offset + 64]),
                             hash: hashWords, constants: constants, schedule: schedule)
                         offset += 64
                     }
@@ -73,7 +73,7 @@ internal enum SHA256 {
                         var tailOffset = 0
                         while tailOffset < tailCount {
                             process(
-                                block: UnsafeRawBufferPointer(rebasing: tailBytes[tailOffset ..< tailOffset + 64]),
+                                block: UnsafeRawBufferPointer(rebasing: tailBytes[tailOffset..<tailOffset + 64]),
                                 hash: hashWords, constants: constants, schedule: schedule)
                             tailOffset += 64
                         }
@@ -107,10 +107,10 @@ internal enum SHA256 {
         schedule: UnsafeMutableBufferPointer<UInt32>
     ) {
         guard let w = schedule.baseAddress, let k = constants.baseAddress, let h = hash.baseAddress else { return }
-        for t in 0 ..< 16 {
+        for t in 0..<16 {
             w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
         }
-        for t in 16 ..< 64 {
+        for t in 16..<64 {
             let w15 = w[t - 15], w2 = w[t - 2]
             let sigma0 = rotateRight(w15, by: 7) ^ rotateRight(w15, by: 18) ^ (w15 >> 3)
             let sigma1 = rotateRight(w2, by: 17) ^ rotateRight(w2, by: 19) ^ (w2 >> 10)
@@ -119,7 +119,7 @@ internal enum SHA256 {
 
         var a = h[0], b = h[1], c = h[2], d = h[3]
         var e = h[4], f = h[5], g = h[6], hh = h[7]
-        for t in 0 ..< 64 {
+        for t in 0..<64 {
             let bigSigma1 = rotateRight(e, by: 6) ^ rotateRight(e, by: 11) ^ rotateRight(e, by: 25)
             let choose = (e & f) ^ (~e & g)
             let t1 = hh &+ bigSigma1 &+ choose &+ k[t] &+ w[t]

@@ -62,7 +62,8 @@ public struct AvroSchemaParser: Sendable {
                 do throws(AvroError) {
                     _ = try AvroJSON.decodeDefault(pending.value, schema: schema.rooted(at: pending.type))
                 } catch {
-                    var problem = AvroError.schema(.invalidDefault, "invalid default for field '\(pending.field)': \(error.message)", path: pending.path)
+                    var problem = AvroError.schema(
+                        .invalidDefault, "invalid default for field '\(pending.field)': \(error.message)", path: pending.path)
                     if validatesDefaults { throw problem }
                     if let file { problem = problem.inFile(file) }
                     defaultWarnings.append(problem)
@@ -193,7 +194,9 @@ public struct AvroSchemaParser: Sendable {
             }
             let key = node.name?.fullName ?? node.typeName
             if let earlier = seen[key] {
-                throw .schema("union branches \(earlier) and \(i) are both '\(key)' (a union may hold each type once, named types once per name)", path: branchPath)
+                throw .schema(
+                    "union branches \(earlier) and \(i) are both '\(key)' (a union may hold each type once, named types once per name)",
+                    path: branchPath)
             }
             seen[key] = i
             indexes.append(index)
@@ -292,9 +295,11 @@ public struct AvroSchemaParser: Sendable {
             throw .schema("\"fields\" must be an array, found \(fieldsValue.typeName)", path: path + "/fields")
         }
         // Define the name before the fields so that they can refer to the record itself.
-        let index = append(.record(AvroSchema.Record(
-            name: name, doc: doc, aliases: aliases, fields: [],
-            properties: properties(object, reserved: Self.schemaReserved), isError: isError)))
+        let index = append(
+            .record(
+                AvroSchema.Record(
+                    name: name, doc: doc, aliases: aliases, fields: [],
+                    properties: properties(object, reserved: Self.schemaReserved), isError: isError)))
         names[name.fullName] = index
 
         var fields: [AvroSchema.Field] = []
@@ -325,12 +330,13 @@ public struct AvroSchemaParser: Sendable {
             if let defaultValue {
                 pendingDefaults.append((type, defaultValue, fieldPath + "/default", fieldName))
             }
-            fields.append(AvroSchema.Field(
-                name: fieldName, type: type,
-                doc: try optionalString(f, "doc", path: fieldPath),
-                defaultValue: defaultValue, order: order,
-                aliases: try self.aliases(f, of: nil, path: fieldPath),
-                properties: properties(f, reserved: Self.fieldReserved)))
+            fields.append(
+                AvroSchema.Field(
+                    name: fieldName, type: type,
+                    doc: try optionalString(f, "doc", path: fieldPath),
+                    defaultValue: defaultValue, order: order,
+                    aliases: try self.aliases(f, of: nil, path: fieldPath),
+                    properties: properties(f, reserved: Self.fieldReserved)))
         }
         guard case .record(var record) = nodes[index] else { preconditionFailure("record placeholder replaced") }
         record.fields = fields
@@ -359,17 +365,20 @@ public struct AvroSchemaParser: Sendable {
         var defaultSymbol: String?
         if let d = object["default"] {
             guard case .string(let s) = d, seen.contains(s) else {
-                throw .schema(.invalidDefault, "enum default \(d.jsonText) is not one of the symbols of enum '\(name)'", path: path + "/default")
+                throw .schema(
+                    .invalidDefault, "enum default \(d.jsonText) is not one of the symbols of enum '\(name)'", path: path + "/default")
             }
             defaultSymbol = s
         }
         var reserved = Self.schemaReserved
         reserved.insert("default")
-        let index = append(.enumeration(AvroSchema.Enumeration(
-            name: name, doc: try optionalString(object, "doc", path: path),
-            aliases: try aliases(object, of: name, path: path),
-            symbols: symbols, defaultSymbol: defaultSymbol,
-            properties: properties(object, reserved: reserved))))
+        let index = append(
+            .enumeration(
+                AvroSchema.Enumeration(
+                    name: name, doc: try optionalString(object, "doc", path: path),
+                    aliases: try aliases(object, of: name, path: path),
+                    symbols: symbols, defaultSymbol: defaultSymbol,
+                    properties: properties(object, reserved: reserved))))
         names[name.fullName] = index
         return index
     }
@@ -381,11 +390,13 @@ public struct AvroSchemaParser: Sendable {
             throw .schema("fixed \"size\" must be a non-negative integer, found \(sizeValue.jsonText)", path: path + "/size")
         }
         let props = properties(object, reserved: Self.schemaReserved)
-        let index = append(.fixed(AvroSchema.Fixed(
-            name: name, doc: try optionalString(object, "doc", path: path),
-            aliases: try aliases(object, of: name, path: path),
-            size: Int(size), logicalType: Self.logicalType(props, underlying: .fixed(size: Int(size))),
-            properties: props)))
+        let index = append(
+            .fixed(
+                AvroSchema.Fixed(
+                    name: name, doc: try optionalString(object, "doc", path: path),
+                    aliases: try aliases(object, of: name, path: path),
+                    size: Int(size), logicalType: Self.logicalType(props, underlying: .fixed(size: Int(size))),
+                    properties: props)))
         names[name.fullName] = index
         return index
     }
@@ -399,7 +410,8 @@ public struct AvroSchemaParser: Sendable {
 
     private func attributes(_ object: JSONObject, reserved: Set<String>, underlying: AvroSchema.Primitive?) -> AvroSchema.Attributes {
         let props = properties(object, reserved: reserved)
-        return AvroSchema.Attributes(logicalType: underlying.flatMap { Self.logicalType(props, underlying: .primitive($0)) }, properties: props)
+        return AvroSchema.Attributes(
+            logicalType: underlying.flatMap { Self.logicalType(props, underlying: .primitive($0)) }, properties: props)
     }
 
     /// The logical type the properties declare, or `nil` when there is none, it is unknown, or it is

@@ -6,7 +6,8 @@ public enum ConfluentFraming {
             throw AvroError(.malformedData, "a framed message needs 5 header bytes, found \(bytes.count)", location: .init(byteOffset: 0))
         }
         guard bytes[0] == 0 else {
-            throw AvroError(.malformedData, "unknown magic byte \(bytes[0]) (Confluent framing starts with 0)", location: .init(byteOffset: 0))
+            throw AvroError(
+                .malformedData, "unknown magic byte \(bytes[0]) (Confluent framing starts with 0)", location: .init(byteOffset: 0))
         }
         return (schemaID(bytes), Array(bytes[5...]))
     }

@@ -198,7 +198,7 @@ internal enum Snappy {
                     lengthByteCount += 1
                 }
                 writeByte(UInt8(59 + lengthByteCount) << 2)
-                for index in 0 ..< lengthByteCount {
+                for index in 0..<lengthByteCount {
                     writeByte(UInt8(truncatingIfNeeded: lengthMinusOne >> (8 * index)))
                 }
             }
@@ -313,8 +313,10 @@ internal enum Snappy {
             if literalStart < position {
                 writer.writeLiteral(source + literalStart, count: position - literalStart)
             }
-            let length = 4 + commonPrefixLength(
-                source + candidate + 4, source + position + 4, limit: count - position - 4)
+            let length =
+                4
+                + commonPrefixLength(
+                    source + candidate + 4, source + position + 4, limit: count - position - 4)
             writer.writeCopy(offset: position - candidate, length: length)
             position += length
             literalStart = position
@@ -386,7 +388,7 @@ internal enum Snappy {
                         return SnappyError(message: "truncated literal length", offset: elementStart)
                     }
                     var lengthMinusOne: UInt64 = 0
-                    for index in 0 ..< lengthByteCount {
+                    for index in 0..<lengthByteCount {
                         lengthMinusOne |= UInt64(input[inputPosition + index]) << (8 * UInt64(index))
                     }
                     inputPosition += lengthByteCount
@@ -430,7 +432,7 @@ internal enum Snappy {
                 }
                 length = Int(tag >> 2) + 1
                 var wideOffset: UInt64 = 0
-                for index in 0 ..< 4 {
+                for index in 0..<4 {
                     wideOffset |= UInt64(input[inputPosition + index]) << (8 * UInt64(index))
                 }
                 offset = wideOffset
@@ -459,7 +461,7 @@ internal enum Snappy {
             } else {
                 // Overlapping copy: bytes written earlier in this loop are read
                 // again, repeating the last `distance` bytes.
-                for index in 0 ..< length {
+                for index in 0..<length {
                     (copyDestination + index).initialize(to: copySource[index])
                 }
             }

@@ -73,7 +73,8 @@ public struct CodegenConfig: Sendable, Hashable {
         guard case .object(let root) = json else { throw CodegenConfigError(path: "", message: "the config must be a JSON object") }
         for (key, value) in root {
             guard let k = Key(rawValue: key) else {
-                throw CodegenConfigError(path: "/\(key)", message: "unknown setting '\(key)' (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw CodegenConfigError(
+                    path: "/\(key)", message: "unknown setting '\(key)' (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             switch k {
             case .schema: break
@@ -83,15 +84,23 @@ public struct CodegenConfig: Sendable, Hashable {
                 }
                 access = s
             case .typeNames:
-                guard case .object(let names) = value else { throw CodegenConfigError(path: "/typeNames", message: "must be an object of Avro full name -> Swift type name") }
+                guard case .object(let names) = value else {
+                    throw CodegenConfigError(path: "/typeNames", message: "must be an object of Avro full name -> Swift type name")
+                }
                 for (avro, swift) in names {
-                    guard let s = swift.stringValue, Self.isIdentifier(s), !SwiftNaming.keywords.contains(s), !SwiftNaming.reservedTypeNames.contains(s) else {
-                        throw CodegenConfigError(path: "/typeNames/\(avro)", message: "must be a Swift type name (an identifier that is not a keyword or Swift, Foundation, CanonAvro)")
+                    guard let s = swift.stringValue, Self.isIdentifier(s), !SwiftNaming.keywords.contains(s),
+                        !SwiftNaming.reservedTypeNames.contains(s)
+                    else {
+                        throw CodegenConfigError(
+                            path: "/typeNames/\(avro)",
+                            message: "must be a Swift type name (an identifier that is not a keyword or Swift, Foundation, CanonAvro)")
                     }
                     typeNames[avro] = s
                 }
             case .topics:
-                guard case .array(let items) = value else { throw CodegenConfigError(path: "/topics", message: "must be an array of topics") }
+                guard case .array(let items) = value else {
+                    throw CodegenConfigError(path: "/topics", message: "must be an array of topics")
+                }
                 for (i, item) in items.enumerated() { topics.append(try Topic(item, path: "/topics/\(i)")) }
             case .registry:
                 guard let s = value.stringValue, s.hasPrefix("http://") || s.hasPrefix("https://") else {
@@ -100,11 +109,14 @@ public struct CodegenConfig: Sendable, Hashable {
                 registry = s
             case .subjectNameStrategy:
                 guard let s = value.stringValue, let strategy = SubjectNameStrategy(parsing: s) else {
-                    throw CodegenConfigError(path: "/subjectNameStrategy", message: "must be TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy")
+                    throw CodegenConfigError(
+                        path: "/subjectNameStrategy", message: "must be TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy")
                 }
                 subjectNameStrategy = strategy
             case .subjects:
-                guard case .object(let entries) = value else { throw CodegenConfigError(path: "/subjects", message: "must be an object of schema file path -> subject") }
+                guard case .object(let entries) = value else {
+                    throw CodegenConfigError(path: "/subjects", message: "must be an object of schema file path -> subject")
+                }
                 for (file, subject) in entries {
                     guard let s = subject.stringValue, !s.isEmpty else {
                         throw CodegenConfigError(path: "/subjects/\(file)", message: "must be a non-empty subject name")
@@ -124,7 +136,8 @@ public struct CodegenConfig: Sendable, Hashable {
     /// its type name, as Confluent's serializers use).
     public func subject(of topic: Topic, isKey: Bool, recordName: String) -> String {
         if let own = isKey ? topic.keySubject : topic.valueSubject { return own }
-        return subjectNameStrategy.subject(topic: topic.topic, isKey: isKey, recordName: recordName) ?? "\(topic.topic)-\(isKey ? "key" : "value")"
+        return subjectNameStrategy.subject(topic: topic.topic, isKey: isKey, recordName: recordName)
+            ?? "\(topic.topic)-\(isKey ? "key" : "value")"
     }
 
     static func isIdentifier(_ s: String) -> Bool {
@@ -139,9 +152,13 @@ extension CodegenConfig.Topic {
         var strings: [Key: String] = [:]
         for (key, value) in object {
             guard let k = Key(rawValue: key) else {
-                throw CodegenConfigError(path: "\(path)/\(key)", message: "unknown topic setting '\(key)' (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw CodegenConfigError(
+                    path: "\(path)/\(key)",
+                    message: "unknown topic setting '\(key)' (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            guard let s = value.stringValue, !s.isEmpty else { throw CodegenConfigError(path: "\(path)/\(key)", message: "must be a non-empty string") }
+            guard let s = value.stringValue, !s.isEmpty else {
+                throw CodegenConfigError(path: "\(path)/\(key)", message: "must be a non-empty string")
+            }
             strings[k] = s
         }
         for k in Self.required where strings[k] == nil {
@@ -153,7 +170,9 @@ extension CodegenConfig.Topic {
         swiftName = strings[.swiftName]
         keySubject = strings[.keySubject]
         valueSubject = strings[.valueSubject]
-        if let s = swiftName, !CodegenConfig.isIdentifier(s) || SwiftNaming.keywords.contains(s) || SwiftNaming.reservedTypeNames.contains(s) {
+        if let s = swiftName,
+            !CodegenConfig.isIdentifier(s) || SwiftNaming.keywords.contains(s) || SwiftNaming.reservedTypeNames.contains(s)
+        {
             throw CodegenConfigError(path: "\(path)/swiftName", message: "'\(s)' is not a usable Swift type name")
         }
     }

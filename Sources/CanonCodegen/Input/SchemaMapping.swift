@@ -91,7 +91,10 @@ public struct SchemaMapping: Sendable {
         var primitiveEntries: [Entry] = []
         for (file, subject) in config.subjects.sorted(by: { $0.key < $1.key }) {
             guard paths.contains(file) else {
-                diagnostics.append(Diagnostic(file: configPath, message: "/subjects/\(file): no schema file '\(file)' (paths are relative to the config's folder)"))
+                diagnostics.append(
+                    Diagnostic(
+                        file: configPath, message: "/subjects/\(file): no schema file '\(file)' (paths are relative to the config's folder)"
+                    ))
                 continue
             }
             subjectsOfFile[file, default: []].append((subject, "subjects in \(CanonCodegen.configFileName)"))
@@ -108,12 +111,18 @@ public struct SchemaMapping: Sendable {
                     let text = JSONValue.string(p.rawValue).jsonText
                     // Several topics may share one (RecordNameStrategy: every string key is subject "string").
                     if !primitiveEntries.contains(where: { $0.subject == subject && $0.schema == text }) {
-                        primitiveEntries.append(Entry(subject: subject, file: nil, schema: text, selfContained: text, references: [], origin: origin))
+                        primitiveEntries.append(
+                            Entry(subject: subject, file: nil, schema: text, selfContained: text, references: [], origin: origin))
                     }
                 case .success(.named(let index)):
                     guard let file = fileOfRoot[index] else {
                         let where_ = definingFile[index].map { " inside \($0)" } ?? ""
-                        diagnostics.append(Diagnostic(file: configPath, message: "/topics/\(i)/\(role): '\(setting)' is defined\(where_), not at the top level of a schema file; give it a file of its own to register it"))
+                        diagnostics.append(
+                            Diagnostic(
+                                file: configPath,
+                                message:
+                                    "/topics/\(i)/\(role): '\(setting)' is defined\(where_), not at the top level of a schema file; give it a file of its own to register it"
+                            ))
                         continue
                     }
                     if subjectsOfFile[file]?.contains(where: { $0.subject == subject }) != true {
@@ -127,7 +136,12 @@ public struct SchemaMapping: Sendable {
         while let path = pending.popLast() {
             for used in uses[path] ?? [] where subjectsOfFile[used.file] == nil {
                 guard let root = set.roots[used.file], let name = schema[root].name?.fullName else {
-                    diagnostics.append(Diagnostic(file: used.file, message: "\(path) uses its types but it has no subject and no named top-level type; map it in \"subjects\" of \(CanonCodegen.configFileName)"))
+                    diagnostics.append(
+                        Diagnostic(
+                            file: used.file,
+                            message:
+                                "\(path) uses its types but it has no subject and no named top-level type; map it in \"subjects\" of \(CanonCodegen.configFileName)"
+                        ))
                     continue
                 }
                 subjectsOfFile[used.file] = [(name, "used by \(path)")]
@@ -147,19 +161,26 @@ public struct SchemaMapping: Sendable {
 
         var entries = primitiveEntries
         for path in ordered {
-            guard let subjects = subjectsOfFile[path], let root = set.roots[path], let file = files.first(where: { $0.path == path }) else { continue }
-            let references = (uses[path] ?? []).map { Reference(name: $0.name, subject: subjectsOfFile[$0.file]?.first?.subject ?? $0.name, file: $0.file) }
-                .sorted { ordered.firstIndex(of: $0.file) ?? 0 < ordered.firstIndex(of: $1.file) ?? 0 }
+            guard let subjects = subjectsOfFile[path], let root = set.roots[path], let file = files.first(where: { $0.path == path }) else {
+                continue
+            }
+            let references = (uses[path] ?? []).map {
+                Reference(name: $0.name, subject: subjectsOfFile[$0.file]?.first?.subject ?? $0.name, file: $0.file)
+            }
+            .sorted { ordered.firstIndex(of: $0.file) ?? 0 < ordered.firstIndex(of: $1.file) ?? 0 }
             for (subject, origin) in subjects {
-                entries.append(Entry(subject: subject, file: path, schema: file.contents, selfContained: schema.rooted(at: root).fullRendering,
-                                     references: references, origin: origin))
+                entries.append(
+                    Entry(
+                        subject: subject, file: path, schema: file.contents, selfContained: schema.rooted(at: root).fullRendering,
+                        references: references, origin: origin))
             }
         }
         var fileOfSubject: [String: String] = [:]
         for entry in entries {
             let what = entry.file ?? entry.origin
             if let other = fileOfSubject[entry.subject], other != what {
-                diagnostics.append(Diagnostic(file: configPath, message: "subject '\(entry.subject)' is mapped to both \(other) and \(what)"))
+                diagnostics.append(
+                    Diagnostic(file: configPath, message: "subject '\(entry.subject)' is mapped to both \(other) and \(what)"))
             }
             fileOfSubject[entry.subject] = what
         }

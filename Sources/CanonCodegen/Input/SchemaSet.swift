@@ -52,7 +52,8 @@ package struct SchemaSet {
             guard let json = try? JSONReader.parse(file.contents) else { continue }  // reported by the parser below
             for name in Self.definedNames(json, namespace: nil) {
                 if let other = definedIn[name], other != file.path {
-                    diagnostics.append(Diagnostic(file: file.path, message: "type '\(name)' is also defined in \(other); a name may be defined once"))
+                    diagnostics.append(
+                        Diagnostic(file: file.path, message: "type '\(name)' is also defined in \(other); a name may be defined once"))
                     duplicated.insert(file.path)
                 } else {
                     definedIn[name] = file.path
@@ -75,7 +76,7 @@ package struct SchemaSet {
                     parsed[file.path] = added
                     roots[file.path] = schema.root
                     last = schema
-                } catch where error.code == .unknownType {
+                } catch  where error.code == .unknownType {
                     lastErrors[file.path] = error
                     still.append(file)
                 } catch {
@@ -102,7 +103,8 @@ package struct SchemaSet {
         var copy = error
         copy.location.file = nil
         if copy.code == .unknownType {
-            copy.message = copy.message.replacingOccurrences(of: " (a named type must be defined before it is used)", with: ": no schema file given defines it")
+            copy.message = copy.message.replacingOccurrences(
+                of: " (a named type must be defined before it is used)", with: ": no schema file given defines it")
         }
         return copy.description
     }

@@ -73,9 +73,19 @@ struct TypeModel {
                 guard let name = node.name, Self.isGenerated(node) else { continue }
                 let swiftName = typeNames[name.fullName] ?? SwiftNaming.typeName(name.name)
                 if SwiftNaming.reservedTypeNames.contains(swiftName) {
-                    diagnostics.append(Diagnostic(file: file.path, message: "type '\(name.fullName)' would be named '\(swiftName)', which Swift or generated code reserves; name it with \"typeNames\": {\"\(name.fullName)\": \"...\"} in canon-codegen.json"))
+                    diagnostics.append(
+                        Diagnostic(
+                            file: file.path,
+                            message:
+                                "type '\(name.fullName)' would be named '\(swiftName)', which Swift or generated code reserves; name it with \"typeNames\": {\"\(name.fullName)\": \"...\"} in canon-codegen.json"
+                        ))
                 } else if let other = taken[swiftName] {
-                    diagnostics.append(Diagnostic(file: file.path, message: "types '\(other.fullName)' (\(other.file)) and '\(name.fullName)' would both be named '\(swiftName)'; name one with \"typeNames\": {\"\(name.fullName)\": \"...\"} in canon-codegen.json"))
+                    diagnostics.append(
+                        Diagnostic(
+                            file: file.path,
+                            message:
+                                "types '\(other.fullName)' (\(other.file)) and '\(name.fullName)' would both be named '\(swiftName)'; name one with \"typeNames\": {\"\(name.fullName)\": \"...\"} in canon-codegen.json"
+                        ))
                 } else {
                     taken[swiftName] = (name.fullName, file.path)
                     names[i] = swiftName
@@ -143,14 +153,19 @@ struct TypeModel {
             let nullIndex = branches.firstIndex { if case .primitive(.null, _) = schema[$0] { return true } else { return false } }
             let others = branches.enumerated().filter { $0.offset != nullIndex }
             if others.isEmpty {
-                if nullIndex == nil { problems.append("\(schema[owner].name?.fullName ?? "a record"): a field's type is an empty union, which has no values") }
+                if nullIndex == nil {
+                    problems.append("\(schema[owner].name?.fullName ?? "a record"): a field's type is an empty union, which has no values")
+                }
                 return .nullUnion
             }
-            if let nullIndex, others.count == 1 { return .optional(kind(others[0].element, owner: owner, path: path), nullIndex: nullIndex) }
+            if let nullIndex, others.count == 1 {
+                return .optional(kind(others[0].element, owner: owner, path: path), nullIndex: nullIndex)
+            }
             let baseNames = others.map { caseBaseName($0.element) }
             var caseNames = baseNames
             for (k, b) in baseNames.enumerated() where baseNames.filter({ $0 == b }).count > 1 {
-                caseNames[k] = schema[others[k].element].name.map { SwiftNaming.memberName($0.fullName.replacingOccurrences(of: ".", with: "_")) }
+                caseNames[k] =
+                    schema[others[k].element].name.map { SwiftNaming.memberName($0.fullName.replacingOccurrences(of: ".", with: "_")) }
                     ?? "\(b)\(others[k].offset)"
             }
             for (k, c) in caseNames.enumerated() where caseNames.filter({ $0 == c }).count > 1 { caseNames[k] = "\(c)\(others[k].offset)" }
@@ -163,7 +178,10 @@ struct TypeModel {
             }
             unions.append(UnionModel(owner: owner, name: unionName, branches: [], nullIndex: nullIndex, branchCount: branches.count))
             let model = others.enumerated().map { k, branch in
-                UnionModel.Branch(caseName: SwiftNaming.escaped(caseNames[k]), kind: kind(branch.element, owner: owner, path: path + SwiftNaming.typeName(caseNames[k])), avroName: schema.branchName(branch.element), index: branch.offset)
+                UnionModel.Branch(
+                    caseName: SwiftNaming.escaped(caseNames[k]),
+                    kind: kind(branch.element, owner: owner, path: path + SwiftNaming.typeName(caseNames[k])),
+                    avroName: schema.branchName(branch.element), index: branch.offset)
             }
             unions[unionIndex].branches = model
             return .union(unionIndex, nullIndex: nullIndex)
@@ -174,7 +192,9 @@ struct TypeModel {
         let node = schema[index]
         var fixedSize: Int?
         if case .fixed(let f) = node { fixedSize = f.size }
-        if let lt = node.logicalType, Self.logical(lt, fixedSize: fixedSize) != nil { return SwiftNaming.memberName(lt.name.replacingOccurrences(of: "-", with: "_")) }
+        if let lt = node.logicalType, Self.logical(lt, fixedSize: fixedSize) != nil {
+            return SwiftNaming.memberName(lt.name.replacingOccurrences(of: "-", with: "_"))
+        }
         if let name = node.name { return SwiftNaming.memberName(name.name) }
         return node.typeName
     }
@@ -182,7 +202,9 @@ struct TypeModel {
     static func logical(_ lt: AvroSchema.LogicalType, fixedSize: Int?) -> LogicalKind? {
         switch lt {
         case .uuid: return fixedSize == nil ? .uuid : (fixedSize == 16 ? .uuidFixed : nil)
-        case .decimal(let p, let s): return p <= AvroDecimal.maximumPrecision ? .decimal(precision: p, scale: s, fixedSize: fixedSize) : .bigDecimal(precision: p, scale: s, fixedSize: fixedSize)
+        case .decimal(let p, let s):
+            return p <= AvroDecimal.maximumPrecision
+                ? .decimal(precision: p, scale: s, fixedSize: fixedSize) : .bigDecimal(precision: p, scale: s, fixedSize: fixedSize)
         case .bigDecimal: return .bigDecimalVariable
         case .date: return .date
         case .timeMillis: return .timeMillis

@@ -65,7 +65,9 @@ indirect enum SwiftExpr: Hashable, Sendable {
     /// A closure with one expression as its body.
     case closure(SwiftClosure)
 
-    static func method(_ base: SwiftExpr, _ name: String, _ arguments: [SwiftArgument] = []) -> SwiftExpr { .call(.member(base, name), arguments) }
+    static func method(_ base: SwiftExpr, _ name: String, _ arguments: [SwiftArgument] = []) -> SwiftExpr {
+        .call(.member(base, name), arguments)
+    }
     static func string(_ s: String) -> SwiftExpr { .literal(.string(s)) }
     static func int(_ i: Int) -> SwiftExpr { .literal(.int(Int64(i))) }
     static var selfExpr: SwiftExpr { .identifier("self") }

@@ -18,7 +18,9 @@ struct TopicTranslator {
         case .success(.primitive): return .failure(TopicSettingError("'\(setting)' cannot be a topic's key or value type"))
         case .success(.named(let index)):
             guard let name = model.names[index] else {
-                return .failure(TopicSettingError("'\(setting)' has no Swift type of its own (a fixed with a logical type); name a record, enum or fixed"))
+                return .failure(
+                    TopicSettingError(
+                        "'\(setting)' has no Swift type of its own (a fixed with a logical type); name a record, enum or fixed"))
             }
             return .success(name)
         }
@@ -33,32 +35,52 @@ struct TopicTranslator {
             let value = type(for: topic.value)
             if case .failure(let m) = key { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/key: \(m.message)")) }
             if case .failure(let m) = value { diagnostics.append(Diagnostic(file: file, message: "/topics/\(i)/value: \(m.message)")) }
-            let swiftName = topic.swiftName ?? SwiftNaming.typeName(topic.topic.map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce("") { $0 + String($1) }) + "Topic"
+            let swiftName =
+                topic.swiftName ?? SwiftNaming.typeName(
+                    topic.topic.map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce("") { $0 + String($1) }) + "Topic"
             if !taken.insert(swiftName).inserted {
-                diagnostics.append(Diagnostic(file: file, message: "/topics/\(i): the descriptor name '\(swiftName)' is already taken; set \"swiftName\""))
+                diagnostics.append(
+                    Diagnostic(file: file, message: "/topics/\(i): the descriptor name '\(swiftName)' is already taken; set \"swiftName\""))
             }
             guard case .success(let k) = key, case .success(let v) = value else { continue }
             let stringType = SwiftType.name("Swift.String")
             let members: [SwiftDeclaration] = [
                 .typealias(access: access, name: "Key", type: .name(k)),
                 .typealias(access: access, name: "Value", type: .name(v)),
-                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "name", type: stringType, value: .string(topic.topic))),
-                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "keySubject", type: stringType, value: .string(config.subject(of: topic, isKey: true, recordName: TopicSetting.recordName(topic.key, in: model.schema))))),
-                .variable(SwiftVariable(access: access, modifiers: ["static"], mutable: false, name: "valueSubject", type: stringType, value: .string(config.subject(of: topic, isKey: false, recordName: TopicSetting.recordName(topic.value, in: model.schema))))),
-                .function(SwiftFunction(
-                    doc: "A serializer framing keys and values with the schema IDs `source` gives.", access: access, modifiers: ["static"], name: "serializer",
-                    parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
-                    returns: .generic("CanonAvro.AvroTopicSerializer", [.name(swiftName)]),
-                    body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
-                .function(SwiftFunction(
-                    doc: "A deserializer resolving each record against the writer schema its ID names in `source`.", access: access, modifiers: ["static"], name: "deserializer",
-                    parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
-                    returns: .generic("CanonAvro.AvroTopicDeserializer", [.name(swiftName)]),
-                    body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
+                .variable(
+                    SwiftVariable(
+                        access: access, modifiers: ["static"], mutable: false, name: "name", type: stringType, value: .string(topic.topic))),
+                .variable(
+                    SwiftVariable(
+                        access: access, modifiers: ["static"], mutable: false, name: "keySubject", type: stringType,
+                        value: .string(
+                            config.subject(of: topic, isKey: true, recordName: TopicSetting.recordName(topic.key, in: model.schema))))),
+                .variable(
+                    SwiftVariable(
+                        access: access, modifiers: ["static"], mutable: false, name: "valueSubject", type: stringType,
+                        value: .string(
+                            config.subject(of: topic, isKey: false, recordName: TopicSetting.recordName(topic.value, in: model.schema))))),
+                .function(
+                    SwiftFunction(
+                        doc: "A serializer framing keys and values with the schema IDs `source` gives.", access: access,
+                        modifiers: ["static"], name: "serializer",
+                        parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
+                        returns: .generic("CanonAvro.AvroTopicSerializer", [.name(swiftName)]),
+                        body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
+                .function(
+                    SwiftFunction(
+                        doc: "A deserializer resolving each record against the writer schema its ID names in `source`.", access: access,
+                        modifiers: ["static"], name: "deserializer",
+                        parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
+                        returns: .generic("CanonAvro.AvroTopicDeserializer", [.name(swiftName)]),
+                        body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
             ]
-            declarations.append(.type(SwiftTypeDeclaration(
-                doc: "The topic `\(topic.topic)`: keys are `\(topic.key)`, values are `\(topic.value)`.", access: access, kind: .enum, name: swiftName,
-                inherits: ["CanonAvro.AvroTopic"], members: members)))
+            declarations.append(
+                .type(
+                    SwiftTypeDeclaration(
+                        doc: "The topic `\(topic.topic)`: keys are `\(topic.key)`, values are `\(topic.value)`.", access: access,
+                        kind: .enum, name: swiftName,
+                        inherits: ["CanonAvro.AvroTopic"], members: members)))
         }
         guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
         return declarations
@@ -88,10 +110,16 @@ package enum TopicSetting: Sendable, Hashable {
             matches = schema.namedTypes.filter { AvroSchema.Name(fullName: $0.key).name == setting }.map(\.value).sorted()
         }
         guard !matches.isEmpty else {
-            return .failure(TopicSettingError("no schema defines '\(setting)' (it may also be one of \(primitives.map(\.rawValue).sorted().joined(separator: ", ")))"))
+            return .failure(
+                TopicSettingError(
+                    "no schema defines '\(setting)' (it may also be one of \(primitives.map(\.rawValue).sorted().joined(separator: ", ")))")
+            )
         }
         guard matches.count == 1 else {
-            return .failure(TopicSettingError("'\(setting)' is the simple name of several types (\(matches.compactMap { schema[$0].name?.fullName }.sorted().joined(separator: ", "))); use the full name"))
+            return .failure(
+                TopicSettingError(
+                    "'\(setting)' is the simple name of several types (\(matches.compactMap { schema[$0].name?.fullName }.sorted().joined(separator: ", "))); use the full name"
+                ))
         }
         return .success(.named(matches[0]))
     }

@@ -70,9 +70,12 @@ struct ValueCoding {
         func tried(_ e: SwiftExpr) -> SwiftExpr { throwing ? .try(e) : e }
         func closure(_ inner: ValueKind) -> SwiftExpr {
             let (wn, vn) = ("w\(depth)", "v\(depth)")
-            return .closure(SwiftClosure(
-                parameters: [SwiftParameter(name: wn, type: Self.writerType, isInout: true), SwiftParameter(name: vn, type: swiftType(inner))],
-                throwing: effect, body: encode(inner, .identifier(vn), writer: wn, depth: depth + 1)))
+            return .closure(
+                SwiftClosure(
+                    parameters: [
+                        SwiftParameter(name: wn, type: Self.writerType, isInout: true), SwiftParameter(name: vn, type: swiftType(inner)),
+                    ],
+                    throwing: effect, body: encode(inner, .identifier(vn), writer: wn, depth: depth + 1)))
         }
         switch kind {
         case .null: return call("writeNull", [])
@@ -108,13 +111,17 @@ struct ValueCoding {
             }
         case .array(let k): return tried(call("writeArray", [.init(value), .init(closure(k))]))
         case .map(let k): return tried(call("writeMap", [.init(value), .init(closure(k))]))
-        case .optional(let k, let nullIndex): return tried(call("writeOptional", [.init(value), .init("nullIndex", .int(nullIndex)), .init(closure(k))]))
+        case .optional(let k, let nullIndex):
+            return tried(call("writeOptional", [.init(value), .init("nullIndex", .int(nullIndex)), .init(closure(k))]))
         case .union(let u, let nullIndex?):
             let plain = ValueKind.union(u, nullIndex: nil)
             let (wn, vn) = ("w\(depth)", "v\(depth)")
-            let body = SwiftExpr.closure(SwiftClosure(
-                parameters: [SwiftParameter(name: wn, type: Self.writerType, isInout: true), SwiftParameter(name: vn, type: swiftType(plain))],
-                throwing: effect, body: encode(plain, .identifier(vn), writer: wn, depth: depth + 1)))
+            let body = SwiftExpr.closure(
+                SwiftClosure(
+                    parameters: [
+                        SwiftParameter(name: wn, type: Self.writerType, isInout: true), SwiftParameter(name: vn, type: swiftType(plain)),
+                    ],
+                    throwing: effect, body: encode(plain, .identifier(vn), writer: wn, depth: depth + 1)))
             return tried(call("writeNullableUnion", [.init(value), .init("nullIndex", .int(nullIndex)), .init(body)]))
         case .union, .record, .enumeration, .fixed:
             return tried(.method(value, "encode", [.init("into", .inout(w))]))
@@ -130,9 +137,10 @@ struct ValueCoding {
         func wrap(_ type: String, _ label: String, _ inner: SwiftExpr) -> SwiftExpr { .call(.identifier(type), [.init(label, inner)]) }
         func closure(_ inner: ValueKind) -> SwiftExpr {
             let rn = "r\(depth)"
-            return .closure(SwiftClosure(
-                parameters: [SwiftParameter(name: rn, type: Self.readerType, isInout: true)],
-                throwing: .typed(Self.errorType), returns: swiftType(inner), body: decode(inner, reader: rn, depth: depth + 1)))
+            return .closure(
+                SwiftClosure(
+                    parameters: [SwiftParameter(name: rn, type: Self.readerType, isInout: true)],
+                    throwing: .typed(Self.errorType), returns: swiftType(inner), body: decode(inner, reader: rn, depth: depth + 1)))
         }
         switch kind {
         case .null: return .call(.identifier("CanonAvro.AvroNull"), [])
@@ -172,11 +180,17 @@ struct ValueCoding {
         case .optional(let k, let nullIndex): return read("readOptional", [.init("nullIndex", .int(nullIndex)), .init(closure(k))])
         case .union(let u, let nullIndex?):
             let (rn, bn) = ("r\(depth)", "b\(depth)")
-            let body = SwiftExpr.closure(SwiftClosure(
-                parameters: [SwiftParameter(name: rn, type: Self.readerType, isInout: true), SwiftParameter(name: bn, type: .name("Swift.Int"))],
-                throwing: .typed(Self.errorType), returns: .name(unionTypeName(u)),
-                body: .try(.call(.identifier(unionTypeName(u)), [.init("from", .inout(.identifier(rn))), .init("branch", .identifier(bn))]))))
-            return read("readNullableUnion", [.init("branchCount", .int(model.unions[u].branchCount)), .init("nullIndex", .int(nullIndex)), .init(body)])
+            let body = SwiftExpr.closure(
+                SwiftClosure(
+                    parameters: [
+                        SwiftParameter(name: rn, type: Self.readerType, isInout: true), SwiftParameter(name: bn, type: .name("Swift.Int")),
+                    ],
+                    throwing: .typed(Self.errorType), returns: .name(unionTypeName(u)),
+                    body: .try(
+                        .call(.identifier(unionTypeName(u)), [.init("from", .inout(.identifier(rn))), .init("branch", .identifier(bn))]))))
+            return read(
+                "readNullableUnion",
+                [.init("branchCount", .int(model.unions[u].branchCount)), .init("nullIndex", .int(nullIndex)), .init(body)])
         case .union(let u, nil):
             return .try(.call(.identifier(unionTypeName(u)), [.init("from", .inout(r))]))
         case .record(let i), .enumeration(let i), .fixed(let i):
@@ -247,7 +261,8 @@ struct ValueCoding {
         case (.timestampMillis, .long(let ms)):
             let date = try AvroTimestampMillis.date(ms)
             return .call(type, [.init("timeIntervalSinceReferenceDate", .literal(.double(date.timeIntervalSinceReferenceDate)))])
-        case (.timestampMicros, .long(let x)), (.localTimestampMicros, .long(let x)): return make("microsecondsSinceEpoch", .literal(.int(x)))
+        case (.timestampMicros, .long(let x)), (.localTimestampMicros, .long(let x)):
+            return make("microsecondsSinceEpoch", .literal(.int(x)))
         case (.timestampNanos, .long(let x)), (.localTimestampNanos, .long(let x)): return make("nanosecondsSinceEpoch", .literal(.int(x)))
         case (.localTimestampMillis, .long(let x)): return make("millisecondsSinceEpoch", .literal(.int(x)))
         case (.date, .int(let x)): return make("daysSinceEpoch", .literal(.int(Int64(x))))
@@ -255,14 +270,22 @@ struct ValueCoding {
         case (.timeMicros, .long(let x)): return make("microsecondsSinceMidnight", .literal(.int(x)))
         case (.duration, .fixed(let b)):
             let d = try AvroDuration(bytes: b)
-            return .call(type, [.init("months", .literal(.uint(UInt64(d.months)))), .init("days", .literal(.uint(UInt64(d.days)))), .init("milliseconds", .literal(.uint(UInt64(d.milliseconds))))])
+            return .call(
+                type,
+                [
+                    .init("months", .literal(.uint(UInt64(d.months)))), .init("days", .literal(.uint(UInt64(d.days)))),
+                    .init("milliseconds", .literal(.uint(UInt64(d.milliseconds)))),
+                ])
         case (.decimal(let p, let s, _), .bytes(let b)), (.decimal(let p, let s, _), .fixed(let b)):
             _ = try AvroDecimal.decimal(unscaledBytes: b, precision: p, scale: s)
-            return .call(.identifier("CanonAvro.AvroDecimal.decimal"), [.init("unscaledBytes", Self.bytesLiteral(b)), .init("scale", .int(s))])
+            return .call(
+                .identifier("CanonAvro.AvroDecimal.decimal"), [.init("unscaledBytes", Self.bytesLiteral(b)), .init("scale", .int(s))])
         case (.bigDecimal(_, let s, _), .bytes(let b)), (.bigDecimal(_, let s, _), .fixed(let b)):
             return .call(type, [.init("unscaled", Self.bytesLiteral(b)), .init("scale", .int(s))])
         case (.bigDecimalVariable, .bytes(let b)):
-            let big = try AvroBinaryReader.withReader([UInt8](AvroBinaryWriter.bytesValue(b))) { (r) throws(AvroError) in try r.readBigDecimal() }
+            let big = try AvroBinaryReader.withReader([UInt8](AvroBinaryWriter.bytesValue(b))) { (r) throws(AvroError) in
+                try r.readBigDecimal()
+            }
             return .call(type, [.init("unscaled", Self.bytesLiteral(big.unscaled)), .init("scale", .int(Int(big.scale)))])
         default:
             throw AvroError(.invalidDefault, "default \(v) does not fit the logical type")

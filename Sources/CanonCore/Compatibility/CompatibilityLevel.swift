@@ -107,7 +107,8 @@ extension CompatibilityLevel {
                 messages += ["{oldSchemaVersion: \(numbers[i])}", "{oldSchema: '\(checker.text(of: previous[i]))'}"]
             }
             if !messages.isEmpty {
-                return CompatibilityResult(isCompatible: false, messages: messages + ["{validateFields: 'false', compatibility: '\(rawValue)'}"])
+                return CompatibilityResult(
+                    isCompatible: false, messages: messages + ["{validateFields: 'false', compatibility: '\(rawValue)'}"])
             }
         }
         return CompatibilityResult(isCompatible: true, messages: [])

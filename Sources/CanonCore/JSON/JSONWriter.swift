@@ -61,7 +61,10 @@ public struct JSONWriter: Sendable {
             bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
         }
         switch value {
-        case .array(let items) where items.contains(where: { if case .array = $0 { return true }; if case .object = $0 { return true }; return false }):
+        case .array(let items)
+        where items.contains(where: {
+            if case .array = $0 { return true }; if case .object = $0 { return true }; return false
+        }):
             bytes.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }

@@ -23,7 +23,8 @@ extension SchemaReference {
     /// and an integer `version`.
     public init?(json: JSONValue) {
         guard let name = json["name"]?.stringValue, let subject = json["subject"]?.stringValue,
-              let version = json["version"]?.int64Value.flatMap({ Int(exactly: $0) }) else { return nil }
+            let version = json["version"]?.int64Value.flatMap({ Int(exactly: $0) })
+        else { return nil }
         self.init(name: name, subject: subject, version: version)
     }
 }

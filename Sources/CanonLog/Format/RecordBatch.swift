@@ -170,8 +170,9 @@ public struct RecordBatch: Sendable, Hashable {
             throw corrupt("record count \(count) cannot fit in \(bytes.count - Self.headerSize) bytes", at: 57)
         }
         let baseOffset = bytes.loadBigEndian(Int64.self, at: 0)
-        return Summary(baseOffset: baseOffset, lastOffset: baseOffset &+ Int64(lastOffsetDelta),
-                       maxTimestamp: bytes.loadBigEndian(Int64.self, at: 35), size: bytes.count)
+        return Summary(
+            baseOffset: baseOffset, lastOffset: baseOffset &+ Int64(lastOffsetDelta),
+            maxTimestamp: bytes.loadBigEndian(Int64.self, at: 35), size: bytes.count)
     }
 
     /// Decodes and checks one batch that fills `bytes` exactly: magic, length, CRC-32C, record count,

@@ -96,7 +96,10 @@ public struct SegmentScan: Sendable, Equatable {
         if let expected, batch.baseOffset != expected {
             return .failure("batch starts at offset \(batch.baseOffset), expected \(expected)")
         }
-        return .success(Entry(position: position, size: size, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp))
+        return .success(
+            Entry(
+                position: position, size: size, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp
+            ))
     }
 
     /// The position of a valid batch after a bad one, if any (searched byte by byte).
@@ -104,7 +107,8 @@ public struct SegmentScan: Sendable, Equatable {
         var p = bad + 1
         while p + RecordBatch.headerSize <= raw.count {
             if raw[p + 16] == 2, case .success(let entry) = batch(at: p, in: raw, expected: nil),
-                expected.map({ entry.baseOffset >= $0 }) ?? true {
+                expected.map({ entry.baseOffset >= $0 }) ?? true
+            {
                 return p
             }
             p += 1

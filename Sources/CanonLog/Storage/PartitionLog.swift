@@ -30,8 +30,10 @@ public final class PartitionLog {
         /// Write a recovery checkpoint after this many bytes were made durable since the last one.
         public var checkpointIntervalBytes: Int
 
-        public init(segmentBytes: Int = 1 << 30, segmentMs: Int64 = 604_800_000, indexIntervalBytes: Int = 4096,
-                    preallocationBytes: Int = 16 << 20, checkpointIntervalBytes: Int = 64 << 20) {
+        public init(
+            segmentBytes: Int = 1 << 30, segmentMs: Int64 = 604_800_000, indexIntervalBytes: Int = 4096,
+            preallocationBytes: Int = 16 << 20, checkpointIntervalBytes: Int = 64 << 20
+        ) {
             self.segmentBytes = segmentBytes
             self.segmentMs = segmentMs
             self.indexIntervalBytes = indexIntervalBytes
@@ -83,12 +85,17 @@ public final class PartitionLog {
         static let header = "canon-recovery-checkpoint 1"
 
         var text: String {
-            [Self.header, "base-offset=\(baseOffset)", "position=\(position)", "next-offset=\(nextOffset)",
-             "roll-timestamp=\(rollTimestamp)", "max-timestamp=\(maxTimestamp)", "max-timestamp-offset=\(offsetOfMaxTimestamp)",
-             "offset-index-entries=\(offsetEntries)", "time-index-entries=\(timeEntries)"].joined(separator: "\n") + "\n"
+            [
+                Self.header, "base-offset=\(baseOffset)", "position=\(position)", "next-offset=\(nextOffset)",
+                "roll-timestamp=\(rollTimestamp)", "max-timestamp=\(maxTimestamp)", "max-timestamp-offset=\(offsetOfMaxTimestamp)",
+                "offset-index-entries=\(offsetEntries)", "time-index-entries=\(timeEntries)",
+            ].joined(separator: "\n") + "\n"
         }
 
-        init(baseOffset: Int64, position: Int, nextOffset: Int64, rollTimestamp: Int64, maxTimestamp: Int64, offsetOfMaxTimestamp: Int64, offsetEntries: Int, timeEntries: Int) {
+        init(
+            baseOffset: Int64, position: Int, nextOffset: Int64, rollTimestamp: Int64, maxTimestamp: Int64, offsetOfMaxTimestamp: Int64,
+            offsetEntries: Int, timeEntries: Int
+        ) {
             self.baseOffset = baseOffset
             self.position = position
             self.nextOffset = nextOffset
@@ -111,9 +118,11 @@ public final class PartitionLog {
                 let roll = values["roll-timestamp"], let maxTs = values["max-timestamp"], let maxTsOffset = values["max-timestamp-offset"],
                 let offsetEntries = values["offset-index-entries"], let timeEntries = values["time-index-entries"],
                 base >= 0, position >= 0, position <= Int64(UInt32.max), next >= base,
-                offsetEntries >= 0, offsetEntries <= position / 8 + 1, timeEntries >= 0, timeEntries <= position / 8 + 1 else { return nil }
-            self.init(baseOffset: base, position: Int(position), nextOffset: next, rollTimestamp: roll, maxTimestamp: maxTs,
-                      offsetOfMaxTimestamp: maxTsOffset, offsetEntries: Int(offsetEntries), timeEntries: Int(timeEntries))
+                offsetEntries >= 0, offsetEntries <= position / 8 + 1, timeEntries >= 0, timeEntries <= position / 8 + 1
+            else { return nil }
+            self.init(
+                baseOffset: base, position: Int(position), nextOffset: next, rollTimestamp: roll, maxTimestamp: maxTs,
+                offsetOfMaxTimestamp: maxTsOffset, offsetEntries: Int(offsetEntries), timeEntries: Int(timeEntries))
         }
     }
 
@@ -168,8 +177,10 @@ public final class PartitionLog {
     /// With `repair`, everything is scanned and damage is cut off instead: the damaged segment is
     /// truncated at the first bad batch and every later segment removed (acknowledged records after the
     /// damage are lost; `recoveryNotes` says what was removed).
-    public init(directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration(),
-                cleanShutdown: Bool = false, repair: Bool = false) throws(LogError) {
+    public init(
+        directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration(),
+        cleanShutdown: Bool = false, repair: Bool = false
+    ) throws(LogError) {
         self.directory = directory
         self.fs = fileSystem
         self.configuration = configuration
@@ -179,7 +190,9 @@ public final class PartitionLog {
         var checkpoint: Checkpoint?
         if !repair, fs.fileExists(checkpointPath) {
             checkpoint = Checkpoint(String(decoding: try fs.readAll(checkpointPath), as: UTF8.self))
-            if checkpoint == nil { recoveryNotes.append("ignored an unreadable recovery checkpoint in \(directory); scanning every segment") }
+            if checkpoint == nil {
+                recoveryNotes.append("ignored an unreadable recovery checkpoint in \(directory); scanning every segment")
+            }
         }
         if let c = checkpoint, !bases.contains(c.baseOffset) {
             recoveryNotes.append("ignored a recovery checkpoint naming a missing segment \(c.baseOffset); scanning every segment")
@@ -190,7 +203,8 @@ public final class PartitionLog {
             let length = try fs.size(h)
             fs.close(h)
             if c.position > length {
-                recoveryNotes.append("ignored a recovery checkpoint at byte \(c.position) of a \(length)-byte segment; scanning every segment")
+                recoveryNotes.append(
+                    "ignored a recovery checkpoint at byte \(c.position) of a \(length)-byte segment; scanning every segment")
                 checkpoint = nil
             }
         }
@@ -201,8 +215,9 @@ public final class PartitionLog {
             let handle = try fs.open(path, create: false)
             let fileSize = try fs.size(handle)
             let isLast = i == bases.count - 1
-            var segment = Segment(baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
-                                  rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
+            var segment = Segment(
+                baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
+                rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
             if let c = checkpoint, base < c.baseOffset {
                 // Sealed: synced, trimmed and indexed when it was rolled.
                 segment.size = fileSize
@@ -223,20 +238,27 @@ public final class PartitionLog {
                 segment.index.offsetOfMaxTimestamp = c.offsetOfMaxTimestamp
                 segment.size = c.position
                 if !loadIndexes(&segment, limit: (c.offsetEntries, c.timeEntries)) {
-                    segment = Segment(baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
-                                      rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
+                    segment = Segment(
+                        baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
+                        rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
                 }
                 if !(trusted && isLast) || segment.size == 0 && c.position > 0 {
-                    guard try recover(&segment, from: segment.size, expected: segment.nextOffset, isLast: isLast, repair: false,
-                                      laterBases: Array(bases[(i + 1)...])) else {
+                    guard
+                        try recover(
+                            &segment, from: segment.size, expected: segment.nextOffset, isLast: isLast, repair: false,
+                            laterBases: Array(bases[(i + 1)...]))
+                    else {
                         segments.append(segment)
                         finishOpen()
                         return
                     }
                 }
             } else {
-                guard try recover(&segment, from: 0, expected: expected ?? base, isLast: isLast, repair: repair,
-                                  laterBases: Array(bases[(i + 1)...])) else {
+                guard
+                    try recover(
+                        &segment, from: 0, expected: expected ?? base, isLast: isLast, repair: repair,
+                        laterBases: Array(bases[(i + 1)...]))
+                else {
                     segments.append(segment)
                     if repair { break }
                     finishOpen()
@@ -272,7 +294,9 @@ public final class PartitionLog {
     /// Scans `segment` from `position`, rebuilding its indexes; truncates a torn tail of the last segment;
     /// marks the partition read-only at damage (or, with `repair`, cuts it off with every later segment).
     /// Returns false when the partition stops here (damage).
-    private func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, repair: Bool, laterBases: [Int64]) throws(LogError) -> Bool {
+    private func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, repair: Bool, laterBases: [Int64])
+        throws(LogError) -> Bool
+    {
         // Preallocated zeros after the data need no scan: find where the non-zero bytes end, keep some
         // slack (a valid batch may end in zero bytes), and scan up to there.
         let dataEnd = try endOfNonZeroBytes(segment.handle, from: position, to: segment.allocated)
@@ -319,7 +343,8 @@ public final class PartitionLog {
             try fs.truncate(segment.handle, to: at)
             try fs.sync(segment.handle)
             segment.allocated = at
-            recoveryNotes.append("repaired: truncated \(segment.path) at byte \(at) (\(bytes.count + position - at) byte(s) removed): \(reason)")
+            recoveryNotes.append(
+                "repaired: truncated \(segment.path) at byte \(at) (\(bytes.count + position - at) byte(s) removed): \(reason)")
             for later in laterBases {
                 let stem = "\(directory)/\(String(Self.segmentFileName(baseOffset: later).dropLast(4)))"
                 for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(stem + suffix) { try fs.remove(stem + suffix) }
@@ -354,7 +379,8 @@ public final class PartitionLog {
 
     /// Loads a segment's index files (the first `limit` entries of each); false when missing or not sane.
     private func loadIndexes(_ segment: inout Segment, limit: (offsets: Int, times: Int)?) -> Bool {
-        guard let offsetBytes = try? fs.readAll(segment.stem + ".index"), let timeBytes = try? fs.readAll(segment.stem + ".timeindex") else {
+        guard let offsetBytes = try? fs.readAll(segment.stem + ".index"), let timeBytes = try? fs.readAll(segment.stem + ".timeindex")
+        else {
             if limit.map({ $0.offsets > 0 || $0.times > 0 }) ?? true {
                 recoveryNotes.append("rebuilding the indexes of \(segment.path): index files missing")
             }
@@ -364,7 +390,8 @@ public final class PartitionLog {
         let t = limit.map { Array(timeBytes.prefix($0.times * 12)) } ?? timeBytes
         guard let decoded = SegmentIndex.decode(offsets: o, times: t, segmentSize: max(segment.size, 1)),
             limit.map({ decoded.offsets.count == $0.offsets && decoded.times.count == $0.times }) ?? true,
-            decoded.offsets.allSatisfy({ segment.baseOffset + Int64($0.relativeOffset) < segment.nextOffset }) else {
+            decoded.offsets.allSatisfy({ segment.baseOffset + Int64($0.relativeOffset) < segment.nextOffset })
+        else {
             recoveryNotes.append("rebuilding the indexes of \(segment.path): index files are not sane")
             return false
         }
@@ -403,8 +430,9 @@ public final class PartitionLog {
     private func roll(at base: Int64) throws(LogError) {
         let path = "\(directory)/\(Self.segmentFileName(baseOffset: base))"
         let handle = try fs.open(path, create: true)
-        var segment = Segment(baseOffset: base, path: path, handle: handle, size: 0, allocated: 0, nextOffset: base, rollTimestamp: -1,
-                              index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
+        var segment = Segment(
+            baseOffset: base, path: path, handle: handle, size: 0, allocated: 0, nextOffset: base, rollTimestamp: -1,
+            index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
         do {
             for suffix in [".index", ".timeindex"] {
                 let h = try fs.open(segment.stem + suffix, create: true)
@@ -415,7 +443,9 @@ public final class PartitionLog {
         } catch {
             // No half-made segment is left behind: the active segment stays the last one.
             fs.close(handle)
-            for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(segment.stem + suffix) { try? fs.remove(segment.stem + suffix) }
+            for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(segment.stem + suffix) {
+                try? fs.remove(segment.stem + suffix)
+            }
             throw error
         }
         segment.allocated = 0
@@ -459,7 +489,9 @@ public final class PartitionLog {
             if onDisk > count || fileSize != onDisk * width { try fs.truncate(h, to: min(onDisk, count) * width) }
             let from = min(onDisk, count)
             if from < count {
-                let bytes = isOffsets ? SegmentIndex.encodeOffsets(segment.index.offsets[from...]) : SegmentIndex.encodeTimes(segment.index.times[from...])
+                let bytes =
+                    isOffsets
+                    ? SegmentIndex.encodeOffsets(segment.index.offsets[from...]) : SegmentIndex.encodeTimes(segment.index.times[from...])
                 try fs.write(h, bytes, at: from * width)
             }
             if sync { try fs.sync(h) }
@@ -476,8 +508,11 @@ public final class PartitionLog {
         if let error = readOnlyError() { throw error }
         let batch = RecordBatch(baseOffset: nextOffset, records: records)
         let bytes = batch.encoded()
-        return try append(bytes, RecordBatch.Summary(baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: bytes.count),
-                          maxBatchBytes: maxBatchBytes)
+        return try append(
+            bytes,
+            RecordBatch.Summary(
+                baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: bytes.count),
+            maxBatchBytes: maxBatchBytes)
     }
 
     /// Appends a batch encoded by the producer, stamping its base offset.
@@ -486,7 +521,9 @@ public final class PartitionLog {
         if let error = readOnlyError() { throw error }
         var bytes = prepared.bytes
         bytes.setBigEndian(nextOffset, at: 0)
-        let summary = RecordBatch.Summary(baseOffset: nextOffset, lastOffset: nextOffset + Int64(prepared.count - 1), maxTimestamp: prepared.maxTimestamp, size: bytes.count)
+        let summary = RecordBatch.Summary(
+            baseOffset: nextOffset, lastOffset: nextOffset + Int64(prepared.count - 1), maxTimestamp: prepared.maxTimestamp,
+            size: bytes.count)
         return try append(bytes, summary, maxBatchBytes: maxBatchBytes)
     }
 
@@ -499,7 +536,9 @@ public final class PartitionLog {
         }
         let summary = try checked.get()
         guard summary.baseOffset == nextOffset else {
-            throw LogError(.corruptBatch, "the batch starts at offset \(summary.baseOffset), the partition's next offset is \(nextOffset)", location: location())
+            throw LogError(
+                .corruptBatch, "the batch starts at offset \(summary.baseOffset), the partition's next offset is \(nextOffset)",
+                location: location())
         }
         return try append(bytes, summary, maxBatchBytes: maxBatchBytes)
     }
@@ -507,13 +546,15 @@ public final class PartitionLog {
     private func append(_ bytes: [UInt8], _ summary: RecordBatch.Summary, maxBatchBytes: Int) throws(LogError) -> ClosedRange<Int64> {
         if let error = readOnlyError() { throw error }
         guard bytes.count <= maxBatchBytes else {
-            throw LogError(.recordTooLarge, "batch of \(bytes.count) bytes exceeds max.message.bytes \(maxBatchBytes)", location: location())
+            throw LogError(
+                .recordTooLarge, "batch of \(bytes.count) bytes exceeds max.message.bytes \(maxBatchBytes)", location: location())
         }
         if let active = segments.last, !active.isEmpty,
             active.size + bytes.count > configuration.segmentBytes
                 || summary.maxTimestamp.subtractingReportingOverflow(active.rollTimestamp).partialValue >= configuration.segmentMs
                     && active.rollTimestamp <= summary.maxTimestamp
-                || summary.lastOffset - active.baseOffset > Int64(UInt32.max) {
+                || summary.lastOffset - active.baseOffset > Int64(UInt32.max)
+        {
             try sealActive()
             try roll(at: nextOffset)
         }
@@ -538,7 +579,9 @@ public final class PartitionLog {
             }
             throw error
         }
-        let entry = SegmentScan.Entry(position: active.size, size: bytes.count, baseOffset: summary.baseOffset, lastOffset: summary.lastOffset, maxTimestamp: summary.maxTimestamp)
+        let entry = SegmentScan.Entry(
+            position: active.size, size: bytes.count, baseOffset: summary.baseOffset, lastOffset: summary.lastOffset,
+            maxTimestamp: summary.maxTimestamp)
         if active.rollTimestamp < 0 { active.rollTimestamp = summary.maxTimestamp }
         active.index.add(entry, segmentBase: active.baseOffset, interval: configuration.indexIntervalBytes)
         pending.append((active.baseOffset, active.size, summary.baseOffset))
@@ -567,9 +610,13 @@ public final class PartitionLog {
     /// A ticket for syncing everything appended so far, or nil when nothing awaits a sync (or the
     /// partition is read-only).
     public func beginSync() -> SyncTicket? {
-        guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last else { return nil }
-        return SyncTicket(handle: active.handle, log: generation, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset,
-                          maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp, rollTimestamp: active.rollTimestamp)
+        guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last else {
+            return nil
+        }
+        return SyncTicket(
+            handle: active.handle, log: generation, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset,
+            maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp,
+            rollTimestamp: active.rollTimestamp)
     }
 
     /// Finishes a sync: on success, everything the ticket covers becomes durable and visible (and a
@@ -591,7 +638,8 @@ public final class PartitionLog {
         syncedNextOffset = max(syncedNextOffset, ticket.nextOffset)
         publish(upTo: ticket.nextOffset)
         if ticket.segmentBase == active.baseOffset,
-            checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes {
+            checkpointPosition < 0 || syncedPosition - checkpointPosition >= configuration.checkpointIntervalBytes
+        {
             do {
                 try writeCheckpoint(timestamps: (ticket.maxTimestamp, ticket.offsetOfMaxTimestamp, ticket.rollTimestamp))
             } catch {
@@ -644,9 +692,10 @@ public final class PartitionLog {
         let timeEntries = active.index.times.prefix { active.baseOffset + Int64($0.relativeOffset) < syncedNext }.count
         try persistIndexes(&active, sync: true)
         segments[segments.count - 1] = active
-        let checkpoint = Checkpoint(baseOffset: active.baseOffset, position: position, nextOffset: syncedNext, rollTimestamp: timestamps.roll,
-                                    maxTimestamp: timestamps.max, offsetOfMaxTimestamp: timestamps.offset,
-                                    offsetEntries: offsetEntries, timeEntries: timeEntries)
+        let checkpoint = Checkpoint(
+            baseOffset: active.baseOffset, position: position, nextOffset: syncedNext, rollTimestamp: timestamps.roll,
+            maxTimestamp: timestamps.max, offsetOfMaxTimestamp: timestamps.offset,
+            offsetEntries: offsetEntries, timeEntries: timeEntries)
         guard checkpoint != lastCheckpoint else { return }
         let temporary = checkpointPath + ".tmp"
         let h = try fs.open(temporary, create: true)
@@ -678,7 +727,8 @@ public final class PartitionLog {
     /// another partition is taken back whole). Published data is never touched.
     public func rollBack(to offset: Int64) throws(LogError) {
         guard offset >= durableNextOffset else {
-            throw LogError(.io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: location())
+            throw LogError(
+                .io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: location())
         }
         do {
             try takeBack(to: offset)
@@ -695,7 +745,9 @@ public final class PartitionLog {
             while let active = segments.last, active.baseOffset > last.segment {
                 // A segment rolled for the taken-back batches: remove it, the previous one is active again.
                 fs.close(active.handle)
-                for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(active.stem + suffix) { try fs.remove(active.stem + suffix) }
+                for suffix in [".log", ".index", ".timeindex"] where fs.fileExists(active.stem + suffix) {
+                    try fs.remove(active.stem + suffix)
+                }
                 segments.removeLast()
                 try fs.syncDirectory(directory)
                 syncedPosition = segments.last?.size ?? 0
@@ -750,8 +802,11 @@ public final class PartitionLog {
                 while local + RecordBatch.logOverhead <= chunk.count {
                     let size = chunk.withUnsafeBytes { RecordBatch.totalSize(of: $0, at: local)! }
                     guard size >= RecordBatch.headerSize, position + local + size <= segment.size else {
-                        throw damaged(segment, at: position + local, size < RecordBatch.headerSize
-                            ? "batch length \(size) is shorter than a batch header" : "batch of \(size) bytes runs past the end of the segment")
+                        throw damaged(
+                            segment, at: position + local,
+                            size < RecordBatch.headerSize
+                                ? "batch length \(size) is shorter than a batch header"
+                                : "batch of \(size) bytes runs past the end of the segment")
                     }
                     if local + size > chunk.count {
                         guard local == 0 else { break }  // read the rest from this batch on
@@ -767,7 +822,9 @@ public final class PartitionLog {
                         local = size
                         break
                     }
-                    let (base, lastDelta) = chunk.withUnsafeBytes { ($0.loadBigEndian(Int64.self, at: local), $0.loadBigEndian(Int32.self, at: local + 23)) }
+                    let (base, lastDelta) = chunk.withUnsafeBytes {
+                        ($0.loadBigEndian(Int64.self, at: local), $0.loadBigEndian(Int32.self, at: local + 23))
+                    }
                     guard base == expected, lastDelta >= 0 else {
                         throw damaged(segment, at: position + local, "batch starts at offset \(base), expected \(expected)")
                     }
@@ -819,7 +876,8 @@ public final class PartitionLog {
                 let batches = try read(from: from, maxBytes: 256 * 1024)
                 guard !batches.isEmpty else { break }
                 for batch in batches where batch.maxTimestamp >= timestamp && batch.lastOffset >= from {
-                    for (i, record) in batch.records.enumerated() where record.timestamp >= timestamp && batch.baseOffset + Int64(i) >= from {
+                    for (i, record) in batch.records.enumerated() where record.timestamp >= timestamp && batch.baseOffset + Int64(i) >= from
+                    {
                         return batch.baseOffset + Int64(i)
                     }
                 }
@@ -860,8 +918,12 @@ public final class PartitionLog {
     /// only the entries its recovery checkpoint vouches for count (later ones are rebuilt on open).
     /// Returns the number of batches and the problems, each naming file and position; it stops at the
     /// first damaged batch.
-    public static func verifyFiles(directory: String, fileSystem fs: any LogFileSystem) throws(LogError) -> (batches: Int, problems: [String]) {
-        let bases = try fs.contentsOfDirectory(directory).filter { $0.hasSuffix(".log") && $0.count == 24 }.compactMap { Int64($0.dropLast(4)) }.sorted()
+    public static func verifyFiles(directory: String, fileSystem fs: any LogFileSystem) throws(LogError) -> (
+        batches: Int, problems: [String]
+    ) {
+        let bases = try fs.contentsOfDirectory(directory).filter { $0.hasSuffix(".log") && $0.count == 24 }.compactMap {
+            Int64($0.dropLast(4))
+        }.sorted()
         let checkpointFile = "\(directory)/\(checkpointFileName)"
         let checkpoint = fs.fileExists(checkpointFile) ? Checkpoint(String(decoding: try fs.readAll(checkpointFile), as: UTF8.self)) : nil
         var problems: [String] = []
@@ -892,7 +954,8 @@ public final class PartitionLog {
             }
             let byPosition = Dictionary(scan.entries.map { ($0.position, $0.baseOffset) }, uniquingKeysWith: { a, _ in a })
             for e in index.offsets where byPosition[Int(e.position)] != base + Int64(e.relativeOffset) {
-                problems.append("\(stem).index: entry for offset \(base + Int64(e.relativeOffset)) at byte \(e.position) names no batch of \(path)")
+                problems.append(
+                    "\(stem).index: entry for offset \(base + Int64(e.relativeOffset)) at byte \(e.position) names no batch of \(path)")
                 break
             }
             var runningMax: Int64 = -1
@@ -902,7 +965,9 @@ public final class PartitionLog {
                 maxThrough[entry.lastOffset] = runningMax
             }
             for e in index.times where maxThrough[base + Int64(e.relativeOffset)] != e.timestamp {
-                problems.append("\(stem).timeindex: entry (\(e.timestamp), offset \(base + Int64(e.relativeOffset))) does not match the batches of \(path)")
+                problems.append(
+                    "\(stem).timeindex: entry (\(e.timestamp), offset \(base + Int64(e.relativeOffset))) does not match the batches of \(path)"
+                )
                 break
             }
             if isSealed, runningMax >= 0, index.times.last?.timestamp != runningMax {

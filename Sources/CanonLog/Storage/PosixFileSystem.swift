@@ -1,13 +1,13 @@
 #if canImport(Glibc)
-import Glibc
-private func systemOpen(_ path: String, _ flags: Int32) -> Int32 { Glibc.open(path, flags) }
-private func systemClose(_ fd: Int32) -> Int32 { Glibc.close(fd) }
-private func systemRename(_ from: String, _ to: String) -> Int32 { Glibc.rename(from, to) }
+    import Glibc
+    private func systemOpen(_ path: String, _ flags: Int32) -> Int32 { Glibc.open(path, flags) }
+    private func systemClose(_ fd: Int32) -> Int32 { Glibc.close(fd) }
+    private func systemRename(_ from: String, _ to: String) -> Int32 { Glibc.rename(from, to) }
 #elseif canImport(Darwin)
-import Darwin
-private func systemOpen(_ path: String, _ flags: Int32) -> Int32 { Darwin.open(path, flags) }
-private func systemClose(_ fd: Int32) -> Int32 { Darwin.close(fd) }
-private func systemRename(_ from: String, _ to: String) -> Int32 { Darwin.rename(from, to) }
+    import Darwin
+    private func systemOpen(_ path: String, _ flags: Int32) -> Int32 { Darwin.open(path, flags) }
+    private func systemClose(_ fd: Int32) -> Int32 { Darwin.close(fd) }
+    private func systemRename(_ from: String, _ to: String) -> Int32 { Darwin.rename(from, to) }
 #endif
 import SystemPackage
 
@@ -108,19 +108,19 @@ public struct PosixFileSystem: LogFileSystem {
 
     public func preallocate(_ handle: LogFileHandle, to size: Int) throws(LogError) {
         #if canImport(Glibc)
-        let e = posix_fallocate(handle.id, 0, off_t(size))
-        guard e == 0 else {
-            if e == EOPNOTSUPP || e == ENOSYS || e == EINVAL { return }  // the file system cannot: files grow as written
-            throw failure(Errno(rawValue: e), "posix_fallocate", "fd \(handle.id)")
-        }
+            let e = posix_fallocate(handle.id, 0, off_t(size))
+            guard e == 0 else {
+                if e == EOPNOTSUPP || e == ENOSYS || e == EINVAL { return }  // the file system cannot: files grow as written
+                throw failure(Errno(rawValue: e), "posix_fallocate", "fd \(handle.id)")
+            }
         #endif
     }
 
     public func sync(_ handle: LogFileHandle) throws(LogError) {
         #if canImport(Glibc)
-        let status = fdatasync(handle.id)
+            let status = fdatasync(handle.id)
         #else
-        let status = fsync(handle.id)
+            let status = fsync(handle.id)
         #endif
         guard status == 0 else { throw failure("fdatasync", "fd \(handle.id)") }
     }
@@ -147,10 +147,12 @@ public struct PosixFileSystem: LogFileSystem {
     public func lockExclusively(_ path: String) throws(LogError) -> LogFileHandle {
         let handle = try open(path, create: true)
         guard flock(handle.id, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? read(handle, at: 0, count: 32)).flatMap { String(validating: $0, as: UTF8.self) }?
+            let holder =
+                (try? read(handle, at: 0, count: 32)).flatMap { String(validating: $0, as: UTF8.self) }?
                 .trimmingTrailingNewline ?? "unknown"
             close(handle)
-            throw LogError(.locked, "the data directory is locked by another process (pid \(holder))", location: LogError.Location(file: path))
+            throw LogError(
+                .locked, "the data directory is locked by another process (pid \(holder))", location: LogError.Location(file: path))
         }
         let pid = Array("\(getpid())\n".utf8)
         try truncate(handle, to: 0)

@@ -116,21 +116,27 @@ public struct SegmentIndex: Sendable, Equatable {
 
     /// Reads index files; nil when they are not sane (length not a multiple of the entry size, offsets or
     /// timestamps not increasing, positions at or past `segmentSize`).
-    static func decode(offsets offsetBytes: [UInt8], times timeBytes: [UInt8], segmentSize: Int) -> (offsets: [OffsetEntry], times: [TimeEntry])? {
+    static func decode(offsets offsetBytes: [UInt8], times timeBytes: [UInt8], segmentSize: Int) -> (
+        offsets: [OffsetEntry], times: [TimeEntry]
+    )? {
         guard offsetBytes.count % 8 == 0, timeBytes.count % 12 == 0 else { return nil }
         var offsets: [OffsetEntry] = []
         var times: [TimeEntry] = []
         offsetBytes.withUnsafeBytes { raw in
             for i in stride(from: 0, to: raw.count, by: 8) {
-                offsets.append(OffsetEntry(relativeOffset: raw.loadBigEndian(UInt32.self, at: i), position: raw.loadBigEndian(UInt32.self, at: i + 4)))
+                offsets.append(
+                    OffsetEntry(relativeOffset: raw.loadBigEndian(UInt32.self, at: i), position: raw.loadBigEndian(UInt32.self, at: i + 4)))
             }
         }
         timeBytes.withUnsafeBytes { raw in
             for i in stride(from: 0, to: raw.count, by: 12) {
-                times.append(TimeEntry(timestamp: raw.loadBigEndian(Int64.self, at: i), relativeOffset: raw.loadBigEndian(UInt32.self, at: i + 8)))
+                times.append(
+                    TimeEntry(timestamp: raw.loadBigEndian(Int64.self, at: i), relativeOffset: raw.loadBigEndian(UInt32.self, at: i + 8)))
             }
         }
-        for (a, b) in zip(offsets, offsets.dropFirst()) where b.relativeOffset <= a.relativeOffset || b.position <= a.position { return nil }
+        for (a, b) in zip(offsets, offsets.dropFirst()) where b.relativeOffset <= a.relativeOffset || b.position <= a.position {
+            return nil
+        }
         if let last = offsets.last, Int(last.position) >= segmentSize { return nil }
         for (a, b) in zip(times, times.dropFirst()) where b.timestamp <= a.timestamp || b.relativeOffset < a.relativeOffset { return nil }
         return (offsets, times)

@@ -67,7 +67,8 @@ public struct TopicConfiguration: Sendable, Hashable {
             throw LogError(.invalidConfiguration, "partitions is not a setting: it is set when the topic is created")
         case "cleanup.policy":
             guard value == "delete" else {
-                throw LogError(.invalidConfiguration, "cleanup.policy=\(value) is not supported yet (compaction does not exist); use delete")
+                throw LogError(
+                    .invalidConfiguration, "cleanup.policy=\(value) is not supported yet (compaction does not exist); use delete")
             }
         default:
             extra[name] = value

@@ -18,7 +18,8 @@ public enum TopicName {
                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                 continue
             default:
-                throw LogError(.invalidTopicName, "topic name '\(name)' contains '\(Character(Unicode.Scalar(c)))'; only [A-Za-z0-9._-] are allowed")
+                throw LogError(
+                    .invalidTopicName, "topic name '\(name)' contains '\(Character(Unicode.Scalar(c)))'; only [A-Za-z0-9._-] are allowed")
             }
         }
     }

@@ -56,7 +56,10 @@ public struct SchemaValidator: RecordValidator {
                 }
             }
         } catch {
-            return records.indices.map { RecordRejection(index: $0, reason: "the topic's validation settings are invalid: \(error.message)", code: ReasonCode.settings) }
+            return records.indices.map {
+                RecordRejection(
+                    index: $0, reason: "the topic's validation settings are invalid: \(error.message)", code: ReasonCode.settings)
+            }
         }
         guard policy.key != .none || policy.value != .none || !policy.allowTombstones else { return [] }
         let snapshot = catalog.snapshot
@@ -79,14 +82,24 @@ public struct SchemaValidator: RecordValidator {
                     continue
                 } catch {}  // the slow path below says why
             }
-            if let rejection = check(records[i].key, part: .key, level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy, headers: records[i].headers, snapshot: snapshot, memo: &memo) {
-                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path,
-                                                  byteOffset: rejection.byteOffset, code: rejection.code))
+            if let rejection = check(
+                records[i].key, part: .key, level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy,
+                headers: records[i].headers, snapshot: snapshot, memo: &memo)
+            {
+                rejections.append(
+                    RecordRejection(
+                        index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path,
+                        byteOffset: rejection.byteOffset, code: rejection.code))
                 continue
             }
-            if let rejection = check(records[i].value, part: .value, level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy, headers: records[i].headers, snapshot: snapshot, memo: &memo) {
-                rejections.append(RecordRejection(index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path,
-                                                  byteOffset: rejection.byteOffset, code: rejection.code))
+            if let rejection = check(
+                records[i].value, part: .value, level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy,
+                headers: records[i].headers, snapshot: snapshot, memo: &memo)
+            {
+                rejections.append(
+                    RecordRejection(
+                        index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path,
+                        byteOffset: rejection.byteOffset, code: rejection.code))
             }
         }
         return rejections
@@ -114,26 +127,41 @@ public struct SchemaValidator: RecordValidator {
         var byteOffset: Int?
     }
 
-    private func check(_ bytes: [UInt8]?, part: Part, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
-                       topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot, memo: inout Memo) -> Problem? {
+    private func check(
+        _ bytes: [UInt8]?, part: Part, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
+        topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot, memo: inout Memo
+    ) -> Problem? {
         if bytes == nil, part == .value, !policy.allowTombstones {
             return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic")
         }
         guard level != .none else { return nil }
         if !headers.isEmpty, headers.contains(where: { $0.key == "__\(part.rawValue)_schema_id" }) {
-            return Problem(code: ReasonCode.wireFormat, reason: "schema IDs carried in the __\(part.rawValue)_schema_id header are not supported; put the Confluent prefix in the \(part.rawValue)")
+            return Problem(
+                code: ReasonCode.wireFormat,
+                reason:
+                    "schema IDs carried in the __\(part.rawValue)_schema_id header are not supported; put the Confluent prefix in the \(part.rawValue)"
+            )
         }
         guard let bytes else {
-            if part == .value && !policy.allowTombstones { return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic") }
+            if part == .value && !policy.allowTombstones {
+                return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic")
+            }
             return nil
         }
         guard bytes.count >= 5 else {
-            return Problem(code: ReasonCode.wireFormat, reason: "\(bytes.count) byte(s) cannot hold the Confluent wire prefix (magic byte 0 and a 4-byte schema ID)", byteOffset: 0)
+            return Problem(
+                code: ReasonCode.wireFormat,
+                reason: "\(bytes.count) byte(s) cannot hold the Confluent wire prefix (magic byte 0 and a 4-byte schema ID)", byteOffset: 0)
         }
         switch bytes[0] {
         case 0: break
-        case 1: return Problem(code: ReasonCode.wireFormat, reason: "magic byte 1 (a schema GUID) is not supported; use magic byte 0 with a schema ID", byteOffset: 0)
-        default: return Problem(code: ReasonCode.wireFormat, reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
+        case 1:
+            return Problem(
+                code: ReasonCode.wireFormat, reason: "magic byte 1 (a schema GUID) is not supported; use magic byte 0 with a schema ID",
+                byteOffset: 0)
+        default:
+            return Problem(
+                code: ReasonCode.wireFormat, reason: "magic byte \(bytes[0]) is not the Confluent wire format (0)", byteOffset: 0)
         }
         let id = ConfluentFraming.schemaID(bytes)
         let verdict: (problem: Problem?, schema: WriterSchema?)
@@ -151,26 +179,43 @@ public struct SchemaValidator: RecordValidator {
         do {
             try writer.validator.validate(bytes, from: 5)
         } catch {
-            return Problem(code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath, byteOffset: error.location.byteOffset.map { $0 + 5 })
+            return Problem(
+                code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath,
+                byteOffset: error.location.byteOffset.map { $0 + 5 })
         }
         return nil
     }
 
     /// Whether an ID is registered, under the subject the strategy names (or its latest version).
-    private func idVerdict(_ id: Int32, part: Part, strategy: ValidationPolicy.SubjectStrategy, topic: String, policy: ValidationPolicy,
-                           snapshot: SchemaCatalog.Snapshot) -> (problem: Problem?, schema: WriterSchema?) {
+    private func idVerdict(
+        _ id: Int32, part: Part, strategy: ValidationPolicy.SubjectStrategy, topic: String, policy: ValidationPolicy,
+        snapshot: SchemaCatalog.Snapshot
+    ) -> (problem: Problem?, schema: WriterSchema?) {
         guard let writer = snapshot.schemas[id] else {
             return (Problem(code: ReasonCode.unknownSchema, reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1), nil)
         }
         guard let subject = strategy.subject(topic: topic, isKey: part == .key, recordName: writer.schema.rootNode.name?.fullName) else {
-            return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it", schemaID: id), nil)
+            return (
+                Problem(
+                    code: ReasonCode.wrongSubject,
+                    reason: "schema ID \(id) is not a named type, so the \(strategy.rawValue) subject strategy has no subject for it",
+                    schemaID: id), nil
+            )
         }
         if policy.latestOnly {
             guard snapshot.latest[subject] == id else {
-                return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not the latest version of subject '\(subject)'", schemaID: id, byteOffset: 1), nil)
+                return (
+                    Problem(
+                        code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not the latest version of subject '\(subject)'",
+                        schemaID: id, byteOffset: 1), nil
+                )
             }
         } else if snapshot.members[subject]?.contains(id) != true {
-            return (Problem(code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not registered under subject '\(subject)'", schemaID: id, byteOffset: 1), nil)
+            return (
+                Problem(
+                    code: ReasonCode.wrongSubject, reason: "schema ID \(id) is not registered under subject '\(subject)'", schemaID: id,
+                    byteOffset: 1), nil
+            )
         }
         return (nil, writer)
     }

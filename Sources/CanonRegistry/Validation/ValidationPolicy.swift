@@ -54,15 +54,17 @@ public struct ValidationPolicy: Sendable, Hashable {
                 guard let level = Level(rawValue: value.lowercased()) else { throw bad("none, id or full") }
                 if name.hasPrefix("key") { key = level } else { self.value = level }
             case "confluent.key.schema.validation", "confluent.value.schema.validation",
-                 "redpanda.key.schema.id.validation", "redpanda.value.schema.id.validation":
+                "redpanda.key.schema.id.validation", "redpanda.value.schema.id.validation":
                 guard let on = Bool(value.lowercased()) else { throw bad("true or false") }
                 let level: Level = on ? .id : .none
                 if name.contains(".key.") { key = level } else { self.value = level }
             case "key.subject.name.strategy", "value.subject.name.strategy",
-                 "confluent.key.subject.name.strategy", "confluent.value.subject.name.strategy",
-                 "redpanda.key.subject.name.strategy", "redpanda.value.subject.name.strategy":
+                "confluent.key.subject.name.strategy", "confluent.value.subject.name.strategy",
+                "redpanda.key.subject.name.strategy", "redpanda.value.subject.name.strategy":
                 guard let strategy = Self.strategy(value) else {
-                    throw bad("topic, record, topic-record, or a strategy class name such as io.confluent.kafka.serializers.subject.TopicNameStrategy")
+                    throw bad(
+                        "topic, record, topic-record, or a strategy class name such as io.confluent.kafka.serializers.subject.TopicNameStrategy"
+                    )
                 }
                 if name.contains("key.") { keyStrategy = strategy } else { valueStrategy = strategy }
             case "value.tombstones":

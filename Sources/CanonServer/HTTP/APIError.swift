@@ -32,7 +32,10 @@ struct APIError: HTTPResponseError {
         case .topicExists: self.init(.badRequest, 40002, error.message)
         case .invalidTopicName, .invalidConfiguration: self.init(.badRequest, 40002, error.message)
         case .recordTooLarge: self.init(.contentTooLarge, 41301, error.message)
-        case .invalidRecord: self.init(.unprocessableContent, error.rejections.first?.code ?? 42290, error.message, errors: error.rejections.map(Self.rejectionJSON))
+        case .invalidRecord:
+            self.init(
+                .unprocessableContent, error.rejections.first?.code ?? 42290, error.message,
+                errors: error.rejections.map(Self.rejectionJSON))
         default: self.init(.internalServerError, 50001, error.description)
         }
     }

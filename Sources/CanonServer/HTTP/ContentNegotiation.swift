@@ -51,7 +51,9 @@ struct ContentNegotiation<Context: RequestContext>: RouterMiddleware {
         var best: (type: String, q: Double, qs: Double)?
         for (type, qs) in produced {
             // The most specific range that matches the type decides its q.
-            guard let range = accepted.filter({ $0.matches(type) }).max(by: { $0.specificity < $1.specificity }), range.quality > 0 else { continue }
+            guard let range = accepted.filter({ $0.matches(type) }).max(by: { $0.specificity < $1.specificity }), range.quality > 0 else {
+                continue
+            }
             if best == nil || (range.quality, qs) > (best!.q, best!.qs) { best = (type, range.quality, qs) }
         }
         return best?.type

@@ -44,13 +44,19 @@ enum SchemaRoutes {
             return RegistryServer.json((try? JSONReader.parse(content.schema)) ?? .string(content.schema))
         }
         routes.get("/schemas/ids/:id/subjects") { request, context in
-            let pairs = try await registry.versions(usingID: try RegistryServer.id(context), includeDeleted: RegistryServer.flag(request, "deleted"))
+            let pairs = try await registry.versions(
+                usingID: try RegistryServer.id(context), includeDeleted: RegistryServer.flag(request, "deleted"))
             var seen = Set<String>()
-            return RegistryServer.json(.array(RegistryServer.page(pairs.map(\.subject).filter { seen.insert($0).inserted }.map(JSONValue.string), request)))
+            return RegistryServer.json(
+                .array(RegistryServer.page(pairs.map(\.subject).filter { seen.insert($0).inserted }.map(JSONValue.string), request)))
         }
         routes.get("/schemas/ids/:id/versions") { request, context in
-            let pairs = try await registry.versions(usingID: try RegistryServer.id(context), includeDeleted: RegistryServer.flag(request, "deleted"))
-            return RegistryServer.json(.array(RegistryServer.page(pairs.map { .object(["subject": .string($0.subject), "version": .int(Int64($0.version))]) }, request)))
+            let pairs = try await registry.versions(
+                usingID: try RegistryServer.id(context), includeDeleted: RegistryServer.flag(request, "deleted"))
+            return RegistryServer.json(
+                .array(
+                    RegistryServer.page(
+                        pairs.map { .object(["subject": .string($0.subject), "version": .int(Int64($0.version))]) }, request)))
         }
         return routes
     }

@@ -20,8 +20,10 @@ enum TopicRoutes {
     }
 
     static func topicJSON(_ topic: LogDirectory.Topic) -> JSONValue {
-        .object(["kind": .string("KafkaTopic"), "cluster_id": .string(cluster), "topic_name": .string(topic.name),
-                 "partitions_count": .int(Int64(topic.partitions)), "is_internal": .bool(false)])
+        .object([
+            "kind": .string("KafkaTopic"), "cluster_id": .string(cluster), "topic_name": .string(topic.name),
+            "partitions_count": .int(Int64(topic.partitions)), "is_internal": .bool(false),
+        ])
     }
 
     static func topicName(_ context: some RequestContext) -> String {
@@ -30,13 +32,20 @@ enum TopicRoutes {
     }
 
     static func checkCluster(_ context: some RequestContext) throws {
-        guard context.parameters.get("cluster") == cluster else { throw APIError(.notFound, 40401, "Cluster \(context.parameters.get("cluster") ?? "") not found; the one cluster is '\(cluster)'") }
+        guard context.parameters.get("cluster") == cluster else {
+            throw APIError(
+                .notFound, 40401, "Cluster \(context.parameters.get("cluster") ?? "") not found; the one cluster is '\(cluster)'")
+        }
     }
 
-    static func collection(engine: LogEngine, registry: Registry, limit: Int, metrics: ServerMetrics) -> RouteCollection<BasicRequestContext> {
+    static func collection(engine: LogEngine, registry: Registry, limit: Int, metrics: ServerMetrics) -> RouteCollection<
+        BasicRequestContext
+    > {
         let router = RouteCollection(context: BasicRequestContext.self)
         /// Appends and counts accepted and refused records.
-        @Sendable func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(partition: Int, offset: Int64)] {
+        @Sendable func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
+            partition: Int, offset: Int64
+        )] {
             do {
                 let placed = try await TopicRoutes.append(engine, topic, records)
                 metrics.accepted(topic: topic, count: placed.count)
@@ -47,7 +56,15 @@ enum TopicRoutes {
             }
         }
         router.get("/v3/clusters") { _, _ in
-            try await v3 { (.ok, .object(["kind": .string("KafkaClusterList"), "data": .array([.object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)])])])) }
+            try await v3 {
+                (
+                    .ok,
+                    .object([
+                        "kind": .string("KafkaClusterList"),
+                        "data": .array([.object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)])]),
+                    ])
+                )
+            }
         }
         router.get("/v3/clusters/:cluster") { _, context in
             try await v3 {
@@ -58,7 +75,9 @@ enum TopicRoutes {
         router.get("/v3/clusters/:cluster/topics") { _, context in
             try await v3 {
                 try checkCluster(context)
-                let topics = try await engine.withDirectory { dir in dir.topics.values.filter { !TopicName.isInternal($0.name) }.sorted { $0.name < $1.name } }
+                let topics = try await engine.withDirectory { dir in
+                    dir.topics.values.filter { !TopicName.isInternal($0.name) }.sorted { $0.name < $1.name }
+                }
                 return (.ok, .object(["kind": .string("KafkaTopicList"), "data": .array(topics.map(topicJSON))]))
             }
         }
@@ -66,12 +85,16 @@ enum TopicRoutes {
             try await v3 {
                 try checkCluster(context)
                 let json = try await RegistryServer.body(request, limit: limit)
-                guard let name = json["topic_name"]?.stringValue else { throw APIError(.badRequest, 40002, "the request needs a 'topic_name'") }
+                guard let name = json["topic_name"]?.stringValue else {
+                    throw APIError(.badRequest, 40002, "the request needs a 'topic_name'")
+                }
                 let partitions = json["partitions_count"]?.int64Value.flatMap { Int(exactly: $0) } ?? 1
                 var settings: [String: String] = [:]
                 if case .array(let configs)? = json["configs"] {
                     for c in configs {
-                        guard let key = c["name"]?.stringValue, let value = c["value"]?.stringValue else { throw APIError(.badRequest, 40002, "each config needs a 'name' and a string 'value'") }
+                        guard let key = c["name"]?.stringValue, let value = c["value"]?.stringValue else {
+                            throw APIError(.badRequest, 40002, "each config needs a 'name' and a string 'value'")
+                        }
                         try ValidationPolicy.checkSettingName(key)
                         settings[key] = value
                     }
@@ -104,23 +127,35 @@ enum TopicRoutes {
             }
         }
         @Sendable func configJSON(_ topic: String, _ name: String, _ value: String) -> JSONValue {
-            .object(["kind": .string("KafkaTopicConfig"), "cluster_id": .string(cluster), "topic_name": .string(topic), "name": .string(name), "value": .string(value)])
+            .object([
+                "kind": .string("KafkaTopicConfig"), "cluster_id": .string(cluster), "topic_name": .string(topic), "name": .string(name),
+                "value": .string(value),
+            ])
         }
         router.get("/v3/clusters/:cluster/topics/:topic/configs") { _, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
-                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
+                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else {
+                    throw APIError(.notFound, 40403, "Unknown topic '\(name)'")
+                }
                 let settings = topic.configuration.settings.sorted { $0.key < $1.key }
-                return (.ok, .object(["kind": .string("KafkaTopicConfigList"), "data": .array(settings.map { configJSON(name, $0.key, $0.value) })]))
+                return (
+                    .ok,
+                    .object(["kind": .string("KafkaTopicConfigList"), "data": .array(settings.map { configJSON(name, $0.key, $0.value) })])
+                )
             }
         }
         router.get("/v3/clusters/:cluster/topics/:topic/configs/:name") { _, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
-                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
-                guard let value = topic.configuration.settings[setting] else { throw APIError(.notFound, 40404, "Unknown config '\(setting)' of topic '\(name)'") }
+                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else {
+                    throw APIError(.notFound, 40403, "Unknown topic '\(name)'")
+                }
+                guard let value = topic.configuration.settings[setting] else {
+                    throw APIError(.notFound, 40404, "Unknown config '\(setting)' of topic '\(name)'")
+                }
                 return (.ok, configJSON(name, setting, value))
             }
         }
@@ -128,7 +163,9 @@ enum TopicRoutes {
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
-                guard let value = try await RegistryServer.body(request, limit: limit)["value"]?.stringValue else { throw APIError(.badRequest, 40002, "the request needs a string 'value'") }
+                guard let value = try await RegistryServer.body(request, limit: limit)["value"]?.stringValue else {
+                    throw APIError(.badRequest, 40002, "the request needs a string 'value'")
+                }
                 try ValidationPolicy.checkSettingName(setting)
                 _ = try ValidationPolicy(settings: [setting: value])
                 try await engine.withDirectory { try $0.setConfiguration(topic: name, setting, value) }
@@ -172,11 +209,15 @@ enum TopicRoutes {
                     }
                 }
                 if let firstRefusal {
-                    throw APIError(.unprocessableContent, Int(firstRefusal.body["error_code"]?.int64Value ?? 42294),
-                                   "\(refused.count) of \(entries.count) record(s) could not be encoded with their schema, nothing written", errors: refused)
+                    throw APIError(
+                        .unprocessableContent, Int(firstRefusal.body["error_code"]?.int64Value ?? 42294),
+                        "\(refused.count) of \(entries.count) record(s) could not be encoded with their schema, nothing written",
+                        errors: refused)
                 }
                 let placed = try await append(engine, name, records.map { ($0.0, $0.1) })
-                return (.ok, .object(["error_code": .int(200), "data": .array(zip(placed, records).map { resultJSON(name, $0, $1.0, $1.2) })]))
+                return (
+                    .ok, .object(["error_code": .int(200), "data": .array(zip(placed, records).map { resultJSON(name, $0, $1.0, $1.2) })])
+                )
             }
         }
         router.get("/v3/clusters/:cluster/topics/:topic/partitions/:partition/records") { request, context in
@@ -184,7 +225,9 @@ enum TopicRoutes {
                 try checkCluster(context)
                 let name = topicName(context)
                 guard !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
-                guard let partition = Int(context.parameters.get("partition") ?? "") else { throw APIError(.badRequest, 40002, "bad partition") }
+                guard let partition = Int(context.parameters.get("partition") ?? "") else {
+                    throw APIError(.badRequest, 40002, "bad partition")
+                }
                 let offset = Int64(request.uri.queryParameters.get("offset") ?? "0") ?? 0
                 let maximum = max(1, min(10_000, Int(request.uri.queryParameters.get("max_records") ?? "100") ?? 100))
                 let avroJSON = request.uri.queryParameters.get("format") == "avro-json"
@@ -196,11 +239,19 @@ enum TopicRoutes {
                     for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset {
                         if data.count >= maximum { break outer }
                         let at = batch.baseOffset + Int64(i)
-                        data.append(.object([
-                            "partition_id": .int(Int64(partition)), "offset": .int(at), "timestamp": .string(iso8601(millis: record.timestamp)),
-                            "key": part(record.key, avroJSON, snapshot), "value": part(record.value, avroJSON, snapshot),
-                            "headers": .array(record.headers.map { .object(["name": .string($0.key), "value": $0.value.map { .string(Data($0).base64EncodedString()) } ?? .null]) }),
-                        ]))
+                        data.append(
+                            .object([
+                                "partition_id": .int(Int64(partition)), "offset": .int(at),
+                                "timestamp": .string(iso8601(millis: record.timestamp)),
+                                "key": part(record.key, avroJSON, snapshot), "value": part(record.value, avroJSON, snapshot),
+                                "headers": .array(
+                                    record.headers.map {
+                                        .object([
+                                            "name": .string($0.key),
+                                            "value": $0.value.map { .string(Data($0).base64EncodedString()) } ?? .null,
+                                        ])
+                                    }),
+                            ]))
                         next = at + 1
                     }
                 }
@@ -211,23 +262,32 @@ enum TopicRoutes {
     }
 
     /// Appends records; an explicit partition (all the same) or the partitioner.
-    static func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(partition: Int, offset: Int64)] {
+    static func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
+        partition: Int, offset: Int64
+    )] {
         let partitions = Set(records.map(\.1))
         if partitions.count == 1, let partition = partitions.first! {
             return try await engine.append(topic: topic, partition: partition, records: records.map(\.0))
         }
-        guard partitions == [nil] else { throw APIError(.badRequest, 40002, "in one batch, either every entry names the same partition_id or none does") }
+        guard partitions == [nil] else {
+            throw APIError(.badRequest, 40002, "in one batch, either every entry names the same partition_id or none does")
+        }
         return try await engine.append(topic: topic, records: records.map(\.0))
     }
 
-    static func resultJSON(_ topic: String, _ placed: (partition: Int, offset: Int64), _ record: LogRecord, _ types: (String?, String?)) -> JSONValue {
+    static func resultJSON(_ topic: String, _ placed: (partition: Int, offset: Int64), _ record: LogRecord, _ types: (String?, String?))
+        -> JSONValue
+    {
         func summary(_ bytes: [UInt8]?, _ type: String?) -> JSONValue {
             guard let bytes else { return .null }
             return .object(["type": .string(type ?? "BINARY"), "size": .int(Int64(bytes.count))])
         }
-        return .object(["error_code": .int(200), "cluster_id": .string(cluster), "topic_name": .string(topic), "partition_id": .int(Int64(placed.partition)),
-                        "offset": .int(placed.offset), "timestamp": .string(iso8601(millis: record.timestamp)),
-                        "key": summary(record.key, types.0), "value": summary(record.value, types.1)])
+        return .object([
+            "error_code": .int(200), "cluster_id": .string(cluster), "topic_name": .string(topic),
+            "partition_id": .int(Int64(placed.partition)),
+            "offset": .int(placed.offset), "timestamp": .string(iso8601(millis: record.timestamp)),
+            "key": summary(record.key, types.0), "value": summary(record.value, types.1),
+        ])
     }
 
     /// A stored key or value for reading back: BINARY base64, or with `avro-json` and a registered
@@ -236,7 +296,9 @@ enum TopicRoutes {
         guard let bytes else { return .null }
         if avroJSON, bytes.count >= 5, bytes[0] == 0 {
             let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-            if let schema = snapshot.schemas[id]?.schema, let value = try? schema.decode(Array(bytes[5...])), let json = try? AvroJSON.encode(value, schema: schema) {
+            if let schema = snapshot.schemas[id]?.schema, let value = try? schema.decode(Array(bytes[5...])),
+                let json = try? AvroJSON.encode(value, schema: schema)
+            {
                 return .object(["type": .string("AVRO"), "schema_id": .int(Int64(id)), "data": json])
             }
         }
@@ -271,7 +333,9 @@ enum TopicRoutes {
                 guard let name = h["name"]?.stringValue else { throw APIError(.badRequest, 40002, "a header needs a 'name'") }
                 var bytes: [UInt8]?
                 if let text = h["value"]?.stringValue {
-                    guard let decoded = Data(base64Encoded: text) else { throw APIError(.badRequest, 40002, "header '\(name)' value is not base64") }
+                    guard let decoded = Data(base64Encoded: text) else {
+                        throw APIError(.badRequest, 40002, "header '\(name)' value is not base64")
+                    }
                     bytes = Array(decoded)
                 }
                 headers.append(LogHeader(key: name, value: bytes))
@@ -285,7 +349,9 @@ enum TopicRoutes {
             guard let date = iso8601(text) else { throw APIError(.badRequest, 40002, "timestamp '\(text)' is not an ISO-8601 date-time") }
             timestamp = Int64((date.timeIntervalSince1970 * 1000).rounded())
         case let value?:
-            guard let ms = value.int64Value else { throw APIError(.badRequest, 40002, "timestamp must be an ISO-8601 string or milliseconds") }
+            guard let ms = value.int64Value else {
+                throw APIError(.badRequest, 40002, "timestamp must be an ISO-8601 string or milliseconds")
+            }
             timestamp = ms
         }
         return (LogRecord(key: key, value: value, timestamp: timestamp, headers: headers), partition, (keyType, valueType))
@@ -300,7 +366,9 @@ enum TopicRoutes {
         let data = json["data"]
         switch type {
         case "BINARY":
-            guard let text = data?.stringValue, let bytes = Data(base64Encoded: text) else { throw APIError(.badRequest, 40002, "\(part): BINARY data must be a base64 string") }
+            guard let text = data?.stringValue, let bytes = Data(base64Encoded: text) else {
+                throw APIError(.badRequest, 40002, "\(part): BINARY data must be a base64 string")
+            }
             return (Array(bytes), type)
         case "JSON":
             return (Array((data ?? .null).jsonText.utf8), type)
@@ -313,9 +381,10 @@ enum TopicRoutes {
                 _ = try await registry.schema(id: given)
                 id = given
             } else if let subject = json["subject"]?.stringValue {
-                let spec = try json["schema_version"].map { (v: JSONValue) throws(RegistryError) -> Registry.VersionSpec in
-                    try Registry.VersionSpec(v.int64Value.map(String.init) ?? v.stringValue ?? "")
-                } ?? .latest
+                let spec =
+                    try json["schema_version"].map { (v: JSONValue) throws(RegistryError) -> Registry.VersionSpec in
+                        try Registry.VersionSpec(v.int64Value.map(String.init) ?? v.stringValue ?? "")
+                    } ?? .latest
                 id = try await registry.version(spec, of: subject).id
             } else {
                 throw APIError(.badRequest, 40002, "\(part): AVRO data needs a 'schema_id' or a 'subject'")
@@ -325,8 +394,13 @@ enum TopicRoutes {
                 let bytes = try schema.encode(try AvroJSON.decode(data ?? .null, schema: schema))
                 return ([0] + withUnsafeBytes(of: id.bigEndian, Array.init) + bytes, type)
             } catch {
-                throw APIError(.unprocessableContent, SchemaValidator.ReasonCode.payload, "\(part): the data does not match schema \(id): \(error)",
-                               errors: [.object(["index": .int(0), "part": .string(part), "schema_id": .int(Int64(id)), "reason": .string(error.description)])])
+                throw APIError(
+                    .unprocessableContent, SchemaValidator.ReasonCode.payload, "\(part): the data does not match schema \(id): \(error)",
+                    errors: [
+                        .object([
+                            "index": .int(0), "part": .string(part), "schema_id": .int(Int64(id)), "reason": .string(error.description),
+                        ])
+                    ])
             }
         default:
             throw APIError(.badRequest, 40002, "\(part): unknown type '\(type)' (BINARY, JSON, STRING or AVRO)")
