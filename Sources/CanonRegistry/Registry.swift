@@ -62,17 +62,6 @@ public actor Registry {
     private var state = RegistryState()
     private var sequence: Int64 = 0
     private var parsed: [Int32: AvroSchema] = [:]
-    /// Lookups by their request (what clients repeat for every record they serialize); emptied by every
-    /// change.
-    private var lookups: [LookupKey: RegisteredSchema] = [:]
-    private struct LookupKey: Hashable {
-        var subject: String
-        var schema: String
-        var schemaType: String?
-        var references: [SchemaReference]
-        var normalize: Bool
-        var includeDeleted: Bool
-    }
     private var writing = false
     private var writers: [CheckedContinuation<Void, Never>] = []
 
@@ -151,7 +140,6 @@ public actor Registry {
             observe(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
         state.apply(event)
-        lookups.removeAll()  // after the change: a lookup during the append saw the old state
         publishCatalog()
         changes.increment()
     }
@@ -353,21 +341,15 @@ public actor Registry {
         }
     }
 
-    /// Finds the version of a subject holding a schema (`POST /subjects/{subject}`).
+    /// Finds the version of a subject holding a schema (`POST /subjects/{subject}`). The server answers
+    /// repeated lookups from its response cache; this computes one.
     public func lookup(
         subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], normalize: Bool = false,
         includeDeleted: Bool = false
     ) throws(RegistryError) -> RegisteredSchema {
-        let key = LookupKey(
+        try findVersion(
             subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize,
             includeDeleted: includeDeleted)
-        if let hit = lookups[key] { return hit }
-        let found = try findVersion(
-            subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize,
-            includeDeleted: includeDeleted)
-        if lookups.count >= 10_000 { lookups.removeAll() }
-        lookups[key] = found
-        return found
     }
 
     private func findVersion(
