@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
-        .testTarget(name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
+        .testTarget(
+            name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonAvro", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
         /// Compiles and exercises the golden output of CanonCodegenTests (its `Generated/` folder).
         .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(
