@@ -62,6 +62,8 @@ public actor Registry {
     private var state = RegistryState()
     private var sequence: Int64 = 0
     private var parsed: [Int32: AvroSchema] = [:]
+    /// Per ID with references: its full rendering with them resolved (see `versionResolving`).
+    private var resolvedRenderings: [Int32: String] = [:]
     private var writing = false
     private var writers: [CheckedContinuation<Void, Never>] = []
 
@@ -273,7 +275,7 @@ public actor Registry {
             }
             // The same schema sent with its references resolved in place (as serializers send the schema of a
             // generated type) is that version too, as in Confluent's registry.
-            if let existing = versionResolving(to: newSchema, references: references, subject: subject, includeDeleted: false),
+            if let existing = versionResolving(to: content, subject: subject, includeDeleted: false),
                 requestedID == nil || requestedID == existing.id, let stored = state.contents[existing.id]
             {
                 return RegisteredSchema(
@@ -347,25 +349,16 @@ public actor Registry {
         subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], normalize: Bool = false,
         includeDeleted: Bool = false
     ) throws(RegistryError) -> RegisteredSchema {
-        try findVersion(
-            subject: subject, schema: schema, schemaType: schemaType, references: references, normalize: normalize,
-            includeDeleted: includeDeleted)
-    }
-
-    private func findVersion(
-        subject: String, schema: String, schemaType: String?, references: [SchemaReference], normalize: Bool,
-        includeDeleted: Bool
-    ) throws(RegistryError) -> RegisteredSchema {
         guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
             throw .subjectNotFound(subject)
         }
-        let (content, parsedSchema) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
+        let (content, _) = try self.content(schemaType: schemaType, schema: schema, references: references, normalize: normalize)
         // The subject's own versions decide (IMPORT may have given the same content another ID elsewhere).
         guard
             let match = entry.versions.filter({ state.contents[$0.value.id] == content && (includeDeleted || !$0.value.deleted) })
                 .max(by: { $0.key < $1.key })
         else {
-            if let resolved = versionResolving(to: parsedSchema, references: references, subject: subject, includeDeleted: includeDeleted),
+            if let resolved = versionResolving(to: content, subject: subject, includeDeleted: includeDeleted),
                 let stored = state.contents[resolved.id]
             {
                 return RegisteredSchema(
@@ -382,19 +375,25 @@ public actor Registry {
     /// The latest version of `subject` that has references and whose schema, with them resolved in place,
     /// is `schema` (which has none): Confluent's lookup and registration also accept "a schema sent with
     /// all references resolved" as the version that references them.
-    private func versionResolving(
-        to schema: AvroSchema, references: [SchemaReference], subject: String,
-        includeDeleted: Bool
-    ) -> (number: Int, id: Int32)? {
-        guard references.isEmpty, let entry = state.subjects[subject] else { return nil }
-        let rendering = schema.fullRendering
+    private func versionResolving(to content: RegistryState.Content, subject: String, includeDeleted: Bool) -> (number: Int, id: Int32)? {
+        // Without references, the content's text is the full rendering.
+        guard content.references.isEmpty, let entry = state.subjects[subject] else { return nil }
         for (number, version) in entry.versions.sorted(by: { $0.key > $1.key }) where includeDeleted || !version.deleted {
-            guard state.contents[version.id]?.references.isEmpty == false, let stored = try? self.schema(ofID: version.id),
-                stored.fullRendering == rendering
-            else { continue }
+            guard state.contents[version.id]?.references.isEmpty == false, resolvedRendering(ofID: version.id) == content.schema else {
+                continue
+            }
             return (number, version.id)
         }
         return nil
+    }
+
+    /// The full rendering of an ID's schema with its references resolved in place, kept (an ID's content
+    /// never changes).
+    private func resolvedRendering(ofID id: Int32) -> String? {
+        if let kept = resolvedRenderings[id] { return kept }
+        guard let rendering = try? schema(ofID: id).fullRendering else { return nil }
+        resolvedRenderings[id] = rendering
+        return rendering
     }
 
     /// The schema an ID denotes, while some version (soft-deleted ones included) uses it.

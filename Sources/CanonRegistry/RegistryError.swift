@@ -43,9 +43,6 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         )
     }
     public static func invalidSchema(_ why: String) -> RegistryError { .init(code: 42201, "Invalid schema: \(why)") }
-    /// The answer of Confluent's HTTP layer (Jersey) for a path that names no resource, such as a schema
-    /// ID that is not an integer.
-    public static let jerseyNotFound = RegistryError(code: 404, "HTTP 404 Not Found")
     /// A request whose `schema` is missing or empty (Confluent's words).
     public static let emptySchema = RegistryError(code: 42201, "Empty schema")
     public static func invalidVersion(_ version: String) -> RegistryError {

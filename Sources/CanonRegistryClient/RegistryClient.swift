@@ -200,7 +200,8 @@ public actor RegistryClient: AvroSchemaSource {
             }
             let (subject, version) = (reference.subject, reference.version)
             guard loaded.insert("\(subject)\u{0}\(version)").inserted else { continue }
-            let referenced = try await send("GET", "/subjects/\(Self.path(subject))/versions/\(version)")
+            // deleted=true: a record written before its schema's referenced version was soft-deleted stays readable.
+            let referenced = try await send("GET", "/subjects/\(Self.path(subject))/versions/\(version)?deleted=true")
             try await loadReferences(referenced["references"], into: &parser, loaded: &loaded, depth: depth + 1)
             guard let text = referenced["schema"]?.stringValue else {
                 throw RegistryClientError(status: 200, code: 0, message: "the answer for \(subject) version \(version) has no schema")

@@ -22,7 +22,8 @@ public struct ServerConfiguration: Sendable {
 /// Confluent Schema Registry 7.9's REST API over a ``Registry``: routes, request parsing, response and
 /// error bodies. No authentication: bind to loopback or put a proxy in front.
 public enum RegistryServer {
-    /// The content type of every answer.
+    /// Confluent's own content type: answers are in it unless the request's `Accept` asks for another of
+    /// the registry's types (see `ContentNegotiation`).
     public static let contentType = "application/vnd.schemaregistry.v1+json"
 
     /// The application: the registry's routes on `configuration`'s address.
@@ -52,7 +53,7 @@ public enum RegistryServer {
         // Confluent's resources: content types negotiated, errors in Confluent's body.
         let cache = ResponseCache(changes: registry.changes)
         let limit = configuration.maximumBodyBytes
-        let confluent = router.group().add(middleware: ContentNegotiation()).add(middleware: APIErrorMiddleware())
+        let confluent = router.group().add(middleware: ContentNegotiation(maximumBodyBytes: limit)).add(middleware: APIErrorMiddleware())
         confluent.addRoutes(SchemaRoutes.collection(registry: registry, cache: cache))
         confluent.addRoutes(SubjectRoutes.collection(registry: registry, cache: cache, limit: limit, metrics: metrics))
         confluent.addRoutes(ConfigRoutes.collection(registry: registry, limit: limit))
@@ -109,20 +110,20 @@ public enum RegistryServer {
         do {
             return try JSONReader.parse(bytes: Array(buffer.readableBytesView))
         } catch {
-            throw RegistryError(code: 400, "Unrecognized request body: not JSON (\(error))")
+            throw APIError(.badRequest, 400, "Unrecognized request body: not JSON (\(error))")
         }
     }
 
     /// The request's body bytes: 413 above the limit.
     static func rawBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw RegistryError(code: 413, "Request body of \(length) bytes is larger than the limit of \(limit) bytes")
+            throw APIError(.contentTooLarge, 413, "Request body of \(length) bytes is larger than the limit of \(limit) bytes")
         }
         var request = request
         do {
             return try await request.collectBody(upTo: limit)
         } catch {
-            throw RegistryError(code: 413, "Request body is larger than the limit of \(limit) bytes")
+            throw APIError(.contentTooLarge, 413, "Request body is larger than the limit of \(limit) bytes")
         }
     }
 
@@ -187,7 +188,7 @@ public enum RegistryServer {
         let text = context.parameters.get("id") ?? ""
         // Confluent's {id} is a Java Integer: text that is not one never reaches the resource, and Jersey
         // answers its plain 404.
-        guard let id = Int32(text) else { throw RegistryError.jerseyNotFound }
+        guard let id = Int32(text) else { throw APIError.jerseyNotFound }
         guard id >= 1 else { throw RegistryError.schemaNotFound(text) }
         return id
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonCore
 import CanonLog
 import Foundation
 
@@ -82,18 +83,17 @@ extension LogCommand {
             // soon as its batch is durable, while lines are still being read.
             let slots = Slots(16)
             let (stream, continuation) = AsyncStream.makeStream(of: Task<[(partition: Int, offset: Int64)], any Error>.self)
-            let printer = Task { () -> String? in
-                var failure: String?
+            let failure = Locked<String?>(nil)  // the first failure: reading stops at it
+            let printer = Task {
                 for await task in stream {
                     do {
                         let placed = try await task.value
                         Output.write(Array(placed.map { "\($0.partition) \($0.offset)\n" }.joined().utf8))
                     } catch {
-                        failure = failure ?? "\(error)"
+                        failure.withValue { $0 = $0 ?? "\(error)" }
                     }
                     await slots.release()
                 }
-                return failure
             }
             var pending: [LogRecord] = []
             func submit() async {
@@ -104,18 +104,18 @@ extension LogCommand {
                 pending = []
             }
             func field(_ s: Substring) -> [UInt8]? { s.isEmpty || s == "-" ? nil : Array(s.utf8) }
-            while let line = Swift.readLine(strippingNewline: true) {
+            while failure.value == nil, let line = Swift.readLine(strippingNewline: true) {
                 let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
                 pending.append(
                     LogRecord(
                         key: field(parts[0]), value: parts.count > 1 ? field(parts[1]) : nil, timestamp: LogDirectory.currentTimeMillis()))
                 if pending.count >= batch { await submit() }
             }
-            await submit()
+            if failure.value == nil { await submit() }
             continuation.finish()
-            let failure = await printer.value
+            await printer.value
             await engine.shutdown()
-            if let failure { throw CLIFailure.failed(failure) }
+            if let message = failure.value { throw CLIFailure.failed(message) }
         }
     }
 

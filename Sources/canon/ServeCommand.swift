@@ -64,7 +64,10 @@ struct ServeCommand: AsyncParsableCommand {
         // closes, on SIGTERM/SIGINT and when the server fails (a port already taken) alike.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: LogEngineService(engine: engine)), .init(service: app)],
+                services: [
+                    .init(service: LogEngineService(engine: engine)),
+                    .init(service: app, failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do { try await group.run() } catch { throw CLIFailure.failed("\(error)") }
     }

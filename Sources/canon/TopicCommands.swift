@@ -228,14 +228,20 @@ struct ConsumeCommand: AsyncParsableCommand {
             var next = Dictionary(uniqueKeysWithValues: partitions.map { ($0, from) })
             var left = max ?? (follow ? Int.max : 100)
             while left > 0 {
-                // One round: what each partition has from its next offset, merged by timestamp.
+                // One round: each partition read to its end (or to `left` records), then all merged by
+                // timestamp, so a partition's page cut short cannot put its records after later ones.
                 var round: [JSONValue] = []
                 for p in partitions {
-                    let page = Swift.min(left, 10_000)
-                    let answer = try await client.send(
-                        "GET", "\(base)/partitions/\(p)/records?offset=\(next[p]!)&max_records=\(page)&format=\(format)")
-                    if case .array(let records)? = answer["data"] { round += records }
-                    if let n = answer["next_offset"]?.int64Value { next[p] = n }
+                    var taken = 0
+                    while taken < left {
+                        let page = Swift.min(left - taken, 10_000)
+                        let answer = try await client.send(
+                            "GET", "\(base)/partitions/\(p)/records?offset=\(next[p]!)&max_records=\(page)&format=\(format)")
+                        guard case .array(let records)? = answer["data"], !records.isEmpty else { break }
+                        round += records
+                        taken += records.count
+                        if let n = answer["next_offset"]?.int64Value { next[p] = n }
+                    }
                 }
                 round.sort { a, b in
                     let (ta, tb) = (a["timestamp"]?.stringValue ?? "", b["timestamp"]?.stringValue ?? "")

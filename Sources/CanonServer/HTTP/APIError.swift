@@ -52,6 +52,10 @@ struct APIError: HTTPResponseError {
 
     var code: Int { Int(body["error_code"]?.int64Value ?? 0) }
 
+    /// The answer of Confluent's HTTP layer (Jersey) for a path that names no resource, such as a schema
+    /// ID that is not an integer.
+    static let jerseyNotFound = APIError(.notFound, 404, "HTTP 404 Not Found")
+
     static func rejectionJSON(_ r: RecordRejection) -> JSONValue {
         var object: JSONObject = ["index": .int(Int64(r.index))]
         if let part = r.part { object["part"] = .string(part) }

@@ -10,27 +10,25 @@ import Hummingbird
 ///   that), else 415; a declared `charset` other than UTF-8 is decoded (UTF-16 variants, ISO-8859-1,
 ///   US-ASCII), and an unknown one is 415.
 struct ContentNegotiation<Context: RequestContext>: RouterMiddleware {
-    /// What the registry produces, with the server's quality of each.
-    static var produced: [(type: String, quality: Double)] {
-        [(RegistryServer.contentType, 1), ("application/vnd.schemaregistry+json", 0.9), ("application/json", 0.5)]
-    }
-
-    /// What the registry reads.
-    static var consumed: Set<String> {
-        [RegistryServer.contentType, "application/vnd.schemaregistry+json", "application/json", "application/octet-stream"]
-    }
+    /// The limit of a body decoded from another charset (the routes apply the server's own limit after).
+    let maximumBodyBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let answerType = Self.negotiate(accept: request.headers[values: .accept].joined(separator: ",")) else {
+        let accept = request.headers[values: .accept]
+        // No Accept header (most clients) is */*, which Confluent's own type wins.
+        guard let answerType = accept.isEmpty ? RegistryServer.contentType : MediaTypes.negotiate(accept: accept.joined(separator: ","))
+        else {
             return Self.plainError(406, "HTTP 406 Not Acceptable")
         }
         var request = request
         if let contentType = request.headers[.contentType], request.method == .post || request.method == .put {
             let media = MediaRange(contentType)
-            guard Self.consumed.contains(media.type) else { return Self.plainError(415, "HTTP 415 Unsupported Media Type") }
+            guard MediaTypes.consumed.contains(media.type) else { return Self.plainError(415, "HTTP 415 Unsupported Media Type") }
             if let charset = media.parameters["charset"], !["utf-8", "utf8"].contains(charset) {
-                guard let encoding = Self.encoding(charset) else { return Self.plainError(415, "HTTP 415 Unsupported Media Type") }
-                let body = try await request.body.collect(upTo: context.maxUploadSize)
+                guard let encoding = MediaTypes.encoding(charset) else { return Self.plainError(415, "HTTP 415 Unsupported Media Type") }
+                guard let body = try? await request.body.collect(upTo: maximumBodyBytes) else {
+                    return Self.plainError(413, "Request body is larger than the limit of \(maximumBodyBytes) bytes")
+                }
                 guard let text = String(data: Data(buffer: body), encoding: encoding) else {
                     return Self.plainError(400, "The request body is not \(charset)")
                 }
@@ -43,6 +41,24 @@ struct ContentNegotiation<Context: RequestContext>: RouterMiddleware {
         }
         return response
     }
+
+    /// Jersey's answer for a failed negotiation, as Confluent's error mapper renders it.
+    static func plainError(_ status: Int, _ message: String) -> Response {
+        APIError(.init(code: status), status, message).response(contentType: "application/json")
+    }
+}
+
+/// The media types of Confluent's resources, and the negotiation over them.
+enum MediaTypes {
+    /// What the registry produces, with the server's quality of each.
+    static let produced: [(type: String, quality: Double)] = [
+        (RegistryServer.contentType, 1), ("application/vnd.schemaregistry+json", 0.9), ("application/json", 0.5),
+    ]
+
+    /// What the registry reads.
+    static let consumed: Set<String> = [
+        RegistryServer.contentType, "application/vnd.schemaregistry+json", "application/json", "application/octet-stream",
+    ]
 
     /// The answer's type for an `Accept` header, or `nil` when none of ours is acceptable.
     static func negotiate(accept: String) -> String? {
@@ -70,10 +86,6 @@ struct ContentNegotiation<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// Jersey's answer for a failed negotiation, as Confluent's error mapper renders it.
-    static func plainError(_ status: Int, _ message: String) -> Response {
-        APIError(.init(code: status), status, message).response(contentType: "application/json")
-    }
 }
 
 /// A media type or range with its parameters (`application/json; charset=utf-8; q=0.5`), lower-cased.

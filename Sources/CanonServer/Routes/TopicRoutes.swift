@@ -307,9 +307,10 @@ enum TopicRoutes {
 
     /// v3's date-time form, made once (a value type, unlike `ISO8601DateFormatter`).
     static let iso8601Fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    static let iso8601Whole = Date.ISO8601FormatStyle()
 
     static func iso8601(_ text: String) -> Date? {
-        (try? Date(text, strategy: iso8601Fractional)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+        (try? Date(text, strategy: iso8601Fractional)) ?? (try? Date(text, strategy: iso8601Whole))
     }
 
     /// Milliseconds since the epoch as v3's ISO-8601 date-time. The milliseconds are written from the
@@ -317,7 +318,7 @@ enum TopicRoutes {
     static func iso8601(millis: Int64) -> String {
         let (seconds, remainder) = (millis.quotientAndRemainder(dividingBy: 1000))
         let (whole, ms) = remainder < 0 ? (seconds - 1, remainder + 1000) : (seconds, remainder)
-        let text = Date(timeIntervalSince1970: Double(whole)).formatted(Date.ISO8601FormatStyle())
+        let text = Date(timeIntervalSince1970: Double(whole)).formatted(iso8601Whole)
         return text.dropLast() + "." + String(String(ms + 1000).dropFirst()) + "Z"
     }
 
