@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(
             name: "CanonLog",
-            dependencies: ["CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CanonCore", "CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "CanonLogTestKit", dependencies: ["CanonLog"]),
         .target(name: "CanonCodegen", dependencies: ["CanonAvro", "CanonCore"]),

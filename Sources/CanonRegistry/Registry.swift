@@ -69,7 +69,7 @@ public actor Registry {
 
     /// Opens the registry: replays every event of `store`.
     ///
-    /// `catalog` receives the writer schemas and subject membership for a ``SchemaValidator`` (create it
+    /// `catalog` receives the writer schemas and subject membership for a ``RegistryRecordValidator`` (create it
     /// first when the validator must exist before the registry, as the log engine's does).
     public init(store: any RegistryStore, configuration: Configuration = Configuration(), catalog: SchemaCatalog = SchemaCatalog())
         async throws(RegistryError)

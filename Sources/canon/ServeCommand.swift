@@ -28,19 +28,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
-        guard ValidationPolicy.Level(rawValue: defaultValidation) != nil else {
+        guard TopicValidationPolicy.Level(rawValue: defaultValidation) != nil else {
             throw ValidationError("--default-validation is none, id or full, not '\(defaultValidation)'")
         }
     }
 
     func run() async throws {
-        let level = ValidationPolicy.Level(rawValue: defaultValidation) ?? .none
+        let level = TopicValidationPolicy.Level(rawValue: defaultValidation) ?? .none
         var logger = Logger(label: "canon")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let metrics = ServerMetrics()
         let fileSystem = TimedFileSystem(PosixFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
         let catalog = SchemaCatalog()
-        let validator = TimedValidator(SchemaValidator(catalog: catalog, defaultLevel: level), metrics: metrics)
+        let validator = TimedValidator(RegistryRecordValidator(catalog: catalog, defaultLevel: level), metrics: metrics)
         let engine: LogEngine
         do { engine = try LogEngine(path: dataDirectory, fileSystem: fileSystem, validator: validator) } catch {
             throw CLIFailure.failed("\(error)")

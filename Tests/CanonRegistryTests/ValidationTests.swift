@@ -18,7 +18,8 @@ import Testing
     /// A registry with the schema under `events-value` (ID 1) and another schema under `other-value` (ID 2).
     static func setUp() async throws -> (Registry, SchemaCatalog, LogEngine) {
         let catalog = SchemaCatalog()
-        let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem(), validator: SchemaValidator(catalog: catalog))
+        let engine = try LogEngine(
+            path: "/data", fileSystem: FaultInjectingFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
         let registry = try await Registry(store: try await LogRegistryStore(engine: engine), catalog: catalog)
         #expect(try await registry.register(subject: "events-value", schema: schema).id == 1)
         #expect(
@@ -32,7 +33,7 @@ import Testing
         _ catalog: SchemaCatalog, _ settings: [String: String], key: [UInt8]? = nil, value: [UInt8]?, headers: [LogHeader] = [],
         topic: String = "events"
     ) throws -> [RecordRejection] {
-        SchemaValidator(catalog: catalog).validate(
+        RegistryRecordValidator(catalog: catalog).validate(
             topic: topic, configuration: try TopicConfiguration(settings), partition: 0,
             records: [LogRecord(key: key, value: value, timestamp: 0, headers: headers)])
     }
@@ -73,7 +74,8 @@ import Testing
             let found = try Self.check(catalog, full, value: Self.framed(1, bytes))
             #expect(found.count == 1, "\(name)")
             #expect(
-                found.first?.part == "value" && found.first?.schemaID == 1 && found.first?.code == SchemaValidator.ReasonCode.payload,
+                found.first?.part == "value" && found.first?.schemaID == 1
+                    && found.first?.code == RegistryRecordValidator.ReasonCode.payload,
                 "\(name)")
             #expect(found.first?.path == located[name]?.0 && found.first?.byteOffset == located[name]?.1, "\(name): \(found)")
             if !word.isEmpty {
@@ -81,7 +83,7 @@ import Testing
             }
         }
         // Checked along with a key and a header (the slow path for each record), the verdicts are the same.
-        let keyed = SchemaValidator(catalog: catalog).validate(
+        let keyed = RegistryRecordValidator(catalog: catalog).validate(
             topic: "events",
             configuration: try TopicConfiguration([
                 "value.schema.validation": "full", "key.schema.validation": "id", "key.subject.name.strategy": "record",
@@ -98,7 +100,7 @@ import Testing
         #expect(try Self.check(catalog, ["value.schema.validation": "id"], value: Self.framed(1, p)).isEmpty)
         // `none` accepts anything; a server default of `full` applies to a topic that sets no level.
         #expect(try Self.check(catalog, [:], value: [1, 2, 3]).isEmpty)
-        let strict = SchemaValidator(catalog: catalog, defaultLevel: .full)
+        let strict = RegistryRecordValidator(catalog: catalog, defaultLevel: .full)
         #expect(
             strict.validate(
                 topic: "events", configuration: TopicConfiguration(), partition: 0,

@@ -38,7 +38,7 @@ func withServer(
         Void
 ) async throws {
     let catalog = SchemaCatalog()
-    let engine = try LogEngine(path: "/data", fileSystem: fileSystem, validator: SchemaValidator(catalog: catalog))
+    let engine = try LogEngine(path: "/data", fileSystem: fileSystem, validator: RegistryRecordValidator(catalog: catalog))
     let registry = try await Registry(
         store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
     let app = RegistryServer.application(
@@ -442,7 +442,7 @@ func withServer(
         let catalog = SchemaCatalog()
         let fileSystem = TimedFileSystem(FaultInjectingFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
         let engine = try LogEngine(
-            path: "/data", fileSystem: fileSystem, validator: TimedValidator(SchemaValidator(catalog: catalog), metrics: metrics))
+            path: "/data", fileSystem: fileSystem, validator: TimedValidator(RegistryRecordValidator(catalog: catalog), metrics: metrics))
         try await engine.withDirectory { try $0.createTopic("t", partitions: 1) }
         let before = metrics.text
         _ = try await engine.append(topic: "t", partition: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)])

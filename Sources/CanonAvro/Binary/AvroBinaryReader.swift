@@ -1,3 +1,5 @@
+import CanonCore
+
 /// Limits that bound what decoding hostile input can cost.
 ///
 /// Every limit applies to one datum. Block counts are also checked against the bytes left
@@ -99,63 +101,43 @@ public struct AvroBinaryReader: ~Copyable {
     public mutating func readBoolean() throws(AvroError) -> Bool {
         guard position < base.count else { throw truncated("boolean") }
         let b = base[position]
-        guard b <= 1 else { throw .data(.malformedData, "boolean byte must be 0 or 1, found \(b)", offset: position) }
+        guard b <= 1 else { throw booleanFailure(b) }
         position += 1
         return b == 1
     }
 
+    @usableFromInline @inline(never)
+    func booleanFailure(_ b: UInt8) -> AvroError {
+        .data(.malformedData, "boolean byte must be 0 or 1, found \(b)", offset: position)
+    }
+
     /// An `int`: a zig-zag varint of at most 5 bytes whose value fits 32 bits.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readInt() throws(AvroError) -> Int32 {
         let start = position
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
-        while true {
-            guard position < base.count else { throw truncated("int", at: start) }
-            let b = base[position]
-            position += 1
-            if shift == 28 && b > 0x0F {
-                throw .data(.malformedData, "int varint overflows 32 bits", offset: start)
-            }
-            result |= UInt32(b & 0x7F) << shift
-            if b < 0x80 { break }
-            shift += 7
-        }
-        return Int32(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+        guard let v = Varint.decodeZigZag32(base, at: &position) else { throw varintFailure("int", at: start) }
+        return v
     }
 
     /// A `long`: a zig-zag varint of at most 10 bytes whose value fits 64 bits.
     @inlinable @inline(__always)
     public mutating func readLong() throws(AvroError) -> Int64 {
-        // Fast path, inlined: one byte.
-        if position < base.count {
-            let b = base[position]
-            if b < 0x80 {
-                position += 1
-                let n = UInt64(b)
-                return Int64(bitPattern: (n >> 1) ^ (0 &- (n & 1)))
-            }
-        }
-        return try readLongSlow()
+        let start = position
+        guard let v = Varint.decodeZigZag64(base, at: &position) else { throw varintFailure("long", at: start) }
+        return v
     }
 
+    /// The error for a varint that ends early or does not fit (``Varint/decode(_:at:bits:)`` left the
+    /// position at the end or at the byte that overflows); the position goes back to where it started.
     @usableFromInline @inline(never)
-    mutating func readLongSlow() throws(AvroError) -> Int64 {
-        let start = position
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard position < base.count else { throw truncated("long", at: start) }
-            let b = base[position]
-            position += 1
-            if shift == 63 && b > 0x01 {
-                throw .data(.malformedData, "long varint overflows 64 bits (more than 10 bytes or too large)", offset: start)
-            }
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { break }
-            shift += 7
-        }
-        return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+    mutating func varintFailure(_ what: String, at start: Int) -> AvroError {
+        let ended = position >= base.count
+        position = start
+        if ended { return truncated(what, at: start) }
+        return .data(
+            .malformedData,
+            what == "int" ? "int varint overflows 32 bits" : "long varint overflows 64 bits (more than 10 bytes or too large)",
+            offset: start)
     }
 
     @inlinable
@@ -174,20 +156,32 @@ public struct AvroBinaryReader: ~Copyable {
         return Double(bitPattern: UInt64(littleEndian: bits))
     }
 
-    /// Reads a length prefix and checks it against the remaining bytes and `maxLength`.
-    @inlinable
-    mutating func readLength(_ what: String) throws(AvroError) -> Int {
+    /// Reads a length prefix and checks it against the remaining bytes, `maxLength` and (counting it)
+    /// `maxTotalSize`.
+    @inlinable @inline(__always)
+    mutating func readLength(_ what: StaticString) throws(AvroError) -> Int {
+        guard let n = checkLength() else { throw lengthFailure(what) }
+        return n
+    }
+
+    /// Why ``checkLength()`` refused the length prefix at the position.
+    @usableFromInline @inline(never)
+    mutating func lengthFailure(_ what: StaticString) -> AvroError {
         let start = position
-        let n = try readLong()
-        guard n >= 0 else { throw .data(.malformedData, "negative \(what) length \(n)", offset: start) }
-        guard n <= Int64(remaining) else {
-            throw .data(.truncated, "\(what) length \(n) exceeds the \(remaining) remaining byte(s)", offset: start)
+        let n: Int64
+        do throws(AvroError) { n = try readLong() } catch { return error }
+        let after = position
+        position = start
+        let left = base.count - after
+        if n < 0 { return .data(.malformedData, "negative \(what) length \(n)", offset: start) }
+        if n > Int64(left) {
+            return .data(.truncated, "\(what) length \(n) exceeds the \(left) remaining byte(s)", offset: start)
         }
-        guard n <= Int64(limits.maxLength) else {
-            throw .data(.limitExceeded, "\(what) length \(n) exceeds the limit of \(limits.maxLength)", offset: start)
+        if n > Int64(limits.maxLength) {
+            return .data(.limitExceeded, "\(what) length \(n) exceeds the limit of \(limits.maxLength)", offset: start)
         }
-        try account(Int(n))
-        return Int(n)
+        return .data(
+            .limitExceeded, "decoded datum larger than the limit of \(limits.maxTotalSize) bytes", offset: after)
     }
 
     @inlinable
@@ -198,9 +192,10 @@ public struct AvroBinaryReader: ~Copyable {
         return result
     }
 
-    /// A UTF-8 string; invalid UTF-8 is an error (never repaired).
+    /// A UTF-8 string; invalid UTF-8 is an error (never repaired). `what` names it in errors (a map's
+    /// keys are read as "map key").
     @inlinable @inline(__always)
-    public mutating func readString() throws(AvroError) -> String {
+    public mutating func readString(_ what: StaticString = "string") throws(AvroError) -> String {
         // Fast path, inlined: a one-byte length (under 64 bytes) of ASCII that fits the input and limits.
         if position < base.count {
             let b = base[position]
@@ -228,16 +223,14 @@ public struct AvroBinaryReader: ~Copyable {
                 }
             }
         }
-        return try readStringSlow()
+        return try readStringSlow(what)
     }
 
     @usableFromInline
-    mutating func readStringSlow() throws(AvroError) -> String {
-        let n = try readLength("string")
+    mutating func readStringSlow(_ what: StaticString) throws(AvroError) -> String {
+        let n = try readLength(what)
         let slice = UnsafeRawBufferPointer(rebasing: base[position..<(position + n)])
-        if let bad = UTF8Validation.firstInvalidByte(slice) {
-            throw .data(.malformedData, "invalid UTF-8 in string", offset: position + bad)
-        }
+        try checkUTF8(n, what)
         position += n
         return String(decoding: slice, as: UTF8.self)
     }
@@ -267,50 +260,28 @@ public struct AvroBinaryReader: ~Copyable {
     /// An enum index, checked against the symbol count.
     @inlinable
     public mutating func readEnumIndex(symbolCount: Int) throws(AvroError) -> Int {
-        let start = position
-        let i = try readInt()
-        guard i >= 0, Int(i) < symbolCount else {
-            throw .data(.malformedData, "enum index \(i) out of range 0..<\(symbolCount)", offset: start)
+        guard let i = checkEnumIndex(below: symbolCount) else {
+            let start = position
+            let i = try readInt()
+            throw indexFailure("enum index", Int64(i), symbolCount, at: start)
         }
-        return Int(i)
+        return i
     }
 
     /// A union branch index, checked against the branch count.
     @inlinable
     public mutating func readUnionIndex(branchCount: Int) throws(AvroError) -> Int {
-        let start = position
-        let i = try readLong()
-        guard i >= 0, i < Int64(branchCount) else {
-            throw .data(.malformedData, "union branch index \(i) out of range 0..<\(branchCount)", offset: start)
+        guard let i = checkIndex(below: branchCount) else {
+            let start = position
+            let i = try readLong()
+            throw indexFailure("union branch index", i, branchCount, at: start)
         }
-        return Int(i)
+        return i
     }
 
-    /// The zig-zag varlong at `offset` (already known to be complete) and the offset after it.
-    private func peekVarlong(at offset: Int) -> (value: Int64, next: Int) {
-        var at = offset, shift: UInt64 = 0, raw: UInt64 = 0
-        while at < base.count {
-            let b = base[at]
-            raw |= UInt64(b & 0x7F) << shift
-            at += 1
-            if b < 0x80 { break }
-            shift += 7
-        }
-        return (Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))), at)
-    }
-
-    /// ``readBlockCount(minimumItemSize:itemsSoFar:)`` for strict validation: also where a block that
-    /// declared its byte size must end (its items must take exactly that many bytes).
-    mutating func readBlockHeader(minimumItemSize: Int, itemsSoFar: Int) throws(AvroError) -> (count: Int, end: Int?) {
-        let start = position
-        let count = try readBlockCount(minimumItemSize: minimumItemSize, itemsSoFar: itemsSoFar)
-        guard count > 0 else { return (0, nil) }
-        // Read the header again to learn whether it carried a byte size (a negative count). Both varints
-        // were read successfully above, so they are complete.
-        let (declared, sizeAt) = peekVarlong(at: start)
-        guard declared < 0 else { return (count, nil) }
-        let bytes = peekVarlong(at: sizeAt).value
-        return (count, position + Int(bytes))
+    @usableFromInline @inline(never)
+    func indexFailure(_ what: StaticString, _ i: Int64, _ count: Int, at start: Int) -> AvroError {
+        .data(.malformedData, "\(what) \(i) out of range 0..<\(count)", offset: start)
     }
 
     /// Reads the count that starts a block of an array or map. Returns 0 at the end of the collection.
@@ -320,30 +291,142 @@ public struct AvroBinaryReader: ~Copyable {
     /// total (`itemsSoFar`) stays within `maxCollectionItems`.
     @inlinable
     public mutating func readBlockCount(minimumItemSize: Int, itemsSoFar: Int) throws(AvroError) -> Int {
+        try readBlockHeader(minimumItemSize: minimumItemSize, itemsSoFar: itemsSoFar).count
+    }
+
+    /// ``readBlockCount(minimumItemSize:itemsSoFar:)`` with where a block that declared its byte size
+    /// must end (-1 when it did not): strict validation checks that its items take exactly that many bytes.
+    @inlinable
+    public mutating func readBlockHeader(minimumItemSize: Int, itemsSoFar: Int) throws(AvroError) -> (count: Int, end: Int) {
+        guard let header = checkBlockHeader(minimumItemSize: minimumItemSize, itemsSoFar: itemsSoFar) else {
+            throw blockFailure(minimumItemSize: minimumItemSize, itemsSoFar: itemsSoFar)
+        }
+        return header
+    }
+
+    /// Why ``checkBlockHeader(minimumItemSize:itemsSoFar:)`` refused the block header at the position.
+    @usableFromInline @inline(never)
+    mutating func blockFailure(minimumItemSize: Int, itemsSoFar: Int) -> AvroError {
         let start = position
-        var count = try readLong()
+        defer { position = start }
+        var count: Int64
+        do throws(AvroError) { count = try readLong() } catch { return error }
         if count < 0 {
-            guard count != .min else { throw .data(.malformedData, "block count \(count) out of range", offset: start) }
+            if count == .min { return .data(.malformedData, "block count \(count) out of range", offset: start) }
             count = -count
             let sizeStart = position
-            let size = try readLong()
-            guard size >= 0, size <= Int64(remaining) else {
-                throw .data(
+            let size: Int64
+            do throws(AvroError) { size = try readLong() } catch { return error }
+            if size < 0 || size > Int64(remaining) {
+                return .data(
                     .malformedData, "block byte size \(size) is negative or exceeds the \(remaining) remaining byte(s)", offset: sizeStart)
             }
         }
-        if count == 0 { return 0 }
         if minimumItemSize > 0 && count > Int64(remaining / minimumItemSize) {
-            throw .data(
+            return .data(
                 .truncated, "block count \(count) needs at least \(minimumItemSize) byte(s) per item but only \(remaining) remain",
                 offset: start)
         }
-        guard count <= Int64(limits.maxCollectionItems - itemsSoFar) else {
-            throw .data(
-                .limitExceeded, "collection of more than \(limits.maxCollectionItems) items (block count \(count) after \(itemsSoFar))",
-                offset: start)
+        return .data(
+            .limitExceeded, "collection of more than \(limits.maxCollectionItems) items (block count \(count) after \(itemsSoFar))",
+            offset: start)
+    }
+
+    /// Checks a string (or map key) without making a `String`: its length and that it is UTF-8 (short
+    /// ASCII strings by one or two word loads, reading past the string only within the input).
+    @inlinable @inline(__always)
+    public mutating func skipString(_ what: StaticString = "string") throws(AvroError) {
+        // Fast path, inlined: a one-byte length (under 64 bytes) of ASCII that fits the input and limits.
+        if position < base.count {
+            let b = base[position]
+            let n = Int(b >> 1)
+            if b < 0x80, b & 1 == 0, n < base.count - position, n <= limits.maxLength, totalSize + n <= limits.maxTotalSize,
+                Self.isShortASCII(base, at: position + 1, count: n)
+            {
+                totalSize += n
+                position += 1 + n
+                return
+            }
         }
-        return Int(count)
+        try skipStringSlow(what)
+    }
+
+    @usableFromInline @inline(never)
+    mutating func skipStringSlow(_ what: StaticString) throws(AvroError) {
+        let n = try readLength(what)
+        try checkUTF8(n, what)
+        position += n
+    }
+
+    /// Why ``checkString()`` refused the string at the position.
+    @usableFromInline @inline(never)
+    mutating func stringFailure(_ what: StaticString) -> AvroError {
+        let start = position
+        defer { position = start }
+        do throws(AvroError) { try skipStringSlow(what) } catch { return error }
+        return .data(.malformedData, "invalid \(what)", offset: start)  // not reached: the check refused it
+    }
+
+    @_transparent @usableFromInline
+    static func isShortASCII(_ base: UnsafeRawBufferPointer, at pos: Int, count n: Int) -> Bool {
+        if n <= 8 && pos + 8 <= base.count {
+            let mask: UInt64 = n == 8 ? .max : (1 << UInt64(8 * n)) &- 1
+            return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: pos, as: UInt64.self)) & mask & 0x8080_8080_8080_8080 == 0
+        } else if n <= 16 && pos + 16 <= base.count {
+            let mask: UInt64 = n == 16 ? .max : (1 << UInt64(8 * (n - 8))) &- 1
+            let words =
+                base.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
+                | UInt64(littleEndian: base.loadUnaligned(fromByteOffset: pos + 8, as: UInt64.self)) & mask
+            return words & 0x8080_8080_8080_8080 == 0
+        }
+        return false
+    }
+
+    @usableFromInline @inline(never)
+    func checkUTF8(_ n: Int, _ what: StaticString) throws(AvroError) {
+        if let bad = UTF8Validation.firstInvalidByte(UnsafeRawBufferPointer(rebasing: base[position..<(position + n)])) {
+            throw .data(.malformedData, "invalid UTF-8 in \(what)", offset: position + bad)
+        }
+    }
+
+    /// Skips a `fixed` of `size` bytes.
+    @inlinable
+    public mutating func skipFixed(_ size: Int) throws(AvroError) {
+        guard remaining >= size else { throw truncated("fixed(\(size))") }
+        position += size
+    }
+
+    /// Checks a `uuid` string strictly: UTF-8, and a UUID in RFC 4122 text form.
+    public mutating func skipUUIDString() throws(AvroError) {
+        guard checkUUIDString() else { throw uuidFailure() }
+    }
+
+    @usableFromInline @inline(never)
+    mutating func uuidFailure() -> AvroError {
+        let start = position
+        defer { position = start }
+        let n: Int
+        do throws(AvroError) {
+            n = try readLength("string")
+            try checkUTF8(n, "string")
+        } catch { return error }
+        let slice = UnsafeRawBufferPointer(rebasing: base[position..<(position + n)])
+        return .data(
+            .malformedData, "'\(String(decoding: slice.prefix(40), as: UTF8.self))' is not a UUID (uuid logical type)", offset: position)
+    }
+
+    /// Checks the unscaled value of a `decimal` (`length` big-endian two's-complement bytes at the
+    /// position, which must be there) against its precision, and skips it.
+    public mutating func skipDecimal(length: Int, precision: Int) throws(AvroError) {
+        guard checkDecimal(length: length, precision: precision) else {
+            if length <= 0 { throw .data(.malformedData, "a decimal needs at least one byte", offset: position) }
+            throw .data(.malformedData, "decimal value has more than \(precision) digits (its precision)", offset: position)
+        }
+    }
+
+    /// The error for nesting past `maxDepth`, at the position.
+    func depthExceeded() -> AvroError {
+        .data(.limitExceeded, "nesting deeper than \(limits.maxDepth) levels", offset: position)
     }
 
     /// Enters a nested record, array, map or union; throws past `maxDepth`.
@@ -362,14 +445,147 @@ public struct AvroBinaryReader: ~Copyable {
     @inlinable
     public mutating func account(_ size: Int) throws(AvroError) {
         totalSize += size
-        if totalSize > limits.maxTotalSize {
-            throw .data(.limitExceeded, "decoded datum larger than the limit of \(limits.maxTotalSize) bytes", offset: position)
-        }
+        if totalSize > limits.maxTotalSize { throw totalSizeExceeded() }
     }
 
-    @usableFromInline
+    @usableFromInline @inline(never)
+    func totalSizeExceeded() -> AvroError {
+        .data(.limitExceeded, "decoded datum larger than the limit of \(limits.maxTotalSize) bytes", offset: position)
+    }
+
+    @usableFromInline @inline(never)
     func truncated(_ what: String, at start: Int? = nil) -> AvroError {
         .data(.truncated, "input ends inside \(what)", offset: start ?? position)
+    }
+}
+
+/// The reader's rules as checks: each answers nil (or false) for input the matching `read…` refuses,
+/// leaving the position where the item starts, and moves past the item otherwise. The throwing reads
+/// are built on them (their errors say why a check refused), and the validator's program runs on them
+/// directly, so a rule is written once and a valid datum builds no error.
+extension AvroBinaryReader {
+    @_transparent @usableFromInline
+    mutating func checkLong() -> Int64? {
+        var p = position
+        guard let v = Varint.decodeZigZag64(base, at: &p) else { return nil }
+        position = p
+        return v
+    }
+
+    @_transparent @usableFromInline
+    mutating func checkInt() -> Int32? {
+        var p = position
+        guard let v = Varint.decodeZigZag32(base, at: &p) else { return nil }
+        position = p
+        return v
+    }
+
+    @_transparent @usableFromInline
+    mutating func checkBoolean() -> Bool {
+        guard position < base.count, base[position] <= 1 else { return false }
+        position += 1
+        return true
+    }
+
+    /// `size` raw bytes (a float, double or fixed).
+    @_transparent @usableFromInline
+    mutating func checkFixed(_ size: Int) -> Bool {
+        guard base.count - position >= size else { return false }
+        position += size
+        return true
+    }
+
+    /// A length prefix: not negative, within the bytes left, `maxLength` and (counting it) `maxTotalSize`.
+    @_transparent @usableFromInline
+    mutating func checkLength() -> Int? {
+        var p = position
+        guard let n = Varint.decodeZigZag64(base, at: &p), n >= 0, n <= Int64(base.count - p), n <= Int64(limits.maxLength),
+            totalSize + Int(n) <= limits.maxTotalSize
+        else { return nil }
+        totalSize += Int(n)
+        position = p
+        return Int(n)
+    }
+
+    /// A UTF-8 string (or map key), skipped.
+    @_transparent @usableFromInline
+    mutating func checkString() -> Bool {
+        let start = position, total = totalSize
+        guard let n = checkLength() else { return false }
+        if !Self.isShortASCII(base, at: position, count: n),
+            UTF8Validation.firstInvalidByte(UnsafeRawBufferPointer(rebasing: base[position..<(position + n)])) != nil
+        {
+            position = start
+            totalSize = total
+            return false
+        }
+        position += n
+        return true
+    }
+
+    /// A string that is a UUID in RFC 4122 text form (so also UTF-8), skipped.
+    @_transparent @usableFromInline
+    mutating func checkUUIDString() -> Bool {
+        let start = position, total = totalSize
+        guard let n = checkLength() else { return false }
+        guard AvroSchema.isUUID(UnsafeRawBufferPointer(rebasing: base[position..<(position + n)])) else {
+            position = start
+            totalSize = total
+            return false
+        }
+        position += n
+        return true
+    }
+
+    /// A decimal's unscaled value of `length` bytes at the position (which must be there): at least one
+    /// byte, at most `precision` digits.
+    @_transparent @usableFromInline
+    mutating func checkDecimal(length: Int, precision: Int) -> Bool {
+        guard length > 0, DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: base[position..<(position + length)]), precision: precision)
+        else { return false }
+        position += length
+        return true
+    }
+
+    @_transparent @usableFromInline
+    mutating func checkIndex(below count: Int) -> Int? {
+        var p = position
+        guard let i = Varint.decodeZigZag64(base, at: &p), i >= 0, i < Int64(count) else { return nil }
+        position = p
+        return Int(i)
+    }
+
+    /// An enum index: an `int` below `count`.
+    @_transparent @usableFromInline
+    mutating func checkEnumIndex(below count: Int) -> Int? {
+        var p = position
+        guard let i = Varint.decodeZigZag32(base, at: &p), i >= 0, Int(i) < count else { return nil }
+        position = p
+        return Int(i)
+    }
+
+    /// A block header: the item count (0 at the end), checked against the bytes left
+    /// (`minimumItemSize` each) and `maxCollectionItems` (after `itemsSoFar`), and where a block that
+    /// declared its byte size must end (-1 when it did not).
+    @inlinable
+    mutating func checkBlockHeader(minimumItemSize: Int, itemsSoFar: Int) -> (count: Int, end: Int)? {
+        var p = position
+        guard var count = Varint.decodeZigZag64(base, at: &p) else { return nil }
+        var end = -1
+        if count < 0 {
+            guard count != .min, let size = Varint.decodeZigZag64(base, at: &p), size >= 0, size <= Int64(base.count - p) else {
+                return nil
+            }
+            count = -count
+            end = p + Int(size)
+        }
+        if count > 0 {
+            guard minimumItemSize == 0 || count <= Int64((base.count - p) / minimumItemSize),
+                count <= Int64(limits.maxCollectionItems - itemsSoFar)
+            else { return nil }
+        }
+        position = p
+        return count == 0 ? (0, -1) : (Int(count), end)
     }
 }
 

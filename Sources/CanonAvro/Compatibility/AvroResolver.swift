@@ -125,7 +125,7 @@ public struct AvroResolver: Sendable {
                 try r.account(64 * count)
                 map.reserveCapacity(map.count + count)
                 for _ in 0..<count {
-                    let key = try r.readString()
+                    let key = try r.readString("map key")
                     map.append(key: key, value: try run(valuesStep, &r))
                 }
             }

@@ -87,7 +87,7 @@ extension AvroSchema {
                 try r.account(Self.valueSlot * 2 * count)
                 map.reserveCapacity(map.count + count)
                 for _ in 0..<count {
-                    let key = try r.readString()
+                    let key = try r.readString("map key")
                     map.append(key: key, value: try decodeNode(valueType, &r))
                 }
             }
@@ -104,11 +104,11 @@ extension AvroSchema {
         case .boolean: _ = try r.readBoolean()
         case .int: _ = try r.readInt()
         case .long: _ = try r.readLong()
-        case .float: try r.skip(4)
-        case .double: try r.skip(8)
+        case .float: _ = try r.readFloat()
+        case .double: _ = try r.readDouble()
         case .bytes: try r.skipBytes()
-        case .string: _ = try r.readString()
-        case .fixed: try r.skip(Int(op.a))
+        case .string: try r.skipString()
+        case .fixed: try r.skipFixed(Int(op.a))
         case .enumeration: _ = try r.readEnumIndex(symbolCount: Int(op.b))
         case .record:
             try r.enter()
@@ -129,7 +129,7 @@ extension AvroSchema {
                 if count == 0 { break }
                 seen += count
                 for _ in 0..<count {
-                    if op.kind == .map { _ = try r.readString() }
+                    if op.kind == .map { try r.skipString("map key") }
                     try skipNode(child, &r)
                 }
             }

@@ -1,3 +1,4 @@
+import CanonCore
 /// The raw Snappy block format, written from Snappy's format description
 /// (`format_description.txt` in google/snappy): this is the format of one
 /// compressed block, not the Snappy framing (stream) format.
@@ -98,20 +99,14 @@ internal enum Snappy {
     ///   end before producing the declared length).
     static func decompress(_ input: [UInt8], maxOutputSize: Int) throws(SnappyError) -> [UInt8] {
         // Preamble: the uncompressed length, a little-endian base-128 varint.
-        var declaredLength: UInt64 = 0
         var position = 0
-        var preambleDone = false
-        while !preambleDone {
-            guard position < input.count else {
+        // At most 5 bytes (35 bits); the value is checked against 2^32 - 1 below.
+        let preamble = input.withUnsafeBytes { Varint.decode($0, at: &position, bits: 35) }
+        guard let declaredLength = preamble else {
+            if position >= input.count {
                 throw SnappyError(message: "truncated uncompressed-length preamble", offset: position)
             }
-            guard position < 5 else {
-                throw SnappyError(message: "uncompressed-length preamble longer than 5 bytes", offset: position)
-            }
-            let byte = input[position]
-            declaredLength |= UInt64(byte & 0x7f) << (7 * UInt64(position))
-            preambleDone = byte & 0x80 == 0
-            position += 1
+            throw SnappyError(message: "uncompressed-length preamble longer than 5 bytes", offset: position)
         }
         guard declaredLength <= UInt64(UInt32.max) else {
             throw SnappyError(
@@ -178,12 +173,7 @@ internal enum Snappy {
         /// Writes `value` as a little-endian base-128 varint.
         mutating func writeVarint(_ value: UInt32) {
             reserve(5)
-            var remaining = value
-            while remaining >= 0x80 {
-                writeByte(UInt8(truncatingIfNeeded: remaining) | 0x80)
-                remaining >>= 7
-            }
-            writeByte(UInt8(remaining))
+            Varint.encode(UInt64(value)) { writeByte($0) }
         }
 
         /// Writes a literal element holding the `count` bytes at `bytes` (`count >= 1`).

@@ -1,3 +1,4 @@
+import CanonCore
 /// A record: key and value bytes (either may be null), a timestamp and headers.
 public struct LogRecord: Sendable, Hashable {
     public var key: [UInt8]?
@@ -263,33 +264,21 @@ struct VarintReader {
     }
 
     mutating func varlong() throws(LogError) -> Int64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let b = try byte()
-            guard shift < 64, !(shift == 63 && b > 1) else {
-                throw LogError(.corruptBatch, "varlong longer than 10 bytes", location: LogError.Location(position: offset))
-            }
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { break }
-            shift += 7
-        }
-        return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+        let start = offset
+        guard let v = Varint.decodeZigZag64(bytes, at: &offset) else { throw failure("varlong", 10, at: start) }
+        return v
     }
 
     mutating func varint() throws(LogError) -> Int32 {
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
-        while true {
-            let b = try byte()
-            guard shift < 32, !(shift == 28 && b > 0x0F) else {
-                throw LogError(.corruptBatch, "varint longer than 5 bytes", location: LogError.Location(position: offset))
-            }
-            result |= UInt32(b & 0x7F) << shift
-            if b < 0x80 { break }
-            shift += 7
-        }
-        return Int32(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+        let start = offset
+        guard let v = Varint.decodeZigZag32(bytes, at: &offset) else { throw failure("varint", 5, at: start) }
+        return v
+    }
+
+    /// The error for a varint that ends early or does not fit (see ``Varint/decode(_:at:bits:)``).
+    private func failure(_ what: String, _ most: Int, at start: Int) -> LogError {
+        if offset >= bytes.count { return truncated() }
+        return LogError(.corruptBatch, "\(what) longer than \(most) bytes", location: LogError.Location(position: start))
     }
 
     /// A length-prefixed byte field; length -1 is null.
@@ -316,23 +305,9 @@ extension [UInt8] {
         }
     }
 
-    mutating func appendVarint(_ v: Int32) {
-        var n = UInt32(bitPattern: (v << 1) ^ (v >> 31))
-        while n >= 0x80 {
-            append(UInt8(truncatingIfNeeded: n) | 0x80)
-            n >>= 7
-        }
-        append(UInt8(n))
-    }
+    mutating func appendVarint(_ v: Int32) { Varint.append(Varint.zigZag(Int64(v)), to: &self) }
 
-    mutating func appendVarlong(_ v: Int64) {
-        var n = UInt64(bitPattern: (v << 1) ^ (v >> 63))
-        while n >= 0x80 {
-            append(UInt8(truncatingIfNeeded: n) | 0x80)
-            n >>= 7
-        }
-        append(UInt8(n))
-    }
+    mutating func appendVarlong(_ v: Int64) { Varint.append(Varint.zigZag(v), to: &self) }
 
     mutating func appendBytesField(_ v: [UInt8]?) {
         guard let v else { return appendVarint(-1) }

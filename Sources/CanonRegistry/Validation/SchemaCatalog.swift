@@ -34,10 +34,10 @@ public final class SchemaCatalog: Sendable {
 public final class WriterSchema: Sendable {
     public let schema: AvroSchema
     /// The schema's validation program, compiled once when the schema is published.
-    public let validator: AvroValidator
+    public let validator: AvroDatumValidator
 
     public init(_ schema: AvroSchema) {
         self.schema = schema
-        self.validator = AvroValidator(schema)
+        self.validator = AvroDatumValidator(schema)
     }
 }

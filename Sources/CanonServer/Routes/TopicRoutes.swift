@@ -95,11 +95,11 @@ enum TopicRoutes {
                         guard let key = c["name"]?.stringValue, let value = c["value"]?.stringValue else {
                             throw APIError(.badRequest, 40002, "each config needs a 'name' and a string 'value'")
                         }
-                        try ValidationPolicy.checkSettingName(key)
+                        try TopicValidationPolicy.checkSettingName(key)
                         settings[key] = value
                     }
                 }
-                _ = try ValidationPolicy(settings: settings)  // refuse bad validation settings up front
+                _ = try TopicValidationPolicy(settings: settings)  // refuse bad validation settings up front
                 let configuration = try TopicConfiguration(settings)
                 let topic = try await engine.withDirectory { dir -> LogDirectory.Topic in
                     try dir.createTopic(name, partitions: partitions, configuration: configuration)
@@ -166,8 +166,8 @@ enum TopicRoutes {
                 guard let value = try await RegistryServer.body(request, limit: limit)["value"]?.stringValue else {
                     throw APIError(.badRequest, 40002, "the request needs a string 'value'")
                 }
-                try ValidationPolicy.checkSettingName(setting)
-                _ = try ValidationPolicy(settings: [setting: value])
+                try TopicValidationPolicy.checkSettingName(setting)
+                _ = try TopicValidationPolicy(settings: [setting: value])
                 try await engine.withDirectory { try $0.setConfiguration(topic: name, setting, value) }
                 return (.noContent, nil)
             }
@@ -396,7 +396,8 @@ enum TopicRoutes {
                 return ([0] + withUnsafeBytes(of: id.bigEndian, Array.init) + bytes, type)
             } catch {
                 throw APIError(
-                    .unprocessableContent, SchemaValidator.ReasonCode.payload, "\(part): the data does not match schema \(id): \(error)",
+                    .unprocessableContent, RegistryRecordValidator.ReasonCode.payload,
+                    "\(part): the data does not match schema \(id): \(error)",
                     errors: [
                         .object([
                             "index": .int(0), "part": .string(part), "schema_id": .int(Int64(id)), "reason": .string(error.description),

@@ -6,7 +6,7 @@ import CanonLog
 /// `key.schema.validation` / `value.schema.validation`, `key.subject.name.strategy` /
 /// `value.subject.name.strategy`, `value.tombstones`, `schema.versions`. Confluent's and Redpanda's
 /// names are accepted as aliases.
-public struct ValidationPolicy: Sendable, Hashable {
+public struct TopicValidationPolicy: Sendable, Hashable {
     /// How much of a key or value is checked.
     public enum Level: String, Sendable, Hashable, CaseIterable {
         /// Nothing.

@@ -5,7 +5,7 @@ import CanonLog
 /// Write-time validation of produced records against the registry, as a log ``RecordValidator``: it
 /// runs on the producer's task, reading the registry's ``SchemaCatalog`` (no waiting on the registry).
 ///
-/// Per topic and part (key, value), per its ``ValidationPolicy``:
+/// Per topic and part (key, value), per its ``TopicValidationPolicy``:
 /// - `id`: the Confluent wire prefix (byte 0 is 0, then a big-endian 4-byte schema ID), and the ID is
 ///   registered under the subject the strategy names (any version, soft-deleted ones included, or only
 ///   the latest with `schema.versions=latest`);
@@ -13,7 +13,7 @@ import CanonLog
 ///
 /// Null keys pass; a null value (a tombstone) passes unless `value.tombstones=reject`. Magic byte 1 (a
 /// GUID) and IDs in `__key_schema_id`/`__value_schema_id` headers are refused, naming them.
-public struct SchemaValidator: RecordValidator {
+public struct RegistryRecordValidator: RecordValidator {
     /// The code of each class of refusal (``RecordRejection/code``; the HTTP API's `error_code`).
     public enum ReasonCode {
         /// Not the Confluent wire format: too short, magic byte not 0 (1 is a GUID), an ID in a header.
@@ -32,24 +32,24 @@ public struct SchemaValidator: RecordValidator {
 
     public let catalog: SchemaCatalog
     /// The level for topics that set none (a server option).
-    public let defaultLevel: ValidationPolicy.Level
+    public let defaultLevel: TopicValidationPolicy.Level
 
     /// Policies parsed from topic settings, by the settings: parsing (sorting, trimming, matching names)
     /// costs more than checking the frames of a partition's share of a batch.
-    private let policies = Locked<[[String: String]: ValidationPolicy]>([:])
+    private let policies = Locked<[[String: String]: TopicValidationPolicy]>([:])
 
-    public init(catalog: SchemaCatalog, defaultLevel: ValidationPolicy.Level = .none) {
+    public init(catalog: SchemaCatalog, defaultLevel: TopicValidationPolicy.Level = .none) {
         self.catalog = catalog
         self.defaultLevel = defaultLevel
     }
 
     public func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection] {
-        let policy: ValidationPolicy
+        let policy: TopicValidationPolicy
         do {
             if let known = policies.withValue({ $0[configuration.extra] }) {
                 policy = known
             } else {
-                policy = try ValidationPolicy(settings: configuration.extra, defaultLevel: defaultLevel)
+                policy = try TopicValidationPolicy(settings: configuration.extra, defaultLevel: defaultLevel)
                 policies.withValue { all in
                     if all.count >= 1024 { all = [:] }  // settings change rarely; keep the cache small
                     all[configuration.extra] = policy
@@ -128,8 +128,8 @@ public struct SchemaValidator: RecordValidator {
     }
 
     private func check(
-        _ bytes: [UInt8]?, part: Part, level: ValidationPolicy.Level, strategy: ValidationPolicy.SubjectStrategy,
-        topic: String, policy: ValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot, memo: inout Memo
+        _ bytes: [UInt8]?, part: Part, level: TopicValidationPolicy.Level, strategy: TopicValidationPolicy.SubjectStrategy,
+        topic: String, policy: TopicValidationPolicy, headers: [LogHeader], snapshot: SchemaCatalog.Snapshot, memo: inout Memo
     ) -> Problem? {
         if bytes == nil, part == .value, !policy.allowTombstones {
             return Problem(code: ReasonCode.tombstone, reason: "tombstones (null values) are refused on this topic")
@@ -188,7 +188,7 @@ public struct SchemaValidator: RecordValidator {
 
     /// Whether an ID is registered, under the subject the strategy names (or its latest version).
     private func idVerdict(
-        _ id: Int32, part: Part, strategy: ValidationPolicy.SubjectStrategy, topic: String, policy: ValidationPolicy,
+        _ id: Int32, part: Part, strategy: TopicValidationPolicy.SubjectStrategy, topic: String, policy: TopicValidationPolicy,
         snapshot: SchemaCatalog.Snapshot
     ) -> (problem: Problem?, schema: WriterSchema?) {
         guard let writer = snapshot.schemas[id] else {
