@@ -1,3 +1,4 @@
+import CanonCore
 import Foundation
 
 /// The concurrent front of a data directory: any number of tasks append and read at once; every file
@@ -168,46 +169,47 @@ extension LogError.Code {
 }
 
 /// The partition counts of the topics, readable from any task, and the round-robin positions.
-// @unchecked Sendable: `entries` is only touched with `lock` held.
-private final class TopicTable: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (partitions: Int, nextUnkeyed: Int)] = [:]
-    private var appendTime: Set<String> = []
-    private var configurations: [String: TopicConfiguration] = [:]
+private final class TopicTable: Sendable {
+    private struct Tables {
+        var entries: [String: (partitions: Int, nextUnkeyed: Int)] = [:]
+        var appendTime: Set<String> = []
+        var configurations: [String: TopicConfiguration] = [:]
+    }
+    private let tables = Locked(Tables())
 
     /// Takes the directory's topics (on the I/O thread, after topic changes).
     func refresh(from directory: LogDirectory) {
         let current = directory.topics.mapValues(\.partitions)
         let stamped = Set(directory.topics.values.filter { $0.configuration.messageTimestampType == "LogAppendTime" }.map(\.name))
-        lock.withLock {
+        let configurations = directory.topics.mapValues(\.configuration)
+        tables.withValue { tables in
             var updated: [String: (partitions: Int, nextUnkeyed: Int)] = [:]
             for (name, partitions) in current {
-                let old = entries[name]
+                let old = tables.entries[name]
                 updated[name] = (partitions, old?.partitions == partitions ? old!.nextUnkeyed : 0)
             }
-            entries = updated
-            appendTime = stamped
-            configurations = directory.topics.mapValues(\.configuration)
+            tables.entries = updated
+            tables.appendTime = stamped
+            tables.configurations = configurations
         }
     }
 
     func configuration(_ topic: String) -> TopicConfiguration? {
-        lock.withLock { configurations[topic] }
+        tables.withValue { $0.configurations[topic] }
     }
 
     func stampsAppendTime(_ topic: String) -> Bool {
-        lock.withLock { appendTime.contains(topic) }
+        tables.withValue { $0.appendTime.contains(topic) }
     }
 
     func assign(topic: String, records: [LogRecord]) throws(LogError) -> [LogDirectory.PartitionBatch] {
-        lock.lock()
-        guard var entry = entries[topic] else {
-            lock.unlock()
-            throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic))
+        let assigned: [Int]? = tables.withValue { tables in
+            guard var entry = tables.entries[topic] else { return nil }
+            let assigned = LogDirectory.assignPartitions(records, partitions: entry.partitions, nextUnkeyed: &entry.nextUnkeyed)
+            tables.entries[topic] = entry
+            return assigned
         }
-        let assigned = LogDirectory.assignPartitions(records, partitions: entry.partitions, nextUnkeyed: &entry.nextUnkeyed)
-        entries[topic] = entry
-        lock.unlock()
+        guard let assigned else { throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic)) }
         return LogDirectory.PartitionBatch.group(records, partitions: assigned)
     }
 }

@@ -617,15 +617,13 @@ public actor Registry {
 }
 
 /// A counter of applied changes, readable from any thread.
-// @unchecked Sendable: `value` is only touched with `lock` held.
-public final class ChangeCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count: UInt64 = 0
+public final class ChangeCounter: Sendable {
+    private let count = Locked<UInt64>(0)
 
     public init() {}
 
     /// The number of changes applied so far.
-    public var value: UInt64 { lock.withLock { count } }
+    public var value: UInt64 { count.value }
 
-    func increment() { lock.withLock { count += 1 } }
+    func increment() { count.withValue { $0 += 1 } }
 }

@@ -129,3 +129,37 @@ extension AvroDatumValidatorTests {
         }
     }
 }
+
+extension AvroDatumValidatorTests {
+    /// T_i has two fields of type T_{i-1}: inlining every use would make a program of 2^40 instructions.
+    /// Past its budget the compiler calls records instead, so the validator is built at once and checks
+    /// a datum of a shallower chain exactly as the decoder does.
+    static func sharedChain(_ levels: Int) -> String {
+        var text = #"{"type":"record","name":"T0","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}"#
+        for i in 1...levels {
+            text = #"{"type":"record","name":"T\#(i)","fields":[{"name":"a","type":\#(text)},{"name":"b","type":"T\#(i - 1)"}]}"#
+        }
+        return text
+    }
+
+    @Test func recordsUsedManyTimesAreCalledOnceTheProgramIsLarge() throws {
+        let deep = try AvroSchema(parsing: Self.sharedChain(40))
+        let validator = AvroDatumValidator(deep)
+        #expect(throws: AvroError.self) { try validator.validate([0x02]) }
+
+        // 2^14 leaves: past the budget, partly inlined and partly called.
+        let schema = try AvroSchema(parsing: Self.sharedChain(14))
+        let wide = AvroDatumValidator(schema)
+        var w = AvroBinaryWriter()
+        for i in 0..<(1 << 14) {
+            w.writeInt(Int32(i))
+            w.writeString("x")
+        }
+        #expect(Self.verdicts(wide, w.bytes) == (nil, nil))
+        var bad = w.bytes
+        bad[bad.count - 1] = 0xFF  // the last string's byte is not UTF-8
+        let verdicts = Self.verdicts(wide, bad)
+        #expect(verdicts.validated != nil && Self.agree(verdicts))
+        #expect(verdicts.validated?.location.jsonPath?.hasSuffix("/fields/1/type/fields/1/type") == true)
+    }
+}

@@ -1,3 +1,4 @@
+import CanonCore
 import Foundation
 
 /// One partition's log on disk: segments of record batches named by base offset, each with a sparse
@@ -980,16 +981,13 @@ public final class PartitionLog {
 }
 
 /// Numbers for ``PartitionLog/generation``.
-// @unchecked Sendable: `last` is only touched with `lock` held.
-private final class Generations: @unchecked Sendable {
-    private static let shared = Generations()
-    private let lock = NSLock()
-    private var last: UInt64 = 0
+private enum Generations {
+    private static let last = Locked<UInt64>(0)
 
     static func next() -> UInt64 {
-        shared.lock.withLock {
-            shared.last += 1
-            return shared.last
+        last.withValue { last in
+            last += 1
+            return last
         }
     }
 }
