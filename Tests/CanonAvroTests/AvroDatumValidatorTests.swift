@@ -163,3 +163,23 @@ extension AvroDatumValidatorTests {
         #expect(verdicts.validated?.location.jsonPath?.hasSuffix("/fields/1/type/fields/1/type") == true)
     }
 }
+
+extension AvroDatumValidatorTests {
+    /// The reader's public skips refuse, rather than read past the input or move backwards.
+    @Test func publicSkipsStayWithinTheInput() throws {
+        let error = AvroBinaryReader.withReader([0x01, 0x02]) { (r: inout AvroBinaryReader) -> AvroError? in
+            do throws(AvroError) {
+                try r.skipDecimal(length: 3, precision: 9)
+                return nil
+            } catch { return error }
+        }
+        #expect(error?.code == .truncated)
+        let negative = AvroBinaryReader.withReader([0x01]) { (r: inout AvroBinaryReader) -> AvroError? in
+            do throws(AvroError) {
+                try r.skipFixed(-1)
+                return nil
+            } catch { return error }
+        }
+        #expect(negative?.code == .truncated)
+    }
+}

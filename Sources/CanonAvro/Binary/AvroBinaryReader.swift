@@ -114,30 +114,28 @@ public struct AvroBinaryReader: ~Copyable {
     /// An `int`: a zig-zag varint of at most 5 bytes whose value fits 32 bits.
     @inlinable @inline(__always)
     public mutating func readInt() throws(AvroError) -> Int32 {
-        let start = position
-        guard let v = Varint.decodeZigZag32(base, at: &position) else { throw varintFailure("int", at: start) }
+        guard let v = checkInt() else { throw varintFailure(bits: 32) }
         return v
     }
 
     /// A `long`: a zig-zag varint of at most 10 bytes whose value fits 64 bits.
     @inlinable @inline(__always)
     public mutating func readLong() throws(AvroError) -> Int64 {
-        let start = position
-        guard let v = Varint.decodeZigZag64(base, at: &position) else { throw varintFailure("long", at: start) }
+        guard let v = checkLong() else { throw varintFailure(bits: 64) }
         return v
     }
 
-    /// The error for a varint that ends early or does not fit (``Varint/decode(_:at:bits:)`` left the
-    /// position at the end or at the byte that overflows); the position goes back to where it started.
+    /// Why the `bits`-bit varint at the position was refused: it ends early (``Varint/decode(_:at:bits:)``
+    /// stops at the end of the bytes) or does not fit.
     @usableFromInline @inline(never)
-    mutating func varintFailure(_ what: String, at start: Int) -> AvroError {
-        let ended = position >= base.count
-        position = start
-        if ended { return truncated(what, at: start) }
+    func varintFailure(bits: Int) -> AvroError {
+        var stop = position
+        _ = Varint.decode(base, at: &stop, bits: bits)
+        if stop >= base.count { return truncated(bits == 32 ? "int" : "long", at: position) }
         return .data(
             .malformedData,
-            what == "int" ? "int varint overflows 32 bits" : "long varint overflows 64 bits (more than 10 bytes or too large)",
-            offset: start)
+            bits == 32 ? "int varint overflows 32 bits" : "long varint overflows 64 bits (more than 10 bytes or too large)",
+            offset: position)
     }
 
     @inlinable
@@ -203,19 +201,7 @@ public struct AvroBinaryReader: ~Copyable {
             if b < 0x80, b & 1 == 0, n < base.count - position, n <= limits.maxLength, totalSize + n <= limits.maxTotalSize {
                 let start = position + 1
                 let slice = UnsafeRawBufferPointer(rebasing: base[start..<(start + n)])
-                // Up to 16 bytes are checked with two word loads when the input extends that far
-                // (bytes past the string are masked off); longer strings word by word.
-                let ascii: Bool
-                if n <= 16 && start + 16 <= base.count {
-                    let lowMask: UInt64 = n >= 8 ? .max : (1 << UInt64(8 * n)) &- 1
-                    let highMask: UInt64 = n <= 8 ? 0 : (n == 16 ? .max : (1 << UInt64(8 * (n - 8))) &- 1)
-                    let words =
-                        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self)) & lowMask
-                        | UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self)) & highMask
-                    ascii = words & 0x8080_8080_8080_8080 == 0
-                } else {
-                    ascii = UTF8Validation.isASCII(slice)
-                }
+                let ascii = Self.isShortASCII(base, at: start, count: n) || UTF8Validation.isASCII(slice)
                 if ascii {
                     totalSize += n
                     position = start + n
@@ -336,34 +322,18 @@ public struct AvroBinaryReader: ~Copyable {
     /// ASCII strings by one or two word loads, reading past the string only within the input).
     @inlinable @inline(__always)
     public mutating func skipString(_ what: StaticString = "string") throws(AvroError) {
-        // Fast path, inlined: a one-byte length (under 64 bytes) of ASCII that fits the input and limits.
-        if position < base.count {
-            let b = base[position]
-            let n = Int(b >> 1)
-            if b < 0x80, b & 1 == 0, n < base.count - position, n <= limits.maxLength, totalSize + n <= limits.maxTotalSize,
-                Self.isShortASCII(base, at: position + 1, count: n)
-            {
-                totalSize += n
-                position += 1 + n
-                return
-            }
-        }
-        try skipStringSlow(what)
-    }
-
-    @usableFromInline @inline(never)
-    mutating func skipStringSlow(_ what: StaticString) throws(AvroError) {
-        let n = try readLength(what)
-        try checkUTF8(n, what)
-        position += n
+        guard checkString() else { throw stringFailure(what) }
     }
 
     /// Why ``checkString()`` refused the string at the position.
     @usableFromInline @inline(never)
     mutating func stringFailure(_ what: StaticString) -> AvroError {
-        let start = position
-        defer { position = start }
-        do throws(AvroError) { try skipStringSlow(what) } catch { return error }
+        let start = position, total = totalSize
+        defer { (position, totalSize) = (start, total) }
+        do throws(AvroError) {
+            let n = try readLength(what)
+            try checkUTF8(n, what)
+        } catch { return error }
         return .data(.malformedData, "invalid \(what)", offset: start)  // not reached: the check refused it
     }
 
@@ -392,7 +362,7 @@ public struct AvroBinaryReader: ~Copyable {
     /// Skips a `fixed` of `size` bytes.
     @inlinable
     public mutating func skipFixed(_ size: Int) throws(AvroError) {
-        guard remaining >= size else { throw truncated("fixed(\(size))") }
+        guard size >= 0, remaining >= size else { throw truncated("fixed(\(size))") }
         position += size
     }
 
@@ -403,8 +373,8 @@ public struct AvroBinaryReader: ~Copyable {
 
     @usableFromInline @inline(never)
     mutating func uuidFailure() -> AvroError {
-        let start = position
-        defer { position = start }
+        let start = position, total = totalSize
+        defer { (position, totalSize) = (start, total) }
         let n: Int
         do throws(AvroError) {
             n = try readLength("string")
@@ -416,15 +386,17 @@ public struct AvroBinaryReader: ~Copyable {
     }
 
     /// Checks the unscaled value of a `decimal` (`length` big-endian two's-complement bytes at the
-    /// position, which must be there) against its precision, and skips it.
+    /// position) against its precision, and skips it.
     public mutating func skipDecimal(length: Int, precision: Int) throws(AvroError) {
         guard checkDecimal(length: length, precision: precision) else {
             if length <= 0 { throw .data(.malformedData, "a decimal needs at least one byte", offset: position) }
+            if length > remaining { throw truncated("decimal(\(length) bytes)") }
             throw .data(.malformedData, "decimal value has more than \(precision) digits (its precision)", offset: position)
         }
     }
 
     /// The error for nesting past `maxDepth`, at the position.
+    @usableFromInline @inline(never)
     func depthExceeded() -> AvroError {
         .data(.limitExceeded, "nesting deeper than \(limits.maxDepth) levels", offset: position)
     }
@@ -433,9 +405,7 @@ public struct AvroBinaryReader: ~Copyable {
     @inlinable
     public mutating func enter() throws(AvroError) {
         depth += 1
-        if depth > limits.maxDepth {
-            throw .data(.limitExceeded, "nesting deeper than \(limits.maxDepth) levels", offset: position)
-        }
+        if depth > limits.maxDepth { throw depthExceeded() }
     }
 
     @inlinable
@@ -537,11 +507,12 @@ extension AvroBinaryReader {
         return true
     }
 
-    /// A decimal's unscaled value of `length` bytes at the position (which must be there): at least one
-    /// byte, at most `precision` digits.
+    /// A decimal's unscaled value of `length` bytes at the position: at least one byte, within the input,
+    /// at most `precision` digits.
     @_transparent @usableFromInline
     mutating func checkDecimal(length: Int, precision: Int) -> Bool {
-        guard length > 0, DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: base[position..<(position + length)]), precision: precision)
+        guard length > 0, length <= base.count - position,
+            DecimalLimit.fits(UnsafeRawBufferPointer(rebasing: base[position..<(position + length)]), precision: precision)
         else { return false }
         position += length
         return true

@@ -96,7 +96,7 @@ extension AvroSchema {
         }
     }
 
-    /// Skips one datum of type `index` without building it (used by resolution and validation).
+    /// Skips one datum of type `index` without building it (used by resolution).
     func skipNode(_ index: Int, _ r: inout AvroBinaryReader) throws(AvroError) {
         let op = plan.ops[index]
         switch op.kind {

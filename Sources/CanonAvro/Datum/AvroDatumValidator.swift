@@ -5,10 +5,11 @@
 /// The schema graph is compiled into a flat list of instructions: records are inlined (a record that
 /// contains itself, or any record once the program has grown past its budget, becomes a routine that is
 /// called), arrays and maps become loops, unions jump tables. Running it is one loop over that list, with
-/// no recursion. Every read is one of ``AvroBinaryReader``'s, so validation, the generic decoder and
-/// generated code apply the same rules (varint forms, lengths against the bytes left and `maxLength`,
-/// `maxTotalSize`, block counts against the bytes left and `maxCollectionItems`, indexes, UTF-8) and
-/// fail with the same messages and byte offsets. On top of the encoding, logical types are checked
+/// no recursion. Every read is one of ``AvroBinaryReader``'s checks, so validation, the generic decoder
+/// and generated code apply the same rules (varint forms, lengths against the bytes left and
+/// `maxLength`, block counts against the bytes left and `maxCollectionItems`, indexes, UTF-8) and fail
+/// with the same messages and byte offsets. `maxTotalSize` counts string and bytes payloads only (the
+/// validator builds no values; the decoder also counts each value it builds). On top of the encoding, logical types are checked
 /// strictly (stricter than plain Avro decoders, which take the underlying type): a `uuid` string must
 /// be a UUID (8-4-4-4-12 hex digits, either case), a `decimal`'s unscaled value must fit its precision;
 /// and a block that declares its byte size must hold exactly that many bytes of items.
@@ -63,7 +64,10 @@ public final class AvroDatumValidator: Sendable {
                 }
             }
             switch run(Exact.self, input, limits) {
-            case .valid, .undecided: return nil
+            case .valid: return nil
+            case .undecided:
+                assertionFailure("the exact mode always decides")
+                return nil
             case .invalid(let error): return error
             }
         }
@@ -156,10 +160,9 @@ public final class AvroDatumValidator: Sendable {
     /// per-instruction depths, the exact mode on a heap buffer as deep as `maxDepth` allows.
     private func run<M: Mode>(_ mode: M.Type, _ input: UnsafeRawBufferPointer, _ limits: AvroDecodingLimits) -> Outcome {
         if M.exact {
-            var frames = [Frame](
-                repeating: Frame(pc: 0, remaining: 0, seen: 0, end: 0, blockStart: 0),
-                count: min(max(limits.maxDepth, 0), Self.exactStackLimit) + 2)
-            return frames.withUnsafeMutableBufferPointer { stack in
+            // Frames are written before they are read: the buffer needs no initialization.
+            let capacity = min(max(limits.maxDepth, 0), Self.exactStackLimit) + 2
+            return withUnsafeTemporaryAllocation(of: Frame.self, capacity: capacity) { stack in
                 depths.withUnsafeBufferPointer { depths in run(M.self, input, limits, stack, depths) }
             }
         }
@@ -204,6 +207,9 @@ public final class AvroDatumValidator: Sendable {
         case read
         /// Nesting past `maxDepth` (exact mode): names the container that went too deep.
         case tooDeep
+        /// More loops and calls in progress than the exact mode keeps (only when `maxDepth` is above its
+        /// 65,536 frames).
+        case stackFull
         /// A block's items do not end where its declared byte size says: names the array or map.
         case blockSize(end: Int, blockStart: Int)
     }
@@ -281,7 +287,8 @@ public final class AvroDatumValidator: Sendable {
                 }
                 guard top < stack.count else {
                     if M.exact {
-                        state.stop = .tooDeep
+                        r.position = blockStart
+                        state.stop = .stackFull
                         return .failed
                     }
                     return .undecided
@@ -318,7 +325,7 @@ public final class AvroDatumValidator: Sendable {
                 }
                 guard top < stack.count else {
                     if M.exact {
-                        state.stop = .tooDeep
+                        state.stop = .stackFull
                         return .failed
                     }
                     return .undecided
@@ -349,6 +356,10 @@ public final class AvroDatumValidator: Sendable {
     ) -> AvroError {
         switch state.stop {
         case .tooDeep: return r.depthExceeded()
+        case .stackFull:
+            return .data(
+                .limitExceeded, "more than \(stack.count) nested arrays, maps and recursive records (the validator's limit)",
+                offset: r.position)
         case .blockSize(let end, let blockStart):
             return .data(
                 .malformedData, "block byte size says its items end at byte \(end), they end at \(r.position)", offset: blockStart)
@@ -409,7 +420,7 @@ public final class AvroDatumValidator: Sendable {
             if p >= 0 { place = p }
         case .blockSize:
             if places[Int(place)].parent >= 0 { place = places[Int(place)].parent }
-        case .read: break
+        case .read, .stackFull: break
         }
         path += placePath(place)
         return path.isEmpty ? "/" : path

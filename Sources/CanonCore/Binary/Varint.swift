@@ -13,7 +13,7 @@ public enum Varint {
     /// more than 5 bytes or with a 5th byte above 0x0F; `position` is then the byte that overflows).
     @_transparent
     public static func decode(_ bytes: UnsafeRawBufferPointer, at position: inout Int, bits: Int) -> UInt64? {
-        // One byte, inlined; longer ones in the out-of-line loop.
+        // One byte first; longer ones in the loop.
         if position < bytes.count {
             let first = bytes[position]
             if first < 0x80 {

@@ -9,7 +9,8 @@ import CanonLog
 /// - `id`: the Confluent wire prefix (byte 0 is 0, then a big-endian 4-byte schema ID), and the ID is
 ///   registered under the subject the strategy names (any version, soft-deleted ones included, or only
 ///   the latest with `schema.versions=latest`);
-/// - `full`: also, the payload after the prefix decodes with that writer schema, with no bytes left.
+/// - `full`: also, the payload after the prefix is one valid datum of that writer schema, with no bytes
+///   left (``AvroDatumValidator``: the decoder's rules, plus strict uuid, decimal and block-size checks).
 ///
 /// Null keys pass; a null value (a tombstone) passes unless `value.tombstones=reject`. Magic byte 1 (a
 /// GUID) and IDs in `__key_schema_id`/`__value_schema_id` headers are refused, naming them.
@@ -22,7 +23,7 @@ public struct RegistryRecordValidator: RecordValidator {
         public static let unknownSchema = 42292
         /// The ID is not registered under the subject the strategy names (or not its latest version).
         public static let wrongSubject = 42293
-        /// The payload does not decode with the writer schema (`full`).
+        /// The payload is not a valid datum of the writer schema (`full`).
         public static let payload = 42294
         /// A tombstone on a topic that refuses them.
         public static let tombstone = 42295
