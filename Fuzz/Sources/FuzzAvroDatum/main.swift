@@ -4,7 +4,7 @@ import CanonCore
 // The binary decoder and the validator on arbitrary bytes against a schema with every kind of type:
 // they agree on what is valid (the validator refuses more only by its strict rules: uuid text, decimal
 // precision, a block's declared byte size), refusing at the same byte with the same error, under the
-// default limits and under a tight nesting limit (the validator's exact mode); the value the decoder
+// default limits and under tight item, length and nesting limits (the last runs the validator's exact mode); the value the decoder
 // reads encodes to bytes that decode to the same value (not always the same bytes: overlong varints and
 // sized blocks are valid input that the encoder never writes).
 let schema = try! AvroSchema(
@@ -22,7 +22,9 @@ let schema = try! AvroSchema(
         """#)
 let validator = AvroDatumValidator(schema)
 let limits = AvroDecodingLimits.default
-let tight = AvroDecodingLimits(maxDepth: 4)
+// Tight limits the validator and the decoder count alike (not maxTotalSize: the decoder also counts the
+// values it builds).
+let tight = AvroDecodingLimits(maxCollectionItems: 6, maxLength: 12, maxDepth: 4)
 
 /// Whether the validator's verdict is the decoder's, or stricter by one of its own rules.
 func agree(_ validated: AvroError?, _ decoded: AvroError?) -> Bool {
