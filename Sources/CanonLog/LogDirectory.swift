@@ -15,13 +15,6 @@ public final class LogDirectory {
     /// The clean-shutdown marker's file name.
     public static let cleanShutdownMarker = ".clean-shutdown"
 
-    /// A topic's shape and settings.
-    public struct Topic: Sendable, Hashable {
-        public var name: String
-        public var partitions: Int
-        public var configuration: TopicConfiguration
-    }
-
     public let path: String
     private let fs: any LogFileSystem
     /// The file system the directory works through.
@@ -31,7 +24,7 @@ public final class LogDirectory {
     private let partitionConfiguration: PartitionLog.Configuration
     /// What opening did (recovery and repair notes), per partition directory.
     public private(set) var recoveryNotes: [String] = []
-    public private(set) var topics: [String: Topic] = [:]
+    public private(set) var topics: [String: LogTopic] = [:]
     private var logs: [String: [PartitionLog]] = [:]
     /// Round-robin position for records without a key, per topic.
     private var nextUnkeyed: [String: Int] = [:]
@@ -108,7 +101,7 @@ public final class LogDirectory {
         if !isClosed { fs.close(lockHandle) }
     }
 
-    private func openPartition(_ topic: Topic, _ partition: Int) throws(LogError) -> PartitionLog {
+    private func openPartition(_ topic: LogTopic, _ partition: Int) throws(LogError) -> PartitionLog {
         var configuration = partitionConfiguration
         configuration.segmentBytes = topic.configuration.segmentBytes
         configuration.segmentMs = topic.configuration.segmentMs
@@ -130,7 +123,7 @@ public final class LogDirectory {
         try fs.syncDirectory(path)
     }
 
-    private func readTopic(_ name: String) throws(LogError) -> Topic {
+    private func readTopic(_ name: String) throws(LogError) -> LogTopic {
         let file = "\(path)/\(name).topic"
         var partitions = 0
         var settings: [String: String] = [:]
@@ -144,7 +137,7 @@ public final class LogDirectory {
             }
         }
         guard partitions > 0 else { throw LogError(.io, "topic file has no valid partition count", location: .init(file: file)) }
-        return Topic(name: name, partitions: partitions, configuration: try TopicConfiguration(settings))
+        return LogTopic(name: name, partitions: partitions, configuration: try TopicConfiguration(settings))
     }
 
     /// Creates a topic. Names starting with `_` are internal and need `isInternal: true`.
@@ -164,7 +157,7 @@ public final class LogDirectory {
         for (key, value) in configuration.settings where key.contains("\n") || value.contains("\n") || key.contains("=") {
             throw LogError(.invalidConfiguration, "setting '\(key)' cannot contain a line break or '='", location: .init(topic: name))
         }
-        let topic = Topic(name: name, partitions: partitions, configuration: configuration)
+        let topic = LogTopic(name: name, partitions: partitions, configuration: configuration)
         let text = Self.topicFileText(topic)
         // Partitions first, the topic file last: a crash in between leaves no half-made topic visible.
         let partitionLogs = try (0..<partitions).map { (p) throws(LogError) in try openPartition(topic, p) }
@@ -174,7 +167,7 @@ public final class LogDirectory {
         logs[name] = partitionLogs
     }
 
-    private static func topicFileText(_ topic: Topic) -> String {
+    private static func topicFileText(_ topic: LogTopic) -> String {
         (["partitions=\(topic.partitions)"] + topic.configuration.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
             .joined(separator: "\n") + "\n"
     }
@@ -227,10 +220,13 @@ public final class LogDirectory {
         }
     }
 
-    /// Records written but not yet committed: where each record went, and which partitions need a flush.
+    /// Records written but not yet committed: where each record went, which partitions need a flush
+    /// before the append is durable, and which could use one that nobody waits for (a recovery
+    /// checkpoint is due under the `never` or `interval` policy).
     public struct StagedAppend: Sendable {
         public var placements: [(partition: Int, offset: Int64)]
         public var partitions: Set<PartitionKey>
+        public var backgroundFlushes: Set<PartitionKey> = []
     }
 
     /// Appends records: keyed records go to `(murmur2(key) & 0x7fffffff) % partitions`, records without a
@@ -242,6 +238,7 @@ public final class LogDirectory {
     /// records whose append failed.
     public func append(topic: String, records: [LogRecord]) throws(LogError) -> [(partition: Int, offset: Int64)] {
         let staged = try stage(topic: topic, records: records)
+        _ = commit(staged.backgroundFlushes)  // not part of this append's promise
         if let (_, error) = commit(staged.partitions).first {
             for key in staged.partitions {
                 let first = staged.placements.filter { $0.partition == key.partition }.map(\.offset).min()
@@ -312,7 +309,7 @@ public final class LogDirectory {
         let appendTime = config.messageTimestampType == "LogAppendTime" ? (now ?? Self.currentTimeMillis()) : nil
         var placements = [(partition: Int, offset: Int64)](repeating: (0, 0), count: count)
         var touched = Set<PartitionKey>()
-        var written: [(log: PartitionLog, from: Int64)] = []
+        var written: [(log: PartitionLog, partition: Int, from: Int64)] = []
         for batch in batches where !batch.records.isEmpty {
             let p = batch.partition
             let offsets: ClosedRange<Int64>
@@ -331,19 +328,19 @@ public final class LogDirectory {
                     error.code, error.message,
                     location: .init(topic: topic, partition: p, file: error.location.file, position: error.location.position))
             }
-            written.append((logs[p], offsets.lowerBound))
+            written.append((logs[p], p, offsets.lowerBound))
             touched.insert(PartitionKey(topic: topic, partition: p))
             for (k, i) in batch.indexes.enumerated() { placements[i] = (p, offsets.lowerBound + Int64(k)) }
         }
+        var background = Set<PartitionKey>()
         if config.flushPolicy != .groupCommit {
             for w in written {
                 w.log.publishWithoutSync()
-                // Not part of this append's promise: a failure leaves the partition read-only for later ones.
-                if w.log.checkpointDue { try? w.log.flush() }
+                if w.log.checkpointDue { background.insert(PartitionKey(topic: topic, partition: w.partition)) }
             }
             touched = []
         }
-        return StagedAppend(placements: placements, partitions: touched)
+        return StagedAppend(placements: placements, partitions: touched, backgroundFlushes: background)
     }
 
     /// Milliseconds since the epoch.
@@ -379,9 +376,9 @@ public final class LogDirectory {
         return failures
     }
 
-    /// Flushes the partitions of `interval`-policy topics whose `flush.ms` has passed since their last
-    /// flush. Returns the partitions whose flush failed (they are read-only now).
-    public func flushIntervalTopics(now: Int64) -> [PartitionKey: LogError] {
+    /// The partitions of `interval`-policy topics whose `flush.ms` has passed since their last flush
+    /// (counted as flushed from `now`): the caller flushes them (``commit(_:)``, or the engine's syncs).
+    public func intervalFlushesDue(now: Int64) -> Set<PartitionKey> {
         var due = Set<PartitionKey>()
         for (name, topic) in topics where topic.configuration.flushPolicy == .interval {
             for p in 0..<topic.partitions {
@@ -393,7 +390,7 @@ public final class LogDirectory {
                 }
             }
         }
-        return commit(due)
+        return due
     }
 
     /// The `flush.ms` of the interval-policy topic due soonest, if any.
@@ -474,14 +471,11 @@ public final class LogDirectory {
         return removed
     }
 
-    /// The next offset and state of each partition of a topic.
-    public func partitions(of topic: String) throws(LogError) -> [(nextOffset: Int64, state: PartitionLog.State)] {
-        try partitionLogs(topic).map { ($0.nextOffset, $0.state) }
-    }
-
-    /// The first offset still stored in each partition of a topic.
-    public func startOffsets(of topic: String) throws(LogError) -> [Int64] {
-        try partitionLogs(topic).map(\.startOffset)
+    /// Each partition's offsets and state, in partition order.
+    public func partitions(of topic: String) throws(LogError) -> [PartitionStatus] {
+        try partitionLogs(topic).map {
+            PartitionStatus(startOffset: $0.startOffset, visibleEndOffset: $0.durableNextOffset, nextOffset: $0.nextOffset, state: $0.state)
+        }
     }
 }
 

@@ -8,7 +8,8 @@ import Foundation
 /// `syncsAreNoOps` is the test hook that proves a durability test can fail: syncs report success
 /// without making anything durable.
 public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable {
-    // @unchecked Sendable: every stored property is read and written only while `lock` is held.
+    // @unchecked Sendable: every stored property is read and written only while `lock` is held, except
+    // the sync gate's (`heldPath`, `_heldSyncs`), only while `released` is held.
 
     /// A file-system call that a fault can target.
     public enum Operation: String, Sendable, CaseIterable {
@@ -76,7 +77,29 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
     public var syncCount: Int { lock.withLock { _syncCount } }
     private var _syncCount = 0
 
+    /// Syncs of files whose path contains this text wait until ``releaseSyncs()`` (a slow disk, to show
+    /// who waits for whom).
+    private var heldPath: String?
+    private var _heldSyncs = 0
+    private let released = NSCondition()
+
     public init() {}
+
+    /// Makes every `sync` of a file whose path contains `path` wait until ``releaseSyncs()``.
+    public func holdSyncs(path: String) {
+        released.withLock { heldPath = path }
+    }
+
+    /// Lets held syncs go on (and no longer holds new ones).
+    public func releaseSyncs() {
+        released.withLock {
+            heldPath = nil
+            released.broadcast()
+        }
+    }
+
+    /// How many syncs are waiting in ``holdSyncs(path:)`` now.
+    public var heldSyncs: Int { released.withLock { _heldSyncs } }
 
     /// Adds a fault.
     public func inject(_ fault: Fault) {
@@ -272,6 +295,14 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
     }
 
     public func sync(_ handle: LogFileHandle) throws(LogError) {
+        if let p = lock.withLock({ handles[handle.id] }) {
+            released.withLock {
+                guard let held = heldPath, p.contains(held) else { return }
+                _heldSyncs += 1
+                while let held = heldPath, p.contains(held) { released.wait() }
+                _heldSyncs -= 1
+            }
+        }
         try locked { () throws(LogError) in
             let p = try path(of: handle)
             try checkFault(.sync, p)

@@ -28,9 +28,9 @@ public enum RegistryServer {
 
     /// The application: the registry's routes on `configuration`'s address.
     /// `metrics` are served at `GET /metrics`; pass the ones the registry and the log report to.
-    /// With `engine` (the log the registry's store also uses), the topics and records API is served too.
+    /// With `log` (the log the registry's store also uses), the topics and records API is served too.
     public static func application(
-        registry: Registry, engine: LogEngine? = nil, configuration: ServerConfiguration = ServerConfiguration(),
+        registry: Registry, log: (any RecordLog)? = nil, configuration: ServerConfiguration = ServerConfiguration(),
         metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "canon")
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -57,9 +57,9 @@ public enum RegistryServer {
         confluent.addRoutes(SchemaRoutes.collection(registry: registry, cache: cache))
         confluent.addRoutes(SubjectRoutes.collection(registry: registry, cache: cache, limit: limit, metrics: metrics))
         confluent.addRoutes(ConfigRoutes.collection(registry: registry, limit: limit))
-        if let engine {
+        if let log {
             let v3 = router.group().add(middleware: APIErrorMiddleware(contentType: "application/json"))
-            v3.addRoutes(TopicRoutes.collection(engine: engine, registry: registry, limit: limit, metrics: metrics))
+            v3.addRoutes(TopicRoutes.collection(log: log, registry: registry, limit: limit, metrics: metrics))
         }
         return Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),

@@ -189,7 +189,8 @@ extension LogCommand {
             for name in dir.topics.keys.sorted() {
                 let topic = dir.topics[name]!
                 Output.line("topic \(name) partitions \(topic.partitions)")
-                for (p, info) in try logging({ () throws(LogError) in try dir.partitions(of: name) }).enumerated() {
+                let partitions = try logging { () throws(LogError) in try dir.partitions(of: name) }
+                for (p, info) in partitions.enumerated() {
                     let state: String
                     switch info.state {
                     case .writable: state = "writable"
@@ -197,7 +198,7 @@ extension LogCommand {
                     }
                     Output.line("  partition \(p) next-offset \(info.nextOffset) \(state)")
                 }
-                let starts = try logging { () throws(LogError) in try dir.startOffsets(of: name) }
+                let starts = partitions.map(\.startOffset)
                 if starts.contains(where: { $0 > 0 }) { Output.line("  start-offsets \(starts.map(String.init).joined(separator: " "))") }
                 for (k, v) in topic.configuration.settings.sorted(by: { $0.key < $1.key }) { Output.line("  \(k)=\(v)") }
             }

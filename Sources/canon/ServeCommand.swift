@@ -51,13 +51,13 @@ struct ServeCommand: AsyncParsableCommand {
         let registry: Registry
         do {
             registry = try await Registry(
-                store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
+                store: try await LogRegistryStore(log: engine), configuration: registryConfiguration, catalog: catalog)
         } catch {
             await engine.shutdown()
             throw CLIFailure.failed("\(error)")
         }
         let app = RegistryServer.application(
-            registry: registry, engine: engine, configuration: .init(host: host, port: port, maximumBodyBytes: maximumBodyBytes),
+            registry: registry, log: engine, configuration: .init(host: host, port: port, maximumBodyBytes: maximumBodyBytes),
             metrics: metrics, logger: logger)
         Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")
         // The log first: the group stops services in reverse order, so requests stop before the log

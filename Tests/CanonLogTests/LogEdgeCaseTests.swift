@@ -123,18 +123,16 @@ import Testing
         #expect(throws: LogError.self) { try TopicConfiguration(["max.message.bytes": "9223372036854775807"]) }
         // Kafka's own default flush.ms with the interval policy: the timer saturates instead of trapping.
         let engine = try LogEngine(path: "/d", fileSystem: FaultInjectingFileSystem())
-        try await engine.withDirectory {
-            try $0.createTopic(
-                "t", partitions: 1,
-                configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "9223372036854775807"]))
-        }
+        try await engine.createTopic(
+            "t", partitions: 1,
+            configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "9223372036854775807"]))
         #expect(try await engine.append(topic: "t", records: [Self.record([1])]).count == 1)
         await engine.shutdown()
     }
 
     @Test func anIdleEngineSleepsAfterGroupCommit() async throws {
         let engine = try LogEngine(path: "/d", fileSystem: FaultInjectingFileSystem())
-        try await engine.withDirectory { try $0.createTopic("t", partitions: 1) }
+        try await engine.createTopic("t", partitions: 1)
         // Bursts of concurrent appends: syncs answer several at once, which sets the short hold.
         for _ in 0..<5 {
             await withTaskGroup(of: Void.self) { group in
@@ -152,16 +150,14 @@ import Testing
     @Test func deletingATopicFailsAppendsStillWaitingForTheirSync() async throws {
         let fs = FaultInjectingFileSystem()
         let engine = try LogEngine(path: "/d", fileSystem: fs)
-        try await engine.withDirectory { try $0.createTopic("t", partitions: 1) }
+        try await engine.createTopic("t", partitions: 1)
         // Many appends race a delete-and-recreate: each either succeeded before the delete or failed;
         // none hangs, and the recreated topic starts empty and works.
         await withTaskGroup(of: Void.self) { group in
             for i in 0..<50 { group.addTask { _ = try? await engine.append(topic: "t", records: [Self.record([UInt8(i)])]) } }
             group.addTask {
-                _ = try? await engine.withDirectory { dir in
-                    try dir.deleteTopic("t")
-                    try dir.createTopic("t", partitions: 1)
-                }
+                try? await engine.deleteTopic("t")
+                _ = try? await engine.createTopic("t", partitions: 1)
             }
         }
         let placed = try await engine.append(topic: "t", records: [Self.record([99])])

@@ -50,7 +50,7 @@ import Testing
     @Test func concurrentProducersGetDenseDurableOffsets() async throws {
         let fs = FaultInjectingFileSystem()
         let engine = try LogEngine(path: "/d", fileSystem: fs)
-        try await engine.withDirectory { try $0.createTopic("orders", partitions: 4) }
+        try await engine.createTopic("orders", partitions: 4)
         let placements = try await withThrowingTaskGroup(of: [(partition: Int, offset: Int64)].self) { group in
             for producer in 0..<16 {
                 group.addTask {
@@ -86,10 +86,11 @@ import Testing
         #expect(stats.syncs >= 1 && stats.syncs <= stats.batches)
     }
 
-    @Test func aFailedFlushFailsTheWaitingAppends() async throws {
+    @Test func aFailedFlushFailsTheWaitingAppendsAndTakesThemBackFromTheFiles() async throws {
         let fs = FaultInjectingFileSystem()
-        let engine = try LogEngine(path: "/d", fileSystem: fs)
-        try await engine.withDirectory { try $0.createTopic("t", partitions: 1) }
+        var engine = try LogEngine(path: "/d", fileSystem: fs)
+        try await engine.createTopic("t", partitions: 1)
+        _ = try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [0], timestamp: 0)])
         fs.inject(.init(.sync, path: "t-0", error: .io))
         await #expect(throws: LogError.self) {
             try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [1], timestamp: 0)])
@@ -102,6 +103,13 @@ import Testing
         await #expect(throws: LogError.self) {
             try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [3], timestamp: 0)])
         }
+        // Reopened without a power cut (the page cache kept every write): the failed append is not
+        // back, and its offset goes to the next record.
+        fs.clearFaults()
+        engine = try LogEngine(path: "/d", fileSystem: fs)
+        #expect(try await engine.read(topic: "t", partition: 0, from: 0).flatMap(\.records).map(\.value) == [[0]])
+        #expect(try await engine.append(topic: "t", records: [LogRecord(key: nil, value: [4], timestamp: 0)]).map(\.offset) == [1])
+        await engine.shutdown()
     }
 }
 
@@ -125,7 +133,7 @@ struct EvenNumbersOnly: RecordValidator {
     @Test func aValidatorRejectsTheWholeAppendNamingEveryRejectedRecord() async throws {
         let fs = FaultInjectingFileSystem()
         let engine = try LogEngine(path: "/d", fileSystem: fs, validator: EvenNumbersOnly())
-        try await engine.withDirectory { try $0.createTopic("numbers", partitions: 3) }
+        try await engine.createTopic("numbers", partitions: 3)
         let records = ["2", "3", "4", "x", "6"].enumerated().map { Self.record("k\($0.offset)", $0.element) }
         do {
             _ = try await engine.append(topic: "numbers", records: records)
@@ -141,16 +149,24 @@ struct EvenNumbersOnly: RecordValidator {
             #expect(error.location.topic == "numbers")
         }
         // Nothing of it was written, to any partition.
-        #expect(try await engine.withDirectory { try $0.partitions(of: "numbers").map(\.nextOffset) } == [0, 0, 0])
+        #expect(try await engine.partitions(of: "numbers").map(\.nextOffset) == [0, 0, 0])
         let placed = try await engine.append(topic: "numbers", records: [Self.record("a", "8"), Self.record("b", "10")])
         #expect(placed.count == 2)
-        // Internal topics take no appends from producers (their owner writes through withDirectory, unvalidated).
-        try await engine.withDirectory { try $0.createTopic("_internal", partitions: 1, isInternal: true) }
+        // Internal topics take no appends from producers (their owner's appends are conditional and not validated).
+        _ = try await engine.createTopic("_internal", partitions: 1, configuration: TopicConfiguration(), isInternal: true)
         let refused = await #expect(throws: LogError.self) {
             _ = try await engine.append(topic: "_internal", records: [Self.record(nil, "odd 1")])
         }
         #expect(refused?.code == .invalidTopicName)
-        #expect(try await engine.withDirectory { try $0.append(topic: "_internal", records: [Self.record(nil, "odd 1")]).count } == 1)
+        #expect(
+            try await engine.appendToInternalTopic("_internal", partition: 0, records: [Self.record(nil, "odd 1")], expectedNextOffset: 0)
+                .map(\.offset) == [0])
+        let stale = await #expect(throws: LogError.self) {
+            _ = try await engine.appendToInternalTopic(
+                "_internal", partition: 0, records: [Self.record(nil, "odd 3")], expectedNextOffset: 0)
+        }
+        #expect(stale?.code == .unexpectedOffset)
+        #expect(try await engine.partitions(of: "_internal").map(\.nextOffset) == [1])
         await engine.shutdown()
     }
 
@@ -158,9 +174,7 @@ struct EvenNumbersOnly: RecordValidator {
         var configuration = LogEngine.Configuration()
         configuration.now = { 1_234_567 }
         let engine = try LogEngine(path: "/d", fileSystem: FaultInjectingFileSystem(), configuration: configuration)
-        try await engine.withDirectory {
-            try $0.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["message.timestamp.type": "LogAppendTime"]))
-        }
+        try await engine.createTopic("t", partitions: 1, configuration: try TopicConfiguration(["message.timestamp.type": "LogAppendTime"]))
         _ = try await engine.append(topic: "t", records: [Self.record(nil, "a", at: 5), Self.record(nil, "b", at: 6)])
         let batches = try await engine.read(topic: "t", partition: 0, from: 0)
         #expect(batches.flatMap(\.records).map(\.timestamp) == [1_234_567, 1_234_567])
@@ -170,10 +184,8 @@ struct EvenNumbersOnly: RecordValidator {
     @Test func theIntervalPolicyIsFlushedByTheEnginesTimer() async throws {
         let fs = FaultInjectingFileSystem()
         let engine = try LogEngine(path: "/d", fileSystem: fs)
-        try await engine.withDirectory {
-            try $0.createTopic(
-                "t", partitions: 1, configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "30"]))
-        }
+        try await engine.createTopic(
+            "t", partitions: 1, configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "30"]))
         _ = try await engine.append(topic: "t", records: [Self.record(nil, "a")])
         // Visible at once (the interval policy acknowledges before the flush) ...
         #expect(try await engine.read(topic: "t", partition: 0, from: 0).count == 1)
@@ -187,15 +199,69 @@ struct EvenNumbersOnly: RecordValidator {
         await engine.shutdown()
     }
 
+    /// One commit path: an interval flush and an internal topic's append take the same background syncs
+    /// as producers, so a slow `fdatasync` of theirs holds up no producer of another partition.
+    @Test func slowSyncsOfIntervalFlushesAndInternalAppendsDoNotHoldUpOtherProducers() async throws {
+        let fs = FaultInjectingFileSystem()
+        let engine = try LogEngine(path: "/d", fileSystem: fs)
+        try await engine.createTopic(
+            "slow", partitions: 1, configuration: try TopicConfiguration(["canon.flush.policy": "interval", "flush.ms": "1"]))
+        _ = try await engine.createTopic("_owned", partitions: 1, configuration: TopicConfiguration(), isInternal: true)
+        try await engine.createTopic("fast", partitions: 1)
+
+        fs.holdSyncs(path: "/slow-0/")
+        _ = try await engine.append(topic: "slow", records: [Self.record(nil, "a")])  // acknowledged before its flush
+        try await Self.waitUntil { fs.heldSyncs == 1 }  // the timer's flush is stuck in fdatasync
+        let b = try await Self.withinAMinute(fs) { try await engine.append(topic: "fast", records: [Self.record(nil, "b")]) }
+        #expect(b?.map(\.offset) == [0])
+        fs.releaseSyncs()
+
+        fs.holdSyncs(path: "/_owned-0/")
+        let owned = Task {
+            try await engine.appendToInternalTopic("_owned", partition: 0, records: [Self.record(nil, "c")], expectedNextOffset: 0)
+        }
+        try await Self.waitUntil { fs.heldSyncs == 1 }
+        let d = try await Self.withinAMinute(fs) { try await engine.append(topic: "fast", records: [Self.record(nil, "d")]) }
+        #expect(d?.map(\.offset) == [1])
+        // The owner's append is not answered before its own sync is done.
+        #expect(try await engine.partitions(of: "_owned")[0].visibleEndOffset == 0)
+        fs.releaseSyncs()
+        #expect(try await owned.value.map(\.offset) == [0])
+        await engine.shutdown()
+    }
+
+    /// `operation`'s result, or nil when it did not finish within a minute (a hang guard, not a timing
+    /// assertion); then the held syncs are released so that it can finish.
+    static func withinAMinute<T: Sendable>(_ fs: FaultInjectingFileSystem, _ operation: @escaping @Sendable () async throws -> T)
+        async throws -> T?
+    {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(60))
+                if Task.isCancelled { return nil }
+                fs.releaseSyncs()
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Polls `condition` (a hang guard, not a timing assertion: it waits up to a minute).
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<6000 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(condition())
+    }
+
     @Test func theRetentionServiceDeletesOldSegmentsInTheBackground() async throws {
         let fs = FaultInjectingFileSystem()
         var configuration = LogEngine.Configuration()
         configuration.retentionCheckIntervalMs = 20
         let engine = try LogEngine(path: "/d", fileSystem: fs, configuration: configuration)
-        try await engine.withDirectory {
-            try $0.createTopic(
-                "t", partitions: 1, configuration: try TopicConfiguration(["segment.bytes": "200", "retention.ms": "60000"]))
-        }
+        try await engine.createTopic(
+            "t", partitions: 1, configuration: try TopicConfiguration(["segment.bytes": "200", "retention.ms": "60000"]))
         // Records from long ago: every sealed segment is past retention.
         for i in 0..<20 {
             _ = try await engine.append(topic: "t", records: [Self.record(nil, String(repeating: "x", count: 60), at: Int64(i))])
@@ -205,7 +271,7 @@ struct EvenNumbersOnly: RecordValidator {
         while start == 0 && waited < 5000 {
             try await Task.sleep(for: .milliseconds(10))
             waited += 10
-            start = try await engine.withDirectory { try $0.startOffsets(of: "t")[0] }
+            start = try await engine.partitions(of: "t")[0].startOffset
         }
         #expect(start > 0)
         let left = try await engine.read(topic: "t", partition: 0, from: 0, maxBytes: 1 << 20).flatMap(\.records).count
@@ -232,7 +298,7 @@ struct EvenNumbersOnly: RecordValidator {
                 switch policy {
                 case .groupCommit: promised = appended
                 case .interval:
-                    if rng.below(3) == 0, dir!.flushIntervalTopics(now: Int64(step + 1) * 10).isEmpty { promised = appended }
+                    if rng.below(3) == 0, dir!.commit(dir!.intervalFlushesDue(now: Int64(step + 1) * 10)).isEmpty { promised = appended }
                 case .never: break
                 }
             }
@@ -275,7 +341,7 @@ final class Acknowledged: @unchecked Sendable {
         for round in 0..<100 {
             let fs = FaultInjectingFileSystem()
             let engine = try LogEngine(path: "/d", fileSystem: fs)
-            try await engine.withDirectory { try $0.createTopic("t", partitions: 3) }
+            try await engine.createTopic("t", partitions: 3)
             let acknowledged = Acknowledged()
             let cutAfter = UInt64(rng.below(40_000)) * 1000
             let tear = rng.below(2) == 0 ? FaultInjectingFileSystem.PowerCut.dropUnsynced : .tearUnsynced(keep: rng.below(500))

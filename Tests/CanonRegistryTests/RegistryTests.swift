@@ -18,7 +18,7 @@ struct Harness {
     init(fs: FaultInjectingFileSystem = FaultInjectingFileSystem()) async throws {
         self.fs = fs
         engine = try LogEngine(path: "/data", fileSystem: fs)
-        registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+        registry = try await Registry(store: try await LogRegistryStore(log: engine))
     }
 
     func reopen() async throws -> Harness {
@@ -219,7 +219,7 @@ struct Harness {
         var strict = Registry.Configuration()
         strict.validateAvroDefaults = true
         let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
-        let registry = try await Registry(store: try await LogRegistryStore(engine: engine), configuration: strict)
+        let registry = try await Registry(store: try await LogRegistryStore(log: engine), configuration: strict)
         let refused = await #expect(throws: RegistryError.self) { _ = try await registry.register(subject: "odd", schema: badDefault) }
         #expect(refused?.code == 42201 && refused?.message.contains("invalid default for field 'n'") == true)
         await engine.shutdown()
@@ -245,7 +245,7 @@ struct Harness {
         #expect(await code { _ = try await h.registry.mode(subject: "s") } == 40409)
         var small = Registry.Configuration()
         small.maximumSchemaBytes = 10
-        let tiny = try await Registry(store: try await LogRegistryStore(engine: h.engine), configuration: small)
+        let tiny = try await Registry(store: try await LogRegistryStore(log: h.engine), configuration: small)
         #expect(await code { _ = try await tiny.register(subject: "s2", schema: Self.v2) } == 42209)
         // Nothing of the refused requests was stored.
         #expect(await h.registry.subjects() == ["s"])

@@ -20,7 +20,7 @@ import Testing
         let catalog = SchemaCatalog()
         let engine = try LogEngine(
             path: "/data", fileSystem: FaultInjectingFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
-        let registry = try await Registry(store: try await LogRegistryStore(engine: engine), catalog: catalog)
+        let registry = try await Registry(store: try await LogRegistryStore(log: engine), catalog: catalog)
         #expect(try await registry.register(subject: "events-value", schema: schema).id == 1)
         #expect(
             try await registry.register(
@@ -187,9 +187,7 @@ import Testing
 
     @Test func theLogRefusesAWholeBatchWithOneBadRecordAndStoresNothing() async throws {
         let (_, _, engine) = try await Self.setUp()
-        try await engine.withDirectory {
-            try $0.createTopic("events", partitions: 1, configuration: try TopicConfiguration(["value.schema.validation": "full"]))
-        }
+        try await engine.createTopic("events", partitions: 1, configuration: try TopicConfiguration(["value.schema.validation": "full"]))
         var bad = Self.payload
         bad[0] = 0x0e
         do {

@@ -20,7 +20,7 @@ import Testing
     /// Runs `body` with a fresh registry behind a live server.
     static func withRegistry(_ body: @Sendable (RegistryClient) async throws -> Void) async throws {
         let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
-        let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+        let registry = try await Registry(store: try await LogRegistryStore(log: engine))
         let app = RegistryServer.application(registry: registry, configuration: .init(port: 0))
         try await app.test(.live) { client in
             try await body(RegistryClient(url: URL(string: "http://127.0.0.1:\(client.port!)")!, autoRegister: false))

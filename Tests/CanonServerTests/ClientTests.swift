@@ -16,7 +16,7 @@ import Testing
 
     @Test func theClientRegistersLooksUpAndServesWriterSchemas() async throws {
         let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
-        let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+        let registry = try await Registry(store: try await LogRegistryStore(log: engine))
         let app = RegistryServer.application(registry: registry, configuration: .init(port: 0))
         try await app.test(.live) { client in
             let url = URL(string: "http://127.0.0.1:\(client.port!)")!

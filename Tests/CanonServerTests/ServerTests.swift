@@ -40,9 +40,9 @@ func withServer(
     let catalog = SchemaCatalog()
     let engine = try LogEngine(path: "/data", fileSystem: fileSystem, validator: RegistryRecordValidator(catalog: catalog))
     let registry = try await Registry(
-        store: try await LogRegistryStore(engine: engine), configuration: registryConfiguration, catalog: catalog)
+        store: try await LogRegistryStore(log: engine), configuration: registryConfiguration, catalog: catalog)
     let app = RegistryServer.application(
-        registry: registry, engine: engine, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
+        registry: registry, log: engine, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
     try await app.test(.router) { client in
         try await test { method, uri, bytes, extra in
             var headers: HTTPFields = [.contentType: "application/vnd.schemaregistry.v1+json"]
@@ -443,7 +443,7 @@ func withServer(
         let fileSystem = TimedFileSystem(FaultInjectingFileSystem()) { metrics.fdatasync.recordNanoseconds($0) }
         let engine = try LogEngine(
             path: "/data", fileSystem: fileSystem, validator: TimedValidator(RegistryRecordValidator(catalog: catalog), metrics: metrics))
-        try await engine.withDirectory { try $0.createTopic("t", partitions: 1) }
+        try await engine.createTopic("t", partitions: 1)
         let before = metrics.text
         _ = try await engine.append(topic: "t", partition: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)])
         _ = try await engine.append(topic: "t", partition: 0, records: [LogRecord(key: nil, value: [2], timestamp: 0)])

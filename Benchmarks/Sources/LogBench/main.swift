@@ -132,7 +132,7 @@ struct EngineResult {
 func engineRun(policy: String, partitions: Int, producers: Int, batchSize: Int, recordSize: Int) async throws -> EngineResult {
     let fs = CountingFileSystem()
     let engine = try LogEngine(path: fresh("engine"), fileSystem: fs)
-    try await engine.withDirectory { try $0.createTopic("bench", partitions: partitions, configuration: try TopicConfiguration(["canon.flush.policy": policy])) }
+    try await engine.createTopic("bench", partitions: partitions, configuration: try TopicConfiguration(["canon.flush.policy": policy]))
     let latencies = Latencies()
     let appended = Counter()
     let payload = Counter()

@@ -27,7 +27,7 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 // 1. Registration latency: 100 versions, then BACKWARD_TRANSITIVE registrations against all of them.
 do {
     let engine = try LogEngine(path: root + "/latency", fileSystem: PosixFileSystem())
-    let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+    let registry = try await Registry(store: try await LogRegistryStore(log: engine))
     try await registry.setCompatibility(.none, subject: "orders-value")
     for n in 0..<100 { _ = try await registry.register(subject: "orders-value", schema: version(n)) }
     try await registry.setCompatibility(.backwardTransitive, subject: "orders-value")
@@ -47,7 +47,7 @@ do {
 // 2. wrk against the server.
 let port = Int.random(in: 30_000..<40_000)
 let engine = try LogEngine(path: root + "/server", fileSystem: PosixFileSystem())
-let registry = try await Registry(store: try await LogRegistryStore(engine: engine))
+let registry = try await Registry(store: try await LogRegistryStore(log: engine))
 let registered = try await registry.register(subject: "orders-value", schema: version(3))
 let app = RegistryServer.application(registry: registry, configuration: .init(port: port))
 let server = Task { try await app.runService() }

@@ -51,16 +51,14 @@ if only == "decode" {
 
 let catalog = SchemaCatalog()
 let engine = try LogEngine(path: root, fileSystem: PosixFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
-let registry = try await Registry(store: try await LogRegistryStore(engine: engine), catalog: catalog)
+let registry = try await Registry(store: try await LogRegistryStore(log: engine), catalog: catalog)
 var id: Int32 = 0
 /// Creates (again) the topic of a level: each run starts on an empty topic, so deleted files drop their
 /// dirty pages and no run pays for the page cache filled by the ones before it.
 func freshTopic(_ level: String) async throws {
-    try await engine.withDirectory {
-        if $0.topics["orders-\(level)"] != nil { try $0.deleteTopic("orders-\(level)") }
-        try $0.createTopic("orders-\(level)", partitions: 4,
-                           configuration: try TopicConfiguration(level == "none" ? ["canon.flush.policy": "never"] : ["value.schema.validation": level, "canon.flush.policy": "never"]))
-    }
+    if try await engine.topic("orders-\(level)") != nil { try await engine.deleteTopic("orders-\(level)") }
+    try await engine.createTopic("orders-\(level)", partitions: 4,
+                                 configuration: try TopicConfiguration(level == "none" ? ["canon.flush.policy": "never"] : ["value.schema.validation": level, "canon.flush.policy": "never"]))
 }
 for level in ["full", "id", "none"] {
     id = try await registry.register(subject: "orders-\(level)-value", schema: schemaText).id

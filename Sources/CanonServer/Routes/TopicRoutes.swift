@@ -19,7 +19,7 @@ enum TopicRoutes {
         return RegistryServer.response(status: status, body: ByteBuffer(string: json.jsonText), contentType: "application/json")
     }
 
-    static func topicJSON(_ topic: LogDirectory.Topic) -> JSONValue {
+    static func topicJSON(_ topic: LogTopic) -> JSONValue {
         .object([
             "kind": .string("KafkaTopic"), "cluster_id": .string(cluster), "topic_name": .string(topic.name),
             "partitions_count": .int(Int64(topic.partitions)), "is_internal": .bool(false),
@@ -38,16 +38,16 @@ enum TopicRoutes {
         }
     }
 
-    static func collection(engine: LogEngine, registry: Registry, limit: Int, metrics: ServerMetrics) -> RouteCollection<
+    static func collection(log: any RecordLog, registry: Registry, limit: Int, metrics: ServerMetrics) -> RouteCollection<
         BasicRequestContext
     > {
         let router = RouteCollection(context: BasicRequestContext.self)
         /// Appends and counts accepted and refused records.
-        @Sendable func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
+        @Sendable func append(_ log: any RecordLog, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
             partition: Int, offset: Int64
         )] {
             do {
-                let placed = try await TopicRoutes.append(engine, topic, records)
+                let placed = try await TopicRoutes.append(log, topic, records)
                 metrics.accepted(topic: topic, count: placed.count)
                 return placed
             } catch let error as LogError where error.code == .invalidRecord {
@@ -75,9 +75,7 @@ enum TopicRoutes {
         router.get("/v3/clusters/:cluster/topics") { _, context in
             try await v3 {
                 try checkCluster(context)
-                let topics = try await engine.withDirectory { dir in
-                    dir.topics.values.filter { !TopicName.isInternal($0.name) }.sorted { $0.name < $1.name }
-                }
+                let topics = try await log.topics().filter { !TopicName.isInternal($0.name) }
                 return (.ok, .object(["kind": .string("KafkaTopicList"), "data": .array(topics.map(topicJSON))]))
             }
         }
@@ -101,10 +99,7 @@ enum TopicRoutes {
                 }
                 _ = try TopicValidationPolicy(settings: settings)  // refuse bad validation settings up front
                 let configuration = try TopicConfiguration(settings)
-                let topic = try await engine.withDirectory { dir -> LogDirectory.Topic in
-                    try dir.createTopic(name, partitions: partitions, configuration: configuration)
-                    return dir.topics[name]!
-                }
+                let topic = try await log.createTopic(name, partitions: partitions, configuration: configuration)
                 return (.created, topicJSON(topic))
             }
         }
@@ -112,7 +107,7 @@ enum TopicRoutes {
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
-                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else {
+                guard let topic = try await log.topic(name), !TopicName.isInternal(name) else {
                     throw APIError(.notFound, 40403, "This server does not host this topic-partition.")
                 }
                 return (.ok, topicJSON(topic))
@@ -122,7 +117,7 @@ enum TopicRoutes {
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
-                try await engine.withDirectory { try $0.deleteTopic(name) }
+                try await log.deleteTopic(name)
                 return (.noContent, nil)
             }
         }
@@ -136,7 +131,7 @@ enum TopicRoutes {
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
-                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else {
+                guard let topic = try await log.topic(name), !TopicName.isInternal(name) else {
                     throw APIError(.notFound, 40403, "Unknown topic '\(name)'")
                 }
                 let settings = topic.configuration.settings.sorted { $0.key < $1.key }
@@ -150,7 +145,7 @@ enum TopicRoutes {
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
-                guard let topic = try await engine.withDirectory({ $0.topics[name] }), !TopicName.isInternal(name) else {
+                guard let topic = try await log.topic(name), !TopicName.isInternal(name) else {
                     throw APIError(.notFound, 40403, "Unknown topic '\(name)'")
                 }
                 guard let value = topic.configuration.settings[setting] else {
@@ -168,7 +163,7 @@ enum TopicRoutes {
                 }
                 try TopicValidationPolicy.checkSettingName(setting)
                 _ = try TopicValidationPolicy(settings: [setting: value])
-                try await engine.withDirectory { try $0.setConfiguration(topic: name, setting, value) }
+                try await log.setConfiguration(topic: name, setting, value)
                 return (.noContent, nil)
             }
         }
@@ -179,7 +174,7 @@ enum TopicRoutes {
                 let name = topicName(context)
                 let entry = try await RegistryServer.body(request, limit: limit)
                 let (record, partition, parts) = try await makeRecord(entry, registry: registry)
-                let placed = try await append(engine, name, [(record, partition)])
+                let placed = try await append(log, name, [(record, partition)])
                 return (.ok, resultJSON(name, placed[0], record, parts))
             }
         }
@@ -214,7 +209,7 @@ enum TopicRoutes {
                         "\(refused.count) of \(entries.count) record(s) could not be encoded with their schema, nothing written",
                         errors: refused)
                 }
-                let placed = try await append(engine, name, records.map { ($0.0, $0.1) })
+                let placed = try await append(log, name, records.map { ($0.0, $0.1) })
                 return (
                     .ok, .object(["error_code": .int(200), "data": .array(zip(placed, records).map { resultJSON(name, $0, $1.0, $1.2) })])
                 )
@@ -231,7 +226,7 @@ enum TopicRoutes {
                 let offset = Int64(request.uri.queryParameters.get("offset") ?? "0") ?? 0
                 let maximum = max(1, min(10_000, Int(request.uri.queryParameters.get("max_records") ?? "100") ?? 100))
                 let avroJSON = request.uri.queryParameters.get("format") == "avro-json"
-                let batches = try await engine.read(topic: name, partition: partition, from: offset, maxBytes: 4 << 20)
+                let batches = try await log.read(topic: name, partition: partition, from: offset, maxBytes: 4 << 20)
                 var data: [JSONValue] = []
                 var next = offset
                 let snapshot = registry.catalog.snapshot
@@ -262,17 +257,17 @@ enum TopicRoutes {
     }
 
     /// Appends records; an explicit partition (all the same) or the partitioner.
-    static func append(_ engine: LogEngine, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
+    static func append(_ log: any RecordLog, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
         partition: Int, offset: Int64
     )] {
         let partitions = Set(records.map(\.1))
         if partitions.count == 1, let partition = partitions.first! {
-            return try await engine.append(topic: topic, partition: partition, records: records.map(\.0))
+            return try await log.append(topic: topic, partition: partition, records: records.map(\.0))
         }
         guard partitions == [nil] else {
             throw APIError(.badRequest, 40002, "in one batch, either every entry names the same partition_id or none does")
         }
-        return try await engine.append(topic: topic, records: records.map(\.0))
+        return try await log.append(topic: topic, records: records.map(\.0))
     }
 
     static func resultJSON(_ topic: String, _ placed: (partition: Int, offset: Int64), _ record: LogRecord, _ types: (String?, String?))
