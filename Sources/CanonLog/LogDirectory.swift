@@ -66,7 +66,7 @@ public final class LogDirectory {
             try writeDurably(versionFile, Self.formatVersion + "\n")
         }
         for name in try fs.contentsOfDirectory(path) where name.hasSuffix(".topic") {
-            let topic = try readTopic(String(name.dropLast(6)))
+            let topic = try Self.readTopic(String(name.dropLast(6)), in: path, fileSystem: fs)
             topics[topic.name] = topic
             logs[topic.name] = try (0..<topic.partitions).map { (p) throws(LogError) in try openPartition(topic, p) }
             recoveryNotes += logs[topic.name]!.flatMap(\.recoveryNotes)
@@ -110,34 +110,28 @@ public final class LogDirectory {
             cleanShutdown: openedAfterCleanShutdown, repair: repair)
     }
 
-    /// Writes a small file so that it is whole or absent after a crash: temporary file, sync, rename,
-    /// directory sync.
     private func writeDurably(_ file: String, _ text: String) throws(LogError) {
-        let temporary = file + ".tmp"
-        let h = try fs.open(temporary, create: true)
-        defer { fs.close(h) }
-        try fs.truncate(h, to: 0)
-        try fs.write(h, Array(text.utf8), at: 0)
-        try fs.sync(h)
-        try fs.rename(temporary, to: file)
-        try fs.syncDirectory(path)
+        try SmallFile.writeDurably(text, to: file, fileSystem: fs)
     }
 
-    private func readTopic(_ name: String) throws(LogError) -> LogTopic {
+    /// The most partitions a topic has.
+    static let maximumPartitions = 10_000
+
+    /// Reads the topic file `DIR/<name>.topic`: `partitions=N`, then the settings, one `name=value` a line.
+    static func readTopic(_ name: String, in path: String, fileSystem fs: any LogFileSystem) throws(LogError) -> LogTopic {
         let file = "\(path)/\(name).topic"
-        var partitions = 0
-        var settings: [String: String] = [:]
-        for line in String(decoding: try fs.readAll(file), as: UTF8.self).split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq]), value = String(line[line.index(after: eq)...])
-            if key == "partitions" {
-                partitions = Int(value) ?? 0
-            } else {
-                settings[key] = value
-            }
+        guard var settings = SmallFile.keyValues(String(decoding: try fs.readAll(file), as: UTF8.self)) else {
+            throw LogError(.io, "not a topic file: every line must be name=value, each name once", location: .init(file: file))
         }
-        guard partitions > 0 else { throw LogError(.io, "topic file has no valid partition count", location: .init(file: file)) }
-        return LogTopic(name: name, partitions: partitions, configuration: try TopicConfiguration(settings))
+        guard let partitions = settings.removeValue(forKey: "partitions").flatMap({ Int($0) }), (1...maximumPartitions).contains(partitions)
+        else {
+            throw LogError(.io, "topic file has no valid partition count (1 to \(maximumPartitions))", location: .init(file: file))
+        }
+        do {
+            return LogTopic(name: name, partitions: partitions, configuration: try TopicConfiguration(settings))
+        } catch {
+            throw LogError(error.code, error.message, location: .init(topic: name, file: file))
+        }
     }
 
     /// Creates a topic. Names starting with `_` are internal and need `isInternal: true`.
@@ -151,8 +145,10 @@ public final class LogDirectory {
             throw LogError(.invalidTopicName, why, location: .init(topic: name))
         }
         guard topics[name] == nil else { throw LogError(.topicExists, "topic '\(name)' already exists", location: .init(topic: name)) }
-        guard partitions >= 1, partitions <= 10_000 else {
-            throw LogError(.invalidConfiguration, "a topic has 1 to 10000 partitions, not \(partitions)", location: .init(topic: name))
+        guard (1...Self.maximumPartitions).contains(partitions) else {
+            throw LogError(
+                .invalidConfiguration, "a topic has 1 to \(Self.maximumPartitions) partitions, not \(partitions)",
+                location: .init(topic: name))
         }
         for (key, value) in configuration.settings where key.contains("\n") || value.contains("\n") || key.contains("=") {
             throw LogError(.invalidConfiguration, "setting '\(key)' cannot contain a line break or '='", location: .init(topic: name))
@@ -168,8 +164,8 @@ public final class LogDirectory {
     }
 
     private static func topicFileText(_ topic: LogTopic) -> String {
-        (["partitions=\(topic.partitions)"] + topic.configuration.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
-            .joined(separator: "\n") + "\n"
+        SmallFile.text(
+            [("partitions", "\(topic.partitions)")] + topic.configuration.settings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 
     /// Changes one setting of a topic (written durably; `segment.bytes` and `segment.ms` apply to the
@@ -413,15 +409,15 @@ public final class LogDirectory {
         var batches = 0
         var problems: [String] = []
         for name in try fs.contentsOfDirectory(path) where name.hasSuffix(".topic") {
-            let topic = String(name.dropLast(6))
-            var partitions = 0
-            for line in String(decoding: try fs.readAll("\(path)/\(name)"), as: UTF8.self).split(separator: "\n")
-            where line.hasPrefix("partitions=") {
-                partitions = Int(line.dropFirst(11)) ?? 0
+            let topic: LogTopic
+            do {
+                topic = try readTopic(String(name.dropLast(6)), in: path, fileSystem: fs)
+            } catch {
+                problems.append(error.description)
+                continue
             }
-            if partitions < 1 { problems.append("\(path)/\(name): no valid partition count") }
-            for p in 0..<max(partitions, 0) {
-                let dir = "\(path)/\(topic)-\(p)"
+            for p in 0..<topic.partitions {
+                let dir = "\(path)/\(topic.name)-\(p)"
                 guard fs.fileExists(dir) else {
                     problems.append("\(dir): partition directory missing")
                     continue

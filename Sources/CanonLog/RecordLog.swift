@@ -53,7 +53,8 @@ extension RecordLog {
 
     /// Creates a user topic.
     @discardableResult
-    public func createTopic(_ name: String, partitions: Int, configuration: TopicConfiguration = TopicConfiguration()) async throws(LogError)
+    public func createTopic(_ name: String, partitions: Int, configuration: TopicConfiguration = TopicConfiguration())
+        async throws(LogError)
         -> LogTopic
     {
         try await createTopic(name, partitions: partitions, configuration: configuration, isInternal: false)

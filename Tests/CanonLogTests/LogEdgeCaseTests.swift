@@ -22,6 +22,27 @@ import Testing
         #expect(try log.read(from: 1).first?.records.first?.value?.count == 100_000)
     }
 
+    @Test(arguments: [
+        ("partitions=2\nretention.ms\n", "every line must be name=value"),
+        ("partitions=2\npartitions=3\n", "each name once"),
+        ("partitions=99999999\n", "no valid partition count"),
+        ("retention.ms=1\n", "no valid partition count"),
+        ("partitions=1\nretention.ms=soon\n", "retention.ms"),
+    ])
+    func aDamagedTopicFileIsRefusedNamingTheFile(text: String, reason: String) throws {
+        let fs = FaultInjectingFileSystem()
+        try LogDirectory(path: "/d", fileSystem: fs).close()
+        let h = try fs.open("/d/t.topic", create: true)
+        try fs.write(h, Array(text.utf8), at: 0)
+        fs.close(h)
+        let refused = #expect(throws: LogError.self) { _ = try LogDirectory(path: "/d", fileSystem: fs) }
+        #expect(refused?.location.file == "/d/t.topic")
+        #expect(refused?.message.contains(reason) == true, "\(refused?.message ?? "")")
+        // verify reports it (and does not walk 99999999 partition directories).
+        let verified = try LogDirectory.verify(path: "/d", fileSystem: fs)
+        #expect(verified.problems.count == 1 && verified.problems[0].contains("/d/t.topic"))
+    }
+
     @Test func aFailedRollLeavesNoHalfMadeSegmentAndLosesNothingAcknowledged() throws {
         let fs = FaultInjectingFileSystem()
         // A checkpoint at every sync: the checkpoint written after the failed roll is the one recovery uses.

@@ -178,7 +178,8 @@ final class IOThread: @unchecked Sendable {
                             }
                         }
                     }
-                    staged = try directory.stage(topic: append.topic, batches: append.batches, count: append.count, now: configuration.now())
+                    staged = try directory.stage(
+                        topic: append.topic, batches: append.batches, count: append.count, now: configuration.now())
                 } catch {
                     answer.resume(returning: .failure(error))
                     continue
@@ -215,7 +216,8 @@ final class IOThread: @unchecked Sendable {
                     commit.partitionFailed(
                         key,
                         LogError(
-                            .unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition))))
+                            .unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition)))
+                )
                 continue
             }
             guard let ticket = log.beginSync() else {
@@ -224,7 +226,8 @@ final class IOThread: @unchecked Sendable {
                     perform(
                         commit.partitionFailed(
                             key,
-                            LogError(.io, "partition is read-only: \(reason)", location: .init(topic: key.topic, partition: key.partition))))
+                            LogError(.io, "partition is read-only: \(reason)", location: .init(topic: key.topic, partition: key.partition)))
+                    )
                 } else {
                     perform(commit.nothingToSync(key, durable: log.durableNextOffset))
                 }
@@ -249,7 +252,8 @@ final class IOThread: @unchecked Sendable {
             perform(
                 commit.syncFailed(
                     key,
-                    LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition))))
+                    LogError(.unknownTopic, "topic '\(key.topic)' was deleted", location: .init(topic: key.topic, partition: key.partition))
+                ))
             return
         }
         guard ticket.log == log.generation else {
