@@ -1,3 +1,4 @@
+import CanonCore
 import Foundation
 
 extension CanonCodegen {
@@ -5,9 +6,9 @@ extension CanonCodegen {
     /// `outputDirectory` (a file is rewritten only when its contents change, so builds stay incremental).
     /// Paths are named relative to `root` in output names and messages. Returns the files written or
     /// already up to date. What `canon-codegen`, `canon generate` and the build plugin run.
-    public static func generateFiles(schemaPaths: [String], configPath: String?, root: String, outputDirectory: String) throws(CodegenError)
-        -> [String]
-    {
+    public static func generateFiles(
+        schemaPaths: [String], configPath: String?, root: String, outputDirectory: String, progress: ((ProgressReport) -> Void)? = nil
+    ) throws(CodegenError) -> [String] {
         let base = URL(fileURLWithPath: root).standardizedFileURL.path
         func relative(_ path: String) -> String {
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -22,14 +23,19 @@ extension CanonCodegen {
                 return nil
             }
         }
-        let schemas = schemaPaths.compactMap(read)
+        let schemas = schemaPaths.enumerated().compactMap { i, path in
+            progress?(ProgressReport(stage: "reading", done: i, total: schemaPaths.count, unit: "files", item: relative(path)))
+            return read(path)
+        }
         let config = configPath.flatMap(read)
         guard unreadable.isEmpty else { throw CodegenError(diagnostics: unreadable) }
+        progress?(ProgressReport(stage: "generating from", done: 0, total: schemas.count, unit: "files"))
         let generated = try generate(schemaFiles: schemas, config: config)
         var written: [String] = []
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-            for file in generated {
+            for (i, file) in generated.enumerated() {
+                progress?(ProgressReport(stage: "writing", done: i, total: generated.count, unit: "files", item: file.name))
                 let path = (outputDirectory as NSString).appendingPathComponent(file.name)
                 let data = Data(file.contents.utf8)
                 if FileManager.default.contents(atPath: path) != data { try data.write(to: URL(fileURLWithPath: path)) }

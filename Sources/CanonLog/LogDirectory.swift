@@ -1,3 +1,4 @@
+import CanonCore
 import Foundation
 
 /// A data directory: topics with partitions, each partition a ``PartitionLog``, locked by its one opener.
@@ -41,9 +42,10 @@ public final class LogDirectory {
     ///
     /// `partitionConfiguration` sets the storage settings that are not per topic (index interval,
     /// preallocation, checkpoint interval); segment size and time come from each topic.
+    /// `progress` hears of each partition before it is opened.
     public init(
         path: String, fileSystem: any LogFileSystem, repair: Bool = false,
-        partitionConfiguration: PartitionLog.Configuration = PartitionLog.Configuration()
+        partitionConfiguration: PartitionLog.Configuration = PartitionLog.Configuration(), progress: ((ProgressReport) -> Void)? = nil
     ) throws(LogError) {
         self.path = path
         self.fs = fileSystem
@@ -65,10 +67,19 @@ public final class LogDirectory {
         } else {
             try writeDurably(versionFile, Self.formatVersion + "\n")
         }
-        for name in try fs.contentsOfDirectory(path) where name.hasSuffix(".topic") {
-            let topic = try Self.readTopic(String(name.dropLast(6)), in: path, fileSystem: fs)
+        let found = try fs.contentsOfDirectory(path).sorted().filter { $0.hasSuffix(".topic") }.map { (name) throws(LogError) in
+            try Self.readTopic(String(name.dropLast(6)), in: path, fileSystem: fs)
+        }
+        let total = found.reduce(0) { $0 + $1.partitions }
+        var done = 0
+        let stage = repair ? "repairing" : "recovering"
+        for topic in found {
             topics[topic.name] = topic
-            logs[topic.name] = try (0..<topic.partitions).map { (p) throws(LogError) in try openPartition(topic, p) }
+            logs[topic.name] = try (0..<topic.partitions).map { (p) throws(LogError) in
+                progress?(ProgressReport(stage: stage, done: done, total: total, unit: "partitions", item: "\(topic.name)-\(p)"))
+                done += 1
+                return try openPartition(topic, p)
+            }
             recoveryNotes += logs[topic.name]!.flatMap(\.recoveryNotes)
         }
         if fs.fileExists(marker) {
@@ -403,20 +414,28 @@ public final class LogDirectory {
     /// partition's batches (CRC, offsets, continuity) and index files (see
     /// ``PartitionLog/verifyFiles(directory:fileSystem:)``). Returns the number of
     /// batches and the problems, each naming the file and position.
-    public static func verify(path: String, fileSystem fs: any LogFileSystem) throws(LogError) -> (batches: Int, problems: [String]) {
+    /// `progress` hears of each partition before it is checked.
+    public static func verify(path: String, fileSystem fs: any LogFileSystem, progress: ((ProgressReport) -> Void)? = nil) throws(LogError)
+        -> (batches: Int, problems: [String])
+    {
         let lock = try fs.lockExclusively("\(path)/.lock")
         defer { fs.close(lock) }
         var batches = 0
         var problems: [String] = []
-        for name in try fs.contentsOfDirectory(path) where name.hasSuffix(".topic") {
-            let topic: LogTopic
+        var topics: [LogTopic] = []
+        for name in try fs.contentsOfDirectory(path).sorted() where name.hasSuffix(".topic") {
             do {
-                topic = try readTopic(String(name.dropLast(6)), in: path, fileSystem: fs)
+                topics.append(try readTopic(String(name.dropLast(6)), in: path, fileSystem: fs))
             } catch {
                 problems.append(error.description)
-                continue
             }
+        }
+        let total = topics.reduce(0) { $0 + $1.partitions }
+        var done = 0
+        for topic in topics {
             for p in 0..<topic.partitions {
+                progress?(ProgressReport(stage: "verifying", done: done, total: total, unit: "partitions", item: "\(topic.name)-\(p)"))
+                done += 1
                 let dir = "\(path)/\(topic.name)-\(p)"
                 guard fs.fileExists(dir) else {
                     problems.append("\(dir): partition directory missing")

@@ -21,8 +21,14 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let base = root ?? FileManager.default.currentDirectoryPath
+        let progress = ProgressLine()
         do {
-            let written = try CanonCodegen.generateFiles(schemaPaths: schemas, configPath: config, root: base, outputDirectory: outputDir)
+            let written: [String]
+            do {
+                defer { progress.finish() }
+                written = try CanonCodegen.generateFiles(
+                    schemaPaths: schemas, configPath: config, root: base, outputDirectory: outputDir, progress: progress.update)
+            }
             for path in written { Output.line(path) }
         } catch {
             throw CLIFailure.failed(error.description)

@@ -13,8 +13,10 @@ struct LogCommand: ParsableCommand {
 
 /// Opens a data directory; errors exit 1 with the log's message.
 private func openDirectory(_ path: String) throws(CLIFailure) -> LogDirectory {
+    let progress = ProgressLine()
     do {
-        let directory = try LogDirectory(path: path, fileSystem: PosixFileSystem())
+        defer { progress.finish() }
+        let directory = try LogDirectory(path: path, fileSystem: PosixFileSystem(), progress: progress.update)
         for note in directory.recoveryNotes { Output.error("recovery: \(note)") }
         return directory
     } catch {
@@ -212,8 +214,10 @@ extension LogCommand {
 
         func run() throws {
             let dir: LogDirectory
+            let progress = ProgressLine()
             do {
-                dir = try LogDirectory(path: directory, fileSystem: PosixFileSystem(), repair: true)
+                defer { progress.finish() }
+                dir = try LogDirectory(path: directory, fileSystem: PosixFileSystem(), repair: true, progress: progress.update)
             } catch {
                 throw CLIFailure.failed("\(error)")
             }
@@ -229,7 +233,11 @@ extension LogCommand {
         @Argument(help: "The data directory.") var directory: String
 
         func run() throws {
-            let result = try logging { () throws(LogError) in try LogDirectory.verify(path: directory, fileSystem: PosixFileSystem()) }
+            let progress = ProgressLine()
+            let result = try logging { () throws(LogError) in
+                defer { progress.finish() }
+                return try LogDirectory.verify(path: directory, fileSystem: PosixFileSystem(), progress: progress.update)
+            }
             if let first = result.problems.first {
                 for more in result.problems.dropFirst() { Output.error(more) }
                 throw CLIFailure.failed(first)

@@ -15,7 +15,8 @@ extension PartitionLog {
         let files = SegmentFiles(directory: directory)
         let bases = try files.baseOffsets(fs)
         let checkpointFile = "\(directory)/\(checkpointFileName)"
-        let checkpoint = fs.fileExists(checkpointFile) ? RecoveryCheckpoint(String(decoding: try fs.readAll(checkpointFile), as: UTF8.self)) : nil
+        let checkpoint =
+            fs.fileExists(checkpointFile) ? RecoveryCheckpoint(String(decoding: try fs.readAll(checkpointFile), as: UTF8.self)) : nil
         var problems: [String] = []
         var batches = 0
         var expected: Int64?
