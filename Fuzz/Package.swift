@@ -21,6 +21,12 @@ let package = Package(
             dependencies: [.product(name: "CanonAvro", package: canon), .product(name: "CanonCore", package: canon)]),
         .executableTarget(name: "FuzzJSON", dependencies: [.product(name: "CanonCore", package: canon)]),
         .executableTarget(name: "FuzzRecordBatch", dependencies: [.product(name: "CanonLog", package: canon)]),
+        .executableTarget(
+            name: "FuzzRegistryRequest",
+            dependencies: [
+                .product(name: "CanonCore", package: canon), .product(name: "CanonLog", package: canon),
+                .product(name: "CanonLogTestKit", package: canon), .product(name: "CanonRegistry", package: canon),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

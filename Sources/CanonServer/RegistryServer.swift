@@ -127,52 +127,6 @@ public enum RegistryServer {
         }
     }
 
-    struct SchemaRequest {
-        var schema: String
-        var schemaType: String?
-        var references: [SchemaReference]
-        var id: Int32?
-        var version: Int?
-
-        init(_ json: JSONValue) throws {
-            guard case .object = json else { throw RegistryError.invalidSchema("the request body must be a JSON object") }
-            // Confluent: a missing or empty schema is "Empty schema"; a schema that is not a string is not one.
-            let schema: String
-            switch json["schema"] {
-            case .string(let s)? where !s.isEmpty: schema = s
-            case .string?, .null?, nil: throw RegistryError.emptySchema
-            default: throw RegistryError.invalidSchema("'schema' must be a string")
-            }
-            self.schema = schema
-            switch json["schemaType"] {
-            case .string(let t)?: schemaType = t
-            case .null?, nil: schemaType = nil
-            default: throw RegistryError.invalidSchema("'schemaType' must be a string")
-            }
-            references = []
-            if case .array(let refs)? = json["references"] {
-                for r in refs {
-                    guard let reference = SchemaReference(json: r), reference.version == -1 || reference.version >= 1 else {
-                        throw RegistryError.invalidSchema("a reference needs 'name', 'subject' and 'version' (a number >= 1, or -1)")
-                    }
-                    references.append(reference)
-                }
-            }
-            if let raw = json["id"]?.int64Value {
-                guard raw < 0 || raw <= Int64(Int32.max) else {
-                    throw RegistryError.notPermitted("id \(raw) is out of range (1 to \(Int32.max))")
-                }
-                id = raw < 0 ? nil : Int32(raw)  // Confluent reads a negative id as none
-            }
-            if let raw = json["version"]?.int64Value {
-                guard raw < 0 || raw <= Int64(Int32.max) else {
-                    throw RegistryError.notPermitted("version \(raw) is out of range (1 to \(Int32.max))")
-                }
-                version = raw < 0 ? nil : Int(raw)
-            }
-        }
-    }
-
     static func schemaJSON(_ s: Registry.RegisteredSchema, subject: Bool = true) -> JSONValue {
         var object: JSONObject = [:]
         if subject { object["subject"] = .string(s.subject) }

@@ -42,6 +42,8 @@ import Testing
         let piped = try CLITests.canon("generate", "--output-dir", out, CLITests.orderPlaced)
         #expect(piped.status == 0 && piped.stderr.isEmpty)
         let terminal = try Self.canonOnATerminal(["generate", "--output-dir", out, CLITests.orderPlaced])
-        #expect(terminal.stdoutText.contains("\rreading 0/1 files (\(CLITests.orderPlaced))\u{1B}[K"), "\(terminal.stdoutText.debugDescription)")
+        #expect(
+            terminal.stdoutText.contains("\rreading 0/1 files (\(CLITests.orderPlaced))\u{1B}[K"), "\(terminal.stdoutText.debugDescription)"
+        )
     }
 }

@@ -21,7 +21,7 @@ enum SubjectRoutes {
             let deleted = RegistryServer.flag(request, "deleted"), normalize = RegistryServer.flag(request, "normalize")
             let key = "lookup\u{0}\(deleted)\(normalize)\u{0}" + (context.parameters.get("subject") ?? "") + "\u{0}" + String(buffer: raw)
             return try await cache.answer(key) {
-                let r = try RegistryServer.SchemaRequest(try RegistryServer.parseJSON(raw))
+                let r = try SchemaRequest(json: try RegistryServer.parseJSON(raw))
                 return RegistryServer.schemaJSON(
                     try await registry.lookup(
                         subject: try RegistryServer.subject(context), schema: r.schema, schemaType: r.schemaType,
@@ -41,7 +41,7 @@ enum SubjectRoutes {
         }
         routes.post("/subjects/:subject/versions") { request, context in
             let subject = try RegistryServer.subject(context)
-            let r = try RegistryServer.SchemaRequest(try await RegistryServer.body(request, limit: limit))
+            let r = try SchemaRequest(json: try await RegistryServer.body(request, limit: limit))
             let registered: Registry.RegisteredSchema
             do {
                 registered = try await registry.register(
@@ -86,7 +86,7 @@ enum SubjectRoutes {
         @Sendable func compatibility(_ request: Request, _ context: BasicRequestContext, version: Registry.VersionSpec?) async throws
             -> Response
         {
-            let r = try RegistryServer.SchemaRequest(try await RegistryServer.body(request, limit: limit))
+            let r = try SchemaRequest(json: try await RegistryServer.body(request, limit: limit))
             let result = try await registry.checkCompatibility(
                 subject: try RegistryServer.subject(context), version: version, schema: r.schema,
                 schemaType: r.schemaType, references: r.references)
