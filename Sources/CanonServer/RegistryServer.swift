@@ -11,11 +11,15 @@ public struct ServerConfiguration: Sendable {
     public var port = 8081
     /// Larger request bodies are refused with 413.
     public var maximumBodyBytes = 1 << 20
+    /// The response cache of hot reads (a schema by ID, lookups) holds keys and answers up to this many
+    /// bytes, and starts over beyond it; 0 turns it off. 32 MiB by default.
+    public var responseCacheBytes = 32 << 20
 
-    public init(host: String = "127.0.0.1", port: Int = 8081, maximumBodyBytes: Int = 1 << 20) {
+    public init(host: String = "127.0.0.1", port: Int = 8081, maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
+        self.responseCacheBytes = responseCacheBytes
     }
 }
 
@@ -51,7 +55,7 @@ public enum RegistryServer {
             return json(.object(["status": .string("UP")]))
         }
         // Confluent's resources: content types negotiated, errors in Confluent's body.
-        let cache = ResponseCache(changes: registry.changes)
+        let cache = ResponseCache(changes: registry.changes, budget: configuration.responseCacheBytes)
         let limit = configuration.maximumBodyBytes
         let confluent = router.group().add(middleware: ContentNegotiation(maximumBodyBytes: limit)).add(middleware: APIErrorMiddleware())
         confluent.addRoutes(SchemaRoutes.collection(registry: registry, cache: cache))
@@ -158,11 +162,13 @@ final class ResponseCache: Sendable {
 
     private let entries = Locked(Entries())
     private let changes: ChangeCounter
-    /// Keys and answers together stay under this many bytes (the cache starts over beyond it).
-    private let budget = 32 << 20
+    /// Keys and answers together stay under this many bytes (the cache starts over beyond it); 0 keeps
+    /// nothing.
+    private let budget: Int
 
-    init(changes: ChangeCounter) {
+    init(changes: ChangeCounter, budget: Int) {
         self.changes = changes
+        self.budget = budget
     }
 
     /// The answer for `key`: the kept one while the registry has not changed, else `compute`'s (kept when
@@ -174,10 +180,14 @@ final class ResponseCache: Sendable {
             return RegistryServer.response(status: .ok, body: hit.body)
         }
         let body = ByteBuffer(string: try await compute().jsonText)
-        entries.withValue { e in
-            let size = key.utf8.count + body.readableBytes
-            if e.bytes + size > budget { e = Entries() }
-            if e.answers.updateValue((generation, body), forKey: key) == nil { e.bytes += size }
+        let size = key.utf8.count + body.readableBytes
+        if size <= budget {
+            entries.withValue { e in
+                if let old = e.answers[key] { e.bytes -= key.utf8.count + old.body.readableBytes }
+                if e.bytes + size > budget { e = Entries() }
+                e.answers[key] = (generation, body)
+                e.bytes += size
+            }
         }
         return RegistryServer.response(status: .ok, body: body)
     }

@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on.") var port = 8081
     @Option(name: .customLong("max-body-bytes"), help: "Larger request bodies get 413.") var maximumBodyBytes = 1 << 20
     @Option(
+        name: .customLong("response-cache-bytes"),
+        help: "Bytes of answers kept for repeated reads (schemas by ID, lookups); 0 turns the cache off.") var responseCacheBytes = 32 << 20
+    @Option(
         name: .customLong("default-validation"), help: "Schema validation of produced records for topics that set none: none, id or full.")
     var defaultValidation = "none"
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
@@ -57,7 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIFailure.failed("\(error)")
         }
         let app = RegistryServer.application(
-            registry: registry, log: engine, configuration: .init(host: host, port: port, maximumBodyBytes: maximumBodyBytes),
+            registry: registry, log: engine,
+            configuration: .init(
+                host: host, port: port, maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes),
             metrics: metrics, logger: logger)
         Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")
         // The log first: the group stops services in reverse order, so requests stop before the log

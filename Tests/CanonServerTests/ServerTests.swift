@@ -30,7 +30,7 @@ struct Answer {
 /// The server on a fresh registry, driven through Hummingbird's test client; `call` sends Confluent's
 /// content type, `headers` adds to or replaces it.
 func withServer(
-    maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(),
+    maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20, metrics: ServerMetrics = ServerMetrics(),
     fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
     registryConfiguration: Registry.Configuration = Registry.Configuration(),
     _ test:
@@ -42,7 +42,8 @@ func withServer(
     let registry = try await Registry(
         store: try await LogRegistryStore(log: engine), configuration: registryConfiguration, catalog: catalog)
     let app = RegistryServer.application(
-        registry: registry, log: engine, configuration: .init(maximumBodyBytes: maximumBodyBytes), metrics: metrics)
+        registry: registry, log: engine, configuration: .init(maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes),
+        metrics: metrics)
     try await app.test(.router) { client in
         try await test { method, uri, bytes, extra in
             var headers: HTTPFields = [.contentType: "application/vnd.schemaregistry.v1+json"]
@@ -61,13 +62,14 @@ func withServer(
 
 /// `withServer` for tests that send Confluent's content type only.
 func withServer(
-    maximumBodyBytes: Int = 1 << 20, metrics: ServerMetrics = ServerMetrics(),
+    maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20, metrics: ServerMetrics = ServerMetrics(),
     fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
     registryConfiguration: Registry.Configuration = Registry.Configuration(),
     _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void
 ) async throws {
     try await withServer(
-        maximumBodyBytes: maximumBodyBytes, metrics: metrics, fileSystem: fileSystem, registryConfiguration: registryConfiguration
+        maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes, metrics: metrics, fileSystem: fileSystem,
+        registryConfiguration: registryConfiguration
     ) {
         (call: @escaping @Sendable (HTTPRequest.Method, String, ByteBuffer?, HTTPFields) async throws -> Answer) in
         try await test { method, uri, text in try await call(method, uri, text.map { ByteBuffer(string: $0) }, [:]) }
@@ -276,8 +278,11 @@ func withServer(
         }
     }
 
-    @Test func deletesSoftThenPermanent() async throws {
-        try await withServer { call in
+    /// With the response cache at its default, too small for most answers (it keeps some and starts
+    /// over), and off.
+    @Test(arguments: [32 << 20, 300, 0])
+    func deletesSoftThenPermanent(responseCacheBytes: Int) async throws {
+        try await withServer(responseCacheBytes: responseCacheBytes) { call in
             _ = try await call(.post, "/subjects/s/versions", body(Self.v1))
             _ = try await call(.post, "/subjects/s/versions", body(Self.v2))
             #expect(try await call(.delete, "/subjects/s/versions/1", nil).json == .int(1))
