@@ -20,7 +20,8 @@ let package = Package(
             name: "RegistryBench",
             dependencies: [
                 .product(name: "CanonRegistry", package: "Canon"), .product(name: "CanonServer", package: "Canon"),
-                .product(name: "CanonLog", package: "Canon"),
+                .product(name: "CanonLog", package: "Canon"), .product(name: "CanonCore", package: "Canon"),
+                .product(name: "CanonRegistryClient", package: "Canon"),
             ]
         ),
         .executableTarget(

@@ -58,7 +58,7 @@ public final class LogDirectory {
         let versionFile = "\(path)/format-version"
         if fs.fileExists(versionFile) {
             let text = String(decoding: try fs.readAll(versionFile), as: UTF8.self)
-            guard text.split(separator: "\n").first.map(String.init) == Self.formatVersion else {
+            guard SmallFile.keyValues(text, header: Self.formatVersion) != nil else {
                 fs.close(lockHandle)
                 throw LogError(
                     .io, "unknown data directory format '\(text.prefix(40))' (this build reads '\(Self.formatVersion)')",
@@ -130,6 +130,18 @@ public final class LogDirectory {
 
     /// Reads the topic file `DIR/<name>.topic`: `partitions=N`, then the settings, one `name=value` a line.
     static func readTopic(_ name: String, in path: String, fileSystem fs: any LogFileSystem) throws(LogError) -> LogTopic {
+        let (partitions, settings) = try readTopicFile(name, in: path, fileSystem: fs)
+        do {
+            return LogTopic(name: name, partitions: partitions, configuration: try TopicConfiguration(settings))
+        } catch {
+            throw LogError(error.code, error.message, location: .init(topic: name, file: "\(path)/\(name).topic"))
+        }
+    }
+
+    /// A topic file's partition count and settings, as written (the settings not checked).
+    static func readTopicFile(_ name: String, in path: String, fileSystem fs: any LogFileSystem) throws(LogError) -> (
+        partitions: Int, settings: [String: String]
+    ) {
         let file = "\(path)/\(name).topic"
         guard var settings = SmallFile.keyValues(String(decoding: try fs.readAll(file), as: UTF8.self)) else {
             throw LogError(.io, "not a topic file: every line must be name=value, each name once", location: .init(file: file))
@@ -138,11 +150,7 @@ public final class LogDirectory {
         else {
             throw LogError(.io, "topic file has no valid partition count (1 to \(maximumPartitions))", location: .init(file: file))
         }
-        do {
-            return LogTopic(name: name, partitions: partitions, configuration: try TopicConfiguration(settings))
-        } catch {
-            throw LogError(error.code, error.message, location: .init(topic: name, file: file))
-        }
+        return (partitions, settings)
     }
 
     /// Creates a topic. Names starting with `_` are internal and need `isInternal: true`.
@@ -161,7 +169,7 @@ public final class LogDirectory {
                 .invalidConfiguration, "a topic has 1 to \(Self.maximumPartitions) partitions, not \(partitions)",
                 location: .init(topic: name))
         }
-        for (key, value) in configuration.settings where key.contains("\n") || value.contains("\n") || key.contains("=") {
+        for (key, value) in configuration.settings where !SmallFile.fits(key: key, value: value) {
             throw LogError(.invalidConfiguration, "setting '\(key)' cannot contain a line break or '='", location: .init(topic: name))
         }
         let topic = LogTopic(name: name, partitions: partitions, configuration: configuration)
@@ -187,7 +195,7 @@ public final class LogDirectory {
         guard !TopicName.isInternal(name) else {
             throw LogError(.invalidConfiguration, "internal topic '\(name)' cannot be reconfigured", location: .init(topic: name))
         }
-        guard !setting.contains("\n"), !value.contains("\n"), !setting.contains("="), !setting.isEmpty else {
+        guard SmallFile.fits(key: setting, value: value) else {
             throw LogError(.invalidConfiguration, "setting '\(setting)' cannot contain a line break or '='", location: .init(topic: name))
         }
         try topic.configuration.set(setting, value)
@@ -294,7 +302,8 @@ public final class LogDirectory {
     }
 
     /// The first half of an append: writes the batches without making them durable or visible. Several
-    /// staged appends share one `commit` (group commit). A failure leaves nothing of this append behind.
+    /// staged appends share one sync per partition: ``commit(_:)`` here, the engine's background syncs in
+    /// ``LogEngine``. A failure leaves nothing of this append behind.
     public func stage(topic: String, records: [LogRecord]) throws(LogError) -> StagedAppend {
         let logs = try partitionLogs(topic)
         var next = nextUnkeyed[topic, default: 0]
@@ -422,10 +431,12 @@ public final class LogDirectory {
         defer { fs.close(lock) }
         var batches = 0
         var problems: [String] = []
-        var topics: [LogTopic] = []
-        for name in try fs.contentsOfDirectory(path).sorted() where name.hasSuffix(".topic") {
+        var topics: [(name: String, partitions: Int)] = []
+        for file in try fs.contentsOfDirectory(path).sorted() where file.hasSuffix(".topic") {
+            let name = String(file.dropLast(6))
             do {
-                topics.append(try readTopic(String(name.dropLast(6)), in: path, fileSystem: fs))
+                topics.append((name, try readTopicFile(name, in: path, fileSystem: fs).partitions))
+                _ = try readTopic(name, in: path, fileSystem: fs)  // its settings too; the data is checked anyway
             } catch {
                 problems.append(error.description)
             }
@@ -473,12 +484,13 @@ public final class LogDirectory {
     }
 
     /// Applies every topic's `retention.ms` and `retention.bytes`: deletes whole old segments. Returns the
-    /// removed files.
+    /// removed files. Partitions in `skipping` are left for the next round (a sync may be using one of
+    /// their segment files).
     @discardableResult
-    public func enforceRetention(now: Int64) throws(LogError) -> [String] {
+    public func enforceRetention(now: Int64, skipping: Set<PartitionKey> = []) throws(LogError) -> [String] {
         var removed: [String] = []
         for (name, topic) in topics.sorted(by: { $0.key < $1.key }) where !TopicName.isInternal(name) {
-            for log in logs[name] ?? [] {
+            for (p, log) in (logs[name] ?? []).enumerated() where !skipping.contains(PartitionKey(topic: name, partition: p)) {
                 removed += try log.enforceRetention(
                     now: now, retentionMs: topic.configuration.retentionMs, retentionBytes: topic.configuration.retentionBytes)
             }

@@ -171,6 +171,9 @@ final class ResponseCache: Sendable {
         self.budget = budget
     }
 
+    /// The bytes of keys and answers kept now.
+    var storedBytes: Int { entries.withValue { $0.bytes } }
+
     /// The answer for `key`: the kept one while the registry has not changed, else `compute`'s (kept when
     /// it succeeds). The change count is read before computing, so an answer computed while the registry
     /// changed is never served later.

@@ -14,14 +14,15 @@ struct LogCommand: ParsableCommand {
 /// Opens a data directory; errors exit 1 with the log's message.
 private func openDirectory(_ path: String) throws(CLIFailure) -> LogDirectory {
     let progress = ProgressLine()
+    let directory: LogDirectory
     do {
         defer { progress.finish() }
-        let directory = try LogDirectory(path: path, fileSystem: PosixFileSystem(), progress: progress.update)
-        for note in directory.recoveryNotes { Output.error("recovery: \(note)") }
-        return directory
+        directory = try LogDirectory(path: path, fileSystem: PosixFileSystem(), progress: progress.update)
     } catch {
         throw CLIFailure.failed("\(error)")
     }
+    for note in directory.recoveryNotes { Output.error("recovery: \(note)") }
+    return directory
 }
 
 private func logging<R>(_ body: () throws(LogError) -> R) throws(CLIFailure) -> R {

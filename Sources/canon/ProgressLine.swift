@@ -2,27 +2,32 @@ import CanonCore
 import Foundation
 
 /// A progress line for long offline commands: drawn on standard error when it is a terminal (redrawn in
-/// place, at most ten times a second, cleared at the end), nothing at all when it is piped or a file, so
-/// scripts and logs see only the command's output.
+/// place at every report, cut to the terminal's width so that it never wraps, cleared at the end),
+/// nothing at all when it is piped or a file, so scripts and logs see only the command's output.
 final class ProgressLine {
-    private let isTerminal: Bool
-    private var lastDraw: UInt64 = 0
+    private let width: Int?
     private var drawn = false
 
-    /// `isTerminal` defaults to whether standard error is a terminal.
-    init(isTerminal: Bool = isatty(2) == 1) {
-        self.isTerminal = isTerminal
+    /// `width` defaults to standard error's terminal width, nil when it is not a terminal (nothing is
+    /// drawn then).
+    init(width: Int? = ProgressLine.terminalWidth()) {
+        self.width = width
     }
 
-    /// Shows `report` (skipped when the last one was drawn less than 100 ms ago).
+    /// The columns of the terminal on standard error, or nil when it is not one.
+    static func terminalWidth() -> Int? {
+        guard isatty(2) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
+
+    /// Shows `report` (every report is drawn: each names the item being worked on now).
     func update(_ report: ProgressReport) {
-        guard isTerminal else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard !drawn || now - lastDraw >= 100_000_000 else { return }
-        lastDraw = now
+        guard let width else { return }
         drawn = true
-        // Carriage return, the text, erase to the end of the line.
-        Output.write(Array("\r\(report.text)\u{1B}[K".utf8), to: 2)
+        // Carriage return, the text (one column short of the width: no wrap), erase to the end of the line.
+        Output.write(Array("\r\(report.text.prefix(max(width - 1, 1)))\u{1B}[K".utf8), to: 2)
     }
 
     /// Clears the line (before the command's own output or error).

@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard responseCacheBytes >= 0 else { throw ValidationError("--response-cache-bytes is 0 (off) or more, not \(responseCacheBytes)") }
+        guard maximumBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive, not \(maximumBodyBytes)") }
         guard TopicValidationPolicy.Level(rawValue: defaultValidation) != nil else {
             throw ValidationError("--default-validation is none, id or full, not '\(defaultValidation)'")
         }

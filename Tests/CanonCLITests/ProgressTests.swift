@@ -6,7 +6,8 @@ import Testing
 @Suite struct ProgressTests {
     /// Runs `canon` under a pseudo-terminal (util-linux `script`): what a user at a terminal sees.
     static func canonOnATerminal(_ arguments: [String]) throws -> ProcessResult {
-        let command = ([CLITests.executable] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let command = ([CLITests.executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            .joined(separator: " ")
         return try runProcess("/usr/bin/script", ["-qec", command, "/dev/null"], input: [], currentDirectory: TestData.packageRoot)
     }
 
@@ -27,6 +28,19 @@ import Testing
             // The line is cleared before the command's own output.
             #expect(run.stdoutText.contains("\r\u{1B}[K" + (command == "verify" ? "ok: " : "nothing to repair")))
         }
+    }
+
+    @Test func recoveryNotesArePrintedAfterTheProgressLineIsCleared() throws {
+        let dir = try Self.dataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // No clean-shutdown marker and an unreadable checkpoint: opening says so.
+        try FileManager.default.removeItem(atPath: dir + "/.clean-shutdown")
+        try "damaged".write(toFile: dir + "/orders-1/recovery-checkpoint", atomically: true, encoding: .utf8)
+        let run = try Self.canonOnATerminal(["log", "describe", dir])
+        #expect(run.status == 0, "\(run.stdoutText)")
+        #expect(
+            run.stdoutText.contains("\r\u{1B}[Kcanon: recovery: ignored an unreadable recovery checkpoint"),
+            "\(run.stdoutText.debugDescription)")
     }
 
     @Test func pipedOutputCarriesNoProgress() throws {

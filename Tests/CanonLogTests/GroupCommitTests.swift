@@ -114,6 +114,8 @@ import Testing
         _ = commit.syncsToStart(clock: 0, holding: true)
         #expect(commit.nothingToSync(Self.a, durable: 4) == [.answer(Self.id(1))])
         #expect(commit.waitingAppends == 1)
+        // The one still waiting gets a sync.
+        #expect(commit.syncsToStart(clock: 1, holding: true) == [Self.a])
     }
 
     @Test func appendsToAReplacedPartitionLogAreFound() {

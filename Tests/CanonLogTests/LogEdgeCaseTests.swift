@@ -40,7 +40,19 @@ import Testing
         #expect(refused?.message.contains(reason) == true, "\(refused?.message ?? "")")
         // verify reports it (and does not walk 99999999 partition directories).
         let verified = try LogDirectory.verify(path: "/d", fileSystem: fs)
-        #expect(verified.problems.count == 1 && verified.problems[0].contains("/d/t.topic"))
+        #expect(verified.problems.first?.contains("/d/t.topic") == true && verified.problems.count <= 2, "\(verified.problems)")
+    }
+
+    @Test func settingsWithALineBreakOfAnyKindAreRefused() throws {
+        let dir = try LogDirectory(path: "/d", fileSystem: FaultInjectingFileSystem())
+        try dir.createTopic("t", partitions: 1)
+        for value in ["a\r\nretention.ms=1", "a\rb", "a\nb"] {
+            #expect(throws: LogError.self) { try dir.setConfiguration(topic: "t", "retention.ms", value) }
+            #expect(throws: LogError.self) {
+                try dir.createTopic("u", partitions: 1, configuration: try TopicConfiguration(["cleanup.policy": value]))
+            }
+        }
+        #expect(dir.topics["t"]?.configuration.settings["retention.ms"] == "604800000")  // unchanged
     }
 
     @Test func aFailedRollLeavesNoHalfMadeSegmentAndLosesNothingAcknowledged() throws {

@@ -4,13 +4,16 @@
 //  2. group commit, 1 topic, 4 partitions, 16 producers each appending batches of 10 x 100 B to its
 //     partition and awaiting the ack: records/s, records per fdatasync, p50/p99 ack latency; baseline:
 //     the naive loop with one fdatasync per batch (what an engine without group commit does);
-//  3. group commit, 1 KiB records, 16 producers x batches of 100: MB/s beside `dd bs=1M conv=fdatasync`
-//     on the same disk;
+//  3. group commit, 1 KiB records, 4 partitions, 16 producers x batches of 100: MB/s beside the naive
+//     loop doing the same writes with the same fdatasync cadence (the limit for that durability), and
+//     beside `dd bs=1M conv=fdatasync` on a clean page cache (the disk's bandwidth);
 //  4. reopen after an unclean stop (no close, no marker) with 1 GiB of log, warm page cache; and the same
 //     without recovery checkpoints (everything rescanned).
 //
 // Usage (from Benchmarks/): swift build -c release && .build/release/LogBench [DIR] [SECONDS] [RUNS]
-// DIR defaults to a fresh folder under ./.build (on the project's disk, not a tmpfs).
+// DIR defaults to a fresh folder under ./.build (on the project's disk, not a tmpfs). Every run removes
+// its files; run as root, the page cache is dropped between runs (`/proc/sys/vm/drop_caches`) so that no
+// run pays for the dirty pages of the one before.
 import CanonLog
 import Foundation
 
@@ -87,28 +90,51 @@ func fresh(_ name: String) -> String {
     return path
 }
 
-/// The naive loop: encode batches of `batchSize` records, pwrite them one after another, optionally
-/// fdatasync each; records/s over `seconds`.
-func naiveLoop(recordSize: Int, batchSize: Int, sync: Bool) throws -> (recordsPerSecond: Double, bytesPerSecond: Double, p50: Double, p99: Double) {
+/// Removes a run's files and, when allowed (root), drops the page cache, so that the next run starts on
+/// a clean cache and pays for no one else's dirty pages.
+func cleanUp(_ path: String) {
+    try? FileManager.default.removeItem(atPath: path)
+    sync()
+    if let drop = FileHandle(forWritingAtPath: "/proc/sys/vm/drop_caches") {
+        drop.write(Data("3\n".utf8))
+        try? drop.close()
+    }
+}
+
+/// The naive loop: encode batches of `batchSize` records and pwrite them one after another, round robin
+/// over `partitions` files; with `syncEvery` > 0, fdatasync a file after every `syncEvery` batches written
+/// to it. Records/s over `seconds`.
+func naiveLoop(recordSize: Int, batchSize: Int, partitions: Int = 1, syncEvery: Int) throws -> (
+    recordsPerSecond: Double, bytesPerSecond: Double, p50: Double, p99: Double
+) {
     let path = fresh("naive")
+    defer { cleanUp(path) }
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    let fd = open(path + "/00000000000000000000.log", O_CREAT | O_WRONLY | O_TRUNC, 0o644)
-    precondition(fd >= 0)
-    defer { close(fd) }
+    let fds = (0..<partitions).map { open(path + "/\($0).log", O_CREAT | O_WRONLY | O_TRUNC, 0o644) }
+    precondition(fds.allSatisfy { $0 >= 0 })
+    defer { for fd in fds { close(fd) } }
     let template = records(batchSize, size: recordSize, seed: 0)
-    var offset: Int64 = 0, position = 0, count = 0, bytes = 0
+    var offsets = [Int64](repeating: 0, count: partitions), positions = [Int](repeating: 0, count: partitions)
+    var unsynced = [Int](repeating: 0, count: partitions)
+    var count = 0, bytes = 0, next = 0
     var latencies: [UInt64] = []
     let start = nanos(), end = start + UInt64(seconds * 1e9)
     while nanos() < end {
         for _ in 0..<16 {
+            let p = next
+            next = (next + 1) % partitions
             let t0 = nanos()
-            let encoded = RecordBatch(baseOffset: offset, records: template).encoded()
-            let n = encoded.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(position)) }
+            let encoded = RecordBatch(baseOffset: offsets[p], records: template).encoded()
+            let n = encoded.withUnsafeBytes { pwrite(fds[p], $0.baseAddress, $0.count, off_t(positions[p])) }
             precondition(n == encoded.count)
-            if sync { precondition(fdatasync(fd) == 0) }
+            unsynced[p] += 1
+            if syncEvery > 0 && unsynced[p] >= syncEvery {
+                precondition(fdatasync(fds[p]) == 0)
+                unsynced[p] = 0
+            }
             latencies.append(nanos() - t0)
-            position += encoded.count
-            offset += Int64(batchSize)
+            positions[p] += encoded.count
+            offsets[p] += Int64(batchSize)
             count += batchSize
             bytes += encoded.count
         }
@@ -131,7 +157,9 @@ struct EngineResult {
 /// partition `producer % partitions`, awaiting every ack.
 func engineRun(policy: String, partitions: Int, producers: Int, batchSize: Int, recordSize: Int) async throws -> EngineResult {
     let fs = CountingFileSystem()
-    let engine = try LogEngine(path: fresh("engine"), fileSystem: fs)
+    let path = fresh("engine")
+    defer { cleanUp(path) }
+    let engine = try LogEngine(path: path, fileSystem: fs)
     try await engine.createTopic("bench", partitions: partitions, configuration: try TopicConfiguration(["canon.flush.policy": policy]))
     let latencies = Latencies()
     let appended = Counter()
@@ -166,9 +194,10 @@ func engineRun(policy: String, partitions: Int, producers: Int, batchSize: Int, 
                         p50: latencies.percentile(0.5), p99: latencies.percentile(0.99))
 }
 
-/// `dd if=/dev/zero bs=1M count=N conv=fdatasync` on the same disk: bytes/s.
+/// `dd if=/dev/zero bs=1M count=N conv=fdatasync` on the same disk, on a clean page cache: bytes/s.
 func dd(megabytes: Int) throws -> Double {
     let target = fresh("dd")
+    defer { cleanUp(target) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/dd")
     process.arguments = ["if=/dev/zero", "of=\(target)", "bs=1M", "count=\(megabytes)", "conv=fdatasync"]
@@ -178,7 +207,6 @@ func dd(megabytes: Int) throws -> Double {
     try process.run()
     process.waitUntilExit()
     let elapsed = Double(nanos() - start) / 1e9
-    try? FileManager.default.removeItem(atPath: target)
     return Double(megabytes << 20) / elapsed
 }
 
@@ -194,7 +222,7 @@ if only == nil || only == "never" {
         let r = try await engineRun(policy: "never", partitions: 1, producers: 4, batchSize: 100, recordSize: 100)
         four.append(r.recordsPerSecond)
         fourBytes.append(r.bytesPerSecond)
-        naive.append(try naiveLoop(recordSize: 100, batchSize: 100, sync: false).recordsPerSecond)
+        naive.append(try naiveLoop(recordSize: 100, batchSize: 100, syncEvery: 0).recordsPerSecond)
     }
     print("1. never, 100 B x 100:  engine, 4 producers \(k(median(four))) (\(mb(median(fourBytes))) payload); 1 producer awaiting each append \(k(median(one)))   naive write loop \(k(median(naive)))   ratios \(String(format: "%.2f", median(four) / median(naive))) / \(String(format: "%.2f", median(one) / median(naive)))")
 }
@@ -207,7 +235,7 @@ if only == nil || only == "group" {
         perSync.append(r.recordsPerSync)
         p50.append(r.p50)
         p99.append(r.p99)
-        let n = try naiveLoop(recordSize: 100, batchSize: 10, sync: true)
+        let n = try naiveLoop(recordSize: 100, batchSize: 10, syncEvery: 1)
         naive.append(n.recordsPerSecond)
         naiveP50.append(n.p50)
     }
@@ -215,14 +243,19 @@ if only == nil || only == "group" {
 }
 
 if only == nil || only == "bandwidth" {
-    var rates: [Double] = [], dds: [Double] = [], p99: [Double] = []
+    var rates: [Double] = [], dds: [Double] = [], p99: [Double] = [], naive: [Double] = [], cadence: [Double] = []
     for _ in 0..<runs {
         let r = try await engineRun(policy: "group-commit", partitions: 4, producers: 16, batchSize: 100, recordSize: 1024)
         rates.append(r.bytesPerSecond)
         p99.append(r.p99)
+        // The same writes with the engine's fdatasync cadence: one per partition every k batches.
+        let every = max(1, Int((r.recordsPerSync / 100).rounded()))
+        cadence.append(Double(every))
+        naive.append(try naiveLoop(recordSize: 1024, batchSize: 100, partitions: 4, syncEvery: every).bytesPerSecond)
         dds.append(try dd(megabytes: 1024))
     }
-    print("3. group commit, 16 producers x 100 x 1 KiB:  engine \(mb(median(rates))) (ack p99 \(String(format: "%.1f", median(p99) / 1000)) ms)   dd bs=1M conv=fdatasync \(mb(median(dds)))   ratio \(String(format: "%.2f", median(rates) / median(dds)))")
+    func runsOf(_ xs: [Double]) -> String { xs.map { String(format: "%.0f", $0 / 1e6) }.joined(separator: ", ") }
+    print("3. group commit, 4 partitions, 16 producers x 100 x 1 KiB:  engine \(mb(median(rates))) (runs \(runsOf(rates)); ack p99 \(String(format: "%.1f", median(p99) / 1000)) ms; \(String(format: "%.0f", median(cadence))) batches per fdatasync)   naive loop, same writes and fdatasync cadence \(mb(median(naive))) (runs \(runsOf(naive)))   dd bs=1M conv=fdatasync, clean cache \(mb(median(dds))) (runs \(runsOf(dds)))   ratios \(String(format: "%.2f", median(rates) / median(naive))) / \(String(format: "%.2f", median(rates) / median(dds)))")
 }
 
 if only == nil || only == "reopen" {
@@ -253,5 +286,6 @@ if only == nil || only == "reopen" {
     for _ in 0..<runs { withCheckpoint.append(try reopen()) }
     try FileManager.default.removeItem(atPath: "\(path)/big-0/recovery-checkpoint")
     for _ in 0..<runs { fullScan.append(try reopen()) }
+    cleanUp(path)
     print("4. reopen after an unclean stop, 1 GiB:  \(String(format: "%.0f", median(withCheckpoint))) ms from the recovery checkpoint   \(String(format: "%.0f", median(fullScan))) ms scanning everything (no checkpoint)")
 }

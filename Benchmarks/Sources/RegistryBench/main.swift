@@ -1,10 +1,20 @@
-// The registry server under wrk (loopback), each route beside a trivial route of the same server as
-// the ceiling, and registration latency with a BACKWARD_TRANSITIVE check against 100 versions.
+// The registry server under wrk (loopback), each route beside a trivial route of the same server as the
+// ceiling, and registration latency over HTTP, all with the reference event (Schemas/bench/OrderPlaced.avsc):
+//  - GET /schemas/ids/{id}: one ID, answered from the response cache; and a cache-miss mix: 1,000 IDs
+//    at random with the cache off (`responseCacheBytes: 0`), so every request reads the registry;
+//  - POST /subjects/{s} (a lookup, what a serializer sends for the first record of a schema): one body,
+//    cached; and the miss mix: 1,000 subjects, each with its own schema, at random, cache off;
+//  - registration latency: 100 versions of the reference event (each adds an optional field), then 60
+//    more under BACKWARD_TRANSITIVE, each checked against every live version and made durable (group
+//    commit) before the answer: over HTTP with RegistryClient (what the CLI and the serializers use), and
+//    beside it the same registrations on the Registry actor directly (no HTTP).
 //
 // Usage (from Benchmarks/): swift build -c release --product RegistryBench && .build/release/RegistryBench [SECONDS] [RUNS]
-// Needs wrk (Debian package `wrk`).
+// Needs wrk (Debian package `wrk`). Everything it writes is under .build/registry-bench-PID, removed at the end.
+import CanonCore
 import CanonLog
 import CanonRegistry
+import CanonRegistryClient
 import CanonServer
 import Foundation
 import Hummingbird
@@ -15,56 +25,106 @@ let runs = arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3
 let benchmarkRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let root = benchmarkRoot.appendingPathComponent(".build/registry-bench-\(getpid())").path
 try? FileManager.default.removeItem(atPath: root)
-defer { try? FileManager.default.removeItem(atPath: root) }
+try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 
-func version(_ n: Int) -> String {
-    let extra = (0..<n).map { #",{"name":"extra\#($0)","type":["null","string"],"default":null}"# }.joined()
-    return #"{"type":"record","name":"OrderPlaced","namespace":"com.example","fields":[{"name":"id","type":"long"},{"name":"item","type":"string"}\#(extra)]}"#
+let reference = try JSONReader.parse(
+    String(contentsOf: benchmarkRoot.deletingLastPathComponent().appendingPathComponent("Schemas/bench/OrderPlaced.avsc"), encoding: .utf8))
+
+/// The reference event with `extra` more optional fields, in namespace `namespace` (distinct content).
+func referenceEvent(extra: Int, namespace: String = "com.example.orders") -> String {
+    guard case .object(var object) = reference, case .array(var fields)? = object["fields"] else { fatalError("not a record") }
+    for n in 0..<extra {
+        fields.append(.object(["name": .string("extra\(n)"), "type": .array([.string("null"), .string("string")]), "default": .null]))
+    }
+    object["fields"] = .array(fields)
+    object["namespace"] = .string(namespace)
+    return JSONValue.object(object).jsonText
 }
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+func spread(_ xs: [Double]) -> String { String(format: "%.0f-%.0f", xs.min() ?? 0, xs.max() ?? 0) }
+func percentile(_ xs: [Double], _ p: Double) -> Double { xs.sorted()[min(xs.count - 1, Int(Double(xs.count) * p))] }
 
-// 1. Registration latency: 100 versions, then BACKWARD_TRANSITIVE registrations against all of them.
-do {
-    let engine = try LogEngine(path: root + "/latency", fileSystem: PosixFileSystem())
+// 1. Registration latency, over HTTP and direct, on fresh registries.
+func registrationLatencies(overHTTP: Bool) async throws -> [Double] {
+    let engine = try LogEngine(path: root + "/latency-\(overHTTP)", fileSystem: PosixFileSystem())
     let registry = try await Registry(store: try await LogRegistryStore(log: engine))
+    let port = Int.random(in: 30_000..<40_000)
+    let app = RegistryServer.application(registry: registry, configuration: .init(port: port))
+    let server = Task { try await app.runService() }
+    try await Task.sleep(for: .milliseconds(300))
+    let client = RegistryClient(url: URL(string: "http://127.0.0.1:\(port)")!)
+    func register(_ n: Int) async throws -> Int? {
+        if overHTTP { return try await client.register(subject: "orders-value", schema: referenceEvent(extra: n)).version }
+        return try await registry.register(subject: "orders-value", schema: referenceEvent(extra: n)).version
+    }
     try await registry.setCompatibility(.none, subject: "orders-value")
-    for n in 0..<100 { _ = try await registry.register(subject: "orders-value", schema: version(n)) }
+    for n in 0..<100 { _ = try await register(n) }
     try await registry.setCompatibility(.backwardTransitive, subject: "orders-value")
     var samples: [Double] = []
     for n in 100..<160 {
         let start = DispatchTime.now().uptimeNanoseconds
-        let registered = try await registry.register(subject: "orders-value", schema: version(n))
+        let version = try await register(n)
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        precondition(registered.version == n + 1)
+        precondition(version == n + 1)
     }
-    samples.sort()
-    print(String(format: "registration, BACKWARD_TRANSITIVE against %d+ live versions, group commit: p50 %.2f ms, p99 %.2f ms (%d registrations)",
-                 100, samples[samples.count / 2], samples[samples.count * 99 / 100], samples.count))
+    server.cancel()
     await engine.shutdown()
+    return samples
 }
+var http: [Double] = [], direct: [Double] = []
+for _ in 0..<runs {
+    http += try await registrationLatencies(overHTTP: true)
+    direct += try await registrationLatencies(overHTTP: false)
+}
+print(String(format: "registration of the reference event, BACKWARD_TRANSITIVE against 100+ live versions, group commit (%d registrations each):", http.count))
+print(String(format: "  over HTTP (RegistryClient): p50 %.2f ms, p99 %.2f ms;  Registry actor directly: p50 %.2f ms, p99 %.2f ms",
+             percentile(http, 0.5), percentile(http, 0.99), percentile(direct, 0.5), percentile(direct, 0.99)))
 
-// 2. wrk against the server.
-let port = Int.random(in: 30_000..<40_000)
+// 2. wrk against the server: one registry, two applications (the response cache on, and off).
+let mix = 1_000
 let engine = try LogEngine(path: root + "/server", fileSystem: PosixFileSystem())
 let registry = try await Registry(store: try await LogRegistryStore(log: engine))
-let registered = try await registry.register(subject: "orders-value", schema: version(3))
-let app = RegistryServer.application(registry: registry, configuration: .init(port: port))
-let server = Task { try await app.runService() }
-defer { server.cancel() }
+try await registry.setCompatibility(.none, subject: nil)
+var ids: [Int32] = []
+for i in 0..<mix {
+    ids.append(try await registry.register(subject: "orders-\(i)-value", schema: referenceEvent(extra: 0, namespace: "com.example.n\(i)")).id)
+}
+let cachedPort = Int.random(in: 30_000..<35_000), uncachedPort = Int.random(in: 35_000..<40_000)
+let cached = Task { try await RegistryServer.application(registry: registry, configuration: .init(port: cachedPort)).runService() }
+let uncached = Task {
+    try await RegistryServer.application(registry: registry, configuration: .init(port: uncachedPort, responseCacheBytes: 0)).runService()
+}
 try await Task.sleep(for: .milliseconds(500))
 
-let lookupBody = "{\"schema\":\(String(decoding: try JSONSerialization.data(withJSONObject: [version(3)]), as: UTF8.self).dropFirst().dropLast())}"
-let script = root + "/lookup.lua"
-try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+/// A Lua string literal that holds any text.
+func lua(_ text: String) -> String { "[==[\(text)]==]" }
+func body(_ schema: String) -> String { JSONValue.object(["schema": .string(schema)]).jsonText }
+let contentType = #"{["Content-Type"] = "application/vnd.schemaregistry.v1+json"}"#
+let oneLookup = root + "/lookup.lua", mixedLookups = root + "/lookups.lua", mixedIDs = root + "/ids.lua"
 try """
 wrk.method = "POST"
-wrk.body = [==[\(lookupBody)]==]
+wrk.body = \(lua(body(referenceEvent(extra: 0, namespace: "com.example.n0"))))
 wrk.headers["Content-Type"] = "application/vnd.schemaregistry.v1+json"
-""".write(toFile: script, atomically: true, encoding: .utf8)
+""".write(toFile: oneLookup, atomically: true, encoding: .utf8)
+try """
+local bodies = {
+\((0..<mix).map { "  " + lua(body(referenceEvent(extra: 0, namespace: "com.example.n\($0)"))) + "," }.joined(separator: "\n"))
+}
+request = function()
+  local i = math.random(#bodies)
+  return wrk.format("POST", "/subjects/orders-" .. (i - 1) .. "-value", \(contentType), bodies[i])
+end
+""".write(toFile: mixedLookups, atomically: true, encoding: .utf8)
+try """
+local ids = { \(ids.map(String.init).joined(separator: ", ")) }
+request = function()
+  return wrk.format("GET", "/schemas/ids/" .. ids[math.random(#ids)])
+end
+""".write(toFile: mixedIDs, atomically: true, encoding: .utf8)
 
-/// wrk's requests/s and p99 (ms) for a URL.
-func wrk(_ path: String, script: String? = nil) throws -> (rate: Double, p99: Double) {
+/// wrk's requests/s and p99 (ms) for a URL; fails on any non-2xx answer.
+func wrk(_ port: Int, _ path: String, script: String? = nil) throws -> (rate: Double, p99: Double) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
     process.arguments = ["-t1", "-c32", "-d\(seconds)s", "--latency"] + (script.map { ["-s", $0] } ?? []) + ["http://127.0.0.1:\(port)\(path)"]
@@ -73,7 +133,7 @@ func wrk(_ path: String, script: String? = nil) throws -> (rate: Double, p99: Do
     try process.run()
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    guard let rateLine = output.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+    guard !output.contains("Non-2xx"), let rateLine = output.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
         let rate = Double(rateLine.split(separator: " ").last ?? ""),
         let p99Line = output.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") }) else {
         fatalError("unexpected wrk output:\n\(output)")
@@ -84,16 +144,28 @@ func wrk(_ path: String, script: String? = nil) throws -> (rate: Double, p99: Do
     return (rate, p99)
 }
 
-_ = try wrk("/")  // warm up
-var ceiling: [Double] = [], byID: [Double] = [], lookup: [Double] = []
-var ceilingP99: [Double] = [], byIDP99: [Double] = [], lookupP99: [Double] = []
+_ = try wrk(cachedPort, "/")  // warm up
+let cases: [(name: String, port: Int, path: String, script: String?)] = [
+    ("ceiling GET /", cachedPort, "/", nil),
+    ("GET /schemas/ids/{id}, one ID, cached", cachedPort, "/schemas/ids/\(ids[0])", nil),
+    ("GET /schemas/ids/{id}, \(mix) IDs at random, cache off", uncachedPort, "/", mixedIDs),
+    ("POST /subjects/{s} (lookup), one body, cached", cachedPort, "/subjects/orders-0-value", oneLookup),
+    ("POST /subjects/{s} (lookup), \(mix) subjects and schemas at random, cache off", uncachedPort, "/", mixedLookups),
+]
+var rates = [[Double]](repeating: [], count: cases.count), p99s = [[Double]](repeating: [], count: cases.count)
 for _ in 0..<runs {
-    let c = try wrk("/"), g = try wrk("/schemas/ids/\(registered.id)"), l = try wrk("/subjects/orders-value", script: script)
-    ceiling.append(c.rate); byID.append(g.rate); lookup.append(l.rate)
-    ceilingP99.append(c.p99); byIDP99.append(g.p99); lookupP99.append(l.p99)
+    for (i, c) in cases.enumerated() {
+        let r = try wrk(c.port, c.path, script: c.script)
+        rates[i].append(r.rate)
+        p99s[i].append(r.p99)
+    }
 }
-print(String(format: "ceiling GET /: %.0f req/s (p99 %.2f ms)", median(ceiling), median(ceilingP99)))
-print(String(format: "GET /schemas/ids/{id}: %.0f req/s (p99 %.2f ms), %.0f%% of the ceiling", median(byID), median(byIDP99), 100 * median(byID) / median(ceiling)))
-print(String(format: "POST /subjects/{s} (lookup): %.0f req/s (p99 %.2f ms), %.0f%% of the ceiling", median(lookup), median(lookupP99), 100 * median(lookup) / median(ceiling)))
+for (i, c) in cases.enumerated() {
+    print(String(format: "%@: %.0f req/s (runs %@), p99 %.2f ms, %.0f%% of the ceiling", c.name, median(rates[i]), spread(rates[i]),
+                 median(p99s[i]), 100 * median(rates[i]) / median(rates[0])))
+}
+cached.cancel()
+uncached.cancel()
 await engine.shutdown()
+try? FileManager.default.removeItem(atPath: root)
 exit(0)

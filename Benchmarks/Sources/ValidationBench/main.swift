@@ -6,7 +6,12 @@
 //     batches of 100, flush policy `never` (the cost of validation, not of fdatasync).
 //
 // Usage (from Benchmarks/): swift build -c release --product ValidationBench && .build/release/ValidationBench [SECONDS] [RUNS]
-// CANON_BENCH_ONLY=validate runs only a fixed number of validations (for callgrind).
+// Each round runs the levels back to back (the order alternates between rounds) on emptied topics, with
+// the page cache dropped between runs when run as root; the ratio full/none is taken per round, and its
+// median and spread are printed.
+// CANON_BENCH_ONLY=validate (or decode) runs only a fixed number (CANON_BENCH_N) of validations, and
+// CANON_BENCH_ONLY=produce-none (or produce-full) only CANON_BENCH_N appends of a batch of 100 from 4
+// producers: for callgrind, whose counts per record do not depend on what the machine is doing.
 import CanonAvro
 import CanonLog
 import CanonRegistry
@@ -66,6 +71,18 @@ for level in ["full", "id", "none"] {
 }
 let framed = [0] + withUnsafeBytes(of: id.bigEndian, Array.init) + payload
 let batch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: framed, timestamp: 1_764_000_000_000) }
+
+if let level = only.flatMap({ $0.hasPrefix("produce-") ? String($0.dropFirst(8)) : nil }) {
+    let n = Int(ProcessInfo.processInfo.environment["CANON_BENCH_N"] ?? "") ?? 10_000
+    let topic = "orders-\(level)"
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<4 { group.addTask { for _ in 0..<(n / 4) { _ = try await engine.append(topic: topic, records: batch) } } }
+        try await group.waitForAll()
+    }
+    await engine.shutdown()
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
 
 if only == "validator" {
     let v = RegistryRecordValidator(catalog: catalog)
@@ -132,12 +149,22 @@ final class Counter: @unchecked Sendable {
     var value: Int { lock.withLock { n } }
 }
 
+/// Drops the page cache when allowed (root): no run pays for the dirty pages of the one before.
+func dropPageCache() {
+    sync()
+    if let drop = FileHandle(forWritingAtPath: "/proc/sys/vm/drop_caches") {
+        drop.write(Data("3\n".utf8))
+        try? drop.close()
+    }
+}
+
 var rates: [String: [Double]] = [:], bytes: [String: [Double]] = [:]
 _ = try await produce("orders-none")  // warm up
 for run in 0..<runs {
     // Alternate the order so that no level always runs first.
     for level in (ProcessInfo.processInfo.environment["CANON_BENCH_LEVELS"]?.split(separator: ",").map(String.init)) ?? (run % 2 == 0 ? ["none", "id", "full"] : ["full", "id", "none"]) {
         try await freshTopic(level)
+        dropPageCache()
         let (r, b) = try await produce("orders-\(level)")
         if ProcessInfo.processInfo.environment["CANON_BENCH_VERBOSE"] != nil { print(level, Int(r)) }
         rates[level, default: []].append(r)
@@ -145,8 +172,11 @@ for run in 0..<runs {
     }
 }
 for level in ["none", "id", "full"] where rates[level] != nil {
-    print(String(format: "produce, validation %@: %.0f k records/s, %.0f MB/s (%.0f%% of none)", level as NSString,
-                 median(rates[level]!) / 1e3, median(bytes[level]!) / 1e6, 100 * median(rates[level]!) / median(rates["none"] ?? rates[level]!)))
+    let ratios = zip(rates[level]!, rates["none"] ?? rates[level]!).map { 100 * $0 / $1 }
+    print(String(format: "produce, validation %@: %.0f k records/s (runs %@ k), %.0f MB/s; per round %.0f%% of none (median; rounds %.0f-%.0f%%)",
+                 level as NSString, median(rates[level]!) / 1e3,
+                 rates[level]!.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: ", ") as NSString,
+                 median(bytes[level]!) / 1e6, median(ratios), ratios.min()!, ratios.max()!))
 }
 await engine.shutdown()
 try? FileManager.default.removeItem(atPath: root)

@@ -45,8 +45,11 @@ struct GroupCommit {
     private var inFlight: [Key: UInt64] = [:]
     private var holds: [Key: (until: UInt64, appends: Int)] = [:]
 
-    /// Whether a sync is running (retention must not close a segment file under it).
+    /// Whether a sync is running.
     var hasSyncsInFlight: Bool { !inFlight.isEmpty }
+
+    /// The partitions with a sync running (retention must not close a segment file under it).
+    var syncing: Set<Key> { Set(inFlight.keys) }
 
     /// Nothing in flight and no append waiting: the thread may stop.
     var isIdle: Bool { inFlight.isEmpty && needs.isEmpty }
@@ -97,10 +100,12 @@ struct GroupCommit {
         inFlight[key] = clock
     }
 
-    /// The partition had nothing to sync: its appends up to `durable` are answered.
+    /// The partition had nothing to sync: its appends up to `durable` are answered (any left wait for a
+    /// sync again).
     mutating func nothingToSync(_ key: Key, durable: Int64) -> [Action] {
         var actions: [Action] = []
         answer(key, durable: durable, into: &actions)
+        if queues[key] != nil { wanted.insert(key) }
         return actions
     }
 
@@ -111,7 +116,8 @@ struct GroupCommit {
         let answered = answer(key, durable: durable, into: &actions)
         if queues[key] != nil { wanted.insert(key) }
         if answered > 1 {
-            holds[key] = (clock + min((clock - started) / 2, Self.maximumHoldNanoseconds), answered)
+            let took = started <= clock ? clock - started : 0
+            holds[key] = (clock + min(took / 2, Self.maximumHoldNanoseconds), answered)
         }
         return actions
     }

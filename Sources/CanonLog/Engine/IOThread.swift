@@ -22,7 +22,8 @@ final class IOThread: @unchecked Sendable {
 
     enum Job {
         case append(Append, Answer)
-        case other(run: (LogDirectory) -> Void, cancel: (any Error) -> Void)
+        /// Work on the directory (a read, a topic change: `changesTopics`).
+        case other(run: (LogDirectory) -> Void, changesTopics: Bool, cancel: (any Error) -> Void)
     }
 
     private let directory: LogDirectory
@@ -84,7 +85,7 @@ final class IOThread: @unchecked Sendable {
     private func fail(_ job: Job, _ error: LogError) {
         switch job {
         case .append(_, let answer): answer.resume(returning: .failure(error))
-        case .other(_, let cancel): cancel(error)
+        case .other(_, _, let cancel): cancel(error)
         }
     }
 
@@ -130,9 +131,9 @@ final class IOThread: @unchecked Sendable {
             let now = configuration.now()
             for key in directory.intervalFlushesDue(now: now) { commit.flushRequested(key) }
             startSyncs(holding: !draining)
-            // Retention closes the files of old segments: not while a sync may be using one.
-            if now >= nextRetention && !commit.hasSyncsInFlight {
-                _ = try? directory.enforceRetention(now: now)
+            // Retention closes the files of old segments: not of a partition a sync may be using.
+            if now >= nextRetention {
+                _ = try? directory.enforceRetention(now: now, skipping: commit.syncing)
                 nextRetention = now + configuration.retentionCheckIntervalMs
             }
         }
@@ -154,8 +155,9 @@ final class IOThread: @unchecked Sendable {
     private func process(_ batch: [Job]) {
         for job in batch {
             switch job {
-            case .other(let body, _):
+            case .other(let body, let changesTopics, _):
                 body(directory)
+                guard changesTopics else { continue }
                 // A topic deleted (or deleted and recreated) fails the appends still waiting on it.
                 for key in commit.replacedPartitions(generation: { try? self.directory.partitionLog($0.topic, $0.partition).generation }) {
                     perform(
@@ -263,10 +265,12 @@ final class IOThread: @unchecked Sendable {
         do {
             try log.completeSync(ticket, error: error)
         } catch {
-            // Every append not yet durable there fails: take them back from the files too (best effort;
-            // the partition is read-only now), so that a restart without a power cut does not bring
-            // back records whose append failed.
-            try? log.rollBack(to: log.durableNextOffset)
+            // The partition is read-only now. What the sync made durable before the failure (a recovery
+            // checkpoint that could not be written after a good sync) is answered; every append not
+            // durable there fails, and its bytes are taken back from the files (best effort), so that a
+            // restart without a power cut does not bring back records whose append failed.
+            perform(commit.nothingToSync(key, durable: log.durableNextOffset))
+            if log.durableNextOffset < log.nextOffset { try? log.rollBack(to: log.durableNextOffset) }
             var located = error
             located.location.topic = key.topic
             located.location.partition = key.partition

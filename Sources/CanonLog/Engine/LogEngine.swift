@@ -147,7 +147,7 @@ public final class LogEngine: RecordLog {
                         do throws(LogError) { result = .success(try body(directory)) } catch { result = .failure(error) }
                         if changingTopics { topics.refresh(from: directory) }
                         continuation.resume(returning: result)
-                    },
+                    }, changesTopics: changingTopics,
                     cancel: { continuation.resume(returning: .failure(($0 as? LogError) ?? LogError(.io, "\($0)"))) }))
         }
         return try result.get()
@@ -207,8 +207,9 @@ public final class LogEngine: RecordLog {
     /// How often the I/O thread went round its loop (for tests: an idle engine sleeps).
     var ioLoopIterations: Int { worker.iterations }
 
-    /// How many `fdatasync`s group commit ran and how many partition batches they covered (for tests and
-    /// metrics: batches per sync is the sharing).
+    /// How many `fdatasync`s of segments the engine ran (appends' syncs, and the flushes nobody waits
+    /// for: interval timers, due checkpoints) and how many appends' partition batches waited for one (for
+    /// tests and metrics: with group-commit topics only, batches per sync is the sharing).
     public var commitStatistics: (syncs: Int, batches: Int) { worker.statistics }
 }
 

@@ -19,7 +19,7 @@ extension PartitionLog {
         } catch {
             // No half-made segment is left behind: the active segment stays the last one.
             fs.close(handle)
-            try? files.remove(baseOffset: base, fs)
+            files.removeWhatCanBeRemoved(baseOffset: base, fs)
             throw error
         }
         segment.allocated = 0

@@ -3,8 +3,10 @@ import Foundation
 /// Opening a partition: the recovery checkpoint, index files loaded or rebuilt, the scan from the
 /// checkpoint on, torn tails and damage.
 extension PartitionLog {
-    /// Recovers the partition's segments (see ``init(directory:fileSystem:configuration:cleanShutdown:repair:)``).
-    func open(cleanShutdown: Bool, repair: Bool) throws(LogError) {
+    /// Recovers the partition's segments (see ``init(directory:fileSystem:configuration:cleanShutdown:repair:)``):
+    /// the initializer's work, once.
+    func recoverOnOpen(cleanShutdown: Bool, repair: Bool) throws(LogError) {
+        precondition(segments.isEmpty, "a partition log is recovered once, when it is opened")
         try fs.createDirectory(directory)
         let bases = try files.baseOffsets(fs)
         var checkpoint: RecoveryCheckpoint?

@@ -77,7 +77,8 @@ extension PartitionLog {
     }
 
     /// Whether `checkpointIntervalBytes` were appended since the last recovery checkpoint: under the
-    /// `never` policy the directory then flushes once, so that a restart after a crash rescans little.
+    /// `never` and `interval` policies the partition then gets a flush nobody waits for, so that a
+    /// restart after a crash rescans little.
     public var checkpointDue: Bool {
         guard let active = segments.last, state == .writable else { return false }
         return active.size - max(checkpointPosition, 0) >= configuration.checkpointIntervalBytes

@@ -130,7 +130,7 @@ public final class PartitionLog {
         self.directory = directory
         self.fs = fileSystem
         self.configuration = configuration
-        try open(cleanShutdown: cleanShutdown, repair: repair)
+        try recoverOnOpen(cleanShutdown: cleanShutdown, repair: repair)
     }
 
     deinit {

@@ -34,4 +34,10 @@ struct SegmentFiles {
         let stem = stem(baseOffset: baseOffset)
         for suffix in Self.suffixes where fs.fileExists(stem + suffix) { try fs.remove(stem + suffix) }
     }
+
+    /// Removes what it can of the segment's files, going on past a failure (cleaning up after one).
+    func removeWhatCanBeRemoved(baseOffset: Int64, _ fs: any LogFileSystem) {
+        let stem = stem(baseOffset: baseOffset)
+        for suffix in Self.suffixes where fs.fileExists(stem + suffix) { try? fs.remove(stem + suffix) }
+    }
 }

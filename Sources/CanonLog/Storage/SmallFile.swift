@@ -20,19 +20,29 @@ enum SmallFile {
         ((header.map { [$0] } ?? []) + pairs.map { "\($0.key)=\($0.value)" }).joined(separator: "\n") + "\n"
     }
 
-    /// The `key=value` lines of `text`, split at the first `=`, after a first line that must be
-    /// `header` (when given). Nil when the header differs, a non-empty line has no `=`, or a key repeats.
+    /// Whether `key=value` can be a line of such a file: a non-empty key without `=`, and no line break
+    /// (LF or CR) in either.
+    static func fits(key: String, value: String) -> Bool {
+        func breaksLine(_ byte: UInt8) -> Bool { byte == 10 || byte == 13 }
+        return !key.isEmpty && !key.utf8.contains(UInt8(ascii: "=")) && !key.utf8.contains(where: breaksLine)
+            && !value.utf8.contains(where: breaksLine)
+    }
+
+    /// The `key=value` lines of `text` (split at each LF byte, and at the first `=`), after a first line
+    /// that must be `header` (when given). Nil when the header differs, a non-empty line has no `=`, or a
+    /// key repeats.
     static func keyValues(_ text: String, header: String? = nil) -> [String: String]? {
-        var lines = text.split(separator: "\n")[...]
+        var lines = text.utf8.split(separator: 10)[...]
         if let header {
-            guard lines.first == Substring(header) else { return nil }
+            guard let first = lines.first, first.elementsEqual(header.utf8) else { return nil }
             lines = lines.dropFirst()
         }
         var values: [String: String] = [:]
         for line in lines {
-            guard let eq = line.firstIndex(of: "=") else { return nil }
-            let key = String(line[..<eq])
-            guard values.updateValue(String(line[line.index(after: eq)...]), forKey: key) == nil else { return nil }
+            guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+            let key = String(decoding: line[..<eq], as: UTF8.self)
+            let value = String(decoding: line[line.index(after: eq)...], as: UTF8.self)
+            guard values.updateValue(value, forKey: key) == nil else { return nil }
         }
         return values
     }
