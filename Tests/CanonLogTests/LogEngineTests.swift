@@ -199,6 +199,23 @@ struct EvenNumbersOnly: RecordValidator {
         await engine.shutdown()
     }
 
+    /// A sync that made the records durable and visible, followed by a recovery checkpoint that could not
+    /// be written: the append is answered (its records are there; failing it would make a retry write
+    /// them twice), and the partition turns read-only.
+    @Test func anAppendMadeDurableIsAnsweredEvenWhenTheCheckpointAfterItFails() async throws {
+        let fs = FaultInjectingFileSystem()
+        var configuration = LogEngine.Configuration()
+        configuration.partition.checkpointIntervalBytes = 1  // a checkpoint after every sync
+        let engine = try LogEngine(path: "/d", fileSystem: fs, configuration: configuration)
+        try await engine.createTopic("t", partitions: 1)
+        _ = try await engine.append(topic: "t", records: [Self.record(nil, "a")])
+        fs.inject(.init(.rename, path: "recovery-checkpoint", error: .io))
+        #expect(try await engine.append(topic: "t", records: [Self.record(nil, "b")]).map(\.offset) == [1])
+        #expect(try await engine.read(topic: "t", partition: 0, from: 0).flatMap(\.records).count == 2)
+        await #expect(throws: LogError.self) { _ = try await engine.append(topic: "t", records: [Self.record(nil, "c")]) }
+        await engine.shutdown()
+    }
+
     /// One commit path: an interval flush and an internal topic's append take the same background syncs
     /// as producers, so a slow `fdatasync` of theirs holds up no producer of another partition.
     @Test func slowSyncsOfIntervalFlushesAndInternalAppendsDoNotHoldUpOtherProducers() async throws {
