@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "CanonBenchmarks",
     platforms: [.macOS(.v14)],
-    dependencies: [.package(name: "Canon", path: "..")],
+    dependencies: [.package(name: "Canon", path: ".."), .package(url: "https://github.com/apple/swift-log", from: "1.5.0")],
     targets: [
         .executableTarget(
             name: "CanonBench",
@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "CanonRegistry", package: "Canon"), .product(name: "CanonServer", package: "Canon"),
                 .product(name: "CanonLog", package: "Canon"), .product(name: "CanonCore", package: "Canon"),
                 .product(name: "CanonRegistryClient", package: "Canon"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

@@ -108,6 +108,15 @@ import Testing
     @Test func repeatedKeysMergeAsJacksonReadsThem() throws {
         let value = try JSONReader.parse(#"{"a":1,"b":{"x":1,"x":2},"a":3}"#).mergingRepeatedKeys()
         #expect(value.jsonText == #"{"a":3,"b":{"x":2}}"#)
+        // Deep in arrays, in objects of more than 16 members, and none at all (the value is unchanged).
+        let deep = try JSONReader.parse(#"[{"k":[{"y":1,"z":2,"y":3}]}]"#).mergingRepeatedKeys()
+        #expect(deep.jsonText == #"[{"k":[{"y":3,"z":2}]}]"#)
+        let keys = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let large = try JSONReader.parse("{\(keys),\"k7\":99}").mergingRepeatedKeys()
+        guard case .object(let merged) = large else { Issue.record("not an object"); return }
+        #expect(merged["k7"] == .int(99) && merged.count == 40)
+        let plain = try JSONReader.parse("{\(keys)}")
+        #expect(plain.mergingRepeatedKeys() == plain)
     }
 
     @Test func controlCharactersAreEscapedWithUppercaseHex() {

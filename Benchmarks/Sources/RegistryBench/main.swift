@@ -18,6 +18,7 @@ import CanonRegistryClient
 import CanonServer
 import Foundation
 import Hummingbird
+import Logging
 
 let arguments = CommandLine.arguments
 let seconds = arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5
@@ -42,6 +43,12 @@ func referenceEvent(extra: Int, namespace: String = "com.example.orders") -> Str
 }
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+/// The servers log only what is critical (cancelling them at the end is not).
+let quiet: Logger = {
+    var logger = Logger(label: "registry-bench")
+    logger.logLevel = .critical
+    return logger
+}()
 func spread(_ xs: [Double]) -> String { String(format: "%.0f-%.0f", xs.min() ?? 0, xs.max() ?? 0) }
 func percentile(_ xs: [Double], _ p: Double) -> Double { xs.sorted()[min(xs.count - 1, Int(Double(xs.count) * p))] }
 
@@ -50,7 +57,7 @@ func registrationLatencies(overHTTP: Bool) async throws -> [Double] {
     let engine = try LogEngine(path: root + "/latency-\(overHTTP)", fileSystem: PosixFileSystem())
     let registry = try await Registry(store: try await LogRegistryStore(log: engine))
     let port = Int.random(in: 30_000..<40_000)
-    let app = RegistryServer.application(registry: registry, configuration: .init(port: port))
+    let app = RegistryServer.application(registry: registry, configuration: .init(port: port), logger: quiet)
     let server = Task { try await app.runService() }
     try await Task.sleep(for: .milliseconds(300))
     let client = RegistryClient(url: URL(string: "http://127.0.0.1:\(port)")!)
@@ -91,9 +98,10 @@ for i in 0..<mix {
     ids.append(try await registry.register(subject: "orders-\(i)-value", schema: referenceEvent(extra: 0, namespace: "com.example.n\(i)")).id)
 }
 let cachedPort = Int.random(in: 30_000..<35_000), uncachedPort = Int.random(in: 35_000..<40_000)
-let cached = Task { try await RegistryServer.application(registry: registry, configuration: .init(port: cachedPort)).runService() }
+let cached = Task { try await RegistryServer.application(registry: registry, configuration: .init(port: cachedPort), logger: quiet).runService() }
 let uncached = Task {
-    try await RegistryServer.application(registry: registry, configuration: .init(port: uncachedPort, responseCacheBytes: 0)).runService()
+    try await RegistryServer.application(registry: registry, configuration: .init(port: uncachedPort, responseCacheBytes: 0), logger: quiet)
+        .runService()
 }
 try await Task.sleep(for: .milliseconds(500))
 

@@ -72,6 +72,20 @@ for level in ["full", "id", "none"] {
 let framed = [0] + withUnsafeBytes(of: id.bigEndian, Array.init) + payload
 let batch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: framed, timestamp: 1_764_000_000_000) }
 
+// CANON_BENCH_ONLY=lookup: CANON_BENCH_N lookups of the reference event on the Registry actor (no HTTP,
+// no response cache): what a lookup that misses the server's cache costs. Here rather than in
+// RegistryBench because valgrind cannot run that binary.
+if only == "lookup" {
+    let n = Int(ProcessInfo.processInfo.environment["CANON_BENCH_N"] ?? "") ?? 10_000
+    for _ in 0..<n {
+        let found = try await registry.lookup(subject: "orders-full-value", schema: schemaText)
+        precondition(found.id == id)
+    }
+    await engine.shutdown()
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
+
 if let level = only.flatMap({ $0.hasPrefix("produce-") ? String($0.dropFirst(8)) : nil }) {
     let n = Int(ProcessInfo.processInfo.environment["CANON_BENCH_N"] ?? "") ?? 10_000
     let topic = "orders-\(level)"

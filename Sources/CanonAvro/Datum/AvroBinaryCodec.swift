@@ -271,7 +271,7 @@ extension AvroSchema {
 
 /// Escapes a JSON pointer reference token (RFC 6901).
 func escapePointer(_ token: String) -> String {
-    guard token.contains("~") || token.contains("/") else { return token }
+    guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
     return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
 }
 

@@ -231,10 +231,10 @@ public struct JSONReader {
     }
 
     private func makeString(_ utf8: ArraySlice<UInt8>, at start: Int) throws(JSONError) -> String {
-        guard let s = String(validating: utf8, as: UTF8.self) else {
+        guard utf8.withUnsafeBytes({ UTF8Validation.firstInvalidByte($0) == nil }) else {
             throw error("invalid UTF-8 in string", at: start)
         }
-        return s
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     private mutating func readHex4() throws(JSONError) -> UInt32 {

@@ -59,13 +59,37 @@ extension JSONValue {
     /// The same value with repeated object keys merged as Jackson (and so Avro Java) reads them: one
     /// member per key, at the key's first position, holding its last value. Applied at every depth.
     public func mergingRepeatedKeys() -> JSONValue {
+        hasRepeatedKeys ? merged() : self
+    }
+
+    /// Whether some object, at any depth, repeats a key (small objects, as in schemas, are checked
+    /// pairwise without allocating; larger ones with a set, so a hostile one costs linear time).
+    var hasRepeatedKeys: Bool {
         switch self {
-        case .array(let items): return .array(items.map { $0.mergingRepeatedKeys() })
+        case .array(let items): return items.contains { $0.hasRepeatedKeys }
+        case .object(let object):
+            let members = object.members
+            if members.contains(where: { $0.value.hasRepeatedKeys }) { return true }
+            if members.count > 16 {
+                var seen = Set<String>(minimumCapacity: members.count)
+                return members.contains { !seen.insert($0.key).inserted }
+            }
+            for i in members.indices {
+                for j in members.indices where j > i && members[j].key == members[i].key { return true }
+            }
+            return false
+        default: return false
+        }
+    }
+
+    private func merged() -> JSONValue {
+        switch self {
+        case .array(let items): return .array(items.map { $0.merged() })
         case .object(let object):
             var merged = JSONObject()
             var position: [String: Int] = [:]
             for member in object {
-                let value = member.value.mergingRepeatedKeys()
+                let value = member.value.merged()
                 if let i = position[member.key] {
                     merged.members[i].value = value
                 } else {
