@@ -135,10 +135,19 @@ for _ in 0..<runs {
 print(String(format: "validation of one reference event: AvroDatumValidator (compiled) %.0f ns, generic decode (AvroSchema.decode, the same reader building values) %.0f ns, RegistryRecordValidator (full, in batches of 100) %.0f ns per record", median(alone), median(decoded), median(whole)))
 print(String(format: "RegistryRecordValidator in batches of 25 (what each partition gets): id %.0f ns, full %.0f ns per record", median(idSmall), median(fullSmall)))
 
-// 2. Produce throughput per level.
-func produce(_ topic: String) async throws -> (Double, Double) {
+/// CPU time of the whole process (every thread), user plus system, in nanoseconds.
+func cpuNanos() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e9 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e3
+}
+
+// 2. Produce throughput per level, and the CPU time it takes per record (steadier than throughput on a
+// shared machine: it does not count time spent waiting for a core).
+func produce(_ topic: String) async throws -> (Double, Double, Double) {
     let count = Counter()
     let end = nanos() + UInt64(seconds * 1e9)
+    let cpuStart = cpuNanos()
     let start = nanos()
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<4 {
@@ -152,7 +161,7 @@ func produce(_ topic: String) async throws -> (Double, Double) {
         try await group.waitForAll()
     }
     let elapsed = Double(nanos() - start) / 1e9
-    return (Double(count.value) / elapsed, Double(count.value * framed.count) / elapsed)
+    return (Double(count.value) / elapsed, Double(count.value * framed.count) / elapsed, (cpuNanos() - cpuStart) / Double(count.value))
 }
 
 // @unchecked Sendable: `n` is only touched with `lock` held.
@@ -172,17 +181,18 @@ func dropPageCache() {
     }
 }
 
-var rates: [String: [Double]] = [:], bytes: [String: [Double]] = [:]
+var rates: [String: [Double]] = [:], bytes: [String: [Double]] = [:], cpu: [String: [Double]] = [:]
 _ = try await produce("orders-none")  // warm up
 for run in 0..<runs {
     // Alternate the order so that no level always runs first.
     for level in (ProcessInfo.processInfo.environment["CANON_BENCH_LEVELS"]?.split(separator: ",").map(String.init)) ?? (run % 2 == 0 ? ["none", "id", "full"] : ["full", "id", "none"]) {
         try await freshTopic(level)
         dropPageCache()
-        let (r, b) = try await produce("orders-\(level)")
-        if ProcessInfo.processInfo.environment["CANON_BENCH_VERBOSE"] != nil { print(level, Int(r)) }
+        let (r, b, c) = try await produce("orders-\(level)")
+        if ProcessInfo.processInfo.environment["CANON_BENCH_VERBOSE"] != nil { print(level, Int(r), Int(c)) }
         rates[level, default: []].append(r)
         bytes[level, default: []].append(b)
+        cpu[level, default: []].append(c)
     }
 }
 for level in ["none", "id", "full"] where rates[level] != nil {
@@ -191,6 +201,12 @@ for level in ["none", "id", "full"] where rates[level] != nil {
                  level as NSString, median(rates[level]!) / 1e3,
                  rates[level]!.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: ", ") as NSString,
                  median(bytes[level]!) / 1e6, median(ratios), ratios.min()!, ratios.max()!))
+}
+for level in ["none", "id", "full"] where cpu[level] != nil {
+    let costs = cpu[level]!
+    print(String(format: "CPU per record, validation %@: %.0f ns (runs %@); none's CPU per record is %.0f%% of this", level as NSString,
+                 median(costs), costs.map { String(format: "%.0f", $0) }.joined(separator: ", ") as NSString,
+                 100 * median(cpu["none"] ?? costs) / median(costs)))
 }
 await engine.shutdown()
 try? FileManager.default.removeItem(atPath: root)
