@@ -21,7 +21,10 @@ struct ContentNegotiation<Context: RequestContext>: RouterMiddleware {
             return Self.plainError(406, "HTTP 406 Not Acceptable")
         }
         var request = request
-        if let contentType = request.headers[.contentType], request.method == .post || request.method == .put {
+        // Clients send one of the registry's own types, without parameters: no parsing for them.
+        if let contentType = request.headers[.contentType], request.method == .post || request.method == .put,
+            !MediaTypes.consumed.contains(contentType)
+        {
             let media = MediaRange(contentType)
             guard MediaTypes.consumed.contains(media.type) else { return Self.plainError(415, "HTTP 415 Unsupported Media Type") }
             if let charset = media.parameters["charset"], !["utf-8", "utf8"].contains(charset) {
