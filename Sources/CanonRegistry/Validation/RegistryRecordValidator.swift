@@ -83,24 +83,18 @@ public struct RegistryRecordValidator: RecordValidator {
                     continue
                 } catch {}  // the slow path below says why
             }
-            if let rejection = check(
+            if let problem = check(
                 records[i].key, part: .key, level: policy.key, strategy: policy.keyStrategy, topic: topic, policy: policy,
                 headers: records[i].headers, snapshot: snapshot, memo: &memo)
             {
-                rejections.append(
-                    RecordRejection(
-                        index: i, reason: rejection.reason, part: "key", schemaID: rejection.schemaID, path: rejection.path,
-                        byteOffset: rejection.byteOffset, code: rejection.code))
+                rejections.append(problem.rejection(index: i, part: "key"))
                 continue
             }
-            if let rejection = check(
+            if let problem = check(
                 records[i].value, part: .value, level: policy.value, strategy: policy.valueStrategy, topic: topic, policy: policy,
                 headers: records[i].headers, snapshot: snapshot, memo: &memo)
             {
-                rejections.append(
-                    RecordRejection(
-                        index: i, reason: rejection.reason, part: "value", schemaID: rejection.schemaID, path: rejection.path,
-                        byteOffset: rejection.byteOffset, code: rejection.code))
+                rejections.append(problem.rejection(index: i, part: "value"))
             }
         }
         return rejections
@@ -126,6 +120,11 @@ public struct RegistryRecordValidator: RecordValidator {
         var schemaID: Int32?
         var path: String?
         var byteOffset: Int?
+
+        /// The log's rejection of record `index` for this problem in its `part` ("key" or "value").
+        func rejection(index: Int, part: String) -> RecordRejection {
+            RecordRejection(index: index, reason: reason, part: part, schemaID: schemaID, path: path, byteOffset: byteOffset, code: code)
+        }
     }
 
     private func check(
