@@ -107,7 +107,8 @@ let package = Package(
                 "CanonServer", "CanonRegistryClient", "CanonRegistry", "CanonLog", "CanonLogTestKit", "CanonAvro", "CanonCore",
                 "CanonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "CanonSchemaSyncTests",

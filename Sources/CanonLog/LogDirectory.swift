@@ -12,7 +12,21 @@ import Foundation
 /// This is the synchronous engine core: one caller at a time (the concurrent front with group commit
 /// across producers and a dedicated I/O thread comes on top of it).
 public final class LogDirectory {
-    public static let formatVersion = "canon-log 1"
+    /// The data directory's format, in the file `format-version`. What each version changed:
+    /// - 1: topics, partitions, segments, index files, recovery checkpoints, the clean-shutdown marker;
+    /// - 2: each partition's `acknowledged` mark and `lost-offsets` (a version 1 directory opens with
+    ///   the recovery checkpoints as the acknowledged floor, and is marked version 2 once open).
+    /// A directory of a newer version is refused.
+    public static let formatVersion = "canon-log \(formatVersionNumber)"
+    static let formatVersionNumber = 2
+
+    /// The version number of a `format-version` file's text (`canon-log N`), nil when it is not one.
+    static func formatVersionNumber(_ text: String) -> Int? {
+        guard let line = text.split(separator: "\n", omittingEmptySubsequences: false).first, line.hasPrefix("canon-log "),
+            text.utf8.count <= 64, let n = Int(line.dropFirst(10)), n >= 1
+        else { return nil }
+        return n
+    }
     /// The clean-shutdown marker's file name.
     public static let cleanShutdownMarker = ".clean-shutdown"
 
@@ -56,14 +70,21 @@ public final class LogDirectory {
         let marker = "\(path)/\(Self.cleanShutdownMarker)"
         openedAfterCleanShutdown = !repair && fs.fileExists(marker)
         let versionFile = "\(path)/format-version"
+        var upgradeFrom: Int?
         if fs.fileExists(versionFile) {
             let text = String(decoding: try fs.readAll(versionFile), as: UTF8.self)
-            guard SmallFile.keyValues(text, header: Self.formatVersion) != nil else {
+            let version = Self.formatVersionNumber(text)
+            guard let version, version <= Self.formatVersionNumber else {
                 fs.close(lockHandle)
+                let what =
+                    version != nil
+                    ? "was written by a newer release (format '\(text.prefix(40).trimmingCharacters(in: .whitespacesAndNewlines))')"
+                    : "has an unknown format '\(text.prefix(40))'"
                 throw LogError(
-                    .io, "unknown data directory format '\(text.prefix(40))' (this build reads '\(Self.formatVersion)')",
+                    .io, "the data directory \(what); this build reads formats up to '\(Self.formatVersion)'",
                     location: .init(file: versionFile))
             }
+            if version < Self.formatVersionNumber { upgradeFrom = version }
         } else {
             try writeDurably(versionFile, Self.formatVersion + "\n")
         }
@@ -78,10 +99,11 @@ public final class LogDirectory {
             logs[topic.name] = try (0..<topic.partitions).map { (p) throws(LogError) in
                 progress?(ProgressReport(stage: stage, done: done, total: total, unit: "partitions", item: "\(topic.name)-\(p)"))
                 done += 1
-                return try openPartition(topic, p)
+                return try openPartition(topic, p, exists: true)
             }
             recoveryNotes += logs[topic.name]!.flatMap(\.recoveryNotes)
         }
+        if upgradeFrom != nil { try writeDurably(versionFile, Self.formatVersion + "\n") }
         if fs.fileExists(marker) {
             // Before the first write: a crash from here on must not find a marker that vouches for it.
             try fs.remove(marker)
@@ -112,13 +134,15 @@ public final class LogDirectory {
         if !isClosed { fs.close(lockHandle) }
     }
 
-    private func openPartition(_ topic: LogTopic, _ partition: Int) throws(LogError) -> PartitionLog {
+    /// Opens a partition; `exists` when its topic file says it was created (a missing directory is then
+    /// damage, not a new partition).
+    private func openPartition(_ topic: LogTopic, _ partition: Int, exists: Bool) throws(LogError) -> PartitionLog {
         var configuration = partitionConfiguration
         configuration.segmentBytes = topic.configuration.segmentBytes
         configuration.segmentMs = topic.configuration.segmentMs
         return try PartitionLog(
             directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs, configuration: configuration,
-            cleanShutdown: openedAfterCleanShutdown, repair: repair)
+            cleanShutdown: openedAfterCleanShutdown, repair: repair, mustExist: exists)
     }
 
     private func writeDurably(_ file: String, _ text: String) throws(LogError) {
@@ -175,7 +199,7 @@ public final class LogDirectory {
         let topic = LogTopic(name: name, partitions: partitions, configuration: configuration)
         let text = Self.topicFileText(topic)
         // Partitions first, the topic file last: a crash in between leaves no half-made topic visible.
-        let partitionLogs = try (0..<partitions).map { (p) throws(LogError) in try openPartition(topic, p) }
+        let partitionLogs = try (0..<partitions).map { (p) throws(LogError) in try openPartition(topic, p, exists: false) }
         try fs.syncDirectory(path)
         try writeDurably("\(path)/\(name).topic", text)
         topics[name] = topic
@@ -458,6 +482,59 @@ public final class LogDirectory {
             }
         }
         return (batches, problems)
+    }
+
+    /// A high-water mark kept in this directory (see ``RecordLog/highWaterMark(_:)``).
+    public func highWaterMark(_ name: String) throws(LogError) -> Int64 {
+        try checkOpen()
+        try TopicName.validate(name)
+        return try HighWaterMark.read(name, in: path, fs)
+    }
+
+    /// Raises a high-water mark durably (see ``RecordLog/raiseHighWaterMark(_:to:)``).
+    public func raiseHighWaterMark(_ name: String, to value: Int64) throws(LogError) {
+        try checkOpen()
+        try TopicName.validate(name)
+        try HighWaterMark.raise(name, to: value, in: path, fs)
+    }
+
+    /// What `repair` would do, per damaged partition, without changing anything (the lines of each
+    /// ``RepairPlan``, or the note that a partition directory is missing). Takes the directory's lock.
+    /// `progress` hears of each partition before it is checked.
+    public static func repairPlans(path: String, fileSystem fs: any LogFileSystem, progress: ((ProgressReport) -> Void)? = nil)
+        throws(LogError) -> [(partition: String, lines: [String], losesAcknowledgedRecords: Bool)]
+    {
+        let lock = try fs.lockExclusively("\(path)/.lock")
+        defer { fs.close(lock) }
+        var plans: [(partition: String, lines: [String], losesAcknowledgedRecords: Bool)] = []
+        let topics = try fs.contentsOfDirectory(path).sorted().filter { $0.hasSuffix(".topic") }.map { (file) throws(LogError) in
+            let name = String(file.dropLast(6))
+            return (name, try readTopicFile(name, in: path, fileSystem: fs).partitions)
+        }
+        let total = topics.reduce(0) { $0 + $1.1 }
+        var done = 0
+        for (name, partitions) in topics {
+            for p in 0..<partitions {
+                progress?(ProgressReport(stage: "checking", done: done, total: total, unit: "partitions", item: "\(name)-\(p)"))
+                done += 1
+                let dir = "\(path)/\(name)-\(p)"
+                guard fs.fileExists(dir) else {
+                    plans.append(
+                        (
+                            "\(name)-\(p)",
+                            [
+                                "\(dir): the partition directory is missing",
+                                "  it is recreated empty: every record is lost and its offsets restart at 0 (the offsets given out before are not known)",
+                            ], true
+                        ))
+                    continue
+                }
+                if let plan = try PartitionLog.repairPlan(directory: dir, fileSystem: fs) {
+                    plans.append(("\(name)-\(p)", plan.lines, plan.losesAcknowledgedRecords))
+                }
+            }
+        }
+        return plans
     }
 
     /// Visible batches of a partition from `offset` on, up to about `maxBytes`.

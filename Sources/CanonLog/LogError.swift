@@ -29,6 +29,9 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
         /// A conditional append found the partition at another next offset than the one it expected.
         public static let unexpectedOffset = Code(rawValue: "unexpected-offset")
+        /// Acknowledged records are missing or damaged: the partition serves none of them and takes no
+        /// appends until `canon log repair` (see ``PartitionLog/Damage``).
+        public static let damaged = Code(rawValue: "damaged")
     }
 
     /// Where an error was found. Any combination of the parts may be present.

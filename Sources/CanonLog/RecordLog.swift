@@ -43,6 +43,14 @@ public protocol RecordLog: Sendable {
 
     /// The first offset of a partition whose record's timestamp is at or after `timestamp`, or nil.
     func offset(topic: String, partition: Int, forTimestamp timestamp: Int64) async throws(LogError) -> Int64?
+
+    /// A named number kept durably apart from every topic, that only goes up (0 when never raised):
+    /// losing, deleting or repairing a topic's data does not lower it. The registry keeps the highest
+    /// schema ID it issued here.
+    func highWaterMark(_ name: String) async throws(LogError) -> Int64
+
+    /// Raises a high-water mark to `value`, durably before returning (a lower value changes nothing).
+    func raiseHighWaterMark(_ name: String, to value: Int64) async throws(LogError)
 }
 
 extension RecordLog {

@@ -76,6 +76,9 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
     /// How many `sync` calls succeeded (to check that group commit shares them).
     public var syncCount: Int { lock.withLock { _syncCount } }
     private var _syncCount = 0
+    /// Bytes returned by `read` so far, per file path.
+    public var bytesRead: [String: Int] { lock.withLock { _bytesRead } }
+    private var _bytesRead: [String: Int] = [:]
 
     /// Syncs of files whose path contains this text wait until ``releaseSyncs()`` (a slow disk, to show
     /// who waits for whom).
@@ -252,6 +255,7 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
             let end = min(file.size, offset + count)
             var out = offset < file.current.count ? Array(file.current[offset..<min(file.current.count, end)]) : []
             if out.count < end - offset { out += [UInt8](repeating: 0, count: end - offset - out.count) }
+            _bytesRead[p, default: 0] += out.count
             return out
         }
     }

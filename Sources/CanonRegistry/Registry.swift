@@ -21,6 +21,10 @@ public actor Registry {
         public var validateAvroDefaults = false
         /// Told how long each store append took to be durable, in nanoseconds (for metrics).
         public var onStoreAppend: (@Sendable (Int64) -> Void)?
+        /// Whether to start when the store's events end below its ID high-water mark (registrations
+        /// were lost): serve what is left, still never issuing an ID at or below the mark. Off: such a
+        /// registry refuses to start.
+        public var acceptLostRegistrations = false
 
         public init() {}
     }
@@ -81,7 +85,30 @@ public actor Registry {
             state.apply(event)
             sequence = seq
         }
+        sequence = max(sequence, try await store.endSequence())
+        idMark = try await store.idHighWaterMark()
+        if idMark > state.maxID && !configuration.acceptLostRegistrations {
+            throw .storeError(
+                "the registry's events end at schema ID \(state.maxID), but IDs up to \(idMark) were issued: registrations were lost. "
+                    + "Start with the loss accepted (canon serve --accept-lost-registrations) to serve what is left; "
+                    + "IDs up to \(idMark) are never issued again")
+        }
+        // Events written before the mark was raised (a crash in between, or an older release): raise it.
+        if state.maxID > idMark {
+            try await store.raiseIDHighWaterMark(to: state.maxID)
+            idMark = state.maxID
+        }
         publishCatalog()
+    }
+
+    /// The highest schema ID ever issued as the store keeps it apart from the events.
+    private var idMark: Int32 = 0
+
+    /// Raises the store's ID mark after an event that issued `id` is durable.
+    private func retire(_ id: Int32) async throws(RegistryError) {
+        guard id > idMark else { return }
+        try await store.raiseIDHighWaterMark(to: id)
+        idMark = id
     }
 
     /// Publishes the writer schemas and subject membership the validator reads.
@@ -108,8 +135,8 @@ public actor Registry {
         catalog.publish(snapshot)
     }
 
-    /// The highest schema ID ever issued.
-    public var highestID: Int32 { state.maxID }
+    /// The highest schema ID ever issued (lost registrations included).
+    public var highestID: Int32 { max(state.maxID, idMark) }
 
     // MARK: - Writes, one at a time
 
@@ -328,8 +355,12 @@ public actor Registry {
                 if let known = state.idByContent[content] {
                     id = known
                 } else {
-                    guard state.maxID < Int32.max else { throw .storeError("every schema ID up to \(Int32.max) has been issued") }
-                    id = state.maxID + 1
+                    let highest = max(state.maxID, idMark)
+                    guard highest < Int32.max else {
+                        throw .notPermitted(
+                            "no schema ID is left for new schemas: ID \(Int32.max) has been issued and IDs are never reused")
+                    }
+                    id = highest + 1
                 }
             }
             try await commit(
@@ -337,6 +368,7 @@ public actor Registry {
                     subject: subject, version: version, id: id, schemaType: content.schemaType,
                     schema: content.schema, references: content.references))
             parsed[id] = newSchema
+            try await retire(id)
             return RegisteredSchema(
                 subject: subject, version: version, id: id, schemaType: content.schemaType, schema: content.schema,
                 references: content.references)

@@ -9,6 +9,22 @@ public protocol RegistryStore: Sendable {
     func append(_ event: RegistryEvent, expectedSequence: Int64) async throws(RegistryError) -> Int64
     /// The events after the first `sequence` ones, in order, with the sequence each one ends.
     func events(after sequence: Int64) async throws(RegistryError) -> [(sequence: Int64, event: RegistryEvent)]
+
+    /// The sequence the next append expects once every event was read: the last event's, or more when
+    /// events were dropped at the end (a repaired log gives their sequence numbers out never again).
+    func endSequence() async throws(RegistryError) -> Int64
+
+    /// The highest schema ID ever issued, as kept apart from the events (0 when none was).
+    ///
+    /// The store's part of the ID invariant, **no schema ID is ever issued twice**: this mark is kept
+    /// where losing, truncating or repairing the events cannot lower it, and it only goes up. The
+    /// registry raises it after every event that issues an ID above it, before answering; at start a
+    /// registry whose events end below it refuses to serve (unless told to accept the loss), and it never
+    /// issues an ID at or below it.
+    func idHighWaterMark() async throws(RegistryError) -> Int32
+
+    /// Raises the mark to `id`, durably before returning; a lower `id` changes nothing.
+    func raiseIDHighWaterMark(to id: Int32) async throws(RegistryError)
 }
 
 /// The embedded store: the internal single-partition topic `_schemas` of the log (infinite retention,
@@ -22,6 +38,7 @@ public struct LogRegistryStore: RegistryStore {
     /// Uses (creating when missing) the `_schemas` topic of `log`.
     public init(log: any RecordLog) async throws(RegistryError) {
         self.log = log
+        let state: PartitionLog.State?
         do throws(LogError) {
             if try await log.topic(Self.topic) == nil {
                 _ = try await log.createTopic(
@@ -31,8 +48,16 @@ public struct LogRegistryStore: RegistryStore {
                     ]),
                     isInternal: true)
             }
+            state = try await log.partitions(of: Self.topic).first?.state
         } catch {
             throw RegistryError.storeError("cannot open the \(Self.topic) topic: \(error)")
+        }
+        // Events that are missing or damaged would make the registry forget schemas (and, without the
+        // ID mark, hand their IDs out again): it does not start on them.
+        if case .readOnly(let reason)? = state {
+            throw RegistryError.storeError(
+                "the registry's event log (\(Self.topic)) is damaged: \(reason). `canon log verify` shows the damage, "
+                    + "`canon log repair` what repairing would lose")
         }
     }
 
@@ -47,6 +72,33 @@ public struct LogRegistryStore: RegistryStore {
                 "the \(Self.topic) topic does not hold the \(expectedSequence) events the writer expected: \(error.message)")
         } catch {
             throw RegistryError.storeError("\(error)")
+        }
+    }
+
+    /// The name of the log's high-water mark holding the highest schema ID issued.
+    public static let idMark = "schema-ids"
+
+    public func endSequence() async throws(RegistryError) -> Int64 {
+        do throws(LogError) {
+            return try await log.partitions(of: Self.topic).first?.nextOffset ?? 0
+        } catch {
+            throw RegistryError.storeError("\(error)")
+        }
+    }
+
+    public func idHighWaterMark() async throws(RegistryError) -> Int32 {
+        do throws(LogError) {
+            return Int32(clamping: try await log.highWaterMark(Self.idMark))
+        } catch {
+            throw RegistryError.storeError("cannot read the schema ID high-water mark: \(error)")
+        }
+    }
+
+    public func raiseIDHighWaterMark(to id: Int32) async throws(RegistryError) {
+        do throws(LogError) {
+            try await log.raiseHighWaterMark(Self.idMark, to: Int64(id))
+        } catch {
+            throw RegistryError.storeError("cannot raise the schema ID high-water mark: \(error)")
         }
     }
 

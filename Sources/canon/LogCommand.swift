@@ -1,6 +1,7 @@
 import ArgumentParser
 import CanonCore
 import CanonLog
+import CanonRegistry
 import Foundation
 
 struct LogCommand: ParsableCommand {
@@ -210,10 +211,39 @@ extension LogCommand {
 
     struct Repair: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Cut damaged partitions back to their last good batch (records after the damage are lost); print what was done.")
+            abstract: "List what repairing damaged partitions would drop (byte ranges, offsets); with --apply, do it.",
+            discussion: """
+                A damaged partition is cut back to its last good batch and later segments are removed \
+                (Kafka's choice: intact batches after the damage go too, and are listed). No offset is \
+                reused: the next record gets an offset above every one given out before. The registry's \
+                schema IDs are kept apart from its events, so lost registrations never have their IDs \
+                issued again.
+                """)
         @Argument(help: "The data directory.") var directory: String
+        @Flag(help: "Carry out the repair (without it, nothing is changed).") var apply = false
 
         func run() throws {
+            let checking = ProgressLine()
+            let plans = try logging { () throws(LogError) in
+                defer { checking.finish() }
+                return try LogDirectory.repairPlans(path: directory, fileSystem: PosixFileSystem(), progress: checking.update)
+            }
+            if plans.isEmpty {
+                Output.line("nothing to repair")
+                return
+            }
+            for plan in plans {
+                for line in plan.lines { Output.line(line) }
+                if plan.partition == "\(LogRegistryStore.topic)-0" && plan.losesAcknowledgedRecords {
+                    Output.line(
+                        "  these are registry events: the schemas, versions and settings they recorded are lost; their schema IDs stay retired (never issued again)"
+                    )
+                }
+            }
+            guard apply else {
+                Output.line("dry run: nothing was changed; run again with --apply to repair")
+                return
+            }
             let dir: LogDirectory
             let progress = ProgressLine()
             do {
@@ -222,7 +252,6 @@ extension LogCommand {
             } catch {
                 throw CLIFailure.failed("\(error)")
             }
-            if dir.recoveryNotes.isEmpty { Output.line("nothing to repair") }
             for note in dir.recoveryNotes { Output.line(note) }
             try logging { () throws(LogError) in try dir.close() }
         }

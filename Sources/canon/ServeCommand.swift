@@ -26,6 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("default-validation"), help: "Schema validation of produced records for topics that set none: none, id or full.")
     var defaultValidation = "none"
+    @Flag(
+        name: .customLong("accept-lost-registrations"),
+        help:
+            "Start even when the registry's events end below its schema ID high-water mark (registrations were lost, e.g. after `canon log repair`); IDs up to the mark are still never issued again."
+    ) var acceptLostRegistrations = false
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
         "info"
 
@@ -53,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         for note in engine.recoveryNotes { logger.notice("recovery: \(note)") }
         var registryConfiguration = Registry.Configuration()
         registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
+        registryConfiguration.acceptLostRegistrations = acceptLostRegistrations
         let registry: Registry
         do {
             registry = try await Registry(

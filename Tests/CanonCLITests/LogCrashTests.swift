@@ -86,13 +86,21 @@ import Testing
         #expect(damaged.status == 1)
         #expect(damaged.stderr.contains("00000000000000000003.log at byte 0"), "\(damaged.stderr)")
         #expect(!damaged.stdoutText.contains("value-4\n"))
-        let repair = try CLITests.canon("log", "repair", dir)
+        // The dry run lists the loss and changes nothing.
+        let dryRun = try CLITests.canon("log", "repair", dir)
+        #expect(dryRun.status == 0)
+        #expect(dryRun.stdoutText.contains("cut \(segment) at byte 0"), "\(dryRun.stdoutText)")
+        #expect(dryRun.stdoutText.contains("records 3 to 29 are lost"), "\(dryRun.stdoutText)")
+        #expect(dryRun.stdoutText.contains("dry run: nothing was changed"))
+        #expect(try CLITests.canon("log", "verify", dir).status == 1)
+        let repair = try CLITests.canon("log", "repair", "--apply", dir)
         #expect(repair.status == 0)
-        #expect(repair.stdoutText.contains("repaired: truncated"))
+        #expect(repair.stdoutText.contains("repaired: "))
         #expect(try CLITests.canon("log", "verify", dir).status == 0)
         let read = try CLITests.canon("log", "read", dir, "t")
         #expect(read.stdoutText.split(separator: "\n").count == 3)  // the first segment's records
-        #expect(try CLITests.canon("log", "append", dir, "t", input: "k\tafter\n").stdoutText == "0 3\n")
+        // No offset is reused: the next record comes after the 30 acknowledged ones.
+        #expect(try CLITests.canon("log", "append", dir, "t", input: "k\tafter\n").stdoutText == "0 30\n")
     }
 
     @Test func appendPrintsInInputOrderReadFindsTimestampsAndCommandsStopCleanly() throws {

@@ -23,7 +23,7 @@ import Testing
         for command in ["verify", "repair"] {
             let run = try Self.canonOnATerminal(["log", command, dir])
             #expect(run.status == 0, "\(run.stdoutText)")
-            let stage = command == "verify" ? "verifying" : "repairing"
+            let stage = command == "verify" ? "verifying" : "checking"
             #expect(run.stdoutText.contains("\r\(stage) 0/3 partitions (orders-0)\u{1B}[K"), "\(run.stdoutText.debugDescription)")
             // The line is cleared before the command's own output.
             #expect(run.stdoutText.contains("\r\u{1B}[K" + (command == "verify" ? "ok: " : "nothing to repair")))

@@ -110,7 +110,8 @@ import Testing
     static func threeBatchesWithAFlippedByteInTheFirst(seed: UInt64) throws -> FaultInjectingFileSystem {
         var rng = SplitMix64(state: seed)
         let fs = FaultInjectingFileSystem()
-        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        // An index entry for every batch: a clean open checks only the batches after the last one.
+        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(indexIntervalBytes: 1))
         for _ in 0..<3 { try log.append(Self.records(2, &rng)) }
         try log.flush()
         let h = try fs.open("/d/t-0/00000000000000000000.log", create: false)
@@ -128,15 +129,18 @@ import Testing
         let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
         guard case .readOnly(let reason) = log.state else { Issue.record("not read-only"); return }
         #expect(reason.contains("00000000000000000000.log at byte 0"))
-        #expect(try log.read(from: 0).isEmpty)  // the damaged batch is never served
+        // The damaged batch is never served: reading it fails naming the damage.
+        let error = #expect(throws: LogError.self) { try log.read(from: 0) }
+        #expect(error?.code == .damaged && error?.message.contains("00000000000000000000.log at byte 0") == true)
     }
 
-    /// Below the recovery checkpoint nothing is rescanned at open; the damage is found when read (and by
-    /// verify), never served, and the partition turns read-only.
+    /// Below the recovery checkpoint nothing is rescanned at open but the last index interval; damage
+    /// further back is found when read (and by verify), never served, and the partition turns read-only.
     @Test func damageBelowTheCheckpointIsFoundWhenReadAndNeverServed() throws {
         var rng = SplitMix64(state: 16)
         let fs = try Self.threeBatchesWithAFlippedByteInTheFirst(seed: 16)
-        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(indexIntervalBytes: 1))
+        #expect(log.state == .writable)
         let error = #expect(throws: LogError.self) { try log.read(from: 0) }
         #expect(error?.code == .corruptBatch)
         #expect(error?.location.file == "/d/t-0/00000000000000000000.log" && error?.location.position == 0)
@@ -168,12 +172,18 @@ import Testing
         guard case .readOnly = log.state else { Issue.record("damage not detected"); return }
         log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 500), repair: true)
         #expect(log.state == .writable)
-        #expect(log.recoveryNotes.contains { $0.contains("repaired: truncated") })
+        #expect(log.recoveryNotes.contains { $0.contains("repaired:") && $0.contains("cut \(segments[1]) at byte 0") })
         let kept = try log.read(from: 0, maxBytes: 1 << 30).flatMap(\.records).count
-        #expect(Int64(kept) == log.nextOffset)
+        // No offset is given out twice: the next record gets the offset after the 20 acknowledged ones.
+        #expect(kept < 20 && log.nextOffset == 20)
         try log.append(Self.records(1, at: 0))
         try log.flush()
-        #expect(try log.read(from: 0, maxBytes: 1 << 30).flatMap(\.records).count == kept + 1)
+        let after = try log.read(from: 0, maxBytes: 1 << 30)
+        #expect(after.flatMap(\.records).count == kept + 1 && after.last?.baseOffset == 20)
+        // The dropped range is recorded: the next open accepts the gap and finds nothing wrong.
+        log = try PartitionLog(directory: "/d/t-0", fileSystem: fs, configuration: .init(segmentBytes: 500))
+        #expect(log.state == .writable && log.nextOffset == 21)
+        #expect(try PartitionLog.verifyFiles(directory: "/d/t-0", fileSystem: fs).problems == [])
     }
 
     @Test func retentionDeletesWholeOldSegmentsButNeverTheActiveOne() throws {

@@ -240,7 +240,7 @@ final class IOThread: @unchecked Sendable {
             let fs = directory.fileSystem
             syncPool.run { [self] in
                 var failure: LogError?
-                do throws(LogError) { try fs.sync(ticket.handle) } catch { failure = error }
+                do throws(LogError) { try ticket.perform(on: fs) } catch { failure = error }
                 condition.withLock {
                     completions.append((key, ticket, failure))
                     condition.signal()

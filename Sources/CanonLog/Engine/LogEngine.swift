@@ -176,6 +176,15 @@ public final class LogEngine: RecordLog {
         }
     }
 
+    public func highWaterMark(_ name: String) async throws(LogError) -> Int64 {
+        try await withDirectory { directory throws(LogError) in try directory.highWaterMark(name) }
+    }
+
+    /// Runs on the I/O thread: one small write and `fdatasync` (a registration that issues a new ID).
+    public func raiseHighWaterMark(_ name: String, to value: Int64) async throws(LogError) {
+        try await withDirectory { directory throws(LogError) in try directory.raiseHighWaterMark(name, to: value) }
+    }
+
     public func read(topic: String, partition: Int, from offset: Int64, maxBytes: Int) async throws(LogError) -> [RecordBatch] {
         try await withDirectory { directory throws(LogError) in
             try directory.read(topic: topic, partition: partition, from: offset, maxBytes: maxBytes)

@@ -7,6 +7,9 @@ extension PartitionLog {
     /// becomes read-only.
     public func read(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
         let from = max(offset, startOffset)
+        if let damage, from >= damage.from {
+            throw LogError(.damaged, "offset \(from) cannot be served: \(damage.reason)", location: location())
+        }
         guard from < durableNextOffset else { return [] }
         let first = segments.lastIndex { $0.baseOffset <= from } ?? 0
         var result: [RecordBatch] = []

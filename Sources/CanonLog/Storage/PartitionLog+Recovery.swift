@@ -3,21 +3,45 @@ import Foundation
 /// Opening a partition: the recovery checkpoint, index files loaded or rebuilt, the scan from the
 /// checkpoint on, torn tails and damage.
 extension PartitionLog {
-    /// Recovers the partition's segments (see ``init(directory:fileSystem:configuration:cleanShutdown:repair:)``):
+    /// Recovers the partition's segments (see ``init(directory:fileSystem:configuration:cleanShutdown:repair:mustExist:)``):
     /// the initializer's work, once.
-    func recoverOnOpen(cleanShutdown: Bool, repair: Bool) throws(LogError) {
+    func recoverOnOpen(cleanShutdown: Bool, repair: Bool, mustExist: Bool) throws(LogError) {
         precondition(segments.isEmpty, "a partition log is recovered once, when it is opened")
+        if mustExist && !repair && !fs.fileExists(directory) {
+            damaged(from: 0, acknowledged: nil, "the partition directory \(directory) is missing: every record of the partition is lost")
+            return
+        }
+        if mustExist && repair && !fs.fileExists(directory) {
+            recoveryNotes.append(
+                "repaired: recreated the missing partition directory \(directory) empty; its records are lost and its offsets restart at 0")
+        }
         try fs.createDirectory(directory)
+        let markHandle = try fs.open(markPath, create: true)
+        self.markHandle = markHandle
+        if repair { try applyRepair() }
+        let markBytes = try fs.read(markHandle, at: 0, count: AcknowledgedMark.size)
+        let mark = AcknowledgedMark(markBytes)
+        if mark == nil, markBytes.contains(where: { $0 != 0 }) {
+            recoveryNotes.append("ignored an unreadable acknowledged mark in \(directory); the recovery checkpoint is the floor")
+        }
         let bases = try files.baseOffsets(fs)
+        let lost = try LostOffsets.read(directory: directory, fs)
         var checkpoint: RecoveryCheckpoint?
-        if !repair, fs.fileExists(checkpointPath) {
+        if fs.fileExists(checkpointPath) {
             checkpoint = RecoveryCheckpoint(String(decoding: try fs.readAll(checkpointPath), as: UTF8.self))
             if checkpoint == nil {
                 recoveryNotes.append("ignored an unreadable recovery checkpoint in \(directory); scanning every segment")
             }
         }
+        // The acknowledged floor: records below it were acknowledged as durable, and a log that ends
+        // below it lost them (damage, never a torn tail).
+        let floor = max(mark?.nextOffset ?? 0, checkpoint?.nextOffset ?? 0)
+        // A checkpoint naming a missing segment or more bytes than its segment has is not used for
+        // the scan (everything is scanned), but it still counts for the floor: records it vouched for
+        // that the scan does not find are reported missing.
         if let c = checkpoint, !bases.contains(c.baseOffset) {
-            recoveryNotes.append("ignored a recovery checkpoint naming a missing segment \(c.baseOffset); scanning every segment")
+            recoveryNotes.append(
+                "the recovery checkpoint names a missing segment \(files.logPath(baseOffset: c.baseOffset)); scanning every segment")
             checkpoint = nil
         }
         if let c = checkpoint {
@@ -26,13 +50,15 @@ extension PartitionLog {
             fs.close(h)
             if c.position > length {
                 recoveryNotes.append(
-                    "ignored a recovery checkpoint at byte \(c.position) of a \(length)-byte segment; scanning every segment")
+                    "\(files.logPath(baseOffset: c.baseOffset)) has \(length) bytes, its recovery checkpoint says \(c.position) are durable; scanning every segment"
+                )
                 checkpoint = nil
             }
         }
         let trusted = cleanShutdown && checkpoint != nil && checkpoint!.baseOffset == bases.last
         var expected: Int64?
         for (i, base) in bases.enumerated() {
+            if let e = expected, e != base, lost[e] == base { expected = base }
             let path = files.logPath(baseOffset: base)
             let handle = try fs.open(path, create: false)
             let fileSize = try fs.size(handle)
@@ -44,8 +70,11 @@ extension PartitionLog {
                 // Sealed: synced, trimmed and indexed when it was rolled.
                 segment.size = fileSize
                 segment.nextOffset = bases[i + 1]
+                if lost[segment.nextOffset] == nil, let gap = lost.first(where: { $0.value == bases[i + 1] }) {
+                    segment.nextOffset = gap.key
+                }
                 if !loadIndexes(&segment, limit: nil) {
-                    guard try recover(&segment, from: 0, expected: expected ?? base, isLast: false, repair: false, laterBases: []) else {
+                    guard try recover(&segment, from: 0, expected: expected ?? base, isLast: false, floor: floor) else {
                         segments.append(segment)
                         finishOpen()
                         return
@@ -64,25 +93,24 @@ extension PartitionLog {
                         baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
                         rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
                 }
+                if segment.size > 0, let problem = try checkCheckpointTail(segment, c) {
+                    segment.size = problem.validEnd
+                    segment.nextOffset = problem.reached
+                    segments.append(segment)
+                    finishOpen()
+                    damaged(from: problem.reached, acknowledged: floor, problem.reason)
+                    return
+                }
                 if !(trusted && isLast) || segment.size == 0 && c.position > 0 {
-                    guard
-                        try recover(
-                            &segment, from: segment.size, expected: segment.nextOffset, isLast: isLast, repair: false,
-                            laterBases: Array(bases[(i + 1)...]))
-                    else {
+                    guard try recover(&segment, from: segment.size, expected: segment.nextOffset, isLast: isLast, floor: floor) else {
                         segments.append(segment)
                         finishOpen()
                         return
                     }
                 }
             } else {
-                guard
-                    try recover(
-                        &segment, from: 0, expected: expected ?? base, isLast: isLast, repair: repair,
-                        laterBases: Array(bases[(i + 1)...]))
-                else {
+                guard try recover(&segment, from: 0, expected: expected ?? base, isLast: isLast, floor: floor) else {
                     segments.append(segment)
-                    if repair { break }
                     finishOpen()
                     return
                 }
@@ -93,9 +121,41 @@ extension PartitionLog {
         }
         if segments.isEmpty { try roll(at: 0) }
         finishOpen()
+        if nextOffset < floor {
+            let end = segments.last.map { "\($0.path) ends at byte \($0.size)" } ?? "no segment is left"
+            damaged(
+                from: nextOffset, acknowledged: floor,
+                "acknowledged records \(nextOffset) to \(floor - 1) are missing (\(end); the acknowledged mark says \(floor) records)")
+            return
+        }
         // The first flush writes a checkpoint at the recovered end, unless the loaded one is already there.
         checkpointPosition = trusted ? segments.last!.size : -1
         lastCheckpoint = trusted ? checkpoint : nil
+    }
+
+    /// Checks the batches just before a recovery checkpoint's position (from the last index entry the
+    /// checkpoint vouches for): they must end exactly at the position with the checkpoint's next offset.
+    /// Returns the problem, or nil. This catches a checkpoint edited or damaged into naming more (or
+    /// other) records than the segment holds, which a scan from the checkpoint on cannot see.
+    func checkCheckpointTail(_ segment: Segment, _ c: RecoveryCheckpoint) throws(LogError) -> (
+        reason: String, validEnd: Int, reached: Int64
+    )? {
+        let last = segment.index.offsets.last
+        let from = last.map { Int($0.position) } ?? 0
+        let expected = segment.baseOffset + Int64(last?.relativeOffset ?? 0)
+        let bytes = try fs.read(segment.handle, at: from, count: c.position - from)
+        let scan = SegmentScan(bytes, expectedBaseOffset: expected, start: from)
+        let reached = scan.nextOffset ?? expected
+        switch scan.ending {
+        case .tornTail(let at, let reason), .corruption(let at, let reason, _):
+            return ("damaged batch in \(segment.path) at byte \(at): \(reason) (below its recovery checkpoint)", scan.validEnd, reached)
+        case .clean:
+            if scan.validEnd == c.position, reached == c.nextOffset { return nil }
+        }
+        return (
+            "the recovery checkpoint of \(segment.path) says byte \(c.position) ends offset \(c.nextOffset - 1); "
+                + "the batches there end at byte \(scan.validEnd), offset \(reached - 1)", scan.validEnd, min(reached, c.nextOffset)
+        )
     }
 
     /// Writes the index files of a sealed segment whose indexes a scan rebuilt.
@@ -113,12 +173,10 @@ extension PartitionLog {
         if let active = segments.last { syncedPosition = active.size }
     }
 
-    /// Scans `segment` from `position`, rebuilding its indexes; truncates a torn tail of the last segment;
-    /// marks the partition read-only at damage (or, with `repair`, cuts it off with every later segment).
-    /// Returns false when the partition stops here (damage).
-    func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, repair: Bool, laterBases: [Int64])
-        throws(LogError) -> Bool
-    {
+    /// Scans `segment` from `position`, rebuilding its indexes; truncates a torn tail of the last segment
+    /// when everything below `floor` (the acknowledged records) is before it; marks the partition
+    /// read-only at damage. Returns false when the partition stops here (damage).
+    func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, floor: Int64) throws(LogError) -> Bool {
         // Preallocated zeros after the data need no scan: find where the non-zero bytes end, keep some
         // slack (a valid batch may end in zero bytes), and scan up to there.
         let dataEnd = try endOfNonZeroBytes(segment.handle, from: position, to: segment.allocated)
@@ -150,28 +208,15 @@ extension PartitionLog {
         switch scan.ending {
         case .clean:
             return true
-        case .tornTail(let at, let reason) where isLast:
+        case .tornTail(let at, let reason) where isLast && segment.nextOffset >= floor:
             try fs.truncate(segment.handle, to: at)
             try fs.sync(segment.handle)
             segment.allocated = at
             recoveryNotes.append("truncated a torn tail of \(bytes.count + position - at) byte(s) at \(segment.path) byte \(at): \(reason)")
             return true
         case .tornTail(let at, let reason), .corruption(let at, let reason, _):
-            guard repair else {
-                state = .readOnly(reason: "damaged batch in \(segment.path) at byte \(at): \(reason)")
-                recoveryNotes.append("read-only: damaged batch in \(segment.path) at byte \(at): \(reason)")
-                return false
-            }
-            try fs.truncate(segment.handle, to: at)
-            try fs.sync(segment.handle)
-            segment.allocated = at
-            recoveryNotes.append(
-                "repaired: truncated \(segment.path) at byte \(at) (\(bytes.count + position - at) byte(s) removed): \(reason)")
-            for later in laterBases {
-                try files.remove(baseOffset: later, fs)
-                recoveryNotes.append("repaired: removed \(files.logPath(baseOffset: later)), which followed the damage")
-            }
-            try fs.syncDirectory(directory)
+            let below = segment.nextOffset < floor ? " (acknowledged records \(segment.nextOffset) to \(floor - 1) are behind it)" : ""
+            damaged(from: segment.nextOffset, acknowledged: floor, "damaged batch in \(segment.path) at byte \(at): \(reason)\(below)")
             return false
         }
     }

@@ -16,18 +16,32 @@ extension PartitionLog {
         let maxTimestamp: Int64
         let offsetOfMaxTimestamp: Int64
         let rollTimestamp: Int64
+        /// The partition's acknowledged-mark file and what it says once this sync is done.
+        let markHandle: LogFileHandle
+        let mark: AcknowledgedMark
+
+        /// Runs the sync (on any thread): the segment's `fdatasync`, then the acknowledged mark written
+        /// and synced, in that order (the mark never claims data that is not durable).
+        public func perform(on fs: any LogFileSystem) throws(LogError) {
+            try fs.sync(handle)
+            try fs.write(markHandle, mark.bytes, at: 0)
+            try fs.sync(markHandle)
+        }
     }
 
     /// A ticket for syncing everything appended so far, or nil when nothing awaits a sync (or the
     /// partition is read-only).
     public func beginSync() -> SyncTicket? {
-        guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last else {
+        guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last,
+            let markHandle
+        else {
             return nil
         }
         return SyncTicket(
             handle: active.handle, log: generation, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset,
             maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp,
-            rollTimestamp: active.rollTimestamp)
+            rollTimestamp: active.rollTimestamp, markHandle: markHandle,
+            mark: AcknowledgedMark(segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset))
     }
 
     /// Finishes a sync: on success, everything the ticket covers becomes durable and visible (and a
@@ -66,7 +80,7 @@ extension PartitionLog {
         if let error = readOnlyError() { throw error }
         guard let ticket = beginSync() else { return }
         var failure: LogError?
-        do { try fs.sync(ticket.handle) } catch { failure = error }
+        do { try ticket.perform(on: fs) } catch { failure = error }
         try completeSync(ticket, error: failure)
     }
 

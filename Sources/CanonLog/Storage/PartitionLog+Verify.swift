@@ -20,7 +20,18 @@ extension PartitionLog {
         var problems: [String] = []
         var batches = 0
         var expected: Int64?
+        let lost = try LostOffsets.read(directory: directory, fs)
+        let floor = try acknowledgedFloor(directory: directory, fs)
+        if let checkpoint {
+            let path = files.logPath(baseOffset: checkpoint.baseOffset)
+            if !fs.fileExists(path) {
+                problems.append("\(checkpointFile) names \(path), which is missing")
+            } else if try fs.readAll(path).count < checkpoint.position {
+                problems.append("\(checkpointFile) says \(checkpoint.position) bytes of \(path) are durable; the file is shorter")
+            }
+        }
         for (i, base) in bases.enumerated() {
+            if let e = expected, e != base, lost[e] == base { expected = base }
             let stem = files.stem(baseOffset: base)
             let path = stem + ".log"
             let bytes = try fs.readAll(path)
@@ -29,7 +40,9 @@ extension PartitionLog {
             switch scan.ending {
             case .clean: break
             case .tornTail(let at, let reason), .corruption(let at, let reason, _):
-                problems.append("\(path) at byte \(at): \(reason)")
+                let reached = scan.nextOffset ?? (expected ?? base)
+                let below = reached < floor ? " (acknowledged records \(reached) to \(floor - 1) are behind it)" : ""
+                problems.append("\(path) at byte \(at): \(reason)\(below)")
                 return (batches, problems)
             }
             let isSealed = i < bases.count - 1
@@ -64,7 +77,14 @@ extension PartitionLog {
             if isSealed, runningMax >= 0, index.times.last?.timestamp != runningMax {
                 problems.append("\(stem).timeindex: the last entry is not the segment's largest timestamp \(runningMax)")
             }
-            expected = scan.nextOffset ?? expected
+            expected = scan.nextOffset ?? expected ?? base
+        }
+        let reached = expected ?? 0
+        if reached < floor {
+            let end = bases.last.map { files.logPath(baseOffset: $0) } ?? "no segment"
+            problems.append(
+                "\(directory): acknowledged records \(reached) to \(floor - 1) are missing (the log ends at offset \(reached - 1) in \(end))"
+            )
         }
         return (batches, problems)
     }

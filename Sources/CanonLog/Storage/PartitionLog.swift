@@ -43,6 +43,18 @@ public final class PartitionLog {
         }
     }
 
+    /// Acknowledged records the partition cannot serve: missing below the acknowledged mark, behind a
+    /// damaged batch, or with the partition directory itself. Reads from `from` on fail naming this;
+    /// the partition takes no appends (no offset is ever given out twice).
+    public struct Damage: Sendable, Equatable {
+        /// The first offset not served.
+        public var from: Int64
+        /// The offset the acknowledged records reach, when known (the acknowledged mark's).
+        public var acknowledgedNextOffset: Int64?
+        /// What is wrong, naming file and position.
+        public var reason: String
+    }
+
     /// Whether the partition takes appends.
     public enum State: Sendable, Equatable {
         case writable
@@ -84,6 +96,10 @@ public final class PartitionLog {
     public internal(set) var durableNextOffset: Int64 = 0
     /// What recovery did, for the log.
     public internal(set) var recoveryNotes: [String] = []
+    /// Acknowledged records that are missing or damaged (the partition is read-only then).
+    public internal(set) var damage: Damage?
+    /// The open `acknowledged` file (nil only when the partition directory is missing).
+    var markHandle: LogFileHandle?
     /// Batches appended and not yet published (taken back by `rollBack`): segment base, position, offset.
     var pending: [(segment: Int64, position: Int, offset: Int64)] = []
     /// The end of the active segment's data known durable (synced).
@@ -106,6 +122,14 @@ public final class PartitionLog {
     public static let checkpointFileName = "recovery-checkpoint"
 
     var checkpointPath: String { "\(directory)/\(Self.checkpointFileName)" }
+    var markPath: String { "\(directory)/\(AcknowledgedMark.fileName)" }
+
+    /// Records the damage and makes the partition read-only.
+    func damaged(from offset: Int64, acknowledged: Int64?, _ reason: String) {
+        damage = Damage(from: offset, acknowledgedNextOffset: acknowledged, reason: reason)
+        state = .readOnly(reason: reason)
+        recoveryNotes.append("read-only: \(reason)")
+    }
 
     func location(_ file: String? = nil, _ position: Int? = nil) -> LogError.Location {
         LogError.Location(file: file ?? directory, position: position)
@@ -125,16 +149,17 @@ public final class PartitionLog {
     /// damage are lost; `recoveryNotes` says what was removed).
     public init(
         directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration(),
-        cleanShutdown: Bool = false, repair: Bool = false
+        cleanShutdown: Bool = false, repair: Bool = false, mustExist: Bool = false
     ) throws(LogError) {
         self.directory = directory
         self.fs = fileSystem
         self.configuration = configuration
-        try recoverOnOpen(cleanShutdown: cleanShutdown, repair: repair)
+        try recoverOnOpen(cleanShutdown: cleanShutdown, repair: repair, mustExist: mustExist)
     }
 
     deinit {
         for s in segments { fs.close(s.handle) }
+        if let markHandle { fs.close(markHandle) }
     }
 
     /// The total bytes of the partition's segments.
