@@ -25,6 +25,12 @@ public actor Registry {
         /// were lost): serve what is left, still never issuing an ID at or below the mark. Off: such a
         /// registry refuses to start.
         public var acceptLostRegistrations = false
+        /// The work budget of one compatibility check (pairs of types compared): a check that needs more
+        /// is refused with 42201 instead of holding a core (see ``AvroCompatibilityChecker/defaultMaximumSteps``).
+        public var compatibilityBudget = AvroCompatibilityChecker.defaultMaximumSteps
+        /// Told when a compatibility check starts (nil) and when it ends (its duration in nanoseconds);
+        /// both calls come from the check's own task, off the registry actor.
+        public var onCompatibilityCheck: (@Sendable (_ finishedAfter: Int64?) -> Void)?
 
         public init() {}
     }
@@ -341,13 +347,8 @@ public actor Registry {
                 let level = effectiveLevel(subject)
                 if level != .none, !live.isEmpty {
                     let previous = try live.map { (v) throws(RegistryError) in try self.schema(ofID: v.id) }
-                    let result: CompatibilityResult
-                    do {
-                        result = try level.check(
-                            newSchema, against: previous, versions: live.map(\.number), using: AvroCompatibilityChecker())
-                    } catch {
-                        throw .invalidSchema("\(error)")
-                    }
+                    let result = try await Self.check(
+                        level, newSchema, against: previous, versions: live.map(\.number), configuration: configuration)
                     if !result.isCompatible { throw .incompatible(subject: subject, result.messages) }
                 }
                 // An identical schema keeps its ID (across subjects and after deletes); new content gets
@@ -567,7 +568,7 @@ public actor Registry {
     public func checkCompatibility(
         subject: String, version spec: VersionSpec?, schema: String, schemaType: String? = nil,
         references: [SchemaReference] = []
-    ) throws(RegistryError) -> CompatibilityResult {
+    ) async throws(RegistryError) -> CompatibilityResult {
         let (_, newSchema) = try content(schemaType: schemaType, schema: schema, references: references)
         let level = effectiveLevel(subject)
         var live = liveVersions(subject)
@@ -582,11 +583,31 @@ public actor Registry {
             }
         }
         let previous = try live.map { (v) throws(RegistryError) in try self.schema(ofID: v.id) }
-        do {
-            return try level.check(newSchema, against: previous, versions: live.map(\.number), using: AvroCompatibilityChecker())
-        } catch {
-            throw .invalidSchema("\(error)")
-        }
+        return try await Self.check(level, newSchema, against: previous, versions: live.map(\.number), configuration: configuration)
+    }
+
+    /// Runs a compatibility check off the actor: a long check (within the budget) holds one core, not
+    /// the registry, so reads, lookups and `/health` go on meanwhile (writes wait their turn as always).
+    private nonisolated static func check(
+        _ level: CompatibilityLevel, _ new: AvroSchema, against previous: [AvroSchema], versions: [Int], configuration: Configuration
+    ) async throws(RegistryError) -> CompatibilityResult {
+        let budget = configuration.compatibilityBudget
+        let observe = configuration.onCompatibilityCheck
+        let outcome = await Task.detached { () -> Result<CompatibilityResult, RegistryError> in
+            let start = ContinuousClock.now
+            observe?(nil)
+            defer {
+                let elapsed = ContinuousClock.now - start
+                observe?(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            }
+            do {
+                return .success(
+                    try level.check(new, against: previous, versions: versions, using: AvroCompatibilityChecker(maximumSteps: budget)))
+            } catch {
+                return .failure(.invalidSchema("\(error)"))
+            }
+        }.value
+        return try outcome.get()
     }
 
     // MARK: - Config and mode

@@ -14,12 +14,20 @@ public struct ServerConfiguration: Sendable {
     /// The response cache of hot reads (a schema by ID, lookups) holds keys and answers up to this many
     /// bytes, and starts over beyond it; 0 turns it off. 32 MiB by default.
     public var responseCacheBytes = 32 << 20
+    /// Most bytes of records one read of a topic answers (`GET .../records`), counted as the JSON
+    /// written (decoded with `format=avro-json`); past it the answer stops early, saying so, and a
+    /// record that alone decodes larger is answered in a marker naming the limit. 16 MiB by default.
+    public var maximumResponseBytes = 16 << 20
 
-    public init(host: String = "127.0.0.1", port: Int = 8081, maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8081, maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20,
+        maximumResponseBytes: Int = 16 << 20
+    ) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.responseCacheBytes = responseCacheBytes
+        self.maximumResponseBytes = maximumResponseBytes
     }
 }
 
@@ -63,7 +71,9 @@ public enum RegistryServer {
         confluent.addRoutes(ConfigRoutes.collection(registry: registry, limit: limit))
         if let log {
             let v3 = router.group().add(middleware: APIErrorMiddleware(contentType: "application/json"))
-            v3.addRoutes(TopicRoutes.collection(log: log, registry: registry, limit: limit, metrics: metrics))
+            v3.addRoutes(
+                TopicRoutes.collection(
+                    log: log, registry: registry, limit: limit, responseBudget: configuration.maximumResponseBytes, metrics: metrics))
         }
         return Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonAvro
 import CanonLog
 import CanonRegistry
 import CanonServer
@@ -31,11 +32,22 @@ struct ServeCommand: AsyncParsableCommand {
         help:
             "Start even when the registry's events end below its schema ID high-water mark (registrations were lost, e.g. after `canon log repair`); IDs up to the mark are still never issued again."
     ) var acceptLostRegistrations = false
+    @Option(
+        name: .customLong("max-response-bytes"),
+        help: "Most bytes one read of a topic's records answers (decoded JSON counted); past it the answer stops early and says so.")
+    var maximumResponseBytes = 16 << 20
+    @Option(
+        name: .customLong("compatibility-budget"),
+        help: "The most pairs of types one compatibility check may compare; a check needing more is refused with 42201.")
+    var compatibilityBudget = AvroCompatibilityChecker.defaultMaximumSteps
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
         "info"
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard maximumResponseBytes >= 1024 else {
+            throw ValidationError("--max-response-bytes is at least 1024, not \(maximumResponseBytes)")
+        }
         guard responseCacheBytes >= 0 else { throw ValidationError("--response-cache-bytes is 0 (off) or more, not \(responseCacheBytes)") }
         guard maximumBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive, not \(maximumBodyBytes)") }
         guard TopicValidationPolicy.Level(rawValue: defaultValidation) != nil else {
@@ -59,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         var registryConfiguration = Registry.Configuration()
         registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
         registryConfiguration.acceptLostRegistrations = acceptLostRegistrations
+        registryConfiguration.compatibilityBudget = compatibilityBudget
         let registry: Registry
         do {
             registry = try await Registry(
@@ -70,7 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         let app = RegistryServer.application(
             registry: registry, log: engine,
             configuration: .init(
-                host: host, port: port, maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes),
+                host: host, port: port, maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes,
+                maximumResponseBytes: maximumResponseBytes),
             metrics: metrics, logger: logger)
         Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")
         // The log first: the group stops services in reverse order, so requests stop before the log

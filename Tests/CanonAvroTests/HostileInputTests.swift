@@ -164,3 +164,44 @@ import Testing
         #expect(count == 1000)
     }
 }
+
+/// Items that take no bytes are bounded per datum: a few kilobytes cannot declare billions of them.
+@Suite struct EmptyItemBudgetTests {
+    /// `array<array<null>>`: `outer` blocks of one inner array each, every inner array one block of
+    /// `inner` nulls: about 5 bytes per outer item, `outer × inner` items in all.
+    static func nestedNulls(outer: Int, inner: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        Varint.append(Varint.zigZag(Int64(outer)), to: &bytes)
+        for _ in 0..<outer {
+            Varint.append(Varint.zigZag(Int64(inner)), to: &bytes)
+            bytes.append(0)
+        }
+        bytes.append(0)
+        return bytes
+    }
+
+    @Test func nestedArraysOfNullsAreRefusedByTheItemBudget() throws {
+        let schema = try AvroSchema(parsing: #"{"type":"array","items":{"type":"array","items":"null"}}"#)
+        let payload = Self.nestedNulls(outer: 1_000, inner: 4_000_000)
+        #expect(payload.count < 6_000)
+        // Validation (the log's write-time check) and decoding both stop at the budget: after the first
+        // block (within it), at the second (past it), naming the budget and the byte.
+        let refused = #expect(throws: AvroError.self) { try schema.validate(payload) }
+        #expect(refused?.code == .limitExceeded)
+        #expect(refused?.message.contains("more than 1048576 items that take no bytes") == true, "\(refused?.message ?? "")")
+        let decoded = #expect(throws: AvroError.self) { _ = try schema.decode(payload) }
+        #expect(decoded?.code == .limitExceeded)
+        // Within the budget the same shape is fine; the budget is configurable.
+        try schema.validate(Self.nestedNulls(outer: 4, inner: 1_000))
+        #expect(throws: AvroError.self) {
+            try schema.validate(Self.nestedNulls(outer: 4, inner: 1_000), limits: AvroDecodingLimits(maxEmptyItems: 3_999))
+        }
+        try schema.validate(Self.nestedNulls(outer: 4, inner: 1_000), limits: AvroDecodingLimits(maxEmptyItems: 4_000))
+        // Empty records and zero-size fixed count as well.
+        let records = try AvroSchema(parsing: #"{"type":"array","items":{"type":"record","name":"E","fields":[]}}"#)
+        try records.validate([10, 0], limits: AvroDecodingLimits(maxEmptyItems: 5))
+        #expect(throws: AvroError.self) { try records.validate([10, 0], limits: AvroDecodingLimits(maxEmptyItems: 4)) }
+        let fixed = try AvroSchema(parsing: #"{"type":"array","items":{"type":"fixed","name":"Z","size":0}}"#)
+        #expect(throws: AvroError.self) { try fixed.validate([10, 0], limits: AvroDecodingLimits(maxEmptyItems: 4)) }
+    }
+}

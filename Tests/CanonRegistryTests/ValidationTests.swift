@@ -209,3 +209,35 @@ import Testing
         await engine.shutdown()
     }
 }
+
+extension ValidationTests {
+    /// A 5 KB value declaring four billion nulls (`array<array<null>>`) is refused by the per-record item
+    /// budget at its second block, not walked; the budget is a topic setting.
+    @Test func nestedZeroByteItemsAreRefusedByTheItemBudget() async throws {
+        let (registry, catalog, engine) = try await Self.setUp()
+        let id = try await registry.register(subject: "nulls-value", schema: #"{"type":"array","items":{"type":"array","items":"null"}}"#)
+            .id
+        func nested(outer: Int, inner: Int) -> [UInt8] {
+            var bytes: [UInt8] = []
+            Varint.append(Varint.zigZag(Int64(outer)), to: &bytes)
+            for _ in 0..<outer {
+                Varint.append(Varint.zigZag(Int64(inner)), to: &bytes)
+                bytes.append(0)
+            }
+            return bytes + [0]
+        }
+        let full = ["value.schema.validation": "full"]
+        let hostile = Self.framed(id, nested(outer: 1_000, inner: 4_000_000))
+        #expect(hostile.count < 6_000)
+        let refused = try Self.check(catalog, full, value: hostile, topic: "nulls")
+        #expect(refused.count == 1)
+        #expect(refused.first?.reason.contains("items that take no bytes") == true, "\(refused.first?.reason ?? "")")
+        #expect(refused.first?.reason.contains("the item budget") == true)
+        // The budget per topic: 1,000 nulls pass by default and are refused under a budget of 999.
+        #expect(try Self.check(catalog, full, value: Self.framed(id, nested(outer: 1, inner: 1_000)), topic: "nulls").isEmpty)
+        let tight = full.merging(["validation.max.empty.items": "999"]) { $1 }
+        #expect(try Self.check(catalog, tight, value: Self.framed(id, nested(outer: 1, inner: 1_000)), topic: "nulls").count == 1)
+        #expect(throws: LogError.self) { try TopicValidationPolicy(settings: ["validation.max.empty.items": "many"]) }
+        await engine.shutdown()
+    }
+}

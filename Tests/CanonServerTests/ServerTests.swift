@@ -30,8 +30,8 @@ struct Answer {
 /// The server on a fresh registry, driven through Hummingbird's test client; `call` sends Confluent's
 /// content type, `headers` adds to or replaces it.
 func withServer(
-    maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20, metrics: ServerMetrics = ServerMetrics(),
-    fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
+    maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20, maximumResponseBytes: Int = 16 << 20,
+    metrics: ServerMetrics = ServerMetrics(), fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
     registryConfiguration: Registry.Configuration = Registry.Configuration(),
     _ test:
         @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, ByteBuffer?, HTTPFields) async throws -> Answer) async throws ->
@@ -42,7 +42,9 @@ func withServer(
     let registry = try await Registry(
         store: try await LogRegistryStore(log: engine), configuration: registryConfiguration, catalog: catalog)
     let app = RegistryServer.application(
-        registry: registry, log: engine, configuration: .init(maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes),
+        registry: registry, log: engine,
+        configuration: .init(
+            maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes, maximumResponseBytes: maximumResponseBytes),
         metrics: metrics)
     try await app.test(.router) { client in
         try await test { method, uri, bytes, extra in
@@ -62,13 +64,14 @@ func withServer(
 
 /// `withServer` for tests that send Confluent's content type only.
 func withServer(
-    maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20, metrics: ServerMetrics = ServerMetrics(),
-    fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
+    maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20, maximumResponseBytes: Int = 16 << 20,
+    metrics: ServerMetrics = ServerMetrics(), fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
     registryConfiguration: Registry.Configuration = Registry.Configuration(),
     _ test: @Sendable (_ call: @escaping @Sendable (HTTPRequest.Method, String, String?) async throws -> Answer) async throws -> Void
 ) async throws {
     try await withServer(
-        maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes, metrics: metrics, fileSystem: fileSystem,
+        maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes, maximumResponseBytes: maximumResponseBytes,
+        metrics: metrics, fileSystem: fileSystem,
         registryConfiguration: registryConfiguration
     ) {
         (call: @escaping @Sendable (HTTPRequest.Method, String, ByteBuffer?, HTTPFields) async throws -> Answer) in

@@ -37,8 +37,9 @@ import Testing
             }
             #expect(counts == [16 + round, 23, 21])
             // New records continue the old offsets; new schemas get the next ID.
-            #expect(try await engine.append(topic: "orders", partition: 0, records: [LogRecord(key: nil, value: nil, timestamp: 1)])[0].offset
-                == Int64(16 + round))
+            #expect(
+                try await engine.append(topic: "orders", partition: 0, records: [LogRecord(key: nil, value: nil, timestamp: 1)])[0].offset
+                    == Int64(16 + round))
             if round == 0 {
                 #expect(try await registry.register(subject: "extra", schema: #"{"type":"enum","name":"E","symbols":["A"]}"#).id == 5)
             }

@@ -15,12 +15,20 @@ public struct AvroDecodingLimits: Sendable, Hashable {
     /// Most memory a generic decoded datum may take, counted as value slots plus string/bytes payloads.
     /// Default 128 MiB.
     public var maxTotalSize: Int
+    /// Most items that take no bytes (`null`, records of such fields, zero-size fixed) in all arrays and
+    /// maps of one datum together. Other items are bounded by the input's size; these are not, so a few
+    /// bytes can declare billions of them. Default 1,048,576.
+    public var maxEmptyItems: Int
 
-    public init(maxCollectionItems: Int = 1 << 22, maxLength: Int = 64 << 20, maxDepth: Int = 512, maxTotalSize: Int = 128 << 20) {
+    public init(
+        maxCollectionItems: Int = 1 << 22, maxLength: Int = 64 << 20, maxDepth: Int = 512, maxTotalSize: Int = 128 << 20,
+        maxEmptyItems: Int = 1 << 20
+    ) {
         self.maxCollectionItems = maxCollectionItems
         self.maxLength = maxLength
         self.maxDepth = maxDepth
         self.maxTotalSize = maxTotalSize
+        self.maxEmptyItems = maxEmptyItems
     }
 
     /// The defaults above.
@@ -39,6 +47,8 @@ public struct AvroBinaryReader: ~Copyable {
     public let limits: AvroDecodingLimits
     @usableFromInline var depth = 0
     @usableFromInline var totalSize = 0
+    /// Items taking no bytes read so far (see ``AvroDecodingLimits/maxEmptyItems``).
+    @usableFromInline var emptyItems = 0
 
     @usableFromInline
     init(base: UnsafeRawBufferPointer, limits: AvroDecodingLimits) {
@@ -313,6 +323,12 @@ public struct AvroBinaryReader: ~Copyable {
                 .truncated, "block count \(count) needs at least \(minimumItemSize) byte(s) per item but only \(remaining) remain",
                 offset: start)
         }
+        if minimumItemSize == 0 && count <= Int64(limits.maxCollectionItems - itemsSoFar) {
+            return .data(
+                .limitExceeded,
+                "more than \(limits.maxEmptyItems) items that take no bytes (null, empty records) in one datum (block count \(count) after \(emptyItems)): the item budget",
+                offset: start)
+        }
         return .data(
             .limitExceeded, "collection of more than \(limits.maxCollectionItems) items (block count \(count) after \(itemsSoFar))",
             offset: start)
@@ -554,6 +570,10 @@ extension AvroBinaryReader {
             guard minimumItemSize == 0 || count <= Int64((base.count - p) / minimumItemSize),
                 count <= Int64(limits.maxCollectionItems - itemsSoFar)
             else { return nil }
+            if minimumItemSize == 0 {
+                guard count <= Int64(limits.maxEmptyItems - emptyItems) else { return nil }
+                emptyItems += Int(count)
+            }
         }
         position = p
         return count == 0 ? (0, -1) : (Int(count), end)

@@ -55,13 +55,17 @@ extension AvroSchema {
     /// Schema Registry runs). Logical types follow their underlying types, as in Java.
     ///
     /// Throws when the pair of schemas nests deeper than ``AvroCompatibilityChecker/maximumPairDepth``
-    /// (recursive types whose cycles have different lengths can do that): no verdict can be given.
-    public func incompatibilities(readingDataWrittenWith writer: AvroSchema) throws(AvroError) -> [AvroIncompatibility] {
-        var checker = CompatibilityWalk(reader: self, writer: writer)
+    /// (recursive types whose cycles have different lengths can do that), or when the check takes more
+    /// than `maximumSteps` pairs of types: no verdict can be given.
+    public func incompatibilities(
+        readingDataWrittenWith writer: AvroSchema, maximumSteps: Int = AvroCompatibilityChecker.defaultMaximumSteps
+    ) throws(AvroError) -> [AvroIncompatibility] {
+        var checker = CompatibilityWalk(reader: self, writer: writer, maximumSteps: maximumSteps)
         var location: [CompatibilityWalk.Token] = []
         location.reserveCapacity(32)
         let result = checker.compatibility(token: .root, root, writer.root, &location)
         if checker.tooDeep { throw AvroCompatibilityChecker.tooDeepError() }
+        if checker.overBudget { throw AvroCompatibilityChecker.overBudgetError(maximumSteps) }
         return result
     }
 
@@ -85,11 +89,29 @@ public struct AvroCompatibilityChecker: CompatibilityChecker, Sendable {
         )
     }
 
-    public init() {}
+    /// The default work budget of one check: pairs of (reader type, writer type) visited. Ordinary
+    /// schemas need a few thousand; unions whose branches match by name stay linear; only unions whose
+    /// branches must be tried pairwise (renamed named types, aliases) grow quadratically, and are
+    /// refused past this rather than holding a core for minutes.
+    public static let defaultMaximumSteps = 2_000_000
+
+    /// Pairs of types one check may visit before it is refused (see ``defaultMaximumSteps``).
+    public var maximumSteps: Int
+
+    static func overBudgetError(_ steps: Int) -> AvroError {
+        AvroError(
+            .invalidSchema,
+            "checking compatibility needs more than \(steps) steps (pairs of types compared; union branches that do not match by name are tried pairwise); refused. The limit is the registry's compatibility budget"
+        )
+    }
+
+    public init(maximumSteps: Int = defaultMaximumSteps) {
+        self.maximumSteps = maximumSteps
+    }
 
     public func incompatibilities(reader: AvroSchema, writer: AvroSchema, readerRole: SchemaRole) throws -> [CompatibilityMessage] {
         let writerRole: SchemaRole = readerRole == .new ? .old : .new
-        return try reader.incompatibilities(readingDataWrittenWith: writer).map {
+        return try reader.incompatibilities(readingDataWrittenWith: writer, maximumSteps: maximumSteps).map {
             CompatibilityMessage(
                 errorType: $0.kind.rawValue, description: $0.confluentDescription(reader: readerRole, writer: writerRole),
                 additionalInfo: $0.message)
@@ -113,6 +135,12 @@ struct CompatibilityWalk {
     /// Pairs being checked, nested; past `maximumPairDepth` the walk stops and `tooDeep` is set.
     private var depth = 0
     private(set) var tooDeep = false
+    /// Pairs visited; past `maximumSteps` the walk stops and `overBudget` is set.
+    private var steps = 0
+    private let maximumSteps: Int
+    private(set) var overBudget = false
+    /// Per reader union node: its named branches by full name, built when first needed.
+    private var namedBranches: [Int: [String: Int]] = [:]
 
     /// One step of a location; the JSON pointer is written only for an incompatibility.
     enum Token {
@@ -121,16 +149,22 @@ struct CompatibilityWalk {
         case index(Int)
     }
 
-    init(reader: AvroSchema, writer: AvroSchema) {
+    init(reader: AvroSchema, writer: AvroSchema, maximumSteps: Int = AvroCompatibilityChecker.defaultMaximumSteps) {
         self.reader = reader
         self.writer = writer
+        self.maximumSteps = maximumSteps
         rp = reader.plan
         wp = writer.plan
     }
 
     /// Checks a pair, pushing `token` onto the location while it does.
     mutating func compatibility(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> [AvroIncompatibility] {
-        if identical(r, w) || tooDeep { return [] }
+        if identical(r, w) || tooDeep || overBudget { return [] }
+        steps += 1
+        if steps > maximumSteps {
+            overBudget = true
+            return []
+        }
         depth += 1
         defer { depth -= 1 }
         if depth > AvroCompatibilityChecker.maximumPairDepth {
@@ -159,7 +193,12 @@ struct CompatibilityWalk {
     /// its locations, is what Java memoizes); other pairs build no messages. A `.root` token starts a
     /// fresh location (as Java does for union branches) on the same stack.
     private mutating func reads(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> Bool {
-        if identical(r, w) || tooDeep { return true }
+        if identical(r, w) || tooDeep || overBudget { return true }
+        steps += 1
+        if steps > maximumSteps {
+            overBudget = true
+            return true
+        }
         depth += 1
         defer { depth -= 1 }
         if depth > AvroCompatibilityChecker.maximumPairDepth {
@@ -195,6 +234,7 @@ struct CompatibilityWalk {
             return all
         }
         if ro.kind == .union {
+            if let b = sameNameBranch(union: r, writer: w), reads(token: .root, b, w, &location) { return true }
             for i in 0..<Int(ro.b) where reads(token: .root, Int(rp.branches[Int(ro.a) + i]), w, &location) { return true }
             return false
         }
@@ -202,6 +242,29 @@ struct CompatibilityWalk {
             return ResolutionRules.promotes(wprim, to: rprim)
         }
         return false
+    }
+
+    /// The branch of reader union `r` with the full name of the writer's named type `w`, if any: tried
+    /// first (as Java's resolver picks a branch), so that unions of many named types match in linear
+    /// time; the verdict is the same, since the pairwise trial after it accepts any branch that reads.
+    private mutating func sameNameBranch(union r: Int, writer w: Int) -> Int? {
+        switch wp.ops[w].kind {
+        case .record, .enumeration, .fixed: break
+        default: return nil
+        }
+        if namedBranches[r] == nil {
+            var byName: [String: Int] = [:]
+            let ro = rp.ops[r]
+            for i in 0..<Int(ro.b) {
+                let branch = Int(rp.branches[Int(ro.a) + i])
+                switch rp.ops[branch].kind {
+                case .record, .enumeration, .fixed: byName[rp.fullNames[branch]] = byName[rp.fullNames[branch]] ?? branch
+                default: break
+                }
+            }
+            namedBranches[r] = byName
+        }
+        return namedBranches[r]![wp.fullNames[w]]
     }
 
     /// Whether the two nodes have the same (acyclic) structure, and so read each other: no walk needed.
@@ -348,6 +411,7 @@ struct CompatibilityWalk {
             return result
         }
         if ro.kind == .union {
+            if let b = sameNameBranch(union: r, writer: w), reads(token: .root, b, w, &location) { return [] }
             for i in 0..<Int(ro.b) where reads(token: .root, Int(rp.branches[Int(ro.a) + i]), w, &location) { return [] }
             return [incompatible(.missingUnionBranch, "reader union lacking writer type: \(Self.javaTypeName(wo.kind))", location)]
         }

@@ -77,14 +77,17 @@ public struct RepairPlan: Sendable, Equatable {
         if removedBytes > 0 { out.append("  \(removedBytes) byte(s) of later segments go") }
         if let intact = intactOffsetsDropped {
             out.append(
-                "  \(intactBatchesDropped) intact batch(es) after the damage go with it (offsets \(intact.lowerBound) to \(intact.upperBound))")
+                "  \(intactBatchesDropped) intact batch(es) after the damage go with it (offsets \(intact.lowerBound) to \(intact.upperBound))"
+            )
         }
         if losesAcknowledgedRecords {
             out.append(
                 "  records \(keptNextOffset) to \(resumeOffset - 1) are lost; offsets below \(keptNextOffset) are kept; "
                     + "the next record gets offset \(resumeOffset) (no offset is reused)")
         } else {
-            out.append("  nothing acknowledged is lost (acknowledged up to offset \(acknowledgedNextOffset - 1)); the next record gets offset \(resumeOffset)")
+            out.append(
+                "  nothing acknowledged is lost (acknowledged up to offset \(acknowledgedNextOffset - 1)); the next record gets offset \(resumeOffset)"
+            )
         }
         return out
     }
@@ -121,7 +124,8 @@ extension PartitionLog {
                     let more = SegmentScan(Array(bytes[p...]), start: p)
                     intact += more.entries.count
                     for e in more.entries {
-                        intactRange = intactRange.map { min($0.lowerBound, e.baseOffset)...max($0.upperBound, e.lastOffset) }
+                        intactRange =
+                            intactRange.map { min($0.lowerBound, e.baseOffset)...max($0.upperBound, e.lastOffset) }
                             ?? e.baseOffset...e.lastOffset
                     }
                     if case .corruption(_, _, let r) = more.ending, r > p { position = r } else { position = nil }

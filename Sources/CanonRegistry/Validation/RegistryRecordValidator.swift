@@ -79,7 +79,7 @@ public struct RegistryRecordValidator: RecordValidator {
             {
                 guard policy.value == .full else { continue }
                 do {
-                    try passed.writer.validator.validate(value, from: 5)
+                    try passed.writer.validator.validate(value, from: 5, limits: policy.limits)
                     continue
                 } catch {}  // the slow path below says why
             }
@@ -177,7 +177,7 @@ public struct RegistryRecordValidator: RecordValidator {
         if part == .value { memo.passedValue = (id, writer) }
         guard level == .full else { return nil }
         do {
-            try writer.validator.validate(bytes, from: 5)
+            try writer.validator.validate(bytes, from: 5, limits: policy.limits)
         } catch {
             return Problem(
                 code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath,

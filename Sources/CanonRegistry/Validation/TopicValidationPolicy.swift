@@ -1,6 +1,7 @@
-import Foundation
+import CanonAvro
 import CanonCore
 import CanonLog
+import Foundation
 
 /// A topic's write-time validation policy, read from its settings (key and value separately):
 /// `key.schema.validation` / `value.schema.validation`, `key.subject.name.strategy` /
@@ -29,6 +30,9 @@ public struct TopicValidationPolicy: Sendable, Hashable {
     public var allowTombstones = true
     /// Only the subject's latest live version (`schema.versions=latest`) instead of any registered one.
     public var latestOnly = false
+    /// The hostile-input limits a payload is validated under; `validation.max.empty.items` sets the
+    /// per-record budget of items that take no bytes (default ``AvroDecodingLimits/maxEmptyItems``).
+    public var limits = AvroDecodingLimits.default
 
     public init() {}
 
@@ -73,6 +77,9 @@ public struct TopicValidationPolicy: Sendable, Hashable {
             case "schema.versions":
                 guard value == "any" || value == "latest" else { throw bad("any or latest") }
                 latestOnly = value == "latest"
+            case "validation.max.empty.items":
+                guard let n = Int(value), n >= 0 else { throw bad("a number of items, 0 or more") }
+                limits.maxEmptyItems = n
             default:
                 continue
             }
@@ -82,7 +89,7 @@ public struct TopicValidationPolicy: Sendable, Hashable {
     /// Setting names this policy reads (Canon's and the aliases).
     public static let settingNames: Set<String> = [
         "key.schema.validation", "value.schema.validation", "key.subject.name.strategy", "value.subject.name.strategy",
-        "value.tombstones", "schema.versions",
+        "value.tombstones", "schema.versions", "validation.max.empty.items",
         "confluent.key.schema.validation", "confluent.value.schema.validation", "redpanda.key.schema.id.validation",
         "redpanda.value.schema.id.validation", "confluent.key.subject.name.strategy", "confluent.value.subject.name.strategy",
         "redpanda.key.subject.name.strategy", "redpanda.value.subject.name.strategy",

@@ -38,9 +38,11 @@ enum TopicRoutes {
         }
     }
 
-    static func collection(log: any RecordLog, registry: Registry, limit: Int, metrics: ServerMetrics) -> RouteCollection<
-        BasicRequestContext
-    > {
+    static func collection(log: any RecordLog, registry: Registry, limit: Int, responseBudget: Int, metrics: ServerMetrics)
+        -> RouteCollection<
+            BasicRequestContext
+        >
+    {
         let router = RouteCollection(context: BasicRequestContext.self)
         /// Appends and counts accepted and refused records.
         @Sendable func append(_ log: any RecordLog, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
@@ -230,27 +232,42 @@ enum TopicRoutes {
                 var data: [JSONValue] = []
                 var next = offset
                 let snapshot = registry.catalog.snapshot
+                // The answer is bounded by what it writes, not by what is stored: a few stored bytes can
+                // decode to megabytes of JSON.
+                var budget = responseBudget
+                var truncated = false
                 outer: for batch in batches {
                     for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset {
                         if data.count >= maximum { break outer }
                         let at = batch.baseOffset + Int64(i)
-                        data.append(
-                            .object([
-                                "partition_id": .int(Int64(partition)), "offset": .int(at),
-                                "timestamp": .string(iso8601(millis: record.timestamp)),
-                                "key": part(record.key, avroJSON, snapshot), "value": part(record.value, avroJSON, snapshot),
-                                "headers": .array(
-                                    record.headers.map {
-                                        .object([
-                                            "name": .string($0.key),
-                                            "value": $0.value.map { .string(Data($0).base64EncodedString()) } ?? .null,
-                                        ])
-                                    }),
-                            ]))
+                        let entry = JSONValue.object([
+                            "partition_id": .int(Int64(partition)), "offset": .int(at),
+                            "timestamp": .string(iso8601(millis: record.timestamp)),
+                            "key": part(record.key, avroJSON, snapshot, budget: responseBudget),
+                            "value": part(record.value, avroJSON, snapshot, budget: responseBudget),
+                            "headers": .array(
+                                record.headers.map {
+                                    .object([
+                                        "name": .string($0.key), "value": $0.value.map { .string(Data($0).base64EncodedString()) } ?? .null,
+                                    ])
+                                }),
+                        ])
+                        let size = entry.jsonText.utf8.count
+                        if size > budget && !data.isEmpty {
+                            truncated = true
+                            break outer
+                        }
+                        budget -= size
+                        data.append(entry)
                         next = at + 1
                     }
                 }
-                return (.ok, .object(["data": .array(data), "next_offset": .int(next)]))
+                var answer: JSONObject = ["data": .array(data), "next_offset": .int(next)]
+                if truncated {
+                    answer["truncated"] = .string(
+                        "the answer stopped at \(responseBudget) bytes (the server's response limit); read on from next_offset")
+                }
+                return (.ok, .object(answer))
             }
         }
         return router
@@ -287,14 +304,26 @@ enum TopicRoutes {
 
     /// A stored key or value for reading back: BINARY base64, or with `avro-json` and a registered
     /// Confluent frame, the Avro JSON decoded with the writer schema.
-    static func part(_ bytes: [UInt8]?, _ avroJSON: Bool, _ snapshot: SchemaCatalog.Snapshot) -> JSONValue {
+    /// A key or value as the read answers it: AVRO decoded to JSON (within `budget` bytes of decoded
+    /// values, so one record's memory is bounded; a larger one is a marker naming the limit), else BINARY.
+    static func part(_ bytes: [UInt8]?, _ avroJSON: Bool, _ snapshot: SchemaCatalog.Snapshot, budget: Int) -> JSONValue {
         guard let bytes else { return .null }
         if avroJSON, bytes.count >= 5, bytes[0] == 0 {
             let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-            if let schema = snapshot.schemas[id]?.schema, let value = try? schema.decode(Array(bytes[5...])),
-                let json = try? AvroJSON.encode(value, schema: schema)
-            {
-                return .object(["type": .string("AVRO"), "schema_id": .int(Int64(id)), "data": json])
+            if let schema = snapshot.schemas[id]?.schema {
+                do {
+                    let value = try schema.decode(Array(bytes[5...]), limits: AvroDecodingLimits(maxTotalSize: max(budget, 0)))
+                    if let json = try? AvroJSON.encode(value, schema: schema) {
+                        return .object(["type": .string("AVRO"), "schema_id": .int(Int64(id)), "data": json])
+                    }
+                } catch  where error.code == .limitExceeded {
+                    return .object([
+                        "type": .string("AVRO"), "schema_id": .int(Int64(id)),
+                        "error": .string(
+                            "decoded, this \(bytes.count)-byte record exceeds the response limit: \(error.message); read it without format=avro-json"
+                        ),
+                    ])
+                } catch {}
             }
         }
         return .object(["type": .string("BINARY"), "data": .string(Data(bytes).base64EncodedString())])
