@@ -30,7 +30,35 @@ public final class LogDirectory {
     /// The clean-shutdown marker's file name.
     public static let cleanShutdownMarker = ".clean-shutdown"
 
+    /// Caps on what one data directory holds and keeps open.
+    public struct Limits: Sendable, Hashable {
+        /// Most topics (internal ones included). Default 50,000.
+        public var maximumTopics: Int
+        /// Most partitions of all topics together. Default 100,000.
+        public var maximumPartitions: Int
+        /// Most files the log keeps open (each open partition holds one per segment and one for its
+        /// acknowledged mark); partitions beyond it are parked, least recently used first, and reopened
+        /// on use. Nil: from the process's descriptor limit (``defaultMaximumOpenFiles()``).
+        public var maximumOpenFiles: Int?
+
+        public init(maximumTopics: Int = 50_000, maximumPartitions: Int = 100_000, maximumOpenFiles: Int? = nil) {
+            self.maximumTopics = maximumTopics
+            self.maximumPartitions = maximumPartitions
+            self.maximumOpenFiles = maximumOpenFiles
+        }
+    }
+
+    /// The open-file budget from the process's descriptor limit (`RLIMIT_NOFILE`, soft): three quarters
+    /// of it, the rest left for sockets and everything else (at least 32).
+    public static func defaultMaximumOpenFiles() -> Int {
+        max(32, PosixFileSystem.descriptorLimit() * 3 / 4)
+    }
+
     public let path: String
+    /// The caps this directory enforces (``Limits``), with the open-file budget resolved.
+    public let limits: Limits
+    /// Files the log keeps open at most (see ``Limits/maximumOpenFiles``).
+    public let maximumOpenFiles: Int
     private let fs: any LogFileSystem
     /// The file system the directory works through.
     public var fileSystem: any LogFileSystem { fs }
@@ -48,6 +76,11 @@ public final class LogDirectory {
     /// When each interval-policy partition was last flushed (milliseconds since the epoch).
     private var lastIntervalFlush: [PartitionKey: Int64] = [:]
     private var isClosed = false
+    /// Partitions with their files open, and when each was last used (for parking the least recent).
+    private var unparked: Set<PartitionKey> = []
+    private var lastUse: [PartitionKey: UInt64] = [:]
+    private var useClock: UInt64 = 0
+    private var needsTrim = false
 
     /// Opens (creating when missing) a data directory: takes its lock, checks its format version, opens
     /// and recovers every partition.
@@ -59,9 +92,12 @@ public final class LogDirectory {
     /// `progress` hears of each partition before it is opened.
     public init(
         path: String, fileSystem: any LogFileSystem, repair: Bool = false,
-        partitionConfiguration: PartitionLog.Configuration = PartitionLog.Configuration(), progress: ((ProgressReport) -> Void)? = nil
+        partitionConfiguration: PartitionLog.Configuration = PartitionLog.Configuration(), limits: Limits = Limits(),
+        progress: ((ProgressReport) -> Void)? = nil
     ) throws(LogError) {
         self.path = path
+        self.limits = limits
+        self.maximumOpenFiles = max(8, limits.maximumOpenFiles ?? Self.defaultMaximumOpenFiles())
         self.fs = fileSystem
         self.repair = repair
         self.partitionConfiguration = partitionConfiguration
@@ -96,10 +132,13 @@ public final class LogDirectory {
         let stage = repair ? "repairing" : "recovering"
         for topic in found {
             topics[topic.name] = topic
-            logs[topic.name] = try (0..<topic.partitions).map { (p) throws(LogError) in
+            logs[topic.name] = []
+            for p in 0..<topic.partitions {
                 progress?(ProgressReport(stage: stage, done: done, total: total, unit: "partitions", item: "\(topic.name)-\(p)"))
                 done += 1
-                return try openPartition(topic, p, exists: true)
+                logs[topic.name]!.append(try openPartition(topic, p, exists: true))
+                // Keep within the open-file budget while opening (each open leaves its files open).
+                trimOpenFiles()
             }
             recoveryNotes += logs[topic.name]!.flatMap(\.recoveryNotes)
         }
@@ -121,7 +160,10 @@ public final class LogDirectory {
         defer { fs.close(lockHandle) }
         var clean = true
         for (_, partitionLogs) in logs {
-            for log in partitionLogs where !log.close() { clean = false }
+            for log in partitionLogs {
+                if !log.close() { clean = false }
+                log.park()  // the files are released now, not when the last reference goes
+            }
         }
         if clean { try writeDurably("\(path)/\(Self.cleanShutdownMarker)", "clean\n") }
     }
@@ -140,9 +182,50 @@ public final class LogDirectory {
         var configuration = partitionConfiguration
         configuration.segmentBytes = topic.configuration.segmentBytes
         configuration.segmentMs = topic.configuration.segmentMs
-        return try PartitionLog(
+        let log = try PartitionLog(
             directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs, configuration: configuration,
             cleanShutdown: openedAfterCleanShutdown, repair: repair, mustExist: exists)
+        let key = PartitionKey(topic: topic.name, partition: partition)
+        log.onReopen = { [unowned self] in
+            unparked.insert(key)
+            needsTrim = true
+        }
+        unparked.insert(key)
+        touch(key)
+        needsTrim = true
+        return log
+    }
+
+    private func touch(_ key: PartitionKey) {
+        useClock += 1
+        lastUse[key] = useClock
+    }
+
+    /// Parks the least recently used partitions (closing their files) while more than
+    /// `maximumOpenFiles` are open, down to three quarters of it; partitions with a sync in flight stay.
+    func trimOpenFiles() {
+        guard needsTrim else { return }
+        needsTrim = false
+        var open: [(key: PartitionKey, log: PartitionLog)] = []
+        var total = 0
+        for key in unparked {
+            guard let log = logs[key.topic].flatMap({ key.partition < $0.count ? $0[key.partition] : nil }), !log.isParked else {
+                unparked.remove(key)
+                continue
+            }
+            open.append((key, log))
+            total += log.openDescriptors
+        }
+        guard total > maximumOpenFiles else { return }
+        open.sort { lastUse[$0.key, default: 0] < lastUse[$1.key, default: 0] }
+        for (key, log) in open {
+            if total <= maximumOpenFiles * 3 / 4 { break }
+            let held = log.openDescriptors
+            if log.park() {
+                total -= held
+                unparked.remove(key)
+            }
+        }
     }
 
     private func writeDurably(_ file: String, _ text: String) throws(LogError) {
@@ -196,14 +279,49 @@ public final class LogDirectory {
         for (key, value) in configuration.settings where !SmallFile.fits(key: key, value: value) {
             throw LogError(.invalidConfiguration, "setting '\(key)' cannot contain a line break or '='", location: .init(topic: name))
         }
+        guard topics.count < limits.maximumTopics else {
+            throw LogError(
+                .invalidConfiguration, "the data directory holds \(topics.count) topics, its limit (\(limits.maximumTopics))",
+                location: .init(topic: name))
+        }
+        let held = topics.values.reduce(0) { $0 + $1.partitions }
+        guard held + partitions <= limits.maximumPartitions else {
+            throw LogError(
+                .invalidConfiguration,
+                "\(partitions) more partitions would make \(held + partitions), past the data directory's limit of \(limits.maximumPartitions)",
+                location: .init(topic: name))
+        }
         let topic = LogTopic(name: name, partitions: partitions, configuration: configuration)
         let text = Self.topicFileText(topic)
         // Partitions first, the topic file last: a crash in between leaves no half-made topic visible.
-        let partitionLogs = try (0..<partitions).map { (p) throws(LogError) in try openPartition(topic, p, exists: false) }
-        try fs.syncDirectory(path)
-        try writeDurably("\(path)/\(name).topic", text)
+        // A failure removes what was made: creation is all or nothing.
+        var made: [PartitionLog] = []
+        do {
+            for p in 0..<partitions {
+                logs[name] = made
+                made.append(try openPartition(topic, p, exists: false))
+                logs[name] = made
+                trimOpenFiles()
+            }
+            try fs.syncDirectory(path)
+            try writeDurably("\(path)/\(name).topic", text)
+        } catch {
+            logs[name] = nil
+            for p in made.indices { unparked.remove(PartitionKey(topic: name, partition: p)) }
+            made.removeAll()
+            for p in 0..<partitions { removePartitionDirectory("\(path)/\(name)-\(p)") }
+            try? fs.syncDirectory(path)
+            throw error
+        }
         topics[name] = topic
-        logs[name] = partitionLogs
+        logs[name] = made
+    }
+
+    /// Removes a partition directory and its files, as far as it can (cleaning up after a failure).
+    private func removePartitionDirectory(_ directory: String) {
+        guard fs.fileExists(directory) else { return }
+        for file in (try? fs.contentsOfDirectory(directory)) ?? [] { try? fs.remove("\(directory)/\(file)") }
+        try? fs.removeDirectory(directory)
     }
 
     private static func topicFileText(_ topic: LogTopic) -> String {
@@ -370,6 +488,7 @@ public final class LogDirectory {
             }
             written.append((logs[p], p, offsets.lowerBound))
             touched.insert(PartitionKey(topic: topic, partition: p))
+            touch(PartitionKey(topic: topic, partition: p))
             for (k, i) in batch.indexes.enumerated() { placements[i] = (p, offsets.lowerBound + Int64(k)) }
         }
         var background = Set<PartitionKey>()
@@ -380,6 +499,7 @@ public final class LogDirectory {
             }
             touched = []
         }
+        trimOpenFiles()
         return StagedAppend(placements: placements, partitions: touched, backgroundFlushes: background)
     }
 
@@ -440,7 +560,8 @@ public final class LogDirectory {
 
     /// The first offset of a partition whose record's timestamp is at or after `timestamp`, or nil.
     public func offset(topic: String, partition: Int, forTimestamp timestamp: Int64) throws(LogError) -> Int64? {
-        try partitionLog(topic, partition).offset(forTimestamp: timestamp)
+        defer { trimOpenFiles() }
+        return try partitionLog(topic, partition).offset(forTimestamp: timestamp)
     }
 
     /// Checks a data directory without opening (recovering) it: takes its lock, then checks every
@@ -540,6 +661,8 @@ public final class LogDirectory {
     /// Visible batches of a partition from `offset` on, up to about `maxBytes`.
     public func read(topic: String, partition: Int, from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
         let log = try partitionLog(topic, partition)
+        touch(PartitionKey(topic: topic, partition: partition))
+        defer { trimOpenFiles() }
         do {
             return try log.read(from: offset, maxBytes: maxBytes)
         } catch {

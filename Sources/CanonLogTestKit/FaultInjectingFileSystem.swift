@@ -76,6 +76,8 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
     /// How many `sync` calls succeeded (to check that group commit shares them).
     public var syncCount: Int { lock.withLock { _syncCount } }
     private var _syncCount = 0
+    /// Files open now (handles not closed).
+    public var openHandleCount: Int { lock.withLock { handles.count } }
     /// Bytes returned by `read` so far, per file path.
     public var bytesRead: [String: Int] { lock.withLock { _bytesRead } }
     private var _bytesRead: [String: Int] = [:]

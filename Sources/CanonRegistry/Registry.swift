@@ -586,27 +586,32 @@ public actor Registry {
         return try await Self.check(level, newSchema, against: previous, versions: live.map(\.number), configuration: configuration)
     }
 
-    /// Runs a compatibility check off the actor: a long check (within the budget) holds one core, not
-    /// the registry, so reads, lookups and `/health` go on meanwhile (writes wait their turn as always).
+    /// Runs a compatibility check off the actor and off Swift's cooperative threads (on a Dispatch
+    /// worker): a long check (within the budget) holds one core, not the registry, and never the few
+    /// threads every request needs, so reads, lookups and `/health` go on meanwhile (writes wait their
+    /// turn as always).
     private nonisolated static func check(
         _ level: CompatibilityLevel, _ new: AvroSchema, against previous: [AvroSchema], versions: [Int], configuration: Configuration
     ) async throws(RegistryError) -> CompatibilityResult {
         let budget = configuration.compatibilityBudget
         let observe = configuration.onCompatibilityCheck
-        let outcome = await Task.detached { () -> Result<CompatibilityResult, RegistryError> in
-            let start = ContinuousClock.now
-            observe?(nil)
-            defer {
+        let outcome = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<CompatibilityResult, RegistryError>, Never>) in
+            DispatchQueue.global(qos: .utility).async {
+                let start = ContinuousClock.now
+                observe?(nil)
+                let result: Result<CompatibilityResult, RegistryError>
+                do {
+                    result = .success(
+                        try level.check(new, against: previous, versions: versions, using: AvroCompatibilityChecker(maximumSteps: budget)))
+                } catch {
+                    result = .failure(.invalidSchema("\(error)"))
+                }
                 let elapsed = ContinuousClock.now - start
                 observe?(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                continuation.resume(returning: result)
             }
-            do {
-                return .success(
-                    try level.check(new, against: previous, versions: versions, using: AvroCompatibilityChecker(maximumSteps: budget)))
-            } catch {
-                return .failure(.invalidSchema("\(error)"))
-            }
-        }.value
+        }
         return try outcome.get()
     }
 

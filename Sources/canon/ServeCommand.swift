@@ -64,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
         let catalog = SchemaCatalog()
         let validator = TimedValidator(RegistryRecordValidator(catalog: catalog, defaultLevel: level), metrics: metrics)
         let engine: LogEngine
+        // As servers do, use the whole descriptor limit the system allows; the log takes three quarters.
+        let descriptors = PosixFileSystem.raiseDescriptorLimit()
         do { engine = try LogEngine(path: dataDirectory, fileSystem: fileSystem, validator: validator) } catch {
             throw CLIFailure.failed("\(error)")
         }
@@ -87,6 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
                 maximumResponseBytes: maximumResponseBytes),
             metrics: metrics, logger: logger)
         Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")
+        Output.error(
+            "open-file limit \(descriptors): the log keeps up to \(engine.maximumOpenFiles) files open, opening partitions beyond on use")
         // The log first: the group stops services in reverse order, so requests stop before the log
         // closes, on SIGTERM/SIGINT and when the server fails (a port already taken) alike.
         let group = ServiceGroup(

@@ -34,7 +34,9 @@ import Testing
         let reader = try Self.union(names.dropFirst(1000).reversed().map { Self.record($0) })
         let problems = try reader.incompatibilities(readingDataWrittenWith: writer, maximumSteps: 1 << 40)
         #expect(problems.count == 1000)
-        #expect(problems.first == AvroIncompatibility(kind: .missingUnionBranch, message: "reader union lacking writer type: RECORD", location: "/0"))
+        #expect(
+            problems.first
+                == AvroIncompatibility(kind: .missingUnionBranch, message: "reader union lacking writer type: RECORD", location: "/0"))
     }
 
     @Test func pairwiseTrialsPastTheBudgetAreRefusedNamingTheBudget() throws {

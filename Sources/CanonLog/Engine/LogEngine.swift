@@ -23,6 +23,8 @@ public final class LogEngine: RecordLog {
         public var partition = PartitionLog.Configuration()
         /// The clock, in milliseconds since the epoch (tests move it).
         public var now: @Sendable () -> Int64 = { LogDirectory.currentTimeMillis() }
+        /// Caps on topics, partitions and open files.
+        public var limits = LogDirectory.Limits()
 
         public init() {}
     }
@@ -32,6 +34,8 @@ public final class LogEngine: RecordLog {
     private let topics: TopicTable
     /// What opening the directory did (recovery scans, truncated torn tails, read-only partitions).
     public let recoveryNotes: [String]
+    /// Files the log keeps open at most (partitions beyond are parked and reopened on use).
+    public let maximumOpenFiles: Int
 
     /// Opens (and recovers) the data directory and starts the I/O thread. `validator` checks every
     /// record appended to a non-internal topic.
@@ -39,7 +43,9 @@ public final class LogEngine: RecordLog {
         path: String, fileSystem: any LogFileSystem, validator: (any RecordValidator)? = nil,
         configuration: Configuration = Configuration()
     ) throws(LogError) {
-        let directory = try LogDirectory(path: path, fileSystem: fileSystem, partitionConfiguration: configuration.partition)
+        let directory = try LogDirectory(
+            path: path, fileSystem: fileSystem, partitionConfiguration: configuration.partition, limits: configuration.limits)
+        maximumOpenFiles = directory.maximumOpenFiles
         topics = TopicTable()
         topics.refresh(from: directory)
         recoveryNotes = directory.recoveryNotes

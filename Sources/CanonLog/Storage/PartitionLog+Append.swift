@@ -118,6 +118,7 @@ extension PartitionLog {
     }
 
     func append(_ bytes: [UInt8], _ summary: RecordBatch.Summary, maxBatchBytes: Int) throws(LogError) -> ClosedRange<Int64> {
+        try unpark()
         if let error = readOnlyError() { throw error }
         guard bytes.count <= maxBatchBytes else {
             throw LogError(
@@ -138,7 +139,10 @@ extension PartitionLog {
         defer { segments.append(active) }
         do {
             if configuration.preallocationBytes > 0, active.size + bytes.count > active.allocated {
-                let step = min(configuration.preallocationBytes, configuration.segmentBytes)
+                // In proportion: the step doubles with the segment's size (at least 64 KiB, at most
+                // `preallocationBytes`), so a partition with a few small batches takes kilobytes, not
+                // the full step, while a busy one still grows in large steps.
+                let step = min(max(64 << 10, active.size), configuration.preallocationBytes, configuration.segmentBytes)
                 try fs.preallocate(active.handle, to: active.size + bytes.count + step)
                 active.allocated = active.size + bytes.count + step
             }
@@ -168,6 +172,7 @@ extension PartitionLog {
     /// Removes batches appended from `offset` on that are not published yet (an append that failed on
     /// another partition is taken back whole). Published data is never touched.
     public func rollBack(to offset: Int64) throws(LogError) {
+        try unpark()
         guard offset >= durableNextOffset else {
             throw LogError(
                 .io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: location())
@@ -212,7 +217,11 @@ extension PartitionLog {
 
     /// Closes the files and removes the segments and the directory (deleting a topic).
     public func removeFiles() throws(LogError) {
-        for s in segments { fs.close(s.handle) }
+        if !isParked {
+            for s in segments { fs.close(s.handle) }
+            if let markHandle { fs.close(markHandle) }
+        }
+        markHandle = nil
         segments = []
         // Every file, also segments a read-only partition never loaded (past its damage).
         for name in try fs.contentsOfDirectory(directory) { try fs.remove("\(directory)/\(name)") }

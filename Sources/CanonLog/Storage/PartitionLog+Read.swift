@@ -6,6 +6,7 @@ extension PartitionLog {
     /// A damaged batch is never served: the read fails naming segment and position, and the partition
     /// becomes read-only.
     public func read(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
+        try unpark()
         let from = max(offset, startOffset)
         if let damage, from >= damage.from {
             throw LogError(.damaged, "offset \(from) cannot be served: \(damage.reason)", location: location())
@@ -93,6 +94,7 @@ extension PartitionLog {
     /// The first offset whose record's timestamp is at or after `timestamp` (Kafka's ListOffsets by
     /// time), or nil when every visible record is older.
     public func offset(forTimestamp timestamp: Int64) throws(LogError) -> Int64? {
+        try unpark()
         for segment in segments where segment.index.maxTimestamp >= timestamp && segment.baseOffset < durableNextOffset {
             var from = segment.index.firstCandidate(forTimestamp: timestamp, segmentBase: segment.baseOffset)
             while from < min(segment.nextOffset, durableNextOffset) {
@@ -123,7 +125,7 @@ extension PartitionLog {
             let tooOld = retentionMs >= 0 && oldest.index.maxTimestamp < now - retentionMs
             let tooBig = retentionBytes >= 0 && Int64(size - oldest.size) >= retentionBytes
             guard tooOld || tooBig else { break }
-            fs.close(oldest.handle)
+            if !isParked { fs.close(oldest.handle) }
             try files.remove(baseOffset: oldest.baseOffset, fs)
             segments.removeFirst()
             removed.append(oldest.path)

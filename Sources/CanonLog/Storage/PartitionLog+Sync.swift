@@ -32,11 +32,20 @@ extension PartitionLog {
     /// A ticket for syncing everything appended so far, or nil when nothing awaits a sync (or the
     /// partition is read-only).
     public func beginSync() -> SyncTicket? {
-        guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, let active = segments.last,
+        if isParked, state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset {
+            do {
+                try unpark()
+            } catch {
+                state = .readOnly(reason: "could not reopen the partition's files to sync them: \(error.message)")
+                return nil
+            }
+        }
+        guard state == .writable, syncedNextOffset < nextOffset || durableNextOffset < nextOffset, !isParked, let active = segments.last,
             let markHandle
         else {
             return nil
         }
+        syncsInFlight += 1
         return SyncTicket(
             handle: active.handle, log: generation, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset,
             maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp,
@@ -51,6 +60,7 @@ extension PartitionLog {
         guard ticket.log == generation else {
             throw LogError(.io, "a sync ticket of another partition log (the topic was deleted or recreated)", location: location())
         }
+        syncsInFlight -= 1
         if let error {
             state = .readOnly(reason: "fdatasync failed: \(error.message)")
             throw error

@@ -25,8 +25,9 @@ public final class PartitionLog {
         public var segmentMs: Int64
         /// Kafka's `index.interval.bytes`: bytes of batches between two index entries.
         public var indexIntervalBytes: Int
-        /// Disk space reserved ahead of the active segment's writes, in steps of this (capped at
-        /// `segmentBytes`); 0 grows files as they are written.
+        /// The largest step of disk space reserved ahead of the active segment's writes (steps start at
+        /// 64 KiB and follow the segment's size up to this; capped at `segmentBytes`); 0 grows files as
+        /// they are written.
         public var preallocationBytes: Int
         /// Write a recovery checkpoint after this many bytes were made durable since the last one.
         public var checkpointIntervalBytes: Int
@@ -100,6 +101,13 @@ public final class PartitionLog {
     public internal(set) var damage: Damage?
     /// The open `acknowledged` file (nil only when the partition directory is missing).
     var markHandle: LogFileHandle?
+    /// Whether the partition's files are closed to stay within the directory's descriptor budget
+    /// (``park()``); the next append, read or repair reopens them.
+    public private(set) var isParked = false
+    /// Sync tickets taken and not completed: their handles must stay open.
+    var syncsInFlight = 0
+    /// Told when a parked partition opened its files again.
+    var onReopen: (() -> Void)?
     /// Batches appended and not yet published (taken back by `rollBack`): segment base, position, offset.
     var pending: [(segment: Int64, position: Int, offset: Int64)] = []
     /// The end of the active segment's data known durable (synced).
@@ -158,8 +166,40 @@ public final class PartitionLog {
     }
 
     deinit {
+        guard !isParked else { return }
         for s in segments { fs.close(s.handle) }
         if let markHandle { fs.close(markHandle) }
+    }
+
+    /// File descriptors the partition holds open: one per segment and its acknowledged mark.
+    public var openDescriptors: Int { isParked ? 0 : segments.count + (markHandle == nil ? 0 : 1) }
+
+    /// Closes the partition's files when no sync is using them (data written and not yet synced stays
+    /// in the page cache; a later `fdatasync` of the reopened file covers it). Returns whether it did.
+    @discardableResult
+    public func park() -> Bool {
+        guard !isParked, syncsInFlight == 0, markHandle != nil else { return false }
+        for s in segments { fs.close(s.handle) }
+        if let markHandle { fs.close(markHandle) }
+        isParked = true
+        return true
+    }
+
+    /// Opens the files of a parked partition again (every use that touches a file calls this first).
+    func unpark() throws(LogError) {
+        guard isParked else { return }
+        var opened: [LogFileHandle] = []
+        do {
+            for s in segments { opened.append(try fs.open(s.path, create: false)) }
+            let mark = try fs.open(markPath, create: false)
+            for i in segments.indices { segments[i].handle = opened[i] }
+            markHandle = mark
+        } catch {
+            for h in opened { fs.close(h) }
+            throw error
+        }
+        isParked = false
+        onReopen?()
     }
 
     /// The total bytes of the partition's segments.

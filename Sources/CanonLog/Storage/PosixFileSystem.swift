@@ -16,6 +16,25 @@ import SystemPackage
 public struct PosixFileSystem: LogFileSystem {
     public init() {}
 
+    /// The process's open-file limit (`RLIMIT_NOFILE`, soft).
+    public static func descriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(1 << 40) else { return 1 << 20 }
+        return Int(clamping: limit.rlim_cur)
+    }
+
+    /// Raises the process's soft open-file limit to its hard limit (as a server does at start); returns
+    /// the soft limit in force after.
+    @discardableResult
+    public static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return descriptorLimit()
+    }
+
     private func failure(_ errno: Errno, _ what: String, _ path: String) -> LogError {
         let code: LogError.Code = errno == .noSpace ? .noSpace : .io
         return LogError(code, "\(what) failed: \(errno)", location: LogError.Location(file: path))
