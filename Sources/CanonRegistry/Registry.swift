@@ -117,28 +117,44 @@ public actor Registry {
         idMark = id
     }
 
-    /// Publishes the writer schemas and subject membership the validator reads.
+    /// The snapshot last published to `catalog`; each change updates the subjects it touched.
+    private var published = SchemaCatalog.Snapshot()
+
+    /// Publishes the writer schemas and subject membership the validator reads, for every subject
+    /// (at start).
     private func publishCatalog() {
-        var snapshot = SchemaCatalog.Snapshot()
-        for (name, subject) in state.subjects {
-            var ids = Set<Int32>()
+        for subject in state.subjects.keys { updateCatalog(subject) }
+        catalog.publish(published)
+    }
+
+    /// Brings one subject's membership, latest version and writer schemas up to date in `published`
+    /// (an ID no version uses any more leaves the snapshot).
+    private func updateCatalog(_ name: String) {
+        let previous = published.members[name] ?? []
+        var ids = Set<Int32>()
+        if let subject = state.subjects[name] {
             for version in subject.versions.values { ids.insert(version.id) }
-            if !ids.isEmpty { snapshot.members[name] = ids }
-            if let latest = subject.versions.filter({ !$0.value.deleted }).max(by: { $0.key < $1.key }) {
-                snapshot.latest[name] = latest.value.id
-            }
+            published.latest[name] = subject.versions.filter({ !$0.value.deleted }).max(by: { $0.key < $1.key })?.value.id
+        } else {
+            published.latest[name] = nil
         }
-        let previous = catalog.snapshot.schemas
-        for ids in snapshot.members.values {
-            for id in ids where snapshot.schemas[id] == nil {
-                if let kept = previous[id] {
-                    snapshot.schemas[id] = kept  // an ID's schema never changes
-                    continue
-                }
-                if let schema = try? schema(ofID: id) { snapshot.schemas[id] = WriterSchema(schema) }
-            }
+        published.members[name] = ids.isEmpty ? nil : ids
+        for id in ids where published.schemas[id] == nil {
+            // An ID's schema never changes: compiled once, when first published.
+            if let schema = try? schema(ofID: id) { published.schemas[id] = WriterSchema(schema) }
         }
-        catalog.publish(snapshot)
+        for id in previous.subtracting(ids) where state.uses[id, default: 0] == 0 { published.schemas[id] = nil }
+    }
+
+    /// Publishes what an event changed.
+    private func publishCatalog(after event: RegistryEvent) {
+        switch event {
+        case .schemaRegistered(let subject, _, _, _, _, _), .subjectDeleted(let subject, _, _), .versionDeleted(let subject, _, _):
+            updateCatalog(subject)
+        case .configSet, .modeSet, .idsIssuedUpTo:
+            return
+        }
+        catalog.publish(published)
     }
 
     /// The highest schema ID ever issued (lost registrations included).
@@ -162,7 +178,9 @@ public actor Registry {
     /// restart), if it did; `GET /health` reports it.
     public private(set) var storeFailure: String?
 
-    private func commit(_ event: RegistryEvent) async throws(RegistryError) {
+    /// Appends an event and applies it; `parsed` is the schema of the ID a registration issues, kept
+    /// once the event is durable (and before the catalog is published, which needs it).
+    private func commit(_ event: RegistryEvent, parsed schema: (id: Int32, schema: AvroSchema)? = nil) async throws(RegistryError) {
         let start = ContinuousClock.now
         do {
             sequence = try await store.append(event, expectedSequence: sequence)
@@ -174,8 +192,9 @@ public actor Registry {
             let elapsed = ContinuousClock.now - start
             observe(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
+        if let schema { parsed[schema.id] = schema.schema }
         state.apply(event)
-        publishCatalog()
+        publishCatalog(after: event)
         changes.increment()
     }
 
@@ -214,10 +233,22 @@ public actor Registry {
             references = references.filter { seen.insert($0).inserted }
                 .sorted { ($0.name, $0.subject, $0.version) < ($1.name, $1.subject, $1.version) }
         }
-        var parser = AvroSchemaParser(validatesDefaults: configuration.validateAvroDefaults)
-        var resolved = Set<Int32>()
-        for reference in references {
-            try load(reference, into: &parser, resolved: &resolved, depth: 0)
+        // The parser with the references loaded, cached by the versions they resolve to (an ID's content
+        // never changes): a schema that references large subjects parses them once, not per request.
+        let key = try references.map { (reference) throws(RegistryError) in try referencedVersion(reference).id }
+        var parser: AvroSchemaParser
+        if let cached = referenceParsers[key] {
+            parser = cached
+        } else {
+            parser = AvroSchemaParser(validatesDefaults: configuration.validateAvroDefaults)
+            var resolved = Set<Int32>()
+            for reference in references {
+                try load(reference, into: &parser, resolved: &resolved, depth: 0)
+            }
+            if !references.isEmpty {
+                if referenceParsers.count >= Self.referenceParserCacheSize { referenceParsers.removeAll() }
+                referenceParsers[key] = parser
+            }
         }
         let parsedSchema: AvroSchema
         do {
@@ -238,18 +269,28 @@ public actor Registry {
     }
 
     /// Parses a referenced schema (and, first, what it references) into `parser`.
+    /// Parsers with references loaded, by the IDs the references resolve to, in order (see `content`).
+    private var referenceParsers: [[Int32]: AvroSchemaParser] = [:]
+    private static let referenceParserCacheSize = 64
+
+    /// The version a reference names.
+    private func referencedVersion(_ reference: SchemaReference) throws(RegistryError) -> RegistryState.Version {
+        guard let subject = state.subjects[reference.subject] else {
+            throw .invalidSchema("reference \(reference.name) names subject '\(reference.subject)', which does not exist")
+        }
+        guard let version = subject.versions[reference.version] else {
+            throw .invalidSchema(
+                "reference \(reference.name) names version \(reference.version) of '\(reference.subject)', which does not exist")
+        }
+        return version
+    }
+
     private func load(_ reference: SchemaReference, into parser: inout AvroSchemaParser, resolved: inout Set<Int32>, depth: Int)
         throws(RegistryError)
     {
         guard depth < 32 else { throw .invalidSchema("references nest more than 32 deep") }
-        guard let subject = state.subjects[reference.subject] else {
-            throw .invalidSchema("reference \(reference.name) names subject '\(reference.subject)', which does not exist")
-        }
         let number = reference.version
-        guard let version = subject.versions[number] else {
-            throw .invalidSchema(
-                "reference \(reference.name) names version \(reference.version) of '\(reference.subject)', which does not exist")
-        }
+        let version = try referencedVersion(reference)
         guard !resolved.contains(version.id), let content = state.contents[version.id] else { return }
         resolved.insert(version.id)
         for inner in content.references { try load(inner, into: &parser, resolved: &resolved, depth: depth + 1) }
@@ -367,8 +408,8 @@ public actor Registry {
             try await commit(
                 .schemaRegistered(
                     subject: subject, version: version, id: id, schemaType: content.schemaType,
-                    schema: content.schema, references: content.references))
-            parsed[id] = newSchema
+                    schema: content.schema, references: content.references),
+                parsed: (id, newSchema))
             try await retire(id)
             return RegisteredSchema(
                 subject: subject, version: version, id: id, schemaType: content.schemaType, schema: content.schema,

@@ -27,7 +27,8 @@ import Testing
         // Unclean too: without the clean-shutdown marker every partition is recovered (scanned).
         for clean in [true, false] {
             if !clean { try? FileManager.default.removeItem(atPath: path + "/.clean-shutdown") }
-            let run = try runProcess("/bin/sh", ["-c", "ulimit -n \(Self.descriptors) && exec \"$0\" log describe \"$1\"", CLITests.executable, path])
+            let run = try runProcess(
+                "/bin/sh", ["-c", "ulimit -n \(Self.descriptors) && exec \"$0\" log describe \"$1\"", CLITests.executable, path])
             #expect(run.status == 0, "\(run.stderr)")
             let lines = run.stdoutText.split(separator: "\n")
             #expect(lines.filter { $0.hasPrefix("topic ") }.count == Self.topics)

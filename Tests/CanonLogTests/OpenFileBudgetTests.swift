@@ -77,3 +77,21 @@ import Testing
         #expect(try dir.partitions(of: "many").count == 3)
     }
 }
+
+extension OpenFileBudgetTests {
+    /// A partition's files are closed only once the syncs using them are over: a topic deleted (or a
+    /// partition parked or released) under a running sync must not free descriptor numbers that another
+    /// file could take while the sync still writes the acknowledged mark through them.
+    @Test func filesStayOpenUntilTheSyncUsingThemIsOver() throws {
+        let fs = FaultInjectingFileSystem()
+        let log = try PartitionLog(directory: "/d/t-0", fileSystem: fs)
+        try log.append([Self.record(1)])
+        let open = fs.openHandleCount
+        guard let ticket = log.beginSync() else { Issue.record("nothing to sync"); return }
+        #expect(!log.park())  // not while the sync runs
+        try log.removeFiles()
+        #expect(fs.openHandleCount == open, "files closed under a running sync")
+        _ = try? ticket.perform(on: fs)
+        #expect(fs.openHandleCount == open - 2)
+    }
+}

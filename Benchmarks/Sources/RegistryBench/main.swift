@@ -52,6 +52,42 @@ let quiet: Logger = {
 func spread(_ xs: [Double]) -> String { String(format: "%.0f-%.0f", xs.min() ?? 0, xs.max() ?? 0) }
 func percentile(_ xs: [Double], _ p: Double) -> Double { xs.sorted()[min(xs.count - 1, Int(Double(xs.count) * p))] }
 
+// 0. With CANON_BENCH_SUBJECTS=N, only this: registration latency of new subjects over HTTP on an empty
+//    registry and after N subjects were registered (each its own variant of the reference event).
+if let n = ProcessInfo.processInfo.environment["CANON_BENCH_SUBJECTS"].flatMap(Int.init) {
+    let engine = try LogEngine(path: root + "/subjects", fileSystem: PosixFileSystem())
+    let registry = try await Registry(store: try await LogRegistryStore(log: engine))
+    let port = Int.random(in: 30_000..<40_000)
+    let server = Task { try await RegistryServer.application(registry: registry, configuration: .init(port: port), logger: quiet).runService() }
+    try await Task.sleep(for: .milliseconds(300))
+    let client = RegistryClient(url: URL(string: "http://127.0.0.1:\(port)")!)
+    func sample(_ label: String, from start: Int) async throws -> Double {
+        var samples: [Double] = []
+        for i in start..<start + 300 {
+            let schema = referenceEvent(extra: 0, namespace: "com.example.s\(i)")
+            let begin = DispatchTime.now().uptimeNanoseconds
+            _ = try await client.register(subject: "subject-\(i)-value", schema: schema)
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
+        }
+        print(String(format: "  %@: p50 %.3f ms, p99 %.3f ms", label, percentile(samples, 0.5), percentile(samples, 0.99)))
+        return percentile(samples, 0.5)
+    }
+    print("registration of a new subject over HTTP (RegistryClient), group commit:")
+    let empty = try await sample("empty registry", from: 0)
+    let fill = DispatchTime.now().uptimeNanoseconds
+    for i in 300..<n {
+        _ = try await registry.register(subject: "subject-\(i)-value", schema: referenceEvent(extra: 0, namespace: "com.example.s\(i)"))
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - fill) / 1e9
+    print(String(format: "  (filled to %d subjects in %.0f s, %.0f registrations/s on the actor)", n, seconds, Double(n - 300) / seconds))
+    let full = try await sample("at \(n) subjects", from: n)
+    print(String(format: "  ratio %.2f", full / empty))
+    server.cancel()
+    await engine.shutdown()
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
+
 // 1. Registration latency, over HTTP and direct, on fresh registries.
 func registrationLatencies(overHTTP: Bool) async throws -> [Double] {
     let engine = try LogEngine(path: root + "/latency-\(overHTTP)", fileSystem: PosixFileSystem())

@@ -191,7 +191,7 @@ extension PartitionLog {
             pending.removeLast()
             while let active = segments.last, active.baseOffset > last.segment {
                 // A segment rolled for the taken-back batches: remove it, the previous one is active again.
-                fs.close(active.handle)
+                lease.close([active.handle])
                 try files.remove(baseOffset: active.baseOffset, fs)
                 segments.removeLast()
                 try fs.syncDirectory(directory)
@@ -217,10 +217,8 @@ extension PartitionLog {
 
     /// Closes the files and removes the segments and the directory (deleting a topic).
     public func removeFiles() throws(LogError) {
-        if !isParked {
-            for s in segments { fs.close(s.handle) }
-            if let markHandle { fs.close(markHandle) }
-        }
+        if !isParked { lease.close(segments.map(\.handle) + (markHandle.map { [$0] } ?? [])) }
+        isParked = true  // nothing left to close
         markHandle = nil
         segments = []
         // Every file, also segments a read-only partition never loaded (past its damage).

@@ -125,7 +125,7 @@ extension PartitionLog {
             let tooOld = retentionMs >= 0 && oldest.index.maxTimestamp < now - retentionMs
             let tooBig = retentionBytes >= 0 && Int64(size - oldest.size) >= retentionBytes
             guard tooOld || tooBig else { break }
-            if !isParked { fs.close(oldest.handle) }
+            if !isParked { lease.close([oldest.handle]) }
             try files.remove(baseOffset: oldest.baseOffset, fs)
             segments.removeFirst()
             removed.append(oldest.path)

@@ -19,10 +19,14 @@ extension PartitionLog {
         /// The partition's acknowledged-mark file and what it says once this sync is done.
         let markHandle: LogFileHandle
         let mark: AcknowledgedMark
+        /// Keeps the files open until this sync is over.
+        let lease: FileLease
 
-        /// Runs the sync (on any thread): the segment's `fdatasync`, then the acknowledged mark written
-        /// and synced, in that order (the mark never claims data that is not durable).
+        /// Runs the sync (on any thread), once: the segment's `fdatasync`, then the acknowledged mark
+        /// written and synced, in that order (the mark never claims data that is not durable). The
+        /// files may be closed once it returns.
         public func perform(on fs: any LogFileSystem) throws(LogError) {
+            defer { lease.release() }
             try fs.sync(handle)
             try fs.write(markHandle, mark.bytes, at: 0)
             try fs.sync(markHandle)
@@ -45,12 +49,12 @@ extension PartitionLog {
         else {
             return nil
         }
-        syncsInFlight += 1
+        lease.acquire()
         return SyncTicket(
             handle: active.handle, log: generation, segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset,
             maxTimestamp: active.index.maxTimestamp, offsetOfMaxTimestamp: active.index.offsetOfMaxTimestamp,
             rollTimestamp: active.rollTimestamp, markHandle: markHandle,
-            mark: AcknowledgedMark(segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset))
+            mark: AcknowledgedMark(segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset), lease: lease)
     }
 
     /// Finishes a sync: on success, everything the ticket covers becomes durable and visible (and a
@@ -60,7 +64,6 @@ extension PartitionLog {
         guard ticket.log == generation else {
             throw LogError(.io, "a sync ticket of another partition log (the topic was deleted or recreated)", location: location())
         }
-        syncsInFlight -= 1
         if let error {
             state = .readOnly(reason: "fdatasync failed: \(error.message)")
             throw error

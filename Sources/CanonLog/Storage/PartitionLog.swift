@@ -103,9 +103,9 @@ public final class PartitionLog {
     var markHandle: LogFileHandle?
     /// Whether the partition's files are closed to stay within the directory's descriptor budget
     /// (``park()``); the next append, read or repair reopens them.
-    public private(set) var isParked = false
-    /// Sync tickets taken and not completed: their handles must stay open.
-    var syncsInFlight = 0
+    public internal(set) var isParked = false
+    /// Closes the partition's files only when no running sync uses them.
+    lazy var lease = FileLease(fs)
     /// Told when a parked partition opened its files again.
     var onReopen: (() -> Void)?
     /// Batches appended and not yet published (taken back by `rollBack`): segment base, position, offset.
@@ -167,8 +167,7 @@ public final class PartitionLog {
 
     deinit {
         guard !isParked else { return }
-        for s in segments { fs.close(s.handle) }
-        if let markHandle { fs.close(markHandle) }
+        lease.close(segments.map(\.handle) + (markHandle.map { [$0] } ?? []))
     }
 
     /// File descriptors the partition holds open: one per segment and its acknowledged mark.
@@ -178,9 +177,8 @@ public final class PartitionLog {
     /// in the page cache; a later `fdatasync` of the reopened file covers it). Returns whether it did.
     @discardableResult
     public func park() -> Bool {
-        guard !isParked, syncsInFlight == 0, markHandle != nil else { return false }
-        for s in segments { fs.close(s.handle) }
-        if let markHandle { fs.close(markHandle) }
+        guard !isParked, lease.inUse == 0, markHandle != nil else { return false }
+        lease.close(segments.map(\.handle) + (markHandle.map { [$0] } ?? []))
         isParked = true
         return true
     }

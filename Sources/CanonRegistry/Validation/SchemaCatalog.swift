@@ -8,14 +8,17 @@ import Foundation
 /// hard-deleted one refused.
 public final class SchemaCatalog: Sendable {
     /// One published state.
+    ///
+    /// The registry keeps one and changes only what an event touched before publishing it; the maps are
+    /// sharded so that such a change copies one shard, not the whole map the last snapshot shares.
     public struct Snapshot: Sendable {
         /// Writer schemas by ID (IDs that some version, soft-deleted or not, still uses), boxed: a schema
         /// is many arrays, and a box is copied with one reference count instead of one per array.
-        public var schemas: [Int32: WriterSchema] = [:]
+        public var schemas = ShardedMap<Int32, WriterSchema>()
         /// Subject -> the IDs of its versions (soft-deleted ones included; hard-deleted ones gone).
-        public var members: [String: Set<Int32>] = [:]
+        public var members = ShardedMap<String, Set<Int32>>()
         /// Subject -> the ID of its latest live version.
-        public var latest: [String: Int32] = [:]
+        public var latest = ShardedMap<String, Int32>()
 
         public init() {}
     }
@@ -40,4 +43,23 @@ public final class WriterSchema: Sendable {
         self.schema = schema
         self.validator = AvroDatumValidator(schema)
     }
+}
+
+/// A dictionary in 256 shards by key hash. A copy shares the shards; changing a key copies only its
+/// shard (and the small array of shards), so a snapshot changed and republished after every event costs
+/// the same with a hundred keys or a hundred thousand.
+public struct ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private var shards = [[Key: Value]](repeating: [:], count: 256)
+
+    public init() {}
+
+    @inline(__always) private static func shard(_ key: Key) -> Int { key.hashValue & 255 }
+
+    public subscript(key: Key) -> Value? {
+        get { shards[Self.shard(key)][key] }
+        set { shards[Self.shard(key)][key] = newValue }
+    }
+
+    /// How many keys it holds.
+    public var count: Int { shards.reduce(0) { $0 + $1.count } }
 }
