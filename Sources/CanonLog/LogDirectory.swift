@@ -81,6 +81,7 @@ public final class LogDirectory {
     private var lastUse: [PartitionKey: UInt64] = [:]
     private var useClock: UInt64 = 0
     private var needsTrim = false
+    private var markFiles: [String: HighWaterMark.File] = [:]
 
     /// Opens (creating when missing) a data directory: takes its lock, checks its format version, opens
     /// and recovers every partition.
@@ -165,6 +166,8 @@ public final class LogDirectory {
                 log.park()  // the files are released now, not when the last reference goes
             }
         }
+        for file in markFiles.values { fs.close(file.handle) }
+        markFiles = [:]
         if clean { try writeDurably("\(path)/\(Self.cleanShutdownMarker)", "clean\n") }
     }
 
@@ -173,7 +176,10 @@ public final class LogDirectory {
     }
 
     deinit {
-        if !isClosed { fs.close(lockHandle) }
+        if !isClosed {
+            for file in markFiles.values { fs.close(file.handle) }
+            fs.close(lockHandle)
+        }
     }
 
     /// Opens a partition; `exists` when its topic file says it was created (a missing directory is then
@@ -607,16 +613,22 @@ public final class LogDirectory {
 
     /// A high-water mark kept in this directory (see ``RecordLog/highWaterMark(_:)``).
     public func highWaterMark(_ name: String) throws(LogError) -> Int64 {
-        try checkOpen()
-        try TopicName.validate(name)
-        return try HighWaterMark.read(name, in: path, fs)
+        try markFile(name).value
     }
 
     /// Raises a high-water mark durably (see ``RecordLog/raiseHighWaterMark(_:to:)``).
     public func raiseHighWaterMark(_ name: String, to value: Int64) throws(LogError) {
+        try markFile(name).raise(to: value, fs)
+    }
+
+    /// The open file of a high-water mark (opened on first use, kept open until `close`).
+    private func markFile(_ name: String) throws(LogError) -> HighWaterMark.File {
         try checkOpen()
+        if let open = markFiles[name] { return open }
         try TopicName.validate(name)
-        try HighWaterMark.raise(name, to: value, in: path, fs)
+        let file = try HighWaterMark.File(name, in: path, fs)
+        markFiles[name] = file
+        return file
     }
 
     /// What `repair` would do, per damaged partition, without changing anything (the lines of each

@@ -638,7 +638,7 @@ public actor Registry {
         let observe = configuration.onCompatibilityCheck
         let outcome = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<CompatibilityResult, RegistryError>, Never>) in
-            DispatchQueue.global(qos: .utility).async {
+            DispatchQueue.global(qos: .userInitiated).async {
                 let start = ContinuousClock.now
                 observe?(nil)
                 let result: Result<CompatibilityResult, RegistryError>

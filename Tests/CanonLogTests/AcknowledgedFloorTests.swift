@@ -205,3 +205,28 @@ extension AcknowledgedFloorTests {
         try Self.expectRefusesAcknowledgedLoss(fs, keptBelow: 150)
     }
 }
+
+/// The high-water marks beside the topics only go up, and a torn write of one leaves its last value.
+@Suite struct HighWaterMarkTests {
+    @Test func aMarkOnlyGoesUpAndSurvivesATornRaise() throws {
+        let fs = FaultInjectingFileSystem()
+        var dir = try LogDirectory(path: "/d", fileSystem: fs)
+        #expect(try dir.highWaterMark("ids") == 0)
+        try dir.raiseHighWaterMark("ids", to: 5)
+        try dir.raiseHighWaterMark("ids", to: 3)
+        #expect(try dir.highWaterMark("ids") == 5)
+        try dir.raiseHighWaterMark("ids", to: 7)
+        // The next raise is written but its sync fails, and the power is cut with part of it on disk.
+        fs.inject(.init(.sync, path: "ids.mark"))
+        #expect(throws: LogError.self) { try dir.raiseHighWaterMark("ids", to: 9) }
+        fs.clearFaults()
+        fs.cutPower(.tearUnsynced(keep: 7))
+        dir = try LogDirectory(path: "/d", fileSystem: fs)
+        #expect(try dir.highWaterMark("ids") == 7)
+        try dir.raiseHighWaterMark("ids", to: 8)
+        fs.cutPower()
+        dir = try LogDirectory(path: "/d", fileSystem: fs)
+        #expect(try dir.highWaterMark("ids") == 8)
+        #expect(throws: LogError.self) { try dir.highWaterMark("../x") }
+    }
+}

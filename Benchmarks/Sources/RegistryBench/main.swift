@@ -89,9 +89,22 @@ if let n = ProcessInfo.processInfo.environment["CANON_BENCH_SUBJECTS"].flatMap(I
 }
 
 // 1. Registration latency, over HTTP and direct, on fresh registries.
+/// Per registration on the actor: how long the store append (durable) and the compatibility check took (ms).
+final class Samples: @unchecked Sendable {  // `values` only under `lock`
+    private let lock = NSLock()
+    private var values: [Double] = []
+    func add(_ x: Double) { lock.withLock { values.append(x) } }
+    var all: [Double] { lock.withLock { values } }
+}
+let appendTimes = Samples(), checkTimes = Samples()
 func registrationLatencies(overHTTP: Bool) async throws -> [Double] {
     let engine = try LogEngine(path: root + "/latency-\(overHTTP)", fileSystem: PosixFileSystem())
-    let registry = try await Registry(store: try await LogRegistryStore(log: engine))
+    var configuration = Registry.Configuration()
+    if !overHTTP {
+        configuration.onStoreAppend = { ns in appendTimes.add(Double(ns) / 1e6) }
+        configuration.onCompatibilityCheck = { ns in if let ns { checkTimes.add(Double(ns) / 1e6) } }
+    }
+    let registry = try await Registry(store: try await LogRegistryStore(log: engine), configuration: configuration)
     let port = Int.random(in: 30_000..<40_000)
     let app = RegistryServer.application(registry: registry, configuration: .init(port: port), logger: quiet)
     let server = Task { try await app.runService() }
@@ -123,6 +136,9 @@ for _ in 0..<runs {
 print(String(format: "registration of the reference event, BACKWARD_TRANSITIVE against 100+ live versions, group commit (%d registrations each):", http.count))
 print(String(format: "  over HTTP (RegistryClient): p50 %.2f ms, p99 %.2f ms;  Registry actor directly: p50 %.2f ms, p99 %.2f ms",
              percentile(http, 0.5), percentile(http, 0.99), percentile(direct, 0.5), percentile(direct, 0.99)))
+let appends = appendTimes.all.suffix(60 * runs).map { $0 }, checks = checkTimes.all.suffix(60 * runs).map { $0 }
+print(String(format: "  of which (on the actor, p50): the store append (durable) %.2f ms, the compatibility check %.2f ms",
+             percentile(appends, 0.5), percentile(checks, 0.5)))
 
 // 2. wrk against the server: one registry, two applications (the response cache on, and off).
 let mix = 1_000

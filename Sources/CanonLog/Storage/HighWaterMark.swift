@@ -8,41 +8,55 @@
 enum HighWaterMark {
     static func path(_ name: String, in directory: String) -> String { "\(directory)/\(name).mark" }
 
-    /// The mark's value (0 when it was never raised); a file with no valid slot is damage.
-    static func read(_ name: String, in directory: String, _ fs: any LogFileSystem) throws(LogError) -> Int64 {
-        let path = path(name, in: directory)
-        guard fs.fileExists(path) else { return 0 }
-        let bytes = try fs.readAll(path)
-        let slots = [0, 16].compactMap { slot(bytes, at: $0) }
-        guard let best = slots.max(by: { $0.value < $1.value }) else {
-            if bytes.allSatisfy({ $0 == 0 }) { return 0 }
-            throw LogError(.damaged, "the high-water mark file has no valid slot", location: .init(file: path))
+    /// The open file of one mark and what its slots hold, for raising it with one write and one sync.
+    final class File {
+        let handle: LogFileHandle
+        private(set) var value: Int64
+        private var sequence: UInt32
+        /// The slot holding `value` (the next write goes to the other one).
+        private var slot: Int
+
+        /// Opens (creating) the mark `name` in `directory`.
+        init(_ name: String, in directory: String, _ fs: any LogFileSystem) throws(LogError) {
+            let path = HighWaterMark.path(name, in: directory)
+            let existed = fs.fileExists(path)
+            handle = try fs.open(path, create: true)
+            let bytes = try fs.read(handle, at: 0, count: 32)
+            let slots = [0, 16].map { HighWaterMark.slot(bytes, at: $0) }
+            let best = slots.enumerated().compactMap { i, s in s.map { (i, $0) } }.max { $0.1.value < $1.1.value }
+            value = best?.1.value ?? 0
+            sequence = best?.1.sequence ?? 0
+            slot = best.map { $0.0 * 16 } ?? 16
+            if best == nil, bytes.contains(where: { $0 != 0 }) {
+                fs.close(handle)
+                throw LogError(.damaged, "the high-water mark file has no valid slot", location: .init(file: path))
+            }
+            if !existed {
+                do { try fs.syncDirectory(directory) } catch {
+                    fs.close(handle)
+                    throw error
+                }
+            }
         }
-        return best.value
+
+        /// Raises the mark to `value` durably (a lower value changes nothing): the slot not holding the
+        /// current value is written and synced, so a torn write leaves the other.
+        func raise(to newValue: Int64, _ fs: any LogFileSystem) throws(LogError) {
+            guard newValue > value else { return }
+            let target = slot == 0 ? 16 : 0
+            var record: [UInt8] = []
+            record.appendBigEndian(newValue)
+            record.appendBigEndian(sequence &+ 1)
+            record.appendBigEndian(CRC32C.checksum(record))
+            try fs.write(handle, record, at: target)
+            try fs.sync(handle)
+            value = newValue
+            sequence &+= 1
+            slot = target
+        }
     }
 
-    /// Raises the mark to `value` (durably, before returning); a lower value changes nothing.
-    static func raise(_ name: String, to value: Int64, in directory: String, _ fs: any LogFileSystem) throws(LogError) {
-        let path = path(name, in: directory)
-        let existed = fs.fileExists(path)
-        let bytes = existed ? try fs.readAll(path) : []
-        let slots = [0, 16].map { slot(bytes, at: $0) }
-        let current = slots.compactMap { $0 }.max(by: { $0.value < $1.value })
-        guard value > current?.value ?? 0 else { return }
-        // Overwrite the slot that does not hold the current value.
-        let target = slots[0] != nil && slots[0]!.value == current?.value ? 16 : 0
-        var record: [UInt8] = []
-        record.appendBigEndian(value)
-        record.appendBigEndian((current?.sequence ?? 0) &+ 1)
-        record.appendBigEndian(CRC32C.checksum(record))
-        let h = try fs.open(path, create: true)
-        defer { fs.close(h) }
-        try fs.write(h, record, at: target)
-        try fs.sync(h)
-        if !existed { try fs.syncDirectory(directory) }
-    }
-
-    private static func slot(_ bytes: [UInt8], at offset: Int) -> (value: Int64, sequence: UInt32)? {
+    static func slot(_ bytes: [UInt8], at offset: Int) -> (value: Int64, sequence: UInt32)? {
         guard bytes.count >= offset + 16 else { return nil }
         let record = Array(bytes[offset..<offset + 16])
         return record.withUnsafeBytes { raw in
