@@ -1,7 +1,8 @@
 // Compatibility checks of the reference event (Schemas/bench/OrderPlaced.avsc), with the Python `avro`
 // package's checker (Tests/Interop/compat_peer.py) run side by side in the same run:
 //  1. one reader/writer check: OrderPlaced + one field with a default, reading OrderPlaced;
-//  2. a BACKWARD_TRANSITIVE check of a new version against 100 earlier versions.
+//  2. a BACKWARD_TRANSITIVE check of a new version against 100 earlier versions;
+//  and with CANON_BENCH_ONLY=union, alone: a union of 10,000 records against the same union reversed.
 //
 // Usage (from Benchmarks/): swift build -c release && .build/release/CompatBench [ITERATIONS] [RUNS]
 // The Python peer needs fastavro/avro: run ../scripts/test once, or set CANON_PYTHON.
@@ -64,6 +65,23 @@ precondition(transitiveOK)
 
 // For instruction counts under callgrind: CANON_BENCH_ONLY=pair or =transitive runs that loop alone.
 let only = ProcessInfo.processInfo.environment["CANON_BENCH_ONLY"]
+// CANON_BENCH_ONLY=union: a union of 10,000 named records checked against the same union reversed, both
+// ways (parse excluded), RUNS times: the hostile check of issue 13 (92.6 s and 4.9 GB before it).
+if only == "union" {
+    let record = { (i: Int) in #"{"type":"record","name":"R\#(i)","fields":[{"name":"v","type":"long"}]}"# }
+    let forward = try AvroSchema(parsing: "[" + (0..<10_000).map(record).joined(separator: ",") + "]")
+    let reversed = try AvroSchema(parsing: "[" + (0..<10_000).reversed().map(record).joined(separator: ",") + "]")
+    var samples: [Double] = []
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let ok = try CompatibilityLevel.full.check(reversed, against: [forward], using: AvroCompatibilityChecker()).isCompatible
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        precondition(ok)
+    }
+    print(String(format: "FULL check of a reversed 10,000-record union: median %.1f ms, runs %@", samples.sorted()[samples.count / 2],
+                 samples.map { String(format: "%.1f", $0) }.joined(separator: " ")))
+    exit(0)
+}
 if only == "pair" {
     for _ in 0..<iterations { blackHole(try? reader.incompatibilities(readingDataWrittenWith: writer).isEmpty) }
     exit(0)

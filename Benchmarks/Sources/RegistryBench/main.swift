@@ -9,6 +9,10 @@
 //    commit) before the answer: over HTTP with RegistryClient (what the CLI and the serializers use), and
 //    beside it the same registrations on the Registry actor directly (no HTTP).
 //
+// With CANON_BENCH_ONLY=registration only the registration latencies run (and what the store append and
+// the check take of them); with CANON_BENCH_SUBJECTS=N only the latency of registering new subjects on an
+// empty registry and after N subjects.
+//
 // Usage (from Benchmarks/): swift build -c release --product RegistryBench && .build/release/RegistryBench [SECONDS] [RUNS]
 // Needs wrk (Debian package `wrk`). Everything it writes is under .build/registry-bench-PID, removed at the end.
 import CanonCore
@@ -139,6 +143,10 @@ print(String(format: "  over HTTP (RegistryClient): p50 %.2f ms, p99 %.2f ms;  R
 let appends = appendTimes.all.suffix(60 * runs).map { $0 }, checks = checkTimes.all.suffix(60 * runs).map { $0 }
 print(String(format: "  of which (on the actor, p50): the store append (durable) %.2f ms, the compatibility check %.2f ms",
              percentile(appends, 0.5), percentile(checks, 0.5)))
+if ProcessInfo.processInfo.environment["CANON_BENCH_ONLY"] == "registration" {
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
 
 // 2. wrk against the server: one registry, two applications (the response cache on, and off).
 let mix = 1_000
