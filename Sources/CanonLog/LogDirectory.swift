@@ -20,6 +20,19 @@ public final class LogDirectory {
     public static let formatVersion = "canon-log \(formatVersionNumber)"
     static let formatVersionNumber = 2
 
+    /// Refuses a directory of a newer (or unknown) format for the offline checks, which read without opening.
+    static func checkFormatForReading(_ path: String, _ fs: any LogFileSystem) throws(LogError) {
+        let file = "\(path)/format-version"
+        guard fs.fileExists(file) else { return }
+        let text = String(decoding: try fs.readAll(file), as: UTF8.self)
+        guard let version = formatVersionNumber(text), version <= formatVersionNumber else {
+            throw LogError(
+                .io,
+                "the data directory's format '\(text.prefix(40).trimmingCharacters(in: .whitespacesAndNewlines))' is not one this build reads (up to '\(formatVersion)')",
+                location: .init(file: file))
+        }
+    }
+
     /// The version number of a `format-version` file's text (`canon-log N`), nil when it is not one.
     static func formatVersionNumber(_ text: String) -> Int? {
         guard let line = text.split(separator: "\n", omittingEmptySubsequences: false).first, line.hasPrefix("canon-log "),
@@ -316,6 +329,8 @@ public final class LogDirectory {
             for p in made.indices { unparked.remove(PartitionKey(topic: name, partition: p)) }
             made.removeAll()
             for p in 0..<partitions { removePartitionDirectory("\(path)/\(name)-\(p)") }
+            // The topic file too, when only the directory sync after its rename failed.
+            for file in ["\(path)/\(name).topic", "\(path)/\(name).topic.tmp"] where fs.fileExists(file) { try? fs.remove(file) }
             try? fs.syncDirectory(path)
             throw error
         }
@@ -526,13 +541,21 @@ public final class LogDirectory {
             return (key, partitionLogs[key.partition])
         }
         var results = [LogError?](repeating: nil, count: targets.count)
+        // Parked partitions reopen here, one at a time (reopening updates this directory's tables), not
+        // inside the parallel flushes.
+        for (i, target) in targets.enumerated() {
+            do throws(LogError) { try target.1.unpark() } catch { results[i] = error }
+        }
         if targets.count == 1 {
-            do { try targets[0].1.flush() } catch { results[0] = error }
+            if results[0] == nil {
+                do { try targets[0].1.flush() } catch { results[0] = error }
+            }
         } else if targets.count > 1 {
             results.withUnsafeMutableBufferPointer { slots in
                 let slots = SendableSlots(slots)
                 let flushers = targets.map { SendableFlush(log: $0.1) }
                 DispatchQueue.concurrentPerform(iterations: flushers.count) { i in
+                    guard slots.buffer[i] == nil else { return }
                     do throws(LogError) { try flushers[i].log.flush() } catch { slots.buffer[i] = error }
                 }
             }
@@ -580,6 +603,7 @@ public final class LogDirectory {
     {
         let lock = try fs.lockExclusively("\(path)/.lock")
         defer { fs.close(lock) }
+        try checkFormatForReading(path, fs)
         var batches = 0
         var problems: [String] = []
         var topics: [(name: String, partitions: Int)] = []
@@ -639,6 +663,7 @@ public final class LogDirectory {
     {
         let lock = try fs.lockExclusively("\(path)/.lock")
         defer { fs.close(lock) }
+        try checkFormatForReading(path, fs)
         var plans: [(partition: String, lines: [String], losesAcknowledgedRecords: Bool)] = []
         let topics = try fs.contentsOfDirectory(path).sorted().filter { $0.hasSuffix(".topic") }.map { (file) throws(LogError) in
             let name = String(file.dropLast(6))

@@ -241,7 +241,10 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
 
     public func close(_ handle: LogFileHandle) {
         lock.withLock {
-            if let p = handles.removeValue(forKey: handle.id), locks[p] == handle.id { locks[p] = nil }
+            if let p = handles.removeValue(forKey: handle.id) {
+                if locks[p] == handle.id { locks[p] = nil }
+                if p.hasPrefix("\u{0}removed-") { files[p] = nil }  // the last name of a removed file is gone
+            }
         }
     }
 
@@ -339,6 +342,13 @@ public final class FaultInjectingFileSystem: LogFileSystem, @unchecked Sendable 
             try checkFault(.remove, path)
             guard let removed = files.removeValue(forKey: path) else {
                 throw LogError(.io, "unlink failed: No such file or directory", location: .init(file: path))
+            }
+            // As with unlink: handles still open keep the removed file (an inode without a name), and a
+            // new file at the path is another file.
+            for (handle, open) in handles where open == path {
+                let orphan = "\u{0}removed-\(handle)"
+                handles[handle] = orphan
+                files[orphan] = removed
             }
             let (dir, name) = Self.split(path)
             if durableEntries[dir, default: []].contains(name) {

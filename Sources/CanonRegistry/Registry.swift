@@ -99,6 +99,7 @@ public actor Registry {
                     + "Start with the loss accepted (canon serve --accept-lost-registrations) to serve what is left; "
                     + "IDs up to \(idMark) are never issued again")
         }
+        if idMark > state.maxID { lostIDs = (state.maxID + 1)...idMark }
         // Events written before the mark was raised (a crash in between, or an older release): raise it.
         if state.maxID > idMark {
             try await store.raiseIDHighWaterMark(to: state.maxID)
@@ -109,6 +110,9 @@ public actor Registry {
 
     /// The highest schema ID ever issued as the store keeps it apart from the events.
     private var idMark: Int32 = 0
+    /// IDs issued whose registrations were found lost at start (accepted with
+    /// `acceptLostRegistrations`): IMPORT may not give them to content either.
+    private var lostIDs: ClosedRange<Int32>?
 
     /// Raises the store's ID mark after an event that issued `id` is durable.
     private func retire(_ id: Int32) async throws(RegistryError) {
@@ -192,10 +196,18 @@ public actor Registry {
             let elapsed = ContinuousClock.now - start
             observe(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
+        // An event that issues an ID above the mark raises the mark before anyone can see the ID (the
+        // catalog, readers): no producer can use an ID the mark does not cover. The event is durable
+        // either way, so it is applied even when raising fails (the next start raises the mark to it).
+        var markFailure: RegistryError?
+        if case .schemaRegistered(_, _, let id, _, _, _) = event, id > idMark {
+            do { try await retire(id) } catch { markFailure = error }
+        }
         if let schema { parsed[schema.id] = schema.schema }
         state.apply(event)
         publishCatalog(after: event)
         changes.increment()
+        if let markFailure { throw markFailure }
     }
 
     // MARK: - Schemas
@@ -343,6 +355,7 @@ public actor Registry {
             let live = liveVersions(subject)
             // Already a live version: answer it, write nothing.
             if let existing = live.last(where: { state.contents[$0.id] == content }), requestedID == nil || requestedID == existing.id {
+                try await retire(existing.id)  // a no-op unless raising the mark failed when it was registered
                 return RegisteredSchema(
                     subject: subject, version: existing.number, id: existing.id, schemaType: content.schemaType,
                     schema: content.schema, references: content.references)
@@ -369,6 +382,10 @@ public actor Registry {
                 }
                 if let other = state.contents[requestedID], other != content {
                     throw .notPermitted("Overwrite new schema with id \(requestedID) is not permitted.")
+                }
+                if state.contents[requestedID] == nil, lostIDs?.contains(requestedID) == true {
+                    throw .notPermitted(
+                        "id \(requestedID) was issued before and its registration was lost; an ID is never given to other content")
                 }
                 id = requestedID
                 if let requestedVersion {
@@ -410,7 +427,6 @@ public actor Registry {
                     subject: subject, version: version, id: id, schemaType: content.schemaType,
                     schema: content.schema, references: content.references),
                 parsed: (id, newSchema))
-            try await retire(id)
             return RegisteredSchema(
                 subject: subject, version: version, id: id, schemaType: content.schemaType, schema: content.schema,
                 references: content.references)

@@ -68,6 +68,12 @@ import Testing
         #expect(next.id == 11)
         // A lost schema registered again gets a new ID too, never its old one.
         #expect(try await registry.register(subject: "s8", schema: Self.schema(8)).id == 12)
+        // IMPORT cannot give a lost ID to content either.
+        try await registry.setMode(.import, subject: nil, force: true)
+        let imported = await #expect(throws: RegistryError.self) {
+            try await registry.register(subject: "other", schema: Self.schema(77), id: 9)
+        }
+        #expect(imported?.code == 42205)
         await engine.shutdown()
     }
 

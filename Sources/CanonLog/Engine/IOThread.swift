@@ -31,7 +31,7 @@ final class IOThread: @unchecked Sendable {
     private let syncPool = SyncPool(maximum: 16)
     private let condition = NSCondition()
     private var jobs: [Job] = []
-    private var completions: [(LogDirectory.PartitionKey, PartitionLog.SyncTicket, LogError?)] = []
+    private var completions: [(LogDirectory.PartitionKey, PartitionLog.SyncTicket, (error: LogError?, dataDurable: Bool))] = []
     private var stopped = false
     private var onStopped: [@Sendable () -> Void] = []
     private var finished = false
@@ -126,7 +126,7 @@ final class IOThread: @unchecked Sendable {
                 for callback in callbacks { callback() }
                 return
             }
-            for (key, ticket, error) in done { complete(key, ticket, error) }
+            for (key, ticket, outcome) in done { complete(key, ticket, outcome) }
             process(batch)
             let now = configuration.now()
             for key in directory.intervalFlushesDue(now: now) { commit.flushRequested(key) }
@@ -239,17 +239,18 @@ final class IOThread: @unchecked Sendable {
             condition.withLock { syncs += 1 }
             let fs = directory.fileSystem
             syncPool.run { [self] in
-                var failure: LogError?
-                do throws(LogError) { try ticket.perform(on: fs) } catch { failure = error }
+                let outcome = ticket.perform(on: fs)
                 condition.withLock {
-                    completions.append((key, ticket, failure))
+                    completions.append((key, ticket, outcome))
                     condition.signal()
                 }
             }
         }
     }
 
-    private func complete(_ key: LogDirectory.PartitionKey, _ ticket: PartitionLog.SyncTicket, _ error: LogError?) {
+    private func complete(
+        _ key: LogDirectory.PartitionKey, _ ticket: PartitionLog.SyncTicket, _ outcome: (error: LogError?, dataDurable: Bool)
+    ) {
         guard let log = try? directory.partitionLog(key.topic, key.partition) else {
             perform(
                 commit.syncFailed(
@@ -263,12 +264,13 @@ final class IOThread: @unchecked Sendable {
             return
         }
         do {
-            try log.completeSync(ticket, error: error)
+            try log.completeSync(ticket, error: outcome.error, dataDurable: outcome.dataDurable)
         } catch {
             // The partition is read-only now. What the sync made durable before the failure (a recovery
             // checkpoint that could not be written after a good sync) is answered; every append not
             // durable there fails, and its bytes are taken back from the files (best effort), so that a
-            // restart without a power cut does not bring back records whose append failed.
+            // restart without a power cut does not bring back records whose append failed (except what the
+            // segment's sync made durable before the mark's failed: the mark may name it).
             perform(commit.nothingToSync(key, durable: log.durableNextOffset))
             if log.durableNextOffset < log.nextOffset { try? log.rollBack(to: log.durableNextOffset) }
             var located = error

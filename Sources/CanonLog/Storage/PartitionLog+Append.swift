@@ -173,6 +173,8 @@ extension PartitionLog {
     /// another partition is taken back whole). Published data is never touched.
     public func rollBack(to offset: Int64) throws(LogError) {
         try unpark()
+        // Bytes a sync made durable stay (their mark may have reached the disk): never below them.
+        let offset = max(offset, syncedNextOffset)
         guard offset >= durableNextOffset else {
             throw LogError(
                 .io, "cannot roll back to offset \(offset): records up to \(durableNextOffset) are already durable", location: location())

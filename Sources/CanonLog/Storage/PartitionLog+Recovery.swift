@@ -25,7 +25,14 @@ extension PartitionLog {
             recoveryNotes.append("ignored an unreadable acknowledged mark in \(directory); the recovery checkpoint is the floor")
         }
         let bases = try files.baseOffsets(fs)
-        let lost = try LostOffsets.read(directory: directory, fs)
+        let lost: [Int64: Int64]
+        do {
+            lost = try LostOffsets.read(directory: directory, fs)
+        } catch  where error.code == .damaged {
+            // Which gaps a repair made is unknown: this partition is damaged, the rest of the directory opens.
+            damaged(from: 0, acknowledged: nil, error.description)
+            return
+        }
         var checkpoint: RecoveryCheckpoint?
         if fs.fileExists(checkpointPath) {
             checkpoint = RecoveryCheckpoint(String(decoding: try fs.readAll(checkpointPath), as: UTF8.self))
@@ -36,6 +43,9 @@ extension PartitionLog {
         // The acknowledged floor: records below it were acknowledged as durable, and a log that ends
         // below it lost them (damage, never a torn tail).
         let floor = max(mark?.nextOffset ?? 0, checkpoint?.nextOffset ?? 0)
+        // Without a mark (a format-1 directory, or a torn mark) the floor is a checkpoint's, possibly far
+        // behind what was acknowledged: bad bytes followed by valid batches are then damage, not a tail.
+        floorIsExact = mark != nil
         // A checkpoint naming a missing segment or more bytes than its segment has is not used for
         // the scan (everything is scanned), but it still counts for the floor: records it vouched for
         // that the scan does not find are reported missing.
@@ -73,13 +83,33 @@ extension PartitionLog {
                 if lost[segment.nextOffset] == nil, let gap = lost.first(where: { $0.value == bases[i + 1] }) {
                     segment.nextOffset = gap.key
                 }
+                let sealedEnd = segment.nextOffset
                 if !loadIndexes(&segment, limit: nil) {
                     guard try recover(&segment, from: 0, expected: expected ?? base, isLast: false, floor: floor) else {
                         segments.append(segment)
                         finishOpen()
                         return
                     }
+                    guard segment.nextOffset == sealedEnd else {
+                        // The whole segment is valid but ends early: records up to the next segment are gone.
+                        segments.append(segment)
+                        finishOpen()
+                        damaged(
+                            from: segment.nextOffset, acknowledged: floor,
+                            "\(segment.path) ends at offset \(segment.nextOffset - 1); the next segment starts at \(sealedEnd)")
+                        return
+                    }
                     try rewriteSealedIndexes(&segment)
+                } else if let problem = try checkTail(
+                    segment, end: fileSize, nextOffset: segment.nextOffset, claimedBy: "the next segment's base offset")
+                {
+                    // A sealed segment cut short (or damaged at its end): its last records are missing.
+                    segment.size = problem.validEnd
+                    segment.nextOffset = problem.reached
+                    segments.append(segment)
+                    finishOpen()
+                    damaged(from: problem.reached, acknowledged: floor, problem.reason)
+                    return
                 }
                 segment.rollTimestamp = segment.index.times.first?.timestamp ?? -1
             } else if let c = checkpoint, base == c.baseOffset {
@@ -93,7 +123,10 @@ extension PartitionLog {
                         baseOffset: base, path: path, handle: handle, size: 0, allocated: fileSize, nextOffset: expected ?? base,
                         rollTimestamp: -1, index: SegmentIndex(), offsetEntriesOnDisk: 0, timeEntriesOnDisk: 0)
                 }
-                if segment.size > 0, let problem = try checkCheckpointTail(segment, c) {
+                if segment.size > 0,
+                    let problem = try checkTail(
+                        segment, end: c.position, nextOffset: c.nextOffset, claimedBy: "the recovery checkpoint of \(segment.path)")
+                {
                     segment.size = problem.validEnd
                     segment.nextOffset = problem.reached
                     segments.append(segment)
@@ -133,28 +166,35 @@ extension PartitionLog {
         lastCheckpoint = trusted ? checkpoint : nil
     }
 
-    /// Checks the batches just before a recovery checkpoint's position (from the last index entry the
-    /// checkpoint vouches for): they must end exactly at the position with the checkpoint's next offset.
-    /// Returns the problem, or nil. This catches a checkpoint edited or damaged into naming more (or
-    /// other) records than the segment holds, which a scan from the checkpoint on cannot see.
-    func checkCheckpointTail(_ segment: Segment, _ c: RecoveryCheckpoint) throws(LogError) -> (
+    /// Checks the batches before byte `end` of a segment (from the last index entry below it): they
+    /// must end exactly there, with `nextOffset`. Returns the problem (with where the valid batches end
+    /// and the offset they reach), or nil. This catches a recovery checkpoint edited or damaged into
+    /// naming more (or other) records than the segment holds, and a sealed segment cut short at a batch
+    /// boundary, which no scan from the checkpoint on would see.
+    func checkTail(_ segment: Segment, end: Int, nextOffset: Int64, claimedBy claim: String) throws(LogError) -> (
         reason: String, validEnd: Int, reached: Int64
     )? {
-        let last = segment.index.offsets.last
+        let last = segment.index.offsets.last { Int($0.position) < end }
         let from = last.map { Int($0.position) } ?? 0
         let expected = segment.baseOffset + Int64(last?.relativeOffset ?? 0)
-        let bytes = try fs.read(segment.handle, at: from, count: c.position - from)
+        let bytes = try fs.read(segment.handle, at: from, count: max(0, end - from))
         let scan = SegmentScan(bytes, expectedBaseOffset: expected, start: from)
         let reached = scan.nextOffset ?? expected
+        if bytes.count < end - from {
+            return (
+                "\(segment.path) has \(from + bytes.count) bytes; \(claim) says \(end) (offsets up to \(nextOffset - 1))",
+                scan.validEnd, min(reached, nextOffset)
+            )
+        }
         switch scan.ending {
         case .tornTail(let at, let reason), .corruption(let at, let reason, _):
-            return ("damaged batch in \(segment.path) at byte \(at): \(reason) (below its recovery checkpoint)", scan.validEnd, reached)
+            return ("damaged batch in \(segment.path) at byte \(at): \(reason) (below what \(claim) vouches for)", scan.validEnd, reached)
         case .clean:
-            if scan.validEnd == c.position, reached == c.nextOffset { return nil }
+            if scan.validEnd == end, reached == nextOffset { return nil }
         }
         return (
-            "the recovery checkpoint of \(segment.path) says byte \(c.position) ends offset \(c.nextOffset - 1); "
-                + "the batches there end at byte \(scan.validEnd), offset \(reached - 1)", scan.validEnd, min(reached, c.nextOffset)
+            "\(claim) says \(segment.path) ends at byte \(end) with offset \(nextOffset - 1); "
+                + "its batches end at byte \(scan.validEnd), offset \(reached - 1)", scan.validEnd, min(reached, nextOffset)
         )
     }
 
@@ -208,7 +248,11 @@ extension PartitionLog {
         switch scan.ending {
         case .clean:
             return true
-        case .tornTail(let at, let reason) where isLast && segment.nextOffset >= floor:
+        case .tornTail(let at, let reason) where isLast && segment.nextOffset >= floor,
+            .corruption(let at, let reason, _) where isLast && segment.nextOffset >= floor && floorIsExact:
+            // Everything from `at` on is above the acknowledged floor (had a later batch been
+            // acknowledged, the floor would be past it): never acknowledged, so cut, even when a valid
+            // batch follows the bad bytes (pages written back out of order before a power cut).
             try fs.truncate(segment.handle, to: at)
             try fs.sync(segment.handle)
             segment.allocated = at

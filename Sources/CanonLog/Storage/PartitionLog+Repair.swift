@@ -12,12 +12,12 @@ enum LostOffsets {
         let path = "\(directory)/\(fileName)"
         guard fs.fileExists(path) else { return [:] }
         guard let pairs = SmallFile.keyValues(String(decoding: try fs.readAll(path), as: UTF8.self), header: header) else {
-            throw LogError(.io, "not a lost-offsets file: every line must be from=to", location: .init(file: path))
+            throw LogError(.damaged, "not a lost-offsets file: every line must be from=to", location: .init(file: path))
         }
         var gaps: [Int64: Int64] = [:]
         for (key, value) in pairs {
             guard let from = Int64(key), let to = Int64(value), from >= 0, to > from else {
-                throw LogError(.io, "not a lost-offsets file: '\(key)=\(value)' is not from=to", location: .init(file: path))
+                throw LogError(.damaged, "not a lost-offsets file: '\(key)=\(value)' is not from=to", location: .init(file: path))
             }
             gaps[from] = to
         }
@@ -70,7 +70,7 @@ public struct RepairPlan: Sendable, Equatable {
     /// The plan in words, one line per fact.
     public var lines: [String] {
         var out = ["\(directory): \(reason)"]
-        if let cutFile {
+        if let cutFile, cutBytes > 0 {
             out.append("  cut \(cutFile) at byte \(cutAt): \(cutBytes) byte(s) from byte \(cutAt) to \(cutAt + cutBytes) go")
         }
         for file in removedFiles { out.append("  remove \(file)") }
@@ -102,6 +102,7 @@ extension PartitionLog {
         let lost = try LostOffsets.read(directory: directory, fs)
         let floor = try acknowledgedFloor(directory: directory, fs)
         var expected: Int64?
+        var lastEnd: (path: String, validEnd: Int)?
         for (i, base) in bases.enumerated() {
             if let e = expected, e != base, lost[e] == base { expected = base }
             let path = files.logPath(baseOffset: base)
@@ -111,6 +112,7 @@ extension PartitionLog {
             switch scan.ending {
             case .clean:
                 expected = scan.nextOffset ?? (expected ?? base)
+                lastEnd = (path, scan.validEnd)
                 continue
             case .tornTail(let at, let reason): damage = (at, reason, nil)
             case .corruption(let at, let reason, let resume): damage = (at, reason, resume)
@@ -159,10 +161,12 @@ extension PartitionLog {
         let kept = expected ?? 0
         guard kept < floor else { return nil }
         let end = bases.last.map { "\(files.logPath(baseOffset: $0)) ends at offset \(kept - 1)" } ?? "no segment is left"
+        // The last segment is cut at its last batch (dropping only preallocated zeros): it is sealed once
+        // the segment at the resume offset follows it.
         return RepairPlan(
-            directory: directory, reason: "acknowledged records \(kept) to \(floor - 1) are missing (\(end))", cutFile: nil, cutAt: 0,
-            cutBytes: 0, removedFiles: [], removedBytes: 0, keptNextOffset: kept, acknowledgedNextOffset: floor,
-            intactBatchesDropped: 0, intactOffsetsDropped: nil, resumeOffset: floor)
+            directory: directory, reason: "acknowledged records \(kept) to \(floor - 1) are missing (\(end))", cutFile: lastEnd?.path,
+            cutAt: lastEnd?.validEnd ?? 0, cutBytes: 0, removedFiles: [], removedBytes: 0, keptNextOffset: kept,
+            acknowledgedNextOffset: floor, intactBatchesDropped: 0, intactOffsetsDropped: nil, resumeOffset: floor)
     }
 
     /// The acknowledged floor of a partition directory: the larger of the acknowledged mark's and the

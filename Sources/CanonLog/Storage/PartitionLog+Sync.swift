@@ -24,12 +24,18 @@ extension PartitionLog {
 
         /// Runs the sync (on any thread), once: the segment's `fdatasync`, then the acknowledged mark
         /// written and synced, in that order (the mark never claims data that is not durable). The
-        /// files may be closed once it returns.
-        public func perform(on fs: any LogFileSystem) throws(LogError) {
+        /// files may be closed once it returns. Returns the failure, if any, and whether the segment's
+        /// data was made durable (then the mark may name it, and it must not be taken back).
+        public func perform(on fs: any LogFileSystem) -> (error: LogError?, dataDurable: Bool) {
             defer { lease.release() }
-            try fs.sync(handle)
-            try fs.write(markHandle, mark.bytes, at: 0)
-            try fs.sync(markHandle)
+            do { try fs.sync(handle) } catch { return (error, false) }
+            do {
+                try fs.write(markHandle, mark.bytes, at: 0)
+                try fs.sync(markHandle)
+            } catch {
+                return (error, true)
+            }
+            return (nil, true)
         }
     }
 
@@ -60,10 +66,13 @@ extension PartitionLog {
     /// Finishes a sync: on success, everything the ticket covers becomes durable and visible (and a
     /// recovery checkpoint is written every `checkpointIntervalBytes`); on failure the partition becomes
     /// read-only until it is opened (and recovered) again: a failed sync is never retried into a success.
-    public func completeSync(_ ticket: SyncTicket, error: LogError?) throws(LogError) {
+    /// `dataDurable`: the segment's sync succeeded (only the mark's failed): its bytes stay, since the
+    /// mark may already name them.
+    public func completeSync(_ ticket: SyncTicket, error: LogError?, dataDurable: Bool = false) throws(LogError) {
         guard ticket.log == generation else {
             throw LogError(.io, "a sync ticket of another partition log (the topic was deleted or recreated)", location: location())
         }
+        if dataDurable { syncedNextOffset = max(syncedNextOffset, ticket.nextOffset) }
         if let error {
             state = .readOnly(reason: "fdatasync failed: \(error.message)")
             throw error
@@ -92,9 +101,8 @@ extension PartitionLog {
     public func flush() throws(LogError) {
         if let error = readOnlyError() { throw error }
         guard let ticket = beginSync() else { return }
-        var failure: LogError?
-        do { try ticket.perform(on: fs) } catch { failure = error }
-        try completeSync(ticket, error: failure)
+        let outcome = ticket.perform(on: fs)
+        try completeSync(ticket, error: outcome.error, dataDurable: outcome.dataDurable)
     }
 
     /// Makes appended batches visible without making them durable: the `never` and `interval` flush

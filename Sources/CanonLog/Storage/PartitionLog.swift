@@ -106,6 +106,8 @@ public final class PartitionLog {
     public internal(set) var isParked = false
     /// Closes the partition's files only when no running sync uses them.
     lazy var lease = FileLease(fs)
+    /// Whether recovery's floor came from the acknowledged mark (exact), not only from a checkpoint.
+    var floorIsExact = false
     /// Told when a parked partition opened its files again.
     var onReopen: (() -> Void)?
     /// Batches appended and not yet published (taken back by `rollBack`): segment base, position, offset.
