@@ -181,7 +181,37 @@ public final class LogDirectory {
         }
         for file in markFiles.values { fs.close(file.handle) }
         markFiles = [:]
+        try writePartitionEnds()
         if clean { try writeDurably("\(path)/\(Self.cleanShutdownMarker)", "clean\n") }
+    }
+
+    /// The file recording each partition's next offset at the last clean stop (`topic-partition=offset`
+    /// lines): what a repair of a deleted partition directory continues from. Never lowered.
+    static let partitionEndsFile = "partition-ends"
+    static let partitionEndsHeader = "canon-partition-ends 1"
+
+    static func readPartitionEnds(_ path: String, _ fs: any LogFileSystem) -> [String: Int64] {
+        let file = "\(path)/\(partitionEndsFile)"
+        guard fs.fileExists(file), let bytes = try? fs.readAll(file),
+            let pairs = SmallFile.keyValues(String(decoding: bytes, as: UTF8.self), header: partitionEndsHeader)
+        else { return [:] }
+        return pairs.compactMapValues { Int64($0) }
+    }
+
+    private func writePartitionEnds() throws(LogError) {
+        var ends = Self.readPartitionEnds(path, fs)
+        for (topic, partitionLogs) in logs {
+            for (p, log) in partitionLogs.enumerated() {
+                let end = max(log.nextOffset, log.damage?.acknowledgedNextOffset ?? 0)
+                ends["\(topic)-\(p)"] = max(ends["\(topic)-\(p)"] ?? 0, end)
+            }
+        }
+        // Partitions of topics deleted since go.
+        let current = Set(logs.flatMap { topic, partitionLogs in partitionLogs.indices.map { "\(topic)-\($0)" } })
+        ends = ends.filter { current.contains($0.key) }
+        try writeDurably(
+            "\(path)/\(Self.partitionEndsFile)",
+            SmallFile.text(header: Self.partitionEndsHeader, ends.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") }))
     }
 
     private func checkOpen() throws(LogError) {
@@ -203,7 +233,8 @@ public final class LogDirectory {
         configuration.segmentMs = topic.configuration.segmentMs
         let log = try PartitionLog(
             directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs, configuration: configuration,
-            cleanShutdown: openedAfterCleanShutdown, repair: repair, mustExist: exists)
+            cleanShutdown: openedAfterCleanShutdown, repair: repair, mustExist: exists,
+            recordedEnd: repair ? Self.readPartitionEnds(path, fs)["\(topic.name)-\(partition)"] ?? 0 : 0)
         let key = PartitionKey(topic: topic.name, partition: partition)
         log.onReopen = { [unowned self] in
             unparked.insert(key)
@@ -677,13 +708,16 @@ public final class LogDirectory {
                 done += 1
                 let dir = "\(path)/\(name)-\(p)"
                 guard fs.fileExists(dir) else {
+                    let end = readPartitionEnds(path, fs)["\(name)-\(p)"] ?? 0
+                    let offsets =
+                        end > 0
+                        ? "its offsets continue at \(end), the end recorded at the last clean stop (records given out after it, if any, are not known)"
+                        : "its offsets restart at 0 (no end was recorded: the offsets given out before are not known)"
                     plans.append(
                         (
                             "\(name)-\(p)",
-                            [
-                                "\(dir): the partition directory is missing",
-                                "  it is recreated empty: every record is lost and its offsets restart at 0 (the offsets given out before are not known)",
-                            ], true
+                            ["\(dir): the partition directory is missing", "  it is recreated empty: every record is lost; \(offsets)"],
+                            true
                         ))
                     continue
                 }

@@ -110,7 +110,14 @@ import Testing
         try dir.close()
         #expect(try LogDirectory.verify(path: "/d", fileSystem: fs).problems.contains { $0.contains("partition directory missing") })
         let plans = try LogDirectory.repairPlans(path: "/d", fileSystem: fs)
-        #expect(plans.first?.lines.joined().contains("offsets restart at 0") == true)
+        #expect(plans.first?.lines.joined().contains("offsets continue at 500") == true, "\(plans)")
+        // Repaired: recreated empty, its offsets going on from the end recorded at the last clean stop.
+        let repaired = try LogDirectory(path: "/d", fileSystem: fs, repair: true)
+        #expect(try repaired.append(topic: "t", records: [LogRecord(key: nil, value: [1], timestamp: 1)])[0].offset == 500)
+        try repaired.close()
+        let reopened = try LogDirectory(path: "/d", fileSystem: fs)
+        #expect(try reopened.partitionLog("t", 0).state == .writable)
+        #expect(try reopened.read(topic: "t", partition: 0, from: 0).flatMap(\.records).count == 1)
     }
 
     @Test func aCheckpointEditedUpwardsIsNotTrusted() throws {

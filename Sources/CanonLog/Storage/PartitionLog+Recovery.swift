@@ -5,15 +5,18 @@ import Foundation
 extension PartitionLog {
     /// Recovers the partition's segments (see ``init(directory:fileSystem:configuration:cleanShutdown:repair:mustExist:)``):
     /// the initializer's work, once.
-    func recoverOnOpen(cleanShutdown: Bool, repair: Bool, mustExist: Bool) throws(LogError) {
+    func recoverOnOpen(cleanShutdown: Bool, repair: Bool, mustExist: Bool, recordedEnd: Int64) throws(LogError) {
         precondition(segments.isEmpty, "a partition log is recovered once, when it is opened")
         if mustExist && !repair && !fs.fileExists(directory) {
             damaged(from: 0, acknowledged: nil, "the partition directory \(directory) is missing: every record of the partition is lost")
             return
         }
+        var startAt: Int64 = 0
         if mustExist && repair && !fs.fileExists(directory) {
+            startAt = recordedEnd
             recoveryNotes.append(
-                "repaired: recreated the missing partition directory \(directory) empty; its records are lost and its offsets restart at 0")
+                "repaired: recreated the missing partition directory \(directory) empty; its records are lost and its offsets "
+                    + (recordedEnd > 0 ? "continue at \(recordedEnd)" : "restart at 0 (no end was recorded)"))
         }
         try fs.createDirectory(directory)
         let markHandle = try fs.open(markPath, create: true)
@@ -152,7 +155,7 @@ extension PartitionLog {
             expected = segment.nextOffset
             segments.append(segment)
         }
-        if segments.isEmpty { try roll(at: 0) }
+        if segments.isEmpty { try roll(at: startAt) }
         finishOpen()
         if nextOffset < floor {
             let end = segments.last.map { "\($0.path) ends at byte \($0.size)" } ?? "no segment is left"

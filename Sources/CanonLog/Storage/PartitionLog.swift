@@ -154,17 +154,17 @@ public final class PartitionLog {
     /// segment is truncated; damage anywhere else makes the partition read-only up to it, naming segment
     /// and position.
     ///
-    /// With `repair`, everything is scanned and damage is cut off instead: the damaged segment is
-    /// truncated at the first bad batch and every later segment removed (acknowledged records after the
-    /// damage are lost; `recoveryNotes` says what was removed).
+    /// With `repair`, the ``RepairPlan`` is carried out first (see ``repairPlan(directory:fileSystem:)``);
+    /// a missing partition directory (`mustExist`) is recreated, its offsets continuing at `recordedEnd`
+    /// (the end its data directory recorded at the last clean stop) so that none is given out twice.
     public init(
         directory: String, fileSystem: any LogFileSystem, configuration: Configuration = Configuration(),
-        cleanShutdown: Bool = false, repair: Bool = false, mustExist: Bool = false
+        cleanShutdown: Bool = false, repair: Bool = false, mustExist: Bool = false, recordedEnd: Int64 = 0
     ) throws(LogError) {
         self.directory = directory
         self.fs = fileSystem
         self.configuration = configuration
-        try recoverOnOpen(cleanShutdown: cleanShutdown, repair: repair, mustExist: mustExist)
+        try recoverOnOpen(cleanShutdown: cleanShutdown, repair: repair, mustExist: mustExist, recordedEnd: recordedEnd)
     }
 
     deinit {
