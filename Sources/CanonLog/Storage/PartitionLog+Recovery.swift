@@ -107,11 +107,7 @@ extension PartitionLog {
                     segment, end: fileSize, nextOffset: segment.nextOffset, claimedBy: "the next segment's base offset")
                 {
                     // A sealed segment cut short (or damaged at its end): its last records are missing.
-                    segment.size = problem.validEnd
-                    segment.nextOffset = problem.reached
-                    segments.append(segment)
-                    finishOpen()
-                    damaged(from: problem.reached, acknowledged: floor, problem.reason)
+                    stop(at: problem, in: segment, floor: floor)
                     return
                 }
                 segment.rollTimestamp = segment.index.times.first?.timestamp ?? -1
@@ -130,11 +126,7 @@ extension PartitionLog {
                     let problem = try checkTail(
                         segment, end: c.position, nextOffset: c.nextOffset, claimedBy: "the recovery checkpoint of \(segment.path)")
                 {
-                    segment.size = problem.validEnd
-                    segment.nextOffset = problem.reached
-                    segments.append(segment)
-                    finishOpen()
-                    damaged(from: problem.reached, acknowledged: floor, problem.reason)
+                    stop(at: problem, in: segment, floor: floor)
                     return
                 }
                 if !(trusted && isLast) || segment.size == 0 && c.position > 0 {
@@ -167,6 +159,17 @@ extension PartitionLog {
         // The first flush writes a checkpoint at the recovered end, unless the loaded one is already there.
         checkpointPosition = trusted ? segments.last!.size : -1
         lastCheckpoint = trusted ? checkpoint : nil
+    }
+
+    /// Ends the open at a problem `checkTail` found: the segment is kept up to its valid batches and
+    /// the partition is damaged from there.
+    private func stop(at problem: (reason: String, validEnd: Int, reached: Int64), in segment: Segment, floor: Int64) {
+        var segment = segment
+        segment.size = problem.validEnd
+        segment.nextOffset = problem.reached
+        segments.append(segment)
+        finishOpen()
+        damaged(from: problem.reached, acknowledged: floor, problem.reason)
     }
 
     /// Checks the batches before byte `end` of a segment (from the last index entry below it): they
