@@ -73,6 +73,9 @@ def check(condition, what):
         raise SystemExit(f"round {round_number}: {what}")
 
 
+# Every kind of damage in turn (5 rounds cover them all), from a seeded start.
+KINDS = ["truncate-topic", "truncate-schemas", "flip", "delete-partition", "edit-checkpoint"]
+first_kind = rng.randrange(len(KINDS))
 for round_number in range(rounds):
     data = tempfile.mkdtemp(prefix="canon-soak-")
     acked_ids, acked_records = {}, {}
@@ -126,7 +129,7 @@ for round_number in range(rounds):
     check(v.returncode == 0, "verify after kill -9 and clean stop: " + v.stdout + v.stderr)
 
     # 3. Damage.
-    kind = rng.choice(["truncate-topic", "truncate-schemas", "flip", "delete-partition", "edit-checkpoint"])
+    kind = KINDS[(first_kind + round_number) % len(KINDS)]
     ends = {}
     for part in range(3):
         d = f"{data}/t-{part}"
