@@ -20,17 +20,21 @@ public final class LogDirectory {
     public static let formatVersion = "canon-log \(formatVersionNumber)"
     static let formatVersionNumber = 2
 
-    /// Refuses a directory of a newer (or unknown) format for the offline checks, which read without opening.
-    static func checkFormatForReading(_ path: String, _ fs: any LogFileSystem) throws(LogError) {
+    /// The format version of the directory at `path` (nil when it has no `format-version` file yet);
+    /// throws, naming the file, when it is unknown or newer than this build reads.
+    static func readFormatVersion(_ path: String, _ fs: any LogFileSystem) throws(LogError) -> Int? {
         let file = "\(path)/format-version"
-        guard fs.fileExists(file) else { return }
+        guard fs.fileExists(file) else { return nil }
         let text = String(decoding: try fs.readAll(file), as: UTF8.self)
         guard let version = formatVersionNumber(text), version <= formatVersionNumber else {
+            let what =
+                formatVersionNumber(text) != nil
+                ? "was written by a newer release (format '\(text.prefix(40).trimmingCharacters(in: .whitespacesAndNewlines))')"
+                : "has an unknown format '\(text.prefix(40))'"
             throw LogError(
-                .io,
-                "the data directory's format '\(text.prefix(40).trimmingCharacters(in: .whitespacesAndNewlines))' is not one this build reads (up to '\(formatVersion)')",
-                location: .init(file: file))
+                .io, "the data directory \(what); this build reads formats up to '\(formatVersion)'", location: .init(file: file))
         }
+        return version
     }
 
     /// The version number of a `format-version` file's text (`canon-log N`), nil when it is not one.
@@ -77,6 +81,8 @@ public final class LogDirectory {
     public var fileSystem: any LogFileSystem { fs }
     private let lockHandle: LogFileHandle
     private let repair: Bool
+    /// With `repair`: each partition's next offset recorded at the last clean stop (read once).
+    private let recordedEnds: [String: Int64]
     private let partitionConfiguration: PartitionLog.Configuration
     /// What opening did (recovery and repair notes), per partition directory.
     public private(set) var recoveryNotes: [String] = []
@@ -91,7 +97,6 @@ public final class LogDirectory {
     private var isClosed = false
     /// Partitions with their files open, and when each was last used (for parking the least recent).
     private var unparked: Set<PartitionKey> = []
-    private var lastUse: [PartitionKey: UInt64] = [:]
     private var useClock: UInt64 = 0
     private var needsTrim = false
     private var markFiles: [String: HighWaterMark.File] = [:]
@@ -114,30 +119,22 @@ public final class LogDirectory {
         self.maximumOpenFiles = max(8, limits.maximumOpenFiles ?? Self.defaultMaximumOpenFiles())
         self.fs = fileSystem
         self.repair = repair
+        recordedEnds = repair ? Self.readPartitionEnds(path, fileSystem) : [:]
         self.partitionConfiguration = partitionConfiguration
         try fs.createDirectory(path)
         lockHandle = try fs.lockExclusively("\(path)/.lock")
         let marker = "\(path)/\(Self.cleanShutdownMarker)"
         openedAfterCleanShutdown = !repair && fs.fileExists(marker)
         let versionFile = "\(path)/format-version"
-        var upgradeFrom: Int?
-        if fs.fileExists(versionFile) {
-            let text = String(decoding: try fs.readAll(versionFile), as: UTF8.self)
-            let version = Self.formatVersionNumber(text)
-            guard let version, version <= Self.formatVersionNumber else {
-                fs.close(lockHandle)
-                let what =
-                    version != nil
-                    ? "was written by a newer release (format '\(text.prefix(40).trimmingCharacters(in: .whitespacesAndNewlines))')"
-                    : "has an unknown format '\(text.prefix(40))'"
-                throw LogError(
-                    .io, "the data directory \(what); this build reads formats up to '\(Self.formatVersion)'",
-                    location: .init(file: versionFile))
-            }
-            if version < Self.formatVersionNumber { upgradeFrom = version }
-        } else {
-            try writeDurably(versionFile, Self.formatVersion + "\n")
+        let version: Int?
+        do {
+            version = try Self.readFormatVersion(path, fs)
+        } catch {
+            fs.close(lockHandle)
+            throw error
         }
+        let upgradeFrom = version.flatMap { $0 < Self.formatVersionNumber ? $0 : nil }
+        if version == nil { try writeDurably(versionFile, Self.formatVersion + "\n") }
         let found = try fs.contentsOfDirectory(path).sorted().filter { $0.hasSuffix(".topic") }.map { (name) throws(LogError) in
             try Self.readTopic(String(name.dropLast(6)), in: path, fileSystem: fs)
         }
@@ -234,21 +231,22 @@ public final class LogDirectory {
         let log = try PartitionLog(
             directory: "\(path)/\(topic.name)-\(partition)", fileSystem: fs, configuration: configuration,
             cleanShutdown: openedAfterCleanShutdown, repair: repair, mustExist: exists,
-            recordedEnd: repair ? Self.readPartitionEnds(path, fs)["\(topic.name)-\(partition)"] ?? 0 : 0)
+            recordedEnd: recordedEnds["\(topic.name)-\(partition)"] ?? 0)
         let key = PartitionKey(topic: topic.name, partition: partition)
         log.onReopen = { [unowned self] in
             unparked.insert(key)
             needsTrim = true
         }
         unparked.insert(key)
-        touch(key)
+        touch(log)
         needsTrim = true
         return log
     }
 
-    private func touch(_ key: PartitionKey) {
+    /// Marks a partition as just used (parking takes the least recently used first).
+    private func touch(_ log: PartitionLog) {
         useClock += 1
-        lastUse[key] = useClock
+        log.lastUse = useClock
     }
 
     /// Parks the least recently used partitions (closing their files) while more than
@@ -267,7 +265,7 @@ public final class LogDirectory {
             total += log.openDescriptors
         }
         guard total > maximumOpenFiles else { return }
-        open.sort { lastUse[$0.key, default: 0] < lastUse[$1.key, default: 0] }
+        open.sort { $0.log.lastUse < $1.log.lastUse }
         for (key, log) in open {
             if total <= maximumOpenFiles * 3 / 4 { break }
             let held = log.openDescriptors
@@ -348,9 +346,8 @@ public final class LogDirectory {
         var made: [PartitionLog] = []
         do {
             for p in 0..<partitions {
-                logs[name] = made
                 made.append(try openPartition(topic, p, exists: false))
-                logs[name] = made
+                logs[name] = made  // so that trimming finds the partitions made so far
                 trimOpenFiles()
             }
             try fs.syncDirectory(path)
@@ -540,7 +537,7 @@ public final class LogDirectory {
             }
             written.append((logs[p], p, offsets.lowerBound))
             touched.insert(PartitionKey(topic: topic, partition: p))
-            touch(PartitionKey(topic: topic, partition: p))
+            touch(logs[p])
             for (k, i) in batch.indexes.enumerated() { placements[i] = (p, offsets.lowerBound + Int64(k)) }
         }
         var background = Set<PartitionKey>()
@@ -634,7 +631,7 @@ public final class LogDirectory {
     {
         let lock = try fs.lockExclusively("\(path)/.lock")
         defer { fs.close(lock) }
-        try checkFormatForReading(path, fs)
+        _ = try readFormatVersion(path, fs)
         var batches = 0
         var problems: [String] = []
         var topics: [(name: String, partitions: Int)] = []
@@ -694,7 +691,8 @@ public final class LogDirectory {
     {
         let lock = try fs.lockExclusively("\(path)/.lock")
         defer { fs.close(lock) }
-        try checkFormatForReading(path, fs)
+        _ = try readFormatVersion(path, fs)
+        let recordedEnds = readPartitionEnds(path, fs)
         var plans: [(partition: String, lines: [String], losesAcknowledgedRecords: Bool)] = []
         let topics = try fs.contentsOfDirectory(path).sorted().filter { $0.hasSuffix(".topic") }.map { (file) throws(LogError) in
             let name = String(file.dropLast(6))
@@ -708,7 +706,7 @@ public final class LogDirectory {
                 done += 1
                 let dir = "\(path)/\(name)-\(p)"
                 guard fs.fileExists(dir) else {
-                    let end = readPartitionEnds(path, fs)["\(name)-\(p)"] ?? 0
+                    let end = recordedEnds["\(name)-\(p)"] ?? 0
                     let offsets =
                         end > 0
                         ? "its offsets continue at \(end), the end recorded at the last clean stop (records given out after it, if any, are not known)"
@@ -732,7 +730,7 @@ public final class LogDirectory {
     /// Visible batches of a partition from `offset` on, up to about `maxBytes`.
     public func read(topic: String, partition: Int, from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
         let log = try partitionLog(topic, partition)
-        touch(PartitionKey(topic: topic, partition: partition))
+        touch(log)
         defer { trimOpenFiles() }
         do {
             return try log.read(from: offset, maxBytes: maxBytes)
@@ -755,13 +753,12 @@ public final class LogDirectory {
     }
 
     /// Applies every topic's `retention.ms` and `retention.bytes`: deletes whole old segments. Returns the
-    /// removed files. Partitions in `skipping` are left for the next round (a sync may be using one of
-    /// their segment files).
+    /// removed files.
     @discardableResult
-    public func enforceRetention(now: Int64, skipping: Set<PartitionKey> = []) throws(LogError) -> [String] {
+    public func enforceRetention(now: Int64) throws(LogError) -> [String] {
         var removed: [String] = []
         for (name, topic) in topics.sorted(by: { $0.key < $1.key }) where !TopicName.isInternal(name) {
-            for (p, log) in (logs[name] ?? []).enumerated() where !skipping.contains(PartitionKey(topic: name, partition: p)) {
+            for log in logs[name] ?? [] {
                 removed += try log.enforceRetention(
                     now: now, retentionMs: topic.configuration.retentionMs, retentionBytes: topic.configuration.retentionBytes)
             }

@@ -280,7 +280,6 @@ public actor Registry {
         return (RegistryState.Content(schemaType: "AVRO", schema: text, references: references), parsedSchema)
     }
 
-    /// Parses a referenced schema (and, first, what it references) into `parser`.
     /// Parsers with references loaded, by the IDs the references resolve to, in order (see `content`).
     private var referenceParsers: [[Int32]: AvroSchemaParser] = [:]
     private static let referenceParserCacheSize = 64
@@ -297,6 +296,7 @@ public actor Registry {
         return version
     }
 
+    /// Parses a referenced schema (and, first, what it references) into `parser`.
     private func load(_ reference: SchemaReference, into parser: inout AvroSchemaParser, resolved: inout Set<Int32>, depth: Int)
         throws(RegistryError)
     {

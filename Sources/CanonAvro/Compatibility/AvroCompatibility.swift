@@ -159,18 +159,8 @@ struct CompatibilityWalk {
 
     /// Checks a pair, pushing `token` onto the location while it does.
     mutating func compatibility(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> [AvroIncompatibility] {
-        if identical(r, w) || tooDeep || overBudget { return [] }
-        steps += 1
-        if steps > maximumSteps {
-            overBudget = true
-            return []
-        }
-        depth += 1
+        guard enter(r, w) else { return [] }
         defer { depth -= 1 }
-        if depth > AvroCompatibilityChecker.maximumPairDepth {
-            tooDeep = true
-            return []
-        }
         location.append(token)
         defer { location.removeLast() }
         switch rp.ops[r].kind {
@@ -193,18 +183,8 @@ struct CompatibilityWalk {
     /// its locations, is what Java memoizes); other pairs build no messages. A `.root` token starts a
     /// fresh location (as Java does for union branches) on the same stack.
     private mutating func reads(token: Token, _ r: Int, _ w: Int, _ location: inout [Token]) -> Bool {
-        if identical(r, w) || tooDeep || overBudget { return true }
-        steps += 1
-        if steps > maximumSteps {
-            overBudget = true
-            return true
-        }
-        depth += 1
+        guard enter(r, w) else { return true }
         defer { depth -= 1 }
-        if depth > AvroCompatibilityChecker.maximumPairDepth {
-            tooDeep = true
-            return true
-        }
         let ro = rp.ops[r], wo = wp.ops[w]
         switch ro.kind {
         case .record, .enumeration, .fixed: return compatibility(token: token, r, w, &location).isEmpty
@@ -242,6 +222,25 @@ struct CompatibilityWalk {
             return ResolutionRules.promotes(wprim, to: rprim)
         }
         return false
+    }
+
+    /// Whether to walk the pair `r`, `w` (one level deeper, counted against the budget): false when
+    /// their structures are identical (nothing to find), or the walk stopped (too deep, over budget).
+    /// On true the caller is one level deeper and steps back out (`depth -= 1`) when done.
+    private mutating func enter(_ r: Int, _ w: Int) -> Bool {
+        if identical(r, w) || tooDeep || overBudget { return false }
+        steps += 1
+        if steps > maximumSteps {
+            overBudget = true
+            return false
+        }
+        depth += 1
+        if depth > AvroCompatibilityChecker.maximumPairDepth {
+            depth -= 1
+            tooDeep = true
+            return false
+        }
+        return true
     }
 
     /// The branch of reader union `r` with the full name of the writer's named type `w`, if any: tried

@@ -48,9 +48,6 @@ struct GroupCommit {
     /// Whether a sync is running.
     var hasSyncsInFlight: Bool { !inFlight.isEmpty }
 
-    /// The partitions with a sync running (retention must not close a segment file under it).
-    var syncing: Set<Key> { Set(inFlight.keys) }
-
     /// Nothing in flight and no append waiting: the thread may stop.
     var isIdle: Bool { inFlight.isEmpty && needs.isEmpty }
 

@@ -131,9 +131,10 @@ final class IOThread: @unchecked Sendable {
             let now = configuration.now()
             for key in directory.intervalFlushesDue(now: now) { commit.flushRequested(key) }
             startSyncs(holding: !draining)
-            // Retention closes the files of old segments: not of a partition a sync may be using.
+            // Retention removes sealed segments only; a file a running sync uses is closed by its lease
+            // once the sync is over.
             if now >= nextRetention {
-                _ = try? directory.enforceRetention(now: now, skipping: commit.syncing)
+                _ = try? directory.enforceRetention(now: now)
                 nextRetention = now + configuration.retentionCheckIntervalMs
             }
         }

@@ -219,7 +219,7 @@ extension PartitionLog {
 
     /// Closes the files and removes the segments and the directory (deleting a topic).
     public func removeFiles() throws(LogError) {
-        if !isParked { lease.close(segments.map(\.handle) + (markHandle.map { [$0] } ?? [])) }
+        lease.close(openHandles)
         isParked = true  // nothing left to close
         markHandle = nil
         segments = []

@@ -45,10 +45,10 @@ extension PartitionLog {
         }
         // The acknowledged floor: records below it were acknowledged as durable, and a log that ends
         // below it lost them (damage, never a torn tail).
-        let floor = max(mark?.nextOffset ?? 0, checkpoint?.nextOffset ?? 0)
+        let floor = Self.acknowledgedFloor(mark: mark, checkpoint: checkpoint)
         // Without a mark (a format-1 directory, or a torn mark) the floor is a checkpoint's, possibly far
         // behind what was acknowledged: bad bytes followed by valid batches are then damage, not a tail.
-        floorIsExact = mark != nil
+        let exact = mark != nil
         // A checkpoint naming a missing segment or more bytes than its segment has is not used for
         // the scan (everything is scanned), but it still counts for the floor: records it vouched for
         // that the scan does not find are reported missing.
@@ -58,9 +58,7 @@ extension PartitionLog {
             checkpoint = nil
         }
         if let c = checkpoint {
-            let h = try fs.open(files.logPath(baseOffset: c.baseOffset), create: false)
-            let length = try fs.size(h)
-            fs.close(h)
+            let length = try Self.fileSize(files.logPath(baseOffset: c.baseOffset), fs)
             if c.position > length {
                 recoveryNotes.append(
                     "\(files.logPath(baseOffset: c.baseOffset)) has \(length) bytes, its recovery checkpoint says \(c.position) are durable; scanning every segment"
@@ -88,7 +86,7 @@ extension PartitionLog {
                 }
                 let sealedEnd = segment.nextOffset
                 if !loadIndexes(&segment, limit: nil) {
-                    guard try recover(&segment, from: 0, expected: expected ?? base, isLast: false, floor: floor) else {
+                    guard try recover(&segment, from: 0, expected: expected ?? base, isLast: false, floor: floor, exact: exact) else {
                         segments.append(segment)
                         finishOpen()
                         return
@@ -130,14 +128,16 @@ extension PartitionLog {
                     return
                 }
                 if !(trusted && isLast) || segment.size == 0 && c.position > 0 {
-                    guard try recover(&segment, from: segment.size, expected: segment.nextOffset, isLast: isLast, floor: floor) else {
+                    guard
+                        try recover(&segment, from: segment.size, expected: segment.nextOffset, isLast: isLast, floor: floor, exact: exact)
+                    else {
                         segments.append(segment)
                         finishOpen()
                         return
                     }
                 }
             } else {
-                guard try recover(&segment, from: 0, expected: expected ?? base, isLast: isLast, floor: floor) else {
+                guard try recover(&segment, from: 0, expected: expected ?? base, isLast: isLast, floor: floor, exact: exact) else {
                     segments.append(segment)
                     finishOpen()
                     return
@@ -222,7 +222,11 @@ extension PartitionLog {
     /// Scans `segment` from `position`, rebuilding its indexes; truncates a torn tail of the last segment
     /// when everything below `floor` (the acknowledged records) is before it; marks the partition
     /// read-only at damage. Returns false when the partition stops here (damage).
-    func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, floor: Int64) throws(LogError) -> Bool {
+    /// `exact`: the floor is the acknowledged mark's (then bad bytes above it are never-acknowledged
+    /// writeback, cut like a torn tail).
+    func recover(_ segment: inout Segment, from position: Int, expected: Int64?, isLast: Bool, floor: Int64, exact: Bool)
+        throws(LogError) -> Bool
+    {
         // Preallocated zeros after the data need no scan: find where the non-zero bytes end, keep some
         // slack (a valid batch may end in zero bytes), and scan up to there.
         let dataEnd = try endOfNonZeroBytes(segment.handle, from: position, to: segment.allocated)
@@ -255,7 +259,7 @@ extension PartitionLog {
         case .clean:
             return true
         case .tornTail(let at, let reason) where isLast && segment.nextOffset >= floor,
-            .corruption(let at, let reason, _) where isLast && segment.nextOffset >= floor && floorIsExact:
+            .corruption(let at, let reason, _) where isLast && segment.nextOffset >= floor && exact:
             // Everything from `at` on is above the acknowledged floor (had a later batch been
             // acknowledged, the floor would be past it): never acknowledged, so cut, even when a valid
             // batch follows the bad bytes (pages written back out of order before a power cut).

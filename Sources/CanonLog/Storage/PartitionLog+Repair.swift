@@ -177,7 +177,12 @@ extension PartitionLog {
         let mark = fs.fileExists(markPath) ? AcknowledgedMark(try fs.readAll(markPath)) : nil
         let checkpoint =
             fs.fileExists(checkpointPath) ? RecoveryCheckpoint(String(decoding: try fs.readAll(checkpointPath), as: UTF8.self)) : nil
-        return max(mark?.nextOffset ?? 0, checkpoint?.nextOffset ?? 0)
+        return acknowledgedFloor(mark: mark, checkpoint: checkpoint)
+    }
+
+    /// The floor from a partition's mark and checkpoint, each when readable.
+    static func acknowledgedFloor(mark: AcknowledgedMark?, checkpoint: RecoveryCheckpoint?) -> Int64 {
+        max(mark?.nextOffset ?? 0, checkpoint?.nextOffset ?? 0)
     }
 
     /// Carries out the repair plan before the partition is opened: cuts, removes, records the dropped

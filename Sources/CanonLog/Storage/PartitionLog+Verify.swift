@@ -26,7 +26,7 @@ extension PartitionLog {
             let path = files.logPath(baseOffset: checkpoint.baseOffset)
             if !fs.fileExists(path) {
                 problems.append("\(checkpointFile) names \(path), which is missing")
-            } else if try fs.readAll(path).count < checkpoint.position {
+            } else if try Self.fileSize(path, fs) < checkpoint.position {
                 problems.append("\(checkpointFile) says \(checkpoint.position) bytes of \(path) are durable; the file is shorter")
             }
         }
@@ -87,5 +87,11 @@ extension PartitionLog {
             )
         }
         return (batches, problems)
+    }
+
+    static func fileSize(_ path: String, _ fs: any LogFileSystem) throws(LogError) -> Int {
+        let h = try fs.open(path, create: false)
+        defer { fs.close(h) }
+        return try fs.size(h)
     }
 }

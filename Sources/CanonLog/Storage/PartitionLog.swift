@@ -106,8 +106,8 @@ public final class PartitionLog {
     public internal(set) var isParked = false
     /// Closes the partition's files only when no running sync uses them.
     lazy var lease = FileLease(fs)
-    /// Whether recovery's floor came from the acknowledged mark (exact), not only from a checkpoint.
-    var floorIsExact = false
+    /// When the partition was last used, on its directory's clock (for parking the least recent).
+    var lastUse: UInt64 = 0
     /// Told when a parked partition opened its files again.
     var onReopen: (() -> Void)?
     /// Batches appended and not yet published (taken back by `rollBack`): segment base, position, offset.
@@ -168,9 +168,11 @@ public final class PartitionLog {
     }
 
     deinit {
-        guard !isParked else { return }
-        lease.close(segments.map(\.handle) + (markHandle.map { [$0] } ?? []))
+        lease.close(openHandles)
     }
+
+    /// The files the partition holds open (none when parked).
+    var openHandles: [LogFileHandle] { isParked ? [] : segments.map(\.handle) + (markHandle.map { [$0] } ?? []) }
 
     /// File descriptors the partition holds open: one per segment and its acknowledged mark.
     public var openDescriptors: Int { isParked ? 0 : segments.count + (markHandle == nil ? 0 : 1) }
@@ -180,7 +182,7 @@ public final class PartitionLog {
     @discardableResult
     public func park() -> Bool {
         guard !isParked, lease.inUse == 0, markHandle != nil else { return false }
-        lease.close(segments.map(\.handle) + (markHandle.map { [$0] } ?? []))
+        lease.close(openHandles)
         isParked = true
         return true
     }

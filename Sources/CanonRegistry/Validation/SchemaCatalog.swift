@@ -59,7 +59,4 @@ public struct ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         get { shards[Self.shard(key)][key] }
         set { shards[Self.shard(key)][key] = newValue }
     }
-
-    /// How many keys it holds.
-    public var count: Int { shards.reduce(0) { $0 + $1.count } }
 }
