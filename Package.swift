@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "CanonServer",
             dependencies: [
-                "CanonRegistry", "CanonLog", "CanonCore", "CanonAvro", .product(name: "Hummingbird", package: "hummingbird"),
+                "CanonRegistry", "CanonLog", "CanonCore", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +100,8 @@ let package = Package(
         .target(name: "CanonTestSupport", dependencies: ["CanonCore"], path: "Tests/CanonTestSupport"),
         .testTarget(name: "CanonCoreTests", dependencies: ["CanonCore"]),
         .testTarget(
-            name: "CanonRegistryTests", dependencies: ["CanonRegistry", "CanonCore", "CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
+            name: "CanonRegistryTests",
+            dependencies: ["CanonRegistry", "CanonAvro", "CanonCore", "CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
         .testTarget(
             name: "CanonServerTests",
             dependencies: [

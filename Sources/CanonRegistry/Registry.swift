@@ -1,4 +1,3 @@
-import CanonAvro
 import CanonCore
 import Foundation
 
@@ -15,10 +14,9 @@ public actor Registry {
         public var defaultCompatibility: CompatibilityLevel = .backward
         /// The largest schema text accepted (42209 above it).
         public var maximumSchemaBytes = 512 * 1024
-        /// Whether an Avro field's default must match its type at registration (Confluent's
-        /// `avro.validate.defaults`, off by default there too, so every schema a Confluent registry took
-        /// can be imported).
-        public var validateAvroDefaults = false
+        /// The schema formats served, each with its settings (e.g. `AvroFormat(validatesDefaults:)`); a
+        /// request for another `schemaType` is 42201.
+        public var formats = SchemaFormats.builtIn
         /// Told how long each store append took to be durable, in nanoseconds (for metrics).
         public var onStoreAppend: (@Sendable (Int64) -> Void)?
         /// Whether to start when the store's events end below its ID high-water mark (registrations
@@ -26,8 +24,8 @@ public actor Registry {
         /// registry refuses to start.
         public var acceptLostRegistrations = false
         /// The work budget of one compatibility check (pairs of types compared): a check that needs more
-        /// is refused with 42201 instead of holding a core (see ``AvroCompatibilityChecker/defaultMaximumSteps``).
-        public var compatibilityBudget = AvroCompatibilityChecker.defaultMaximumSteps
+        /// is refused with 42201 instead of holding a core (see ``SchemaCompatibilityChecker/defaultBudget``).
+        public var compatibilityBudget = SchemaCompatibilityChecker.defaultBudget
         /// Told when a compatibility check starts (nil) and when it ends (its duration in nanoseconds);
         /// both calls come from the check's own task, off the registry actor.
         public var onCompatibilityCheck: (@Sendable (_ finishedAfter: Int64?) -> Void)?
@@ -40,7 +38,7 @@ public actor Registry {
         public var subject: String
         public var version: Int
         public var id: Int32
-        public var schemaType: String
+        public var schemaType: SchemaType
         public var schema: String
         public var references: [SchemaReference]
     }
@@ -63,7 +61,7 @@ public actor Registry {
     }
 
     private let store: any RegistryStore
-    public let configuration: Configuration
+    public nonisolated let configuration: Configuration
     /// Counts the changes applied so far; readable without waiting for the actor (response caches
     /// compare it to know whether what they hold is still the answer).
     public nonisolated let changes = ChangeCounter()
@@ -71,7 +69,7 @@ public actor Registry {
     public nonisolated let catalog: SchemaCatalog
     private var state = RegistryState()
     private var sequence: Int64 = 0
-    private var parsed: [Int32: AvroSchema] = [:]
+    private var parsed: [Int32: any ParsedSchema] = [:]
     /// Per ID with references: its full rendering with them resolved (see `versionResolving`).
     private var resolvedRenderings: [Int32: String] = [:]
     private var writing = false
@@ -184,7 +182,7 @@ public actor Registry {
 
     /// Appends an event and applies it; `parsed` is the schema of the ID a registration issues, kept
     /// once the event is durable (and before the catalog is published, which needs it).
-    private func commit(_ event: RegistryEvent, parsed schema: (id: Int32, schema: AvroSchema)? = nil) async throws(RegistryError) {
+    private func commit(_ event: RegistryEvent, parsed schema: (id: Int32, schema: any ParsedSchema)? = nil) async throws(RegistryError) {
         let start = ContinuousClock.now
         do {
             sequence = try await store.append(event, expectedSequence: sequence)
@@ -219,12 +217,13 @@ public actor Registry {
     }
 
     /// Parses a schema with its references; the content it is identified by.
-    private func content(schemaType: String?, schema: String, references: [SchemaReference], normalize: Bool = false) throws(RegistryError)
-        -> (RegistryState.Content, AvroSchema)
+    private func content(schemaType: SchemaType?, schema: String, references: [SchemaReference], normalize: Bool = false)
+        throws(RegistryError) -> (RegistryState.Content, any ParsedSchema)
     {
-        let type = (schemaType ?? "AVRO").uppercased()
-        guard type == "AVRO" else {
-            throw .invalidSchema("schemaType \(schemaType ?? "") is not supported (supported: AVRO)")
+        let type = schemaType ?? .avro
+        guard let format = configuration.formats[type] else {
+            throw .invalidSchema(
+                "schemaType \(type) is not supported (supported: \(configuration.formats.types.map(\.rawValue).joined(separator: ", ")))")
         }
         guard schema.utf8.count <= configuration.maximumSchemaBytes else {
             throw .schemaTooLarge(schema.utf8.count, limit: configuration.maximumSchemaBytes)
@@ -247,12 +246,13 @@ public actor Registry {
         }
         // The parser with the references loaded, cached by the versions they resolve to (an ID's content
         // never changes): a schema that references large subjects parses them once, not per request.
-        let key = try references.map { (reference) throws(RegistryError) in try referencedVersion(reference).id }
-        var parser: AvroSchemaParser
+        let key = ParserKey(
+            type: type, ids: try references.map { (reference) throws(RegistryError) in try referencedVersion(reference).id })
+        var parser: any SchemaParser
         if let cached = referenceParsers[key] {
             parser = cached
         } else {
-            parser = AvroSchemaParser(validatesDefaults: configuration.validateAvroDefaults)
+            parser = format.makeParser()
             var resolved = Set<Int32>()
             for reference in references {
                 try load(reference, into: &parser, resolved: &resolved, depth: 0)
@@ -262,26 +262,22 @@ public actor Registry {
                 referenceParsers[key] = parser
             }
         }
-        let parsedSchema: AvroSchema
+        let parsedSchema: any ParsedSchema
         do {
             parsedSchema = try parser.parse(schema)
         } catch {
-            throw .invalidSchema(error.description)
+            throw .invalidSchema("\(error)")
         }
-        // Without references the identity is the full rendering (every attribute, Java's member order);
-        // with them, the submitted JSON re-serialized compactly (the rendering would inline the
-        // referenced types).
-        let text: String
-        if references.isEmpty {
-            text = parsedSchema.fullRendering
-        } else {
-            do { text = try JSONReader.parse(schema).jsonText } catch { throw .invalidSchema("\(error)") }
-        }
-        return (RegistryState.Content(schemaType: "AVRO", schema: text, references: references), parsedSchema)
+        let text = normalize ? parsedSchema.normalizedText : parsedSchema.canonicalText
+        return (RegistryState.Content(schemaType: type, schema: text, references: references), parsedSchema)
     }
 
     /// Parsers with references loaded, by the IDs the references resolve to, in order (see `content`).
-    private var referenceParsers: [[Int32]: AvroSchemaParser] = [:]
+    private var referenceParsers: [ParserKey: any SchemaParser] = [:]
+    private struct ParserKey: Hashable {
+        var type: SchemaType
+        var ids: [Int32]
+    }
     private static let referenceParserCacheSize = 64
 
     /// The version a reference names.
@@ -297,7 +293,7 @@ public actor Registry {
     }
 
     /// Parses a referenced schema (and, first, what it references) into `parser`.
-    private func load(_ reference: SchemaReference, into parser: inout AvroSchemaParser, resolved: inout Set<Int32>, depth: Int)
+    private func load(_ reference: SchemaReference, into parser: inout any SchemaParser, resolved: inout Set<Int32>, depth: Int)
         throws(RegistryError)
     {
         guard depth < 32 else { throw .invalidSchema("references nest more than 32 deep") }
@@ -307,14 +303,14 @@ public actor Registry {
         resolved.insert(version.id)
         for inner in content.references { try load(inner, into: &parser, resolved: &resolved, depth: depth + 1) }
         do {
-            _ = try parser.parse(content.schema, file: "\(reference.subject) version \(number)")
+            try parser.load(reference: reference.name, schema: content.schema, origin: "\(reference.subject) version \(number)")
         } catch {
-            throw .invalidSchema("reference \(reference.name): \(error.description)")
+            throw .invalidSchema("reference \(reference.name): \(error)")
         }
     }
 
     /// The parsed schema of a stored ID.
-    private func schema(ofID id: Int32) throws(RegistryError) -> AvroSchema {
+    private func schema(ofID id: Int32) throws(RegistryError) -> any ParsedSchema {
         if let cached = parsed[id] { return cached }
         guard let content = state.contents[id] else { throw .schemaNotFound("\(id)") }
         let schema = try self.content(schemaType: content.schemaType, schema: content.schema, references: content.references).1
@@ -343,7 +339,7 @@ public actor Registry {
     /// The stored schema is always normalized as far as the text goes (the full rendering: names
     /// resolved, attributes in one order, no whitespace); `normalize` also orders its references.
     public func register(
-        subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [],
+        subject: String, schema: String, schemaType: SchemaType? = nil, references: [SchemaReference] = [],
         normalize: Bool = false, id requestedID: Int32? = nil, version requestedVersion: Int? = nil
     ) async throws(RegistryError) -> RegisteredSchema {
         try Self.checkSubject(subject)
@@ -436,7 +432,7 @@ public actor Registry {
     /// Finds the version of a subject holding a schema (`POST /subjects/{subject}`). The server answers
     /// repeated lookups from its response cache; this computes one.
     public func lookup(
-        subject: String, schema: String, schemaType: String? = nil, references: [SchemaReference] = [], normalize: Bool = false,
+        subject: String, schema: String, schemaType: SchemaType? = nil, references: [SchemaReference] = [], normalize: Bool = false,
         includeDeleted: Bool = false
     ) throws(RegistryError) -> RegisteredSchema {
         guard let entry = state.subjects[subject], entry.versions.contains(where: { includeDeleted || !$0.value.deleted }) else {
@@ -481,7 +477,7 @@ public actor Registry {
     /// never changes).
     private func resolvedRendering(ofID id: Int32) -> String? {
         if let kept = resolvedRenderings[id] { return kept }
-        guard let rendering = try? schema(ofID: id).fullRendering else { return nil }
+        guard let rendering = try? schema(ofID: id).resolvedText else { return nil }
         resolvedRenderings[id] = rendering
         return rendering
     }
@@ -623,7 +619,7 @@ public actor Registry {
 
     /// Checks a schema against a subject's version (or, with nil, against the versions the level names).
     public func checkCompatibility(
-        subject: String, version spec: VersionSpec?, schema: String, schemaType: String? = nil,
+        subject: String, version spec: VersionSpec?, schema: String, schemaType: SchemaType? = nil,
         references: [SchemaReference] = []
     ) async throws(RegistryError) -> CompatibilityResult {
         let (_, newSchema) = try content(schemaType: schemaType, schema: schema, references: references)
@@ -648,7 +644,8 @@ public actor Registry {
     /// threads every request needs, so reads, lookups and `/health` go on meanwhile (writes wait their
     /// turn as always).
     private nonisolated static func check(
-        _ level: CompatibilityLevel, _ new: AvroSchema, against previous: [AvroSchema], versions: [Int], configuration: Configuration
+        _ level: CompatibilityLevel, _ new: any ParsedSchema, against previous: [any ParsedSchema], versions: [Int],
+        configuration: Configuration
     ) async throws(RegistryError) -> CompatibilityResult {
         let budget = configuration.compatibilityBudget
         let observe = configuration.onCompatibilityCheck
@@ -660,7 +657,9 @@ public actor Registry {
                 let result: Result<CompatibilityResult, RegistryError>
                 do {
                     result = .success(
-                        try level.check(new, against: previous, versions: versions, using: AvroCompatibilityChecker(maximumSteps: budget)))
+                        try level.check(
+                            new, against: previous, versions: versions,
+                            using: SchemaCompatibilityChecker(formats: configuration.formats, budget: budget)))
                 } catch {
                     result = .failure(.invalidSchema("\(error)"))
                 }

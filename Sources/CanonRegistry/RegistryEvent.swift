@@ -11,7 +11,7 @@ public enum RegistryMode: String, Sendable, Hashable, CaseIterable {
 /// What happens to the registry: every change is one event, appended to the store and then applied to
 /// the in-memory state. Stored as one JSON object per record.
 public enum RegistryEvent: Sendable, Hashable {
-    case schemaRegistered(subject: String, version: Int, id: Int32, schemaType: String, schema: String, references: [SchemaReference])
+    case schemaRegistered(subject: String, version: Int, id: Int32, schemaType: SchemaType, schema: String, references: [SchemaReference])
     /// A version soft-deleted (`permanent == false`) or removed for good.
     case versionDeleted(subject: String, version: Int, permanent: Bool)
     /// Versions of a subject deleted at once (`DELETE /subjects/{s}`): one event, so all or none.
@@ -30,7 +30,7 @@ public enum RegistryEvent: Sendable, Hashable {
         case .schemaRegistered(let subject, let version, let id, let schemaType, let schema, let references):
             return .object([
                 "event": .string("schema"), "subject": .string(subject), "version": .int(Int64(version)), "id": .int(Int64(id)),
-                "schemaType": .string(schemaType), "schema": .string(schema),
+                "schemaType": .string(schemaType.rawValue), "schema": .string(schema),
                 "references": references.json,
             ])
         case .versionDeleted(let subject, let version, let permanent):
@@ -74,7 +74,8 @@ public enum RegistryEvent: Sendable, Hashable {
                 references.append(reference)
             }
             self = .schemaRegistered(
-                subject: subject, version: version, id: id, schemaType: schemaType, schema: schema, references: references)
+                subject: subject, version: version, id: id, schemaType: SchemaType(rawValue: schemaType), schema: schema,
+                references: references)
         case "delete":
             guard let subject = json["subject"]?.stringValue, let version = int("version"), case .bool(let permanent)? = json["permanent"]
             else { return nil }

@@ -5,11 +5,11 @@ import CanonCore
 public struct RegistryState: Sendable {
     /// A schema's identity: its type, its text (the stored rendering) and its references.
     public struct Content: Sendable, Hashable {
-        public var schemaType: String
+        public var schemaType: SchemaType
         public var schema: String
         public var references: [SchemaReference]
 
-        public init(schemaType: String, schema: String, references: [SchemaReference]) {
+        public init(schemaType: SchemaType, schema: String, references: [SchemaReference]) {
             self.schemaType = schemaType
             self.schema = schema
             self.references = references

@@ -8,7 +8,7 @@ public struct SchemaRequest: Sendable, Equatable {
     /// The schema's text (never empty).
     public var schema: String
     /// `AVRO` when nil, as Confluent reads a missing type.
-    public var schemaType: String?
+    public var schemaType: SchemaType?
     public var references: [SchemaReference]
     /// IMPORT mode only: the ID to keep (a negative one reads as none).
     public var id: Int32?
@@ -29,7 +29,7 @@ public struct SchemaRequest: Sendable, Equatable {
         }
         self.schema = schema
         switch json["schemaType"] {
-        case .string(let t)?: schemaType = t
+        case .string(let t)?: schemaType = SchemaType(rawValue: t)
         case .null?, nil: schemaType = nil
         default: throw .invalidSchema("'schemaType' must be a string")
         }

@@ -27,7 +27,12 @@ public actor RegistryClient: AvroSchemaSource {
     private let session: URLSession
     private let authorization: String?
     private var schemasByID: [Int32: AvroSchema] = [:]
-    private var ids: [String: [String: Int32]] = [:]
+    /// Subject -> (format, schema text) -> the ID registered or looked up.
+    private var ids: [String: [SchemaKey: Int32]] = [:]
+    private struct SchemaKey: Hashable {
+        var type: SchemaType
+        var text: String
+    }
 
     /// How the client proves who it is to a registry that asks (Confluent's `basic.auth.user.info` and
     /// `bearer.auth.token`). Never printed: its description hides the secret.
@@ -109,9 +114,9 @@ public actor RegistryClient: AvroSchemaSource {
         segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
     }
 
-    /// The body of a registration, lookup or compatibility request for an Avro schema.
-    package static func schemaBody(_ schema: String, references: [Reference]) -> JSONValue {
-        var object: JSONObject = ["schema": .string(schema), "schemaType": .string("AVRO")]
+    /// The body of a registration, lookup or compatibility request.
+    package static func schemaBody(_ schema: String, schemaType: SchemaType = .avro, references: [Reference]) -> JSONValue {
+        var object: JSONObject = ["schema": .string(schema), "schemaType": .string(schemaType.rawValue)]
         if !references.isEmpty { object["references"] = references.json }
         return .object(object)
     }
@@ -119,28 +124,29 @@ public actor RegistryClient: AvroSchemaSource {
     // MARK: - Typed calls
 
     /// Registers a schema under a subject; returns its ID and version.
-    public func register(subject: String, schema: String, references: [Reference] = [], normalize: Bool = false)
-        async throws(RegistryClientError) -> (id: Int32, version: Int?)
-    {
+    public func register(
+        subject: String, schema: String, schemaType: SchemaType = .avro, references: [Reference] = [], normalize: Bool = false
+    ) async throws(RegistryClientError) -> (id: Int32, version: Int?) {
         let answer = try await send(
             "POST", "/subjects/\(Self.path(subject))/versions\(normalize ? "?normalize=true" : "")",
-            body: Self.schemaBody(schema, references: references))
+            body: Self.schemaBody(schema, schemaType: schemaType, references: references))
         guard let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) }) else {
             throw RegistryClientError(status: 200, code: 0, message: "the registration answer has no id")
         }
-        ids[subject, default: [:]][schema] = id
+        ids[subject, default: [:]][SchemaKey(type: schemaType, text: schema)] = id
         return (id, answer["version"]?.int64Value.map(Int.init))
     }
 
     /// The ID and version of a schema already registered under a subject.
-    public func lookup(subject: String, schema: String, references: [Reference] = []) async throws(RegistryClientError) -> (
-        id: Int32, version: Int
-    ) {
-        let answer = try await send("POST", "/subjects/\(Self.path(subject))", body: Self.schemaBody(schema, references: references))
+    public func lookup(subject: String, schema: String, schemaType: SchemaType = .avro, references: [Reference] = [])
+        async throws(RegistryClientError) -> (id: Int32, version: Int)
+    {
+        let answer = try await send(
+            "POST", "/subjects/\(Self.path(subject))", body: Self.schemaBody(schema, schemaType: schemaType, references: references))
         guard let id = answer["id"]?.int64Value.flatMap({ Int32(exactly: $0) }), let version = answer["version"]?.int64Value else {
             throw RegistryClientError(status: 200, code: 0, message: "the lookup answer has no id or version")
         }
-        ids[subject, default: [:]][schema] = id
+        ids[subject, default: [:]][SchemaKey(type: schemaType, text: schema)] = id
         return (id, Int(version))
     }
 
@@ -165,7 +171,7 @@ public actor RegistryClient: AvroSchemaSource {
     // MARK: - AvroSchemaSource
 
     public func schemaID(subject: String, schema: String) async throws -> Int32 {
-        if let id = ids[subject]?[schema] { return id }
+        if let id = ids[subject]?[SchemaKey(type: .avro, text: schema)] { return id }
         if autoRegister { return try await register(subject: subject, schema: schema).id }
         return try await lookup(subject: subject, schema: schema).id
     }

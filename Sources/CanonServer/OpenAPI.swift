@@ -19,7 +19,7 @@ enum OpenAPI {
     }
 
     static let description =
-        "Canon's HTTP API: Confluent Schema Registry 7.9's REST API (Avro schemas), and topics and records in Confluent REST Proxy v3's shapes (one cluster, `canon`). No authentication: bind to loopback or put a proxy in front. Registry errors are {\"error_code\", \"message\"} with Confluent's codes; refused records are HTTP 422 with {\"error_code\" (42291-42296), \"message\", \"errors\": [...]}. Canon extensions are marked (extension)."
+        "Canon's HTTP API: Confluent Schema Registry 7.9's REST API (schemas in the formats GET /schemas/types lists), and topics and records in Confluent REST Proxy v3's shapes (one cluster, `canon`). No authentication: bind to loopback or put a proxy in front. Registry errors are {\"error_code\", \"message\"} with Confluent's codes; refused records are HTTP 422 with {\"error_code\" (42291-42296), \"message\", \"errors\": [...]}. Canon extensions are marked (extension)."
 
     static let routes: [Route] = [
         Route("/", "get", "Root", [("200", "{}")]),
@@ -90,7 +90,7 @@ enum OpenAPI {
         Route("/v3/clusters/{cluster}/topics/{topic}/configs/{name}", "put", "Change one setting: {value}", [("204", "changed")]),
         Route(
             "/v3/clusters/{cluster}/topics/{topic}/records", "post",
-            "Produce one record: {partition_id?, headers?: [{name, value (base64)}], key?, value?, timestamp?}; key and value as {type: BINARY, data: base64} (the client's own wire-format bytes, validated), {type: JSON, data}, {type: STRING, data} or {type: AVRO, schema_id | subject [+ schema_version], data: Avro JSON} (encoded and framed by the server).",
+            "Produce one record: {partition_id?, headers?: [{name, value (base64)}], key?, value?, timestamp?}; key and value as {type: BINARY, data: base64} (the client's own wire-format bytes, validated), {type: JSON, data}, {type: STRING, data} or {type: AVRO (a served format's REST Proxy name), schema_id | subject [+ schema_version], data: the value as JSON} (encoded and framed by the server).",
             [
                 (
                     "200",

@@ -146,7 +146,7 @@ public enum RegistryServer {
         if subject { object["subject"] = .string(s.subject) }
         object["version"] = .int(Int64(s.version))
         object["id"] = .int(Int64(s.id))
-        if s.schemaType != "AVRO" { object["schemaType"] = .string(s.schemaType) }
+        if let type = s.schemaType.confluentName { object["schemaType"] = .string(type) }
         if !s.references.isEmpty { object["references"] = s.references.json }
         object["schema"] = .string(s.schema)
         return .object(object)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CanonAvro
+import CanonCore
 import CanonLog
 import CanonRegistry
 import CanonServer
@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("compatibility-budget"),
         help: "The most pairs of types one compatibility check may compare; a check needing more is refused with 42201.")
-    var compatibilityBudget = AvroCompatibilityChecker.defaultMaximumSteps
+    var compatibilityBudget = SchemaCompatibilityChecker.defaultBudget
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
         "info"
 

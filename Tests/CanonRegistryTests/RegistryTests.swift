@@ -1,3 +1,4 @@
+import CanonAvro
 import CanonCore
 import CanonLog
 import CanonLogTestKit
@@ -217,7 +218,7 @@ struct Harness {
         #expect(try await lenient.registry.lookup(subject: "odd", schema: badDefault).version == 1)
         await lenient.engine.shutdown()
         var strict = Registry.Configuration()
-        strict.validateAvroDefaults = true
+        strict.formats = SchemaFormats([AvroFormat(validatesDefaults: true)])
         let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
         let registry = try await Registry(store: try await LogRegistryStore(log: engine), configuration: strict)
         let refused = await #expect(throws: RegistryError.self) { _ = try await registry.register(subject: "odd", schema: badDefault) }

@@ -1,39 +1,9 @@
 import CanonCore
 
-/// Limits that bound what decoding hostile input can cost.
-///
-/// Every limit applies to one datum. Block counts are also checked against the bytes left
-/// (count × the item's minimum encoded size must fit), and capacity is reserved only from that bound,
-/// so a declared count of 2^62 costs nothing before it is refused.
-public struct AvroDecodingLimits: Sendable, Hashable {
-    /// Most items in one array or map (all blocks together). Default 4,194,304.
-    public var maxCollectionItems: Int
-    /// Longest `bytes` or `string` value, in bytes. Default 64 MiB.
-    public var maxLength: Int
-    /// Deepest nesting of records, arrays, maps and unions. Default 512 (as for JSON text).
-    public var maxDepth: Int
-    /// Most memory a generic decoded datum may take, counted as value slots plus string/bytes payloads.
-    /// Default 128 MiB.
-    public var maxTotalSize: Int
-    /// Most items that take no bytes (`null`, records of such fields, zero-size fixed) in all arrays and
-    /// maps of one datum together. Other items are bounded by the input's size; these are not, so a few
-    /// bytes can declare billions of them. Default 1,048,576.
-    public var maxEmptyItems: Int
-
-    public init(
-        maxCollectionItems: Int = 1 << 22, maxLength: Int = 64 << 20, maxDepth: Int = 512, maxTotalSize: Int = 128 << 20,
-        maxEmptyItems: Int = 1 << 20
-    ) {
-        self.maxCollectionItems = maxCollectionItems
-        self.maxLength = maxLength
-        self.maxDepth = maxDepth
-        self.maxTotalSize = maxTotalSize
-        self.maxEmptyItems = maxEmptyItems
-    }
-
-    /// The defaults above.
-    public static let `default` = AvroDecodingLimits()
-}
+/// Limits that bound what decoding hostile input can cost: CanonCore's ``PayloadLimits``, which every
+/// format's payload checks share. Block counts are also checked against the bytes left (count × the
+/// item's minimum encoded size must fit), and capacity is reserved only from that bound.
+public typealias AvroDecodingLimits = PayloadLimits
 
 /// Reads Avro binary encodings from a byte buffer, reporting every malformed input as an
 /// ``AvroError`` with its byte offset; it never traps on bad input.

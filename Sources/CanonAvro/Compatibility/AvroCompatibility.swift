@@ -93,7 +93,7 @@ public struct AvroCompatibilityChecker: CompatibilityChecker, Sendable {
     /// schemas need a few thousand; unions whose branches match by name stay linear; only unions whose
     /// branches must be tried pairwise (renamed named types, aliases) grow quadratically, and are
     /// refused past this rather than holding a core for minutes.
-    public static let defaultMaximumSteps = 2_000_000
+    public static let defaultMaximumSteps = SchemaCompatibilityChecker.defaultBudget
 
     /// Pairs of types one check may visit before it is refused (see ``defaultMaximumSteps``).
     public var maximumSteps: Int

@@ -1,3 +1,4 @@
+import CanonCore
 /// Encodes and decodes generic ``AvroValue`` datums in Avro's binary encoding.
 extension AvroSchema {
     /// Decodes exactly one datum that fills `bytes`; leftover bytes are an error.

@@ -1,3 +1,4 @@
+import CanonCore
 /// Strict validation of encoded Avro datums against one schema, by a program compiled once: what the
 /// log's write-time validation runs for every record (``AvroSchema/validate(_:limits:)`` compiles one
 /// for a single check).

@@ -1,3 +1,4 @@
+import CanonCore
 /// Avro's single-object encoding: the marker `C3 01`, the writer schema's CRC-64-AVRO fingerprint
 /// (8 bytes, little-endian), then the binary datum.
 public enum AvroSingleObject {

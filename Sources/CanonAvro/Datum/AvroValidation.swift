@@ -1,3 +1,4 @@
+import CanonCore
 /// Strict validation of one encoded datum.
 extension AvroSchema {
     /// Checks that `bytes` hold exactly one datum of this schema, as ``AvroDatumValidator`` does (see

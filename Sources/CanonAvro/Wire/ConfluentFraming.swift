@@ -1,5 +1,6 @@
-/// Confluent's wire format: magic byte 0, a 4-byte big-endian schema ID, then the serialized datum.
-public enum ConfluentFraming {
+import CanonCore
+
+extension ConfluentFraming {
     /// Splits a framed message into its schema ID and payload.
     public static func split(_ bytes: [UInt8]) throws(AvroError) -> (schemaID: Int32, payload: [UInt8]) {
         guard bytes.count >= 5 else {
@@ -10,12 +11,6 @@ public enum ConfluentFraming {
                 .malformedData, "unknown magic byte \(bytes[0]) (Confluent framing starts with 0)", location: .init(byteOffset: 0))
         }
         return (schemaID(bytes), Array(bytes[5...]))
-    }
-
-    /// The schema ID in bytes 1-4 of a framed message (the caller has checked there are five).
-    @inlinable
-    public static func schemaID(_ bytes: [UInt8]) -> Int32 {
-        Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
     }
 }
 

@@ -1,5 +1,4 @@
 import CanonCore
-import CanonAvro
 import CanonLog
 
 /// Write-time validation of produced records against the registry, as a log ``RecordValidator``: it
@@ -79,7 +78,7 @@ public struct RegistryRecordValidator: RecordValidator {
             {
                 guard policy.value == .full else { continue }
                 do {
-                    try passed.writer.validator.validate(value, from: 5, limits: policy.limits)
+                    try passed.writer.validator.validatePayload(value, from: 5, limits: policy.limits)
                     continue
                 } catch {}  // the slow path below says why
             }
@@ -177,11 +176,11 @@ public struct RegistryRecordValidator: RecordValidator {
         if part == .value { memo.passedValue = (id, writer) }
         guard level == .full else { return nil }
         do {
-            try writer.validator.validate(bytes, from: 5, limits: policy.limits)
+            try writer.validator.validatePayload(bytes, from: 5, limits: policy.limits)
         } catch {
             return Problem(
-                code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.location.jsonPath,
-                byteOffset: error.location.byteOffset.map { $0 + 5 })
+                code: ReasonCode.payload, reason: error.message, schemaID: id, path: error.path, byteOffset: error.byteOffset.map { $0 + 5 }
+            )
         }
         return nil
     }
@@ -194,7 +193,7 @@ public struct RegistryRecordValidator: RecordValidator {
         guard let writer = snapshot.schemas[id] else {
             return (Problem(code: ReasonCode.unknownSchema, reason: "schema ID \(id) is not registered", schemaID: id, byteOffset: 1), nil)
         }
-        guard let subject = strategy.subject(topic: topic, isKey: part == .key, recordName: writer.schema.rootNode.name?.fullName) else {
+        guard let subject = strategy.subject(topic: topic, isKey: part == .key, recordName: writer.schema.recordName) else {
             return (
                 Problem(
                     code: ReasonCode.wrongSubject,

@@ -1,5 +1,4 @@
 import CanonCore
-import CanonAvro
 import Foundation
 
 /// What write-time validation needs from the registry, readable from any task without waiting for the
@@ -33,15 +32,15 @@ public final class SchemaCatalog: Sendable {
     func publish(_ snapshot: Snapshot) { box.value = snapshot }
 }
 
-/// A writer schema, shared by reference.
+/// A writer schema, of any format, shared by reference.
 public final class WriterSchema: Sendable {
-    public let schema: AvroSchema
-    /// The schema's validation program, compiled once when the schema is published.
-    public let validator: AvroDatumValidator
+    public let schema: any ParsedSchema
+    /// The schema's payload validator, compiled once when the schema is published.
+    public let validator: any PayloadValidator
 
-    public init(_ schema: AvroSchema) {
+    public init(_ schema: any ParsedSchema) {
         self.schema = schema
-        self.validator = AvroDatumValidator(schema)
+        self.validator = schema.makeValidator()
     }
 }
 

@@ -1,4 +1,3 @@
-import CanonAvro
 import CanonCore
 import CanonLog
 import Foundation
@@ -31,8 +30,8 @@ public struct TopicValidationPolicy: Sendable, Hashable {
     /// Only the subject's latest live version (`schema.versions=latest`) instead of any registered one.
     public var latestOnly = false
     /// The hostile-input limits a payload is validated under; `validation.max.empty.items` sets the
-    /// per-record budget of items that take no bytes (default ``AvroDecodingLimits/maxEmptyItems``).
-    public var limits = AvroDecodingLimits.default
+    /// per-record budget of items that take no bytes (default ``PayloadLimits/maxEmptyItems``).
+    public var limits = PayloadLimits.default
 
     public init() {}
 

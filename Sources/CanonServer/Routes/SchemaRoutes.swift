@@ -8,7 +8,9 @@ enum SchemaRoutes {
     static func collection(registry: Registry, cache: ResponseCache) -> RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
         routes.get("/") { _, _ in RegistryServer.json(.object([:])) }
-        routes.get("/schemas/types") { _, _ in RegistryServer.json(.array([.string("AVRO")])) }
+        routes.get("/schemas/types") { _, _ in
+            RegistryServer.json(.array(registry.configuration.formats.types.map { .string($0.rawValue) }))
+        }
         routes.get("/schemas") { request, _ in
             let prefix = request.uri.queryParameters.get("subjectPrefix") ?? ""
             let deleted = RegistryServer.flag(request, "deleted"), latestOnly = RegistryServer.flag(request, "latestOnly")
@@ -28,7 +30,7 @@ enum SchemaRoutes {
                 let id = try RegistryServer.id(context)
                 let content = try await registry.schema(id: id)
                 var object: JSONObject = [:]
-                if content.schemaType != "AVRO" { object["schemaType"] = .string(content.schemaType) }
+                if let type = content.schemaType.confluentName { object["schemaType"] = .string(type) }
                 if !content.references.isEmpty { object["references"] = content.references.json }
                 object["schema"] = .string(content.schema)
                 if includeSubjects {

@@ -53,7 +53,8 @@ enum SubjectRoutes {
             }
             metrics.registrations.increment()
             var object: JSONObject = [
-                "id": .int(Int64(registered.id)), "version": .int(Int64(registered.version)), "schemaType": .string(registered.schemaType),
+                "id": .int(Int64(registered.id)), "version": .int(Int64(registered.version)),
+                "schemaType": .string(registered.schemaType.rawValue),
             ]
             if !registered.references.isEmpty { object["references"] = registered.references.json }
             object["schema"] = .string(registered.schema)

@@ -1,4 +1,3 @@
-import CanonAvro
 import CanonCore
 import CanonLog
 import CanonRegistry
@@ -232,6 +231,7 @@ enum TopicRoutes {
                 var data: [JSONValue] = []
                 var next = offset
                 let snapshot = registry.catalog.snapshot
+                let formats = registry.configuration.formats
                 // The answer is bounded by what it writes, not by what is stored: a few stored bytes can
                 // decode to megabytes of JSON.
                 var budget = responseBudget
@@ -243,8 +243,8 @@ enum TopicRoutes {
                         let entry = JSONValue.object([
                             "partition_id": .int(Int64(partition)), "offset": .int(at),
                             "timestamp": .string(iso8601(millis: record.timestamp)),
-                            "key": part(record.key, avroJSON, snapshot, budget: responseBudget),
-                            "value": part(record.value, avroJSON, snapshot, budget: responseBudget),
+                            "key": part(record.key, avroJSON, snapshot, formats, budget: responseBudget),
+                            "value": part(record.value, avroJSON, snapshot, formats, budget: responseBudget),
                             "headers": .array(
                                 record.headers.map {
                                     .object([
@@ -302,23 +302,22 @@ enum TopicRoutes {
         ])
     }
 
-    /// A stored key or value for reading back: BINARY base64, or with `avro-json` and a registered
-    /// Confluent frame, the Avro JSON decoded with the writer schema.
-    /// A key or value as the read answers it: AVRO decoded to JSON (within `budget` bytes of decoded
-    /// values, so one record's memory is bounded; a larger one is a marker naming the limit), else BINARY.
-    static func part(_ bytes: [UInt8]?, _ avroJSON: Bool, _ snapshot: SchemaCatalog.Snapshot, budget: Int) -> JSONValue {
+    /// A key or value as the read answers it: with `format=avro-json` and a registered Confluent frame,
+    /// decoded to JSON with the writer schema, in its format (within `budget` bytes of decoded values, so
+    /// one record's memory is bounded; a larger one is a marker naming the limit); else BINARY base64.
+    static func part(_ bytes: [UInt8]?, _ decode: Bool, _ snapshot: SchemaCatalog.Snapshot, _ formats: SchemaFormats, budget: Int)
+        -> JSONValue
+    {
         guard let bytes else { return .null }
-        if avroJSON, bytes.count >= 5, bytes[0] == 0 {
-            let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
-            if let schema = snapshot.schemas[id]?.schema {
+        if decode, bytes.count >= 5, bytes[0] == 0 {
+            let id = ConfluentFraming.schemaID(bytes)
+            if let schema = snapshot.schemas[id]?.schema, let format = formats[schema.type] {
                 do {
-                    let value = try schema.decode(Array(bytes[5...]), limits: AvroDecodingLimits(maxTotalSize: max(budget, 0)))
-                    if let json = try? AvroJSON.encode(value, schema: schema) {
-                        return .object(["type": .string("AVRO"), "schema_id": .int(Int64(id)), "data": json])
-                    }
-                } catch  where error.code == .limitExceeded {
+                    let json = try schema.decodeJSON(bytes, from: 5, limits: PayloadLimits(maxTotalSize: max(budget, 0)))
+                    return .object(["type": .string(format.restProxyName), "schema_id": .int(Int64(id)), "data": json])
+                } catch  where error.isLimit {
                     return .object([
-                        "type": .string("AVRO"), "schema_id": .int(Int64(id)),
+                        "type": .string(format.restProxyName), "schema_id": .int(Int64(id)),
                         "error": .string(
                             "decoded, this \(bytes.count)-byte record exceeds the response limit: \(error.message); read it without format=avro-json"
                         ),
@@ -382,8 +381,9 @@ enum TopicRoutes {
         return (LogRecord(key: key, value: value, timestamp: timestamp, headers: headers), partition, (keyType, valueType))
     }
 
-    /// The bytes of a key or value: BINARY (base64 of the client's own bytes), JSON, STRING, or AVRO
-    /// (encoded here with a registered schema and framed in the Confluent wire format).
+    /// The bytes of a key or value: BINARY (base64 of the client's own bytes), JSON, STRING, or a served
+    /// format's REST Proxy name (`AVRO`: encoded here with a registered schema and framed in the Confluent
+    /// wire format).
     static func data(_ json: JSONValue?, part: String, registry: Registry) async throws -> ([UInt8]?, String?) {
         guard let json, json != .null else { return (nil, nil) }
         guard case .object = json else { throw APIError(.badRequest, 40002, "\(part) must be an object {\"type\", \"data\"} or null") }
@@ -400,7 +400,13 @@ enum TopicRoutes {
         case "STRING":
             guard let text = data?.stringValue else { throw APIError(.badRequest, 40002, "\(part): STRING data must be a string") }
             return (Array(text.utf8), type)
-        case "AVRO":
+        default:
+            guard let format = registry.configuration.formats.format(restProxyName: type) else {
+                let names = registry.configuration.formats.types.compactMap { registry.configuration.formats[$0]?.restProxyName }
+                throw APIError(
+                    .badRequest, 40002,
+                    "\(part): unknown type '\(type)' (\((["BINARY", "JSON", "STRING"] + names).joined(separator: ", ")))")
+            }
             let id: Int32
             if let given = json["schema_id"]?.int64Value.flatMap({ Int32(exactly: $0) }) {
                 _ = try await registry.schema(id: given)
@@ -412,24 +418,24 @@ enum TopicRoutes {
                     } ?? .latest
                 id = try await registry.version(spec, of: subject).id
             } else {
-                throw APIError(.badRequest, 40002, "\(part): AVRO data needs a 'schema_id' or a 'subject'")
+                throw APIError(.badRequest, 40002, "\(part): \(type) data needs a 'schema_id' or a 'subject'")
             }
             guard let schema = registry.catalog.snapshot.schemas[id]?.schema else { throw RegistryError.schemaNotFound("\(id)") }
+            guard schema.type == format.type else {
+                throw APIError(.badRequest, 40002, "\(part): schema \(id) is \(schema.type), not \(type)")
+            }
             do {
-                let bytes = try schema.encode(try AvroJSON.decode(data ?? .null, schema: schema))
-                return ([0] + withUnsafeBytes(of: id.bigEndian, Array.init) + bytes, type)
+                return (ConfluentFraming.prefix(schemaID: id) + (try schema.encode(json: data ?? .null)), type)
             } catch {
                 throw APIError(
                     .unprocessableContent, RegistryRecordValidator.ReasonCode.payload,
                     "\(part): the data does not match schema \(id): \(error)",
                     errors: [
                         .object([
-                            "index": .int(0), "part": .string(part), "schema_id": .int(Int64(id)), "reason": .string(error.description),
+                            "index": .int(0), "part": .string(part), "schema_id": .int(Int64(id)), "reason": .string("\(error)"),
                         ])
                     ])
             }
-        default:
-            throw APIError(.badRequest, 40002, "\(part): unknown type '\(type)' (BINARY, JSON, STRING or AVRO)")
         }
     }
 }

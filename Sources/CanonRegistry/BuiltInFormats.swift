@@ -1,0 +1,7 @@
+import CanonAvro
+import CanonCore
+
+extension SchemaFormats {
+    /// Every format Canon serves, with its default settings: the one place that lists them.
+    public static let builtIn = SchemaFormats([AvroFormat()])
+}
