@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "CanonCore", targets: ["CanonCore"]),
         /// The Avro runtime user apps link: Foundation at most, no C, no SwiftNIO.
         .library(name: "CanonAvro", targets: ["CanonAvro"]),
+        .library(name: "CanonJSONSchema", targets: ["CanonJSONSchema"]),
         .library(name: "CanonAvroFiles", targets: ["CanonAvroFiles"]),
         /// The log engine: topics, partitions, record batches; schema-agnostic.
         .library(name: "CanonLog", targets: ["CanonLog"]),
@@ -44,6 +45,7 @@ let package = Package(
     targets: [
         .target(name: "CanonCore"),
         .target(name: "CanonAvro", dependencies: ["CanonCore"]),
+        .target(name: "CanonJSONSchema", dependencies: ["CanonCore"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CanonAvroFiles", dependencies: ["CanonAvro", "CanonCore", "CZlib"]),
         .target(name: "CCRC32C"),
@@ -120,6 +122,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "CanonJSONSchemaTests", dependencies: ["CanonJSONSchema", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonLogTestKit", "CanonTestSupport"]),

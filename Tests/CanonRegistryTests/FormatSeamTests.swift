@@ -11,7 +11,8 @@ import Testing
         var configuration = Registry.Configuration()
         configuration.formats = SchemaFormats(formats)
         let catalog = SchemaCatalog()
-        let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
+        let engine = try LogEngine(
+            path: "/data", fileSystem: FaultInjectingFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
         return (try await Registry(store: try await LogRegistryStore(log: engine), configuration: configuration, catalog: catalog), catalog)
     }
 
@@ -26,19 +27,25 @@ import Testing
 
     @Test func aFormatPluggedInIsRegisteredIdentifiedAndCheckedByTheRegistryUnchanged() async throws {
         let (registry, _) = try await Self.registry()
-        let v1 = try await registry.register(subject: "greeting-value", schema: #"{"words":["hi","hello"],"name":"Greeting"}"#, schemaType: "words")
+        let v1 = try await registry.register(
+            subject: "greeting-value", schema: #"{"words":["hi","hello"],"name":"Greeting"}"#, schemaType: "words")
         #expect(v1.id == 1 && v1.version == 1 && v1.schemaType == "WORDS")
         #expect(v1.schema == #"{"name":"Greeting","words":["hello","hi"]}"#)  // the format's identity text
         // The same schema written differently is the same version; lookups go through the format too.
-        let again = try await registry.register(subject: "greeting-value", schema: #"{"name":"Greeting","words":["hi","hello"]}"#, schemaType: "WORDS")
+        let again = try await registry.register(
+            subject: "greeting-value", schema: #"{"name":"Greeting","words":["hi","hello"]}"#, schemaType: "WORDS")
         #expect(again == v1)
-        #expect(try await registry.lookup(subject: "greeting-value", schema: #"{"name":"Greeting","words":["hello","hi"]}"#, schemaType: "WORDS").id == 1)
+        #expect(
+            try await registry.lookup(
+                subject: "greeting-value", schema: #"{"name":"Greeting","words":["hello","hi"]}"#, schemaType: "WORDS"
+            ).id == 1)
         // Compatibility is the format's (BACKWARD: the new schema reads the old one's data).
         let refused = await #expect(throws: RegistryError.self) {
             try await registry.register(subject: "greeting-value", schema: #"{"name":"Greeting","words":["hi"]}"#, schemaType: "WORDS")
         }
         #expect(refused?.code == 409 && refused?.message.contains("WORD_MISSING") == true && refused?.message.contains("'hello'") == true)
-        let v2 = try await registry.register(subject: "greeting-value", schema: #"{"name":"Greeting","words":["hi","hello","hey"]}"#, schemaType: "WORDS")
+        let v2 = try await registry.register(
+            subject: "greeting-value", schema: #"{"name":"Greeting","words":["hi","hello","hey"]}"#, schemaType: "WORDS")
         #expect(v2.version == 2 && v2.id == 2)
         // A schema of another format under the same subject is incompatible, saying so.
         let mixed = await #expect(throws: RegistryError.self) {
@@ -62,7 +69,8 @@ import Testing
 
     @Test func writeTimeValidationUsesTheWriterSchemasFormat() async throws {
         let (registry, catalog) = try await Self.registry()
-        let id = try await registry.register(subject: "greeting-value", schema: #"{"name":"Greeting","words":["hi"]}"#, schemaType: "WORDS").id
+        let id = try await registry.register(subject: "greeting-value", schema: #"{"name":"Greeting","words":["hi"]}"#, schemaType: "WORDS")
+            .id
         func check(_ word: String, _ settings: [String: String]) throws -> [RecordRejection] {
             RegistryRecordValidator(catalog: catalog).validate(
                 topic: "greeting", configuration: try TopicConfiguration(settings), partition: 0,
@@ -71,9 +79,12 @@ import Testing
         let full = ["value.schema.validation": "full"]
         #expect(try check("hi", full).isEmpty)
         let refused = try check("bye", full)
-        #expect(refused.count == 1 && refused[0].reason == "'bye' is not a word of Greeting" && refused[0].byteOffset == 5 && refused[0].path == "$")
+        #expect(
+            refused.count == 1 && refused[0].reason == "'bye' is not a word of Greeting" && refused[0].byteOffset == 5
+                && refused[0].path == "$")
         #expect(try check("bye", ["value.schema.validation": "id"]).isEmpty)  // `id` only reads the frame
         // RecordNameStrategy takes the format's record name.
-        #expect(try check("hi", full.merging(["value.subject.name.strategy": "record"]) { $1 }).first?.reason.contains("'Greeting'") == true)
+        #expect(
+            try check("hi", full.merging(["value.subject.name.strategy": "record"]) { $1 }).first?.reason.contains("'Greeting'") == true)
     }
 }

@@ -27,15 +27,21 @@ import Testing
     @Test func aPluggedInFormatIsRegisteredProducedAndConsumedThroughTheSameRoutes() async throws {
         try await withServer(registryConfiguration: Self.configuration) { call in
             let registered = try await call(
-                .post, "/subjects/greeting-value/versions", #"{"schemaType":"WORDS","schema":"{\"name\":\"Greeting\",\"words\":[\"hi\"]}"}"#)
+                .post, "/subjects/greeting-value/versions", #"{"schemaType":"WORDS","schema":"{\"name\":\"Greeting\",\"words\":[\"hi\"]}"}"#
+            )
             #expect(registered.status == 200 && registered.json["schemaType"] == .string("WORDS"), "\(registered.json)")
             let id = registered.json["id"]!.int64Value!
             #expect(try await call(.get, "/schemas/ids/\(id)", nil).json["schemaType"] == .string("WORDS"))
             #expect(try await call(.get, "/subjects/greeting-value/versions/1", nil).json["schemaType"] == .string("WORDS"))
-            #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"greeting","configs":[{"name":"value.schema.validation","value":"full"}]}"#).status == 201)
+            #expect(
+                try await call(
+                    .post, "/v3/clusters/canon/topics",
+                    #"{"topic_name":"greeting","configs":[{"name":"value.schema.validation","value":"full"}]}"#
+                ).status == 201)
             // REST produce by the format's REST Proxy name: encoded by the format, framed, validated.
             let produced = try await call(
-                .post, "/v3/clusters/canon/topics/greeting/records", #"{"value":{"type":"WORDSTEXT","subject":"greeting-value","data":"hi"}}"#)
+                .post, "/v3/clusters/canon/topics/greeting/records",
+                #"{"value":{"type":"WORDSTEXT","subject":"greeting-value","data":"hi"}}"#)
             #expect(produced.status == 200, "\(produced.json)")
             let wrong = try await call(
                 .post, "/v3/clusters/canon/topics/greeting/records", #"{"value":{"type":"WORDSTEXT","schema_id":\#(id),"data":"bye"}}"#)
@@ -50,7 +56,8 @@ import Testing
             #expect(first["value"] == .object(["type": .string("WORDSTEXT"), "schema_id": .int(id), "data": .string("hi")]))
             // An unknown data type names the served ones.
             let unknown = try await call(.post, "/v3/clusters/canon/topics/greeting/records", #"{"value":{"type":"XML","data":"x"}}"#)
-            #expect(unknown.status == 400 && unknown.json["message"]?.stringValue?.contains("BINARY, JSON, STRING, AVRO, WORDSTEXT") == true)
+            #expect(
+                unknown.status == 400 && unknown.json["message"]?.stringValue?.contains("BINARY, JSON, STRING, AVRO, WORDSTEXT") == true)
         }
     }
 }

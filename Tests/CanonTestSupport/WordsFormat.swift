@@ -43,7 +43,9 @@ public struct WordsFormat: SchemaFormat {
         public var type: SchemaType { "WORDS" }
         public var canonicalText: String { JSONValue.object(["name": .string(name), "words": .array(own.map { .string($0) })]).jsonText }
         public var normalizedText: String { canonicalText }
-        public var resolvedText: String { JSONValue.object(["name": .string(name), "words": .array(words.sorted().map { .string($0) })]).jsonText }
+        public var resolvedText: String {
+            JSONValue.object(["name": .string(name), "words": .array(words.sorted().map { .string($0) })]).jsonText
+        }
         public var recordName: String? { name }
         public func makeValidator() -> any PayloadValidator { self }
         public func encode(json: JSONValue) throws -> [UInt8] {

@@ -1,0 +1,416 @@
+import CanonCore
+
+/// A JSON Schema (drafts 4, 6, 7, 2019-09 and 2020-12, chosen by `$schema`) compiled into a validation
+/// plan once; validating an instance walks the plan.
+///
+/// ```swift
+/// let validator = try JSONSchemaValidator(schema: try JSONReader.parse(text))
+/// if let failure = validator.validate(instance) { print(failure) }  // "/price: -1 is below the minimum 0 (minimum at #/properties/price)"
+/// ```
+public struct JSONSchemaValidator: Sendable {
+    /// How a schema is compiled and instances checked.
+    public struct Options: Sendable {
+        /// The draft of a schema without `$schema` (Confluent's default: draft-07).
+        public var defaultDraft: JSONSchemaDraft = .draft7
+        /// Whether `format` is an assertion (otherwise an annotation, as the drafts default).
+        public var assertsFormats = false
+        /// Documents a `$ref` may name, by URI (the official meta-schemas are bundled).
+        public var documents: [String: JSONValue] = [:]
+        /// Most subschemas one schema may compile to. Default 100,000.
+        public var maximumNodes = 100_000
+        /// Deepest nesting of subschemas applied to one instance (reference cycles included). Default 512.
+        public var maximumDepth = 512
+        /// Most subschema applications one validation may take: a bound on hostile schemas whose
+        /// combinators multiply. Default 10,000,000.
+        public var maximumSteps = 10_000_000
+
+        public init() {}
+    }
+
+    let plan: ValidationPlan
+    let root: Int
+    let options: Options
+    /// The draft the root schema is read as.
+    public let draft: JSONSchemaDraft
+
+    /// Compiles `schema`, whose retrieval URI (the base of its relative references) is `baseURI`.
+    public init(schema: JSONValue, baseURI: String = "", options: Options = Options()) throws(JSONSchemaError) {
+        var compiler = SchemaCompiler(
+            documents: options.documents, defaultDraft: options.defaultDraft, assertsFormats: options.assertsFormats,
+            maximumNodes: options.maximumNodes)
+        (plan, root, draft) = try compiler.compile(schema, baseURI: baseURI)
+        self.options = options
+    }
+
+    /// The first failure found; nil when `instance` is valid.
+    public func validate(_ instance: JSONValue) -> JSONSchemaFailure? {
+        var evaluation = Evaluation(plan: plan, options: options)
+        var annotations = Annotations()
+        if evaluation.evaluate(root, instance, &annotations) { return nil }
+        return evaluation.failure
+            ?? JSONSchemaFailure(instancePath: "", keyword: "", schemaLocation: plan.nodes[root].location, message: "the instance is not valid")
+    }
+
+    public func isValid(_ instance: JSONValue) -> Bool { validate(instance) == nil }
+}
+
+/// What the keywords applied to one instance evaluated (for `unevaluatedProperties`/`unevaluatedItems`).
+struct Annotations {
+    var properties: Set<String> = []
+    var allProperties = false
+    /// Items `0..<items` were evaluated.
+    var items = 0
+    var allItems = false
+    var itemIndices: Set<Int> = []
+
+    mutating func merge(_ other: Annotations) {
+        if !other.properties.isEmpty { properties.formUnion(other.properties) }
+        allProperties = allProperties || other.allProperties
+        items = max(items, other.items)
+        allItems = allItems || other.allItems
+        if !other.itemIndices.isEmpty { itemIndices.formUnion(other.itemIndices) }
+    }
+}
+
+/// One validation's state: the dynamic scope, where in the instance it is, and the last failure.
+struct Evaluation {
+    let plan: ValidationPlan
+    let options: ValidationPlan.Options
+    private var scope: [Int] = []
+    private var path: [PathToken] = []
+    private var depth = 0
+    private var steps = 0
+    private var exhausted = false
+    var failure: JSONSchemaFailure?
+
+    enum PathToken {
+        case key(String)
+        case index(Int)
+    }
+
+    init(plan: ValidationPlan, options: JSONSchemaValidator.Options) {
+        self.plan = plan
+        self.options = ValidationPlan.Options(maximumDepth: options.maximumDepth, maximumSteps: options.maximumSteps)
+    }
+
+    private var instancePath: String {
+        path.map {
+            switch $0 {
+            case .key(let k): return "/" + JSONPointer.escape(k)
+            case .index(let i): return "/\(i)"
+            }
+        }.joined()
+    }
+
+    private mutating func fail(_ node: Int, _ keyword: String, _ message: String) -> Bool {
+        failure = JSONSchemaFailure(
+            instancePath: instancePath, keyword: keyword, schemaLocation: plan.nodes[node].location + "/" + keyword, message: message)
+        return false
+    }
+
+    /// Applies node `n` to `instance`; what it evaluated goes into `annotations` (when it passes).
+    mutating func evaluate(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations) -> Bool {
+        let node = plan.nodes[n]
+        if let always = node.always {
+            return always ? true : fail(n, "false", "the schema is false: nothing is valid here")
+        }
+        steps += 1
+        depth += 1
+        defer { depth -= 1 }
+        if exhausted { return false }
+        if depth > options.maximumDepth || steps > options.maximumSteps {
+            exhausted = true
+            return fail(
+                n, "$ref",
+                depth > options.maximumDepth
+                    ? "subschemas apply more than \(options.maximumDepth) deep to one value (a reference cycle?)"
+                    : "validation needs more than \(options.maximumSteps) steps; refused")
+        }
+        let entered = scope.last != node.resource
+        if entered { scope.append(node.resource) }
+        defer { if entered { scope.removeLast() } }
+        var local = Annotations()
+        for keyword in node.keywords {
+            guard check(keyword, n, instance, &local) else { return false }
+        }
+        if plan.tracksAnnotations { annotations.merge(local) }
+        return true
+    }
+
+    /// Applies node `n` to a member or item of the instance (its annotations stay there).
+    private mutating func evaluate(_ n: Int, _ instance: JSONValue, at token: PathToken) -> Bool {
+        path.append(token)
+        defer { path.removeLast() }
+        var discarded = Annotations()
+        return evaluate(n, instance, &discarded)
+    }
+
+    private mutating func check(_ keyword: ValidationPlan.Keyword, _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations) -> Bool {
+        switch keyword {
+        case .type(let types, let names):
+            let ok: Bool
+            switch instance {
+            case .null: ok = types.contains(.null)
+            case .bool: ok = types.contains(.boolean)
+            case .string: ok = types.contains(.string)
+            case .array: ok = types.contains(.array)
+            case .object: ok = types.contains(.object)
+            case .int, .uint, .double:
+                ok = types.contains(.number) || (types.contains(.integer) && JSONNumber.isInteger(instance))
+            }
+            return ok || fail(n, "type", "\(Self.describe(instance)) is not of type \(names)")
+        case .enumeration(let values):
+            return values.contains(where: { schemaEqual($0, instance) })
+                || fail(n, "enum", "\(Self.describe(instance)) is not one of the enum's values")
+        case .constant(let value):
+            return schemaEqual(value, instance) || fail(n, "const", "\(Self.describe(instance)) is not the constant \(value.jsonText)")
+        case .multipleOf(let divisor, let text):
+            guard JSONNumber.isNumber(instance) else { return true }
+            return JSONNumber.isMultiple(instance, of: divisor) || fail(n, "multipleOf", "\(instance.jsonText) is not a multiple of \(text)")
+        case .maximum(let limit, let exclusive):
+            guard JSONNumber.isNumber(instance) else { return true }
+            let c = JSONNumber.compare(instance, limit)
+            return (exclusive ? c < 0 : c <= 0)
+                || fail(n, exclusive ? "exclusiveMaximum" : "maximum", "\(instance.jsonText) is above the \(exclusive ? "exclusive " : "")maximum \(limit.jsonText)")
+        case .minimum(let limit, let exclusive):
+            guard JSONNumber.isNumber(instance) else { return true }
+            let c = JSONNumber.compare(instance, limit)
+            return (exclusive ? c > 0 : c >= 0)
+                || fail(n, exclusive ? "exclusiveMinimum" : "minimum", "\(instance.jsonText) is below the \(exclusive ? "exclusive " : "")minimum \(limit.jsonText)")
+        case .maxLength(let limit):
+            guard case .string(let s) = instance else { return true }
+            return s.utf8.count <= limit || s.unicodeScalars.count <= limit
+                || fail(n, "maxLength", "the string is longer than \(limit) characters")
+        case .minLength(let limit):
+            guard case .string(let s) = instance else { return true }
+            return s.unicodeScalars.count >= limit || fail(n, "minLength", "the string is shorter than \(limit) characters")
+        case .pattern(let pattern):
+            guard case .string(let s) = instance else { return true }
+            return pattern.matches(s) || fail(n, "pattern", "\(Self.describe(instance)) does not match the pattern \(pattern.source)")
+        case .format(let name):
+            guard let problem = FormatAssertion.problem(name, instance) else { return true }
+            return fail(n, "format", problem)
+        case .properties(let named, let patterns, let additional):
+            guard case .object(let object) = instance else { return true }
+            for member in object {
+                var matched = false
+                if let child = named[member.key] {
+                    matched = true
+                    guard evaluate(child, member.value, at: .key(member.key)) else { return false }
+                }
+                for (pattern, child) in patterns where pattern.matches(member.key) {
+                    matched = true
+                    guard evaluate(child, member.value, at: .key(member.key)) else { return false }
+                }
+                if !matched, let additional {
+                    guard evaluate(additional, member.value, at: .key(member.key)) else {
+                        if plan.nodes[additional].always == false {
+                            path.append(.key(member.key))
+                            defer { path.removeLast() }
+                            return fail(n, "additionalProperties", "the property '\(member.key)' is not allowed")
+                        }
+                        return false
+                    }
+                    matched = true
+                }
+                if plan.tracksAnnotations && matched { annotations.properties.insert(member.key) }
+            }
+            return true
+        case .propertyNames(let child):
+            guard case .object(let object) = instance else { return true }
+            for member in object where !evaluate(child, .string(member.key), at: .key(member.key)) {
+                return fail(n, "propertyNames", "the property name '\(member.key)' is not valid")
+            }
+            return true
+        case .required(let names):
+            guard case .object(let object) = instance else { return true }
+            for name in names where object[name] == nil {
+                return fail(n, "required", "the required property '\(name)' is missing")
+            }
+            return true
+        case .maxProperties(let limit):
+            guard case .object(let object) = instance else { return true }
+            return lastValues(object).count <= limit || fail(n, "maxProperties", "the object has more than \(limit) properties")
+        case .minProperties(let limit):
+            guard case .object(let object) = instance else { return true }
+            return lastValues(object).count >= limit || fail(n, "minProperties", "the object has fewer than \(limit) properties")
+        case .dependentRequired(let dependencies):
+            guard case .object(let object) = instance else { return true }
+            for (name, required) in dependencies where object[name] != nil {
+                for other in required where object[other] == nil {
+                    return fail(n, "dependentRequired", "'\(name)' is present, so '\(other)' is required")
+                }
+            }
+            return true
+        case .dependentSchemas(let dependencies):
+            guard case .object(let object) = instance else { return true }
+            for (name, child) in dependencies where object[name] != nil {
+                guard evaluate(child, instance, &annotations) else { return false }
+            }
+            return true
+        case .items(let prefix, let rest):
+            guard case .array(let items) = instance else { return true }
+            for (i, item) in items.enumerated() {
+                guard let child = i < prefix.count ? prefix[i] : rest else { break }
+                guard evaluate(child, item, at: .index(i)) else { return false }
+            }
+            if plan.tracksAnnotations {
+                annotations.items = max(annotations.items, min(prefix.count, items.count))
+                if rest != nil { annotations.allItems = true }
+            }
+            return true
+        case .contains(let child, let minimum, let maximum, let annotates):
+            guard case .array(let items) = instance else { return true }
+            var matches = 0
+            for (i, item) in items.enumerated() where evaluate(child, item, at: .index(i)) {
+                matches += 1
+                if annotates && plan.tracksAnnotations { annotations.itemIndices.insert(i) }
+            }
+            if exhausted { return false }
+            if matches < minimum {
+                return fail(n, minimum == 1 ? "contains" : "minContains", "fewer than \(minimum) item(s) match the contains schema")
+            }
+            if let maximum, matches > maximum { return fail(n, "maxContains", "more than \(maximum) item(s) match the contains schema") }
+            return true
+        case .maxItems(let limit):
+            guard case .array(let items) = instance else { return true }
+            return items.count <= limit || fail(n, "maxItems", "the array has more than \(limit) items")
+        case .minItems(let limit):
+            guard case .array(let items) = instance else { return true }
+            return items.count >= limit || fail(n, "minItems", "the array has fewer than \(limit) items")
+        case .uniqueItems:
+            guard case .array(let items) = instance, items.count > 1 else { return true }
+            if items.count <= 16 {
+                for i in items.indices {
+                    for j in items.index(after: i)..<items.endIndex where schemaEqual(items[i], items[j]) {
+                        return fail(n, "uniqueItems", "items \(i) and \(j) are equal")
+                    }
+                }
+                return true
+            }
+            var seen = Set<SchemaEquatable>()
+            for (i, item) in items.enumerated() where !seen.insert(SchemaEquatable(value: item)).inserted {
+                return fail(n, "uniqueItems", "item \(i) repeats an earlier item")
+            }
+            return true
+        case .allOf(let children):
+            for child in children {
+                guard evaluate(child, instance, &annotations) else { return false }
+            }
+            return true
+        case .anyOf(let children):
+            var any = false
+            for child in children {
+                var branch = Annotations()
+                if evaluate(child, instance, &branch) {
+                    any = true
+                    if plan.tracksAnnotations { annotations.merge(branch) } else { break }
+                }
+                if exhausted { return false }
+            }
+            return any || fail(n, "anyOf", "the instance matches none of anyOf's \(children.count) schemas")
+        case .oneOf(let children):
+            var passed: [Int] = []
+            var matched = Annotations()
+            for (i, child) in children.enumerated() {
+                var branch = Annotations()
+                if evaluate(child, instance, &branch) {
+                    passed.append(i)
+                    matched = branch
+                    if passed.count > 1 { break }
+                }
+                if exhausted { return false }
+            }
+            if passed.count == 1 {
+                if plan.tracksAnnotations { annotations.merge(matched) }
+                return true
+            }
+            return passed.isEmpty
+                ? fail(n, "oneOf", "the instance matches none of oneOf's \(children.count) schemas")
+                : fail(n, "oneOf", "the instance matches oneOf's schemas \(passed[0]) and \(passed[1]); exactly one must match")
+        case .not(let child):
+            var ignored = Annotations()
+            let saved = failure
+            if evaluate(child, instance, &ignored) { return fail(n, "not", "the instance matches the schema it must not match") }
+            failure = saved
+            return !exhausted
+        case .conditional(let condition, let then, let otherwise):
+            var branch = Annotations()
+            if evaluate(condition, instance, &branch) {
+                if plan.tracksAnnotations { annotations.merge(branch) }
+                guard let then else { return true }
+                return evaluate(then, instance, &annotations)
+            }
+            if exhausted { return false }
+            guard let otherwise else { return true }
+            return evaluate(otherwise, instance, &annotations)
+        case .ref(let target):
+            return evaluate(target, instance, &annotations)
+        case .dynamicRef(let target, let anchor):
+            var chosen = target
+            if let anchor {
+                for resource in scope {
+                    if let found = plan.resources[resource].dynamicAnchors[anchor] {
+                        chosen = found
+                        break
+                    }
+                }
+            }
+            return evaluate(chosen, instance, &annotations)
+        case .recursiveRef(let target, let dynamic):
+            var chosen = target
+            if dynamic {
+                // The outermost resource of the dynamic scope whose root says `$recursiveAnchor: true`
+                // (as long as every resource from there inwards says so too).
+                for resource in scope.reversed() {
+                    guard plan.resources[resource].recursiveAnchor, let root = plan.resources[resource].root else { break }
+                    chosen = root
+                }
+            }
+            return evaluate(chosen, instance, &annotations)
+        case .unevaluatedProperties(let child):
+            guard case .object(let object) = instance, !annotations.allProperties else { return true }
+            for member in object where !annotations.properties.contains(member.key) {
+                guard evaluate(child, member.value, at: .key(member.key)) else {
+                    if plan.nodes[child].always == false {
+                        path.append(.key(member.key))
+                        defer { path.removeLast() }
+                        return fail(n, "unevaluatedProperties", "the property '\(member.key)' is not evaluated by any keyword and not allowed")
+                    }
+                    return false
+                }
+            }
+            annotations.allProperties = true
+            return true
+        case .unevaluatedItems(let child):
+            guard case .array(let items) = instance, !annotations.allItems else { return true }
+            for (i, item) in items.enumerated() where i >= annotations.items && !annotations.itemIndices.contains(i) {
+                guard evaluate(child, item, at: .index(i)) else {
+                    return plan.nodes[child].always == false
+                        ? fail(n, "unevaluatedItems", "item \(i) is not evaluated by any keyword and not allowed") : false
+                }
+            }
+            annotations.allItems = true
+            return true
+        }
+    }
+
+    /// A value in a message: short ones whole, long ones by kind and size.
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .array(let items): return "an array of \(items.count) items"
+        case .object(let object): return "an object of \(object.count) properties"
+        default:
+            let text = value.jsonText
+            return text.count <= 64 ? text : "a \(value.typeName) of \(text.count) characters"
+        }
+    }
+}
+
+extension ValidationPlan {
+    /// The limits of one validation.
+    struct Options {
+        var maximumDepth: Int
+        var maximumSteps: Int
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A compiled `pattern` / `patternProperties` regular expression (ICU through NSRegularExpression, the
+/// closest engine to ECMA-262 available to Swift on Linux and macOS; the README lists the differences).
+/// Unanchored, as JSON Schema specifies: a match anywhere in the string passes.
+struct Pattern: @unchecked Sendable {  // NSRegularExpression is immutable and documented thread-safe
+    let source: String
+    private let regex: NSRegularExpression
+
+    init?(_ source: String) {
+        guard let regex = try? NSRegularExpression(pattern: Self.translated(source), options: []) else { return nil }
+        self.source = source
+        self.regex = regex
+    }
+
+    func matches(_ text: String) -> Bool {
+        if text.isEmpty || text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return regex.firstMatch(in: text, options: [], range: NSRange(location: 0, length: text.utf16.count)) != nil
+        }
+        return regex.firstMatch(in: text, options: [], range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// ECMA-262 forms ICU reads differently: `\cX` control escapes and `\u{…}`, `\p{L}`-style forms are
+    /// the same; `\d` and `\w` are ASCII in ECMA-262 (ICU's are Unicode), `$` does not match before a
+    /// final newline in ECMA-262 (ICU's does), `[^]` is "any character".
+    static func translated(_ source: String) -> String {
+        var out = ""
+        var inClass = false
+        var chars = Array(source)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\\", i + 1 < chars.count {
+                let n = chars[i + 1]
+                switch n {
+                case "d": out += inClass ? "0-9" : "[0-9]"
+                case "D": out += inClass ? "\\D" : "[^0-9]"
+                case "w": out += inClass ? "a-zA-Z0-9_" : "[a-zA-Z0-9_]"
+                case "W": out += inClass ? "\\W" : "[^a-zA-Z0-9_]"
+                default: out.append(c); out.append(n)
+                }
+                i += 2
+                continue
+            }
+            if inClass {
+                if c == "]" { inClass = false }
+                out.append(c)
+            } else if c == "[" {
+                if i + 2 < chars.count, chars[i + 1] == "^", chars[i + 2] == "]" {
+                    out += "[\\s\\S]"
+                    i += 3
+                    continue
+                }
+                inClass = true
+                out.append(c)
+                // A `]` first in a class is literal in ICU but closes an empty class in ECMA-262.
+                if i + 1 < chars.count, chars[i + 1] == "^" {
+                    out.append("^")
+                    i += 1
+                }
+            } else if c == "$" {
+                out += "\\z"
+            } else {
+                out.append(c)
+            }
+            i += 1
+        }
+        chars.removeAll()
+        return out
+    }
+}
