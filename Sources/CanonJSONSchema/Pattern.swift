@@ -51,6 +51,11 @@ struct Pattern: @unchecked Sendable {  // NSRegularExpression is immutable and d
                     i += 3
                     continue
                 }
+                if i + 1 < chars.count, chars[i + 1] == "]" {
+                    out += "(?!)"  // ECMA-262's empty class matches nothing
+                    i += 2
+                    continue
+                }
                 inClass = true
                 out.append(c)
                 // A `]` first in a class is literal in ICU but closes an empty class in ECMA-262.
