@@ -97,7 +97,9 @@ enum FormatAssertion {
                 let number = b.prefix { $0 >= 0x30 && $0 <= 0x39 }
                 b = b.dropFirst(number.count)
                 // Units follow one another with none skipped (`P1Y2D` and `PT1H2S` are not durations).
-                guard let unit = b.popFirst(), let position = order.firstIndex(of: unit), last < 0 || position == last + 1 else { return nil }
+                guard let unit = b.popFirst(), let position = order.firstIndex(of: unit), last < 0 || position == last + 1 else {
+                    return nil
+                }
                 last = position
                 any = true
             }
@@ -162,7 +164,9 @@ enum FormatAssertion {
         } else {
             guard local.first != ".", local.last != ".", !local.contains("..") else { return false }
             let specials = Set("!#$%&'*+-/=?^_`{|}~.")
-            guard local.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber || specials.contains($0))) || (international && !$0.isASCII) })
+            guard
+                local.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber || specials.contains($0))) || (international && !$0.isASCII) }
+                )
             else { return false }
         }
         if domain.hasPrefix("[") {
@@ -216,7 +220,8 @@ enum FormatAssertion {
                         name = name.dropLast()
                     } else if let colon = name.firstIndex(of: ":") {
                         let length = name[(colon + 1)...]
-                        guard (1...4).contains(length.count), length.first != "0", length.allSatisfy({ $0.isASCII && Character($0).isNumber })
+                        guard (1...4).contains(length.count), length.first != "0",
+                            length.allSatisfy({ $0.isASCII && Character($0).isNumber })
                         else { return false }
                         name = name[..<colon]
                     }

@@ -18,11 +18,15 @@ public struct JSONSchemaValidator: Sendable {
         public var documents: [String: JSONValue] = [:]
         /// Most subschemas one schema may compile to. Default 100,000.
         public var maximumNodes = 100_000
-        /// Deepest nesting of subschemas applied to one instance (reference cycles included). Default 512.
+        /// Deepest nesting of subschemas applied to one instance (reference cycles included). Default 512,
+        /// which takes about 1 MB of the validating thread's stack in a debug build (2 KB a level).
         public var maximumDepth = 512
         /// Most subschema applications one validation may take: a bound on hostile schemas whose
         /// combinators multiply. Default 10,000,000.
         public var maximumSteps = 10_000_000
+        /// Most backtracking work one `pattern` match may take, in the regex engine's progress reports
+        /// (each about a tenth of a millisecond of backtracking): past it the value is refused. Default 100.
+        public var maximumPatternWork = 100
 
         public init() {}
     }
@@ -48,7 +52,8 @@ public struct JSONSchemaValidator: Sendable {
         var annotations = Annotations()
         if evaluation.evaluate(root, instance, &annotations) { return nil }
         return evaluation.failure
-            ?? JSONSchemaFailure(instancePath: "", keyword: "", schemaLocation: plan.nodes[root].location, message: "the instance is not valid")
+            ?? JSONSchemaFailure(
+                instancePath: "", keyword: "", schemaLocation: plan.nodes[root].location, message: "the instance is not valid")
     }
 
     public func isValid(_ instance: JSONValue) -> Bool { validate(instance) == nil }
@@ -90,7 +95,8 @@ struct Evaluation {
 
     init(plan: ValidationPlan, options: JSONSchemaValidator.Options) {
         self.plan = plan
-        self.options = ValidationPlan.Options(maximumDepth: options.maximumDepth, maximumSteps: options.maximumSteps)
+        self.options = ValidationPlan.Options(
+            maximumDepth: options.maximumDepth, maximumSteps: options.maximumSteps, maximumPatternWork: options.maximumPatternWork)
     }
 
     private var instancePath: String {
@@ -106,6 +112,11 @@ struct Evaluation {
         failure = JSONSchemaFailure(
             instancePath: instancePath, keyword: keyword, schemaLocation: plan.nodes[node].location + "/" + keyword, message: message)
         return false
+    }
+
+    private mutating func patternTooCostly(_ n: Int, _ keyword: String, _ pattern: Pattern) -> Bool {
+        exhausted = true
+        return fail(n, keyword, "matching the pattern \(pattern.source) takes more backtracking than the limit allows; refused")
     }
 
     /// Applies node `n` to `instance`; what it evaluated goes into `annotations` (when it passes).
@@ -145,7 +156,50 @@ struct Evaluation {
         return evaluate(n, instance, &discarded)
     }
 
-    private mutating func check(_ keyword: ValidationPlan.Keyword, _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations) -> Bool {
+    /// One keyword: the assertions on this value in one function, each keyword that applies subschemas in
+    /// its own (so the frames of the recursion stay small: a reference cycle reaches the depth limit,
+    /// not the end of a thread's stack).
+    private mutating func check(_ keyword: ValidationPlan.Keyword, _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations)
+        -> Bool
+    {
+        switch keyword {
+        case .properties(let named, let patterns, let additional):
+            return applyProperties(n, instance, &annotations, named, patterns, additional)
+        case .propertyNames(let child):
+            return applyPropertyNames(n, instance, &annotations, child)
+        case .dependentSchemas(let dependencies):
+            return applyDependentSchemas(n, instance, &annotations, dependencies)
+        case .items(let prefix, let rest):
+            return applyItems(n, instance, &annotations, prefix, rest)
+        case .contains(let child, let minimum, let maximum, let annotates):
+            return applyContains(n, instance, &annotations, child, minimum, maximum, annotates)
+        case .allOf(let children):
+            return applyAllOf(n, instance, &annotations, children)
+        case .anyOf(let children):
+            return applyAnyOf(n, instance, &annotations, children)
+        case .oneOf(let children):
+            return applyOneOf(n, instance, &annotations, children)
+        case .not(let child):
+            return applyNot(n, instance, &annotations, child)
+        case .conditional(let condition, let then, let otherwise):
+            return applyConditional(n, instance, &annotations, condition, then, otherwise)
+        case .ref(let target):
+            return applyRef(n, instance, &annotations, target)
+        case .dynamicRef(let target, let anchor):
+            return applyDynamicRef(n, instance, &annotations, target, anchor)
+        case .recursiveRef(let target, let dynamic):
+            return applyRecursiveRef(n, instance, &annotations, target, dynamic)
+        case .unevaluatedProperties(let child):
+            return applyUnevaluatedProperties(n, instance, &annotations, child)
+        case .unevaluatedItems(let child):
+            return applyUnevaluatedItems(n, instance, &annotations, child)
+        default:
+            return assert(keyword, n, instance)
+        }
+    }
+
+    /// The keywords that check this value alone.
+    private mutating func assert(_ keyword: ValidationPlan.Keyword, _ n: Int, _ instance: JSONValue) -> Bool {
         switch keyword {
         case .type(let types, let names):
             let ok: Bool
@@ -166,17 +220,22 @@ struct Evaluation {
             return schemaEqual(value, instance) || fail(n, "const", "\(Self.describe(instance)) is not the constant \(value.jsonText)")
         case .multipleOf(let divisor, let text):
             guard JSONNumber.isNumber(instance) else { return true }
-            return JSONNumber.isMultiple(instance, of: divisor) || fail(n, "multipleOf", "\(instance.jsonText) is not a multiple of \(text)")
+            return JSONNumber.isMultiple(instance, of: divisor)
+                || fail(n, "multipleOf", "\(instance.jsonText) is not a multiple of \(text)")
         case .maximum(let limit, let exclusive):
             guard JSONNumber.isNumber(instance) else { return true }
             let c = JSONNumber.compare(instance, limit)
             return (exclusive ? c < 0 : c <= 0)
-                || fail(n, exclusive ? "exclusiveMaximum" : "maximum", "\(instance.jsonText) is above the \(exclusive ? "exclusive " : "")maximum \(limit.jsonText)")
+                || fail(
+                    n, exclusive ? "exclusiveMaximum" : "maximum",
+                    "\(instance.jsonText) is above the \(exclusive ? "exclusive " : "")maximum \(limit.jsonText)")
         case .minimum(let limit, let exclusive):
             guard JSONNumber.isNumber(instance) else { return true }
             let c = JSONNumber.compare(instance, limit)
             return (exclusive ? c > 0 : c >= 0)
-                || fail(n, exclusive ? "exclusiveMinimum" : "minimum", "\(instance.jsonText) is below the \(exclusive ? "exclusive " : "")minimum \(limit.jsonText)")
+                || fail(
+                    n, exclusive ? "exclusiveMinimum" : "minimum",
+                    "\(instance.jsonText) is below the \(exclusive ? "exclusive " : "")minimum \(limit.jsonText)")
         case .maxLength(let limit):
             guard case .string(let s) = instance else { return true }
             return s.utf8.count <= limit || s.unicodeScalars.count <= limit
@@ -186,42 +245,14 @@ struct Evaluation {
             return s.unicodeScalars.count >= limit || fail(n, "minLength", "the string is shorter than \(limit) characters")
         case .pattern(let pattern):
             guard case .string(let s) = instance else { return true }
-            return pattern.matches(s) || fail(n, "pattern", "\(Self.describe(instance)) does not match the pattern \(pattern.source)")
+            switch pattern.matches(s, budget: options.maximumPatternWork) {
+            case true?: return true
+            case false?: return fail(n, "pattern", "\(Self.describe(instance)) does not match the pattern \(pattern.source)")
+            case nil: return patternTooCostly(n, "pattern", pattern)
+            }
         case .format(let name):
             guard let problem = FormatAssertion.problem(name, instance) else { return true }
             return fail(n, "format", problem)
-        case .properties(let named, let patterns, let additional):
-            guard case .object(let object) = instance else { return true }
-            for member in object {
-                var matched = false
-                if let child = named[member.key] {
-                    matched = true
-                    guard evaluate(child, member.value, at: .key(member.key)) else { return false }
-                }
-                for (pattern, child) in patterns where pattern.matches(member.key) {
-                    matched = true
-                    guard evaluate(child, member.value, at: .key(member.key)) else { return false }
-                }
-                if !matched, let additional {
-                    guard evaluate(additional, member.value, at: .key(member.key)) else {
-                        if plan.nodes[additional].always == false {
-                            path.append(.key(member.key))
-                            defer { path.removeLast() }
-                            return fail(n, "additionalProperties", "the property '\(member.key)' is not allowed")
-                        }
-                        return false
-                    }
-                    matched = true
-                }
-                if plan.tracksAnnotations && matched { annotations.properties.insert(member.key) }
-            }
-            return true
-        case .propertyNames(let child):
-            guard case .object(let object) = instance else { return true }
-            for member in object where !evaluate(child, .string(member.key), at: .key(member.key)) {
-                return fail(n, "propertyNames", "the property name '\(member.key)' is not valid")
-            }
-            return true
         case .required(let names):
             guard case .object(let object) = instance else { return true }
             for name in names where object[name] == nil {
@@ -241,36 +272,6 @@ struct Evaluation {
                     return fail(n, "dependentRequired", "'\(name)' is present, so '\(other)' is required")
                 }
             }
-            return true
-        case .dependentSchemas(let dependencies):
-            guard case .object(let object) = instance else { return true }
-            for (name, child) in dependencies where object[name] != nil {
-                guard evaluate(child, instance, &annotations) else { return false }
-            }
-            return true
-        case .items(let prefix, let rest):
-            guard case .array(let items) = instance else { return true }
-            for (i, item) in items.enumerated() {
-                guard let child = i < prefix.count ? prefix[i] : rest else { break }
-                guard evaluate(child, item, at: .index(i)) else { return false }
-            }
-            if plan.tracksAnnotations {
-                annotations.items = max(annotations.items, min(prefix.count, items.count))
-                if rest != nil { annotations.allItems = true }
-            }
-            return true
-        case .contains(let child, let minimum, let maximum, let annotates):
-            guard case .array(let items) = instance else { return true }
-            var matches = 0
-            for (i, item) in items.enumerated() where evaluate(child, item, at: .index(i)) {
-                matches += 1
-                if annotates && plan.tracksAnnotations { annotations.itemIndices.insert(i) }
-            }
-            if exhausted { return false }
-            if matches < minimum {
-                return fail(n, minimum == 1 ? "contains" : "minContains", "fewer than \(minimum) item(s) match the contains schema")
-            }
-            if let maximum, matches > maximum { return fail(n, "maxContains", "more than \(maximum) item(s) match the contains schema") }
             return true
         case .maxItems(let limit):
             guard case .array(let items) = instance else { return true }
@@ -293,106 +294,221 @@ struct Evaluation {
                 return fail(n, "uniqueItems", "item \(i) repeats an earlier item")
             }
             return true
-        case .allOf(let children):
-            for child in children {
-                guard evaluate(child, instance, &annotations) else { return false }
-            }
+        default:
             return true
-        case .anyOf(let children):
-            var any = false
-            for child in children {
-                var branch = Annotations()
-                if evaluate(child, instance, &branch) {
-                    any = true
-                    if plan.tracksAnnotations { annotations.merge(branch) } else { break }
+        }
+    }
+
+    private mutating func applyProperties(
+        _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ named: [String: Int], _ patterns: [(Pattern, Int)],
+        _ additional: Int?
+    ) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        for member in object {
+            var matched = false
+            if let child = named[member.key] {
+                matched = true
+                guard evaluate(child, member.value, at: .key(member.key)) else { return false }
+            }
+            for (pattern, child) in patterns {
+                guard let hit = pattern.matches(member.key, budget: options.maximumPatternWork) else {
+                    return patternTooCostly(n, "patternProperties", pattern)
                 }
-                if exhausted { return false }
+                guard hit else { continue }
+                matched = true
+                guard evaluate(child, member.value, at: .key(member.key)) else { return false }
             }
-            return any || fail(n, "anyOf", "the instance matches none of anyOf's \(children.count) schemas")
-        case .oneOf(let children):
-            var passed: [Int] = []
-            var matched = Annotations()
-            for (i, child) in children.enumerated() {
-                var branch = Annotations()
-                if evaluate(child, instance, &branch) {
-                    passed.append(i)
-                    matched = branch
-                    if passed.count > 1 { break }
-                }
-                if exhausted { return false }
-            }
-            if passed.count == 1 {
-                if plan.tracksAnnotations { annotations.merge(matched) }
-                return true
-            }
-            return passed.isEmpty
-                ? fail(n, "oneOf", "the instance matches none of oneOf's \(children.count) schemas")
-                : fail(n, "oneOf", "the instance matches oneOf's schemas \(passed[0]) and \(passed[1]); exactly one must match")
-        case .not(let child):
-            var ignored = Annotations()
-            let saved = failure
-            if evaluate(child, instance, &ignored) { return fail(n, "not", "the instance matches the schema it must not match") }
-            failure = saved
-            return !exhausted
-        case .conditional(let condition, let then, let otherwise):
-            var branch = Annotations()
-            if evaluate(condition, instance, &branch) {
-                if plan.tracksAnnotations { annotations.merge(branch) }
-                guard let then else { return true }
-                return evaluate(then, instance, &annotations)
-            }
-            if exhausted { return false }
-            guard let otherwise else { return true }
-            return evaluate(otherwise, instance, &annotations)
-        case .ref(let target):
-            return evaluate(target, instance, &annotations)
-        case .dynamicRef(let target, let anchor):
-            var chosen = target
-            if let anchor {
-                for resource in scope {
-                    if let found = plan.resources[resource].dynamicAnchors[anchor] {
-                        chosen = found
-                        break
-                    }
-                }
-            }
-            return evaluate(chosen, instance, &annotations)
-        case .recursiveRef(let target, let dynamic):
-            var chosen = target
-            if dynamic {
-                // The outermost resource of the dynamic scope whose root says `$recursiveAnchor: true`
-                // (as long as every resource from there inwards says so too).
-                for resource in scope.reversed() {
-                    guard plan.resources[resource].recursiveAnchor, let root = plan.resources[resource].root else { break }
-                    chosen = root
-                }
-            }
-            return evaluate(chosen, instance, &annotations)
-        case .unevaluatedProperties(let child):
-            guard case .object(let object) = instance, !annotations.allProperties else { return true }
-            for member in object where !annotations.properties.contains(member.key) {
-                guard evaluate(child, member.value, at: .key(member.key)) else {
-                    if plan.nodes[child].always == false {
+            if !matched, let additional {
+                guard evaluate(additional, member.value, at: .key(member.key)) else {
+                    if plan.nodes[additional].always == false {
                         path.append(.key(member.key))
                         defer { path.removeLast() }
-                        return fail(n, "unevaluatedProperties", "the property '\(member.key)' is not evaluated by any keyword and not allowed")
+                        return fail(n, "additionalProperties", "the property '\(member.key)' is not allowed")
                     }
                     return false
                 }
+                matched = true
             }
-            annotations.allProperties = true
-            return true
-        case .unevaluatedItems(let child):
-            guard case .array(let items) = instance, !annotations.allItems else { return true }
-            for (i, item) in items.enumerated() where i >= annotations.items && !annotations.itemIndices.contains(i) {
-                guard evaluate(child, item, at: .index(i)) else {
-                    return plan.nodes[child].always == false
-                        ? fail(n, "unevaluatedItems", "item \(i) is not evaluated by any keyword and not allowed") : false
-                }
+            if plan.tracksAnnotations && matched { annotations.properties.insert(member.key) }
+        }
+        return true
+    }
+
+    private mutating func applyPropertyNames(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ child: Int) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        for member in object where !evaluate(child, .string(member.key), at: .key(member.key)) {
+            return fail(n, "propertyNames", "the property name '\(member.key)' is not valid")
+        }
+        return true
+    }
+
+    private mutating func applyDependentSchemas(
+        _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ dependencies: [(String, Int)]
+    ) -> Bool {
+        guard case .object(let object) = instance else { return true }
+        for (name, child) in dependencies where object[name] != nil {
+            guard evaluate(child, instance, &annotations) else { return false }
+        }
+        return true
+    }
+
+    private mutating func applyItems(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ prefix: [Int], _ rest: Int?)
+        -> Bool
+    {
+        guard case .array(let items) = instance else { return true }
+        for (i, item) in items.enumerated() {
+            guard let child = i < prefix.count ? prefix[i] : rest else { break }
+            guard evaluate(child, item, at: .index(i)) else { return false }
+        }
+        if plan.tracksAnnotations {
+            annotations.items = max(annotations.items, min(prefix.count, items.count))
+            if rest != nil { annotations.allItems = true }
+        }
+        return true
+    }
+
+    private mutating func applyContains(
+        _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ child: Int, _ minimum: Int, _ maximum: Int?, _ annotates: Bool
+    ) -> Bool {
+        guard case .array(let items) = instance else { return true }
+        var matches = 0
+        for (i, item) in items.enumerated() where evaluate(child, item, at: .index(i)) {
+            matches += 1
+            if annotates && plan.tracksAnnotations { annotations.itemIndices.insert(i) }
+        }
+        if exhausted { return false }
+        if matches < minimum {
+            return fail(n, minimum == 1 ? "contains" : "minContains", "fewer than \(minimum) item(s) match the contains schema")
+        }
+        if let maximum, matches > maximum { return fail(n, "maxContains", "more than \(maximum) item(s) match the contains schema") }
+        return true
+    }
+
+    private mutating func applyAllOf(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ children: [Int]) -> Bool {
+        for child in children {
+            guard evaluate(child, instance, &annotations) else { return false }
+        }
+        return true
+    }
+
+    private mutating func applyAnyOf(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ children: [Int]) -> Bool {
+        var any = false
+        for child in children {
+            var branch = Annotations()
+            if evaluate(child, instance, &branch) {
+                any = true
+                if plan.tracksAnnotations { annotations.merge(branch) } else { break }
             }
-            annotations.allItems = true
+            if exhausted { return false }
+        }
+        return any || fail(n, "anyOf", "the instance matches none of anyOf's \(children.count) schemas")
+    }
+
+    private mutating func applyOneOf(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ children: [Int]) -> Bool {
+        var passed: [Int] = []
+        var matched = Annotations()
+        for (i, child) in children.enumerated() {
+            var branch = Annotations()
+            if evaluate(child, instance, &branch) {
+                passed.append(i)
+                matched = branch
+                if passed.count > 1 { break }
+            }
+            if exhausted { return false }
+        }
+        if passed.count == 1 {
+            if plan.tracksAnnotations { annotations.merge(matched) }
             return true
         }
+        return passed.isEmpty
+            ? fail(n, "oneOf", "the instance matches none of oneOf's \(children.count) schemas")
+            : fail(n, "oneOf", "the instance matches oneOf's schemas \(passed[0]) and \(passed[1]); exactly one must match")
+    }
+
+    private mutating func applyNot(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ child: Int) -> Bool {
+        var ignored = Annotations()
+        let saved = failure
+        if evaluate(child, instance, &ignored) { return fail(n, "not", "the instance matches the schema it must not match") }
+        failure = saved
+        return !exhausted
+    }
+
+    private mutating func applyConditional(
+        _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ condition: Int, _ then: Int?, _ otherwise: Int?
+    ) -> Bool {
+        var branch = Annotations()
+        if evaluate(condition, instance, &branch) {
+            if plan.tracksAnnotations { annotations.merge(branch) }
+            guard let then else { return true }
+            return evaluate(then, instance, &annotations)
+        }
+        if exhausted { return false }
+        guard let otherwise else { return true }
+        return evaluate(otherwise, instance, &annotations)
+    }
+
+    private mutating func applyRef(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ target: Int) -> Bool {
+        return evaluate(target, instance, &annotations)
+    }
+
+    private mutating func applyDynamicRef(
+        _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ target: Int, _ anchor: String?
+    ) -> Bool {
+        var chosen = target
+        if let anchor {
+            for resource in scope {
+                if let found = plan.resources[resource].dynamicAnchors[anchor] {
+                    chosen = found
+                    break
+                }
+            }
+        }
+        return evaluate(chosen, instance, &annotations)
+    }
+
+    private mutating func applyRecursiveRef(
+        _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ target: Int, _ dynamic: Bool
+    ) -> Bool {
+        var chosen = target
+        if dynamic {
+            // The outermost resource of the dynamic scope whose root says `$recursiveAnchor: true`
+            // (as long as every resource from there inwards says so too).
+            for resource in scope.reversed() {
+                guard plan.resources[resource].recursiveAnchor, let root = plan.resources[resource].root else { break }
+                chosen = root
+            }
+        }
+        return evaluate(chosen, instance, &annotations)
+    }
+
+    private mutating func applyUnevaluatedProperties(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ child: Int)
+        -> Bool
+    {
+        guard case .object(let object) = instance, !annotations.allProperties else { return true }
+        for member in object where !annotations.properties.contains(member.key) {
+            guard evaluate(child, member.value, at: .key(member.key)) else {
+                if plan.nodes[child].always == false {
+                    path.append(.key(member.key))
+                    defer { path.removeLast() }
+                    return fail(n, "unevaluatedProperties", "the property '\(member.key)' is not evaluated by any keyword and not allowed")
+                }
+                return false
+            }
+        }
+        annotations.allProperties = true
+        return true
+    }
+
+    private mutating func applyUnevaluatedItems(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ child: Int) -> Bool {
+        guard case .array(let items) = instance, !annotations.allItems else { return true }
+        for (i, item) in items.enumerated() where i >= annotations.items && !annotations.itemIndices.contains(i) {
+            guard evaluate(child, item, at: .index(i)) else {
+                return plan.nodes[child].always == false
+                    ? fail(n, "unevaluatedItems", "item \(i) is not evaluated by any keyword and not allowed") : false
+            }
+        }
+        annotations.allItems = true
+        return true
     }
 
     /// A value in a message: short ones whole, long ones by kind and size.
@@ -412,5 +528,6 @@ extension ValidationPlan {
     struct Options {
         var maximumDepth: Int
         var maximumSteps: Int
+        var maximumPatternWork: Int
     }
 }

@@ -13,11 +13,24 @@ struct Pattern: @unchecked Sendable {  // NSRegularExpression is immutable and d
         self.regex = regex
     }
 
-    func matches(_ text: String) -> Bool {
-        if text.isEmpty || text.utf8.allSatisfy({ $0 < 0x80 }) {
-            return regex.firstMatch(in: text, options: [], range: NSRange(location: 0, length: text.utf16.count)) != nil
+    /// Whether the pattern matches somewhere in `text`; nil when matching took more than `budget`
+    /// progress reports of the regex engine (each a slice of backtracking work: a pattern like
+    /// `(a+)+$` on a long run of `a`s would otherwise hold a core for minutes).
+    func matches(_ text: String, budget: Int) -> Bool? {
+        let range =
+            text.utf8.allSatisfy({ $0 < 0x80 }) ? NSRange(location: 0, length: text.utf16.count) : NSRange(text.startIndex..., in: text)
+        var found = false
+        var reports = 0
+        regex.enumerateMatches(in: text, options: [.reportProgress], range: range) { match, _, stop in
+            if match != nil {
+                found = true
+                stop.pointee = true
+            } else {
+                reports += 1
+                if reports > budget { stop.pointee = true }
+            }
         }
-        return regex.firstMatch(in: text, options: [], range: NSRange(text.startIndex..., in: text)) != nil
+        return found ? true : (reports > budget ? nil : false)
     }
 
     /// ECMA-262 forms ICU reads differently: `\cX` control escapes and `\u{…}`, `\p{L}`-style forms are

@@ -136,7 +136,9 @@ struct SchemaCompiler {
             case (.single, _), (.singleOrArray, .object), (.singleOrArray, .bool):
                 try scan(child, at: at(""), base: base, draft: draft, validates: validates, depth: depth + 1)
             case (.array, .array(let items)), (.singleOrArray, .array(let items)):
-                for (i, item) in items.enumerated() { try scan(item, at: at("/\(i)"), base: base, draft: draft, validates: validates, depth: depth + 1) }
+                for (i, item) in items.enumerated() {
+                    try scan(item, at: at("/\(i)"), base: base, draft: draft, validates: validates, depth: depth + 1)
+                }
             case (.map, .object(let members)), (.mapOfSchemaOrStrings, .object(let members)):
                 for (name, item) in members {
                     if case .array = item { continue }
@@ -150,7 +152,9 @@ struct SchemaCompiler {
     // MARK: - Resolving
 
     private func value(at location: Location) -> JSONValue? {
-        guard var value = documents[location.document], let tokens = JSONPointer.tokens(location.pointer, fragment: false) else { return nil }
+        guard var value = documents[location.document], let tokens = JSONPointer.tokens(location.pointer, fragment: false) else {
+            return nil
+        }
         for token in tokens {
             switch value {
             case .object(let object):
@@ -261,14 +265,18 @@ struct SchemaCompiler {
         try node(Location(document: location.document, pointer: location.pointer + "/" + JSONPointer.escape(keyword) + suffix))
     }
 
-    private mutating func build(_ object: JSONObject, at location: Location, scope: Scope) throws(JSONSchemaError) -> [ValidationPlan.Keyword] {
+    private mutating func build(_ object: JSONObject, at location: Location, scope: Scope) throws(JSONSchemaError) -> [ValidationPlan
+        .Keyword]
+    {
         let draft = scope.draft
         func fail(_ keyword: String, _ message: String) -> JSONSchemaError {
             JSONSchemaError("\(keyword) \(message)", at: location.text + "/" + JSONPointer.escape(keyword))
         }
         func count(_ keyword: String) throws(JSONSchemaError) -> Int? {
             guard let value = object[keyword] else { return nil }
-            guard JSONNumber.isInteger(value), let d = value.doubleValue, d >= 0 else { throw fail(keyword, "must be a non-negative integer") }
+            guard JSONNumber.isInteger(value), let d = value.doubleValue, d >= 0 else {
+                throw fail(keyword, "must be a non-negative integer")
+            }
             return d > Double(Int.max / 2) ? Int.max / 2 : Int(d)
         }
         func number(_ keyword: String) throws(JSONSchemaError) -> JSONValue? {
@@ -368,7 +376,8 @@ struct SchemaCompiler {
         if let value = object["patternProperties"] {
             guard case .object(let members) = value else { throw fail("patternProperties", "must be an object of schemas") }
             for (text, _) in members {
-                patterns.append((try pattern(text, "patternProperties"), try child(location, "patternProperties", "/" + JSONPointer.escape(text))))
+                patterns.append(
+                    (try pattern(text, "patternProperties"), try child(location, "patternProperties", "/" + JSONPointer.escape(text))))
             }
         }
         if object["additionalProperties"] != nil { additional = try child(location, "additionalProperties") }

@@ -60,7 +60,8 @@ import Testing
                         outcome.passed += 1
                     } else {
                         outcome.failed.append(
-                            "\(name) / \(test["description"]?.stringValue ?? ""): expected \(valid ? "valid" : "invalid")\(failure.map { ", got \($0)" } ?? "")")
+                            "\(name) / \(test["description"]?.stringValue ?? ""): expected \(valid ? "valid" : "invalid")\(failure.map { ", got \($0)" } ?? "")"
+                        )
                     }
                 }
             }
