@@ -14,7 +14,8 @@ import Testing
         let failure = try #require(looping.validate(.int(1)))
         #expect(failure.message.contains("more than 512 deep"))
         // Two schemas referring to each other, on a thread with a 2 MB stack (a quarter of the main thread's).
-        let pair = try Self.schema(##"{"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"allOf":[{"$ref":"#/definitions/a"}]}},"$ref":"#/definitions/a"}"##)
+        let pair = try Self.schema(
+            ##"{"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"allOf":[{"$ref":"#/definitions/a"}]}},"$ref":"#/definitions/a"}"##)
         let result = Thread.detachNewThreadWithResult { pair.validate(.string("x")) }
         #expect(result??.message.contains("deep") == true)
     }
@@ -23,7 +24,8 @@ import Testing
         // Each level tries both branches of anyOf on the same value: 2^40 applications unbounded.
         var definitions = [##""l0":{"type":"string","minLength":5}"##]
         for i in 1...40 { definitions.append(##""l\##(i)":{"anyOf":[{"$ref":"#/$defs/l\##(i - 1)"},{"$ref":"#/$defs/l\##(i - 1)"}]}"##) }
-        let text = ##"{"$schema":"https://json-schema.org/draft/2020-12/schema","$defs":{\##(definitions.joined(separator: ","))},"$ref":"#/$defs/l40"}"##
+        let text =
+            ##"{"$schema":"https://json-schema.org/draft/2020-12/schema","$defs":{\##(definitions.joined(separator: ","))},"$ref":"#/$defs/l40"}"##
         var options = JSONSchemaValidator.Options()
         options.maximumSteps = 100_000
         let validator = try Self.schema(text, options)
@@ -42,7 +44,9 @@ import Testing
         #expect(elapsed < .seconds(30))  // unbounded, this is 2^40 steps: hours
         #expect(validator.isValid(.string("aaaa")))
         let names = try Self.schema(##"{"patternProperties":{"^(a|aa)+$":{}},"additionalProperties":false}"##)
-        #expect(names.validate(.object(JSONObject([(key: String(repeating: "a", count: 60) + "b", value: JSONValue.null)])))?.message.contains("backtracking") == true)
+        #expect(
+            names.validate(.object(JSONObject([(key: String(repeating: "a", count: 60) + "b", value: JSONValue.null)])))?.message.contains(
+                "backtracking") == true)
     }
 
     @Test func largeInstancesAreCheckedInLinearTime() throws {
