@@ -39,6 +39,13 @@ let package = Package(
             plugins: [.plugin(name: "CanonCodegenPlugin", package: "Canon")]
         ),
         .executableTarget(
+            name: "JSONSchemaBench",
+            dependencies: [
+                .product(name: "CanonJSONSchema", package: "Canon"), .product(name: "CanonAvro", package: "Canon"),
+                .product(name: "CanonCore", package: "Canon"),
+            ]
+        ),
+        .executableTarget(
             name: "CompatBench",
             dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCore", package: "Canon")]
         ),

@@ -34,6 +34,18 @@ enum JSONNumber {
     static func decimal(_ d: Double) -> Decimal? {
         guard d.isFinite else { return nil }
         if d == 0 { return Decimal(negative: false, mantissa: 0, exponent: 0) }
+        // Fast path: the fewest fractional digits k whose decimal reads back as `d`, while the
+        // mantissa has at most 15 digits (then that decimal is the only one of its length that does).
+        let magnitude = d.magnitude
+        var scale = 1.0
+        for k in 0...15 {
+            let m = (magnitude * scale).rounded()
+            if m >= 1e15 { break }
+            if m / scale == magnitude {
+                return normalized(Decimal(negative: d < 0, mantissa: UInt64(m), exponent: -k))
+            }
+            scale *= 10
+        }
         // The shortest text that reads back as `d` (at most 17 significant digits).
         var text = Substring("\(d.magnitude)")
         var exponent = 0

@@ -86,6 +86,9 @@ struct Evaluation {
     private var depth = 0
     private var steps = 0
     private var exhausted = false
+    /// Inside a branch whose failure is expected (anyOf, oneOf, not, if, contains): no message is
+    /// built; the combinator says what failed if it does.
+    private var speculative = 0
     var failure: JSONSchemaFailure?
 
     enum PathToken {
@@ -108,9 +111,10 @@ struct Evaluation {
         }.joined()
     }
 
-    private mutating func fail(_ node: Int, _ keyword: String, _ message: String) -> Bool {
+    private mutating func fail(_ node: Int, _ keyword: String, _ message: @autoclosure () -> String) -> Bool {
+        if speculative > 0 && !exhausted { return false }
         failure = JSONSchemaFailure(
-            instancePath: instancePath, keyword: keyword, schemaLocation: plan.nodes[node].location + "/" + keyword, message: message)
+            instancePath: instancePath, keyword: keyword, schemaLocation: plan.nodes[node].location + "/" + keyword, message: message())
         return false
     }
 
@@ -121,8 +125,7 @@ struct Evaluation {
 
     /// Applies node `n` to `instance`; what it evaluated goes into `annotations` (when it passes).
     mutating func evaluate(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations) -> Bool {
-        let node = plan.nodes[n]
-        if let always = node.always {
+        if let always = plan.nodes[n].always {
             return always ? true : fail(n, "false", "the schema is false: nothing is valid here")
         }
         steps += 1
@@ -131,21 +134,29 @@ struct Evaluation {
         if exhausted { return false }
         if depth > options.maximumDepth || steps > options.maximumSteps {
             exhausted = true
-            return fail(
-                n, "$ref",
+            let message =
                 depth > options.maximumDepth
-                    ? "subschemas apply more than \(options.maximumDepth) deep to one value (a reference cycle?)"
-                    : "validation needs more than \(options.maximumSteps) steps; refused")
+                ? "subschemas apply more than \(options.maximumDepth) deep to one value (a reference cycle?)"
+                : "validation needs more than \(options.maximumSteps) steps; refused"
+            return fail(n, "$ref", message)
         }
-        let entered = scope.last != node.resource
-        if entered { scope.append(node.resource) }
+        let resource = plan.nodes[n].resource
+        let entered = scope.last != resource
+        if entered { scope.append(resource) }
         defer { if entered { scope.removeLast() } }
         var local = Annotations()
-        for keyword in node.keywords {
-            guard check(keyword, n, instance, &local) else { return false }
+        for i in plan.ranges[n] {
+            guard check(plan.keywords[i], n, instance, &local) else { return false }
         }
         if plan.tracksAnnotations { annotations.merge(local) }
         return true
+    }
+
+    /// Applies node `n` as a branch whose failure is expected (no failure message is made).
+    private mutating func speculate(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations) -> Bool {
+        speculative += 1
+        defer { speculative -= 1 }
+        return evaluate(n, instance, &annotations)
     }
 
     /// Applies node `n` to a member or item of the instance (its annotations stay there).
@@ -372,11 +383,15 @@ struct Evaluation {
     ) -> Bool {
         guard case .array(let items) = instance else { return true }
         var matches = 0
+        speculative += 1
+        defer { speculative -= 1 }
         for (i, item) in items.enumerated() where evaluate(child, item, at: .index(i)) {
             matches += 1
             if annotates && plan.tracksAnnotations { annotations.itemIndices.insert(i) }
         }
         if exhausted { return false }
+        speculative -= 1
+        defer { speculative += 1 }
         if matches < minimum {
             return fail(n, minimum == 1 ? "contains" : "minContains", "fewer than \(minimum) item(s) match the contains schema")
         }
@@ -395,7 +410,7 @@ struct Evaluation {
         var any = false
         for child in children {
             var branch = Annotations()
-            if evaluate(child, instance, &branch) {
+            if speculate(child, instance, &branch) {
                 any = true
                 if plan.tracksAnnotations { annotations.merge(branch) } else { break }
             }
@@ -409,7 +424,7 @@ struct Evaluation {
         var matched = Annotations()
         for (i, child) in children.enumerated() {
             var branch = Annotations()
-            if evaluate(child, instance, &branch) {
+            if speculate(child, instance, &branch) {
                 passed.append(i)
                 matched = branch
                 if passed.count > 1 { break }
@@ -427,9 +442,7 @@ struct Evaluation {
 
     private mutating func applyNot(_ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ child: Int) -> Bool {
         var ignored = Annotations()
-        let saved = failure
-        if evaluate(child, instance, &ignored) { return fail(n, "not", "the instance matches the schema it must not match") }
-        failure = saved
+        if speculate(child, instance, &ignored) { return fail(n, "not", "the instance matches the schema it must not match") }
         return !exhausted
     }
 
@@ -437,7 +450,7 @@ struct Evaluation {
         _ n: Int, _ instance: JSONValue, _ annotations: inout Annotations, _ condition: Int, _ then: Int?, _ otherwise: Int?
     ) -> Bool {
         var branch = Annotations()
-        if evaluate(condition, instance, &branch) {
+        if speculate(condition, instance, &branch) {
             if plan.tracksAnnotations { annotations.merge(branch) }
             guard let then else { return true }
             return evaluate(then, instance, &annotations)

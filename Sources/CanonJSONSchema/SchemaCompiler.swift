@@ -69,6 +69,7 @@ struct SchemaCompiler {
                 done = false
             }
         }
+        plan.flatten()
         return (plan, root, draft)
     }
 

@@ -130,7 +130,8 @@ enum JSONPointer {
 
     /// A token escaped for a pointer.
     static func escape(_ token: String) -> String {
-        token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
     }
 
     static func percentDecoded(_ text: String) -> String? {

@@ -10,6 +10,22 @@ struct ValidationPlan: Sendable {
     /// which properties and items they evaluated).
     var tracksAnnotations = false
     var assertsFormats = false
+    /// Every node's keywords in one array, node `n`'s at `ranges[n]` (filled by ``flatten()``): the
+    /// evaluation reads a keyword without copying the node.
+    var keywords: [Keyword] = []
+    var ranges: [Range<Int>] = []
+
+    /// Moves the nodes' keywords into ``keywords``.
+    mutating func flatten() {
+        keywords.removeAll()
+        ranges.removeAll()
+        for i in nodes.indices {
+            let start = keywords.count
+            keywords += nodes[i].keywords
+            ranges.append(start..<keywords.count)
+            nodes[i].keywords = []
+        }
+    }
 
     struct Node: Sendable {
         /// `true`/`false` schemas (and what an empty object is).
@@ -57,7 +73,7 @@ struct ValidationPlan: Sendable {
         }
     }
 
-    enum Keyword: Sendable {
+    indirect enum Keyword: Sendable {
         case type(Types, names: String)
         case enumeration([JSONValue])
         case constant(JSONValue)
