@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonLog", "CanonRegistry", "CanonServer",
+                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonJSONSchema", "CanonLog", "CanonRegistry", "CanonServer",
                 "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),

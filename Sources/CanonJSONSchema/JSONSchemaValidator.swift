@@ -46,6 +46,18 @@ public struct JSONSchemaValidator: Sendable {
         self.options = options
     }
 
+    /// A validator of schemas of `draft`: its meta-schema, bundled.
+    public static func metaSchema(_ draft: JSONSchemaDraft) -> JSONSchemaValidator {
+        var options = Options()
+        options.defaultDraft = draft
+        let uri = URIReference(draft.metaSchemaURI).base
+        do {
+            return try JSONSchemaValidator(schema: try JSONReader.parse(MetaSchemas.byURI[uri]!), baseURI: uri, options: options)
+        } catch {
+            preconditionFailure("the bundled \(draft) meta-schema does not compile: \(error)")
+        }
+    }
+
     /// The first failure found; nil when `instance` is valid.
     public func validate(_ instance: JSONValue) -> JSONSchemaFailure? {
         var evaluation = Evaluation(plan: plan, options: options)

@@ -6,12 +6,63 @@ import CanonCore
 struct DatumCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datum",
-        abstract: "Convert datums between Avro's JSON and binary encodings, and read container files.",
-        subcommands: [ToBinary.self, ToJSON.self, Cat.self]
+        abstract: "Validate datums, convert them between Avro's JSON and binary encodings, and read container files.",
+        subcommands: [Validate.self, ToBinary.self, ToJSON.self, Cat.self]
     )
 }
 
 extension DatumCommand {
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate JSON documents, one per line, against a schema; exit 1 naming each line that fails.",
+            discussion: """
+                With a JSON Schema (.json, or --type json) each line is a JSON document; with an Avro schema, a \
+                datum in Avro's JSON encoding.
+                Example: canon datum validate --schema Schemas/bench/OrderPlaced.schema.json orders.jsonl
+                """
+        )
+        @Option(help: "The schema file (.json for JSON Schema, .avsc for Avro).") var schema: String
+        @Option(help: "The schema's format, when its extension does not say (avro, json).") var type: SchemaFileType?
+        @OptionGroup var options: SchemaOptions
+        @Argument(help: "Input file (default: standard input).") var input: String?
+
+        func run() throws {
+            let check: (Substring) -> String?
+            if SchemaFileType(type, path: schema) == .json {
+                let validator = try JSONSchemaFiles.validator(schema)
+                check = { line in
+                    do {
+                        return validator.validate(try JSONReader.parse(String(line))).map { "\($0)" }
+                    } catch {
+                        return "not JSON: \(error)"
+                    }
+                }
+            } else {
+                let schema = try options.load(self.schema)
+                check = { line in
+                    do {
+                        _ = try AvroJSON.decode(text: String(line), schema: schema)
+                        return nil
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var lineNumber = 0, failures = 0, valid = 0
+            for line in lines(try readText(input)) {
+                lineNumber += 1
+                guard !line.allSatisfy(\.isWhitespace) else { continue }
+                if let problem = check(line) {
+                    failures += 1
+                    Output.line("line \(lineNumber): \(problem)")
+                } else {
+                    valid += 1
+                }
+            }
+            if failures > 0 { throw CLIFailure.failed("\(failures) of \(failures + valid) documents are not valid") }
+        }
+    }
+
     struct ToBinary: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "to-binary",

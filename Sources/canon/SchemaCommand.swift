@@ -1,10 +1,11 @@
 import ArgumentParser
 import CanonAvro
+import CanonCore
 
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
-        abstract: "Check, render and fingerprint Avro schema files.",
+        abstract: "Check, render and fingerprint schema files (Avro; JSON Schema for check).",
         subcommands: [Canonical.self, Render.self, Fingerprint.self, Check.self, Diff.self]
     )
 }
@@ -138,13 +139,30 @@ extension SchemaCommand {
                 "Validate schema files; exit 0 when all are valid, 1 with the errors otherwise (a default that does not match its field's type is a warning).",
             discussion: """
                 The files are parsed together, so a named type defined in one file can be used in another, \
-                whatever the order they are given in.
+                whatever the order they are given in. JSON Schema files (.json, or --type json) are checked \
+                against their draft's meta-schema and compiled; `$ref`s may name the other files by `$id`.
                 Example: canon schema check Schemas/bench/*.avsc
                 """
         )
-        @Argument(help: "Schema files (.avsc).") var files: [String]
+        @Argument(help: "Schema files (.avsc; .json for JSON Schema).") var files: [String]
+        @Option(help: "The files' format, when their extension does not say (avro, json).") var type: SchemaFileType?
 
         func run() throws {
+            let json = files.filter { SchemaFileType(type, path: $0) == .json }
+            if !json.isEmpty {
+                guard json.count == files.count else { throw CLIFailure.unreadable("give Avro and JSON Schema files in separate runs") }
+                var schemas: [(String, JSONValue)] = []
+                for file in files { schemas.append((file, try JSONSchemaFiles.parse(file))) }
+                let documents = JSONSchemaFiles.documents(schemas)
+                var failed = false
+                for (file, schema) in schemas {
+                    let problems = JSONSchemaFiles.problems(schema, file: file, documents: documents)
+                    failed = failed || !problems.isEmpty
+                    Output.line(problems.isEmpty ? "\(file): valid" : problems.map { "\(file): invalid: \($0)" }.joined(separator: "\n"))
+                }
+                if failed { throw CLIFailure.failed("") }
+                return
+            }
             var texts: [(String, String)] = []
             var seen = Set<String>()
             for file in files where seen.insert(file).inserted { texts.append((file, try readText(file))) }

@@ -30,7 +30,8 @@ import Testing
             if expected { valid += 1 }
             let failure = validators[Int(index)].validate(entry[1])
             if (failure == nil) != expected, disagreements.count < 20 {
-                disagreements.append("schema \(index), \(entry[1].jsonText): jsonschema says \(expected), Canon \(failure.map { "\($0)" } ?? "valid")")
+                disagreements.append(
+                    "schema \(index), \(entry[1].jsonText): jsonschema says \(expected), Canon \(failure.map { "\($0)" } ?? "valid")")
             }
         }
         #expect(cases >= 10_000)
