@@ -123,3 +123,20 @@ import Testing
         #expect(JSONValue.string("\u{1F}").jsonText == #""\u001F""#)
     }
 }
+
+@Suite struct StrictJSONTests {
+    @Test func strictParsingRefusesWhatRFC8259DoesNotAllowAndCountsFromTheStart() throws {
+        let framed: [UInt8] = [0, 0, 0, 0x0A, 1] + Array(#"{"a": NaN}"#.utf8)
+        #expect(try JSONReader.parse(bytes: framed, from: 5, strict: false)["a"]?.doubleValue?.isNaN == true)
+        do {
+            _ = try JSONReader.parse(bytes: framed, from: 5, strict: true)
+            Issue.record("NaN accepted")
+        } catch {
+            #expect(error.line == 1 && error.column == 7 && error.offset == 6, "\(error)")  // the 0x0A in the prefix is no line
+        }
+        for text in ["Infinity", "-Infinity", "1e999", "[-1e400]"] {
+            #expect(throws: JSONError.self) { try JSONReader.parse(bytes: Array(text.utf8), from: 0, strict: true) }
+        }
+        #expect(try JSONReader.parse(bytes: Array("xx[1.5e300]".utf8), from: 2, strict: true) == .array([.double(1.5e300)]))
+    }
+}

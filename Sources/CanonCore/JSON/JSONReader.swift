@@ -26,6 +26,10 @@ public struct JSONReader {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// RFC 8259 only: `NaN`, `Infinity` and numbers beyond the double range are errors.
+    private var strict = false
+    /// Where the text starts in `bytes` (errors count lines, columns and offsets from here).
+    private var base = 0
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -36,7 +40,16 @@ public struct JSONReader {
 
     /// Parses one JSON value from UTF-8 bytes; invalid UTF-8 inside a string is an error.
     public static func parse(bytes: [UInt8]) throws(JSONError) -> JSONValue {
+        try parse(bytes: bytes, from: 0, strict: false)
+    }
+
+    /// Parses one JSON value that fills `bytes[start...]` (lines, columns and offsets in errors count from `start`);
+    /// `strict` refuses what RFC 8259 does not allow: `NaN`, `Infinity` and numbers beyond the double range.
+    public static func parse(bytes: [UInt8], from start: Int, strict: Bool) throws(JSONError) -> JSONValue {
         var reader = JSONReader(bytes: bytes)
+        reader.index = start
+        reader.base = start
+        reader.strict = strict
         reader.skipWhitespace()
         let value = try reader.readValue()
         reader.skipWhitespace()
@@ -57,8 +70,8 @@ public struct JSONReader {
         case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectWord("null"); return .null
-        case UInt8(ascii: "N"): try expectWord("NaN"); return .double(.nan)
-        case UInt8(ascii: "I"): try expectWord("Infinity"); return .double(.infinity)
+        case UInt8(ascii: "N") where !strict: try expectWord("NaN"); return .double(.nan)
+        case UInt8(ascii: "I") where !strict: try expectWord("Infinity"); return .double(.infinity)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try readNumber()
         default: throw error("unexpected \(describeCurrent()), expected a value")
         }
@@ -133,7 +146,7 @@ public struct JSONReader {
         var isInteger = true
         if bytes[index] == UInt8(ascii: "-") {
             index += 1
-            if peek() == UInt8(ascii: "I") {
+            if peek() == UInt8(ascii: "I"), !strict {
                 try expectWord("Infinity")
                 return .double(-.infinity)
             }
@@ -164,6 +177,7 @@ public struct JSONReader {
             if let v = UInt64(text) { return .uint(v) }
         }
         guard let d = Double(text) else { throw error("invalid number \(text)", at: start) }
+        if strict && !d.isFinite { throw error("the number \(text) is beyond the range of a double", at: start) }
         return .double(d)
     }
 
@@ -296,15 +310,15 @@ public struct JSONReader {
     private func error(_ message: String, at offset: Int? = nil) -> JSONError {
         let offset = min(offset ?? index, bytes.count)
         var line = 1
-        var lineStart = 0
-        for i in 0..<offset where bytes[i] == 0x0A {
+        var lineStart = base
+        for i in base..<offset where bytes[i] == 0x0A {
             line += 1
             lineStart = i + 1
         }
         // Columns count characters, not bytes: skip UTF-8 continuation bytes.
         var column = 1
         for i in lineStart..<offset where bytes[i] & 0xC0 != 0x80 { column += 1 }
-        return JSONError(message: message, line: line, column: column, offset: offset)
+        return JSONError(message: message, line: line, column: column, offset: offset - base)
     }
 }
 
