@@ -78,7 +78,7 @@ let package = Package(
             ),
             dependencies: ["canon-schemas"]
         ),
-        .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonLog"]),
+        .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonJSONSchema", "CanonLog"]),
         .target(name: "CanonRegistryClient", dependencies: ["CanonCore", "CanonAvro"]),
         .target(
             name: "CanonServer",

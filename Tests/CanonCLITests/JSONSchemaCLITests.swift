@@ -11,7 +11,8 @@ import Testing
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let ok = try CLITests.canon("datum", "validate", "--schema", Self.orderPlaced, input: event + "\n" + event + "\n")
         #expect(ok.status == 0, "\(ok.stdoutText)\(ok.stderr)")
-        let input = [event, #"{"orderId":"x"}"#, "not json", event.replacingOccurrences(of: "\"PAID\"", with: "\"LOST\"")].joined(separator: "\n")
+        let input = [event, #"{"orderId":"x"}"#, "not json", event.replacingOccurrences(of: "\"PAID\"", with: "\"LOST\"")].joined(
+            separator: "\n")
         let failed = try CLITests.canon("datum", "validate", "--schema", Self.orderPlaced, input: input)
         #expect(failed.status == 1)
         let lines = failed.stdoutText.split(separator: "\n")
@@ -21,18 +22,22 @@ import Testing
         #expect(lines.last?.hasPrefix(#"line 4: /status: "LOST" is not one of the enum's values (enum at "#) == true)
         #expect(failed.stderr.contains("3 of 4 documents are not valid"))
         // --type says the format when the extension does not.
-        let renamed = try CLITests.temporaryFile(try String(contentsOfFile: TestData.packageRoot.appendingPathComponent(Self.orderPlaced).path, encoding: .utf8), name: "order.schema")
+        let renamed = try CLITests.temporaryFile(
+            try String(contentsOfFile: TestData.packageRoot.appendingPathComponent(Self.orderPlaced).path, encoding: .utf8),
+            name: "order.schema")
         #expect(try CLITests.canon("datum", "validate", "--schema", renamed, "--type", "json", input: event).status == 0)
     }
 
     @Test func schemaCheckUsesTheMetaSchemaAndNamesTheKeyword() throws {
         #expect(try CLITests.canon("schema", "check", Self.orderPlaced).stdoutText == "\(Self.orderPlaced): valid\n")
         let badKeyword = try CLITests.temporaryFile(#"{"type":"object","properties":{"a":{"minLength":"x"}}}"#, name: "bad.json")
-        let badTitle = try CLITests.temporaryFile(#"{"$schema":"https://json-schema.org/draft/2020-12/schema","title":5}"#, name: "title.json")
+        let badTitle = try CLITests.temporaryFile(
+            #"{"$schema":"https://json-schema.org/draft/2020-12/schema","title":5}"#, name: "title.json")
         let r = try CLITests.canon("schema", "check", badKeyword, badTitle, Self.orderPlaced)
         #expect(r.status == 1)
         #expect(r.stdoutText.contains("bad.json: invalid: \(badKeyword)#/properties/a/minLength: minLength must be a non-negative integer"))
-        #expect(r.stdoutText.contains("title.json: invalid: not a valid 2020-12 schema: /title: 5 is not of type string"), "\(r.stdoutText)")
+        #expect(
+            r.stdoutText.contains("title.json: invalid: not a valid 2020-12 schema: /title: 5 is not of type string"), "\(r.stdoutText)")
         #expect(r.stdoutText.contains("\(Self.orderPlaced): valid"))
     }
 }

@@ -233,7 +233,8 @@ struct Harness {
         }
         #expect(await code { _ = try await h.registry.register(subject: "s", schema: "not json") } == 42201)
         #expect(await code { _ = try await h.registry.register(subject: "s", schema: #"{"type":"record","name":"X"}"#) } == 42201)
-        #expect(await code { _ = try await h.registry.register(subject: "s", schema: #"{"type":"object"}"#, schemaType: "JSON") } == 42201)
+        #expect(
+            await code { _ = try await h.registry.register(subject: "s", schema: #"syntax = "proto3";"#, schemaType: "PROTOBUF") } == 42201)
         #expect(await code { _ = try await h.registry.register(subject: "", schema: Self.v1) } == 42208)
         #expect(await code { _ = try await h.registry.version(.latest, of: "nope") } == 40401)
         #expect(await code { _ = try Registry.VersionSpec("0") } == 42202)

@@ -44,14 +44,24 @@ public struct CompatibilityMessage: Sendable, Hashable {
     /// The checker's own detail (for Avro: Apache Avro's incompatibility message).
     public var additionalInfo: String
 
+    /// The message as the registry answers it.
+    public var text: String
+
+    /// A message in Avro's shape: `{errorType:'…', description:'…', additionalInfo:'…'}`.
     public init(errorType: String, description: String, additionalInfo: String) {
         self.errorType = errorType
         self.description = description
         self.additionalInfo = additionalInfo
+        self.text = "{errorType:'\(errorType)', description:'\(description)', additionalInfo:'\(additionalInfo)'}"
     }
 
-    /// `{errorType:'…', description:'…', additionalInfo:'…'}`
-    public var text: String { "{errorType:'\(errorType)', description:'\(description)', additionalInfo:'\(additionalInfo)'}" }
+    /// A message a format renders its own way (JSON Schema's: `{errorType:"…", description:"…"}`).
+    public init(errorType: String, description: String, text: String) {
+        self.errorType = errorType
+        self.description = description
+        self.additionalInfo = ""
+        self.text = text
+    }
 }
 
 /// A schema format's reader/writer check; the level logic is written once over this protocol.

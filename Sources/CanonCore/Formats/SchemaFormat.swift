@@ -177,12 +177,11 @@ public struct SchemaCompatibilityChecker: CompatibilityChecker {
         -> [CompatibilityMessage]
     {
         guard reader.type == writer.type else {
-            let (new, old) = readerRole == .new ? (reader.type, writer.type) : (writer.type, reader.type)
+            // Confluent's answer, word for word.
             return [
                 CompatibilityMessage(
-                    errorType: "SCHEMA_TYPE_MISMATCH",
-                    description: "Incompatible because of different schema type: the new schema is \(new), the old one \(old)",
-                    additionalInfo: "different schema type")
+                    errorType: "SCHEMA_TYPE_MISMATCH", description: "Incompatible because of different schema type",
+                    text: "Incompatible because of different schema type")
             ]
         }
         guard let format = formats[reader.type] else {
