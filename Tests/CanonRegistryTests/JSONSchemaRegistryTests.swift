@@ -9,11 +9,13 @@ import Testing
 @Suite struct JSONSchemaRegistryTests {
     static func setUp() async throws -> (Registry, SchemaCatalog) {
         let catalog = SchemaCatalog()
-        let engine = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
+        let engine = try LogEngine(
+            path: "/data", fileSystem: FaultInjectingFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
         return (try await Registry(store: try await LogRegistryStore(log: engine), catalog: catalog), catalog)
     }
 
-    static let order = #"{"title":"Order","type":"object","properties":{"id":{"type":"string"},"price":{"type":"number","minimum":0}},"required":["id"],"additionalProperties":false}"#
+    static let order =
+        #"{"title":"Order","type":"object","properties":{"id":{"type":"string"},"price":{"type":"number","minimum":0}},"required":["id"],"additionalProperties":false}"#
 
     @Test func aJSONSchemaIsRegisteredIdentifiedAndNormalizedAsConfluentDoes() async throws {
         let (registry, _) = try await Self.setUp()
@@ -24,11 +26,16 @@ import Testing
         #expect(try await registry.register(subject: "orders-value", schema: spaced, schemaType: "JSON").id == 1)
         #expect(try await registry.lookup(subject: "orders-value", schema: spaced, schemaType: "JSON").version == 1)
         // ...member order does, unless normalize=true, which sorts every object's members.
-        let reordered = #"{"type":"object","title":"Order","required":["id"],"properties":{"price":{"minimum":0,"type":"number"},"id":{"type":"string"}},"additionalProperties":false}"#
-        await #expect(throws: RegistryError.self) { try await registry.lookup(subject: "orders-value", schema: reordered, schemaType: "JSON") }
+        let reordered =
+            #"{"type":"object","title":"Order","required":["id"],"properties":{"price":{"minimum":0,"type":"number"},"id":{"type":"string"}},"additionalProperties":false}"#
+        await #expect(throws: RegistryError.self) {
+            try await registry.lookup(subject: "orders-value", schema: reordered, schemaType: "JSON")
+        }
         let normalized = try await registry.register(subject: "orders-value", schema: Self.order, schemaType: "JSON", normalize: true)
         #expect(normalized.schema.hasPrefix(#"{"additionalProperties":false,"properties":{"id":"#))
-        #expect(try await registry.register(subject: "orders-value", schema: reordered, schemaType: "JSON", normalize: true).id == normalized.id)
+        #expect(
+            try await registry.register(subject: "orders-value", schema: reordered, schemaType: "JSON", normalize: true).id == normalized.id
+        )
         // Not JSON, or not a schema: 42201 naming what is wrong.
         let invalid = await #expect(throws: RegistryError.self) {
             try await registry.register(subject: "x-value", schema: #"{"type":"strin"}"#, schemaType: "JSON")
@@ -52,7 +59,8 @@ import Testing
             ) == true, "\(refused?.message ?? "")")
         #expect(refused?.message.contains("{oldSchemaVersion: 1}") == true)
         // Widening a type is compatible; so is removing a property from an open model.
-        let v2 = try await registry.register(subject: "s", schema: #"{"type":"object","properties":{"a":{"type":["string","null"]}}}"#, schemaType: "JSON")
+        let v2 = try await registry.register(
+            subject: "s", schema: #"{"type":"object","properties":{"a":{"type":["string","null"]}}}"#, schemaType: "JSON")
         #expect(v2.version == 2)
         let verdict = try await registry.checkCompatibility(
             subject: "s", version: .latest, schema: #"{"type":"object","properties":{"a":{"type":"number"}}}"#, schemaType: "JSON")
@@ -66,7 +74,8 @@ import Testing
     @Test func referencesResolveByTheirNames() async throws {
         let (registry, catalog) = try await Self.setUp()
         _ = try await registry.register(
-            subject: "address", schema: #"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#, schemaType: "JSON")
+            subject: "address", schema: #"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#,
+            schemaType: "JSON")
         let customer = try await registry.register(
             subject: "customers-value", schema: #"{"title":"Customer","type":"object","properties":{"home":{"$ref":"address.json"}}}"#,
             schemaType: "JSON", references: [SchemaReference(name: "address.json", subject: "address", version: 1)])
@@ -78,7 +87,9 @@ import Testing
         }
     }
 
-    static func validate(_ catalog: SchemaCatalog, id: Int32, _ json: String, settings: [String: String] = ["value.schema.validation": "full"])
+    static func validate(
+        _ catalog: SchemaCatalog, id: Int32, _ json: String, settings: [String: String] = ["value.schema.validation": "full"]
+    )
         throws -> [RecordRejection]
     {
         RegistryRecordValidator(catalog: catalog).validate(

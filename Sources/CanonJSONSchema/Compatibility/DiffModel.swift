@@ -315,7 +315,9 @@ struct DiffLoader {
         }
         if case .array(let names)? = object["required"] { o.required = names.compactMap(\.stringValue) }
         if case .object(let patterns)? = object["patternProperties"] {
-            for (pattern, value) in patterns { o.patternProperties.append((pattern, try loadClassic(value, document: document, root: root))) }
+            for (pattern, value) in patterns {
+                o.patternProperties.append((pattern, try loadClassic(value, document: document, root: root)))
+            }
         }
         if case .object(let dependencies)? = object["dependencies"] {
             for (name, value) in dependencies {
@@ -331,7 +333,8 @@ struct DiffLoader {
 
     // MARK: - 2019-09 and 2020-12
 
-    private mutating func loadModern(_ json: JSONValue, document: String, root: JSONValue, isRoot: Bool) throws(JSONSchemaError) -> DiffNode {
+    private mutating func loadModern(_ json: JSONValue, document: String, root: JSONValue, isRoot: Bool) throws(JSONSchemaError) -> DiffNode
+    {
         try step()
         guard case .object(let object) = json else {
             guard case .bool(let b) = json else { throw JSONSchemaError("a schema must be an object or a boolean", at: document) }
@@ -514,7 +517,8 @@ struct DiffLoader {
             current.subschemas[i] = merge(current.subschemas[i], new)
             return current
         }
-        let members = (current.kind == .combined && current.generated && current.criterion == .allOf ? current.subschemas : [current]) + [new]
+        let members =
+            (current.kind == .combined && current.generated && current.criterion == .allOf ? current.subschemas : [current]) + [new]
         var folded: [DiffNode] = []
         for member in members {
             if let i = folded.firstIndex(where: { $0.kind == member.kind && mergeable.contains(member.kind) }) {
@@ -543,7 +547,11 @@ struct DiffLoader {
             m.exclusiveMaximum = x.exclusiveMaximum ?? m.exclusiveMaximum
             m.multipleOf = x.multipleOf ?? m.multipleOf
             for (name, node) in x.properties {
-                if let i = m.properties.firstIndex(where: { $0.0 == name }) { m.properties[i].1 = node } else { m.properties.append((name, node)) }
+                if let i = m.properties.firstIndex(where: { $0.0 == name }) {
+                    m.properties[i].1 = node
+                } else {
+                    m.properties.append((name, node))
+                }
             }
             for name in x.required where !m.required.contains(name) { m.required.append(name) }
             m.patternProperties += x.patternProperties

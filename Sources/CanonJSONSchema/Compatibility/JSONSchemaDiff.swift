@@ -336,7 +336,9 @@ enum JSONSchemaDiff {
                         if was && !now {
                             context.add("REQUIRED_ATTRIBUTE_REMOVED")
                         } else if now && !was {
-                            context.add(u.property(name)?.resolved.defaultValue != nil ? "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED" : "REQUIRED_ATTRIBUTE_ADDED")
+                            context.add(
+                                u.property(name)?.resolved.defaultValue != nil
+                                    ? "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED" : "REQUIRED_ATTRIBUTE_ADDED")
                         }
                     }
                 }
@@ -355,7 +357,9 @@ enum JSONSchemaDiff {
                         guard let a = od[name] else { return context.add("DEPENDENCY_ARRAY_ADDED") }
                         guard a != b else { return }
                         context.add(
-                            b.isSuperset(of: a) ? "DEPENDENCY_ARRAY_EXTENDED" : a.isSuperset(of: b) ? "DEPENDENCY_ARRAY_NARROWED" : "DEPENDENCY_ARRAY_CHANGED")
+                            b.isSuperset(of: a)
+                                ? "DEPENDENCY_ARRAY_EXTENDED"
+                                : a.isSuperset(of: b) ? "DEPENDENCY_ARRAY_NARROWED" : "DEPENDENCY_ARRAY_CHANGED")
                     }
                 }
                 let os = Dictionary(o.schemaDependencies, uniquingKeysWith: { $1 })
@@ -395,11 +399,14 @@ enum JSONSchemaDiff {
                     var sub = subcontext()
                     try sub.compare(removed, partial)
                     differences += sub.differences
-                    add(sub.isCompatible
-                        ? "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+                    add(
+                        sub.isCompatible
+                            ? "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+                            : "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
                 } else {
-                    add(removed.resolved.kind == .falseSchema
-                        ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+                    add(
+                        removed.resolved.kind == .falseSchema
+                            ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL")
                 }
             case (nil, let added?):
                 let required = u.required.contains(name), hasDefault = added.resolved.defaultValue != nil
@@ -407,7 +414,10 @@ enum JSONSchemaDiff {
                     if added.resolved.isEmptyOrTrue {
                         add("PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL")
                     } else if required {
-                        add(hasDefault ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL" : "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")
+                        add(
+                            hasDefault
+                                ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"
+                                : "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")
                     } else {
                         add("OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL")
                     }
@@ -416,11 +426,16 @@ enum JSONSchemaDiff {
                         var sub = subcontext()
                         try sub.compare(partial, added)
                         differences += sub.differences
-                        add(sub.isCompatible
-                            ? "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+                        add(
+                            sub.isCompatible
+                                ? "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+                                : "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
                     }
                     if required {
-                        add(hasDefault ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL" : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL")
+                        add(
+                            hasDefault
+                                ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL"
+                                : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL")
                     } else {
                         add("OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL")
                     }
@@ -480,21 +495,28 @@ enum JSONSchemaDiff {
                             var sub = context.subcontext()
                             try sub.compare(a[i], partial)
                             context.differences += sub.differences
-                            context.add(sub.isCompatible
-                                ? "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+                            context.add(
+                                sub.isCompatible
+                                    ? "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+                                    : "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
                         } else {
-                            context.add(a[i].resolved.kind == .falseSchema
-                                ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+                            context.add(
+                                a[i].resolved.kind == .falseSchema
+                                    ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL")
                         }
                     } else {
                         if Self.isOpenArray(o) {
-                            context.add(b[i].resolved.isEmptyOrTrue ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL")
+                            context.add(
+                                b[i].resolved.isEmptyOrTrue
+                                    ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL")
                         } else if let partial = Self.partialItems(o) {
                             var sub = context.subcontext()
                             try sub.compare(partial, b[i])
                             context.differences += sub.differences
-                            context.add(sub.isCompatible
-                                ? "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+                            context.add(
+                                sub.isCompatible
+                                    ? "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+                                    : "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
                         } else {
                             context.add("ITEM_ADDED_TO_CLOSED_CONTENT_MODEL")
                         }
@@ -530,7 +552,8 @@ enum JSONSchemaDiff {
         "COMBINED_TYPE_EXTENDED", "DEFAULT_CHANGED", "DEPENDENCY_ARRAY_NARROWED", "DEPENDENCY_ARRAY_REMOVED", "DEPENDENCY_SCHEMA_REMOVED",
         "DESCRIPTION_CHANGED", "ENUM_ARRAY_EXTENDED", "EXCLUSIVE_MAXIMUM_INCREASED", "EXCLUSIVE_MAXIMUM_REMOVED",
         "EXCLUSIVE_MINIMUM_DECREASED", "EXCLUSIVE_MINIMUM_REMOVED", "ID_CHANGED", "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
-        "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+        "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL",
+        "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
         "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL", "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL", "MAXIMUM_INCREASED",
         "MAXIMUM_REMOVED", "MAX_CONTAINS_INCREASED", "MAX_CONTAINS_REMOVED", "MAX_ITEMS_INCREASED", "MAX_ITEMS_REMOVED",
         "MAX_LENGTH_INCREASED", "MAX_LENGTH_REMOVED", "MAX_PROPERTIES_INCREASED", "MAX_PROPERTIES_REMOVED", "MINIMUM_DECREASED",

@@ -23,7 +23,8 @@ enum JSONSchemaCompatibility {
     static func description(_ d: JSONSchemaDiff.Difference, reader: String, writer: String) -> String {
         let p = d.path
         switch d.type {
-        case "MAXIMUM_ADDED", "MINIMUM_ADDED", "EXCLUSIVE_MAXIMUM_ADDED", "EXCLUSIVE_MINIMUM_ADDED", "MULTIPLE_OF_ADDED", "MAX_LENGTH_ADDED",
+        case "MAXIMUM_ADDED", "MINIMUM_ADDED", "EXCLUSIVE_MAXIMUM_ADDED", "EXCLUSIVE_MINIMUM_ADDED", "MULTIPLE_OF_ADDED",
+            "MAX_LENGTH_ADDED",
             "MIN_LENGTH_ADDED", "PATTERN_ADDED", "REQUIRED_ATTRIBUTE_ADDED", "MAX_PROPERTIES_ADDED", "MIN_PROPERTIES_ADDED",
             "DEPENDENCY_ARRAY_ADDED", "DEPENDENCY_SCHEMA_ADDED", "MAX_ITEMS_ADDED", "MIN_ITEMS_ADDED", "MAX_CONTAINS_ADDED",
             "MIN_CONTAINS_ADDED", "UNIQUE_ITEMS_ADDED", "ADDITIONAL_ITEMS_REMOVED", "ADDITIONAL_PROPERTIES_REMOVED",
@@ -46,15 +47,20 @@ enum JSONSchemaCompatibility {
             return "A type at path '\(p)' is different between the \(reader) schema and the \(writer) schema"
         case "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL",
             "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "ITEM_ADDED_TO_OPEN_CONTENT_MODEL":
-            return "The \(reader) schema has an open content model and has a property or item at path '\(p)' which is missing in the \(writer) schema"
+            return
+                "The \(reader) schema has an open content model and has a property or item at path '\(p)' which is missing in the \(writer) schema"
         case "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL":
-            return "The \(reader) schema has an unopen content model and has a required property at path '\(p)' which is missing in the \(writer) schema"
+            return
+                "The \(reader) schema has an unopen content model and has a required property at path '\(p)' which is missing in the \(writer) schema"
         case "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL":
-            return "The \(reader) schema has a closed content model and is missing a property or item present at path '\(p)' in the \(writer) schema"
+            return
+                "The \(reader) schema has a closed content model and is missing a property or item present at path '\(p)' in the \(writer) schema"
         case "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":
-            return "A property or item is missing in the \(reader) schema but present at path '\(p)' in the \(writer) schema and is not covered by its partially open content model"
+            return
+                "A property or item is missing in the \(reader) schema but present at path '\(p)' in the \(writer) schema and is not covered by its partially open content model"
         case "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":
-            return "The \(reader) schema has a property or item at path '\(p)' which is missing in the \(writer) schema and is not covered by its partially open content model"
+            return
+                "The \(reader) schema has a property or item at path '\(p)' which is missing in the \(writer) schema and is not covered by its partially open content model"
         default:
             return ""
         }

@@ -107,7 +107,8 @@ struct JSONPayloadValidator: PayloadValidator {
         }
         if let failure = validator.validate(value) {
             throw PayloadError(
-                message: "\(failure.instancePath.isEmpty ? "the value" : failure.instancePath): \(failure.message) (keyword \(failure.keyword))",
+                message:
+                    "\(failure.instancePath.isEmpty ? "the value" : failure.instancePath): \(failure.message) (keyword \(failure.keyword))",
                 path: failure.instancePath)
         }
     }
