@@ -1,6 +1,7 @@
 import ArgumentParser
 import CanonAvro
 import CanonCore
+import CanonJSONSchema
 
 struct CompatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,7 @@ extension CompatCommand {
                 Pair: canon compat check --reader new.avsc --writer old.avsc
                 Level: canon compat check --level BACKWARD_TRANSITIVE --new v3.avsc --previous v1.avsc v2.avsc
                 (previous versions oldest first; non-transitive levels use the last one only).
+                JSON Schema files (.json, or --type json) are checked with Confluent's JSON Schema rules.
                 Exit 0 compatible; 1 incompatible, one line per incompatibility with its location; 2 when an input is \
                 not a valid schema or cannot be read. --json prints {"is_compatible": …, "messages": […]} as the \
                 registry's verbose answer does.
@@ -30,6 +32,7 @@ extension CompatCommand {
         @Option(help: "The new schema (level check).") var new: String?
         @Option(parsing: .upToNextOption, help: "Earlier versions, oldest first (level check).") var previous: [String] = []
         @Flag(help: "Print {\"is_compatible\": bool, \"messages\": [...]}.") var json = false
+        @Option(help: "The files' format, when their extension does not say (avro, json).") var type: SchemaFileType?
         @OptionGroup var options: SchemaOptions
 
         func validate() throws {
@@ -65,7 +68,49 @@ extension CompatCommand {
             }
         }
 
+        /// JSON Schema files: Confluent's JSON Schema rules, through the format seam (as the registry checks).
+        private func runJSON() throws {
+            let format = JSONSchemaFormat()
+            func load(_ path: String) throws -> any ParsedSchema {
+                do {
+                    return try format.makeParser().parse(try readText(path))
+                } catch {
+                    throw CLIFailure.unreadable("\(path): \(error)")
+                }
+            }
+            let result: CompatibilityResult
+            if let reader, let writer {
+                let messages = try comparing {
+                    try format.incompatibilities(
+                        reader: try load(reader), writer: try load(writer), readerRole: .new,
+                        budget: SchemaCompatibilityChecker.defaultBudget)
+                }
+                result = CompatibilityResult(isCompatible: messages.isEmpty, messages: messages.map(\.text))
+            } else {
+                let newSchema = try load(new!)
+                let previousSchemas = try previous.map { try load($0) }
+                result = try comparing {
+                    try CompatibilityLevel(name: level!)!.check(
+                        newSchema, against: previousSchemas, using: SchemaCompatibilityChecker(formats: SchemaFormats([format])))
+                }
+            }
+            if json {
+                Output.line(
+                    JSONValue.object([
+                        "is_compatible": .bool(result.isCompatible), "messages": .array(result.messages.map(JSONValue.string)),
+                    ])
+                    .jsonText)
+            } else if result.isCompatible {
+                Output.line("compatible")
+            } else {
+                for message in result.messages { Output.line(message) }
+            }
+            if !result.isCompatible { throw CLIFailure.failed("") }
+        }
+
         func run() throws {
+            let files = [reader, writer, new].compactMap { $0 } + previous
+            if files.allSatisfy({ SchemaFileType(type, path: $0) == .json }) { return try runJSON() }
             if let reader, let writer {
                 let r = try load(reader), w = try load(writer)
                 let found = try comparing { try r.incompatibilities(readingDataWrittenWith: w) }

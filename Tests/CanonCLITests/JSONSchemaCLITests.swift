@@ -40,4 +40,20 @@ import Testing
             r.stdoutText.contains("title.json: invalid: not a valid 2020-12 schema: /title: 5 is not of type string"), "\(r.stdoutText)")
         #expect(r.stdoutText.contains("\(Self.orderPlaced): valid"))
     }
+
+    @Test func compatCheckUsesConfluentsJSONSchemaRules() throws {
+        let old = try CLITests.temporaryFile(#"{"type":"object","properties":{"a":{"type":"string"}}}"#, name: "old.json")
+        let new = try CLITests.temporaryFile(
+            #"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#, name: "new.json")
+        let backward = try CLITests.canon("compat", "check", "--reader", new, "--writer", old)
+        #expect(backward.status == 1)
+        #expect(
+            backward.stdoutText.hasPrefix(
+                #"{errorType:"OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", description:"The new schema has an open content model and has a property or item at path '#/properties/b'"#
+            ))
+        let forward = try CLITests.canon("compat", "check", "--level", "FORWARD", "--new", new, "--previous", old, "--json")
+        #expect(forward.status == 0 && forward.stdoutText == "{\"is_compatible\":true,\"messages\":[]}\n", "\(forward.stdoutText)")
+        let broken = try CLITests.temporaryFile(#"{"type":5}"#, name: "broken.json")
+        #expect(try CLITests.canon("compat", "check", "--reader", broken, "--writer", old).status == 2)
+    }
 }
