@@ -112,7 +112,8 @@ import Testing
         let extra = try check(#"{"id":"o-1","coupon":"x"}"#)
         #expect(extra.first?.reason.contains("'coupon' is not allowed") == true)
         let notJSON = try check(#"{"id":"o-1",}"#)
-        #expect(notJSON.first?.reason.contains("not JSON") == true && notJSON.first?.byteOffset == 5 + 12, "\(notJSON)")  // the `}` after the comma
+        // The error is at the `}` after the comma: byte 12 of the JSON, 5 + 12 of the value.
+        #expect(notJSON.first?.reason.contains("not JSON") == true && notJSON.first?.byteOffset == 5 + 12, "\(notJSON)")
         #expect(try check(#"{"id":"o-1","price":NaN}"#).first?.reason.contains("not JSON") == true)
         #expect(try check("{\"id\":\"\u{FF}\"}".replacingOccurrences(of: "\u{FF}", with: "ok")).isEmpty)
         // Invalid UTF-8 is refused.
