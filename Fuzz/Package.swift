@@ -20,6 +20,9 @@ let package = Package(
             name: "FuzzAvroSchema",
             dependencies: [.product(name: "CanonAvro", package: canon), .product(name: "CanonCore", package: canon)]),
         .executableTarget(name: "FuzzJSON", dependencies: [.product(name: "CanonCore", package: canon)]),
+        .executableTarget(
+            name: "FuzzJSONSchema",
+            dependencies: [.product(name: "CanonJSONSchema", package: canon), .product(name: "CanonCore", package: canon)]),
         .executableTarget(name: "FuzzRecordBatch", dependencies: [.product(name: "CanonLog", package: canon)]),
         .executableTarget(
             name: "FuzzRegistryRequest",

@@ -53,7 +53,9 @@ final class DiffNode {
     /// A combination the loader made (of one object's keywords, or of a `type` array), not written as
     /// `allOf`/`anyOf`.
     var generated = false
-    var target: DiffNode?
+    /// A reference's target. Weak: a recursive schema's nodes form a cycle through it; the loader keeps
+    /// every target alive (``DiffLoader/targets``) while the comparison runs.
+    weak var target: DiffNode?
 
     init(_ kind: Kind) { self.kind = kind }
 
@@ -78,6 +80,8 @@ struct DiffLoader {
     /// Referenced schemas by the names a `$ref` uses.
     let documents: [String: JSONValue]
     private var cache: [String: DiffNode] = [:]
+    /// Every reference's target (the references hold them weakly): the loader must outlive the comparison.
+    private(set) var targets: [DiffNode] = []
     private var steps = 0
 
     init(documents: [String: JSONValue]) { self.documents = documents }
@@ -129,10 +133,12 @@ struct DiffLoader {
             }
         }
         guard value != .null else { throw JSONSchemaError("cannot resolve $ref '\(ref)'", at: document) }
-        node.target =
+        let target =
             modern
             ? try loadModern(value, document: targetDocument, root: base, isRoot: false)
             : try loadClassic(value, document: targetDocument, root: base)
+        targets.append(target)
+        node.target = target
         return node
     }
 

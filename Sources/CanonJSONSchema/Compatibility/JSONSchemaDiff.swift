@@ -30,7 +30,7 @@ enum JSONSchemaDiff {
         let o = try originalLoader.load(original)
         let u = try updateLoader.load(update)
         var context = Context(compatible: policy.compatible, budget: budget)
-        try context.compare(o, u)
+        try withExtendedLifetime((originalLoader, updateLoader)) { try context.compare(o, u) }
         return context.differences
     }
 
