@@ -153,7 +153,7 @@ public actor Registry {
         switch event {
         case .schemaRegistered(let subject, _, _, _, _, _), .subjectDeleted(let subject, _, _), .versionDeleted(let subject, _, _):
             updateCatalog(subject)
-        case .configSet, .modeSet, .idsIssuedUpTo:
+        case .configSet, .policySet, .modeSet, .idsIssuedUpTo:
             return
         }
         catalog.publish(published)
@@ -326,6 +326,10 @@ public actor Registry {
         state.subjects[subject]?.config ?? state.globalConfig ?? configuration.defaultCompatibility
     }
 
+    private func effectivePolicy(_ subject: String) -> CompatibilityPolicy? {
+        state.subjects[subject]?.policy ?? state.globalPolicy
+    }
+
     private func liveVersions(_ subject: String) -> [(number: Int, id: Int32)] {
         (state.subjects[subject]?.versions ?? [:]).filter { !$0.value.deleted }.map { ($0.key, $0.value.id) }.sorted {
             $0.number < $1.number
@@ -402,7 +406,8 @@ public actor Registry {
                 if level != .none, !live.isEmpty {
                     let previous = try live.map { (v) throws(RegistryError) in try self.schema(ofID: v.id) }
                     let result = try await Self.check(
-                        level, newSchema, against: previous, versions: live.map(\.number), configuration: configuration)
+                        level, newSchema, against: previous, versions: live.map(\.number), policy: effectivePolicy(subject),
+                        configuration: configuration)
                     if !result.isCompatible { throw .incompatible(subject: subject, result.messages) }
                 }
                 // An identical schema keeps its ID (across subjects and after deletes); new content gets
@@ -636,7 +641,9 @@ public actor Registry {
             }
         }
         let previous = try live.map { (v) throws(RegistryError) in try self.schema(ofID: v.id) }
-        return try await Self.check(level, newSchema, against: previous, versions: live.map(\.number), configuration: configuration)
+        return try await Self.check(
+            level, newSchema, against: previous, versions: live.map(\.number), policy: effectivePolicy(subject),
+            configuration: configuration)
     }
 
     /// Runs a compatibility check off the actor and off Swift's cooperative threads (on a Dispatch
@@ -645,7 +652,7 @@ public actor Registry {
     /// turn as always).
     private nonisolated static func check(
         _ level: CompatibilityLevel, _ new: any ParsedSchema, against previous: [any ParsedSchema], versions: [Int],
-        configuration: Configuration
+        policy: CompatibilityPolicy?, configuration: Configuration
     ) async throws(RegistryError) -> CompatibilityResult {
         let budget = configuration.compatibilityBudget
         let observe = configuration.onCompatibilityCheck
@@ -659,7 +666,7 @@ public actor Registry {
                     result = .success(
                         try level.check(
                             new, against: previous, versions: versions,
-                            using: SchemaCompatibilityChecker(formats: configuration.formats, budget: budget)))
+                            using: SchemaCompatibilityChecker(formats: configuration.formats, budget: budget, policy: policy)))
                 } catch {
                     result = .failure(.invalidSchema("\(error)"))
                 }
@@ -689,13 +696,31 @@ public actor Registry {
         }
     }
 
-    /// Removes a subject's (or the global) level; returns the one removed.
+    /// Removes a subject's (or the global) config, its level and its policy; returns the level removed.
     public func deleteCompatibility(subject: String?) async throws(RegistryError) -> CompatibilityLevel {
         try await exclusively { () async throws(RegistryError) -> CompatibilityLevel in
             if let subject, state.subjects[subject] == nil { throw .subjectNotFound(subject) }
             let old = try compatibility(subject: subject, defaultToGlobal: true)
+            if (subject.flatMap { state.subjects[$0]?.policy } ?? (subject == nil ? state.globalPolicy : nil)) != nil {
+                try await commit(.policySet(subject: subject, policy: nil))
+            }
             try await commit(.configSet(subject: subject, level: nil))
             return old
+        }
+    }
+
+    /// The compatibility policy: global (nil subject) or the subject's own; with `defaultToGlobal` a
+    /// subject without its own gets the global one. Nil when none is set.
+    public func compatibilityPolicy(subject: String?, defaultToGlobal: Bool = false) -> CompatibilityPolicy? {
+        guard let subject else { return state.globalPolicy }
+        return state.subjects[subject]?.policy ?? (defaultToGlobal ? state.globalPolicy : nil)
+    }
+
+    /// Sets a subject's (or the global) compatibility policy (Confluent's `compatibilityPolicy`).
+    public func setCompatibilityPolicy(_ policy: CompatibilityPolicy, subject: String?) async throws(RegistryError) {
+        if let subject { try Self.checkSubject(subject) }
+        try await exclusively { () async throws(RegistryError) in
+            try await commit(.policySet(subject: subject, policy: policy))
         }
     }
 

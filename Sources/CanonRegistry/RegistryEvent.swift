@@ -18,6 +18,8 @@ public enum RegistryEvent: Sendable, Hashable {
     case subjectDeleted(subject: String, versions: [Int], permanent: Bool)
     /// Compatibility level of a subject (nil: the global one) set, or removed (`level == nil`).
     case configSet(subject: String?, level: CompatibilityLevel?)
+    /// Compatibility policy of a subject (nil: the global one) set, or removed (`policy == nil`).
+    case policySet(subject: String?, policy: CompatibilityPolicy?)
     /// Mode of a subject (nil: the global one) set, or removed (`mode == nil`).
     case modeSet(subject: String?, mode: RegistryMode?)
     /// The ID high-water mark raised (IMPORT of IDs above it).
@@ -44,6 +46,8 @@ public enum RegistryEvent: Sendable, Hashable {
             ])
         case .configSet(let subject, let level):
             return .object(["event": .string("config"), "subject": opt(subject), "compatibility": opt(level?.rawValue)])
+        case .policySet(let subject, let policy):
+            return .object(["event": .string("policy"), "subject": opt(subject), "compatibilityPolicy": opt(policy?.rawValue)])
         case .modeSet(let subject, let mode):
             return .object(["event": .string("mode"), "subject": opt(subject), "mode": opt(mode?.rawValue)])
         case .idsIssuedUpTo(let id):
@@ -92,6 +96,11 @@ public enum RegistryEvent: Sendable, Hashable {
             let parsed = level.flatMap { CompatibilityLevel(rawValue: $0) }
             if level != nil && parsed == nil { return nil }
             self = .configSet(subject: subject, level: parsed)
+        case "policy":
+            guard let subject = optString("subject"), let policy = optString("compatibilityPolicy") else { return nil }
+            let parsed = policy.flatMap { CompatibilityPolicy(rawValue: $0) }
+            if policy != nil && parsed == nil { return nil }
+            self = .policySet(subject: subject, policy: parsed)
         case "mode":
             guard let subject = optString("subject"), let mode = optString("mode") else { return nil }
             let parsed = mode.flatMap { RegistryMode(rawValue: $0) }

@@ -25,6 +25,7 @@ public struct RegistryState: Sendable {
     struct Subject: Sendable {
         var versions: [Int: Version] = [:]
         var config: CompatibilityLevel?
+        var policy: CompatibilityPolicy?
         var mode: RegistryMode?
     }
 
@@ -37,6 +38,7 @@ public struct RegistryState: Sendable {
     /// The highest ID ever issued or imported.
     public private(set) var maxID: Int32 = 0
     var globalConfig: CompatibilityLevel?
+    var globalPolicy: CompatibilityPolicy?
     var globalMode: RegistryMode?
 
     public init() {}
@@ -70,6 +72,13 @@ public struct RegistryState: Sendable {
             } else {
                 globalConfig = level
             }
+        case .policySet(let subject, let policy):
+            if let subject {
+                subjects[subject, default: Subject()].policy = policy
+                dropIfEmpty(subject)
+            } else {
+                globalPolicy = policy
+            }
         case .modeSet(let subject, let mode):
             if let subject {
                 subjects[subject, default: Subject()].mode = mode
@@ -83,6 +92,6 @@ public struct RegistryState: Sendable {
     }
 
     private mutating func dropIfEmpty(_ subject: String) {
-        if let s = subjects[subject], s.versions.isEmpty, s.config == nil, s.mode == nil { subjects[subject] = nil }
+        if let s = subjects[subject], s.versions.isEmpty, s.config == nil, s.policy == nil, s.mode == nil { subjects[subject] = nil }
     }
 }

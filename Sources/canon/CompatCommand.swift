@@ -33,6 +33,8 @@ extension CompatCommand {
         @Option(parsing: .upToNextOption, help: "Earlier versions, oldest first (level check).") var previous: [String] = []
         @Flag(help: "Print {\"is_compatible\": bool, \"messages\": [...]}.") var json = false
         @Option(help: "The files' format, when their extension does not say (avro, json).") var type: SchemaFileType?
+        @Option(help: "JSON Schema's compatibility policy: STRICT (the default) or LENIENT, as a subject's config sets it.")
+        var policy: String?
         @OptionGroup var options: SchemaOptions
 
         func validate() throws {
@@ -42,6 +44,7 @@ extension CompatCommand {
                 throw ValidationError("give either --reader and --writer, or --level, --new and --previous")
             }
             if pair && (reader == nil || writer == nil) { throw ValidationError("a pair check needs both --reader and --writer") }
+            if let policy, CompatibilityPolicy(name: policy) == nil { throw ValidationError("--policy must be STRICT or LENIENT") }
             if levelCheck {
                 guard let level, CompatibilityLevel(name: level) != nil else {
                     throw ValidationError("--level must be one of \(CompatibilityLevel.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -68,6 +71,8 @@ extension CompatCommand {
             }
         }
 
+        private var compatibilityPolicy: CompatibilityPolicy? { policy.flatMap(CompatibilityPolicy.init(name:)) }
+
         /// JSON Schema files: Confluent's JSON Schema rules, through the format seam (as the registry checks).
         private func runJSON() throws {
             let format = JSONSchemaFormat()
@@ -83,7 +88,7 @@ extension CompatCommand {
                 let messages = try comparing {
                     try format.incompatibilities(
                         reader: try load(reader), writer: try load(writer), readerRole: .new,
-                        budget: SchemaCompatibilityChecker.defaultBudget)
+                        budget: SchemaCompatibilityChecker.defaultBudget, policy: compatibilityPolicy)
                 }
                 result = CompatibilityResult(isCompatible: messages.isEmpty, messages: messages.map(\.text))
             } else {
@@ -91,7 +96,8 @@ extension CompatCommand {
                 let previousSchemas = try previous.map { try load($0) }
                 result = try comparing {
                     try CompatibilityLevel(name: level!)!.check(
-                        newSchema, against: previousSchemas, using: SchemaCompatibilityChecker(formats: SchemaFormats([format])))
+                        newSchema, against: previousSchemas,
+                        using: SchemaCompatibilityChecker(formats: SchemaFormats([format]), policy: compatibilityPolicy))
                 }
             }
             if json {

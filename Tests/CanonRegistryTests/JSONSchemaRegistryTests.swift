@@ -130,3 +130,35 @@ import Testing
             ).isEmpty)
     }
 }
+
+@Suite struct CompatibilityPolicyTests {
+    static let open = #"{"type":"object","properties":{"a":{"type":"string"}}}"#
+    static let added = #"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#
+
+    @Test func aLenientPolicyAcceptsPropertiesAddedToAnOpenContentModelAndSurvivesARestart() async throws {
+        let fs = FaultInjectingFileSystem()
+        var engine = try LogEngine(path: "/data", fileSystem: fs)
+        var registry = try await Registry(store: try await LogRegistryStore(log: engine))
+        _ = try await registry.register(subject: "s", schema: Self.open, schemaType: "JSON")
+        await #expect(throws: RegistryError.self) { try await registry.register(subject: "s", schema: Self.added, schemaType: "JSON") }
+        try await registry.setCompatibilityPolicy(.lenient, subject: "s")
+        #expect(try await registry.register(subject: "s", schema: Self.added, schemaType: "JSON").version == 2)
+        // The global policy is what subjects without their own get.
+        _ = try await registry.register(subject: "t", schema: Self.open, schemaType: "JSON")
+        #expect(await registry.compatibilityPolicy(subject: "t", defaultToGlobal: true) == nil)
+        try await registry.setCompatibilityPolicy(.lenient, subject: nil)
+        #expect(await registry.compatibilityPolicy(subject: "t", defaultToGlobal: true) == .lenient)
+        #expect(try await registry.register(subject: "t", schema: Self.added, schemaType: "JSON").version == 2)
+        // Policies are events: a restart keeps them.
+        await engine.shutdown()
+        engine = try LogEngine(path: "/data", fileSystem: fs)
+        registry = try await Registry(store: try await LogRegistryStore(log: engine))
+        #expect(await registry.compatibilityPolicy(subject: "s") == .lenient)
+        #expect(await registry.compatibilityPolicy(subject: nil) == .lenient)
+        // Deleting a subject's config removes its policy too.
+        try await registry.setCompatibility(.backward, subject: "s")
+        _ = try await registry.deleteCompatibility(subject: "s")
+        #expect(await registry.compatibilityPolicy(subject: "s") == nil)
+        await engine.shutdown()
+    }
+}

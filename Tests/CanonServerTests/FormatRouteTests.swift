@@ -61,3 +61,21 @@ import Testing
         }
     }
 }
+
+@Suite struct CompatibilityPolicyRouteTests {
+    @Test func configTakesAndAnswersCompatibilityPolicy() async throws {
+        try await withServer { call in
+            let set = try await call(.put, "/config/s", #"{"compatibilityPolicy":"lenient"}"#)
+            #expect(set.status == 200 && set.json == .object(["compatibilityPolicy": .string("LENIENT")]), "\(set.json)")
+            let only = try await call(.get, "/config/s", nil)
+            #expect(only.json == .object(["compatibilityPolicy": .string("LENIENT")]), "\(only.json)")
+            let both = try await call(.put, "/config/s", #"{"compatibility":"FULL","compatibilityPolicy":"STRICT"}"#)
+            #expect(both.json == .object(["compatibility": .string("FULL"), "compatibilityPolicy": .string("STRICT")]))
+            #expect(try await call(.get, "/config/s", nil).json["compatibilityPolicy"] == .string("STRICT"))
+            let bad = try await call(.put, "/config", #"{"compatibilityPolicy":"SLOPPY"}"#)
+            #expect(bad.status == 422 && bad.json["error_code"] == .int(42203))
+            let global = try await call(.get, "/config", nil)
+            #expect(global.json == .object(["compatibilityLevel": .string("BACKWARD")]))
+        }
+    }
+}

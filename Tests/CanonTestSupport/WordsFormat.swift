@@ -9,9 +9,9 @@ public struct WordsFormat: SchemaFormat {
     public var restProxyName: String { "WORDSTEXT" }
     public func makeParser() -> any SchemaParser { Parser() }
 
-    public func incompatibilities(reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int) throws
-        -> [CompatibilityMessage]
-    {
+    public func incompatibilities(
+        reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int, policy: CompatibilityPolicy?
+    ) throws -> [CompatibilityMessage] {
         let (r, w) = (reader as! Words, writer as! Words)
         return w.words.subtracting(r.words).sorted().map {
             CompatibilityMessage(errorType: "WORD_MISSING", description: "the reader lacks '\($0)'", additionalInfo: $0)

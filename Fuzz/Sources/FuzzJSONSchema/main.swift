@@ -17,7 +17,7 @@ public func fuzzJSONSchema(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     let format = JSONSchemaFormat()
     guard let parsed = try? format.makeParser().parse(schema.jsonText) else { return 0 }
-    if let messages = try? format.incompatibilities(reader: parsed, writer: parsed, readerRole: .new, budget: 100_000) {
+    if let messages = try? format.incompatibilities(reader: parsed, writer: parsed, readerRole: .new, budget: 100_000, policy: nil) {
         precondition(messages.isEmpty, "a schema is incompatible with itself: \(messages.map(\.text)) for \(schema.jsonText)")
     }
     return 0

@@ -18,9 +18,10 @@ public struct AvroFormat: SchemaFormat {
         Parser(parser: AvroSchemaParser(validatesDefaults: validatesDefaults), hasReferences: false)
     }
 
-    public func incompatibilities(reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int) throws
-        -> [CompatibilityMessage]
-    {
+    /// Avro's rules have no policy: `policy` is not read.
+    public func incompatibilities(
+        reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int, policy: CompatibilityPolicy?
+    ) throws -> [CompatibilityMessage] {
         guard let reader = reader as? AvroParsedSchema, let writer = writer as? AvroParsedSchema else {
             throw AvroError(.invalidSchema, "an Avro schema can only be compared with another Avro schema")
         }

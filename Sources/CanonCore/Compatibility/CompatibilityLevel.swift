@@ -29,6 +29,18 @@ public enum CompatibilityLevel: String, Sendable, Hashable, CaseIterable, Custom
     public var isTransitive: Bool { [.backwardTransitive, .forwardTransitive, .fullTransitive].contains(self) }
 }
 
+/// Which changes a format's compatibility check counts as compatible (Confluent's `compatibilityPolicy`
+/// of a subject's or the global config). JSON Schema reads it: LENIENT also accepts changes to
+/// properties under open and closed content models; STRICT (and no policy) does not.
+public enum CompatibilityPolicy: String, Sendable, Hashable, CaseIterable {
+    case logical = "LOGICAL"
+    case strict = "STRICT"
+    case lenient = "LENIENT"
+
+    /// Parses a policy name in any case.
+    public init?(name: String) { self.init(rawValue: name.uppercased()) }
+}
+
 /// Which schema of a check a message speaks of: the one being registered, or an existing version.
 public enum SchemaRole: String, Sendable, Hashable {
     case new

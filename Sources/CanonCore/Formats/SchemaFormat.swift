@@ -35,10 +35,11 @@ public protocol SchemaFormat: Sendable {
     /// A parser with no references loaded.
     func makeParser() -> any SchemaParser
     /// What stops `reader` from reading every payload written with `writer` (both of this format);
-    /// empty when it can. A pair that needs more than `budget` steps of work throws instead of giving a
-    /// verdict.
-    func incompatibilities(reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int) throws
-        -> [CompatibilityMessage]
+    /// empty when it can, under the subject's `policy` (nil: none configured). A pair that needs more
+    /// than `budget` steps of work throws instead of giving a verdict.
+    func incompatibilities(
+        reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int, policy: CompatibilityPolicy?
+    ) throws -> [CompatibilityMessage]
 }
 
 /// Parses schemas of one format, with the schemas they reference loaded first. A value: a copy with
@@ -162,15 +163,18 @@ public struct SchemaCompatibilityChecker: CompatibilityChecker {
     public typealias Schema = any ParsedSchema
 
     public let formats: SchemaFormats
-    /// The most steps of work one pair may take (see ``SchemaFormat/incompatibilities(reader:writer:readerRole:budget:)``).
+    /// The most steps of work one pair may take (see ``SchemaFormat/incompatibilities(reader:writer:readerRole:budget:policy:)``).
     public let budget: Int
+    /// The subject's compatibility policy.
+    public let policy: CompatibilityPolicy?
 
     /// The budget when none is configured: 2,000,000 steps (about a second of one core for Avro).
     public static let defaultBudget = 2_000_000
 
-    public init(formats: SchemaFormats, budget: Int = defaultBudget) {
+    public init(formats: SchemaFormats, budget: Int = defaultBudget, policy: CompatibilityPolicy? = nil) {
         self.formats = formats
         self.budget = budget
+        self.policy = policy
     }
 
     public func incompatibilities(reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole) throws
@@ -187,7 +191,7 @@ public struct SchemaCompatibilityChecker: CompatibilityChecker {
         guard let format = formats[reader.type] else {
             throw SchemaFormatUnavailable(type: reader.type)
         }
-        return try format.incompatibilities(reader: reader, writer: writer, readerRole: readerRole, budget: budget)
+        return try format.incompatibilities(reader: reader, writer: writer, readerRole: readerRole, budget: budget, policy: policy)
     }
 
     public func text(of schema: any ParsedSchema) -> String { schema.resolvedText }

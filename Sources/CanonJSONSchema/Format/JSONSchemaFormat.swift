@@ -15,13 +15,15 @@ public struct JSONSchemaFormat: SchemaFormat {
 
     public func makeParser() -> any SchemaParser { Parser(assertsFormats: assertsFormats) }
 
-    public func incompatibilities(reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int) throws
-        -> [CompatibilityMessage]
-    {
+    /// Confluent's rules, with its LENIENT set when `policy` says so (STRICT otherwise).
+    public func incompatibilities(
+        reader: any ParsedSchema, writer: any ParsedSchema, readerRole: SchemaRole, budget: Int, policy: CompatibilityPolicy?
+    ) throws -> [CompatibilityMessage] {
         guard let reader = reader as? JSONParsedSchema, let writer = writer as? JSONParsedSchema else {
             throw JSONSchemaError("a JSON schema can only be compared with another JSON schema", at: "")
         }
-        return try JSONSchemaCompatibility.incompatibilities(reader: reader, writer: writer, readerRole: readerRole, budget: budget)
+        return try JSONSchemaCompatibility.incompatibilities(
+            reader: reader, writer: writer, readerRole: readerRole, budget: budget, policy: policy == .lenient ? .lenient : .strict)
     }
 
     /// The referenced schemas as documents a `$ref` can name: by the reference's name (what Confluent's

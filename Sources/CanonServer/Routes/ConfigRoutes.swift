@@ -6,20 +6,44 @@ import Hummingbird
 enum ConfigRoutes {
     static func collection(registry: Registry, limit: Int) -> RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
-        @Sendable func levelJSON(_ level: CompatibilityLevel) -> Response {
-            RegistryServer.json(.object(["compatibilityLevel": .string(level.rawValue)]))
+        @Sendable func levelJSON(_ level: CompatibilityLevel?, _ policy: CompatibilityPolicy? = nil) -> Response {
+            var object: JSONObject = [:]
+            if let level { object["compatibilityLevel"] = .string(level.rawValue) }
+            if let policy { object["compatibilityPolicy"] = .string(policy.rawValue) }
+            return RegistryServer.json(.object(object))
         }
-        routes.get("/config") { _, _ in levelJSON(try await registry.compatibility(subject: nil)) }
+        routes.get("/config") { _, _ in
+            levelJSON(try await registry.compatibility(subject: nil), await registry.compatibilityPolicy(subject: nil))
+        }
         routes.get("/config/:subject") { request, context in
-            levelJSON(
-                try await registry.compatibility(
-                    subject: try RegistryServer.subject(context), defaultToGlobal: RegistryServer.flag(request, "defaultToGlobal")))
+            let subject = try RegistryServer.subject(context), toGlobal = RegistryServer.flag(request, "defaultToGlobal")
+            let policy = await registry.compatibilityPolicy(subject: subject, defaultToGlobal: toGlobal)
+            do {
+                return levelJSON(try await registry.compatibility(subject: subject, defaultToGlobal: toGlobal), policy)
+            } catch let error as RegistryError where policy != nil && error.code == 40408 {
+                return levelJSON(nil, policy)  // a subject with only a policy of its own
+            }
         }
+        // `compatibility` and `compatibilityPolicy` (Confluent 8's config field), either or both.
         @Sendable func putConfig(_ request: Request, _ subject: String?) async throws -> Response {
-            let text = try await RegistryServer.body(request, limit: limit)["compatibility"]?.stringValue ?? ""
-            guard let level = CompatibilityLevel(name: text) else { throw RegistryError.invalidCompatibilityLevel }
-            try await registry.setCompatibility(level, subject: subject)
-            return RegistryServer.json(.object(["compatibility": .string(level.rawValue)]))
+            let body = try await RegistryServer.body(request, limit: limit)
+            let levelText = body["compatibility"]?.stringValue ?? body["compatibilityLevel"]?.stringValue
+            let policyText = body["compatibilityPolicy"]?.stringValue
+            var answer: JSONObject = [:]
+            if levelText != nil || policyText == nil {
+                guard let level = CompatibilityLevel(name: levelText ?? "") else { throw RegistryError.invalidCompatibilityLevel }
+                answer["compatibility"] = .string(level.rawValue)
+                try await registry.setCompatibility(level, subject: subject)
+            }
+            if let policyText {
+                guard let policy = CompatibilityPolicy(name: policyText) else {
+                    throw APIError(
+                        .unprocessableContent, 42203, "Invalid compatibility policy '\(policyText)' (LOGICAL, STRICT or LENIENT)")
+                }
+                try await registry.setCompatibilityPolicy(policy, subject: subject)
+                answer["compatibilityPolicy"] = .string(policy.rawValue)
+            }
+            return RegistryServer.json(.object(answer))
         }
         routes.put("/config") { request, _ in try await putConfig(request, nil) }
         routes.put("/config/:subject") { request, context in try await putConfig(request, try RegistryServer.subject(context)) }
