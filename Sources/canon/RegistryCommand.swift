@@ -60,7 +60,9 @@ struct RegistryCommand: AsyncParsableCommand {
             }
             refs.append(SchemaReference(name: String(r[..<eq]), subject: String(r[r.index(after: eq)..<colon]), version: version))
         }
-        return RegistryClient.schemaBody(text, references: refs)
+        // The format by the file's extension: .json is JSON Schema, anything else Avro.
+        let type: SchemaType = SchemaFileType(nil, path: file) == .json ? .json : .avro
+        return RegistryClient.schemaBody(text, schemaType: type, references: refs)
     }
 
     struct Subjects: AsyncParsableCommand {

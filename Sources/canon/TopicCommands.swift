@@ -1,6 +1,7 @@
 import CanonAvro
 import ArgumentParser
 import CanonCore
+import CanonRegistry
 import CanonRegistryClient
 import Foundation
 
@@ -116,8 +117,9 @@ struct ProduceCommand: AsyncParsableCommand {
         abstract:
             "Produce records from standard input: JSON lines {\"key\":…, \"value\":…} encoded with the subject's latest schema, or --binary hex lines.",
         discussion: """
-            Each line is one record. By default the value is Avro JSON, encoded by the server with the latest schema of \
-            <topic>-value. A key is encoded the same way with <topic>-key when that subject exists; without it, a string \
+            Each line is one record. By default the value is the JSON form of a value of the latest schema of \
+            <topic>-value (Avro JSON for an Avro subject, the document itself for a JSON Schema one), encoded by the \
+            server in the subject's format. A key is encoded the same way with <topic>-key when that subject exists; without it, a string \
             key goes as its UTF-8 bytes and any other key as its JSON text (what a topic that does not validate keys \
             stores). With --binary, a line is key<TAB>value in hex (the client's own wire-format bytes; '-' for null). \
             Prints 'partition offset' per record, or the refusal (exit 1).
@@ -129,7 +131,8 @@ struct ProduceCommand: AsyncParsableCommand {
     func run() async throws {
         let path = "\(TopicCommand.base)/\(RegistryCommand.path(topic))/records"
         let client = try connection.client
-        var keySchema: Bool?  // whether <topic>-key exists, asked once at the first key
+        var keyType: String??  // the REST type of <topic>-key's format (nil: no such subject), asked once at the first key
+        var valueType: String?  // the REST type of <topic>-value's format, asked once at the first value
         var entries: [JSONValue] = []
         while let line = Swift.readLine(strippingNewline: true) {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
@@ -150,12 +153,13 @@ struct ProduceCommand: AsyncParsableCommand {
             do { json = try JSONReader.parse(line) } catch { throw CLIFailure.unreadable("not a JSON line: \(error)") }
             var entry: JSONObject = [:]
             if let value = json["value"], value != .null {
-                entry["value"] = .object(["type": .string("AVRO"), "subject": .string("\(topic)-value"), "data": value])
+                if valueType == nil { valueType = try await Self.restType("\(topic)-value", client) ?? "AVRO" }
+                entry["value"] = .object(["type": .string(valueType!), "subject": .string("\(topic)-value"), "data": value])
             }
             if let key = json["key"], key != .null {
-                if keySchema == nil { keySchema = try await Self.subjectExists("\(topic)-key", client) }
-                if keySchema == true {
-                    entry["key"] = .object(["type": .string("AVRO"), "subject": .string("\(topic)-key"), "data": key])
+                if keyType == nil { keyType = .some(try await Self.restType("\(topic)-key", client)) }
+                if let type = keyType ?? nil {
+                    entry["key"] = .object(["type": .string(type), "subject": .string("\(topic)-key"), "data": key])
                 } else if case .string(let text) = key {
                     entry["key"] = .object(["type": .string("STRING"), "data": .string(text)])
                 } else {
@@ -176,11 +180,20 @@ struct ProduceCommand: AsyncParsableCommand {
         }
     }
 
-    static func subjectExists(_ subject: String, _ client: RegistryClient) async throws -> Bool {
+    /// The REST Proxy type of the format of a subject's latest version (`AVRO`, `JSONSCHEMA`); nil when
+    /// the subject does not exist.
+    static func restType(_ subject: String, _ client: RegistryClient) async throws -> String? {
         do {
-            return !(try await client.versions(subject: subject)).isEmpty
-        } catch  where error.code == 40401 {
-            return false
+            let latest = try await client.send("GET", "/subjects/\(RegistryClient.path(subject))/versions/latest")
+            let type = SchemaType(confluentName: latest["schemaType"]?.stringValue)
+            guard let format = SchemaFormats.builtIn[type] else {
+                throw CLIFailure.failed("\(subject) is \(type), which Canon does not serve")
+            }
+            return format.restProxyName
+        } catch let error as RegistryClientError where error.code == 40401 {
+            return nil
+        } catch let error as CLIFailure {
+            throw error
         } catch {
             throw CLIFailure.failed("\(error)")
         }

@@ -208,6 +208,28 @@ extension RegistryInteropTests {
         #expect(try canon(["topic", "list"]).stdoutText.isEmpty)
     }
 
+    /// `canon registry register`, `produce` and `consume` with a JSON Schema subject: the file's extension
+    /// says the format, produce encodes lines in the subject's format, consume decodes them.
+    @Test func produceAndConsumeFollowTheSubjectsFormat() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory())
+        defer { server.stop() }
+        let schema = try CLITests.temporaryFile(
+            #"{"type":"object","properties":{"n":{"type":"integer","minimum":0}},"required":["n"]}"#, name: "evt.json")
+        func canon(_ arguments: [String], input: String = "") throws -> ProcessResult {
+            try runProcess(CLITests.executable, arguments + ["--url", server.url], input: Array(input.utf8))
+        }
+        #expect(try canon(["registry", "register", "jevents-value", schema]).status == 0)
+        #expect(try canon(["topic", "create", "jevents", "--config", "value.schema.validation=full"]).status == 0)
+        let produced = try canon(["produce", "jevents"], input: #"{"value":{"n":1}}"# + "\n")
+        #expect(produced.stdoutText == "0 0\n", "\(produced.stderr)")
+        let refused = try canon(["produce", "jevents"], input: #"{"value":{"n":-1}}"# + "\n")
+        #expect(refused.status == 1 && refused.stderr.contains("minimum"), "\(refused.stderr)")
+        let consumed = try canon(["consume", "jevents"])
+        #expect(
+            consumed.stdoutText.contains(#""type":"JSONSCHEMA""#) && consumed.stdoutText.contains(#""data":{"n":1}"#),
+            "\(consumed.stdoutText)")
+    }
+
     /// `canon consume` reads every partition, merged by timestamp, and with --follow waits for new records.
     @Test func consumeReadsEveryPartitionAndFollows() throws {
         let server = try Server(dataDirectory: Self.freshDirectory())
