@@ -29,7 +29,7 @@ let package = Package(
             name: "ValidationBench",
             dependencies: [
                 .product(name: "CanonAvro", package: "Canon"), .product(name: "CanonRegistry", package: "Canon"),
-                .product(name: "CanonLog", package: "Canon"),
+                .product(name: "CanonLog", package: "Canon"), .product(name: "CanonCore", package: "Canon"),
             ]
         ),
         /// Generated encode/decode of the reference event: the types come from the build plugin.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CanonAvro
 import CanonCore
+import CanonJSONSchema
 
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,13 +55,30 @@ extension SchemaCommand {
 
     struct Render: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a schema's full rendering (its identity: every attribute, no whitespace, Avro Java's member order).",
-            discussion: "Example: canon schema render Schemas/bench/OrderPlaced.avsc"
+            abstract:
+                "Print a schema's identity: Avro's full rendering (every attribute, no whitespace, Avro Java's member order), or a JSON schema's compact text.",
+            discussion: """
+                With --normalize, the text a normalize=true registration stores (a JSON schema's members sorted by name).
+                Example: canon schema render Schemas/bench/OrderPlaced.avsc
+                """
         )
-        @Argument(help: "The schema file (.avsc).") var file: String
+        @Argument(help: "The schema file (.avsc; .json for JSON Schema).") var file: String
+        @Option(help: "The file's format, when its extension does not say (avro, json).") var type: SchemaFileType?
+        @Flag(help: "Print the normalize=true form.") var normalize = false
         @OptionGroup var options: SchemaOptions
 
         func run() throws {
+            if SchemaFileType(type, path: file) == .json {
+                let schema: any ParsedSchema
+                do {
+                    schema = try JSONSchemaFormat().makeParser().parse(try readText(file))
+                } catch let error as CLIFailure {
+                    throw error
+                } catch {
+                    throw CLIFailure.failed("invalid schema: \(error)")
+                }
+                return Output.line(normalize ? schema.normalizedText : schema.canonicalText)
+            }
             Output.line(try options.load(file).fullRendering)
         }
     }

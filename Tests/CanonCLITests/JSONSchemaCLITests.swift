@@ -57,4 +57,18 @@ import Testing
         let broken = try CLITests.temporaryFile(#"{"type":5}"#, name: "broken.json")
         #expect(try CLITests.canon("compat", "check", "--reader", broken, "--writer", old).status == 2)
     }
+
+    @Test func renderPrintsTheIdentityAndTheNormalizedForm() throws {
+        let file = try CLITests.temporaryFile(
+            "{ \"type\": \"object\",\n  \"properties\": {\"b\": {}, \"a\": {\"type\": \"string\"}} }", name: "s.json")
+        #expect(
+            try CLITests.canon("schema", "render", file).stdoutText == #"{"type":"object","properties":{"b":{},"a":{"type":"string"}}}"#
+                + "\n")
+        #expect(
+            try CLITests.canon("schema", "render", "--normalize", file).stdoutText
+                == #"{"properties":{"a":{"type":"string"},"b":{}},"type":"object"}"# + "\n")
+        let bad = try CLITests.temporaryFile(#"{"type":"nope"}"#, name: "bad.json")
+        let refused = try CLITests.canon("schema", "render", bad)
+        #expect(refused.status == 1 && refused.stderr.contains("names no JSON type"))
+    }
 }

@@ -3,7 +3,8 @@
 //  1. validation alone, per record: AvroDatumValidator (beside the generic decoder, for scale), and the whole RegistryRecordValidator (policy, frame,
 //     subject membership, payload) on batches of 100;
 //  2. produce throughput through LogEngine with validation none, id and full side by side: 4 producers,
-//     batches of 100, flush policy `never` (the cost of validation, not of fdatasync).
+//     batches of 100, flush policy `never` (the cost of validation, not of fdatasync); and `json-full`,
+//     the same event as JSON (Schemas/bench/OrderPlaced.json, 480 bytes) under its JSON Schema twin.
 //
 // Usage (from Benchmarks/): swift build -c release --product ValidationBench && .build/release/ValidationBench [SECONDS] [RUNS]
 // Each round runs the levels back to back (the order alternates between rounds) on emptied topics, with
@@ -13,6 +14,7 @@
 // CANON_BENCH_ONLY=produce-none (or produce-full) only CANON_BENCH_N appends of a batch of 100 from 4
 // producers: for callgrind, whose counts per record do not depend on what the machine is doing.
 import CanonAvro
+import CanonCore
 import CanonLog
 import CanonRegistry
 import Foundation
@@ -62,8 +64,9 @@ var id: Int32 = 0
 /// dirty pages and no run pays for the page cache filled by the ones before it.
 func freshTopic(_ level: String) async throws {
     if try await engine.topic("orders-\(level)") != nil { try await engine.deleteTopic("orders-\(level)") }
+    let validation = level == "json-full" ? "full" : level
     try await engine.createTopic("orders-\(level)", partitions: 4,
-                                 configuration: try TopicConfiguration(level == "none" ? ["canon.flush.policy": "never"] : ["value.schema.validation": level, "canon.flush.policy": "never"]))
+                                 configuration: try TopicConfiguration(level == "none" ? ["canon.flush.policy": "never"] : ["value.schema.validation": validation, "canon.flush.policy": "never"]))
 }
 for level in ["full", "id", "none"] {
     id = try await registry.register(subject: "orders-\(level)-value", schema: schemaText).id
@@ -71,6 +74,13 @@ for level in ["full", "id", "none"] {
 }
 let framed = [0] + withUnsafeBytes(of: id.bigEndian, Array.init) + payload
 let batch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: framed, timestamp: 1_764_000_000_000) }
+// The same event as JSON (Schemas/bench/OrderPlaced.json) under its JSON Schema twin: level `json-full`.
+let jsonSchemaText = try String(contentsOf: packageRoot.appendingPathComponent("Schemas/bench/OrderPlaced.schema.json"), encoding: .utf8)
+let jsonID = try await registry.register(subject: "orders-json-full-value", schema: jsonSchemaText, schemaType: .json).id
+try await freshTopic("json-full")
+let jsonFramed = ConfluentFraming.prefix(schemaID: jsonID)
+    + Array(try String(contentsOf: packageRoot.appendingPathComponent("Schemas/bench/OrderPlaced.json"), encoding: .utf8).utf8.filter { $0 != 0x0A })
+let jsonBatch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: jsonFramed, timestamp: 1_764_000_000_000) }
 
 // CANON_BENCH_ONLY=lookup: CANON_BENCH_N lookups of the reference event on the Registry actor (no HTTP,
 // no response cache): what a lookup that misses the server's cache costs. Here rather than in
@@ -145,6 +155,8 @@ func cpuNanos() -> Double {
 // 2. Produce throughput per level, and the CPU time it takes per record (steadier than throughput on a
 // shared machine: it does not count time spent waiting for a core).
 func produce(_ topic: String) async throws -> (Double, Double, Double) {
+    let batch = topic == "orders-json-full" ? jsonBatch : batch
+    let framed = topic == "orders-json-full" ? jsonFramed : framed
     let count = Counter()
     let end = nanos() + UInt64(seconds * 1e9)
     let cpuStart = cpuNanos()
@@ -185,7 +197,7 @@ var rates: [String: [Double]] = [:], bytes: [String: [Double]] = [:], cpu: [Stri
 _ = try await produce("orders-none")  // warm up
 for run in 0..<runs {
     // Alternate the order so that no level always runs first.
-    for level in (ProcessInfo.processInfo.environment["CANON_BENCH_LEVELS"]?.split(separator: ",").map(String.init)) ?? (run % 2 == 0 ? ["none", "id", "full"] : ["full", "id", "none"]) {
+    for level in (ProcessInfo.processInfo.environment["CANON_BENCH_LEVELS"]?.split(separator: ",").map(String.init)) ?? (run % 2 == 0 ? ["none", "id", "full", "json-full"] : ["json-full", "full", "id", "none"]) {
         try await freshTopic(level)
         dropPageCache()
         let (r, b, c) = try await produce("orders-\(level)")
@@ -195,7 +207,7 @@ for run in 0..<runs {
         cpu[level, default: []].append(c)
     }
 }
-for level in ["none", "id", "full"] where rates[level] != nil {
+for level in ["none", "id", "full", "json-full"] where rates[level] != nil {
     let ratios = zip(rates[level]!, rates["none"] ?? rates[level]!).map { 100 * $0 / $1 }
     print(String(format: "produce, validation %@: %.0f k records/s (runs %@ k), %.0f MB/s; per round %.0f%% of none (median; rounds %.0f-%.0f%%)",
                  level as NSString, median(rates[level]!) / 1e3,
