@@ -63,11 +63,17 @@ enum OpenAPI {
         Route(
             "/compatibility/subjects/{subject}/versions", "post", "Check against the versions the level names (verbose)",
             [("200", "{is_compatible, messages?}")]),
-        Route("/config", "get", "Global level", [("200", "{compatibilityLevel}")]),
-        Route("/config", "put", "Set the global level", [("200", "{compatibility}"), ("422", "42203")]),
+        Route("/config", "get", "Global level and policy", [("200", "{compatibilityLevel, compatibilityPolicy?}")]),
+        Route(
+            "/config", "put", "Set the global level and/or policy: {compatibility?, compatibilityPolicy?}",
+            [("200", "{compatibility?, compatibilityPolicy?}"), ("422", "42203")]),
         Route("/config", "delete", "Remove the global level (returns the old one)", [("200", "{compatibilityLevel}")]),
-        Route("/config/{subject}", "get", "A subject's level (defaultToGlobal)", [("200", "{compatibilityLevel}"), ("404", "40408")]),
-        Route("/config/{subject}", "put", "Set a subject's level", [("200", "{compatibility}")]),
+        Route(
+            "/config/{subject}", "get", "A subject's level and policy (defaultToGlobal)",
+            [("200", "{compatibilityLevel?, compatibilityPolicy?}"), ("404", "40408")]),
+        Route(
+            "/config/{subject}", "put", "Set a subject's level and/or policy (STRICT, LENIENT)",
+            [("200", "{compatibility?, compatibilityPolicy?}")]),
         Route("/config/{subject}", "delete", "Remove a subject's level", [("200", "{compatibilityLevel}")]),
         Route("/mode", "get", "Global mode", [("200", "{mode}")]),
         Route("/mode", "put", "Set the global mode (force for IMPORT with live subjects)", [("200", "{mode}"), ("422", "42204, 42205")]),
@@ -90,7 +96,7 @@ enum OpenAPI {
         Route("/v3/clusters/{cluster}/topics/{topic}/configs/{name}", "put", "Change one setting: {value}", [("204", "changed")]),
         Route(
             "/v3/clusters/{cluster}/topics/{topic}/records", "post",
-            "Produce one record: {partition_id?, headers?: [{name, value (base64)}], key?, value?, timestamp?}; key and value as {type: BINARY, data: base64} (the client's own wire-format bytes, validated), {type: JSON, data}, {type: STRING, data} or {type: AVRO (a served format's REST Proxy name), schema_id | subject [+ schema_version], data: the value as JSON} (encoded and framed by the server).",
+            "Produce one record: {partition_id?, headers?: [{name, value (base64)}], key?, value?, timestamp?}; key and value as {type: BINARY, data: base64} (the client's own wire-format bytes, validated), {type: JSON, data}, {type: STRING, data} or {type: AVRO | JSONSCHEMA (a served format's REST Proxy name), schema_id | subject [+ schema_version], data: the value as JSON} (encoded and framed by the server).",
             [
                 (
                     "200",
