@@ -192,6 +192,7 @@ enum Punycode {
                 k += base
             }
             bias = adapt(i - old, output.count + 1, old == 0)
+            guard i / (output.count + 1) <= 0x10FFFF - n else { return nil }
             n += i / (output.count + 1)
             i %= output.count + 1
             guard n <= 0x10FFFF, let scalar = Unicode.Scalar(n) else { return nil }

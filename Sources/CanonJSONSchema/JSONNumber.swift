@@ -181,7 +181,16 @@ func schemaHash(_ value: JSONValue, into hasher: inout Hasher) {
     case .bool(let b): hasher.combine(b)
     case .string(let s): hasher.combine(s.utf8.count); for byte in s.utf8 { hasher.combine(byte) }
     case .array(let items): hasher.combine(items.count); for item in items { schemaHash(item, into: &hasher) }
-    case .object(let object): hasher.combine(lastValues(object).count)  // members unordered: count only
+    case .object(let object):
+        // Members in any order: the sum of each member's own hash.
+        var sum = 0
+        for (key, value) in lastValues(object) {
+            var member = Hasher()
+            member.combine(key)
+            schemaHash(value, into: &member)
+            sum = sum &+ member.finalize()
+        }
+        hasher.combine(sum)
     default:
         if let d = JSONNumber.decimal(value) {
             hasher.combine(d.mantissa == 0 ? false : d.negative)

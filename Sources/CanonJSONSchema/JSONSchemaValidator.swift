@@ -24,8 +24,9 @@ public struct JSONSchemaValidator: Sendable {
         /// Most subschema applications one validation may take: a bound on hostile schemas whose
         /// combinators multiply. Default 10,000,000.
         public var maximumSteps = 10_000_000
-        /// Most backtracking work one `pattern` match may take, in the regex engine's progress reports
-        /// (each about a tenth of a millisecond of backtracking): past it the value is refused. Default 100.
+        /// Most backtracking work the `pattern` and `patternProperties` matches of one validation may
+        /// take together, in the regex engine's progress reports (each about a tenth of a millisecond of
+        /// backtracking): past it the value is refused. Default 100.
         public var maximumPatternWork = 100
 
         public init() {}
@@ -101,6 +102,8 @@ struct Evaluation {
     /// Inside a branch whose failure is expected (anyOf, oneOf, not, if, contains): no message is
     /// built; the combinator says what failed if it does.
     private var speculative = 0
+    /// What is left of the regex engine's work budget for this validation (every match takes from it).
+    private var patternWork: Int
     var failure: JSONSchemaFailure?
 
     enum PathToken {
@@ -112,6 +115,7 @@ struct Evaluation {
         self.plan = plan
         self.options = ValidationPlan.Options(
             maximumDepth: options.maximumDepth, maximumSteps: options.maximumSteps, maximumPatternWork: options.maximumPatternWork)
+        self.patternWork = options.maximumPatternWork
     }
 
     private var instancePath: String {
@@ -268,7 +272,7 @@ struct Evaluation {
             return s.unicodeScalars.count >= limit || fail(n, "minLength", "the string is shorter than \(limit) characters")
         case .pattern(let pattern):
             guard case .string(let s) = instance else { return true }
-            switch pattern.matches(s, budget: options.maximumPatternWork) {
+            switch pattern.matches(s, budget: &patternWork) {
             case true?: return true
             case false?: return fail(n, "pattern", "\(Self.describe(instance)) does not match the pattern \(pattern.source)")
             case nil: return patternTooCostly(n, "pattern", pattern)
@@ -334,7 +338,7 @@ struct Evaluation {
                 guard evaluate(child, member.value, at: .key(member.key)) else { return false }
             }
             for (pattern, child) in patterns {
-                guard let hit = pattern.matches(member.key, budget: options.maximumPatternWork) else {
+                guard let hit = pattern.matches(member.key, budget: &patternWork) else {
                     return patternTooCostly(n, "patternProperties", pattern)
                 }
                 guard hit else { continue }

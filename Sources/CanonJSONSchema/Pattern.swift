@@ -17,20 +17,28 @@ struct Pattern: @unchecked Sendable {  // NSRegularExpression is immutable and d
     /// progress reports of the regex engine (each a slice of backtracking work: a pattern like
     /// `(a+)+$` on a long run of `a`s would otherwise hold a core for minutes).
     func matches(_ text: String, budget: Int) -> Bool? {
+        var left = budget
+        return matches(text, budget: &left)
+    }
+
+    /// As ``matches(_:budget:)``, taking the work from `budget` (shared by every match of one validation).
+    func matches(_ text: String, budget: inout Int) -> Bool? {
         let range =
             text.utf8.allSatisfy({ $0 < 0x80 }) ? NSRange(location: 0, length: text.utf16.count) : NSRange(text.startIndex..., in: text)
         var found = false
         var reports = 0
+        let limit = budget
         regex.enumerateMatches(in: text, options: [.reportProgress], range: range) { match, _, stop in
             if match != nil {
                 found = true
                 stop.pointee = true
             } else {
                 reports += 1
-                if reports > budget { stop.pointee = true }
+                if reports > limit { stop.pointee = true }
             }
         }
-        return found ? true : (reports > budget ? nil : false)
+        budget -= min(reports, limit + 1)
+        return found ? true : (reports > limit ? nil : false)
     }
 
     /// ECMA-262 forms ICU reads differently: `\cX` control escapes and `\u{…}`, `\p{L}`-style forms are

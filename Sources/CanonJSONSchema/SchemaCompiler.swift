@@ -32,6 +32,10 @@ struct SchemaCompiler {
     private var dynamicAnchors: [String: [String: Location]] = [:]
     private var recursiveAnchors: Set<String> = []
     private var nodes: [Location: Int] = [:]
+    /// Nodes reserved but not built yet: building works through this list, never recursing into a
+    /// subschema or a `$ref` target, so neither deep nesting nor a chain of thousands of references can
+    /// exhaust the stack.
+    private var pending: [(index: Int, location: Location, value: JSONValue, scope: Scope)] = []
     private var resourceIndex: [String: Int] = [:]
 
     init(documents: [String: JSONValue], defaultDraft: JSONSchemaDraft, assertsFormats: Bool, maximumNodes: Int) {
@@ -48,6 +52,7 @@ struct SchemaCompiler {
         let document = URIReference(baseURI).base
         let draft = try add(document: document, schema)
         let root = try node(Location(document: document, pointer: ""))
+        try buildPending()
         // Every dynamic anchor and recursive anchor of every resource reached is compiled, so the
         // dynamic scope can find them while validating (compiling may reach more documents).
         var done = false
@@ -68,6 +73,7 @@ struct SchemaCompiler {
                 plan.resources[resource].root = try node(location)
                 done = false
             }
+            try buildPending()
         }
         plan.flatten()
         return (plan, root, draft)
@@ -249,6 +255,18 @@ struct SchemaCompiler {
         let index = plan.nodes.count
         plan.nodes.append(ValidationPlan.Node(always: true, resource: resourceNumber(scope.base), location: location.text))
         nodes[location] = index
+        pending.append((index, location, value, scope))
+        return index
+    }
+
+    /// Builds every reserved node (building one reserves its children).
+    private mutating func buildPending() throws(JSONSchemaError) {
+        while let (index, location, value, scope) = pending.popLast() {
+            try build(index, value, at: location, scope: scope)
+        }
+    }
+
+    private mutating func build(_ index: Int, _ value: JSONValue, at location: Location, scope: Scope) throws(JSONSchemaError) {
         switch value {
         case .bool(let b):
             plan.nodes[index].always = b
@@ -259,7 +277,6 @@ struct SchemaCompiler {
         default:
             throw JSONSchemaError("a schema must be an object or a boolean, not \(value.typeName)", at: location.text)
         }
-        return index
     }
 
     private mutating func child(_ location: Location, _ keyword: String, _ suffix: String = "") throws(JSONSchemaError) -> Int {

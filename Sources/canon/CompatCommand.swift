@@ -44,7 +44,9 @@ extension CompatCommand {
                 throw ValidationError("give either --reader and --writer, or --level, --new and --previous")
             }
             if pair && (reader == nil || writer == nil) { throw ValidationError("a pair check needs both --reader and --writer") }
-            if let policy, CompatibilityPolicy(name: policy) == nil { throw ValidationError("--policy must be STRICT or LENIENT") }
+            if let policy, CompatibilityPolicy(name: policy) == nil {
+                throw ValidationError("--policy must be LOGICAL, STRICT or LENIENT (JSON Schema reads LENIENT; the others are STRICT)")
+            }
             if levelCheck {
                 guard let level, CompatibilityLevel(name: level) != nil else {
                     throw ValidationError("--level must be one of \(CompatibilityLevel.allCases.map(\.rawValue).joined(separator: ", "))")

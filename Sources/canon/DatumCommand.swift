@@ -23,16 +23,19 @@ extension DatumCommand {
         )
         @Option(help: "The schema file (.json for JSON Schema, .avsc for Avro).") var schema: String
         @Option(help: "The schema's format, when its extension does not say (avro, json).") var type: SchemaFileType?
+        @Flag(help: "JSON Schema: check `format` (date-time, email, uuid, ...) instead of treating it as an annotation.")
+        var assertFormats = false
         @OptionGroup var options: SchemaOptions
         @Argument(help: "Input file (default: standard input).") var input: String?
 
         func run() throws {
             let check: (Substring) -> String?
             if SchemaFileType(type, path: schema) == .json {
-                let validator = try JSONSchemaFiles.validator(schema)
+                let validator = try JSONSchemaFiles.validator(schema, assertsFormats: assertFormats)
                 check = { line in
                     do {
-                        return validator.validate(try JSONReader.parse(String(line))).map { "\($0)" }
+                        // Strict RFC 8259, as the registry's `full` validation reads payloads.
+                        return validator.validate(try JSONReader.parse(bytes: Array(line.utf8), from: 0, strict: true)).map { "\($0)" }
                     } catch {
                         return "not JSON: \(error)"
                     }

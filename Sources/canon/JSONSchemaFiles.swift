@@ -54,10 +54,11 @@ enum JSONSchemaFiles {
         return []
     }
 
-    static func validator(_ file: String) throws(CLIFailure) -> JSONSchemaValidator {
+    static func validator(_ file: String, assertsFormats: Bool = false) throws(CLIFailure) -> JSONSchemaValidator {
         let schema = try parse(file)
         var options = JSONSchemaValidator.Options()
         options.documents = documents([(file, schema)])
+        options.assertsFormats = assertsFormats
         do {
             return try JSONSchemaValidator(schema: schema, baseURI: file, options: options)
         } catch {

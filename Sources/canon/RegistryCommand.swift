@@ -48,7 +48,7 @@ struct RegistryCommand: AsyncParsableCommand {
         segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
     }
 
-    static func schemaBody(_ file: String, references: [String] = []) throws -> JSONValue {
+    static func schemaBody(_ file: String, references: [String] = [], type: SchemaFileType? = nil) throws -> JSONValue {
         let text = try readText(file)
         var refs: [SchemaReference] = []
         for r in references {
@@ -61,8 +61,8 @@ struct RegistryCommand: AsyncParsableCommand {
             refs.append(SchemaReference(name: String(r[..<eq]), subject: String(r[r.index(after: eq)..<colon]), version: version))
         }
         // The format by the file's extension: .json is JSON Schema, anything else Avro.
-        let type: SchemaType = SchemaFileType(nil, path: file) == .json ? .json : .avro
-        return RegistryClient.schemaBody(text, schemaType: type, references: refs)
+        let schemaType: SchemaType = SchemaFileType(type, path: file) == .json ? .json : .avro
+        return RegistryClient.schemaBody(text, schemaType: schemaType, references: refs)
     }
 
     struct Subjects: AsyncParsableCommand {
@@ -103,6 +103,7 @@ struct RegistryCommand: AsyncParsableCommand {
             help: ArgumentHelp("A reference, name=subject:version (repeatable).", valueName: "name=subject:version"))
         var references: [String] = []
         @Flag(help: "Ask the registry to normalize the schema.") var normalize = false
+        @Option(help: "The file's format, when its extension does not say (avro, json).") var type: SchemaFileType?
         @Option(help: "Without a subject: the mapping (default canon-codegen.json).") var config: String?
         @Flag(help: "Without a subject: register; otherwise only print what would be registered.") var apply = false
         @Argument(parsing: .postTerminator, help: "Without a subject: the schema files (default: every .avsc below the config's folder).")
@@ -125,7 +126,7 @@ struct RegistryCommand: AsyncParsableCommand {
                     SchemaSyncInputs(config: config ?? CanonCodegen.configFileName, url: connection.url, files: files), apply: apply)
                 return
             }
-            let body = try RegistryCommand.schemaBody(file, references: references)
+            let body = try RegistryCommand.schemaBody(file, references: references, type: type)
             let p = "/subjects/\(RegistryCommand.path(subject))/versions\(normalize ? "?normalize=true" : "")"
             try await RegistryCommand.run(connection) { (c) throws(RegistryClientError) in
                 let answer = try await c.send("POST", p, body: body)
@@ -161,8 +162,9 @@ struct RegistryCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @Argument var subject: String
         @Argument var file: String
+        @Option(help: "The file's format, when its extension does not say (avro, json).") var type: SchemaFileType?
         func run() async throws {
-            let body = try RegistryCommand.schemaBody(file)
+            let body = try RegistryCommand.schemaBody(file, type: type)
             let p = "/compatibility/subjects/\(RegistryCommand.path(subject))/versions?verbose=true"
             let answer: JSONValue
             do { answer = try await connection.client.send("POST", p, body: body) } catch let error as RegistryClientError {

@@ -40,6 +40,10 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("compatibility-budget"),
         help: "The most pairs of types one compatibility check may compare; a check needing more is refused with 42201.")
     var compatibilityBudget = SchemaCompatibilityChecker.defaultBudget
+    @Flag(
+        name: .customLong("json-assert-formats"),
+        help: "Check JSON Schema `format` (date-time, email, uuid, ...) in `full` validation instead of treating it as an annotation.")
+    var jsonAssertFormats = false
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
         "info"
 
@@ -74,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         registryConfiguration.onStoreAppend = { metrics.storeAppend.recordNanoseconds($0) }
         registryConfiguration.acceptLostRegistrations = acceptLostRegistrations
         registryConfiguration.compatibilityBudget = compatibilityBudget
+        registryConfiguration.formats = SchemaFormats.builtIn(assertingJSONFormats: jsonAssertFormats)
         let registry: Registry
         do {
             registry = try await Registry(

@@ -26,6 +26,13 @@ import Testing
     func everyCaseHasConfluentsDifferencesAndVerdicts(file: String) throws {
         var failures: [String] = []
         let cases = try Self.cases(file)
+        // SOURCES.md's counts: every case is read and run.
+        let expectedCount = [
+            "diff-schema-examples.json": 104, "diff-schema-examples-2020-12.json": 113, "diff-combined-schema-examples.json": 28,
+            "diff-combined-schema-examples-2020-12.json": 18,
+        ][file]
+        #expect(cases.count == expectedCount)
+        var run = 0
         for testCase in cases {
             guard let original = testCase["original_schema"], let update = testCase["update_schema"],
                 case .array(let expected)? = testCase["changes"], case .bool(let compatible)? = testCase["compatible"]
@@ -39,6 +46,7 @@ import Testing
                 failures.append("\(description): \(error)")
                 continue
             }
+            run += 1
             let got = differences.map(\.text)
             let want = expected.compactMap(\.stringValue)
             if got != want { failures.append("\(description):\n    want \(want)\n    got  \(got)") }
@@ -49,6 +57,7 @@ import Testing
                 failures.append("\(description): lenient verdict should be \(lenient)")
             }
         }
+        #expect(run == cases.count, "every case has its schemas, changes and verdict")
         #expect(failures.isEmpty, "\(cases.count - failures.count) of \(cases.count) pass:\n\(failures.joined(separator: "\n"))")
     }
 }

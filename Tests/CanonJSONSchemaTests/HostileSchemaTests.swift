@@ -1,5 +1,5 @@
 import CanonCore
-import CanonJSONSchema
+@testable import CanonJSONSchema
 import Foundation
 import Testing
 
@@ -98,4 +98,58 @@ extension Thread {
 
 private final class ResultBox<T>: @unchecked Sendable {  // written by one thread before the semaphore, read after
     var value: T?
+}
+
+/// Hostile inputs found by review: each an error (or a verdict) in bounded time, never a crash.
+@Suite struct HostileReviewTests {
+    @Test func aLongChainOfReferencesCompilesWithoutRecursionAndIsADiffError() throws {
+        var definitions: [String] = []
+        for i in 0..<2000 { definitions.append(##""d\##(i)":{"$ref":"#/definitions/d\##(i + 1)"}"##) }
+        definitions.append(##""d2000":{"type":"string"}"##)
+        let schema = try JSONReader.parse(##"{"definitions":{\##(definitions.joined(separator: ","))},"$ref":"#/definitions/d0"}"##)
+        let compiled = Thread.detachNewThreadWithResult { () -> String? in
+            do throws(JSONSchemaError) {
+                _ = try JSONSchemaValidator(schema: schema)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        // Compiled without recursing (a worklist), on a 2 MB stack; validating follows the chain up to
+        // the depth limit and refuses past it.
+        #expect(compiled == .some(nil), "\(String(describing: compiled))")
+        #expect(try JSONSchemaValidator(schema: schema).validate(.string("x"))?.message.contains("more than 512 deep") == true)
+        #expect(throws: JSONSchemaError.self) { try JSONSchemaDiff.compare(original: schema, update: schema) }
+    }
+
+    @Test func recursiveSchemasOfDifferentPeriodsAreRefusedNotOverflowed() throws {
+        func ring(_ period: Int) throws -> JSONValue {
+            var definitions: [String] = []
+            for i in 0..<period {
+                definitions.append(##""d\##(i)":{"type":"object","properties":{"next":{"$ref":"#/definitions/d\##((i + 1) % period)"}}}"##)
+            }
+            return try JSONReader.parse(##"{"definitions":{\##(definitions.joined(separator: ","))},"$ref":"#/definitions/d0"}"##)
+        }
+        // Small periods compare fine (the pairs repeat); large ones reach the depth limit and are refused.
+        #expect(try JSONSchemaDiff.compare(original: try ring(3), update: try ring(4)).isEmpty)
+        #expect(throws: JSONSchemaError.self) { try JSONSchemaDiff.compare(original: try ring(200), update: try ring(201)) }
+    }
+
+    @Test func uniqueItemsOfManyObjectsIsNotQuadratic() throws {
+        let validator = try JSONSchemaValidator(schema: try JSONReader.parse(##"{"uniqueItems":true}"##))
+        let distinct = JSONValue.array((0..<50_000).map { .object(["a": .int(Int64($0)), "b": .string("x")]) })
+        #expect(validator.isValid(distinct))
+        let repeated = JSONValue.array((0..<50_000).map { .object(["a": .int(Int64($0))]) } + [.object(["a": .double(7.0)])])
+        #expect(!validator.isValid(repeated))
+        // Members in another order are the same object.
+        #expect(!validator.isValid(try JSONReader.parse(##"[{"a":1,"b":2},{"b":2,"a":1}]"##)))
+    }
+
+    @Test func punycodeThatOverflowsIsInvalidNotATrap() throws {
+        var options = JSONSchemaValidator.Options()
+        options.assertsFormats = true
+        let validator = try JSONSchemaValidator(schema: try JSONReader.parse(##"{"format":"hostname"}"##), options: options)
+        #expect(!validator.isValid(.string("xn--hz767205604493046e")))
+        #expect(validator.isValid(.string("xn--ihqwcrb4cv8a8dqg056pqjye")))
+    }
 }

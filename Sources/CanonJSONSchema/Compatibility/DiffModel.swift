@@ -80,6 +80,10 @@ struct DiffLoader {
     /// Referenced schemas by the names a `$ref` uses.
     let documents: [String: JSONValue]
     private var cache: [String: DiffNode] = [:]
+    /// The root schema's `$id`: relative references resolve against it.
+    private var rootID: String?
+    /// How many nodes are being loaded, one inside another.
+    private var depth = 0
     /// Every reference's target (the references hold them weakly): the loader must outlive the comparison.
     private(set) var targets: [DiffNode] = []
     private var steps = 0
@@ -96,7 +100,8 @@ struct DiffLoader {
     }
 
     mutating func load(_ schema: JSONValue) throws(JSONSchemaError) -> DiffNode {
-        Self.isModern(schema)
+        rootID = (schema["$id"]?.stringValue ?? schema["id"]?.stringValue).map { URIReference($0).base }
+        return Self.isModern(schema)
             ? try loadModern(schema, document: "", root: schema, isRoot: true)
             : try loadClassic(schema, document: "", root: schema)
     }
@@ -104,13 +109,25 @@ struct DiffLoader {
     private mutating func step() throws(JSONSchemaError) {
         steps += 1
         guard steps <= 1_000_000 else { throw JSONSchemaError("the schema is too large to compare", at: "") }
+        guard depth < JSONSchemaDiff.maximumDepth else {
+            throw JSONSchemaError("subschemas and the references between them nest more than \(JSONSchemaDiff.maximumDepth) deep", at: "")
+        }
     }
 
     /// The node a `$ref` names (a reference node whose target is loaded once per target, so cycles end).
     private mutating func reference(
         _ ref: String, document: String, root: JSONValue, modern: Bool
     ) throws(JSONSchemaError) -> DiffNode {
-        let uri = URIReference(ref)
+        var uri = URIReference(ref)
+        // A reference relative to the root's `$id`, or the root itself by its absolute URI.
+        if let rootID, !uri.base.isEmpty, documents[uri.base] == nil, documents["./" + uri.base] == nil {
+            let resolved = URIReference(base: rootID, fragment: nil).resolving(ref)
+            if resolved.base == rootID {
+                uri = URIReference(base: "", fragment: resolved.fragment)
+            } else if documents[resolved.base] != nil {
+                uri = resolved
+            }
+        }
         let targetDocument = uri.base.isEmpty ? document : uri.base
         let key = targetDocument + "#" + (uri.fragment ?? "")
         if let known = cache[key] { return known }
@@ -133,6 +150,8 @@ struct DiffLoader {
             }
         }
         guard value != .null else { throw JSONSchemaError("cannot resolve $ref '\(ref)'", at: document) }
+        depth += 1
+        defer { depth -= 1 }
         let target =
             modern
             ? try loadModern(value, document: targetDocument, root: base, isRoot: false)
@@ -161,6 +180,8 @@ struct DiffLoader {
 
     private mutating func loadClassic(_ json: JSONValue, document: String, root: JSONValue) throws(JSONSchemaError) -> DiffNode {
         try step()
+        depth += 1
+        defer { depth -= 1 }
         switch json {
         case .bool(let b): return DiffNode(b ? .trueSchema : .falseSchema)
         case .object(let object):
@@ -342,6 +363,8 @@ struct DiffLoader {
     private mutating func loadModern(_ json: JSONValue, document: String, root: JSONValue, isRoot: Bool) throws(JSONSchemaError) -> DiffNode
     {
         try step()
+        depth += 1
+        defer { depth -= 1 }
         guard case .object(let object) = json else {
             guard case .bool(let b) = json else { throw JSONSchemaError("a schema must be an object or a boolean", at: document) }
             return DiffNode(b ? .trueSchema : .falseSchema)

@@ -21,12 +21,17 @@ enum JSONSchemaDiff {
 
     /// The differences from `original` to `update`, in Confluent's order. `documents` are referenced
     /// schemas by the names `$ref` uses.
+    /// Deepest nesting of a comparison (and of loading a schema for it): two recursive schemas of
+    /// different periods compare to a depth of their periods' product; past this it is refused.
+    static let maximumDepth = 256
+
+    /// The differences from `original` to `update`, each with the documents its references name.
     static func compare(
-        original: JSONValue, update: JSONValue, documents: [String: JSONValue] = [:], policy: Policy = .strict,
-        budget: Int = SchemaCompatibilityChecker.defaultBudget
+        original: JSONValue, update: JSONValue, originalDocuments: [String: JSONValue] = [:], updateDocuments: [String: JSONValue] = [:],
+        policy: Policy = .strict, budget: Int = SchemaCompatibilityChecker.defaultBudget
     ) throws -> [Difference] {
         // One loader per schema: a `$ref` means what it means in its own document.
-        var originalLoader = DiffLoader(documents: documents), updateLoader = DiffLoader(documents: documents)
+        var originalLoader = DiffLoader(documents: originalDocuments), updateLoader = DiffLoader(documents: updateDocuments)
         let o = try originalLoader.load(original)
         let u = try updateLoader.load(update)
         var context = Context(compatible: policy.compatible, budget: budget)
@@ -55,6 +60,7 @@ enum JSONSchemaDiff {
         /// Work shared by a context and its subcontexts.
         final class Steps {
             var count = 0
+            var depth = 0
             let budget: Int
             init(budget: Int) { self.budget = budget }
         }
@@ -92,6 +98,12 @@ enum JSONSchemaDiff {
                 return
             }
             guard let update else { return add("SCHEMA_REMOVED") }
+            steps.depth += 1
+            defer { steps.depth -= 1 }
+            guard steps.depth <= JSONSchemaDiff.maximumDepth else {
+                throw JSONSchemaError(
+                    "the schemas nest more than \(JSONSchemaDiff.maximumDepth) deep where they are compared; refused", at: "")
+            }
             steps.count += 1
             guard steps.count <= steps.budget else {
                 throw JSONSchemaError(

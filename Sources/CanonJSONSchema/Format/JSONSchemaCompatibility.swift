@@ -7,9 +7,9 @@ enum JSONSchemaCompatibility {
     static func incompatibilities(
         reader: JSONParsedSchema, writer: JSONParsedSchema, readerRole: SchemaRole, budget: Int, policy: JSONSchemaDiff.Policy = .strict
     ) throws -> [CompatibilityMessage] {
-        let documents = writer.references.merging(reader.references) { a, _ in a }
         let differences = try JSONSchemaDiff.compare(
-            original: writer.schema, update: reader.schema, documents: documents, policy: policy, budget: budget)
+            original: writer.schema, update: reader.schema, originalDocuments: writer.references, updateDocuments: reader.references,
+            policy: policy, budget: budget)
         let (readerName, writerName) = readerRole == .new ? ("new", "old") : ("old", "new")
         return differences.filter { !policy.compatible.contains($0.type) }.map { difference in
             let description = Self.description(difference, reader: readerName, writer: writerName)
@@ -61,6 +61,8 @@ enum JSONSchemaCompatibility {
         case "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":
             return
                 "The \(reader) schema has a property or item at path '\(p)' which is missing in the \(writer) schema and is not covered by its partially open content model"
+        case "SCHEMA_ADDED":
+            return "The keyword at path '\(p)' in the \(reader) schema is not present in the \(writer) schema"
         default:
             return ""
         }

@@ -79,9 +79,22 @@ public struct JSONParsedSchema: ParsedSchema {
 
     public func makeValidator() -> any PayloadValidator { JSONPayloadValidator(validator: validator) }
 
+    /// The value's JSON text, after checking it against the schema; `NaN` and infinities are no JSON.
     public func encode(json: JSONValue) throws -> [UInt8] {
-        if let failure = validator.validate(json) { throw JSONSchemaError(failure.description, at: failure.instancePath) }
-        return Array(json.jsonText.utf8)
+        let text = json.jsonText
+        // Re-reading the text strictly refuses what RFC 8259 has no form for (the text is already JSON otherwise).
+        do {
+            _ = try JSONReader.parse(bytes: Array(text.utf8), from: 0, strict: true)
+        } catch {
+            throw PayloadError(message: "the value is not JSON: \(error)", byteOffset: error.offset)
+        }
+        if let failure = validator.validate(json) {
+            throw PayloadError(
+                message:
+                    "\(failure.instancePath.isEmpty ? "the value" : failure.instancePath): \(failure.message) (keyword \(failure.keyword))",
+                path: failure.instancePath)
+        }
+        return Array(text.utf8)
     }
 
     public func decodeJSON(_ bytes: [UInt8], from start: Int, limits: PayloadLimits) throws(PayloadError) -> JSONValue {
@@ -101,6 +114,9 @@ struct JSONPayloadValidator: PayloadValidator {
     let validator: JSONSchemaValidator
 
     func validatePayload(_ bytes: [UInt8], from start: Int, limits: PayloadLimits) throws(PayloadError) {
+        guard bytes.count - start <= limits.maxTotalSize else {
+            throw PayloadError(message: "\(bytes.count - start) bytes of JSON exceed the limit of \(limits.maxTotalSize)", isLimit: true)
+        }
         let value: JSONValue
         do {
             value = try JSONReader.parse(bytes: bytes, from: start, strict: true)

@@ -29,17 +29,24 @@ enum ConfigRoutes {
             let body = try await RegistryServer.body(request, limit: limit)
             let levelText = body["compatibility"]?.stringValue ?? body["compatibilityLevel"]?.stringValue
             let policyText = body["compatibilityPolicy"]?.stringValue
-            var answer: JSONObject = [:]
+            // Both checked before either is written: a bad field changes nothing.
+            var level: CompatibilityLevel?
             if levelText != nil || policyText == nil {
-                guard let level = CompatibilityLevel(name: levelText ?? "") else { throw RegistryError.invalidCompatibilityLevel }
-                answer["compatibility"] = .string(level.rawValue)
-                try await registry.setCompatibility(level, subject: subject)
+                guard let parsed = CompatibilityLevel(name: levelText ?? "") else { throw RegistryError.invalidCompatibilityLevel }
+                level = parsed
             }
-            if let policyText {
-                guard let policy = CompatibilityPolicy(name: policyText) else {
-                    throw APIError(
-                        .unprocessableContent, 42203, "Invalid compatibility policy '\(policyText)' (LOGICAL, STRICT or LENIENT)")
+            let policy = try policyText.map { text in
+                guard let parsed = CompatibilityPolicy(name: text) else {
+                    throw APIError(.unprocessableContent, 42203, "Invalid compatibility policy '\(text)' (LOGICAL, STRICT or LENIENT)")
                 }
+                return parsed
+            }
+            var answer: JSONObject = [:]
+            if let level {
+                try await registry.setCompatibility(level, subject: subject)
+                answer["compatibility"] = .string(level.rawValue)
+            }
+            if let policy {
                 try await registry.setCompatibilityPolicy(policy, subject: subject)
                 answer["compatibilityPolicy"] = .string(policy.rawValue)
             }

@@ -431,9 +431,12 @@ enum TopicRoutes {
                     .unprocessableContent, RegistryRecordValidator.ReasonCode.payload,
                     "\(part): the data does not match schema \(id): \(error)",
                     errors: [
-                        .object([
-                            "index": .int(0), "part": .string(part), "schema_id": .int(Int64(id)), "reason": .string("\(error)"),
-                        ])
+                        .object(
+                            JSONObject(
+                                [
+                                    (key: "index", value: .int(0)), (key: "part", value: .string(part)),
+                                    (key: "schema_id", value: .int(Int64(id))), (key: "reason", value: .string("\(error)")),
+                                ] + ((error as? PayloadError)?.path.map { [(key: "path", value: JSONValue.string($0))] } ?? [])))
                     ])
             }
         }
