@@ -21,6 +21,9 @@ import Testing
         #expect(lines.dropFirst().first?.hasPrefix("line 3: not JSON") == true)
         #expect(lines.last?.hasPrefix(#"line 4: /status: "LOST" is not one of the enum's values (enum at "#) == true)
         #expect(failed.stderr.contains("3 of 4 documents are not valid"))
+        // Lines are read as strictly as the registry reads payloads: NaN is no JSON.
+        let nan = try CLITests.canon("datum", "validate", "--schema", Self.orderPlaced, input: #"{"orderId":NaN}"#)
+        #expect(nan.status == 1 && nan.stdoutText.contains("not JSON"))
         // --type says the format when the extension does not.
         let renamed = try CLITests.temporaryFile(
             try String(contentsOfFile: TestData.packageRoot.appendingPathComponent(Self.orderPlaced).path, encoding: .utf8),

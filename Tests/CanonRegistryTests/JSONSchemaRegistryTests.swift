@@ -162,3 +162,52 @@ import Testing
         await engine.shutdown()
     }
 }
+
+/// What review asked to see shown: references by version and by `$id`, replay after a restart.
+@Suite struct JSONSchemaReferenceTests {
+    @Test func eachVersionComparesWithTheReferencedVersionItPinned() async throws {
+        let fs = FaultInjectingFileSystem()
+        var engine = try LogEngine(path: "/data", fileSystem: fs)
+        var registry = try await Registry(store: try await LogRegistryStore(log: engine))
+        try await registry.setCompatibility(.none, subject: "address")
+        _ = try await registry.register(
+            subject: "address", schema: #"{"type":"object","properties":{"zip":{"type":"string"}}}"#, schemaType: "JSON")
+        _ = try await registry.register(
+            subject: "address", schema: #"{"type":"object","properties":{"zip":{"type":"integer"}}}"#, schemaType: "JSON")
+        let customer = #"{"type":"object","properties":{"home":{"$ref":"address.json"}}}"#
+        _ = try await registry.register(
+            subject: "customer-value", schema: customer, schemaType: "JSON",
+            references: [SchemaReference(name: "address.json", subject: "address", version: 1)])
+        // The same text pinned to address v2: the zip's type changes under the reference.
+        let refused = await #expect(throws: RegistryError.self) {
+            try await registry.register(
+                subject: "customer-value", schema: customer, schemaType: "JSON",
+                references: [SchemaReference(name: "address.json", subject: "address", version: 2)])
+        }
+        #expect(
+            refused?.code == 409 && refused?.message.contains("TYPE_CHANGED") == true
+                && refused?.message.contains("#/properties/home/properties/zip") == true,
+            "\(refused?.message ?? "")")
+        // A reference named by an absolute URI, used relative to the schema's $id.
+        _ = try await registry.register(subject: "b", schema: #"{"type":"string"}"#, schemaType: "JSON")
+        let a = #"{"$id":"http://example.com/a.json","type":"object","properties":{"b":{"$ref":"b.json"}}}"#
+        let reference = [SchemaReference(name: "http://example.com/b.json", subject: "b", version: 1)]
+        _ = try await registry.register(subject: "a", schema: a, schemaType: "JSON", references: reference)
+        let verdict = try await registry.checkCompatibility(
+            subject: "a", version: .latest,
+            schema: #"{"$id":"http://example.com/a.json","type":"object","properties":{"b":{"$ref":"b.json"},"c":{}}}"#,
+            schemaType: "JSON", references: reference)
+        #expect(verdict.isCompatible)
+        // After a restart the JSON subjects replay, and write-time validation still has their schemas.
+        await engine.shutdown()
+        let catalog = SchemaCatalog()
+        engine = try LogEngine(path: "/data", fileSystem: fs, validator: RegistryRecordValidator(catalog: catalog))
+        registry = try await Registry(store: try await LogRegistryStore(log: engine), catalog: catalog)
+        let id = try await registry.version(.latest, of: "customer-value").id
+        let rejected = RegistryRecordValidator(catalog: catalog).validate(
+            topic: "customer", configuration: try TopicConfiguration(["value.schema.validation": "full"]), partition: 0,
+            records: [LogRecord(key: nil, value: ConfluentFraming.prefix(schemaID: id) + Array(#"{"home":{"zip":5}}"#.utf8), timestamp: 0)])
+        #expect(rejected.first?.path == "/home/zip", "\(rejected)")
+        await engine.shutdown()
+    }
+}

@@ -72,10 +72,34 @@ import Testing
             let both = try await call(.put, "/config/s", #"{"compatibility":"FULL","compatibilityPolicy":"STRICT"}"#)
             #expect(both.json == .object(["compatibility": .string("FULL"), "compatibilityPolicy": .string("STRICT")]))
             #expect(try await call(.get, "/config/s", nil).json["compatibilityPolicy"] == .string("STRICT"))
-            let bad = try await call(.put, "/config", #"{"compatibilityPolicy":"SLOPPY"}"#)
+            let bad = try await call(.put, "/config", #"{"compatibility":"NONE","compatibilityPolicy":"SLOPPY"}"#)
             #expect(bad.status == 422 && bad.json["error_code"] == .int(42203))
+            // Nothing of a refused request is written: the level is still the default.
             let global = try await call(.get, "/config", nil)
             #expect(global.json == .object(["compatibilityLevel": .string("BACKWARD")]))
+        }
+    }
+}
+
+@Suite struct JSONProduceRouteTests {
+    @Test func aRefusedJSONSchemaValueNamesTheInstancePathAndNaNIsNoJSON() async throws {
+        try await withServer { call in
+            let id = try await call(
+                .post, "/subjects/n-value/versions",
+                #"{"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"n\":{\"minimum\":0}}}"}"#
+            ).json["id"]!.int64Value!
+            #expect(try await call(.post, "/v3/clusters/canon/topics", #"{"topic_name":"n"}"#).status == 201)
+            let refused = try await call(
+                .post, "/v3/clusters/canon/topics/n/records", #"{"value":{"type":"JSONSCHEMA","schema_id":\#(id),"data":{"n":-1}}}"#)
+            guard case .array(let errors)? = refused.json["errors"] else { Issue.record("\(refused.json)"); return }
+            #expect(refused.status == 422 && errors.first?["path"] == .string("/n"), "\(refused.json)")
+            let nan = try await call(
+                .post, "/v3/clusters/canon/topics/n/records", #"{"value":{"type":"JSONSCHEMA","schema_id":\#(id),"data":{"n":NaN}}}"#)
+            #expect(nan.status == 422 && nan.json["message"]?.stringValue?.contains("not JSON") == true, "\(nan.json)")
+            #expect(
+                try await call(
+                    .post, "/v3/clusters/canon/topics/n/records", #"{"value":{"type":"JSONSCHEMA","schema_id":\#(id),"data":{"n":1}}}"#
+                ).status == 200)
         }
     }
 }
