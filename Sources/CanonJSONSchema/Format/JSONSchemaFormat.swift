@@ -81,23 +81,23 @@ public struct JSONParsedSchema: ParsedSchema {
 
     /// The value's JSON text, after checking it against the schema; `NaN` and infinities are no JSON.
     public func encode(json: JSONValue) throws -> [UInt8] {
-        let text = json.jsonText
+        let text = Array(json.jsonText.utf8)
         // Re-reading the text strictly refuses what RFC 8259 has no form for (the text is already JSON otherwise).
-        do {
-            _ = try JSONReader.parse(bytes: Array(text.utf8), from: 0, strict: true)
-        } catch {
-            throw PayloadError(message: "the value is not JSON: \(error)", byteOffset: error.offset)
-        }
-        if let failure = validator.validate(json) {
-            throw PayloadError(
-                message:
-                    "\(failure.instancePath.isEmpty ? "the value" : failure.instancePath): \(failure.message) (keyword \(failure.keyword))",
-                path: failure.instancePath)
-        }
-        return Array(text.utf8)
+        try JSONPayloadValidator(validator: validator).validatePayload(text, from: 0, limits: .default)
+        return text
     }
 
     public func decodeJSON(_ bytes: [UInt8], from start: Int, limits: PayloadLimits) throws(PayloadError) -> JSONValue {
+        try JSONPayloadValidator.parse(bytes, from: start, limits: limits)
+    }
+}
+
+/// `full` for JSON payloads: strict UTF-8 JSON (RFC 8259: no NaN or Infinity), valid for the schema.
+struct JSONPayloadValidator: PayloadValidator {
+    let validator: JSONSchemaValidator
+
+    /// The payload `bytes[start...]` read strictly, within the size limit.
+    static func parse(_ bytes: [UInt8], from start: Int, limits: PayloadLimits) throws(PayloadError) -> JSONValue {
         guard bytes.count - start <= limits.maxTotalSize else {
             throw PayloadError(message: "\(bytes.count - start) bytes of JSON exceed the limit of \(limits.maxTotalSize)", isLimit: true)
         }
@@ -107,22 +107,9 @@ public struct JSONParsedSchema: ParsedSchema {
             throw PayloadError(message: "the payload is not JSON: \(error)", byteOffset: error.offset)
         }
     }
-}
-
-/// `full` for JSON payloads: strict UTF-8 JSON (RFC 8259: no NaN or Infinity), valid for the schema.
-struct JSONPayloadValidator: PayloadValidator {
-    let validator: JSONSchemaValidator
 
     func validatePayload(_ bytes: [UInt8], from start: Int, limits: PayloadLimits) throws(PayloadError) {
-        guard bytes.count - start <= limits.maxTotalSize else {
-            throw PayloadError(message: "\(bytes.count - start) bytes of JSON exceed the limit of \(limits.maxTotalSize)", isLimit: true)
-        }
-        let value: JSONValue
-        do {
-            value = try JSONReader.parse(bytes: bytes, from: start, strict: true)
-        } catch {
-            throw PayloadError(message: "the payload is not JSON: \(error)", byteOffset: error.offset)
-        }
+        let value = try Self.parse(bytes, from: start, limits: limits)
         if let failure = validator.validate(value) {
             throw PayloadError(
                 message:
