@@ -1,3 +1,4 @@
+import CanonCore
 import Foundation
 
 /// A compiled `pattern` / `patternProperties` regular expression (ICU through NSRegularExpression, the
@@ -5,12 +6,28 @@ import Foundation
 /// Unanchored, as JSON Schema specifies: a match anywhere in the string passes.
 struct Pattern: @unchecked Sendable {  // NSRegularExpression is immutable and documented thread-safe
     let source: String
-    private let regex: NSRegularExpression
+    let regex: NSRegularExpression
 
     init?(_ source: String) {
-        guard let regex = try? NSRegularExpression(pattern: Self.translated(source), options: []) else { return nil }
+        guard let regex = Self.compiled(source) else { return nil }
         self.source = source
         self.regex = regex
+    }
+
+    /// Regexes compiled so far, by source (nil: not a valid regex). Every parse of a schema compiles its
+    /// patterns again (a lookup, a restart, a compatibility check), and Foundation's NSRegularExpression
+    /// on Linux leaks its copy of a pattern longer than 256 UTF-16 units each time it compiles one: the
+    /// cache compiles each pattern once. Cleared when it holds 4,096.
+    private static let cache = Locked<[String: NSRegularExpression?]>([:])
+
+    private static func compiled(_ source: String) -> NSRegularExpression? {
+        if let known = cache.withValue({ $0[source] }) { return known }
+        let regex = try? NSRegularExpression(pattern: translated(source), options: [])
+        cache.withValue { all in
+            if all.count >= 4096 { all = [:] }
+            all[source] = .some(regex)
+        }
+        return regex
     }
 
     /// Whether the pattern matches somewhere in `text`; nil when matching took more than `budget`

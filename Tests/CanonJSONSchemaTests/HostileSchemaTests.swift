@@ -153,3 +153,14 @@ private final class ResultBox<T>: @unchecked Sendable {  // written by one threa
         #expect(validator.isValid(.string("xn--ihqwcrb4cv8a8dqg056pqjye")))
     }
 }
+
+@Suite struct PatternCacheTests {
+    /// Foundation leaks a long pattern's copy per compile: a pattern is compiled once, however many times
+    /// schemas using it are parsed.
+    @Test func aPatternIsCompiledOnce() throws {
+        let long = String(repeating: "ab|", count: 200) + "c"
+        let first = try #require(Pattern(long)), second = try #require(Pattern(long))
+        #expect(first.regex === second.regex)
+        #expect(Pattern("(") == nil && Pattern("(") == nil)
+    }
+}
