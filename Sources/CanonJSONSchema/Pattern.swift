@@ -59,8 +59,9 @@ struct Pattern: @unchecked Sendable {  // NSRegularExpression is immutable and d
     }
 
     /// ECMA-262 forms ICU reads differently: `\cX` control escapes and `\u{…}`, `\p{L}`-style forms are
-    /// the same; `\d` and `\w` are ASCII in ECMA-262 (ICU's are Unicode), `$` does not match before a
-    /// final newline in ECMA-262 (ICU's does), `[^]` is "any character".
+    /// the same; `\d`, `\w`, `\D` and `\W` are ASCII in ECMA-262 (ICU's are Unicode), in classes too;
+    /// `$` does not match before a final newline in ECMA-262 (ICU's does); `[]` matches nothing and `[^]`
+    /// any character.
     static func translated(_ source: String) -> String {
         var out = ""
         var inClass = false
@@ -72,9 +73,10 @@ struct Pattern: @unchecked Sendable {  // NSRegularExpression is immutable and d
                 let n = chars[i + 1]
                 switch n {
                 case "d": out += inClass ? "0-9" : "[0-9]"
-                case "D": out += inClass ? "\\D" : "[^0-9]"
+                // Inside a class, the complements as ranges: every code point but the ASCII digits (or word characters).
+                case "D": out += inClass ? "\\x{0}-/:-\\x{10FFFF}" : "[^0-9]"
                 case "w": out += inClass ? "a-zA-Z0-9_" : "[a-zA-Z0-9_]"
-                case "W": out += inClass ? "\\W" : "[^a-zA-Z0-9_]"
+                case "W": out += inClass ? "\\x{0}-/:-@\\[-^`{-\\x{10FFFF}" : "[^a-zA-Z0-9_]"
                 default: out.append(c); out.append(n)
                 }
                 i += 2

@@ -164,3 +164,17 @@ private final class ResultBox<T>: @unchecked Sendable {  // written by one threa
         #expect(Pattern("(") == nil && Pattern("(") == nil)
     }
 }
+
+@Suite struct ECMARegexTests {
+    static func matches(_ pattern: String, _ text: String) -> Bool { Pattern(pattern)?.matches(text, budget: 100) == true }
+
+    /// `\d`, `\w`, `\D`, `\W` are ASCII in ECMA-262, in classes too; `$` is the end of the input.
+    @Test func classEscapesAreASCIIAsInECMA262() {
+        #expect(Self.matches(#"^\d$"#, "5") && !Self.matches(#"^\d$"#, "٥"))  // Arabic-Indic five is no ECMA digit
+        #expect(Self.matches(#"^[\D]$"#, "٥") && !Self.matches(#"^[\D]$"#, "5"))
+        #expect(Self.matches(#"^[\W]$"#, "é") && !Self.matches(#"^[\W]$"#, "e") && Self.matches(#"^[\W]$"#, "-"))
+        #expect(Self.matches(#"^[\w-]+$"#, "a_b-9") && !Self.matches(#"^[\w]+$"#, "é"))
+        #expect(!Self.matches("^a$", "a\n"))
+        #expect(!Self.matches("[]", "a") && Self.matches("^[^]$", "\n"))
+    }
+}
