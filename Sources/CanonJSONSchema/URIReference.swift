@@ -1,3 +1,6 @@
+import CanonCore
+import Foundation
+
 /// URI references as JSON Schema resolves them (RFC 3986 section 5): enough for `$id`, `$ref`,
 /// `$anchor` and `$dynamicRef` against base URIs, URNs included; never any network access.
 struct URIReference: Hashable, CustomStringConvertible {
@@ -114,64 +117,14 @@ struct URIReference: Hashable, CustomStringConvertible {
     }
 }
 
-/// JSON Pointer (RFC 6901) tokens.
-enum JSONPointer {
+extension JSONPointer {
     /// The tokens of a pointer (`/a/b~1c` → `a`, `b/c`); nil when it is not a pointer. The fragment form
     /// is percent-decoded first.
     static func tokens(_ pointer: String, fragment: Bool) -> [String]? {
         var text = pointer
-        if fragment { text = percentDecoded(text) ?? text }
+        if fragment { text = text.removingPercentEncoding ?? text }
         if text.isEmpty { return [] }
         guard text.hasPrefix("/") else { return nil }
-        return text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
-            $0.replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
-        }
-    }
-
-    /// A token escaped for a pointer.
-    static func escape(_ token: String) -> String {
-        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
-        return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
-    }
-
-    static func percentDecoded(_ text: String) -> String? {
-        guard text.contains("%") else { return text }
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "%"), utf8.count >= 2,
-                let high = hexValue(utf8[utf8.startIndex]), let low = hexValue(utf8[utf8.startIndex + 1])
-            {
-                bytes.append(high << 4 | low)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-}
-
-extension StringProtocol {
-    /// Every occurrence of `target` replaced (without Foundation).
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        guard !target.isEmpty, self.firstRange(of: target) != nil else { return String(self) }
-        var out = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            out += rest[..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
+        return text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { unescape($0) }
     }
 }

@@ -206,7 +206,7 @@ extension AvroSchema {
                         try encodeNode(valueType, entry.value, &w)
                     } catch {
                         var e = error
-                        e.components.append(escapePointer(entry.key))
+                        e.components.append(JSONPointer.escape(entry.key))
                         throw e
                     }
                 }
@@ -229,7 +229,7 @@ extension AvroSchema {
                     try encodeNode(Int(plan.fieldTypes[start + k]), fieldValue, &w)
                 } catch {
                     var e = error
-                    e.components.append(escapePointer(name))
+                    e.components.append(JSONPointer.escape(name))
                     throw e
                 }
             }
@@ -267,17 +267,5 @@ extension AvroSchema {
             return r.fields.allSatisfy { fields[$0.name] != nil }
         default: return false
         }
-    }
-}
-
-/// Escapes a JSON pointer reference token (RFC 6901).
-func escapePointer(_ token: String) -> String {
-    guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
-    return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
-}
-
-extension String {
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

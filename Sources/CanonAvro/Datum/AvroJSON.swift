@@ -125,14 +125,15 @@ public enum AvroJSON {
                 guard case .object(let object) = json else { throw mismatch("map") }
                 var map = AvroMap<AvroValue>(minimumCapacity: object.count)
                 for member in object {
-                    map.append(key: member.key, value: try decode(member.value, valueType, path: "\(path)/\(escapePointer(member.key))"))
+                    map.append(
+                        key: member.key, value: try decode(member.value, valueType, path: "\(path)/\(JSONPointer.escape(member.key))"))
                 }
                 return .map(map)
             case .record(let r):
                 guard case .object(let object) = json else { throw mismatch("record '\(r.name)'") }
                 var fields = AvroMap<AvroValue>(minimumCapacity: r.fields.count)
                 for (i, f) in r.fields.enumerated() {
-                    let fieldPath = "\(path)/\(escapePointer(f.name))"
+                    let fieldPath = "\(path)/\(JSONPointer.escape(f.name))"
                     if let v = object[f.name] {
                         fields.append(key: f.name, value: try decode(v, f.type, path: fieldPath))
                     } else if let d = f.defaultValue {
@@ -177,7 +178,7 @@ public enum AvroJSON {
                 guard let b = branchIndex(named: member.key, in: branches) else {
                     throw fail("'\(member.key)' is not a branch of union [\(branches.map(schema.branchName).joined(separator: ", "))]")
                 }
-                return .union(branch: b, try decode(member.value, branches[b], path: "\(path)/\(escapePointer(member.key))"))
+                return .union(branch: b, try decode(member.value, branches[b], path: "\(path)/\(JSONPointer.escape(member.key))"))
             }
         }
 
@@ -281,7 +282,7 @@ public enum AvroJSON {
         case (.map(let valueType, _), .map(let map)):
             var object = JSONObject()
             for (key, item) in map {
-                object.append(key, try encode(item, schema, valueType, path: "\(path)/\(escapePointer(key))"))
+                object.append(key, try encode(item, schema, valueType, path: "\(path)/\(JSONPointer.escape(key))"))
             }
             return .object(object)
         case (.record(let r), .record(let fields)):
@@ -292,7 +293,7 @@ public enum AvroJSON {
                         .datumMismatch, "record '\(r.name)' value has no field '\(f.name)'",
                         location: AvroError.Location(jsonPath: path.isEmpty ? "/" : path))
                 }
-                object.append(f.name, try encode(v, schema, f.type, path: "\(path)/\(escapePointer(f.name))"))
+                object.append(f.name, try encode(v, schema, f.type, path: "\(path)/\(JSONPointer.escape(f.name))"))
             }
             return .object(object)
         case (.union(let branches), .union(let b, let v)):
@@ -302,7 +303,7 @@ public enum AvroJSON {
                 return .null
             }
             let name = schema.branchName(branches[b])
-            return .object(JSONObject([(name, try encode(v, schema, branches[b], path: "\(path)/\(escapePointer(name))"))]))
+            return .object(JSONObject([(name, try encode(v, schema, branches[b], path: "\(path)/\(JSONPointer.escape(name))"))]))
         default:
             throw mismatch()
         }
