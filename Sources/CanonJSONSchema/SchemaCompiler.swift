@@ -7,30 +7,12 @@ import CanonCore
 /// nodes are built from the root, each `$ref` resolved to a location and built on demand (a cycle of
 /// references is a cycle of node indices, built once).
 struct SchemaCompiler {
-    /// A place in a document: its URI and an escaped JSON pointer.
-    struct Location: Hashable {
-        var document: String
-        var pointer: String
-        var text: String { "\(document)#\(pointer)" }
-    }
-
-    private struct Scope {
-        var base: String
-        var draft: JSONSchemaDraft
-        /// Whether the validation vocabulary applies (a custom meta-schema's `$vocabulary` can leave it out).
-        var validates = true
-    }
+    typealias Location = SchemaIndex.Location
+    typealias Scope = SchemaIndex.Scope
 
     private var plan = ValidationPlan()
-    private let given: [String: JSONValue]
-    private let defaultDraft: JSONSchemaDraft
+    private var index: SchemaIndex
     private let maximumNodes: Int
-    private var documents: [String: JSONValue] = [:]
-    private var scopes: [Location: Scope] = [:]
-    private var resources: [String: (location: Location, draft: JSONSchemaDraft)] = [:]
-    private var anchors: [String: Location] = [:]
-    private var dynamicAnchors: [String: [String: Location]] = [:]
-    private var recursiveAnchors: Set<String> = []
     private var nodes: [Location: Int] = [:]
     /// Nodes reserved but not built yet: building works through this list, never recursing into a
     /// subschema or a `$ref` target, so neither deep nesting nor a chain of thousands of references can
@@ -39,10 +21,7 @@ struct SchemaCompiler {
     private var resourceIndex: [String: Int] = [:]
 
     init(documents: [String: JSONValue], defaultDraft: JSONSchemaDraft, assertsFormats: Bool, maximumNodes: Int) {
-        var given: [String: JSONValue] = [:]
-        for (uri, document) in documents { given[URIReference(uri).base] = document }
-        self.given = given
-        self.defaultDraft = defaultDraft
+        index = SchemaIndex(documents: documents, defaultDraft: defaultDraft)
         self.maximumNodes = maximumNodes
         plan.assertsFormats = assertsFormats
     }
@@ -50,7 +29,7 @@ struct SchemaCompiler {
     /// Compiles `schema`, retrieved from `baseURI`; returns the plan, its root node and the root's draft.
     mutating func compile(_ schema: JSONValue, baseURI: String) throws(JSONSchemaError) -> (ValidationPlan, Int, JSONSchemaDraft) {
         let document = URIReference(baseURI).base
-        let draft = try add(document: document, schema)
+        let draft = try index.add(document: document, schema)
         let root = try node(Location(document: document, pointer: ""))
         try buildPending()
         // Every dynamic anchor and recursive anchor of every resource reached is compiled, so the
@@ -58,7 +37,7 @@ struct SchemaCompiler {
         var done = false
         while !done {
             done = true
-            for (uri, declared) in dynamicAnchors {
+            for (uri, declared) in index.dynamicAnchors {
                 let resource = resourceNumber(uri)
                 for (name, location) in declared where plan.resources[resource].dynamicAnchors[name] == nil {
                     let n = try node(location)
@@ -66,9 +45,9 @@ struct SchemaCompiler {
                     done = false
                 }
             }
-            for uri in recursiveAnchors {
+            for uri in index.recursiveAnchors {
                 let resource = resourceNumber(uri)
-                guard plan.resources[resource].root == nil, let location = resources[uri]?.location else { continue }
+                guard plan.resources[resource].root == nil, let location = index.resources[uri]?.location else { continue }
                 plan.resources[resource].recursiveAnchor = true
                 plan.resources[resource].root = try node(location)
                 done = false
@@ -77,163 +56,6 @@ struct SchemaCompiler {
         }
         plan.flatten()
         return (plan, root, draft)
-    }
-
-    // MARK: - Scanning
-
-    /// The draft and vocabulary a `$schema` names: a known draft, or a given meta-schema that names one
-    /// and lists its vocabularies.
-    private func dialect(_ uri: String, inherited: (JSONSchemaDraft, Bool)) -> (JSONSchemaDraft, Bool) {
-        if let named = JSONSchemaDraft(metaSchemaURI: uri) { return (named, true) }
-        guard case .object(let meta)? = given[URIReference(uri).base] else { return inherited }
-        let draft = meta["$schema"]?.stringValue.flatMap { JSONSchemaDraft(metaSchemaURI: $0) } ?? inherited.0
-        guard case .object(let vocabularies)? = meta["$vocabulary"] else { return (draft, inherited.1) }
-        return (draft, vocabularies.keys.contains { $0.hasSuffix("/vocab/validation") })
-    }
-
-    /// Registers a document under its retrieval URI and scans it; returns its draft.
-    @discardableResult
-    private mutating func add(document uri: String, _ value: JSONValue) throws(JSONSchemaError) -> JSONSchemaDraft {
-        documents[uri] = value
-        var draft = defaultDraft
-        if case .object(let object) = value, let text = object["$schema"]?.stringValue { draft = dialect(text, inherited: (draft, true)).0 }
-        let root = Location(document: uri, pointer: "")
-        if resources[uri] == nil { resources[uri] = (root, draft) }
-        try scan(value, at: root, base: uri, draft: draft, validates: true, depth: 0)
-        return draft
-    }
-
-    private mutating func scan(
-        _ value: JSONValue, at location: Location, base: String, draft: JSONSchemaDraft, validates: Bool, depth: Int
-    ) throws(JSONSchemaError) {
-        guard depth < 512 else { throw JSONSchemaError("subschemas nest more than 512 deep", at: location.text) }
-        guard case .object(let object) = value else {
-            if scopes[location] == nil { scopes[location] = Scope(base: base, draft: draft, validates: validates) }
-            return
-        }
-        var base = base
-        var draft = draft
-        var validates = validates
-        if let text = object["$schema"]?.stringValue { (draft, validates) = dialect(text, inherited: (draft, validates)) }
-        let ignoresSiblings = draft.refOverridesSiblings && object["$ref"] != nil
-        if !ignoresSiblings, let id = object[draft.idKeyword]?.stringValue {
-            let resolved = URIReference(base: base, fragment: nil).resolving(id)
-            if draft <= .draft7 && id.hasPrefix("#") {
-                anchors["\(base)#\(resolved.fragment ?? "")"] = location
-            } else {
-                base = resolved.base
-                resources[base] = (location, draft)
-                if draft <= .draft7, let fragment = resolved.fragment, !fragment.isEmpty { anchors["\(base)#\(fragment)"] = location }
-            }
-        }
-        if draft >= .draft2019_09, let anchor = object["$anchor"]?.stringValue { anchors["\(base)#\(anchor)"] = location }
-        if draft >= .draft2020_12, let anchor = object["$dynamicAnchor"]?.stringValue {
-            anchors["\(base)#\(anchor)"] = location
-            dynamicAnchors[base, default: [:]][anchor] = location
-        }
-        if draft == .draft2019_09, object["$recursiveAnchor"] == .bool(true), resources[base]?.location == location {
-            recursiveAnchors.insert(base)
-        }
-        scopes[location] = Scope(base: base, draft: draft, validates: validates)
-        for (key, child) in object {
-            guard let shape = draft.subschemaShape(key) else { continue }
-            let here = location.pointer + "/" + JSONPointer.escape(key)
-            func at(_ suffix: String) -> Location { Location(document: location.document, pointer: here + suffix) }
-            switch (shape, child) {
-            case (.single, _), (.singleOrArray, .object), (.singleOrArray, .bool):
-                try scan(child, at: at(""), base: base, draft: draft, validates: validates, depth: depth + 1)
-            case (.array, .array(let items)), (.singleOrArray, .array(let items)):
-                for (i, item) in items.enumerated() {
-                    try scan(item, at: at("/\(i)"), base: base, draft: draft, validates: validates, depth: depth + 1)
-                }
-            case (.map, .object(let members)), (.mapOfSchemaOrStrings, .object(let members)):
-                for (name, item) in members {
-                    if case .array = item { continue }
-                    try scan(item, at: at("/" + JSONPointer.escape(name)), base: base, draft: draft, validates: validates, depth: depth + 1)
-                }
-            default: continue
-            }
-        }
-    }
-
-    // MARK: - Resolving
-
-    private func value(at location: Location) -> JSONValue? {
-        guard var value = documents[location.document], let tokens = JSONPointer.tokens(location.pointer, fragment: false) else {
-            return nil
-        }
-        for token in tokens {
-            switch value {
-            case .object(let object):
-                guard let next = object[token] else { return nil }
-                value = next
-            case .array(let items):
-                guard let i = Int(token), token == String(i), items.indices.contains(i) else { return nil }
-                value = items[i]
-            default: return nil
-            }
-        }
-        return value
-    }
-
-    /// The scope of a location the scan did not reach (inside an unknown keyword, say): the nearest
-    /// scanned ancestor's, after scanning the location itself.
-    private mutating func scope(of location: Location) throws(JSONSchemaError) -> Scope {
-        if let known = scopes[location] { return known }
-        var pointer = location.pointer
-        var ancestor: Scope?
-        while ancestor == nil, let slash = pointer.lastIndex(of: "/") {
-            pointer = String(pointer[..<slash])
-            ancestor = scopes[Location(document: location.document, pointer: pointer)]
-        }
-        let inherited = ancestor ?? Scope(base: location.document, draft: defaultDraft)
-        if let value = value(at: location) {
-            try scan(value, at: location, base: inherited.base, draft: inherited.draft, validates: inherited.validates, depth: 0)
-        }
-        return scopes[location] ?? inherited
-    }
-
-    /// The location a reference names, loading a given document or bundled meta-schema when needed.
-    private mutating func resolve(_ reference: URIReference, from: Location) throws(JSONSchemaError) -> Location {
-        if resources[reference.base] == nil {
-            if let document = given[reference.base] {
-                try add(document: reference.base, document)
-            } else if let text = MetaSchemas.byURI[Self.metaSchemaKey(reference.base)] {
-                do {
-                    try add(document: reference.base, try JSONReader.parse(text))
-                } catch {
-                    throw JSONSchemaError("the bundled meta-schema \(reference.base) does not parse: \(error)", at: from.text)
-                }
-            }
-        }
-        guard let resource = resources[reference.base] else {
-            throw JSONSchemaError("cannot resolve $ref '\(reference)': no schema has that URI", at: from.text)
-        }
-        guard let fragment = reference.fragment, !fragment.isEmpty else { return resource.location }
-        if fragment.hasPrefix("/") || fragment.hasPrefix("%2F") || fragment.hasPrefix("%2f") {
-            guard let tokens = JSONPointer.tokens(fragment, fragment: true) else {
-                throw JSONSchemaError("$ref '\(reference)' has an invalid JSON pointer", at: from.text)
-            }
-            let target = Location(
-                document: resource.location.document,
-                pointer: resource.location.pointer + tokens.map { "/" + JSONPointer.escape($0) }.joined())
-            guard value(at: target) != nil else {
-                throw JSONSchemaError("cannot resolve $ref '\(reference)': nothing at that pointer", at: from.text)
-            }
-            return target
-        }
-        guard let anchor = anchors["\(reference.base)#\(fragment)"] else {
-            throw JSONSchemaError("cannot resolve $ref '\(reference)': no anchor '\(fragment)' in \(reference.base)", at: from.text)
-        }
-        return anchor
-    }
-
-    /// A meta-schema's URI as the bundle keys it (no trailing `#`, `https` for 2019-09 and 2020-12).
-    private static func metaSchemaKey(_ uri: String) -> String {
-        var key = uri
-        if key.hasPrefix("http://json-schema.org/draft/") { key = "https://" + key.dropFirst("http://".count) }
-        if key.hasPrefix("https://json-schema.org/draft-") { key = "http://" + key.dropFirst("https://".count) }
-        return key
     }
 
     private mutating func resourceNumber(_ uri: String) -> Int {
@@ -250,8 +72,8 @@ struct SchemaCompiler {
         guard plan.nodes.count < maximumNodes else {
             throw JSONSchemaError("the schema has more than \(maximumNodes) subschemas", at: location.text)
         }
-        guard let value = value(at: location) else { throw JSONSchemaError("no schema at this location", at: location.text) }
-        let scope = try scope(of: location)
+        guard let value = index.value(at: location) else { throw JSONSchemaError("no schema at this location", at: location.text) }
+        let scope = try index.scope(of: location)
         let index = plan.nodes.count
         plan.nodes.append(ValidationPlan.Node(always: true, resource: resourceNumber(scope.base), location: location.text))
         nodes[location] = index
@@ -319,16 +141,16 @@ struct SchemaCompiler {
         var keywords: [ValidationPlan.Keyword] = []
         if let ref = object["$ref"] {
             guard let text = ref.stringValue else { throw fail("$ref", "must be a string") }
-            let target = try resolve(URIReference(base: scope.base, fragment: nil).resolving(text), from: location)
+            let target = try index.resolve(URIReference(base: scope.base, fragment: nil).resolving(text), from: location)
             keywords.append(.ref(try node(target)))
             if draft.refOverridesSiblings { return keywords }
         }
         if draft >= .draft2020_12, let ref = object["$dynamicRef"] {
             guard let text = ref.stringValue else { throw fail("$dynamicRef", "must be a string") }
             let reference = URIReference(base: scope.base, fragment: nil).resolving(text)
-            let target = try resolve(reference, from: location)
+            let target = try index.resolve(reference, from: location)
             var anchor: String?
-            if let name = reference.fragment, !name.isEmpty, !name.hasPrefix("/"), dynamicAnchors[reference.base]?[name] == target {
+            if let name = reference.fragment, !name.isEmpty, !name.hasPrefix("/"), index.dynamicAnchors[reference.base]?[name] == target {
                 anchor = name
             }
             keywords.append(.dynamicRef(try node(target), anchor: anchor))
@@ -336,9 +158,9 @@ struct SchemaCompiler {
         if draft == .draft2019_09, let ref = object["$recursiveRef"] {
             guard let text = ref.stringValue else { throw fail("$recursiveRef", "must be a string") }
             let reference = URIReference(base: scope.base, fragment: nil).resolving(text)
-            let target = try resolve(reference, from: location)
-            let targetScope = try self.scope(of: target)
-            let dynamic = recursiveAnchors.contains(targetScope.base) && resources[targetScope.base]?.location == target
+            let target = try index.resolve(reference, from: location)
+            let targetScope = try index.scope(of: target)
+            let dynamic = index.recursiveAnchors.contains(targetScope.base) && index.resources[targetScope.base]?.location == target
             keywords.append(.recursiveRef(try node(target), dynamic: dynamic))
         }
         if let type = object["type"] {
