@@ -54,7 +54,7 @@ let package = Package(
             dependencies: ["CanonCore", "CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "CanonLogTestKit", dependencies: ["CanonLog"]),
-        .target(name: "CanonCodegen", dependencies: ["CanonAvro", "CanonCore"]),
+        .target(name: "CanonCodegen", dependencies: ["CanonAvro", "CanonCore", "CanonJSONSchema"]),
         .executableTarget(name: "canon-codegen", dependencies: ["CanonCodegen"]),
         .plugin(name: "CanonCodegenPlugin", capability: .buildTool(), dependencies: ["canon-codegen"]),
         .target(
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonAvro", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
         /// Compiles and exercises the golden output of CanonCodegenTests (its `Generated/` folder).
-        .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
+        .testTarget(name: "CanonGeneratedTests", dependencies: ["CanonAvro", "CanonCore", "CanonJSONSchema", "CanonTestSupport"]),
         .testTarget(
             name: "CanonCLITests", dependencies: ["canon", "canon-codegen", "CanonAvro", "CanonCore", "CanonLog", "CanonTestSupport"]),
     ],

@@ -46,7 +46,7 @@ public enum JSONSchemaDraft: Int, Sendable, Hashable, CaseIterable, Comparable, 
     public static func < (a: JSONSchemaDraft, b: JSONSchemaDraft) -> Bool { a.rawValue < b.rawValue }
 
     /// The identifier keyword (`id` in draft 4).
-    var idKeyword: String { self == .draft4 ? "id" : "$id" }
+    package var idKeyword: String { self == .draft4 ? "id" : "$id" }
     /// Whether `$ref` makes its siblings ignored (drafts 4 to 7).
     var refOverridesSiblings: Bool { self <= .draft7 }
 

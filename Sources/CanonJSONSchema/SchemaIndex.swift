@@ -202,4 +202,9 @@ package struct SchemaIndex {
         let base = try scope(of: location).base
         return try resolve(URIReference(base: base, fragment: nil).resolving(reference), from: location)
     }
+
+    /// The document (absolute URI, no fragment) a `$ref` text names when written under `base`.
+    package static func documentURI(of reference: String, base: String) -> String {
+        URIReference(base: base, fragment: nil).resolving(reference).base
+    }
 }

@@ -21,12 +21,13 @@ public struct RegistryClientError: Error, Sendable, Hashable, CustomStringConver
 ///
 /// As an ``AvroSchemaSource`` it gives serializers their schema IDs (registering new schemas when
 /// `autoRegister` is set, looking them up otherwise) and deserializers their writer schemas.
-public actor RegistryClient: AvroSchemaSource {
+public actor RegistryClient: AvroSchemaSource, SchemaSource {
     public nonisolated let baseURL: URL
     public nonisolated let autoRegister: Bool
     private let session: URLSession
     private let authorization: String?
     private var schemasByID: [Int32: AvroSchema] = [:]
+    private var registeredByID: [Int32: RegisteredSchema] = [:]
     /// Subject -> (format, schema text) -> the ID registered or looked up.
     private var ids: [String: [SchemaKey: Int32]] = [:]
     private struct SchemaKey: Hashable {
@@ -168,37 +169,37 @@ public actor RegistryClient: AvroSchemaSource {
         return items.compactMap { $0.int64Value.map(Int.init) }
     }
 
-    // MARK: - AvroSchemaSource
+    // MARK: - SchemaSource
 
-    public func schemaID(subject: String, schema: String) async throws -> Int32 {
-        if let id = ids[subject]?[SchemaKey(type: .avro, text: schema)] { return id }
-        if autoRegister { return try await register(subject: subject, schema: schema).id }
-        return try await lookup(subject: subject, schema: schema).id
+    public func schemaID(subject: String, schema: String, schemaType: SchemaType) async throws -> Int32 {
+        if let id = ids[subject]?[SchemaKey(type: schemaType, text: schema)] { return id }
+        if autoRegister { return try await register(subject: subject, schema: schema, schemaType: schemaType).id }
+        return try await lookup(subject: subject, schema: schema, schemaType: schemaType).id
     }
 
     /// The schema an ID denotes, with the schemas it references (fetched by subject and version, their
-    /// own references first) parsed before it, as Confluent's deserializers resolve them. A writer's field
-    /// defaults are not checked: reading its data never uses them.
-    public func writerSchema(id: Int32) async throws -> AvroSchema {
-        if let cached = schemasByID[id] { return cached }
+    /// own references first, each once), as Confluent's deserializers resolve them.
+    public func registeredSchema(id: Int32) async throws -> RegisteredSchema {
+        if let cached = registeredByID[id] { return cached }
         let answer = try await send("GET", "/schemas/ids/\(id)")
         guard let text = answer["schema"]?.stringValue else {
             throw RegistryClientError(status: 200, code: 0, message: "the answer for ID \(id) has no schema")
         }
-        var parser = AvroSchemaParser(validatesDefaults: false)
+        let type = SchemaType(confluentName: answer["schemaType"]?.stringValue)
+        var references: [RegisteredSchema.Referenced] = []
         var loaded: Set<String> = []
-        try await loadReferences(answer["references"], into: &parser, loaded: &loaded, depth: 0)
-        let schema = try parser.parse(text)
-        schemasByID[id] = schema
+        try await loadReferences(answer["references"], into: &references, loaded: &loaded, depth: 0)
+        let schema = RegisteredSchema(type: type, text: text, references: references)
+        registeredByID[id] = schema
         return schema
     }
 
-    /// Parses the schemas `references` (a registry answer's `references` array) names into `parser`,
-    /// each once, what they reference first.
-    private func loadReferences(_ references: JSONValue?, into parser: inout AvroSchemaParser, loaded: inout Set<String>, depth: Int)
-        async throws
-    {
-        guard case .array(let items)? = references, !items.isEmpty else { return }
+    /// Fetches the schemas `references` (a registry answer's `references` array) names into
+    /// `references`, each once, what they reference first.
+    private func loadReferences(
+        _ json: JSONValue?, into references: inout [RegisteredSchema.Referenced], loaded: inout Set<String>, depth: Int
+    ) async throws {
+        guard case .array(let items)? = json, !items.isEmpty else { return }
         guard depth < 32 else { throw RegistryClientError(status: 200, code: 0, message: "schema references nest more than 32 deep") }
         for item in items {
             guard let reference = SchemaReference(json: item) else {
@@ -208,11 +209,29 @@ public actor RegistryClient: AvroSchemaSource {
             guard loaded.insert("\(subject)\u{0}\(version)").inserted else { continue }
             // deleted=true: a record written before its schema's referenced version was soft-deleted stays readable.
             let referenced = try await send("GET", "/subjects/\(Self.path(subject))/versions/\(version)?deleted=true")
-            try await loadReferences(referenced["references"], into: &parser, loaded: &loaded, depth: depth + 1)
+            try await loadReferences(referenced["references"], into: &references, loaded: &loaded, depth: depth + 1)
             guard let text = referenced["schema"]?.stringValue else {
                 throw RegistryClientError(status: 200, code: 0, message: "the answer for \(subject) version \(version) has no schema")
             }
-            _ = try parser.parse(text)
+            references.append(.init(name: reference.name, text: text, origin: "\(subject) version \(version)"))
         }
+    }
+
+    // MARK: - AvroSchemaSource
+
+    public func schemaID(subject: String, schema: String) async throws -> Int32 {
+        try await schemaID(subject: subject, schema: schema, schemaType: .avro)
+    }
+
+    /// The Avro schema an ID denotes, the schemas it references parsed before it. A writer's field
+    /// defaults are not checked: reading its data never uses them.
+    public func writerSchema(id: Int32) async throws -> AvroSchema {
+        if let cached = schemasByID[id] { return cached }
+        let registered = try await registeredSchema(id: id)
+        var parser = AvroSchemaParser(validatesDefaults: false)
+        for r in registered.references { _ = try parser.parse(r.text) }
+        let schema = try parser.parse(registered.text)
+        schemasByID[id] = schema
+        return schema
     }
 }

@@ -15,7 +15,7 @@ import Testing
         let enumerator = FileManager.default.enumerator(atPath: schemaDir.path)!
         var schemas: [SourceFile] = []
         while let path = enumerator.nextObject() as? String {
-            guard path.hasSuffix(".avsc") else { continue }
+            guard path.hasSuffix(".avsc") || path.hasSuffix(".schema.json") else { continue }
             schemas.append(
                 SourceFile(path: path, contents: try String(contentsOf: schemaDir.appendingPathComponent(path), encoding: .utf8)))
         }

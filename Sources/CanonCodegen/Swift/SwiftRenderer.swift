@@ -203,6 +203,7 @@ struct SwiftRenderer {
         case .name(let n): return n
         case .optional(let w): return type(w) + "?"
         case .array(let e): return "[\(type(e))]"
+        case .dictionary(let k, let v): return "[\(type(k)): \(type(v))]"
         case .generic(let n, let args): return "\(n)<\(args.map(type).joined(separator: ", "))>"
         }
     }

@@ -8,6 +8,8 @@ indirect enum SwiftType: Hashable, Sendable {
     case name(String)
     case optional(SwiftType)
     case array(SwiftType)
+    /// `[Key: Value]`.
+    case dictionary(SwiftType, SwiftType)
     /// A generic type with arguments: `CanonAvro.AvroMap<Swift.String>`.
     case generic(String, [SwiftType])
 }

@@ -4,6 +4,9 @@ import CanonAvro
 struct TopicTranslator {
     let model: TypeModel
     let access: SwiftAccess
+    /// The root types of the JSON Schema files, by the names a topic setting may use (the Swift type
+    /// name, and the schema's `title`): their Swift name and the record name subject strategies use.
+    var jsonTypes: [String: (swiftName: String, recordName: String)] = [:]
 
     static let primitiveKeys: [String: String] = [
         "string": "Swift.String", "long": "Swift.Int64", "int": "Swift.Int32", "boolean": "Swift.Bool",
@@ -13,6 +16,7 @@ struct TopicTranslator {
     /// The Swift type for a topic's key or value setting, or a message saying why there is none.
     func type(for setting: String) -> Result<String, TopicSettingError> {
         if let p = Self.primitiveKeys[setting] { return .success(p) }
+        if let json = jsonTypes[setting] { return .success(json.swiftName) }
         switch TopicSetting.resolve(setting, in: model.schema) {
         case .failure(let error): return .failure(error)
         case .success(.primitive): return .failure(TopicSettingError("'\(setting)' cannot be a topic's key or value type"))
@@ -43,7 +47,24 @@ struct TopicTranslator {
                     Diagnostic(file: file, message: "/topics/\(i): the descriptor name '\(swiftName)' is already taken; set \"swiftName\""))
             }
             guard case .success(let k) = key, case .success(let v) = value else { continue }
+            // A topic is JSON when its value is a JSON Schema type; its key is then JSON too ("string" is).
+            let isJSON = jsonTypes[topic.value] != nil
+            if isJSON, jsonTypes[topic.key] == nil, topic.key != "string" {
+                diagnostics.append(
+                    Diagnostic(
+                        file: file, message: "/topics/\(i)/key: a JSON Schema topic's key must be a JSON Schema type or \"string\""))
+                continue
+            }
+            if !isJSON, jsonTypes[topic.key] != nil {
+                diagnostics.append(
+                    Diagnostic(file: file, message: "/topics/\(i)/key: '\(topic.key)' is a JSON Schema type but the value is Avro"))
+                continue
+            }
+            func recordName(_ setting: String) -> String {
+                jsonTypes[setting]?.recordName ?? TopicSetting.recordName(setting, in: model.schema)
+            }
             let stringType = SwiftType.name("Swift.String")
+            let (module, source) = isJSON ? ("CanonJSONSchema.JSON", "any CanonCore.SchemaSource") : ("CanonAvro.Avro", "any CanonAvro.AvroSchemaSource")
             let members: [SwiftDeclaration] = [
                 .typealias(access: access, name: "Key", type: .name(k)),
                 .typealias(access: access, name: "Value", type: .name(v)),
@@ -54,33 +75,44 @@ struct TopicTranslator {
                     SwiftVariable(
                         access: access, modifiers: ["static"], mutable: false, name: "keySubject", type: stringType,
                         value: .string(
-                            config.subject(of: topic, isKey: true, recordName: TopicSetting.recordName(topic.key, in: model.schema))))),
+                            config.subject(of: topic, isKey: true, recordName: recordName(topic.key))))),
                 .variable(
                     SwiftVariable(
                         access: access, modifiers: ["static"], mutable: false, name: "valueSubject", type: stringType,
                         value: .string(
-                            config.subject(of: topic, isKey: false, recordName: TopicSetting.recordName(topic.value, in: model.schema))))),
+                            config.subject(of: topic, isKey: false, recordName: recordName(topic.value))))),
                 .function(
                     SwiftFunction(
                         doc: "A serializer framing keys and values with the schema IDs `source` gives.", access: access,
                         modifiers: ["static"], name: "serializer",
-                        parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
-                        returns: .generic("CanonAvro.AvroTopicSerializer", [.name(swiftName)]),
+                        parameters: [SwiftParameter(name: "source", type: .name(source))],
+                        returns: .generic(module + "TopicSerializer", [.name(swiftName)]),
                         body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
                 .function(
                     SwiftFunction(
-                        doc: "A deserializer resolving each record against the writer schema its ID names in `source`.", access: access,
+                        doc: isJSON
+                            ? "A deserializer; with `validates`, each record is first validated against the writer schema its ID names in `source`."
+                            : "A deserializer resolving each record against the writer schema its ID names in `source`.", access: access,
                         modifiers: ["static"], name: "deserializer",
-                        parameters: [SwiftParameter(name: "source", type: .name("any CanonAvro.AvroSchemaSource"))],
-                        returns: .generic("CanonAvro.AvroTopicDeserializer", [.name(swiftName)]),
-                        body: [.return(.call(.member(nil, "init"), [.init("source", .identifier("source"))]))])),
+                        parameters: isJSON
+                            ? [
+                                SwiftParameter(name: "source", type: .name(source)),
+                                SwiftParameter(name: "validates", type: .name("Swift.Bool"), defaultValue: .literal(.bool(false))),
+                            ] : [SwiftParameter(name: "source", type: .name(source))],
+                        returns: .generic(module + "TopicDeserializer", [.name(swiftName)]),
+                        body: [
+                            .return(
+                                .call(
+                                    .member(nil, "init"),
+                                    [.init("source", .identifier("source"))] + (isJSON ? [.init("validates", .identifier("validates"))] : [])))
+                        ])),
             ]
             declarations.append(
                 .type(
                     SwiftTypeDeclaration(
                         doc: "The topic `\(topic.topic)`: keys are `\(topic.key)`, values are `\(topic.value)`.", access: access,
                         kind: .enum, name: swiftName,
-                        inherits: ["CanonAvro.AvroTopic"], members: members)))
+                        inherits: [module + "Topic"], members: members)))
         }
         guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
         return declarations

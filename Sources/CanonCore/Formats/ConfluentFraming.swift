@@ -12,4 +12,12 @@ public enum ConfluentFraming {
         let id = UInt32(bitPattern: schemaID)
         return [0, UInt8(id >> 24), UInt8(id >> 16 & 0xff), UInt8(id >> 8 & 0xff), UInt8(id & 0xff)]
     }
+
+    /// Why `bytes` is not a framed message (fewer than five bytes, or a magic byte other than 0), or
+    /// `nil` when it is. Every format's `split` checks the header with this.
+    public static func headerProblem(_ bytes: [UInt8]) -> String? {
+        guard bytes.count >= 5 else { return "a framed message needs 5 header bytes, found \(bytes.count)" }
+        guard bytes[0] == 0 else { return "unknown magic byte \(bytes[0]) (Confluent framing starts with 0)" }
+        return nil
+    }
 }
