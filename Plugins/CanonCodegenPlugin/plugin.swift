@@ -1,7 +1,7 @@
 import Foundation
 import PackagePlugin
 
-/// Generates Swift types from the `.avsc` files of a target (and `canon-codegen.json` when present) on
+/// Generates Swift types from the `.avsc` and `.schema.json` files of a target (and `canon-codegen.json` when present) on
 /// every build, with `canon-codegen`.
 ///
 /// One build command takes every schema and the config as inputs, so all schemas of the target are
@@ -17,7 +17,8 @@ struct CanonCodegenPlugin: BuildToolPlugin {
             let path = url.standardizedFileURL.path
             return path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : url.lastPathComponent
         }
-        let schemas = target.sourceFiles.map(\.url).filter { $0.pathExtension == "avsc" }.sorted { relative($0) < relative($1) }
+        let schemas = target.sourceFiles.map(\.url).filter { $0.pathExtension == "avsc" || $0.lastPathComponent.hasSuffix(".schema.json") }
+            .sorted { relative($0) < relative($1) }
         let config = target.sourceFiles.map(\.url).first { $0.lastPathComponent == "canon-codegen.json" }
         guard !schemas.isEmpty || config != nil else { return [] }
         let tool = try context.tool(named: "canon-codegen")
@@ -31,7 +32,7 @@ struct CanonCodegenPlugin: BuildToolPlugin {
         arguments += schemas.map(\.path)
         return [
             .buildCommand(
-                displayName: "Generating Swift types from \(schemas.count) Avro schema(s) in \(target.name)",
+                displayName: "Generating Swift types from \(schemas.count) schema file(s) in \(target.name)",
                 executable: tool.url, arguments: arguments,
                 inputFiles: [tool.url] + schemas + (config.map { [$0] } ?? []), outputFiles: outputs)
         ]

@@ -37,6 +37,9 @@ public enum CanonCodegen {
                 diagnostics.append(Diagnostic(file: config.path, message: error.description))
             }
         }
+        guard !schemaFiles.isEmpty else {
+            throw CodegenError(diagnostics: [Diagnostic(file: "(input)", message: "no schema files were given")])
+        }
         let jsonFiles = schemaFiles.filter { isJSONSchema($0.path) }
         let set: SchemaSet
         do {
@@ -49,7 +52,8 @@ public enum CanonCodegen {
             do {
                 jsonDocuments.append((file.path, try JSONReader.parse(file.contents)))
             } catch {
-                diagnostics.append(Diagnostic(file: file.path, message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column))"))
+                diagnostics.append(
+                    Diagnostic(file: file.path, message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column))"))
             }
         }
         let jsonModel = JSONTypeModel(files: jsonDocuments)
@@ -99,7 +103,8 @@ public enum CanonCodegen {
                     translator.jsonTypes[recordName] = (name, recordName)
                 }
                 let topics = try translator.declarations(settings, file: config.path)
-                let imports = jsonModel.roots.isEmpty ? ["CanonAvro", "Foundation"] : ["CanonAvro", "CanonCore", "CanonJSONSchema", "Foundation"]
+                let imports =
+                    jsonModel.roots.isEmpty ? ["CanonAvro", "Foundation"] : ["CanonAvro", "CanonCore", "CanonJSONSchema", "Foundation"]
                 let swift = SwiftFile(header: header(source: config.path), imports: imports, declarations: topics)
                 files.append(GeneratedFile(name: topicsFileName, contents: SwiftRenderer.render(swift)))
             } catch {

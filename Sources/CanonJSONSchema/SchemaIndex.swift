@@ -42,7 +42,6 @@ package struct SchemaIndex {
         self.defaultDraft = defaultDraft
     }
 
-
     /// The draft and vocabulary a `$schema` names: a known draft, or a given meta-schema that names one
     /// and lists its vocabularies.
     private func dialect(_ uri: String, inherited: (JSONSchemaDraft, Bool)) -> (JSONSchemaDraft, Bool) {
@@ -117,7 +116,6 @@ package struct SchemaIndex {
             }
         }
     }
-
 
     package func value(at location: Location) -> JSONValue? {
         guard var value = documents[location.document], let tokens = JSONPointer.tokens(location.pointer, fragment: false) else {

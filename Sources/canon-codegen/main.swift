@@ -1,9 +1,10 @@
 import CanonCodegen
 import Foundation
 
-// canon-codegen: generates Swift types from Avro schema files; the build plugin runs it.
+// canon-codegen: generates Swift types from Avro (.avsc) and JSON Schema (.schema.json) files; the build
+// plugin runs it.
 //
-//   canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc...
+//   canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc|SCHEMA.schema.json...
 //
 // Schema paths are named relative to --root (default: the current directory). Every input problem is
 // printed as `<path>: error: <message>` (the form build logs and IDEs pick up) and the exit status is 1;
@@ -12,7 +13,7 @@ import Foundation
 func usageError(_ message: String) -> Never {
     FileHandle.standardError.write(
         Data(
-            "canon-codegen: error: \(message)\nusage: canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc...\n"
+            "canon-codegen: error: \(message)\nusage: canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc|SCHEMA.schema.json...\n"
                 .utf8))
     exit(2)
 }
@@ -33,7 +34,7 @@ while !arguments.isEmpty {
     case "--config": configPath = value()
     case "--root": root = value()
     case "-h", "--help":
-        print("usage: canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc...")
+        print("usage: canon-codegen --output-dir DIR [--config canon-codegen.json] [--root DIR] SCHEMA.avsc|SCHEMA.schema.json...")
         exit(0)
     default:
         if argument.hasPrefix("-") { usageError("unknown option \(argument)") }

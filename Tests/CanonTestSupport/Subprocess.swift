@@ -54,7 +54,9 @@ public func avroPeer(_ arguments: [String], input: [UInt8] = [], script name: St
     let script = TestData.interopDirectory.appendingPathComponent(name).path
     let result = try runProcess(python3(), [script] + arguments, input: input)
     guard result.status == 0 else {
-        throw PeerFailure(description: "\(name) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+        throw PeerFailure(
+            description:
+                "\(name) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)\(result.stdoutText.suffix(4000))")
     }
     return result.stdoutText
 }

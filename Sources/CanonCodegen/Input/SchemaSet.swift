@@ -42,7 +42,8 @@ package struct SchemaSet {
     /// Per file path: the node index of the file's own top-level type.
     package var roots: [String: Int]
 
-    /// Parses `files`; reports every file that fails, and every name defined in two files.
+    /// Parses `files`; reports every file that fails, and every name defined in two files. No files is
+    /// an empty set (a target may have JSON Schema files only); callers decide whether that is an error.
     package init(files: [SourceFile]) throws(CodegenError) {
         var diagnostics: [Diagnostic] = []
         // Names each file defines, to report a name defined twice with both files.
@@ -93,7 +94,9 @@ package struct SchemaSet {
             let order = Dictionary(uniqueKeysWithValues: files.enumerated().map { ($1.path, $0) })
             throw CodegenError(diagnostics: diagnostics.sorted { (order[$0.file] ?? 0, $0.message) < (order[$1.file] ?? 0, $1.message) })
         }
-        guard let last else { throw CodegenError(diagnostics: [Diagnostic(file: "(input)", message: "no schema files were given")]) }
+        guard let last = last ?? (files.isEmpty ? AvroSchema.generated("\"null\"") : nil) else {
+            throw CodegenError(diagnostics: [Diagnostic(file: "(input)", message: "no schema files were given")])
+        }
         schema = last
         definitions = files.map { ($0, parsed[$0.path] ?? []) }
         self.roots = roots

@@ -1,5 +1,6 @@
 import CanonCore
 import CanonJSONSchema
+import Foundation
 
 /// JSON Schema files read as Swift types: the model the JSON translator renders, as ``TypeModel`` is
 /// for Avro.
@@ -96,7 +97,7 @@ struct JSONTypeModel {
         }
         self.fileOfDocument = fileOfDocument
         index = SchemaIndex(documents: documents, defaultDraft: .draft7)
-        for f in files {
+        for f in files.sorted(by: { $0.path < $1.path }) {
             let root = Location(document: Self.documentURI(f.path), pointer: "")
             do {
                 do {
@@ -167,7 +168,8 @@ struct JSONTypeModel {
             let file = location.document.hasPrefix("file:///") ? String(location.document.dropFirst(8)) : location.document
             return location.pointer.isEmpty ? file : "\(file)#\(location.pointer)"
         }
-        init(_ error: JSONSchemaError) { message = error.description }
+        /// The validator's error, with schema files named by their paths.
+        init(_ error: JSONSchemaError) { message = error.description.replacingOccurrences(of: "file:///", with: "") }
     }
 
     private func child(_ location: Location, _ tokens: String...) -> Location {
@@ -639,12 +641,14 @@ struct JSONTypeModel {
         let uri = Self.documentURI(path)
         let embedded = fileOfDocument.filter { $0.key != uri && reachable(from: uri, to: $0.key, files) }.map(\.value).sorted()
         guard !embedded.isEmpty else { return .object(root) }
-        let draftKeyword = root["$schema"]?.stringValue.flatMap { JSONSchemaDraft(metaSchemaURI: $0) }?.idKeyword ?? "$id"
-        let container = root["definitions"] != nil && root["$defs"] == nil ? "definitions" : "$defs"
+        let draft = root["$schema"]?.stringValue.flatMap { JSONSchemaDraft(metaSchemaURI: $0) } ?? .draft7
+        let draftKeyword = draft.idKeyword
+        let container = draft >= .draft2019_09 ? "$defs" : "definitions"
         var defs: JSONObject = root[container].flatMap { if case .object(let o) = $0 { return o } else { return nil } } ?? [:]
         for other in embedded {
             guard case .object(var document)? = files[other] else { continue }
-            let relative = directory.isEmpty ? other : (other.hasPrefix(directory + "/") ? String(other.dropFirst(directory.count + 1)) : other)
+            let relative =
+                directory.isEmpty ? other : (other.hasPrefix(directory + "/") ? String(other.dropFirst(directory.count + 1)) : other)
             if document[draftKeyword] == nil { document[draftKeyword] = .string(relative) }
             defs["canon:" + relative] = .object(document)
         }

@@ -52,7 +52,9 @@ struct JSONTypeTranslator {
             members.append(.function(decodingInit(properties, additional)))
             members.append(.function(encodeFunction(properties, additional)))
             if t.isRoot, let text = schemaTexts[i] { members.append(schemaVariable(text)) }
-            return .type(SwiftTypeDeclaration(doc: t.doc, access: access, kind: .struct, name: t.name, inherits: inherits, members: members + nested))
+            return .type(
+                SwiftTypeDeclaration(doc: t.doc, access: access, kind: .struct, name: t.name, inherits: inherits, members: members + nested)
+            )
         case .stringEnum(let cases):
             return .type(
                 SwiftTypeDeclaration(
@@ -60,7 +62,9 @@ struct JSONTypeTranslator {
                     inherits: ["Swift.String", "Swift.Codable", "Swift.Hashable", "Swift.Sendable", "Swift.CaseIterable"],
                     members: cases.map { .enumCase(name: $0.name, rawValue: $0.raw, associated: nil, doc: nil) } + nested))
         case .union(let cases, let discriminator):
-            var members: [SwiftDeclaration] = cases.map { .enumCase(name: $0.name, rawValue: nil, associated: swiftType($0.kind), doc: nil) }
+            var members: [SwiftDeclaration] = cases.map {
+                .enumCase(name: $0.name, rawValue: nil, associated: swiftType($0.kind), doc: nil)
+            }
             members.append(.function(unionDecoding(cases, discriminator)))
             members.append(.function(unionEncoding(cases)))
             if t.isRoot, let text = schemaTexts[i] { members.append(schemaVariable(text)) }
@@ -82,7 +86,8 @@ struct JSONTypeTranslator {
 
     // MARK: - Objects
 
-    /// The Swift type of a stored property: optional unless required and not nullable.
+    /// The Swift type of a stored property: optional unless required and not nullable. (A `const`
+    /// property is stored only when it is not required: whether it is present is then the value.)
     private func propertyType(_ p: JSONTypeModel.Property) -> SwiftType {
         if case .optional = p.kind { return swiftType(p.kind) }
         return p.required ? swiftType(p.kind) : .optional(swiftType(p.kind))
@@ -113,11 +118,12 @@ struct JSONTypeTranslator {
     private func storage(_ properties: [JSONTypeModel.Property], _ additional: JSONTypeModel.Kind?) -> [SwiftDeclaration] {
         var members: [SwiftDeclaration] = []
         for p in properties {
-            if let constant = p.constant {
+            if let constant = p.constant, p.required {
                 members.append(
                     .variable(
                         SwiftVariable(
-                            doc: p.doc ?? "Always \(constant.jsonText): the schema fixes it.", access: access, mutable: false, name: p.swiftName,
+                            doc: p.doc ?? "Always \(constant.jsonText): the schema fixes it.", access: access, mutable: false,
+                            name: p.swiftName,
                             type: swiftType(p.kind), getter: [.return(constantLiteral(constant))])))
             } else if p.boxed {
                 let stored = "_" + p.swiftName.trimmingCharacters(in: ["`"])
@@ -133,7 +139,8 @@ struct JSONTypeTranslator {
                             getter: [.return(.member(.member(.selfExpr, stored), "wrapped"))],
                             setter: [.assign(.member(.member(.selfExpr, stored), "wrapped"), .identifier("newValue"))])))
             } else {
-                members.append(.variable(SwiftVariable(doc: p.doc, access: access, mutable: true, name: p.swiftName, type: propertyType(p))))
+                members.append(
+                    .variable(SwiftVariable(doc: p.doc, access: access, mutable: true, name: p.swiftName, type: propertyType(p))))
             }
         }
         if let additional {
@@ -155,7 +162,7 @@ struct JSONTypeTranslator {
     private func memberwiseInit(_ properties: [JSONTypeModel.Property], _ additional: JSONTypeModel.Kind?) -> SwiftFunction {
         var parameters: [SwiftParameter] = []
         var body: [SwiftStatement] = []
-        for p in properties where p.constant == nil {
+        for p in properties where p.constant == nil || !p.required {
             // A keyword-named property's parameter gets an inner name (`self _self`): `self` would shadow self.
             let label = p.swiftName.trimmingCharacters(in: ["`"])
             let name = label == p.swiftName ? label : "_" + label
@@ -166,7 +173,8 @@ struct JSONTypeTranslator {
         if let additional {
             parameters.append(
                 SwiftParameter(
-                    name: "additionalProperties", type: .dictionary(Self.string, swiftType(additional)), defaultValue: .literal(.dictionary([]))))
+                    name: "additionalProperties", type: .dictionary(Self.string, swiftType(additional)),
+                    defaultValue: .literal(.dictionary([]))))
             body.append(.assign(.member(.selfExpr, "additionalProperties"), .identifier("additionalProperties")))
         }
         return SwiftFunction(access: access, name: "init", parameters: parameters, body: body)
@@ -194,6 +202,10 @@ struct JSONTypeTranslator {
                                     .init(constantLiteral(constant)), .init("forKey", .string(p.jsonName)),
                                     .init("required", .literal(.bool(p.required))),
                                 ]))))
+                if p.required { continue }
+            }
+            if isOptional(p), p.kind == .any {
+                body.append(assignment(p, .try(.method(c, "decodeAnyIfPresent", [.init("forKey", .string(p.jsonName))]))))
                 continue
             }
             let method = isOptional(p) ? "decodeIfPresent" : "decode"
@@ -208,7 +220,8 @@ struct JSONTypeTranslator {
                     .member(.selfExpr, "additionalProperties"),
                     .try(
                         .method(
-                            c, "decodeAdditional", [.init(Self.typeValue(swiftType(additional))), .init("excluding", .literal(.array(known)))]))))
+                            c, "decodeAdditional",
+                            [.init(Self.typeValue(swiftType(additional))), .init("excluding", .literal(.array(known)))]))))
         }
         return SwiftFunction(
             access: access, name: "init", parameters: [SwiftParameter(label: "from", name: "decoder", type: .name("any Swift.Decoder"))],
@@ -219,12 +232,14 @@ struct JSONTypeTranslator {
         let c = SwiftExpr.identifier("c")
         var body: [SwiftStatement] = [
             .declaration(
-                mutable: true, name: "c", type: nil, value: .method(.identifier("encoder"), "container", [.init("keyedBy", Self.typeValue(Self.key))]))
+                mutable: true, name: "c", type: nil,
+                value: .method(.identifier("encoder"), "container", [.init("keyedBy", Self.typeValue(Self.key))]))
         ]
         for p in properties {
-            let method = p.required || p.constant != nil ? "encode" : "encodeIfPresent"
+            let method = p.required ? "encode" : "encodeIfPresent"
             body.append(
-                .expression(.try(.method(c, method, [.init(.member(.selfExpr, p.swiftName)), .init("forKey", Self.codingKey(p.jsonName))]))))
+                .expression(
+                    .try(.method(c, method, [.init(.member(.selfExpr, p.swiftName)), .init("forKey", Self.codingKey(p.jsonName))]))))
         }
         if additional != nil {
             body.append(.expression(.try(.method(c, "encodeAdditional", [.init(.member(.selfExpr, "additionalProperties"))]))))
@@ -273,7 +288,10 @@ struct JSONTypeTranslator {
                             mutable: false, name: "c", type: nil,
                             value: .try(.method(.identifier("decoder"), "container", [.init("keyedBy", Self.typeValue(Self.key))]))),
                         .switch(
-                            .try(.method(.identifier("c"), "decode", [.init(Self.typeValue(Self.string)), .init("forKey", Self.codingKey(name))])),
+                            .try(
+                                .method(
+                                    .identifier("c"), "decode", [.init(Self.typeValue(Self.string)), .init("forKey", Self.codingKey(name))])
+                            ),
                             inner),
                     ]))
         }
@@ -282,7 +300,9 @@ struct JSONTypeTranslator {
         return SwiftFunction(
             access: access, name: "init", parameters: [SwiftParameter(label: "from", name: "decoder", type: .name("any Swift.Decoder"))],
             throwing: .untyped,
-            body: [.switch(.try(.call(.member(.identifier("CanonJSONSchema.JSONShape"), "of"), [.init(.identifier("decoder"))])), switchCases)])
+            body: [
+                .switch(.try(.call(.member(.identifier("CanonJSONSchema.JSONShape"), "of"), [.init(.identifier("decoder"))])), switchCases)
+            ])
     }
 
     private func unionEncoding(_ cases: [JSONTypeModel.UnionCase]) -> SwiftFunction {

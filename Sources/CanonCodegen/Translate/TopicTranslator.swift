@@ -64,7 +64,8 @@ struct TopicTranslator {
                 jsonTypes[setting]?.recordName ?? TopicSetting.recordName(setting, in: model.schema)
             }
             let stringType = SwiftType.name("Swift.String")
-            let (module, source) = isJSON ? ("CanonJSONSchema.JSON", "any CanonCore.SchemaSource") : ("CanonAvro.Avro", "any CanonAvro.AvroSchemaSource")
+            let (module, source) =
+                isJSON ? ("CanonJSONSchema.JSON", "any CanonCore.SchemaSource") : ("CanonAvro.Avro", "any CanonAvro.AvroSchemaSource")
             let members: [SwiftDeclaration] = [
                 .typealias(access: access, name: "Key", type: .name(k)),
                 .typealias(access: access, name: "Value", type: .name(v)),
@@ -104,7 +105,8 @@ struct TopicTranslator {
                             .return(
                                 .call(
                                     .member(nil, "init"),
-                                    [.init("source", .identifier("source"))] + (isJSON ? [.init("validates", .identifier("validates"))] : [])))
+                                    [.init("source", .identifier("source"))]
+                                        + (isJSON ? [.init("validates", .identifier("validates"))] : [])))
                         ])),
             ]
             declarations.append(

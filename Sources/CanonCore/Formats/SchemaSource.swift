@@ -51,7 +51,9 @@ public struct FixedSchemaSource: SchemaSource {
     public init(_ schemas: [Int32: (subject: String, schema: RegisteredSchema)]) {
         byID = schemas.mapValues(\.schema)
         var ids: [String: [RegisteredSchema: Int32]] = [:]
-        for (id, entry) in schemas { ids[entry.subject, default: [:]][RegisteredSchema(type: entry.schema.type, text: entry.schema.text)] = id }
+        for (id, entry) in schemas {
+            ids[entry.subject, default: [:]][RegisteredSchema(type: entry.schema.type, text: entry.schema.text)] = id
+        }
         self.ids = ids
     }
 

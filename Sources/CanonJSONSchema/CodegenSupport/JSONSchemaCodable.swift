@@ -107,8 +107,16 @@ extension KeyedDecodingContainer where Key == JSONCodingKey {
         }
         let value = try decode(T.self, forKey: codingKey)
         guard value == expected else {
-            throw DecodingError.dataCorruptedError(forKey: codingKey, in: self, debugDescription: "\(key) must be \(expected), not \(value)")
+            throw DecodingError.dataCorruptedError(
+                forKey: codingKey, in: self, debugDescription: "\(key) must be \(expected), not \(value)")
         }
+    }
+
+    /// A property that may hold any JSON: `nil` when absent, `.null` when null (`decodeIfPresent` reads
+    /// both as `nil`).
+    public func decodeAnyIfPresent(forKey key: String) throws -> JSONValue? {
+        let codingKey = JSONCodingKey(key)
+        return contains(codingKey) ? try decode(JSONValue.self, forKey: codingKey) : nil
     }
 
     /// The members not named in `known`, each decoded as `T`: what `additionalProperties` admits.

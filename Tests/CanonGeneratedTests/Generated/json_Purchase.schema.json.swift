@@ -14,9 +14,7 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
     /// Always "purchase": the schema fixes it.
     public var kind: Swift.String { "purchase" }
 
-    /// Always 2: the schema fixes it.
-    public var version: Swift.Int { 2 }
-
+    public var version: Swift.Int?
     public var quantity: Swift.Int32
     public var customerNumber: Swift.Int64?
     public var sequence: Swift.Int?
@@ -38,8 +36,9 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
     /// The members `additionalProperties` admits, by name.
     public var additionalProperties: [Swift.String: Purchase.AdditionalProperty?]
 
-    public init(purchaseId: Swift.String, quantity: Swift.Int32, customerNumber: Swift.Int64? = nil, sequence: Swift.Int? = nil, total: Swift.Double, weight: Swift.Float? = nil, gift: Swift.Bool? = nil, status: Status, note: Swift.String? = nil, tags: [Swift.String]? = nil, attributes: [Swift.String: Swift.String]? = nil, lines: [Purchase.LinesItem], shipTo: PostalAddress? = nil, payment: Purchase.Payment, discount: Purchase.Discount? = nil, reading: Purchase.Reading? = nil, extra: CanonCore.JSONValue? = nil, self _self: Swift.String? = nil, additionalProperties: [Swift.String: Purchase.AdditionalProperty?] = [:]) {
+    public init(purchaseId: Swift.String, version: Swift.Int? = nil, quantity: Swift.Int32, customerNumber: Swift.Int64? = nil, sequence: Swift.Int? = nil, total: Swift.Double, weight: Swift.Float? = nil, gift: Swift.Bool? = nil, status: Status, note: Swift.String? = nil, tags: [Swift.String]? = nil, attributes: [Swift.String: Swift.String]? = nil, lines: [Purchase.LinesItem], shipTo: PostalAddress? = nil, payment: Purchase.Payment, discount: Purchase.Discount? = nil, reading: Purchase.Reading? = nil, extra: CanonCore.JSONValue? = nil, self _self: Swift.String? = nil, additionalProperties: [Swift.String: Purchase.AdditionalProperty?] = [:]) {
         self.purchaseId = purchaseId
+        self.version = version
         self.quantity = quantity
         self.customerNumber = customerNumber
         self.sequence = sequence
@@ -65,6 +64,7 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         self.purchaseId = try c.decode(Swift.String.self, forKey: .init("purchaseId"))
         try c.decodeConstant("purchase", forKey: "kind", required: true)
         try c.decodeConstant(2, forKey: "version", required: false)
+        self.version = try c.decodeIfPresent(Swift.Int.self, forKey: .init("version"))
         self.quantity = try c.decode(Swift.Int32.self, forKey: .init("quantity"))
         self.customerNumber = try c.decodeIfPresent(Swift.Int64.self, forKey: .init("customerNumber"))
         self.sequence = try c.decodeIfPresent(Swift.Int.self, forKey: .init("sequence"))
@@ -80,7 +80,7 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         self.payment = try c.decode(Purchase.Payment.self, forKey: .init("payment"))
         self.discount = try c.decodeIfPresent(Purchase.Discount.self, forKey: .init("discount"))
         self.reading = try c.decodeIfPresent(Purchase.Reading.self, forKey: .init("reading"))
-        self.extra = try c.decodeIfPresent(CanonCore.JSONValue.self, forKey: .init("extra"))
+        self.extra = try c.decodeAnyIfPresent(forKey: "extra")
         self.`self` = try c.decodeIfPresent(Swift.String.self, forKey: .init("self"))
         self.additionalProperties = try c.decodeAdditional(Purchase.AdditionalProperty?.self, excluding: ["purchaseId", "kind", "version", "quantity", "customerNumber", "sequence", "total", "weight", "gift", "status", "note", "tags", "attributes", "lines", "shipTo", "payment", "discount", "reading", "extra", "self"])
     }
@@ -89,7 +89,7 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         var c = encoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)
         try c.encode(self.purchaseId, forKey: .init("purchaseId"))
         try c.encode(self.kind, forKey: .init("kind"))
-        try c.encode(self.version, forKey: .init("version"))
+        try c.encodeIfPresent(self.version, forKey: .init("version"))
         try c.encode(self.quantity, forKey: .init("quantity"))
         try c.encodeIfPresent(self.customerNumber, forKey: .init("customerNumber"))
         try c.encodeIfPresent(self.sequence, forKey: .init("sequence"))

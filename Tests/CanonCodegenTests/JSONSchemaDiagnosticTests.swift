@@ -1,0 +1,100 @@
+@testable import CanonCodegen
+import Testing
+
+/// JSON Schema files the generator cannot map to Swift are refused with the file, the place in it and
+/// the reason; what it can map comes out as the construct the issue names.
+@Suite struct JSONSchemaDiagnosticTests {
+    func messages(_ files: [(String, String)], config: String? = nil) -> [String] {
+        do {
+            _ = try CanonCodegen.generate(
+                schemaFiles: files.map { SourceFile(path: $0.0, contents: $0.1) },
+                config: config.map { SourceFile(path: "canon-codegen.json", contents: $0) })
+            Issue.record("generation succeeded")
+            return []
+        } catch {
+            return error.diagnostics.map { "\($0.file): \($0.message)" }
+        }
+    }
+
+    func generated(_ files: [(String, String)]) throws -> String {
+        try CanonCodegen.generate(schemaFiles: files.map { SourceFile(path: $0.0, contents: $0.1) }).map(\.contents).joined()
+    }
+
+    @Test func oneOfBranchesOfTheSameKindWithoutADiscriminatorNameTheSchema() {
+        let m = messages([
+            (
+                "Event.schema.json",
+                ##"{"title":"Event","type":"object","properties":{"id":{"oneOf":[{"type":"string","format":"uuid"},{"type":"string","pattern":"^x"}]}}}"##
+            )
+        ])
+        #expect(m.count == 1)
+        #expect(m.first?.contains("Event.schema.json#/properties/id/oneOf") == true, "\(m)")
+        #expect(m.first?.contains("2 branches of kind string") == true, "\(m)")
+    }
+
+    @Test func objectBranchesNeedAPropertyEachFixesToADifferentString() {
+        let m = messages([
+            (
+                "Shape.schema.json",
+                ##"{"title":"Shape","anyOf":[{"type":"object","properties":{"r":{"type":"number"}}},{"type":"object","properties":{"w":{"type":"number"}}}]}"##
+            )
+        ])
+        #expect(m.first?.contains("Shape.schema.json") == true && m.first?.contains("no property that every one of them fixes") == true, "\(m)")
+    }
+
+    @Test func aBranchAdmittingSeveralKindsCannotBeToldApart() {
+        let m = messages([("A.schema.json", ##"{"title":"A","oneOf":[{"type":"string"},{}]}"##)])
+        #expect(m.first?.contains("A.schema.json#/oneOf/1") == true && m.first?.contains("any kind of value") == true, "\(m)")
+    }
+
+    @Test func falseSchemasUnresolvableReferencesAndNameClashesAreNamed() {
+        #expect(
+            messages([("F.schema.json", ##"{"title":"F","type":"object","properties":{"never":false}}"##)]).first?.contains(
+                "F.schema.json#/properties/never: the schema false admits no value") == true)
+        #expect(
+            messages([("R.schema.json", ##"{"title":"R","type":"object","properties":{"x":{"$ref":"Missing.schema.json"}}}"##)]).first?
+                .contains("cannot resolve $ref 'Missing.schema.json'") == true)
+        let clash = messages([
+            ("a/Order.schema.json", ##"{"title":"Order","type":"object","properties":{"id":{"type":"string"}}}"##),
+            ("b/Order.schema.json", ##"{"title":"Order","type":"object","properties":{"n":{"type":"integer"}}}"##),
+        ])
+        #expect(clash.first?.contains("would be named Order, as a/Order.schema.json's is") == true, "\(clash)")
+        #expect(messages([("Bad.schema.json", "{")]).first?.hasPrefix("Bad.schema.json: not valid JSON") == true)
+    }
+
+    @Test func aTopicMixingFormatsIsRefused() {
+        let m = messages(
+            [
+                ("Order.schema.json", ##"{"title":"Order","type":"object","properties":{"id":{"type":"string"}}}"##),
+                ("Key.avsc", ##"{"type":"record","name":"Key","fields":[{"name":"id","type":"string"}]}"##),
+            ], config: ##"{"topics":[{"topic":"orders","key":"Key","value":"Order"}]}"##)
+        #expect(m.first?.contains("/topics/0/key: a JSON Schema topic's key must be a JSON Schema type") == true, "\(m)")
+    }
+
+    @Test func integerAndNumberFormatsBecomeExactSwiftTypes() throws {
+        let swift = try generated([
+            (
+                "N.schema.json",
+                ##"{"title":"N","type":"object","properties":{"a":{"type":"integer","format":"int8"},"b":{"type":"integer","format":"uint64"},"c":{"type":"integer"},"d":{"type":"number","format":"float"},"e":{"type":"number"},"f":{"type":["integer","number"]}},"required":["a","b","c","d","e","f"]}"##
+            )
+        ])
+        for line in [
+            "var a: Swift.Int8", "var b: Swift.UInt64", "var c: Swift.Int\n", "var d: Swift.Float", "var e: Swift.Double", "var f: Swift.Double",
+        ] {
+            #expect(swift.contains(line), "\(line)")
+        }
+    }
+
+    @Test func definitionsAreNamedTypesAndPrimitiveDefinitionsAreInlined() throws {
+        let swift = try generated([
+            (
+                "D.schema.json",
+                ##"{"title":"D","type":"object","properties":{"a":{"$ref":"#/$defs/Money"},"b":{"$ref":"#/$defs/Email"},"m":{"type":"object","additionalProperties":{"$ref":"#/$defs/Money"}}},"$defs":{"Money":{"type":"object","properties":{"cents":{"type":"integer"}}},"Email":{"type":"string","format":"email"}}}"##
+            )
+        ])
+        #expect(swift.contains("public struct Money: Swift.Codable"))
+        #expect(swift.contains("public var a: Money?"))
+        #expect(swift.contains("public var b: Swift.String?"))
+        #expect(swift.contains("public var m: [Swift.String: Money]?"))
+    }
+}
