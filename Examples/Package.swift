@@ -17,7 +17,7 @@ let package = Package(
             name: "OrdersExample",
             dependencies: [
                 .product(name: "CanonAvro", package: canon), .product(name: "CanonCore", package: canon),
-                .product(name: "CanonRegistryClient", package: canon),
+                .product(name: "CanonJSONSchema", package: canon), .product(name: "CanonRegistryClient", package: canon),
             ],
             plugins: [.plugin(name: "CanonCodegenPlugin", package: canon)]
         )

@@ -41,12 +41,6 @@ public enum CanonCodegen {
             throw CodegenError(diagnostics: [Diagnostic(file: "(input)", message: "no schema files were given")])
         }
         let jsonFiles = schemaFiles.filter { isJSONSchema($0.path) }
-        let set: SchemaSet
-        do {
-            set = try SchemaSet(files: schemaFiles.filter { !isJSONSchema($0.path) })
-        } catch {
-            throw CodegenError(diagnostics: diagnostics + error.diagnostics)
-        }
         var jsonDocuments: [(path: String, schema: JSONValue)] = []
         for file in jsonFiles {
             do {
@@ -58,6 +52,13 @@ public enum CanonCodegen {
         }
         let jsonModel = JSONTypeModel(files: jsonDocuments)
         diagnostics += jsonModel.diagnostics
+        let set: SchemaSet
+        do {
+            set = try SchemaSet(files: schemaFiles.filter { !isJSONSchema($0.path) })
+        } catch {
+            throw CodegenError(diagnostics: diagnostics + error.diagnostics)
+        }
+
         var outputs: [String: String] = [:]
         for file in schemaFiles {
             let name = outputName(forSchemaPath: file.path)

@@ -28,7 +28,7 @@ import Testing
             )
         ])
         #expect(m.count == 1)
-        #expect(m.first?.contains("Event.schema.json#/properties/id/oneOf") == true, "\(m)")
+        #expect(m.first?.hasPrefix("Event.schema.json: at #/properties/id: oneOf/anyOf has 2 branches") == true, "\(m)")
         #expect(m.first?.contains("2 branches of kind string") == true, "\(m)")
     }
 
@@ -39,18 +39,19 @@ import Testing
                 ##"{"title":"Shape","anyOf":[{"type":"object","properties":{"r":{"type":"number"}}},{"type":"object","properties":{"w":{"type":"number"}}}]}"##
             )
         ])
-        #expect(m.first?.contains("Shape.schema.json") == true && m.first?.contains("no property that every one of them fixes") == true, "\(m)")
+        #expect(
+            m.first?.contains("Shape.schema.json") == true && m.first?.contains("no property that every one of them fixes") == true, "\(m)")
     }
 
     @Test func aBranchAdmittingSeveralKindsCannotBeToldApart() {
         let m = messages([("A.schema.json", ##"{"title":"A","oneOf":[{"type":"string"},{}]}"##)])
-        #expect(m.first?.contains("A.schema.json#/oneOf/1") == true && m.first?.contains("any kind of value") == true, "\(m)")
+        #expect(m.first?.hasPrefix("A.schema.json: at #/oneOf/1") == true && m.first?.contains("any kind of value") == true, "\(m)")
     }
 
     @Test func falseSchemasUnresolvableReferencesAndNameClashesAreNamed() {
         #expect(
             messages([("F.schema.json", ##"{"title":"F","type":"object","properties":{"never":false}}"##)]).first?.contains(
-                "F.schema.json#/properties/never: the schema false admits no value") == true)
+                "F.schema.json: at #/properties/never: the schema false admits no value") == true)
         #expect(
             messages([("R.schema.json", ##"{"title":"R","type":"object","properties":{"x":{"$ref":"Missing.schema.json"}}}"##)]).first?
                 .contains("cannot resolve $ref 'Missing.schema.json'") == true)
@@ -79,7 +80,8 @@ import Testing
             )
         ])
         for line in [
-            "var a: Swift.Int8", "var b: Swift.UInt64", "var c: Swift.Int\n", "var d: Swift.Float", "var e: Swift.Double", "var f: Swift.Double",
+            "var a: Swift.Int8", "var b: Swift.UInt64", "var c: Swift.Int\n", "var d: Swift.Float", "var e: Swift.Double",
+            "var f: Swift.Double",
         ] {
             #expect(swift.contains(line), "\(line)")
         }

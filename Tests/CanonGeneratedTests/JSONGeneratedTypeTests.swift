@@ -96,7 +96,8 @@ struct GeneratedJSONType: CustomStringConvertible, Sendable {
         let back = try Category(jsonBytes: try leaf.jsonBytes())
         #expect(back == leaf)
         #expect(back.parent?.parent?.name == "root")
-        #expect(Swift.String(decoding: try leaf.jsonBytes(), as: UTF8.self).contains(#""parent":{"name":"middle","parent":{"name":"root"}}"#))
+        #expect(
+            Swift.String(decoding: try leaf.jsonBytes(), as: UTF8.self).contains(#""parent":{"name":"middle","parent":{"name":"root"}}"#))
     }
 
     /// Unions decide their case by the value's kind, then by the discriminating `const`; a value no case

@@ -4,7 +4,8 @@ import CanonRegistryClient
 import Foundation
 
 // Produces and reads framed key/value events with the types the build plugin generated from
-// schemas/*.avsc and canon-codegen.json (OrderPlaced, OrderCancelled, Status, OrdersTopic, ...).
+// schemas/*.avsc, schemas/*.schema.json and canon-codegen.json (OrderPlaced, OrderCancelled, Status,
+// OrdersTopic, RefundIssued, RefundsTopic, ...).
 //
 //   OrdersExample                      offline: schema IDs from a fixed in-memory source
 //   OrdersExample --registry URL       against `canon serve`: schemas registered through
@@ -64,6 +65,7 @@ func offline() async throws {
     print(
         "read back \(readOrder.value.items.count) line items, total \(readOrder.value.total) \(readOrder.value.currency), then \(readCancel.value.previousStatus) -> cancelled (\(readCancel.value.reason))"
     )
+    try await refundsOffline()
     print("ok")
 }
 
@@ -136,5 +138,6 @@ func againstTheRegistry(_ url: URL) async throws {
         guard readKey == event.orderId.uuidString.lowercased(), readValue == event else { fail("record read back differs: \(readValue)") }
     }
     print("read back \(records.count) records equal to what was produced")
+    try await refundsAgainstTheRegistry(registry)
     print("ok")
 }

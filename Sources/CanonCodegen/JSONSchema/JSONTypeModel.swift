@@ -114,7 +114,14 @@ struct JSONTypeModel {
                     rootKinds[f.path] = kind
                 }
             } catch let error as ModelError {
-                diagnostics.append(Diagnostic(file: f.path, message: error.message))
+                // The diagnostic names the file; the message keeps the place in it (`at #/oneOf/1: ...`).
+                var message = error.message
+                if message.hasPrefix(f.path + "#") {
+                    message = "at " + message.dropFirst(f.path.count)
+                } else if message.hasPrefix(f.path + ": ") {
+                    message.removeFirst(f.path.count + 2)
+                }
+                diagnostics.append(Diagnostic(file: f.path, message: message))
             } catch {
                 diagnostics.append(Diagnostic(file: f.path, message: "\(error)"))
             }

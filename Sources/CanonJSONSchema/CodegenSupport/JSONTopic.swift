@@ -79,6 +79,7 @@ public struct JSONTopicDecodingError: Error, Sendable, Hashable, CustomStringCon
     public var path: String?
 
     public var description: String {
-        (schemaID.map { "schema \($0): " } ?? "") + (path.map { "\($0): " } ?? "") + message
+        let place = path.map { message.hasPrefix($0) ? "" : "\($0): " } ?? ""
+        return (schemaID.map { "schema \($0): " } ?? "") + place + message
     }
 }
