@@ -81,6 +81,8 @@ struct JSONTypeModel {
     private var index: SchemaIndex
     private let fileOfDocument: [String: String]
     private var inlining: Set<Location> = []
+    /// How deep `kind` is in nested schemas and references: bounded, so no schema exhausts the stack.
+    private var depth = 0
     private var topLevelNames: [String: Location] = [:]
     private(set) var diagnostics: [Diagnostic] = []
 
@@ -284,6 +286,9 @@ struct JSONTypeModel {
 
     /// The kind of the schema at `location`. A type it defines inline is nested in `parent`, named `hint`.
     mutating func kind(_ location: Location, hint: String, parent: Int?) throws(ModelError) -> Kind {
+        guard depth < 256 else { throw ModelError("schemas and references nest more than 256 deep", at: location) }
+        depth += 1
+        defer { depth -= 1 }
         guard let value = index.value(at: location) else { throw ModelError("no schema at this location", at: location) }
         switch value {
         case .bool(true): return .any
@@ -437,6 +442,8 @@ struct JSONTypeModel {
         var properties: [Property] = []
         var taken: Set<String> = ["additionalProperties", "jsonSchema"]
         for (name, at) in e.properties {
+            // `"p": false` forbids the property: there is nothing to hold.
+            if index.value(at: at) == .bool(false) { continue }
             let swiftName = SwiftNaming.escaped(Self.unique(Self.memberName(name), &taken))
             let pe = try effective(at)
             if let constant = pe["const"], Self.constantKind(constant) != .any {
