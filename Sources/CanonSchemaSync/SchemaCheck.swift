@@ -74,19 +74,24 @@ public struct CompatibilityProblem: Sendable, Hashable {
     /// The version the schema was compared with, for the `{oldSchemaVersion: N}` message.
     public var oldSchemaVersion: Int?
 
-    /// Reads the parts of a Confluent verbose message:
-    /// `{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/0/type') ...', additionalInfo:'...'}`;
+    /// Reads the parts of a Confluent verbose message: Avro's
+    /// `{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/0/type') ...', additionalInfo:'...'}`,
+    /// or JSON Schema's `{errorType:"TYPE_CHANGED", description:"A type at path '#/properties/a' ..."}`;
     /// the context messages after the differences (`{oldSchemaVersion: 1}`, `{oldSchema: '…'}`, ...) have no `errorType`.
     public init(message: String) {
         self.message = message
-        errorType = Self.quoted(after: "errorType:'", in: message)
-        path = Self.quoted(after: "path '", in: message)
-        if errorType == "READER_FIELD_MISSING_DEFAULT_VALUE" { field = Self.quoted(after: "additionalInfo:'", in: message) }
+        errorType = Self.quoted(after: "errorType:", in: message)
+        path = Self.quoted(after: "path ", in: message)
+        if errorType == "READER_FIELD_MISSING_DEFAULT_VALUE" { field = Self.quoted(after: "additionalInfo:", in: message) }
         description = message
-        if let start = message.range(of: "description:'")?.upperBound {
+        if let marker = message.range(of: "description:")?.upperBound, marker < message.endIndex,
+            message[marker] == "'" || message[marker] == "\""
+        {
+            let quote = message[marker]
+            let start = message.index(after: marker)
             let end =
-                message.range(of: "', additionalInfo:", options: .backwards)?.lowerBound
-                ?? message.range(of: "'}", options: .backwards)?.lowerBound
+                message.range(of: "\(quote), additionalInfo:", options: .backwards)?.lowerBound
+                ?? message.range(of: "\(quote)}", options: .backwards)?.lowerBound
             if let end, start <= end { description = String(message[start..<end]) }
         }
         if message.hasPrefix("{oldSchemaVersion: "), let v = Int(message.dropFirst("{oldSchemaVersion: ".count).prefix { $0.isNumber }) {
@@ -97,8 +102,11 @@ public struct CompatibilityProblem: Sendable, Hashable {
     /// Whether this message names a difference (it has an error type), rather than context.
     public var isDifference: Bool { errorType != nil }
 
+    /// The text quoted (with `'` or `"`) right after `marker`.
     static func quoted(after marker: String, in text: String) -> String? {
-        guard let start = text.range(of: marker)?.upperBound, let end = text[start...].firstIndex(of: "'") else { return nil }
+        guard let m = text.range(of: marker)?.upperBound, m < text.endIndex, text[m] == "'" || text[m] == "\"" else { return nil }
+        let start = text.index(after: m)
+        guard let end = text[start...].firstIndex(of: text[m]) else { return nil }
         return String(text[start..<end])
     }
 }
@@ -184,7 +192,8 @@ public struct SchemaChecker: Sendable {
         let body: JSONValue
         if let references {
             do {
-                let found = try await client.lookup(subject: entry.subject, schema: entry.schema, references: references)
+                let found = try await client.lookup(
+                    subject: entry.subject, schema: entry.schema, schemaType: entry.schemaType, references: references)
                 return .unchanged(id: found.id, version: found.version)
             } catch {
                 switch error.code {
@@ -193,7 +202,7 @@ public struct SchemaChecker: Sendable {
                 default: return try rejectedOrUnreachable(error)
                 }
             }
-            body = RegistryClient.schemaBody(entry.schema, references: references)
+            body = RegistryClient.schemaBody(entry.schema, schemaType: entry.schemaType, references: references)
         } else {
             // A referenced schema is new, so this one is too: its registered form will name that new version.
             do {
@@ -202,7 +211,7 @@ public struct SchemaChecker: Sendable {
                 if error.code == 40401 { return .newSubject }
                 return try rejectedOrUnreachable(error)
             }
-            body = RegistryClient.schemaBody(entry.selfContained, references: [])
+            body = RegistryClient.schemaBody(entry.selfContained, schemaType: entry.schemaType, references: [])
         }
         do {
             let answer = try await client.send("POST", "/compatibility/subjects/\(subject)/versions?verbose=true", body: body)

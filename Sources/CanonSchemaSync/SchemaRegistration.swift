@@ -49,12 +49,15 @@ public struct SchemaRegistrar: Sendable {
                 SchemaReference(name: $0.name, subject: $0.subject, version: versions[$0.subject] ?? -1)
             }
             do {
-                let answer = try await client.register(subject: entry.subject, schema: entry.schema, references: references)
+                let answer = try await client.register(
+                    subject: entry.subject, schema: entry.schema, schemaType: entry.schemaType, references: references)
                 let version: Int
                 if let v = answer.version {
                     version = v
                 } else {
-                    version = try await client.lookup(subject: entry.subject, schema: entry.schema, references: references).version
+                    version = try await client.lookup(
+                        subject: entry.subject, schema: entry.schema, schemaType: entry.schemaType, references: references
+                    ).version
                 }
                 versions[entry.subject] = version
                 done.append(Registered(subject: entry.subject, file: entry.file, id: answer.id, version: version))

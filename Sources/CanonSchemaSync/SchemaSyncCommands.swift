@@ -12,7 +12,7 @@ public struct SchemaSyncOptions: ParsableArguments {
     @Option(help: "The registry's base URL (default: CANON_URL, else the config's \"registry\", else http://127.0.0.1:8081).")
     public var url: String?
 
-    @Argument(help: "Schema files (default: every .avsc file below the config's folder).")
+    @Argument(help: "Schema files (default: every .avsc and .schema.json file below the config's folder).")
     public var files: [String] = []
 
     public init() {}
@@ -63,7 +63,7 @@ public struct SchemaSyncInputs: Sendable {
             let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
             while let url = enumerator?.nextObject() as? URL {
                 if url.lastPathComponent == ".build" || url.lastPathComponent.hasPrefix(".build-") { enumerator?.skipDescendants() }
-                if url.pathExtension == "avsc" { urls.append(url) }
+                if url.pathExtension == "avsc" || url.lastPathComponent.hasSuffix(".schema.json") { urls.append(url) }
             }
         } else {
             urls = files.map { URL(fileURLWithPath: $0) }

@@ -106,7 +106,9 @@ struct RegistryCommand: AsyncParsableCommand {
         @Option(help: "The file's format, when its extension does not say (avro, json).") var type: SchemaFileType?
         @Option(help: "Without a subject: the mapping (default canon-codegen.json).") var config: String?
         @Flag(help: "Without a subject: register; otherwise only print what would be registered.") var apply = false
-        @Argument(parsing: .postTerminator, help: "Without a subject: the schema files (default: every .avsc below the config's folder).")
+        @Argument(
+            parsing: .postTerminator,
+            help: "Without a subject: the schema files (default: every .avsc and .schema.json below the config's folder).")
         var files: [String] = []
 
         func validate() throws {

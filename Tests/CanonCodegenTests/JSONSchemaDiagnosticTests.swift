@@ -90,6 +90,13 @@ import Testing
         }
     }
 
+    @Test func forbiddenPropertiesAreLeftOutAndAnEmptyTypeStillReadsAnObject() throws {
+        let swift = try generated([("E.schema.json", ##"{"title":"E","type":"object","properties":{"gone":false}}"##)])
+        #expect(!swift.contains("var gone") && !swift.contains("\"gone\")"))
+        #expect(swift.contains("_ = try decoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)"))
+        #expect(swift.contains("_ = encoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)"))
+    }
+
     @Test func definitionsAreNamedTypesAndPrimitiveDefinitionsAreInlined() throws {
         let swift = try generated([
             (

@@ -306,3 +306,57 @@ import Testing
         }
     }
 }
+
+/// The workflow for JSON Schema files: a topic whose value is a `.schema.json` type maps its file
+/// (bundled with the files it references, as the generated type's `jsonSchema`) and its string key to
+/// JSON subjects; check and register send them as JSON, and an incompatible change names Confluent's
+/// difference type.
+@Suite struct JSONSchemaWorkflowTests {
+    static let refund = SourceFile(
+        path: "schemas/Refund.schema.json",
+        contents:
+            ##"{"title":"Refund","type":"object","properties":{"id":{"type":"string"},"to":{"$ref":"Address.schema.json"}},"required":["id"],"additionalProperties":false}"##
+    )
+    static let address = SourceFile(
+        path: "schemas/Address.schema.json",
+        contents: ##"{"title":"Address","type":"object","properties":{"city":{"type":"string"}},"additionalProperties":false}"##)
+    static let config = #"{"topics":[{"topic":"refunds","key":"string","value":"Refund"}]}"#
+
+    @Test func jsonTopicsAreCheckedAndRegisteredAsJSONSelfContained() async throws {
+        let mapping = try SchemaWorkflowTests.mapping([Self.refund, Self.address, SchemaMappingTests.address], config: Self.config)
+        #expect(mapping.entries.map(\.subject) == ["refunds-key", "refunds-value"])
+        #expect(mapping.entries.allSatisfy { $0.schemaType == .json && $0.references.isEmpty })
+        #expect(mapping.entries[0].schema == #"{"type":"string"}"#)
+        let value = try JSONReader.parse(mapping.entries[1].schema)
+        #expect(value["definitions"]?["canon:Address.schema.json"]?["$id"] == JSONValue.string("Address.schema.json"))
+        #expect(Set(mapping.unmapped) == ["schemas/Address.schema.json", SchemaMappingTests.address.path])
+
+        try await SchemaWorkflowTests.withRegistry { client in
+            let checks = try await SchemaChecker(client: client).check(mapping)
+            #expect(Set(checks.map(\.status)) == [.newSubject])
+            let registered = try await SchemaRegistrar(client: client).register(checks)
+            #expect(registered.map(\.subject) == ["refunds-key", "refunds-value"])
+            let stored = try await client.send("GET", "/subjects/refunds-value/versions/1")
+            #expect(stored["schemaType"] == JSONValue.string("JSON"))
+            // What the generated serializer sends finds the same ID.
+            let id = try await client.schemaID(subject: "refunds-value", schema: mapping.entries[1].schema, schemaType: .json)
+            #expect(id == registered[1].id)
+            #expect(Set(SchemaWorkflowTests.statuses(try await SchemaChecker(client: client).check(mapping)).values) == ["unchanged"])
+
+            // Closing the content model the other way: a property removed from a closed model is incompatible.
+            var changed = Self.refund
+            changed.contents = changed.contents.replacingOccurrences(of: #","to":{"$ref":"Address.schema.json"}"#, with: "")
+            let changedMapping = try SchemaWorkflowTests.mapping([changed, Self.address], config: Self.config)
+            let again = try await SchemaChecker(client: client).check(changedMapping)
+            let refund = try #require(again.first { $0.entry.subject == "refunds-value" })
+            guard case .incompatible(let problems) = refund.status else {
+                Issue.record("expected incompatible, got \(refund.status)")
+                return
+            }
+            let removed = try #require(problems.first { $0.errorType == "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL" }, "\(problems)")
+            #expect(removed.path == "#/properties/to")
+            #expect(removed.description.hasPrefix("The new schema has a closed content model and is missing a property"))
+            #expect(CheckReport.table(again, unmapped: []).contains("PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL at #/properties/to"))
+        }
+    }
+}

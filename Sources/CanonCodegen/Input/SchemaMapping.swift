@@ -44,6 +44,9 @@ public struct SchemaMapping: Sendable {
         public var references: [Reference]
         /// Why the schema belongs to the subject (`value of topic 'orders'`, `subjects in canon-codegen.json`).
         public var origin: String
+        /// The schema's format: a `.schema.json` file's is JSON (registered self-contained: the files it
+        /// references bundled in, as its generated type's `jsonSchema`).
+        public var schemaType: SchemaType = .avro
     }
 
     /// Every mapped schema, each after the schemas it references.
@@ -54,10 +57,31 @@ public struct SchemaMapping: Sendable {
     /// Maps `files` (paths relative to the config's folder) as `config` says. Every problem is reported
     /// at once, naming the file (`configPath` for the config's own).
     public init(config: CodegenConfig, configPath: String, files: [SourceFile]) throws(CodegenError) {
-        let set = try SchemaSet(files: files)
-        let schema = set.schema
         var diagnostics: [Diagnostic] = []
-        let paths = files.map(\.path)
+        // JSON Schema files: their root types by Swift name and by title, as topics name them.
+        var jsonDocuments: [(path: String, schema: JSONValue)] = []
+        for file in files where CanonCodegen.isJSONSchema(file.path) {
+            do {
+                jsonDocuments.append((file.path, try JSONReader.parse(file.contents)))
+            } catch {
+                diagnostics.append(
+                    Diagnostic(file: file.path, message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column))"))
+            }
+        }
+        let jsonModel = JSONTypeModel(files: jsonDocuments)
+        diagnostics += jsonModel.diagnostics
+        let jsonText = Dictionary(jsonDocuments, uniquingKeysWith: { a, _ in a })
+        var jsonRoots: [String: (path: String, recordName: String)] = [:]
+        for (path, i) in jsonModel.roots.sorted(by: { $0.key < $1.key }) {
+            let recordName = jsonText[path]?["title"]?.stringValue ?? jsonModel.types[i].name
+            jsonRoots[jsonModel.types[i].name] = (path, recordName)
+            jsonRoots[recordName] = (path, recordName)
+        }
+        var jsonSubjects: [String: [(subject: String, origin: String)]] = [:]
+        let avroFiles = files.filter { !CanonCodegen.isJSONSchema($0.path) }
+        let set = try SchemaSet(files: avroFiles)
+        let schema = set.schema
+        let paths = avroFiles.map(\.path)
         // Which file defines each named type, and the file whose top-level type each root is.
         var definingFile: [Int: String] = [:]
         for (file, types) in set.definitions { for t in types { definingFile[t] = file.path } }
@@ -90,6 +114,10 @@ public struct SchemaMapping: Sendable {
         var subjectsOfFile: [String: [(subject: String, origin: String)]] = [:]
         var primitiveEntries: [Entry] = []
         for (file, subject) in config.subjects.sorted(by: { $0.key < $1.key }) {
+            if jsonText[file] != nil {
+                jsonSubjects[file, default: []].append((subject, "subjects in \(CanonCodegen.configFileName)"))
+                continue
+            }
             guard paths.contains(file) else {
                 diagnostics.append(
                     Diagnostic(
@@ -102,6 +130,26 @@ public struct SchemaMapping: Sendable {
         for (i, topic) in config.topics.enumerated() {
             for (isKey, setting) in [(true, topic.key), (false, topic.value)] {
                 let role = isKey ? "key" : "value"
+                if let json = jsonRoots[setting] {
+                    let subject = config.subject(of: topic, isKey: isKey, recordName: json.recordName)
+                    if jsonSubjects[json.path]?.contains(where: { $0.subject == subject }) != true {
+                        jsonSubjects[json.path, default: []].append((subject, "\(role) of topic '\(topic.topic)'"))
+                    }
+                    continue
+                }
+                if isKey, jsonRoots[topic.value] != nil, setting == "string" {
+                    // A JSON topic's string key: the JSON schema its serializer registers.
+                    let text = #"{"type":"string"}"#
+                    let subject = config.subject(of: topic, isKey: true, recordName: "string")
+                    if !primitiveEntries.contains(where: { $0.subject == subject && $0.schema == text }) {
+                        primitiveEntries.append(
+                            Entry(
+                                subject: subject, file: nil, schema: text, selfContained: text, references: [],
+                                origin: "key of topic '\(topic.topic)'",
+                                schemaType: .json))
+                    }
+                    continue
+                }
                 let subject = config.subject(of: topic, isKey: isKey, recordName: TopicSetting.recordName(setting, in: schema))
                 let origin = "\(role) of topic '\(topic.topic)'"
                 switch TopicSetting.resolve(setting, in: schema) {
@@ -175,6 +223,14 @@ public struct SchemaMapping: Sendable {
                         references: references, origin: origin))
             }
         }
+        for (path, subjects) in jsonSubjects.sorted(by: { $0.key < $1.key }) {
+            let text = jsonModel.bundled(path, files: jsonText).jsonText
+            for (subject, origin) in subjects {
+                entries.append(
+                    Entry(
+                        subject: subject, file: path, schema: text, selfContained: text, references: [], origin: origin, schemaType: .json))
+            }
+        }
         var fileOfSubject: [String: String] = [:]
         for entry in entries {
             let what = entry.file ?? entry.origin
@@ -186,7 +242,7 @@ public struct SchemaMapping: Sendable {
         }
         guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
         self.entries = entries
-        self.unmapped = paths.filter { subjectsOfFile[$0] == nil }
+        self.unmapped = files.map(\.path).filter { subjectsOfFile[$0] == nil && jsonSubjects[$0] == nil }
     }
 
     static func children(of node: AvroSchema.Node) -> [Int] {

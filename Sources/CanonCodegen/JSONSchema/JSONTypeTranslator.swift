@@ -225,7 +225,14 @@ struct JSONTypeTranslator {
         }
         return SwiftFunction(
             access: access, name: "init", parameters: [SwiftParameter(label: "from", name: "decoder", type: .name("any Swift.Decoder"))],
-            throwing: .untyped, body: body)
+            throwing: .untyped, body: Self.discardingUnusedContainer(body))
+    }
+
+    /// A body that only opens its container (a type without properties) assigns it to `_`: the
+    /// container still says the value is an object, and Swift does not warn of an unused variable.
+    private static func discardingUnusedContainer(_ body: [SwiftStatement]) -> [SwiftStatement] {
+        guard body.count == 1, case .declaration(_, _, _, let value?) = body[0] else { return body }
+        return [.assign(.identifier("_"), value)]
     }
 
     private func encodeFunction(_ properties: [JSONTypeModel.Property], _ additional: JSONTypeModel.Kind?) -> SwiftFunction {
@@ -246,7 +253,7 @@ struct JSONTypeTranslator {
         }
         return SwiftFunction(
             access: access, name: "encode", parameters: [SwiftParameter(label: "to", name: "encoder", type: .name("any Swift.Encoder"))],
-            throwing: .untyped, body: body)
+            throwing: .untyped, body: Self.discardingUnusedContainer(body))
     }
 
     // MARK: - Unions

@@ -78,7 +78,7 @@ final class DiffNode {
 /// Loads JSON schemas into ``DiffNode``s.
 struct DiffLoader {
     /// Referenced schemas by the names a `$ref` uses.
-    let documents: [String: JSONValue]
+    private(set) var documents: [String: JSONValue]
     private var cache: [String: DiffNode] = [:]
     /// The root schema's `$id`: relative references resolve against it.
     private var rootID: String?
@@ -101,9 +101,32 @@ struct DiffLoader {
 
     mutating func load(_ schema: JSONValue) throws(JSONSchemaError) -> DiffNode {
         rootID = (schema["$id"]?.stringValue ?? schema["id"]?.stringValue).map { URIReference($0).base }
+        addEmbeddedResources(schema)
         return Self.isModern(schema)
             ? try loadModern(schema, document: "", root: schema, isRoot: true)
             : try loadClassic(schema, document: "", root: schema)
+    }
+
+    /// Subschemas carrying their own `$id` (a bundled document, as Canon's generated types register) are
+    /// documents a `$ref` may name by that `$id`, resolved against the root's.
+    private mutating func addEmbeddedResources(_ schema: JSONValue) {
+        var stack: [(value: JSONValue, isRoot: Bool)] = [(schema, true)]
+        var visited = 0
+        while let (value, isRoot) = stack.popLast(), visited < 100_000 {
+            visited += 1
+            switch value {
+            case .object(let object):
+                if !isRoot, object["$ref"] == nil, let id = object["$id"]?.stringValue ?? object["id"]?.stringValue, !id.hasPrefix("#") {
+                    let uri = rootID.map { URIReference(base: $0, fragment: nil).resolving(id).base } ?? URIReference(id).base
+                    if documents[uri] == nil { documents[uri] = value }
+                }
+                for (key, child) in object where key != "enum" && key != "const" && key != "default" && key != "examples" {
+                    stack.append((child, false))
+                }
+            case .array(let items): for item in items { stack.append((item, false)) }
+            default: break
+            }
+        }
     }
 
     private mutating func step() throws(JSONSchemaError) {
