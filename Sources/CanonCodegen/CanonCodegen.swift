@@ -70,6 +70,17 @@ public enum CanonCodegen {
         }
         guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
         let model = try TypeModel(schema: set.schema, definitions: set.definitions, typeNames: settings.typeNames)
+        // Both formats' top-level types live in one module: a name both define is a clash.
+        let avroNames = Set(model.names.values)
+        for t in jsonModel.types where t.parent == nil && avroNames.contains(t.name) {
+            diagnostics.append(
+                Diagnostic(
+                    file: t.file,
+                    message:
+                        "its type \(t.name) has the name of an Avro type of this target; give one of them another name (title, or typeNames)"
+                ))
+        }
+        guard diagnostics.isEmpty else { throw CodegenError(diagnostics: diagnostics) }
         let access = SwiftAccess(rawValue: settings.access) ?? .public
         let translator = TypeTranslator(model: model, access: access)
         var files: [GeneratedFile] = []
@@ -104,8 +115,11 @@ public enum CanonCodegen {
                     translator.jsonTypes[recordName] = (name, recordName)
                 }
                 let topics = try translator.declarations(settings, file: config.path)
-                let imports =
-                    jsonModel.roots.isEmpty ? ["CanonAvro", "Foundation"] : ["CanonAvro", "CanonCore", "CanonJSONSchema", "Foundation"]
+                // Each format's module only when one of its topics is there: a JSON-only target needs no CanonAvro.
+                let jsonTopics = settings.topics.filter { translator.jsonTypes[$0.value] != nil }.count
+                var imports = jsonTopics < settings.topics.count || settings.topics.isEmpty ? ["CanonAvro"] : []
+                if jsonTopics > 0 { imports += ["CanonCore", "CanonJSONSchema"] }
+                imports.append("Foundation")
                 let swift = SwiftFile(header: header(source: config.path), imports: imports, declarations: topics)
                 files.append(GeneratedFile(name: topicsFileName, contents: SwiftRenderer.render(swift)))
             } catch {

@@ -91,10 +91,73 @@ import Testing
     }
 
     @Test func forbiddenPropertiesAreLeftOutAndAnEmptyTypeStillReadsAnObject() throws {
-        let swift = try generated([("E.schema.json", ##"{"title":"E","type":"object","properties":{"gone":false}}"##)])
+        let swift = try generated([
+            ("E.schema.json", ##"{"title":"E","type":"object","properties":{"gone":false},"additionalProperties":false}"##)
+        ])
         #expect(!swift.contains("var gone") && !swift.contains("\"gone\")"))
         #expect(swift.contains("_ = try decoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)"))
         #expect(swift.contains("_ = encoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)"))
+    }
+
+    @Test func aTypeNameBothFormatsDefineIsRefused() {
+        let m = messages([
+            ("Order.schema.json", ##"{"title":"Order","type":"object","properties":{"id":{"type":"string"}}}"##),
+            ("Order.avsc", ##"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}"##),
+        ])
+        #expect(
+            m == [
+                "Order.schema.json: its type Order has the name of an Avro type of this target; give one of them another name (title, or typeNames)"
+            ])
+    }
+
+    @Test func aTargetWithJSONTopicsOnlyDoesNotImportTheAvroRuntime() throws {
+        let files = try CanonCodegen.generate(
+            schemaFiles: [
+                SourceFile(path: "E.schema.json", contents: ##"{"title":"Event","type":"object","properties":{"id":{"type":"string"}}}"##)
+            ],
+            config: SourceFile(path: "canon-codegen.json", contents: #"{"topics":[{"topic":"events","key":"string","value":"Event"}]}"#))
+        let topics = try #require(files.first { $0.name == CanonCodegen.topicsFileName }).contents
+        #expect(!topics.contains("import CanonAvro") && topics.contains("import CanonJSONSchema"))
+        #expect(topics.contains("CanonJSONSchema.JSONTopic"))
+    }
+
+    @Test func aReferenceByIDResolvesWhateverTheFileOrder() throws {
+        let money = SourceFile(
+            path: "b/Money.schema.json",
+            contents: ##"{"$id":"https://x.example/money","title":"Money","type":"object","properties":{"cents":{"type":"integer"}}}"##)
+        let order = SourceFile(
+            path: "a/Order.schema.json",
+            contents: ##"{"title":"Order","type":"object","properties":{"price":{"$ref":"https://x.example/money"}}}"##)
+        let one = try CanonCodegen.generate(schemaFiles: [order, money])
+        let other = try CanonCodegen.generate(schemaFiles: [money, order])
+        #expect(Set(one) == Set(other))
+        let swift = try #require(one.first { $0.name == "a_Order.schema.json.swift" }).contents
+        #expect(swift.contains("public var price: Money?"))
+        // The registered text embeds the referenced file under its own $id.
+        #expect(swift.contains(#"\"canon:b/Money.schema.json\":{\"$id\":\"https://x.example/money\",\"title\":\"Money\""#))
+    }
+
+    @Test func nestedTypesNeverHideATopLevelTypeOrMeanSomethingElse() throws {
+        let swift = try generated([
+            (
+                "N.schema.json",
+                ##"{"title":"N","type":"object","properties":{"type":{"enum":["a","b"]},"card":{"type":"object","properties":{"x":{"type":"string"}}},"c":{"$ref":"#/$defs/Card"}},"$defs":{"Card":{"type":"object","properties":{"y":{"type":"string"}}}}}"##
+            )
+        ])
+        #expect(swift.contains("public var type: N.Type2?"))
+        #expect(swift.contains("public var card: N.Card2?"))
+        #expect(swift.contains("public var c: Card?"))
+    }
+
+    @Test func propertiesBesideOneOfMakeOneStructWithTheBranchesPropertiesOptional() throws {
+        let swift = try generated([
+            (
+                "C.schema.json",
+                ##"{"title":"C","type":"object","properties":{"email":{"type":"string"}},"oneOf":[{"required":["email"]},{"properties":{"phone":{"type":"string"}},"required":["phone"]}]}"##
+            )
+        ])
+        #expect(swift.contains("public var email: Swift.String?") && swift.contains("public var phone: Swift.String?"))
+        #expect(!swift.contains("enum C"))
     }
 
     @Test func definitionsAreNamedTypesAndPrimitiveDefinitionsAreInlined() throws {

@@ -29,7 +29,7 @@ struct GeneratedJSONType: CustomStringConvertible, Sendable {
     /// Values Python makes (and Python `jsonschema` checks) decode into the generated types and encode
     /// back to equal JSON, which Python compares (key order aside) and validates again.
     @Test func valuesMadeInPythonRoundTripToEqualJSON() throws {
-        let produced = try avroPeer(["produce", "7", "150"], script: "jsonschema_codegen_peer.py")
+        let produced = try pythonPeer("jsonschema_codegen_peer.py", ["produce", "7", "150"])
         let types = Dictionary(uniqueKeysWithValues: GeneratedJSONType.all.map { ($0.description, $0) })
         var rows = ""
         var counts: [Swift.String: Int] = [:]
@@ -44,7 +44,7 @@ struct GeneratedJSONType: CustomStringConvertible, Sendable {
             counts[name, default: 0] += 1
         }
         #expect(counts.count == 5 && counts.values.allSatisfy { $0 == 150 })
-        let verdict = try avroPeer(["compare"], input: Array(rows.utf8), script: "jsonschema_codegen_peer.py")
+        let verdict = try pythonPeer("jsonschema_codegen_peer.py", ["compare"], input: Array(rows.utf8))
         #expect(verdict.contains("checked 750"))
     }
 
@@ -53,7 +53,7 @@ struct GeneratedJSONType: CustomStringConvertible, Sendable {
     @Test(arguments: GeneratedJSONType.all)
     func theEmbeddedSchemaIsSelfContainedAndAdmitsWhatTheTypeWrites(_ type: GeneratedJSONType) throws {
         let validator = try JSONSchemaValidator(schema: try JSONReader.parse(type.schema))
-        let produced = try avroPeer(["produce", "11", "20"], script: "jsonschema_codegen_peer.py")
+        let produced = try pythonPeer("jsonschema_codegen_peer.py", ["produce", "11", "20"])
         var checked = 0
         for line in produced.split(separator: "\n") {
             let row = try JSONReader.parse(Swift.String(line))

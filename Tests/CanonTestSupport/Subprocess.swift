@@ -48,9 +48,14 @@ public struct PeerFailure: Error, CustomStringConvertible {
     public init(description: String) { self.description = description }
 }
 
-/// Runs a Python peer in `Tests/Interop` (by default `avro_peer.py`, fastavro) with `arguments`; its
-/// standard output, or an error with its standard error.
+/// Runs `avro_peer.py` (fastavro) with `arguments`: see ``pythonPeer(_:_:input:)``.
 public func avroPeer(_ arguments: [String], input: [UInt8] = [], script name: String = "avro_peer.py") throws -> String {
+    try pythonPeer(name, arguments, input: input)
+}
+
+/// Runs the Python peer `name` in `Tests/Interop` with `arguments`; its standard output, or an error
+/// with its standard error and the end of its output.
+public func pythonPeer(_ name: String, _ arguments: [String], input: [UInt8] = []) throws -> String {
     let script = TestData.interopDirectory.appendingPathComponent(name).path
     let result = try runProcess(python3(), [script] + arguments, input: input)
     guard result.status == 0 else {

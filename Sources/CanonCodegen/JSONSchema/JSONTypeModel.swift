@@ -80,7 +80,10 @@ struct JSONTypeModel {
     private var byLocation: [Location: Int] = [:]
     private var index: SchemaIndex
     private let fileOfDocument: [String: String]
+    /// Files with a root `$id`, by that (absolute) `$id`.
+    private let documentOfID: [String: String]
     private var inlining: Set<Location> = []
+    private var effectiveCache: [Location: Effective] = [:]
     /// How deep `kind` is in nested schemas and references: bounded, so no schema exhausts the stack.
     private var depth = 0
     private var topLevelNames: [String: Location] = [:]
@@ -98,15 +101,28 @@ struct JSONTypeModel {
             fileOfDocument[Self.documentURI(f.path)] = f.path
         }
         self.fileOfDocument = fileOfDocument
+        var documentOfID: [String: String] = [:]
+        for f in files {
+            if let id = f.schema["$id"]?.stringValue ?? f.schema["id"]?.stringValue {
+                documentOfID[SchemaIndex.documentURI(of: id, base: Self.documentURI(f.path))] = Self.documentURI(f.path)
+            }
+        }
+        self.documentOfID = documentOfID
         index = SchemaIndex(documents: documents, defaultDraft: .draft7)
+        // Every document is indexed before any is walked, so a `$ref` may name another file by its `$id`
+        // whatever the order of the files.
+        var unreadable: Set<String> = []
         for f in files.sorted(by: { $0.path < $1.path }) {
+            do {
+                try index.add(document: Self.documentURI(f.path), f.schema)
+            } catch {
+                diagnostics.append(Diagnostic(file: f.path, message: Self.relative(ModelError(error).message, to: f.path)))
+                unreadable.insert(f.path)
+            }
+        }
+        for f in files.sorted(by: { $0.path < $1.path }) where !unreadable.contains(f.path) {
             let root = Location(document: Self.documentURI(f.path), pointer: "")
             do {
-                do {
-                    try index.add(document: root.document, f.schema)
-                } catch {
-                    throw ModelError(error)
-                }
                 var kind = try namedKind(root, name: Self.rootName(f.path, f.schema))
                 if case .optional(let wrapped) = kind { kind = wrapped }
                 if case .named(let i) = kind, types[i].location == root {
@@ -115,20 +131,42 @@ struct JSONTypeModel {
                 } else {
                     rootKinds[f.path] = kind
                 }
-            } catch let error as ModelError {
-                // The diagnostic names the file; the message keeps the place in it (`at #/oneOf/1: ...`).
-                var message = error.message
-                if message.hasPrefix(f.path + "#") {
-                    message = "at " + message.dropFirst(f.path.count)
-                } else if message.hasPrefix(f.path + ": ") {
-                    message.removeFirst(f.path.count + 2)
-                }
-                diagnostics.append(Diagnostic(file: f.path, message: message))
             } catch {
-                diagnostics.append(Diagnostic(file: f.path, message: "\(error)"))
+                diagnostics.append(Diagnostic(file: f.path, message: Self.relative(error.message, to: f.path)))
             }
         }
+        renameNestedTypes()
         markRecursion()
+    }
+
+    /// A message about a place in `path`, for a diagnostic that names the file: `at #/oneOf/1: ...`.
+    static func relative(_ message: String, to path: String) -> String {
+        if message.hasPrefix(path + "#") { return "at " + message.dropFirst(path.count) }
+        if message.hasPrefix(path + ": ") { return String(message.dropFirst(path.count + 2)) }
+        return message
+    }
+
+    /// Names a nested type may not have: a member type called `Type` or `Self` means something else in
+    /// Swift, and one named as a top-level type, an enclosing type or a module the generated code names
+    /// would hide it inside its parent.
+    static let reservedNestedNames: Set<String> = [
+        "Type", "Self", "Protocol", "Any", "Swift", "Foundation", "CanonCore", "CanonJSONSchema", "CanonAvro",
+    ]
+
+    /// Renames nested types whose names would hide a top-level type, an enclosing type or a module (top-
+    /// level names are known only once every file is walked).
+    private mutating func renameNestedTypes() {
+        let topLevel = Set(types.filter { $0.parent == nil }.map(\.name))
+        for i in types.indices where types[i].parent != nil {
+            var taken = topLevel.union(Self.reservedNestedNames)
+            var p = types[i].parent
+            while let parent = p {
+                taken.insert(types[parent].name)
+                p = types[parent].parent
+            }
+            for sibling in types[types[i].parent!].children where sibling != i { taken.insert(types[sibling].name) }
+            if taken.contains(types[i].name) { types[i].name = Self.unique(types[i].name, &taken) }
+        }
     }
 
     // MARK: - Names
@@ -147,10 +185,10 @@ struct JSONTypeModel {
     /// `UpperCamelCase` from any text: characters that cannot be in an identifier split words.
     static func typeName(_ text: String) -> String {
         let name = SwiftNaming.typeName(String(text.map { $0.isLetter || $0.isNumber ? $0 : "_" }))
-        return SwiftNaming.reservedTypeNames.contains(name) ? name + "_" : name
+        return SwiftNaming.reservedTypeNames.union(["CanonCore", "CanonJSONSchema"]).contains(name) ? name + "_" : name
     }
 
-    /// `lowerCamelCase` from any text, keyword-escaped.
+    /// `lowerCamelCase` from any text (escape keywords with `SwiftNaming.escaped` where it is used).
     static func memberName(_ text: String) -> String {
         SwiftNaming.memberName(String(text.map { $0.isLetter || $0.isNumber ? $0 : "_" }))
     }
@@ -206,6 +244,14 @@ struct JSONTypeModel {
     }
 
     private mutating func effective(_ location: Location, depth: Int = 0) throws(ModelError) -> Effective {
+        if let known = effectiveCache[location] { return known }
+        let result = try merge(location, depth: depth)
+        effectiveCache[location] = result
+        return result
+    }
+
+    /// `effective` without the cache (which keeps `allOf` diamonds from costing 2^depth merges).
+    private mutating func merge(_ location: Location, depth: Int) throws(ModelError) -> Effective {
         guard depth < 32 else { throw ModelError("allOf and $ref nest more than 32 deep", at: location) }
         guard case .object(let object)? = index.value(at: location) else { return Effective() }
         var result = Effective()
@@ -258,6 +304,14 @@ struct JSONTypeModel {
             return nil
         }
         if e["const"] != nil { return nil }
+        if !e.properties.isEmpty {
+            // Properties beside `oneOf`/`anyOf` (`required` alternatives, or variants adding properties):
+            // one struct, the branches' own properties optional in it.
+            var types = e.types ?? ["object"]
+            let nullable = types.contains("null")
+            types.removeAll { $0 == "null" }
+            if types == ["object"] { return (.object, nullable) }
+        }
         for keyword in ["oneOf", "anyOf"] {
             guard case .array(let items)? = e[keyword], let at = e.location(keyword) else { continue }
             var branches: [Location] = []
@@ -357,7 +411,8 @@ struct JSONTypeModel {
         switch value {
         case .string: return .string
         case .bool: return .bool
-        case .int, .uint: return .integer("Swift.Int")
+        case .int: return .integer("Swift.Int")
+        case .uint: return .integer("Swift.UInt64")
         case .double: return .number("Swift.Double")
         default: return .any
         }
@@ -440,7 +495,7 @@ struct JSONTypeModel {
 
     private mutating func objectBody(_ e: Effective, _ location: Location, self i: Int) throws(ModelError) -> Body {
         var properties: [Property] = []
-        var taken: Set<String> = ["additionalProperties", "jsonSchema"]
+        var taken: Set<String> = ["additionalProperties", "jsonSchema", "hashValue"]
         for (name, at) in e.properties {
             // `"p": false` forbids the property: there is nothing to hold.
             if index.value(at: at) == .bool(false) { continue }
@@ -457,16 +512,37 @@ struct JSONTypeModel {
             properties.append(
                 Property(jsonName: name, swiftName: swiftName, kind: kind, required: e.required.contains(name), doc: Self.doc(pe)))
         }
+        // The properties `oneOf`/`anyOf` branches beside these add: optional here.
+        for keyword in ["oneOf", "anyOf"] {
+            guard case .array(let items)? = e[keyword], let at = e.location(keyword) else { continue }
+            for b in items.indices {
+                var branch = child(at, String(b))
+                if case .string(let ref)? = index.value(at: branch)?["$ref"] { branch = try resolve(ref, at: branch) }
+                for (name, p) in try effective(branch).properties where !properties.contains(where: { $0.jsonName == name }) {
+                    if index.value(at: p) == .bool(false) { continue }
+                    let pe = try effective(p)
+                    let kind = try self.kind(p, hint: Self.typeName(name), parent: i)
+                    properties.append(
+                        Property(
+                            jsonName: name, swiftName: SwiftNaming.escaped(Self.unique(Self.memberName(name), &taken)), kind: kind,
+                            required: false, doc: Self.doc(pe)))
+                }
+            }
+        }
+        // Members no property names: what `additionalProperties` admits, kept (an open content model,
+        // the default, keeps any JSON); none when it is false or `unevaluatedProperties` is.
         var additional: Kind?
-        if let at = e.location("additionalProperties"), case .object? = e["additionalProperties"] {
-            additional = try kind(at, hint: "AdditionalProperty", parent: i)
+        switch (e["additionalProperties"], e["unevaluatedProperties"]) {
+        case (.object?, _): additional = try kind(e.location("additionalProperties")!, hint: "AdditionalProperty", parent: i)
+        case (.bool(false)?, _), (nil, .bool(false)?): additional = nil
+        default: additional = .any
         }
         return .object(properties: properties, additional: additional)
     }
 
     private func stringEnumBody(_ e: Effective) -> Body {
         guard case .array(let values)? = e["enum"] else { return .stringEnum([]) }
-        var taken: Set<String> = []
+        var taken: Set<String> = ["rawValue", "allCases", "hashValue", "init"]
         return .stringEnum(
             values.compactMap(\.stringValue).map { raw in
                 (SwiftNaming.escaped(Self.unique(raw.isEmpty ? "empty" : Self.memberName(raw), &taken)), raw)
@@ -507,7 +583,7 @@ struct JSONTypeModel {
         for b in branches { shapes.append(try shape(b)) }
         var discriminator: String?
         var discriminatorValues: [Location: String] = [:]
-        for s in Set(shapes) where shapes.filter({ $0 == s }).count > 1 {
+        for s in Set(shapes).sorted() where shapes.filter({ $0 == s }).count > 1 {
             let same = zip(branches, shapes).filter { $0.1 == s }.map(\.0)
             guard s == "object" else {
                 throw ModelError(
@@ -517,7 +593,7 @@ struct JSONTypeModel {
             (discriminator, discriminatorValues) = try findDiscriminator(same, location)
         }
         var cases: [UnionCase] = []
-        var taken: Set<String> = []
+        var taken: Set<String> = ["jsonSchema", "hashValue", "init"]
         for (b, s) in zip(branches, shapes) {
             let value = discriminatorValues[b]
             let branchName = try branchTypeName(b)
@@ -677,8 +753,11 @@ struct JSONTypeModel {
         while let d = stack.popLast() {
             if d == to && d != from { return true }
             guard seen.insert(d).inserted, let path = fileOfDocument[d], let value = files[path] else { continue }
+            // A file with a root `$id` resolves its references against it, and is named by it.
+            let base = value["$id"]?.stringValue.map { SchemaIndex.documentURI(of: $0, base: d) } ?? d
             for ref in Self.references(in: value) {
-                stack.append(SchemaIndex.documentURI(of: ref, base: d))
+                let target = SchemaIndex.documentURI(of: ref, base: base)
+                stack.append(documentOfID[target] ?? target)
             }
         }
         return false

@@ -109,7 +109,7 @@ struct JSONTypeTranslator {
         case .string(let s): return .string(s)
         case .bool(let b): return .literal(.bool(b))
         case .int(let i): return .literal(.int(i))
-        case .uint(let u): return .literal(.uint(u))
+        case .uint(let u): return .call(.identifier("Swift.UInt64"), [.init(.literal(.uint(u)))])
         case .double(let d): return .literal(.double(d))
         default: return .literal(.nil)
         }

@@ -12,11 +12,14 @@ public protocol SchemaSource: Sendable {
 public struct RegisteredSchema: Sendable, Hashable {
     /// A referenced schema: the reference's name and the schema's text.
     public struct Referenced: Sendable, Hashable {
+        /// The name the referencing schema uses for it.
         public var name: String
+        /// Its text.
         public var text: String
         /// Where it came from, for errors (`orders-value version 3`).
         public var origin: String
 
+        /// A referenced schema.
         public init(name: String, text: String, origin: String) {
             self.name = name
             self.text = text
@@ -24,10 +27,14 @@ public struct RegisteredSchema: Sendable, Hashable {
         }
     }
 
+    /// The schema's format.
     public var type: SchemaType
+    /// The schema as registered.
     public var text: String
+    /// The schemas it references, what they reference first.
     public var references: [Referenced]
 
+    /// A schema of `type` with its text and references.
     public init(type: SchemaType, text: String, references: [Referenced] = []) {
         self.type = type
         self.text = text
@@ -59,6 +66,7 @@ public struct FixedSchemaSource: SchemaSource {
 
     /// Thrown when a source does not know a schema or an ID.
     public struct NotFound: Error, Sendable, CustomStringConvertible {
+        /// What was not found.
         public var description: String
     }
 

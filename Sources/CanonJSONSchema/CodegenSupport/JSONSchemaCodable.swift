@@ -27,16 +27,9 @@ extension JSONSchemaCodable {
     }
 }
 
+/// A JSON topic's `string` key: registered as `{"type":"string"}`, written as a JSON string.
 extension String: JSONSchemaCodable {
     public static var jsonSchema: String { #"{"type":"string"}"# }
-}
-
-extension Int: JSONSchemaCodable {
-    public static var jsonSchema: String { #"{"type":"integer"}"# }
-}
-
-extension Int64: JSONSchemaCodable {
-    public static var jsonSchema: String { #"{"type":"integer"}"# }
 }
 
 /// Holds a value behind a reference, so a generated struct can contain a value of its own type
@@ -86,11 +79,16 @@ public enum JSONShape: Sendable, Hashable {
 /// A coding key for any property name: generated types use it for the members `additionalProperties`
 /// admits and for `oneOf` discriminators.
 public struct JSONCodingKey: CodingKey, Hashable, Sendable {
+    /// The property name.
     public var stringValue: String
+    /// Always `nil`: JSON objects have names only.
     public var intValue: Int? { nil }
 
+    /// The key of the property `name`.
     public init(_ name: String) { stringValue = name }
+    /// The key of the property `stringValue`.
     public init(stringValue: String) { self.stringValue = stringValue }
+    /// Always `nil`: JSON objects have names only.
     public init?(intValue: Int) { nil }
 }
 

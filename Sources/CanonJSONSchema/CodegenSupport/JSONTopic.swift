@@ -17,8 +17,10 @@ public protocol JSONTopic {
 /// Serializes a topic's keys and values as Confluent's JSON Schema serializer does: magic byte 0, the
 /// schema ID from `source`, the JSON.
 public struct JSONTopicSerializer<Topic: JSONTopic>: Sendable {
+    /// Where schema IDs come from (a registry client may register the schemas on first use).
     public let source: any SchemaSource
 
+    /// A serializer taking IDs from `source`.
     public init(source: any SchemaSource) { self.source = source }
 
     /// The framed key and value bytes of one event.
@@ -33,10 +35,13 @@ public struct JSONTopicSerializer<Topic: JSONTopic>: Sendable {
 /// writer schema its ID names (compiled once per ID), and a payload that does not conform is refused
 /// with a ``JSONTopicDecodingError`` naming where.
 public struct JSONTopicDeserializer<Topic: JSONTopic>: Sendable {
+    /// Where writer schemas come from, by the ID each payload carries.
     public let source: any SchemaSource
+    /// Whether each payload is validated against its writer schema before it is decoded.
     public let validates: Bool
     private let validators = Locked<[Int32: any PayloadValidator]>([:])
 
+    /// A deserializer reading writer schemas from `source`; with `validates`, payloads are validated.
     public init(source: any SchemaSource, validates: Bool = false) {
         self.source = source
         self.validates = validates
@@ -51,8 +56,10 @@ public struct JSONTopicDeserializer<Topic: JSONTopic>: Sendable {
         if let problem = ConfluentFraming.headerProblem(framed) { throw JSONTopicDecodingError(schemaID: nil, message: problem, path: nil) }
         let id = ConfluentFraming.schemaID(framed)
         if validates {
-            var validator = validators.withValue { $0[id] }
-            if validator == nil {
+            let validator: any PayloadValidator
+            if let known = validators.withValue({ $0[id] }) {
+                validator = known
+            } else {
                 let registered = try await source.registeredSchema(id: id)
                 guard registered.type == .json else {
                     throw JSONTopicDecodingError(schemaID: id, message: "schema \(id) is \(registered.type), not JSON", path: nil)
@@ -61,7 +68,7 @@ public struct JSONTopicDeserializer<Topic: JSONTopic>: Sendable {
                 validators.withValue { $0[id] = validator }
             }
             do {
-                try validator!.validatePayload(framed, from: 5, limits: PayloadLimits())
+                try validator.validatePayload(framed, from: 5, limits: PayloadLimits())
             } catch {
                 throw JSONTopicDecodingError(schemaID: id, message: error.message, path: error.path)
             }
@@ -74,6 +81,7 @@ public struct JSONTopicDeserializer<Topic: JSONTopic>: Sendable {
 public struct JSONTopicDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The writer schema ID, when the header was readable.
     public var schemaID: Int32?
+    /// What is wrong.
     public var message: String
     /// The JSON pointer of the offending value, when the schema refused it.
     public var path: String?

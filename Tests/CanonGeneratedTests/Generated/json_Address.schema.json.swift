@@ -10,12 +10,15 @@ public struct PostalAddress: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
     public var city: Swift.String
     public var postalCode: Swift.String?
     public var country: Country
+    /// The members `additionalProperties` admits, by name.
+    public var additionalProperties: [Swift.String: CanonCore.JSONValue]
 
-    public init(street: Swift.String, city: Swift.String, postalCode: Swift.String? = nil, country: Country) {
+    public init(street: Swift.String, city: Swift.String, postalCode: Swift.String? = nil, country: Country, additionalProperties: [Swift.String: CanonCore.JSONValue] = [:]) {
         self.street = street
         self.city = city
         self.postalCode = postalCode
         self.country = country
+        self.additionalProperties = additionalProperties
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -24,6 +27,7 @@ public struct PostalAddress: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         self.city = try c.decode(Swift.String.self, forKey: .init("city"))
         self.postalCode = try c.decodeIfPresent(Swift.String.self, forKey: .init("postalCode"))
         self.country = try c.decode(Country.self, forKey: .init("country"))
+        self.additionalProperties = try c.decodeAdditional(CanonCore.JSONValue.self, excluding: ["street", "city", "postalCode", "country"])
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -32,6 +36,7 @@ public struct PostalAddress: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         try c.encode(self.city, forKey: .init("city"))
         try c.encodeIfPresent(self.postalCode, forKey: .init("postalCode"))
         try c.encode(self.country, forKey: .init("country"))
+        try c.encodeAdditional(self.additionalProperties)
     }
 
     /// The schema this type was generated from, self-contained: what its topic serializer registers.

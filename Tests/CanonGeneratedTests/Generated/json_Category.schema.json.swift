@@ -19,11 +19,14 @@ public struct Category: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
     }
 
     public var children: [Category]?
+    /// The members `additionalProperties` admits, by name.
+    public var additionalProperties: [Swift.String: CanonCore.JSONValue]
 
-    public init(name: Swift.String, parent: Category? = nil, children: [Category]? = nil) {
+    public init(name: Swift.String, parent: Category? = nil, children: [Category]? = nil, additionalProperties: [Swift.String: CanonCore.JSONValue] = [:]) {
         self.name = name
         self._parent = .value(parent)
         self.children = children
+        self.additionalProperties = additionalProperties
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -31,6 +34,7 @@ public struct Category: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         self.name = try c.decode(Swift.String.self, forKey: .init("name"))
         self._parent = .value(try c.decodeIfPresent(Category.self, forKey: .init("parent")))
         self.children = try c.decodeIfPresent([Category].self, forKey: .init("children"))
+        self.additionalProperties = try c.decodeAdditional(CanonCore.JSONValue.self, excluding: ["name", "parent", "children"])
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -38,6 +42,7 @@ public struct Category: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         try c.encode(self.name, forKey: .init("name"))
         try c.encodeIfPresent(self.parent, forKey: .init("parent"))
         try c.encodeIfPresent(self.children, forKey: .init("children"))
+        try c.encodeAdditional(self.additionalProperties)
     }
 
     /// The schema this type was generated from, self-contained: what its topic serializer registers.

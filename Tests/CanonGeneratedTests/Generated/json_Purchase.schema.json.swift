@@ -33,10 +33,17 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
     public var extra: CanonCore.JSONValue?
     /// A property named as a Swift keyword.
     public var `self`: Swift.String?
+    /// An inline enum named Type, which Swift reserves.
+    public var type: Purchase.Type2?
+    /// Named as the top-level Card.
+    public var card: Purchase.Card2?
+    public var contact: Purchase.Contact?
+    public var price: PriceTag?
+    public var flags: Swift.UInt64?
     /// The members `additionalProperties` admits, by name.
     public var additionalProperties: [Swift.String: Purchase.AdditionalProperty?]
 
-    public init(purchaseId: Swift.String, version: Swift.Int? = nil, quantity: Swift.Int32, customerNumber: Swift.Int64? = nil, sequence: Swift.Int? = nil, total: Swift.Double, weight: Swift.Float? = nil, gift: Swift.Bool? = nil, status: Status, note: Swift.String? = nil, tags: [Swift.String]? = nil, attributes: [Swift.String: Swift.String]? = nil, lines: [Purchase.LinesItem], shipTo: PostalAddress? = nil, payment: Purchase.Payment, discount: Purchase.Discount? = nil, reading: Purchase.Reading? = nil, extra: CanonCore.JSONValue? = nil, self _self: Swift.String? = nil, additionalProperties: [Swift.String: Purchase.AdditionalProperty?] = [:]) {
+    public init(purchaseId: Swift.String, version: Swift.Int? = nil, quantity: Swift.Int32, customerNumber: Swift.Int64? = nil, sequence: Swift.Int? = nil, total: Swift.Double, weight: Swift.Float? = nil, gift: Swift.Bool? = nil, status: Status, note: Swift.String? = nil, tags: [Swift.String]? = nil, attributes: [Swift.String: Swift.String]? = nil, lines: [Purchase.LinesItem], shipTo: PostalAddress? = nil, payment: Purchase.Payment, discount: Purchase.Discount? = nil, reading: Purchase.Reading? = nil, extra: CanonCore.JSONValue? = nil, self _self: Swift.String? = nil, type: Purchase.Type2? = nil, card: Purchase.Card2? = nil, contact: Purchase.Contact? = nil, price: PriceTag? = nil, flags: Swift.UInt64? = nil, additionalProperties: [Swift.String: Purchase.AdditionalProperty?] = [:]) {
         self.purchaseId = purchaseId
         self.version = version
         self.quantity = quantity
@@ -56,6 +63,11 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         self.reading = reading
         self.extra = extra
         self.`self` = _self
+        self.type = type
+        self.card = card
+        self.contact = contact
+        self.price = price
+        self.flags = flags
         self.additionalProperties = additionalProperties
     }
 
@@ -82,7 +94,13 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         self.reading = try c.decodeIfPresent(Purchase.Reading.self, forKey: .init("reading"))
         self.extra = try c.decodeAnyIfPresent(forKey: "extra")
         self.`self` = try c.decodeIfPresent(Swift.String.self, forKey: .init("self"))
-        self.additionalProperties = try c.decodeAdditional(Purchase.AdditionalProperty?.self, excluding: ["purchaseId", "kind", "version", "quantity", "customerNumber", "sequence", "total", "weight", "gift", "status", "note", "tags", "attributes", "lines", "shipTo", "payment", "discount", "reading", "extra", "self"])
+        self.type = try c.decodeIfPresent(Purchase.Type2.self, forKey: .init("type"))
+        self.card = try c.decodeIfPresent(Purchase.Card2.self, forKey: .init("card"))
+        self.contact = try c.decodeIfPresent(Purchase.Contact.self, forKey: .init("contact"))
+        self.price = try c.decodeIfPresent(PriceTag.self, forKey: .init("price"))
+        try c.decodeConstant(Swift.UInt64(18446744073709551615), forKey: "flags", required: false)
+        self.flags = try c.decodeIfPresent(Swift.UInt64.self, forKey: .init("flags"))
+        self.additionalProperties = try c.decodeAdditional(Purchase.AdditionalProperty?.self, excluding: ["purchaseId", "kind", "version", "quantity", "customerNumber", "sequence", "total", "weight", "gift", "status", "note", "tags", "attributes", "lines", "shipTo", "payment", "discount", "reading", "extra", "self", "type", "card", "contact", "price", "flags"])
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -107,11 +125,16 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         try c.encodeIfPresent(self.reading, forKey: .init("reading"))
         try c.encodeIfPresent(self.extra, forKey: .init("extra"))
         try c.encodeIfPresent(self.`self`, forKey: .init("self"))
+        try c.encodeIfPresent(self.type, forKey: .init("type"))
+        try c.encodeIfPresent(self.card, forKey: .init("card"))
+        try c.encodeIfPresent(self.contact, forKey: .init("contact"))
+        try c.encodeIfPresent(self.price, forKey: .init("price"))
+        try c.encodeIfPresent(self.flags, forKey: .init("flags"))
         try c.encodeAdditional(self.additionalProperties)
     }
 
     /// The schema this type was generated from, self-contained: what its topic serializer registers.
-    public static let jsonSchema: Swift.String = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"title\":\"Purchase\",\"description\":\"A purchase, with every construct the generator maps.\",\"type\":\"object\",\"properties\":{\"purchaseId\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"The purchase's ID.\"},\"kind\":{\"const\":\"purchase\"},\"version\":{\"const\":2},\"quantity\":{\"type\":\"integer\",\"format\":\"int32\",\"minimum\":1},\"customerNumber\":{\"type\":\"integer\",\"format\":\"int64\"},\"sequence\":{\"type\":\"integer\"},\"total\":{\"type\":\"number\"},\"weight\":{\"type\":\"number\",\"format\":\"float\"},\"gift\":{\"type\":\"boolean\"},\"status\":{\"$ref\":\"#/$defs/Status\"},\"note\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"attributes\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},\"lines\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"sku\":{\"type\":\"string\"},\"count\":{\"type\":\"integer\",\"format\":\"int32\"},\"unit-price\":{\"type\":\"number\"}},\"required\":[\"sku\",\"count\"],\"additionalProperties\":false}},\"shipTo\":{\"$ref\":\"Address.schema.json\"},\"payment\":{\"oneOf\":[{\"$ref\":\"#/$defs/Card\"},{\"type\":\"object\",\"properties\":{\"method\":{\"const\":\"bank\"},\"iban\":{\"type\":\"string\"}},\"required\":[\"method\",\"iban\"]}]},\"discount\":{\"anyOf\":[{\"type\":\"number\"},{\"type\":\"string\",\"pattern\":\"^[0-9]+%$\"}]},\"reading\":{\"type\":[\"string\",\"integer\",\"null\"]},\"extra\":{},\"self\":{\"type\":\"string\",\"description\":\"A property named as a Swift keyword.\"}},\"required\":[\"purchaseId\",\"kind\",\"quantity\",\"total\",\"status\",\"note\",\"lines\",\"payment\"],\"additionalProperties\":{\"type\":[\"string\",\"number\",\"boolean\",\"null\"]},\"$defs\":{\"Status\":{\"type\":\"string\",\"enum\":[\"PENDING\",\"PAID\",\"in-transit\",\"default\"]},\"Card\":{\"type\":\"object\",\"properties\":{\"method\":{\"const\":\"card\"},\"last4\":{\"type\":\"string\",\"pattern\":\"^[0-9]{4}$\"},\"expires\":{\"type\":\"string\",\"format\":\"date\"}},\"required\":[\"method\",\"last4\"]},\"canon:Address.schema.json\":{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"PostalAddress\",\"type\":\"object\",\"properties\":{\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"postalCode\":{\"type\":\"string\"},\"country\":{\"$ref\":\"#/definitions/Country\"}},\"required\":[\"street\",\"city\",\"country\"],\"definitions\":{\"Country\":{\"type\":\"string\",\"enum\":[\"DE\",\"FR\",\"US\"]}},\"$id\":\"Address.schema.json\"}}}"
+    public static let jsonSchema: Swift.String = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"title\":\"Purchase\",\"description\":\"A purchase, with every construct the generator maps.\",\"type\":\"object\",\"properties\":{\"purchaseId\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"The purchase's ID.\"},\"kind\":{\"const\":\"purchase\"},\"version\":{\"const\":2},\"quantity\":{\"type\":\"integer\",\"format\":\"int32\",\"minimum\":1},\"customerNumber\":{\"type\":\"integer\",\"format\":\"int64\"},\"sequence\":{\"type\":\"integer\"},\"total\":{\"type\":\"number\"},\"weight\":{\"type\":\"number\",\"format\":\"float\"},\"gift\":{\"type\":\"boolean\"},\"status\":{\"$ref\":\"#/$defs/Status\"},\"note\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"attributes\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},\"lines\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"sku\":{\"type\":\"string\"},\"count\":{\"type\":\"integer\",\"format\":\"int32\"},\"unit-price\":{\"type\":\"number\"}},\"required\":[\"sku\",\"count\"],\"additionalProperties\":false}},\"shipTo\":{\"$ref\":\"Address.schema.json\"},\"payment\":{\"oneOf\":[{\"$ref\":\"#/$defs/Card\"},{\"type\":\"object\",\"properties\":{\"method\":{\"const\":\"bank\"},\"iban\":{\"type\":\"string\"}},\"required\":[\"method\",\"iban\"]}]},\"discount\":{\"anyOf\":[{\"type\":\"number\"},{\"type\":\"string\",\"pattern\":\"^[0-9]+%$\"}]},\"reading\":{\"type\":[\"string\",\"integer\",\"null\"]},\"extra\":{},\"self\":{\"type\":\"string\",\"description\":\"A property named as a Swift keyword.\"},\"type\":{\"enum\":[\"retail\",\"wholesale\"],\"description\":\"An inline enum named Type, which Swift reserves.\"},\"card\":{\"type\":\"object\",\"properties\":{\"holder\":{\"type\":\"string\"}},\"description\":\"Named as the top-level Card.\"},\"contact\":{\"type\":\"object\",\"properties\":{\"email\":{\"type\":\"string\"}},\"oneOf\":[{\"required\":[\"email\"]},{\"properties\":{\"phone\":{\"type\":\"string\"}},\"required\":[\"phone\"]}]},\"price\":{\"$ref\":\"https://example.com/schemas/money.json\"},\"flags\":{\"const\":18446744073709551615}},\"required\":[\"purchaseId\",\"kind\",\"quantity\",\"total\",\"status\",\"note\",\"lines\",\"payment\"],\"additionalProperties\":{\"type\":[\"string\",\"number\",\"boolean\",\"null\"]},\"$defs\":{\"Status\":{\"type\":\"string\",\"enum\":[\"PENDING\",\"PAID\",\"in-transit\",\"default\"]},\"Card\":{\"type\":\"object\",\"properties\":{\"method\":{\"const\":\"card\"},\"last4\":{\"type\":\"string\",\"pattern\":\"^[0-9]{4}$\"},\"expires\":{\"type\":\"string\",\"format\":\"date\"}},\"required\":[\"method\",\"last4\"]},\"canon:Address.schema.json\":{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"PostalAddress\",\"type\":\"object\",\"properties\":{\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"postalCode\":{\"type\":\"string\"},\"country\":{\"$ref\":\"#/definitions/Country\"}},\"required\":[\"street\",\"city\",\"country\"],\"definitions\":{\"Country\":{\"type\":\"string\",\"enum\":[\"DE\",\"FR\",\"US\"]}},\"$id\":\"Address.schema.json\"},\"canon:Money.schema.json\":{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$id\":\"https://example.com/schemas/money.json\",\"title\":\"PriceTag\",\"type\":\"object\",\"properties\":{\"cents\":{\"type\":\"integer\",\"format\":\"int64\"},\"currency\":{\"type\":\"string\",\"enum\":[\"EUR\",\"USD\"]}},\"required\":[\"cents\",\"currency\"],\"additionalProperties\":false}}}"
 
     public struct LinesItem: Swift.Codable, Swift.Hashable, Swift.Sendable {
         public var sku: Swift.String
@@ -174,21 +197,26 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
             public var method: Swift.String { "bank" }
 
             public var iban: Swift.String
+            /// The members `additionalProperties` admits, by name.
+            public var additionalProperties: [Swift.String: CanonCore.JSONValue]
 
-            public init(iban: Swift.String) {
+            public init(iban: Swift.String, additionalProperties: [Swift.String: CanonCore.JSONValue] = [:]) {
                 self.iban = iban
+                self.additionalProperties = additionalProperties
             }
 
             public init(from decoder: any Swift.Decoder) throws {
                 let c = try decoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)
                 try c.decodeConstant("bank", forKey: "method", required: true)
                 self.iban = try c.decode(Swift.String.self, forKey: .init("iban"))
+                self.additionalProperties = try c.decodeAdditional(CanonCore.JSONValue.self, excluding: ["method", "iban"])
             }
 
             public func encode(to encoder: any Swift.Encoder) throws {
                 var c = encoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)
                 try c.encode(self.method, forKey: .init("method"))
                 try c.encode(self.iban, forKey: .init("iban"))
+                try c.encodeAdditional(self.additionalProperties)
             }
         }
     }
@@ -243,6 +271,63 @@ public struct Purchase: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         }
     }
 
+    /// An inline enum named Type, which Swift reserves.
+    public enum Type2: Swift.String, Swift.Codable, Swift.Hashable, Swift.Sendable, Swift.CaseIterable {
+        case retail = "retail"
+        case wholesale = "wholesale"
+    }
+
+    /// Named as the top-level Card.
+    public struct Card2: Swift.Codable, Swift.Hashable, Swift.Sendable {
+        public var holder: Swift.String?
+        /// The members `additionalProperties` admits, by name.
+        public var additionalProperties: [Swift.String: CanonCore.JSONValue]
+
+        public init(holder: Swift.String? = nil, additionalProperties: [Swift.String: CanonCore.JSONValue] = [:]) {
+            self.holder = holder
+            self.additionalProperties = additionalProperties
+        }
+
+        public init(from decoder: any Swift.Decoder) throws {
+            let c = try decoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)
+            self.holder = try c.decodeIfPresent(Swift.String.self, forKey: .init("holder"))
+            self.additionalProperties = try c.decodeAdditional(CanonCore.JSONValue.self, excluding: ["holder"])
+        }
+
+        public func encode(to encoder: any Swift.Encoder) throws {
+            var c = encoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)
+            try c.encodeIfPresent(self.holder, forKey: .init("holder"))
+            try c.encodeAdditional(self.additionalProperties)
+        }
+    }
+
+    public struct Contact: Swift.Codable, Swift.Hashable, Swift.Sendable {
+        public var email: Swift.String?
+        public var phone: Swift.String?
+        /// The members `additionalProperties` admits, by name.
+        public var additionalProperties: [Swift.String: CanonCore.JSONValue]
+
+        public init(email: Swift.String? = nil, phone: Swift.String? = nil, additionalProperties: [Swift.String: CanonCore.JSONValue] = [:]) {
+            self.email = email
+            self.phone = phone
+            self.additionalProperties = additionalProperties
+        }
+
+        public init(from decoder: any Swift.Decoder) throws {
+            let c = try decoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)
+            self.email = try c.decodeIfPresent(Swift.String.self, forKey: .init("email"))
+            self.phone = try c.decodeIfPresent(Swift.String.self, forKey: .init("phone"))
+            self.additionalProperties = try c.decodeAdditional(CanonCore.JSONValue.self, excluding: ["email", "phone"])
+        }
+
+        public func encode(to encoder: any Swift.Encoder) throws {
+            var c = encoder.container(keyedBy: CanonJSONSchema.JSONCodingKey.self)
+            try c.encodeIfPresent(self.email, forKey: .init("email"))
+            try c.encodeIfPresent(self.phone, forKey: .init("phone"))
+            try c.encodeAdditional(self.additionalProperties)
+        }
+    }
+
     public enum AdditionalProperty: Swift.Codable, Swift.Hashable, Swift.Sendable {
         case string(Swift.String)
         case number(Swift.Double)
@@ -287,10 +372,13 @@ public struct Card: Swift.Codable, Swift.Hashable, Swift.Sendable {
 
     public var last4: Swift.String
     public var expires: Swift.String?
+    /// The members `additionalProperties` admits, by name.
+    public var additionalProperties: [Swift.String: CanonCore.JSONValue]
 
-    public init(last4: Swift.String, expires: Swift.String? = nil) {
+    public init(last4: Swift.String, expires: Swift.String? = nil, additionalProperties: [Swift.String: CanonCore.JSONValue] = [:]) {
         self.last4 = last4
         self.expires = expires
+        self.additionalProperties = additionalProperties
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -298,6 +386,7 @@ public struct Card: Swift.Codable, Swift.Hashable, Swift.Sendable {
         try c.decodeConstant("card", forKey: "method", required: true)
         self.last4 = try c.decode(Swift.String.self, forKey: .init("last4"))
         self.expires = try c.decodeIfPresent(Swift.String.self, forKey: .init("expires"))
+        self.additionalProperties = try c.decodeAdditional(CanonCore.JSONValue.self, excluding: ["method", "last4", "expires"])
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -305,5 +394,6 @@ public struct Card: Swift.Codable, Swift.Hashable, Swift.Sendable {
         try c.encode(self.method, forKey: .init("method"))
         try c.encode(self.last4, forKey: .init("last4"))
         try c.encodeIfPresent(self.expires, forKey: .init("expires"))
+        try c.encodeAdditional(self.additionalProperties)
     }
 }

@@ -12,14 +12,17 @@ public struct Shipment: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
     public var country: Country
     public var carrier: Swift.String
     public var weightGrams: Swift.UInt32?
+    /// The members `additionalProperties` admits, by name.
+    public var additionalProperties: [Swift.String: CanonCore.JSONValue]
 
-    public init(street: Swift.String, city: Swift.String, postalCode: Swift.String? = nil, country: Country, carrier: Swift.String, weightGrams: Swift.UInt32? = nil) {
+    public init(street: Swift.String, city: Swift.String, postalCode: Swift.String? = nil, country: Country, carrier: Swift.String, weightGrams: Swift.UInt32? = nil, additionalProperties: [Swift.String: CanonCore.JSONValue] = [:]) {
         self.street = street
         self.city = city
         self.postalCode = postalCode
         self.country = country
         self.carrier = carrier
         self.weightGrams = weightGrams
+        self.additionalProperties = additionalProperties
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -30,6 +33,7 @@ public struct Shipment: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         self.country = try c.decode(Country.self, forKey: .init("country"))
         self.carrier = try c.decode(Swift.String.self, forKey: .init("carrier"))
         self.weightGrams = try c.decodeIfPresent(Swift.UInt32.self, forKey: .init("weightGrams"))
+        self.additionalProperties = try c.decodeAdditional(CanonCore.JSONValue.self, excluding: ["street", "city", "postalCode", "country", "carrier", "weightGrams"])
     }
 
     public func encode(to encoder: any Swift.Encoder) throws {
@@ -40,6 +44,7 @@ public struct Shipment: CanonJSONSchema.JSONSchemaCodable, Swift.Hashable {
         try c.encode(self.country, forKey: .init("country"))
         try c.encode(self.carrier, forKey: .init("carrier"))
         try c.encodeIfPresent(self.weightGrams, forKey: .init("weightGrams"))
+        try c.encodeAdditional(self.additionalProperties)
     }
 
     /// The schema this type was generated from, self-contained: what its topic serializer registers.
