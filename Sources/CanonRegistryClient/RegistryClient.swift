@@ -21,7 +21,7 @@ public struct RegistryClientError: Error, Sendable, Hashable, CustomStringConver
 ///
 /// As an ``AvroSchemaSource`` it gives serializers their schema IDs (registering new schemas when
 /// `autoRegister` is set, looking them up otherwise) and deserializers their writer schemas.
-public actor RegistryClient: AvroSchemaSource, SchemaSource {
+public actor RegistryClient: AvroSchemaSource {
     public nonisolated let baseURL: URL
     public nonisolated let autoRegister: Bool
     private let session: URLSession
@@ -219,18 +219,10 @@ public actor RegistryClient: AvroSchemaSource, SchemaSource {
 
     // MARK: - AvroSchemaSource
 
-    public func schemaID(subject: String, schema: String) async throws -> Int32 {
-        try await schemaID(subject: subject, schema: schema, schemaType: .avro)
-    }
-
-    /// The Avro schema an ID denotes, the schemas it references parsed before it. A writer's field
-    /// defaults are not checked: reading its data never uses them.
+    /// The Avro schema an ID denotes (parsed once per ID; the references first).
     public func writerSchema(id: Int32) async throws -> AvroSchema {
         if let cached = schemasByID[id] { return cached }
-        let registered = try await registeredSchema(id: id)
-        var parser = AvroSchemaParser(validatesDefaults: false)
-        for r in registered.references { _ = try parser.parse(r.text) }
-        let schema = try parser.parse(registered.text)
+        let schema = try await registeredSchema(id: id).writerSchema()
         schemasByID[id] = schema
         return schema
     }

@@ -16,7 +16,7 @@ import Testing
         let enumerator = FileManager.default.enumerator(atPath: TestData.packageRoot.appendingPathComponent(schemaDir).path)!
         var paths: [String] = []
         while let p = enumerator.nextObject() as? String {
-            if p.hasSuffix(".avsc") { paths.append("\(schemaDir)/\(p)") }
+            if p.hasSuffix(".avsc") || p.hasSuffix(".schema.json") { paths.append("\(schemaDir)/\(p)") }
         }
         return paths.sorted()
     }

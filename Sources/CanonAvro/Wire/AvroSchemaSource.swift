@@ -1,11 +1,36 @@
-/// Where serializers get schema IDs and deserializers get writer schemas: the registry, or a fixed set
-/// for tests and offline use. Confluent's wire format frames a datum as byte 0, a big-endian 4-byte
-/// schema ID, then the Avro binary.
-public protocol AvroSchemaSource: Sendable {
-    /// The ID of `schema` (JSON text) under `subject`; a source may register it when it is new.
+import CanonCore
+
+/// A ``SchemaSource`` for Avro: schema IDs for Avro schema texts, and writer schemas parsed (the
+/// registry client, or ``FixedAvroSchemaSource`` for tests and offline use). Confluent's wire format
+/// frames a datum as byte 0, a big-endian 4-byte schema ID, then the Avro binary.
+public protocol AvroSchemaSource: SchemaSource {
+    /// The ID of `schema` (Avro JSON text) under `subject`; a source may register it when it is new.
     func schemaID(subject: String, schema: String) async throws -> Int32
-    /// The writer schema an ID denotes.
+    /// The writer schema an ID denotes, parsed with the schemas it references.
     func writerSchema(id: Int32) async throws -> AvroSchema
+}
+
+extension AvroSchemaSource {
+    /// An Avro schema's ID through the format-neutral requirement.
+    public func schemaID(subject: String, schema: String) async throws -> Int32 {
+        try await schemaID(subject: subject, schema: schema, schemaType: .avro)
+    }
+
+    /// The registered schema, parsed (``RegisteredSchema/writerSchema()``).
+    public func writerSchema(id: Int32) async throws -> AvroSchema {
+        try await registeredSchema(id: id).writerSchema()
+    }
+}
+
+extension RegisteredSchema {
+    /// The schema as an Avro writer schema: its references parsed first, field defaults unchecked
+    /// (reading a writer's data never uses them).
+    public func writerSchema() throws -> AvroSchema {
+        guard type == .avro else { throw AvroError(.invalidSchema, "the schema is \(type), not Avro") }
+        var parser = AvroSchemaParser(validatesDefaults: false)
+        for r in references { _ = try parser.parse(r.text) }
+        return try parser.parse(text)
+    }
 }
 
 /// A fixed set of schemas by ID, for tests and offline use: never registers anything.
@@ -31,6 +56,15 @@ public struct FixedAvroSchemaSource: AvroSchemaSource {
         self.byID = byID
         self.ids = ids
         self.idsByText = idsByText
+    }
+
+    public func schemaID(subject: String, schema: String, schemaType: SchemaType) async throws -> Int32 {
+        guard schemaType == .avro else { throw AvroError(.invalidSchema, "a fixed Avro source has no \(schemaType) schemas") }
+        return try await schemaID(subject: subject, schema: schema)
+    }
+
+    public func registeredSchema(id: Int32) async throws -> RegisteredSchema {
+        RegisteredSchema(type: .avro, text: try await writerSchema(id: id).fullRendering)
     }
 
     public func schemaID(subject: String, schema: String) async throws -> Int32 {
