@@ -40,17 +40,7 @@ public enum CanonCodegen {
         guard !schemaFiles.isEmpty else {
             throw CodegenError(diagnostics: [Diagnostic(file: "(input)", message: "no schema files were given")])
         }
-        let jsonFiles = schemaFiles.filter { isJSONSchema($0.path) }
-        var jsonDocuments: [(path: String, schema: JSONValue)] = []
-        for file in jsonFiles {
-            do {
-                jsonDocuments.append((file.path, try JSONReader.parse(file.contents)))
-            } catch {
-                diagnostics.append(
-                    Diagnostic(file: file.path, message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column))"))
-            }
-        }
-        let jsonModel = JSONTypeModel(files: jsonDocuments)
+        let jsonModel = JSONTypeModel(sourceFiles: schemaFiles)
         diagnostics += jsonModel.diagnostics
         let set: SchemaSet
         do {
@@ -95,11 +85,10 @@ public enum CanonCodegen {
             let swift = SwiftFile(header: header(source: file.path), imports: ["CanonAvro", "Foundation"], declarations: declarations)
             files.append(GeneratedFile(name: outputName(forSchemaPath: file.path), contents: SwiftRenderer.render(swift)))
         }
-        let schemaJSON = Dictionary(jsonDocuments, uniquingKeysWith: { a, _ in a })
         var schemaTexts: [Int: String] = [:]
-        for (path, i) in jsonModel.roots { schemaTexts[i] = jsonModel.bundled(path, files: schemaJSON).jsonText }
+        for (path, i) in jsonModel.roots { schemaTexts[i] = jsonModel.registrationText(path) }
         let jsonTranslator = JSONTypeTranslator(model: jsonModel, access: access, schemaTexts: schemaTexts)
-        for file in jsonDocuments {
+        for file in schemaFiles where jsonModel.files[file.path] != nil {
             let swift = SwiftFile(
                 header: header(source: file.path), imports: ["CanonCore", "CanonJSONSchema", "Foundation"],
                 declarations: jsonTranslator.declarations(file: file.path))
@@ -108,12 +97,7 @@ public enum CanonCodegen {
         if let config {
             do {
                 var translator = TopicTranslator(model: model, access: access)
-                for (path, i) in jsonModel.roots {
-                    let name = jsonTranslator.qualifiedName(i)
-                    let recordName = schemaJSON[path]?["title"]?.stringValue ?? name
-                    translator.jsonTypes[name] = (name, recordName)
-                    translator.jsonTypes[recordName] = (name, recordName)
-                }
+                translator.jsonTypes = jsonModel.topicTypes.mapValues { ($0.swiftName, $0.recordName) }
                 let topics = try translator.declarations(settings, file: config.path)
                 // Each format's module only when one of its topics is there: a JSON-only target needs no CanonAvro.
                 let jsonTopics = settings.topics.filter { translator.jsonTypes[$0.value] != nil }.count

@@ -59,24 +59,10 @@ public struct SchemaMapping: Sendable {
     public init(config: CodegenConfig, configPath: String, files: [SourceFile]) throws(CodegenError) {
         var diagnostics: [Diagnostic] = []
         // JSON Schema files: their root types by Swift name and by title, as topics name them.
-        var jsonDocuments: [(path: String, schema: JSONValue)] = []
-        for file in files where CanonCodegen.isJSONSchema(file.path) {
-            do {
-                jsonDocuments.append((file.path, try JSONReader.parse(file.contents)))
-            } catch {
-                diagnostics.append(
-                    Diagnostic(file: file.path, message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column))"))
-            }
-        }
-        let jsonModel = JSONTypeModel(files: jsonDocuments)
+        let jsonModel = JSONTypeModel(sourceFiles: files)
         diagnostics += jsonModel.diagnostics
-        let jsonText = Dictionary(jsonDocuments, uniquingKeysWith: { a, _ in a })
-        var jsonRoots: [String: (path: String, recordName: String)] = [:]
-        for (path, i) in jsonModel.roots.sorted(by: { $0.key < $1.key }) {
-            let recordName = jsonText[path]?["title"]?.stringValue ?? jsonModel.types[i].name
-            jsonRoots[jsonModel.types[i].name] = (path, recordName)
-            jsonRoots[recordName] = (path, recordName)
-        }
+        let jsonText = jsonModel.files
+        let jsonRoots = jsonModel.topicTypes
         var jsonSubjects: [String: [(subject: String, origin: String)]] = [:]
         let avroFiles = files.filter { !CanonCodegen.isJSONSchema($0.path) }
         let set = try SchemaSet(files: avroFiles)
@@ -224,7 +210,7 @@ public struct SchemaMapping: Sendable {
             }
         }
         for (path, subjects) in jsonSubjects.sorted(by: { $0.key < $1.key }) {
-            let text = jsonModel.bundled(path, files: jsonText).jsonText
+            let text = jsonModel.registrationText(path)
             for (subject, origin) in subjects {
                 entries.append(
                     Entry(

@@ -93,7 +93,43 @@ struct JSONTypeModel {
     /// between files resolve as paths do.
     static func documentURI(_ path: String) -> String { "file:///" + path }
 
+    /// The files as parsed, by path.
+    let files: [String: JSONValue]
+
+    /// Reads the JSON Schema files among `sourceFiles` (`.json`; the others are Avro): one that is not
+    /// JSON is a diagnostic naming it.
+    init(sourceFiles: [SourceFile]) {
+        var parsed: [(path: String, schema: JSONValue)] = []
+        var unparsable: [Diagnostic] = []
+        for file in sourceFiles where CanonCodegen.isJSONSchema(file.path) {
+            do {
+                parsed.append((file.path, try JSONReader.parse(file.contents)))
+            } catch {
+                unparsable.append(
+                    Diagnostic(file: file.path, message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column))"))
+            }
+        }
+        self.init(files: parsed)
+        diagnostics = unparsable + diagnostics
+    }
+
+    /// The root types, by the names a topic setting may use for them (the Swift name and the `title`):
+    /// their file, Swift name and the record name subject strategies use (the `title`).
+    var topicTypes: [String: (path: String, swiftName: String, recordName: String)] {
+        var out: [String: (path: String, swiftName: String, recordName: String)] = [:]
+        for (path, i) in roots.sorted(by: { $0.key < $1.key }) {
+            let recordName = files[path]?["title"]?.stringValue ?? types[i].name
+            out[types[i].name] = (path, types[i].name, recordName)
+            out[recordName] = (path, types[i].name, recordName)
+        }
+        return out
+    }
+
+    /// The text a file's schema is registered with: ``bundled(_:files:)`` as compact JSON.
+    func registrationText(_ path: String) -> String { bundled(path, files: files).jsonText }
+
     init(files: [(path: String, schema: JSONValue)]) {
+        self.files = Dictionary(files, uniquingKeysWith: { a, _ in a })
         var documents: [String: JSONValue] = [:]
         var fileOfDocument: [String: String] = [:]
         for f in files {
