@@ -69,37 +69,42 @@ func offline() async throws {
     print("ok")
 }
 
-func againstTheRegistry(_ url: URL) async throws {
-    let registry = RegistryClient(url: url)  // registers the generated schemas on first use
-    let base = "/v3/clusters/canon/topics"
-    let topic = OrdersTopic.name
+/// Creates a one-partition topic through REST Proxy v3 that validates `validating` (e.g.
+/// `value.schema.validation`) in full; a topic that exists already is fine.
+func createTopic(_ topic: String, validating: [String], on registry: RegistryClient) async throws {
     do {
         _ = try await registry.send(
-            "POST", base,
+            "POST", "/v3/clusters/canon/topics",
             body: .object([
                 "topic_name": .string(topic), "partitions_count": .int(1),
-                "configs": .array([
-                    .object(["name": .string("key.schema.validation"), "value": .string("full")]),
-                    .object(["name": .string("value.schema.validation"), "value": .string("full")]),
-                ]),
+                "configs": .array(validating.map { .object(["name": .string($0), "value": .string("full")]) }),
             ]))
     } catch {
         guard error.code == 40002 else { throw error }  // REST Proxy v3: the topic already exists
         print("topic \(topic) exists already")
     }
+}
+
+/// A REST Proxy v3 produce body: one record of raw (already framed) key and value bytes, partition 0.
+func body(_ key: [UInt8], _ value: [UInt8]) -> JSONValue {
+    .object([
+        "partition_id": .int(0),
+        "key": .object(["type": .string("BINARY"), "data": .string(Data(key).base64EncodedString())]),
+        "value": .object(["type": .string("BINARY"), "data": .string(Data(value).base64EncodedString())]),
+    ])
+}
+
+func againstTheRegistry(_ url: URL) async throws {
+    let registry = RegistryClient(url: url)  // registers the generated schemas on first use
+    let base = "/v3/clusters/canon/topics"
+    let topic = OrdersTopic.name
+    try await createTopic(topic, validating: ["key.schema.validation", "value.schema.validation"], on: registry)
     let events = [
         placed,
         OrderPlaced(
             orderId: UUID(), customerId: -1, placedAt: Date(timeIntervalSince1970: 0), status: .pending, total: 0, items: [], tags: [:]),
     ]
     let serializer = OrdersTopic.serializer(source: registry)
-    func body(_ key: [UInt8], _ value: [UInt8]) -> JSONValue {
-        .object([
-            "partition_id": .int(0),
-            "key": .object(["type": .string("BINARY"), "data": .string(Data(key).base64EncodedString())]),
-            "value": .object(["type": .string("BINARY"), "data": .string(Data(value).base64EncodedString())]),
-        ])
-    }
     var firstOffset: Int64?
     for event in events {
         let framed = try await serializer.serialize(key: event.orderId.uuidString.lowercased(), value: event)

@@ -36,24 +36,7 @@ func refundsOffline() async throws {
 func refundsAgainstTheRegistry(_ registry: RegistryClient) async throws {
     let base = "/v3/clusters/canon/topics"
     let topic = RefundsTopic.name
-    do {
-        _ = try await registry.send(
-            "POST", base,
-            body: .object([
-                "topic_name": .string(topic), "partitions_count": .int(1),
-                "configs": .array([.object(["name": .string("value.schema.validation"), "value": .string("full")])]),
-            ]))
-    } catch {
-        guard error.code == 40002 else { throw error }
-        print("topic \(topic) exists already")
-    }
-    func body(_ key: [UInt8], _ value: [UInt8]) -> JSONValue {
-        .object([
-            "partition_id": .int(0),
-            "key": .object(["type": .string("BINARY"), "data": .string(Data(key).base64EncodedString())]),
-            "value": .object(["type": .string("BINARY"), "data": .string(Data(value).base64EncodedString())]),
-        ])
-    }
+    try await createTopic(topic, validating: ["value.schema.validation"], on: registry)
     let framed = try await RefundsTopic.serializer(source: registry).serialize(key: key, value: refund)
     let answer = try await registry.send("POST", "\(base)/\(topic)/records", body: body(framed.key, framed.value))
     let offset = answer["offset"]?.int64Value ?? -1

@@ -2,15 +2,9 @@ import CanonCore
 
 /// A Kafka topic whose keys and values are Avro: generated from `canon-codegen.json`, one descriptor per
 /// topic, naming the key and value types and the registry subjects they are registered under.
-public protocol AvroTopic {
+public protocol AvroTopic: TopicDescriptor {
     associatedtype Key: AvroSerializable
     associatedtype Value: AvroSerializable
-    /// The topic's name.
-    static var name: String { get }
-    /// The subject of the key schema (`<topic>-key` under the default TopicNameStrategy).
-    static var keySubject: String { get }
-    /// The subject of the value schema (`<topic>-value` under the default TopicNameStrategy).
-    static var valueSubject: String { get }
 }
 
 /// Serializes a topic's keys and values in Confluent's wire format, with schema IDs from `source`.

@@ -3,15 +3,9 @@ import Foundation
 
 /// A Kafka topic whose keys and values are JSON Schema types: generated from `canon-codegen.json`, one
 /// descriptor per topic, naming the key and value types and their registry subjects.
-public protocol JSONTopic {
+public protocol JSONTopic: TopicDescriptor {
     associatedtype Key: JSONSchemaCodable
     associatedtype Value: JSONSchemaCodable
-    /// The topic's name.
-    static var name: String { get }
-    /// The subject of the key schema (`<topic>-key` under the default TopicNameStrategy).
-    static var keySubject: String { get }
-    /// The subject of the value schema (`<topic>-value` under the default TopicNameStrategy).
-    static var valueSubject: String { get }
 }
 
 /// Serializes a topic's keys and values as Confluent's JSON Schema serializer does: magic byte 0, the
