@@ -41,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
     ],
     targets: [
         .target(name: "CanonCore"),
@@ -79,6 +80,13 @@ let package = Package(
             dependencies: ["canon-schemas"]
         ),
         .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonJSONSchema", "CanonLog"]),
+        /// The Kafka protocol door of `canon serve --kafka-port`: the wire format and a broker over the log.
+        .target(
+            name: "CanonKafka",
+            dependencies: [
+                "CanonCore", "CanonLog", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(name: "CanonRegistryClient", dependencies: ["CanonCore", "CanonAvro"]),
         .target(
             name: "CanonServer",
@@ -92,7 +100,8 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonJSONSchema", "CanonLog", "CanonRegistry", "CanonServer",
+                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonJSONSchema", "CanonKafka", "CanonLog", "CanonRegistry",
+                "CanonServer",
                 "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -126,6 +135,13 @@ let package = Package(
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
+        .testTarget(
+            name: "CanonKafkaTests",
+            dependencies: [
+                "CanonKafka", "CanonLog", "CanonLogTestKit", "CanonCore", "CanonTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "CanonCodegenTests", dependencies: ["CanonCodegen", "CanonAvro", "CanonCore", "CanonTestSupport"], exclude: ["Schemas"]),
         /// Compiles and exercises the golden output of CanonCodegenTests (its `Generated/` folder).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CanonCore
+import CanonKafka
 import CanonLog
 import CanonRegistry
 import CanonServer
@@ -20,6 +21,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "The data directory (created when missing).") var dataDirectory = "canon-data"
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8081
+    @Option(
+        name: .customLong("kafka-port"),
+        help: "Also listen for Kafka clients on this port (off when not given; see the README for the APIs answered).")
+    var kafkaPort: Int?
+    @Option(
+        name: .customLong("kafka-advertised-host"),
+        help: "The host Kafka clients are told to connect to (default: --host).") var kafkaAdvertisedHost: String?
     @Option(name: .customLong("max-body-bytes"), help: "Larger request bodies get 413.") var maximumBodyBytes = 1 << 20
     @Option(
         name: .customLong("response-cache-bytes"),
@@ -98,12 +106,20 @@ struct ServeCommand: AsyncParsableCommand {
             "open-file limit \(descriptors): the log keeps up to \(engine.maximumOpenFiles) files open, opening partitions beyond on use")
         // The log first: the group stops services in reverse order, so requests stop before the log
         // closes, on SIGTERM/SIGINT and when the server fails (a port already taken) alike.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: LogEngineService(engine: engine)),
+            .init(service: app, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let kafkaPort {
+            let advertised = kafkaAdvertisedHost ?? host
+            let broker = KafkaBroker(log: engine, advertisedHost: advertised, advertisedPort: kafkaPort)
+            let kafka = KafkaServer(broker: broker, configuration: .init(host: host, port: kafkaPort), logger: logger)
+            services.append(.init(service: kafka, failureTerminationBehavior: .gracefullyShutdownGroup))
+            Output.error("serving Kafka clients on \(host):\(kafkaPort) (advertised as \(advertised):\(kafkaPort))")
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: LogEngineService(engine: engine)),
-                    .init(service: app, failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do { try await group.run() } catch { throw CLIFailure.failed("\(error)") }
     }

@@ -83,3 +83,19 @@ private final class LockedData: @unchecked Sendable {
     var isSet: Bool { lock.withLock { data != nil } }
     var value: Data { lock.withLock { data ?? Data() } }
 }
+
+/// ``runProcess(_:_:input:currentDirectory:)`` on a thread of its own. A test whose server runs in this
+/// process must not block a thread of Swift's cooperative pool (two on a 2-core machine) while the
+/// process talks to that server: the server's tasks need the pool to answer.
+public func runProcessDetached(_ executable: String, _ arguments: [String], input: [UInt8] = []) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try runProcess(executable, arguments, input: input) }) }.start()
+    }
+}
+
+/// ``pythonPeer(_:_:input:)`` on a thread of its own (see ``runProcessDetached(_:_:input:)``).
+public func pythonPeerDetached(_ name: String, _ arguments: [String], input: [UInt8] = []) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try pythonPeer(name, arguments, input: input) }) }.start()
+    }
+}

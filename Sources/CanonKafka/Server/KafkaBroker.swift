@@ -1,0 +1,425 @@
+import CanonCore
+import CanonLog
+
+/// What to do with one request frame.
+public enum KafkaReply: Sendable, Hashable {
+    /// Send this response (without its size prefix).
+    case respond([UInt8])
+    /// Send nothing (a Produce with acks=0).
+    case none
+    /// Close the connection (the header itself cannot be read).
+    case close(String)
+}
+
+/// Answers Kafka requests from a ``RecordLog``: one broker (node 0) that leads every partition. Records
+/// produced go through the log's append, so they are validated by the topic's policy exactly as over
+/// HTTP and acknowledged once durable under its flush policy.
+public struct KafkaBroker: Sendable {
+    let log: any RecordLog
+    /// The host and port clients are told to connect to (Metadata's broker list).
+    public var advertisedHost: String
+    public var advertisedPort: Int
+    /// The cluster ID Metadata reports.
+    public var clusterID = "canon"
+
+    public init(log: any RecordLog, advertisedHost: String, advertisedPort: Int) {
+        self.log = log
+        self.advertisedHost = advertisedHost
+        self.advertisedPort = advertisedPort
+    }
+
+    /// Answers one request frame (the bytes after the size prefix).
+    public func respond(to frame: [UInt8]) async -> KafkaReply {
+        var reader = KafkaReader(frame)
+        let header: KafkaRequestHeader
+        do {
+            header = KafkaRequestHeader(
+                apiKey: try reader.int16(), apiVersion: try reader.int16(), correlationID: try reader.int32(),
+                clientID: try reader.nullableString())
+        } catch {
+            return .close("unreadable request header: \(error)")
+        }
+        guard let api = KafkaAPI(rawValue: header.apiKey), api.versions.contains(header.apiVersion) else {
+            return .respond(unsupported(header))
+        }
+        do throws(any Error) {
+            if api.isFlexible(header.apiVersion) { try reader.skipTaggedFields() }
+            var body = KafkaWriter()
+            switch api {
+            case .apiVersions:
+                apiVersions(header.apiVersion, into: &body)
+                // The ApiVersions response header is always v0, flexible or not (KIP-511).
+                return .respond(framed(header.correlationID, body))
+            case .metadata:
+                try await metadata(header.apiVersion, &reader, into: &body)
+            case .produce:
+                guard try await produce(header.apiVersion, &reader, into: &body) else { return .none }
+            case .fetch:
+                try await fetch(header.apiVersion, &reader, into: &body)
+            case .listOffsets:
+                try await listOffsets(header.apiVersion, &reader, into: &body)
+            }
+            return .respond(framed(header.correlationID, body))
+        } catch {
+            return .close("\(api) v\(header.apiVersion): \(error)")
+        }
+    }
+
+    private func framed(_ correlationID: Int32, _ body: KafkaWriter) -> [UInt8] {
+        var out = KafkaWriter(capacity: 4 + body.bytes.count)
+        out.int32(correlationID)
+        out.append(body.bytes)
+        return out.bytes
+    }
+
+    /// An unknown API or version: ApiVersions' v0 answer (error 35 and the versions supported), which is
+    /// what clients read for any API they sent at a version the broker lacks.
+    private func unsupported(_ header: KafkaRequestHeader) -> [UInt8] {
+        var body = KafkaWriter()
+        body.int16(KafkaErrorCode.unsupportedVersion.rawValue)
+        body.array(KafkaAPI.allCases) { w, api in
+            w.int16(api.rawValue)
+            w.int16(api.versions.lowerBound)
+            w.int16(api.versions.upperBound)
+        }
+        return framed(header.correlationID, body)
+    }
+
+    // MARK: - ApiVersions (v0-v3)
+
+    private func apiVersions(_ version: Int16, into w: inout KafkaWriter) {
+        let flexible = version >= 3
+        w.int16(KafkaErrorCode.none.rawValue)
+        w.array(KafkaAPI.allCases, compact: flexible) { w, api in
+            w.int16(api.rawValue)
+            w.int16(api.versions.lowerBound)
+            w.int16(api.versions.upperBound)
+            if flexible { w.emptyTaggedFields() }
+        }
+        if version >= 1 { w.int32(0) }  // throttle_time_ms
+        if flexible { w.emptyTaggedFields() }
+    }
+
+    // MARK: - Metadata (v0-v8)
+
+    private func metadata(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws {
+        // v0: an empty array means every topic; v1+: null means every topic.
+        let count = try r.arrayCount(minimumItemSize: 2)
+        var requested: [String]?
+        if let count, count > 0 || version >= 1 {
+            requested = []
+            for _ in 0..<count { requested!.append(try r.string()) }
+        }
+        if version >= 4 { _ = try r.bool() }  // allow_auto_topic_creation: topics are created explicitly
+        if version >= 8 {
+            _ = try r.bool()
+            _ = try r.bool()
+        }
+        let topics = try await log.topics().filter { !$0.name.hasPrefix("_") }
+        let byName = Dictionary(topics.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let names = requested ?? topics.map(\.name).sorted()
+
+        if version >= 3 { w.int32(0) }  // throttle_time_ms
+        w.arrayCount(1)  // brokers
+        w.int32(0)
+        w.string(advertisedHost)
+        w.int32(Int32(advertisedPort))
+        if version >= 1 { w.nullableString(nil) }  // rack
+        if version >= 2 { w.nullableString(clusterID) }
+        if version >= 1 { w.int32(0) }  // controller_id
+        w.arrayCount(names.count)
+        for name in names {
+            let topic = byName[name]
+            w.int16((topic == nil ? KafkaErrorCode.unknownTopicOrPartition : .none).rawValue)
+            w.string(name)
+            if version >= 1 { w.bool(false) }  // is_internal
+            w.arrayCount(topic?.partitions ?? 0)
+            for p in 0..<(topic?.partitions ?? 0) {
+                w.int16(KafkaErrorCode.none.rawValue)
+                w.int32(Int32(p))
+                w.int32(0)  // leader_id
+                if version >= 7 { w.int32(0) }  // leader_epoch
+                w.array([Int32(0)]) { $0.int32($1) }  // replica_nodes
+                w.array([Int32(0)]) { $0.int32($1) }  // isr_nodes
+                if version >= 5 { w.arrayCount(0) }  // offline_replicas
+            }
+            if version >= 8 { w.int32(Int32.min) }  // topic_authorized_operations: not computed
+        }
+        if version >= 8 { w.int32(Int32.min) }  // cluster_authorized_operations
+    }
+
+    // MARK: - Produce (v3-v8)
+
+    /// Writes the response, or returns false for acks=0 (no response).
+    private func produce(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws -> Bool {
+        _ = try r.nullableString()  // transactional_id
+        let acks = try r.int16()
+        _ = try r.int32()  // timeout_ms
+        struct PartitionData {
+            var index: Int32
+            var records: [UInt8]?
+        }
+        let topics: [(name: String, partitions: [PartitionData])] = try r.array(minimumItemSize: 6) { r throws(KafkaDecodingError) in
+            let name = try r.string()
+            let partitions = try r.array(minimumItemSize: 8) { r throws(KafkaDecodingError) in
+                PartitionData(index: try r.int32(), records: try r.nullableBytes())
+            }
+            return (name, partitions)
+        }
+        var results: [(name: String, partitions: [ProducePartitionResult])] = []
+        for topic in topics {
+            var partitions: [ProducePartitionResult] = []
+            for p in topic.partitions {
+                partitions.append(await append(topic: topic.name, partition: p.index, records: p.records ?? []))
+            }
+            results.append((topic.name, partitions))
+        }
+        guard acks != 0 else { return false }
+        w.arrayCount(results.count)
+        for topic in results {
+            w.string(topic.name)
+            w.arrayCount(topic.partitions.count)
+            for p in topic.partitions {
+                w.int32(p.index)
+                w.int16(p.error.rawValue)
+                w.int64(p.baseOffset)
+                w.int64(-1)  // log_append_time_ms: CreateTime
+                if version >= 5 { w.int64(p.logStartOffset) }
+                if version >= 8 {
+                    w.array(p.recordErrors) { w, e in
+                        w.int32(e.index)
+                        w.nullableString(e.message)
+                    }
+                    w.nullableString(p.message)
+                }
+            }
+        }
+        w.int32(0)  // throttle_time_ms
+        return true
+    }
+
+    struct ProducePartitionResult {
+        var index: Int32
+        var error: KafkaErrorCode
+        var baseOffset: Int64 = -1
+        var logStartOffset: Int64 = -1
+        var recordErrors: [(index: Int32, message: String)] = []
+        var message: String?
+    }
+
+    /// Decodes the record batches of one partition's data and appends their records in one append.
+    private func append(topic: String, partition: Int32, records bytes: [UInt8]) async -> ProducePartitionResult {
+        var result = ProducePartitionResult(index: partition, error: .none)
+        var records: [LogRecord] = []
+        var position = 0
+        do {
+            while position < bytes.count {
+                let batch = try RecordBatch(decoding: bytes, position: position)
+                guard batch.attributes & 0x07 == 0 else {
+                    result.error = .unsupportedCompressionType
+                    result.message = "compressed batches are not taken yet"
+                    return result
+                }
+                records += batch.records
+                position += RecordBatch.logOverhead + Int(bytes.withUnsafeBytes { Self.length($0, at: position) })
+            }
+        } catch {
+            result.error = .corruptMessage
+            result.message = "\(error)"
+            return result
+        }
+        guard !records.isEmpty else {
+            result.error = .invalidRequest
+            result.message = "no records"
+            return result
+        }
+        do {
+            let placed = try await log.append(topic: topic, partition: Int(partition), records: records)
+            result.baseOffset = placed.first?.offset ?? -1
+            result.logStartOffset = (try? await log.partitions(of: topic))?[Int(partition)].startOffset ?? -1
+        } catch {
+            result.error = Self.code(error)
+            result.message = error.message
+            result.recordErrors = error.rejections.map { (Int32($0.index), $0.reason) }
+        }
+        return result
+    }
+
+    /// The `length` field of the batch at `position` (the caller decoded the batch, so it is there).
+    private static func length(_ bytes: UnsafeRawBufferPointer, at position: Int) -> Int32 {
+        var v: Int32 = 0
+        for i in 8..<12 { v = v << 8 | Int32(bytes[position + i]) }
+        return v
+    }
+
+    /// Kafka's error code for a log error.
+    static func code(_ error: LogError) -> KafkaErrorCode {
+        switch error.code {
+        case .unknownTopic, .partitionOutOfRange: return .unknownTopicOrPartition
+        case .invalidRecord: return .invalidRecord
+        case .recordTooLarge: return .messageTooLarge
+        case .corruptBatch: return .corruptMessage
+        case .damaged, .io, .noSpace: return .kafkaStorageError
+        default: return .unknownServerError
+        }
+    }
+
+    // MARK: - Fetch (v4-v11)
+
+    private func fetch(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws {
+        _ = try r.int32()  // replica_id
+        let maxWait = try r.int32()
+        let minBytes = try r.int32()
+        let maxBytes = try r.int32()
+        _ = try r.int8()  // isolation_level: every visible record is committed
+        if version >= 7 {
+            _ = try r.int32()  // session_id: no fetch sessions (0 answered)
+            _ = try r.int32()
+        }
+        struct Wanted {
+            var partition: Int32
+            var offset: Int64
+            var maxBytes: Int32
+        }
+        let topics: [(name: String, partitions: [Wanted])] = try r.array(minimumItemSize: 6) { r throws(KafkaDecodingError) in
+            let name = try r.string()
+            let partitions = try r.array(minimumItemSize: 16) { r throws(KafkaDecodingError) in
+                let partition = try r.int32()
+                if version >= 9 { _ = try r.int32() }  // current_leader_epoch
+                let offset = try r.int64()
+                if version >= 5 { _ = try r.int64() }  // log_start_offset
+                return Wanted(partition: partition, offset: offset, maxBytes: try r.int32())
+            }
+            return (name, partitions)
+        }
+        if version >= 7 {
+            _ = try r.array(minimumItemSize: 6) { r throws(KafkaDecodingError) in
+                _ = try r.string()
+                _ = try r.array(minimumItemSize: 4) { r throws(KafkaDecodingError) in try r.int32() }
+            }
+        }
+        if version >= 11 { _ = try r.string() }  // rack_id
+
+        // Long polling: until min_bytes are there or max_wait_ms has passed.
+        let deadline = ContinuousClock.now + .milliseconds(Int(max(0, min(maxWait, 30_000))))
+        var answers: [(name: String, partitions: [FetchPartitionResult])] = []
+        while true {
+            answers = []
+            var total = 0
+            for topic in topics {
+                var partitions: [FetchPartitionResult] = []
+                for p in topic.partitions {
+                    let budget = max(0, min(Int(p.maxBytes), Int(maxBytes) - total))
+                    let answer = await read(topic: topic.name, partition: p, maxBytes: budget)
+                    total += answer.records.count
+                    partitions.append(answer)
+                }
+                answers.append((topic.name, partitions))
+            }
+            if total >= Int(minBytes) || ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+
+        w.int32(0)  // throttle_time_ms
+        if version >= 7 {
+            w.int16(KafkaErrorCode.none.rawValue)
+            w.int32(0)  // session_id
+        }
+        w.arrayCount(answers.count)
+        for topic in answers {
+            w.string(topic.name)
+            w.arrayCount(topic.partitions.count)
+            for p in topic.partitions {
+                w.int32(p.index)
+                w.int16(p.error.rawValue)
+                w.int64(p.highWatermark)
+                w.int64(p.highWatermark)  // last_stable_offset: no transactions
+                if version >= 5 { w.int64(p.logStartOffset) }
+                w.arrayCount(0)  // aborted_transactions
+                if version >= 11 { w.int32(-1) }  // preferred_read_replica
+                w.nullableBytes(p.records)
+            }
+        }
+
+        func read(topic: String, partition p: Wanted, maxBytes: Int) async -> FetchPartitionResult {
+            var result = FetchPartitionResult(index: p.partition, error: .none)
+            do {
+                let statuses = try await log.partitions(of: topic)
+                guard statuses.indices.contains(Int(p.partition)) else {
+                    result.error = .unknownTopicOrPartition
+                    return result
+                }
+                let status = statuses[Int(p.partition)]
+                result.highWatermark = status.visibleEndOffset
+                result.logStartOffset = status.startOffset
+                guard p.offset >= status.startOffset, p.offset <= status.visibleEndOffset else {
+                    result.error = .offsetOutOfRange
+                    return result
+                }
+                guard p.offset < status.visibleEndOffset, maxBytes > 0 else { return result }
+                for batch in try await log.read(topic: topic, partition: Int(p.partition), from: p.offset, maxBytes: maxBytes) {
+                    result.records += batch.encoded()
+                }
+            } catch {
+                result.error = Self.code(error)
+            }
+            return result
+        }
+    }
+
+    struct FetchPartitionResult {
+        var index: Int32
+        var error: KafkaErrorCode
+        var highWatermark: Int64 = -1
+        var logStartOffset: Int64 = -1
+        var records: [UInt8] = []
+    }
+
+    // MARK: - ListOffsets (v1-v5)
+
+    private func listOffsets(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws {
+        _ = try r.int32()  // replica_id
+        if version >= 2 { _ = try r.int8() }  // isolation_level
+        let topics: [(name: String, partitions: [(index: Int32, timestamp: Int64)])] = try r.array(minimumItemSize: 6) {
+            r throws(KafkaDecodingError) in
+            let name = try r.string()
+            let partitions = try r.array(minimumItemSize: 12) { r throws(KafkaDecodingError) in
+                let index = try r.int32()
+                if version >= 4 { _ = try r.int32() }  // current_leader_epoch
+                return (index, try r.int64())
+            }
+            return (name, partitions)
+        }
+        if version >= 2 { w.int32(0) }  // throttle_time_ms
+        w.arrayCount(topics.count)
+        for topic in topics {
+            w.string(topic.name)
+            w.arrayCount(topic.partitions.count)
+            for p in topic.partitions {
+                var code = KafkaErrorCode.none
+                var offset: Int64 = -1
+                var timestamp: Int64 = -1
+                do {
+                    let statuses = try await log.partitions(of: topic.name)
+                    if !statuses.indices.contains(Int(p.index)) {
+                        code = .unknownTopicOrPartition
+                    } else if p.timestamp == -1 {
+                        offset = statuses[Int(p.index)].visibleEndOffset
+                    } else if p.timestamp == -2 {
+                        offset = statuses[Int(p.index)].startOffset
+                    } else if let found = try await log.offset(topic: topic.name, partition: Int(p.index), forTimestamp: p.timestamp) {
+                        offset = found
+                        timestamp = p.timestamp
+                    }
+                } catch {
+                    code = Self.code(error)
+                }
+                w.int32(p.index)
+                w.int16(code.rawValue)
+                w.int64(timestamp)
+                w.int64(offset)
+                if version >= 4 { w.int32(0) }  // leader_epoch
+            }
+        }
+    }
+}

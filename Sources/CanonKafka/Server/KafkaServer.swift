@@ -1,0 +1,125 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The Kafka protocol listener of `canon serve --kafka-port`: a `Service` that accepts connections and
+/// answers each request frame through a ``KafkaBroker``, one request at a time per connection (Kafka
+/// clients expect answers in request order).
+public struct KafkaServer: Service {
+    /// Where and how the listener runs.
+    public struct Configuration: Sendable {
+        public var host: String
+        /// The port (0: any free port, reported to `onListening`).
+        public var port: Int
+        /// Largest request frame accepted (Kafka's `socket.request.max.bytes`); a longer size prefix
+        /// closes the connection before anything is read. Default 100 MiB.
+        public var maximumRequestBytes: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 9092, maximumRequestBytes: Int = 100 * 1024 * 1024) {
+            self.host = host
+            self.port = port
+            self.maximumRequestBytes = maximumRequestBytes
+        }
+    }
+
+    let broker: KafkaBroker
+    let configuration: Configuration
+    let logger: Logger
+    let onListening: @Sendable (Int) -> Void
+
+    /// A listener answering through `broker`; `onListening` gets the bound port once it listens.
+    public init(
+        broker: KafkaBroker, configuration: Configuration, logger: Logger = Logger(label: "canon.kafka"),
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.broker = broker
+        self.configuration = configuration
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let maximum = configuration.maximumRequestBytes
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maximumFrameBytes: maximum)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let bound = server.channel.localAddress?.port ?? configuration.port
+        // A broker advertising port 0 advertises the port bound (tests listen on any free port).
+        var advertising = self.broker
+        if advertising.advertisedPort == 0 { advertising.advertisedPort = bound }
+        let broker = advertising
+        onListening(bound)
+        logger.info("kafka: listening on \(configuration.host):\(bound)")
+        try await withGracefulShutdownHandler {
+            try await server.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in connections {
+                        group.addTask { await serve(connection, broker) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    /// Answers one connection's requests in order until it closes, a frame is refused, or the broker
+    /// says to close.
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, _ broker: KafkaBroker) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await frame in inbound {
+                    switch await broker.respond(to: Array(buffer: frame)) {
+                    case .respond(let body):
+                        var out = ByteBuffer()
+                        out.reserveCapacity(4 + body.count)
+                        out.writeInteger(Int32(body.count))
+                        out.writeBytes(body)
+                        try await outbound.write(out)
+                    case .none:
+                        continue
+                    case .close(let reason):
+                        logger.notice("kafka: closing a connection: \(reason)")
+                        return
+                    }
+                }
+            }
+        } catch {
+            logger.debug("kafka: connection ended: \(error)")
+        }
+    }
+}
+
+/// Splits the byte stream into request frames: a 4-byte big-endian size, then that many bytes. A size
+/// below 0 or above the maximum is an error, which closes the connection.
+struct KafkaFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let maximumFrameBytes: Int
+
+    struct FrameTooLarge: Error, CustomStringConvertible {
+        var size: Int32
+        var maximum: Int
+        var description: String { "a request frame of \(size) bytes (the most is \(maximum))" }
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let size = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return .needMoreData }
+        guard size >= 0, Int(size) <= maximumFrameBytes else { throw FrameTooLarge(size: size, maximum: maximumFrameBytes) }
+        guard buffer.readableBytes >= 4 + Int(size) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 4)
+        context.fireChannelRead(Self.wrapInboundOut(buffer.readSlice(length: Int(size))!))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        .needMoreData
+    }
+}

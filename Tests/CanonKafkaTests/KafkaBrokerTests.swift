@@ -1,0 +1,181 @@
+@testable import CanonKafka
+import CanonLog
+import CanonLogTestKit
+import Foundation
+import Testing
+
+/// The broker answering request frames built here byte by byte, as the protocol defines them.
+@Suite struct KafkaBrokerTests {
+    static func broker() async throws -> (KafkaBroker, LogEngine) {
+        let log = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem(), validator: RefusingValidator())
+        try await log.createTopic("orders", partitions: 2)
+        return (KafkaBroker(log: log, advertisedHost: "kafka.example", advertisedPort: 9092), log)
+    }
+
+    static func request(_ api: Int16, _ version: Int16, correlation: Int32 = 7, flexible: Bool = false, _ body: (inout KafkaWriter) -> Void)
+        -> [UInt8]
+    {
+        var w = KafkaWriter()
+        w.int16(api)
+        w.int16(version)
+        w.int32(correlation)
+        w.nullableString("canon-test")
+        if flexible { w.emptyTaggedFields() }
+        body(&w)
+        return w.bytes
+    }
+
+    static func answer(_ reply: KafkaReply) throws -> KafkaReader {
+        guard case .respond(let bytes) = reply else {
+            Issue.record("expected a response, got \(reply)")
+            throw KafkaDecodingError(message: "no response", offset: 0)
+        }
+        return KafkaReader(bytes)
+    }
+
+    @Test func apiVersionsListsEveryAPIAtEachVersionIncludingTheFlexibleOne() async throws {
+        let (broker, log) = try await Self.broker()
+        for version: Int16 in 0...3 {
+            let frame = Self.request(18, version, flexible: version >= 3) { w in
+                if version >= 3 {
+                    w.string("canon-test", compact: true)
+                    w.string("1.0", compact: true)
+                    w.emptyTaggedFields()
+                }
+            }
+            var r = try Self.answer(await broker.respond(to: frame))
+            #expect(try r.int32() == 7)  // header v0 even for v3
+            #expect(try r.int16() == 0)
+            let apis = try r.array(compact: version >= 3) { r throws(KafkaDecodingError) in
+                let key = try r.int16()
+                let range = (try r.int16(), try r.int16())
+                if version >= 3 { try r.skipTaggedFields() }
+                return (key, range.0, range.1)
+            }
+            #expect(apis.map(\.0) == [0, 1, 2, 3, 18])
+            let produce = try #require(apis.first { $0.0 == 0 })
+            #expect(produce.1 == 3 && produce.2 == 8)
+            if version >= 1 { #expect(try r.int32() == 0) }
+            if version >= 3 { try r.skipTaggedFields() }
+            #expect(r.remaining == 0)
+        }
+        await log.shutdown()
+    }
+
+    @Test func anUnknownAPIOrVersionGetsUnsupportedVersionNotASilentClose() async throws {
+        let (broker, log) = try await Self.broker()
+        for (api, version): (Int16, Int16) in [(42, 0), (0, 99), (18, 4), (3, 9)] {
+            var r = try Self.answer(await broker.respond(to: Self.request(api, version) { _ in }))
+            #expect(try r.int32() == 7)
+            #expect(try r.int16() == 35, "api \(api) v\(version)")
+        }
+        await log.shutdown()
+    }
+
+    @Test func anUnreadableHeaderOrBodyClosesTheConnection() async throws {
+        let (broker, log) = try await Self.broker()
+        guard case .close = await broker.respond(to: [0, 3, 0]) else { Issue.record("a 3-byte frame was answered"); return }
+        // Metadata v1 whose topic array claims two billion entries.
+        let hostile = Self.request(3, 1) { $0.int32(Int32.max) }
+        guard case .close(let reason) = await broker.respond(to: hostile) else { Issue.record("answered"); return }
+        #expect(reason.contains("runs past the request's end"))
+        await log.shutdown()
+    }
+
+    @Test func metadataNamesThisBrokerAndEveryPartition() async throws {
+        let (broker, log) = try await Self.broker()
+        let frame = Self.request(3, 8) { w in
+            w.arrayCount(2)
+            w.string("orders")
+            w.string("missing")
+            w.bool(false)
+            w.bool(false)
+            w.bool(false)
+        }
+        var r = try Self.answer(await broker.respond(to: frame))
+        _ = try r.int32()
+        #expect(try r.int32() == 0)  // throttle
+        #expect(try r.int32() == 1)  // one broker
+        #expect(try r.int32() == 0)
+        #expect(try r.string() == "kafka.example")
+        #expect(try r.int32() == 9092)
+        #expect(try r.nullableString() == nil)
+        #expect(try r.nullableString() == "canon")
+        #expect(try r.int32() == 0)
+        #expect(try r.int32() == 2)
+        #expect(try r.int16() == 0)
+        #expect(try r.string() == "orders")
+        _ = try r.bool()
+        #expect(try r.int32() == 2)  // partitions
+        await log.shutdown()
+    }
+
+    /// Produce v8 built here: a batch with a refused record gets INVALID_RECORD with the record's index
+    /// and reason, nothing of it is stored, and the next good batch takes the next offset.
+    @Test func produceRefusesABatchWithAnInvalidRecordNamingItAndStoresNothing() async throws {
+        let (broker, log) = try await Self.broker()
+        func produce(_ values: [String]) async throws -> (code: Int16, base: Int64, errors: [(Int32, String?)], message: String?) {
+            let records = values.map { LogRecord(key: nil, value: Array($0.utf8), timestamp: 1_700_000_000_000) }
+            let frame = Self.request(0, 8) { w in
+                w.nullableString(nil)
+                w.int16(-1)
+                w.int32(5000)
+                w.arrayCount(1)
+                w.string("orders")
+                w.arrayCount(1)
+                w.int32(1)
+                w.nullableBytes(RecordBatch(baseOffset: 0, records: records).encoded())
+            }
+            var r = try Self.answer(await broker.respond(to: frame))
+            _ = try r.int32()
+            #expect(try r.int32() == 1)
+            #expect(try r.string() == "orders")
+            #expect(try r.int32() == 1)
+            #expect(try r.int32() == 1)
+            let code = try r.int16()
+            let base = try r.int64()
+            _ = try r.int64()
+            _ = try r.int64()
+            let errors = try r.array { r throws(KafkaDecodingError) in (try r.int32(), try r.nullableString()) }
+            let message = try r.nullableString()
+            #expect(try r.int32() == 0)
+            #expect(r.remaining == 0)
+            return (code, base, errors, message)
+        }
+        let first = try await produce(["a", "b"])
+        #expect(first.code == 0 && first.base == 0)
+        let refused = try await produce(["c", "bad d", "e"])
+        #expect(refused.code == 87)
+        #expect(refused.errors.count == 1 && refused.errors[0].0 == 1 && refused.errors[0].1 == "value starts with 'bad'")
+        #expect(refused.message?.isEmpty == false)
+        let next = try await produce(["f"])
+        #expect(next.code == 0 && next.base == 2)
+        #expect(try await log.partitions(of: "orders")[1].nextOffset == 3)
+        await log.shutdown()
+    }
+
+    @Test func aCorruptBatchIsCorruptMessage() async throws {
+        let (broker, log) = try await Self.broker()
+        var batch = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)]).encoded()
+        batch[batch.count - 1] ^= 0xFF  // breaks the CRC
+        let frame = Self.request(0, 3) { w in
+            w.nullableString(nil)
+            w.int16(1)
+            w.int32(5000)
+            w.arrayCount(1)
+            w.string("orders")
+            w.arrayCount(1)
+            w.int32(0)
+            w.nullableBytes(batch)
+        }
+        var r = try Self.answer(await broker.respond(to: frame))
+        _ = try r.int32()
+        _ = try r.int32()
+        _ = try r.string()
+        _ = try r.int32()
+        _ = try r.int32()
+        #expect(try r.int16() == 2)
+        #expect(try await log.partitions(of: "orders")[0].nextOffset == 0)
+        await log.shutdown()
+    }
+}

@@ -1,0 +1,104 @@
+import CanonCore
+import CanonLog
+import CanonTestSupport
+import Foundation
+import Testing
+
+/// Real Kafka clients against the Kafka door: kcat (Debian's), confluent-kafka (librdkafka) and
+/// kafka-python, each producing and reading back; a record the topic's validation refuses fails its
+/// delivery with INVALID_RECORD while the others land.
+@Suite(.serialized) struct KafkaClientTests {
+    static func lines(_ text: String) throws -> [JSONValue] {
+        try text.split(separator: "\n").map { try JSONReader.parse(String($0)) }
+    }
+
+    static func kcat() -> String? {
+        ["/usr/bin/kcat", "/usr/local/bin/kcat"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test func kcatProducesAndConsumes() async throws {
+        let kcat = try #require(Self.kcat(), "kcat is not installed (.ci/run installs it)")
+        try await withKafkaServer { port, log in
+            let broker = "127.0.0.1:\(port)"
+            let listing = try await runProcessDetached(kcat, ["-b", broker, "-L", "-J"])
+            #expect(listing.status == 0, "\(listing.stderr)")
+            let metadata = try JSONReader.parse(listing.stdoutText)
+            guard case .array(let topics)? = metadata["topics"] else { Issue.record("no topics: \(listing.stdoutText)"); return }
+            #expect(topics.compactMap { $0["topic"]?.stringValue } == ["orders"])
+
+            let produced = try await runProcessDetached(
+                kcat, ["-b", broker, "-P", "-t", "orders", "-p", "0", "-K", ":"], input: Array("a:one\nb:two\nc:three\n".utf8))
+            #expect(produced.status == 0, "\(produced.stderr)")
+            #expect(try await log.partitions(of: "orders")[0].nextOffset == 3)
+            let consumed = try await runProcessDetached(
+                kcat, ["-b", broker, "-C", "-t", "orders", "-p", "0", "-o", "beginning", "-e", "-f", "%o %k %s\n"])
+            #expect(consumed.status == 0, "\(consumed.stderr)")
+            #expect(consumed.stdoutText == "0 a one\n1 b two\n2 c three\n")
+        }
+    }
+
+    @Test func confluentKafkaGetsOffsetsAndInvalidRecordForTheRefusedOne() async throws {
+        try await withKafkaServer { port, log in
+            let out = try await pythonPeerDetached(
+                "kafka_clients.py", ["confluent-produce", "127.0.0.1:\(port)", "orders", "good-1", "bad-2", "good-3"])
+            let reports = try Self.lines(out)
+            #expect(reports.map { $0["value"]?.stringValue } == ["good-1", "bad-2", "good-3"])
+            #expect(reports.map { $0["error"] } == [.null, .string("INVALID_RECORD"), .null])
+            #expect(reports[0]["offset"] == .int(0) && reports[2]["offset"] == .int(1))
+            #expect(try await log.partitions(of: "orders")[0].nextOffset == 2)
+
+            let read = try Self.lines(
+                try await pythonPeerDetached("kafka_clients.py", ["confluent-consume", "127.0.0.1:\(port)", "orders", "0", "2"]))
+            #expect(read.map { $0["value"]?.stringValue } == ["good-1", "good-3"])
+            #expect(read.map { $0["key"]?.stringValue } == ["k0", "k2"])
+        }
+    }
+
+    @Test func kafkaPythonProducesAndReadsBack() async throws {
+        try await withKafkaServer { port, _ in
+            let read = try Self.lines(
+                try await pythonPeerDetached("kafka_clients.py", ["kafka-python", "127.0.0.1:\(port)", "orders", "x", "y", "z"]))
+            #expect(read.map { $0["value"]?.stringValue } == ["x", "y", "z"])
+            #expect(read.map { $0["offset"] } == [.int(0), .int(1), .int(2)])
+        }
+    }
+}
+
+/// Hostile bytes on the Kafka port: a size prefix of 2 GiB closes that connection before anything is
+/// read, a negative one too, a truncated frame is dropped with its connection; an unknown API key gets an
+/// answer; the server keeps serving the next client.
+@Suite struct KafkaHostileInputTests {
+    static let probe = #"""
+        import socket, struct, sys
+        port = int(sys.argv[1])
+        def closed_after(data):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(data)
+            try:
+                return s.recv(100) == b""
+            except ConnectionResetError:
+                return True
+        print("huge", closed_after(struct.pack(">i", 2**31 - 1) + b"x" * 100))
+        print("negative", closed_after(struct.pack(">i", -5)))
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(struct.pack(">i", 100) + b"short")
+        s.close()
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        body = struct.pack(">hhi", 999, 0, 42) + struct.pack(">h", 1) + b"c"
+        s.sendall(struct.pack(">i", len(body)) + body)
+        size = struct.unpack(">i", s.recv(4))[0]
+        answer = s.recv(size)
+        print("unknown", struct.unpack(">ih", answer[:6]))
+        """#
+
+    @Test func hostileFramesCloseOnlyTheirConnection() async throws {
+        try await withKafkaServer { port, _ in
+            let result = try await runProcessDetached(python3(), ["-c", Self.probe, String(port)])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdoutText == "huge True\nnegative True\nunknown (42, 35)\n")
+            let kcat = try #require(KafkaClientTests.kcat(), "kcat is not installed (.ci/run installs it)")
+            let listing = try await runProcessDetached(kcat, ["-b", "127.0.0.1:\(port)", "-L"])
+            #expect(listing.status == 0 && listing.stdoutText.contains("topic \"orders\""), "\(listing.stdoutText)")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Real Kafka clients against Canon's Kafka door, for CanonKafkaTests.
+
+    kafka_clients.py confluent-produce BOOTSTRAP TOPIC VALUE...
+
+produces each VALUE (key "k<i>") to partition 0 with confluent-kafka (librdkafka, acks=all), flushing
+after each so every value is its own batch; prints one JSON line per delivery report:
+{"value", "offset", "error"} (error: the librdkafka error name, or null).
+
+    kafka_clients.py confluent-consume BOOTSTRAP TOPIC PARTITION COUNT
+
+reads COUNT records of the partition from its beginning with confluent-kafka (assign, no group) and
+prints {"offset", "key", "value"} per record.
+
+    kafka_clients.py kafka-python BOOTSTRAP TOPIC VALUE...
+
+produces the values with kafka-python (acks=all), then reads the partition back from the beginning;
+prints {"offset", "value"} per record read.
+"""
+import json
+import sys
+
+
+def confluent_produce(bootstrap, topic, values):
+    from confluent_kafka import Producer
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0,
+                         "message.timeout.ms": 20000, "retries": 0})
+    for i, value in enumerate(values):
+        def report(err, msg, value=value):
+            print(json.dumps({"value": value, "offset": msg.offset() if err is None else None,
+                              "error": err.name() if err is not None else None}), flush=True)
+        producer.produce(topic, key=f"k{i}".encode(), value=value.encode(), partition=0, on_delivery=report)
+        producer.flush(20)
+
+
+def confluent_consume(bootstrap, topic, partition, count):
+    from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "canon-test", "enable.auto.commit": False,
+                         "enable.partition.eof": False})
+    consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
+    seen = 0
+    while seen < count:
+        msg = consumer.poll(20)
+        if msg is None:
+            sys.exit(f"only {seen} of {count} records arrived")
+        if msg.error():
+            sys.exit(f"consumer error: {msg.error()}")
+        print(json.dumps({"offset": msg.offset(), "key": msg.key().decode(), "value": msg.value().decode()}), flush=True)
+        seen += 1
+    consumer.close()
+
+
+def kafka_python(bootstrap, topic, values):
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    # Idempotence (InitProducerId) is not answered yet: kafka-python 2.x turns it on by default.
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    for value in values:
+        producer.send(topic, value=value.encode(), partition=0).get(timeout=20)
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=5000)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    for msg in consumer:
+        print(json.dumps({"offset": msg.offset, "value": msg.value.decode()}), flush=True)
+    consumer.close()
+
+
+if __name__ == "__main__":
+    command, bootstrap, topic = sys.argv[1:4]
+    if command == "confluent-produce":
+        confluent_produce(bootstrap, topic, sys.argv[4:])
+    elif command == "confluent-consume":
+        confluent_consume(bootstrap, topic, int(sys.argv[4]), int(sys.argv[5]))
+    elif command == "kafka-python":
+        kafka_python(bootstrap, topic, sys.argv[4:])
+    else:
+        sys.exit(f"unknown command {command}")
