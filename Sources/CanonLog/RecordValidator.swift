@@ -6,6 +6,15 @@ public protocol RecordValidator: Sendable {
     /// empty result accepts the batch. `configuration` is the topic's (its `extra` settings carry the
     /// validation policy of the layer above).
     func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection]
+    /// Refuses topic settings the validator cannot work with (an unknown name, a bad validation level),
+    /// naming the setting (``LogError/Code/invalidConfiguration``). The log asks before it creates a
+    /// topic or changes a setting, whichever door the change comes through.
+    func checkSettings(_ settings: [String: String]) throws(LogError)
+}
+
+extension RecordValidator {
+    /// Every setting is acceptable.
+    public func checkSettings(_ settings: [String: String]) throws(LogError) {}
 }
 
 /// A record a ``RecordValidator`` refused.

@@ -130,4 +130,6 @@ public struct TimedValidator: RecordValidator {
         defer { metrics.validation.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
         return base.validate(topic: topic, configuration: configuration, partition: partition, records: records)
     }
+
+    public func checkSettings(_ settings: [String: String]) throws(LogError) { try base.checkSettings(settings) }
 }

@@ -52,7 +52,7 @@ import Testing
                 if version >= 3 { try r.skipTaggedFields() }
                 return (key, range.0, range.1)
             }
-            #expect(apis.map(\.0) == [0, 1, 2, 3, 18])
+            #expect(apis.map(\.0) == [0, 1, 2, 3, 18, 19, 20, 32, 33, 44])
             let produce = try #require(apis.first { $0.0 == 0 })
             #expect(produce.1 == 3 && produce.2 == 8)
             if version >= 1 { #expect(try r.int32() == 0) }
@@ -176,6 +176,57 @@ import Testing
         _ = try r.int32()
         #expect(try r.int16() == 2)
         #expect(try await log.partitions(of: "orders")[0].nextOffset == 0)
+        await log.shutdown()
+    }
+
+    /// IncrementalAlterConfigs sets a topic setting (the log then holds it); deleting one is refused with
+    /// INVALID_CONFIG naming the setting; DescribeConfigs v3 shows the value as a dynamic topic setting.
+    @Test func configsAreSetThroughTheLogAndDescribed() async throws {
+        let (broker, log) = try await Self.broker()
+        func alter(_ operation: Int8, _ value: String?) async throws -> (Int16, String?) {
+            let frame = Self.request(44, 0) { w in
+                w.arrayCount(1)
+                w.int8(2)
+                w.string("orders")
+                w.arrayCount(1)
+                w.string("retention.ms")
+                w.int8(operation)
+                w.nullableString(value)
+                w.bool(false)
+            }
+            var r = try Self.answer(await broker.respond(to: frame))
+            _ = try r.int32()
+            _ = try r.int32()
+            #expect(try r.int32() == 1)
+            return (try r.int16(), try r.nullableString())
+        }
+        #expect(try await alter(0, "3600000").0 == 0)
+        #expect(try await log.topic("orders")?.configuration.retentionMs == 3_600_000)
+        let deleted = try await alter(1, nil)
+        #expect(deleted.0 == 40 && deleted.1?.contains("retention.ms") == true)
+
+        let describe = Self.request(32, 3) { w in
+            w.arrayCount(1)
+            w.int8(2)
+            w.string("orders")
+            w.arrayCount(1)
+            w.string("retention.ms")
+            w.bool(false)
+            w.bool(false)
+        }
+        var r = try Self.answer(await broker.respond(to: describe))
+        _ = try r.int32()
+        _ = try r.int32()
+        #expect(try r.int32() == 1)
+        #expect(try r.int16() == 0)
+        _ = try r.nullableString()
+        #expect(try r.int8() == 2)
+        #expect(try r.string() == "orders")
+        #expect(try r.int32() == 1)
+        #expect(try r.string() == "retention.ms")
+        #expect(try r.nullableString() == "3600000")
+        #expect(try r.bool() == false)
+        #expect(try r.int8() == 1)  // DYNAMIC_TOPIC_CONFIG
         await log.shutdown()
     }
 }

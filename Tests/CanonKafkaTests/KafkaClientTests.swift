@@ -54,6 +54,23 @@ import Testing
         }
     }
 
+    /// kafka-python's admin client: CreateTopics with a validation setting, TopicAlreadyExists, a
+    /// misspelt setting refused by the validator's check, DescribeConfigs, DeleteTopics.
+    @Test func kafkaPythonsAdminClientCreatesDescribesAndDeletesTopics() async throws {
+        try await withKafkaServer { port, log in
+            let steps = try Self.lines(
+                try await pythonPeerDetached("kafka_clients.py", ["kafka-python-admin", "127.0.0.1:\(port)", "audits"]))
+            let byStep = Dictionary(uniqueKeysWithValues: steps.compactMap { s in s["step"]?.stringValue.map { ($0, s) } })
+            #expect(byStep["create"]?["ok"] == .bool(true), "\(steps)")
+            #expect(byStep["create-again"]?["error"] == .string("TopicAlreadyExistsError"), "\(steps)")
+            #expect(byStep["create-typo"]?["error"] == .string("InvalidConfigurationError"), "\(steps)")
+            #expect(byStep["describe"]?["result"]?["value.schema.validation"] == .string("full"), "\(steps)")
+            #expect(byStep["delete"]?["ok"] == .bool(true), "\(steps)")
+            let audits = try await log.topic("audits"), typo = try await log.topic("audits-typo")
+            #expect(audits == nil && typo == nil)
+        }
+    }
+
     @Test func kafkaPythonProducesAndReadsBack() async throws {
         try await withKafkaServer { port, _ in
             let read = try Self.lines(

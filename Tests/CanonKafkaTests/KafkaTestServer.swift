@@ -13,6 +13,13 @@ struct RefusingValidator: RecordValidator {
                 ? RecordRejection(index: i, reason: "value starts with 'bad'", part: "value") : nil
         }
     }
+
+    /// Refuses a misspelt validation setting, as the registry's validator does.
+    func checkSettings(_ settings: [String: String]) throws(LogError) {
+        if let typo = settings.keys.first(where: { $0.contains("validaton") }) {
+            throw LogError(.invalidConfiguration, "unknown topic setting '\(typo)'")
+        }
+    }
 }
 
 /// A Kafka door on a free port over an in-memory log (topics created first), for the length of `body`.

@@ -66,6 +66,42 @@ def kafka_python(bootstrap, topic, values):
     consumer.close()
 
 
+def kafka_python_admin(bootstrap, topic):
+    """Creates TOPIC (3 partitions, value.schema.validation=full), tries again and with a misspelt
+    setting, describes its settings, deletes it; prints one JSON line per step."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+    from kafka.errors import KafkaError, for_code
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+
+    def step(name, call):
+        try:
+            result = call()
+            print(json.dumps({"step": name, "ok": True, "result": result}, default=str), flush=True)
+        except KafkaError as e:
+            print(json.dumps({"step": name, "ok": False, "error": type(e).__name__}), flush=True)
+
+    def create(name, configs):
+        # Older kafka-python returns the topic errors; newer raises them: both end as the error's class.
+        response = admin.create_topics([NewTopic(name, 3, 1, topic_configs=configs)])
+        for entry in getattr(response, "topic_errors", []):
+            if entry[1]:
+                raise for_code(entry[1])(entry[2] if len(entry) > 2 else "")
+        return "created"
+
+    step("create", lambda: create(topic, {"value.schema.validation": "full"}))
+    step("create-again", lambda: create(topic, {}))
+    step("create-typo", lambda: create(topic + "-typo", {"value.schema.validaton": "full"}))
+
+    def describe():
+        # kafka-python 3: {"topic": {name: {setting: {"value": ..., "config_source": ...}}}}, defaults left out.
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        return {k: v["value"] for k, v in described["topic"][topic].items()}
+
+    step("describe", describe)
+    step("delete", lambda: str(admin.delete_topics([topic])))
+    admin.close()
+
+
 if __name__ == "__main__":
     command, bootstrap, topic = sys.argv[1:4]
     if command == "confluent-produce":
@@ -74,5 +110,7 @@ if __name__ == "__main__":
         confluent_consume(bootstrap, topic, int(sys.argv[4]), int(sys.argv[5]))
     elif command == "kafka-python":
         kafka_python(bootstrap, topic, sys.argv[4:])
+    elif command == "kafka-python-admin":
+        kafka_python_admin(bootstrap, topic)
     else:
         sys.exit(f"unknown command {command}")

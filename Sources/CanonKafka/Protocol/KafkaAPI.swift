@@ -7,6 +7,11 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
     case listOffsets = 2
     case metadata = 3
     case apiVersions = 18
+    case createTopics = 19
+    case deleteTopics = 20
+    case describeConfigs = 32
+    case alterConfigs = 33
+    case incrementalAlterConfigs = 44
 
     /// The versions answered.
     var versions: ClosedRange<Int16> {
@@ -16,6 +21,11 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .listOffsets: return 1...5
         case .metadata: return 0...8
         case .apiVersions: return 0...3
+        case .createTopics: return 0...4
+        case .deleteTopics: return 0...3
+        case .describeConfigs: return 0...3
+        case .alterConfigs: return 0...1
+        case .incrementalAlterConfigs: return 0...0
         }
     }
 
@@ -31,6 +41,11 @@ enum KafkaErrorCode: Int16, Sendable {
     case corruptMessage = 2
     case unknownTopicOrPartition = 3
     case messageTooLarge = 10
+    case invalidTopic = 17
+    case topicAlreadyExists = 36
+    case invalidPartitions = 37
+    case invalidReplicationFactor = 38
+    case invalidConfig = 40
     case unsupportedVersion = 35
     case invalidRequest = 42
     case kafkaStorageError = 56

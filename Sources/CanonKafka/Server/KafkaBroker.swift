@@ -58,6 +58,14 @@ public struct KafkaBroker: Sendable {
                 try await fetch(header.apiVersion, &reader, into: &body)
             case .listOffsets:
                 try await listOffsets(header.apiVersion, &reader, into: &body)
+            case .createTopics:
+                try await createTopics(header.apiVersion, &reader, into: &body)
+            case .deleteTopics:
+                try await deleteTopics(header.apiVersion, &reader, into: &body)
+            case .describeConfigs:
+                try await describeConfigs(header.apiVersion, &reader, into: &body)
+            case .alterConfigs, .incrementalAlterConfigs:
+                try await alterConfigs(incremental: api == .incrementalAlterConfigs, &reader, into: &body)
             }
             return .respond(framed(header.correlationID, body))
         } catch {
@@ -256,6 +264,9 @@ public struct KafkaBroker: Sendable {
     static func code(_ error: LogError) -> KafkaErrorCode {
         switch error.code {
         case .unknownTopic, .partitionOutOfRange: return .unknownTopicOrPartition
+        case .topicExists: return .topicAlreadyExists
+        case .invalidTopicName: return .invalidTopic
+        case .invalidConfiguration: return .invalidConfig
         case .invalidRecord: return .invalidRecord
         case .recordTooLarge: return .messageTooLarge
         case .corruptBatch: return .corruptMessage
@@ -420,6 +431,201 @@ public struct KafkaBroker: Sendable {
                 w.int64(offset)
                 if version >= 4 { w.int32(0) }  // leader_epoch
             }
+        }
+    }
+
+    // MARK: - CreateTopics (v0-v4), DeleteTopics (v0-v3)
+
+    private func createTopics(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws {
+        struct Wanted {
+            var name: String
+            var partitions: Int32
+            var replicationFactor: Int16
+            var assignments: Int
+            var configs: [String: String]
+        }
+        let topics: [Wanted] = try r.array(minimumItemSize: 16) { r throws(KafkaDecodingError) in
+            let name = try r.string()
+            let partitions = try r.int32()
+            let replicationFactor = try r.int16()
+            let assignments = try r.array(minimumItemSize: 8) { r throws(KafkaDecodingError) in
+                _ = try r.int32()
+                return try r.array(minimumItemSize: 4) { r throws(KafkaDecodingError) in try r.int32() }
+            }
+            var configs: [String: String] = [:]
+            for (name, value) in try r.array(
+                minimumItemSize: 4, { r throws(KafkaDecodingError) in (try r.string(), try r.nullableString()) })
+            {
+                if let value { configs[name] = value }
+            }
+            return Wanted(
+                name: name, partitions: partitions, replicationFactor: replicationFactor, assignments: assignments.count, configs: configs)
+        }
+        _ = try r.int32()  // timeout_ms
+        let validateOnly = version >= 1 ? try r.bool() : false
+
+        if version >= 2 { w.int32(0) }  // throttle_time_ms
+        w.arrayCount(topics.count)
+        for t in topics {
+            var code = KafkaErrorCode.none
+            var message: String?
+            // -1 asks for the broker's default: 1 partition, and Canon is one broker (replication 1).
+            let partitions = t.assignments > 0 ? t.assignments : (t.partitions == -1 ? 1 : Int(t.partitions))
+            if t.replicationFactor != -1 && t.replicationFactor != 1 {
+                code = .invalidReplicationFactor
+                message = "replication factor \(t.replicationFactor): Canon is one broker (use 1 or -1)"
+            } else if partitions < 1 {
+                code = .invalidPartitions
+                message = "a topic needs at least one partition, not \(partitions)"
+            } else {
+                do throws(LogError) {
+                    let configuration = try TopicConfiguration(t.configs)
+                    if validateOnly {
+                        if try await log.topic(t.name) != nil { throw LogError(.topicExists, "topic '\(t.name)' already exists") }
+                    } else {
+                        _ = try await log.createTopic(t.name, partitions: partitions, configuration: configuration, isInternal: false)
+                    }
+                } catch {
+                    code = Self.code(error)
+                    message = error.message
+                }
+            }
+            w.string(t.name)
+            w.int16(code.rawValue)
+            if version >= 1 { w.nullableString(message) }
+        }
+    }
+
+    private func deleteTopics(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws {
+        let names = try r.array(minimumItemSize: 2) { r throws(KafkaDecodingError) in try r.string() }
+        _ = try r.int32()  // timeout_ms
+        if version >= 1 { w.int32(0) }  // throttle_time_ms
+        w.arrayCount(names.count)
+        for name in names {
+            var code = KafkaErrorCode.none
+            do {
+                try await log.deleteTopic(name)
+            } catch {
+                code = Self.code(error)
+            }
+            w.string(name)
+            w.int16(code.rawValue)
+        }
+    }
+
+    // MARK: - DescribeConfigs (v0-v3), AlterConfigs (v0-v1), IncrementalAlterConfigs (v0)
+
+    /// Kafka's resource types: a topic's settings are the log's and the validation policy's.
+    static let topicResource: Int8 = 2
+    static let brokerResource: Int8 = 4
+
+    private func describeConfigs(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws {
+        let resources: [(type: Int8, name: String, keys: [String]?)] = try r.array(minimumItemSize: 7) { r throws(KafkaDecodingError) in
+            let type = try r.int8()
+            let name = try r.string()
+            let count = try r.arrayCount(minimumItemSize: 2)
+            var keys: [String]?
+            if let count {
+                keys = []
+                for _ in 0..<count { keys!.append(try r.string()) }
+            }
+            return (type, name, keys)
+        }
+        if version >= 1 { _ = try r.bool() }  // include_synonyms
+        if version >= 3 { _ = try r.bool() }  // include_documentation
+        let defaults = TopicConfiguration().settings
+
+        w.int32(0)  // throttle_time_ms
+        w.arrayCount(resources.count)
+        for resource in resources {
+            var code = KafkaErrorCode.none
+            var message: String?
+            var settings: [(String, String)] = []
+            if resource.type == Self.topicResource {
+                do throws(LogError) {
+                    guard let topic = try await log.topic(resource.name), !resource.name.hasPrefix("_") else {
+                        throw LogError(.unknownTopic, "no topic '\(resource.name)'")
+                    }
+                    settings = topic.configuration.settings.sorted { $0.key < $1.key }
+                    if let keys = resource.keys, !keys.isEmpty { settings = settings.filter { keys.contains($0.0) } }
+                } catch {
+                    code = Self.code(error)
+                    message = error.message
+                }
+            } else if resource.type != Self.brokerResource {
+                code = .invalidRequest
+                message = "resource type \(resource.type) is not described (topics: 2, brokers: 4)"
+            }
+            w.int16(code.rawValue)
+            w.nullableString(message)
+            w.int8(resource.type)
+            w.string(resource.name)
+            w.arrayCount(settings.count)
+            for (name, value) in settings {
+                let isDefault = defaults[name] == value
+                w.string(name)
+                w.nullableString(value)
+                w.bool(false)  // read_only
+                if version == 0 { w.bool(isDefault) }
+                if version >= 1 { w.int8(isDefault ? 5 : 1) }  // config_source: DEFAULT_CONFIG or DYNAMIC_TOPIC_CONFIG
+                w.bool(false)  // is_sensitive
+                if version >= 1 { w.arrayCount(0) }  // synonyms
+                if version >= 3 {
+                    w.int8(0)  // config_type: UNKNOWN
+                    w.nullableString(nil)  // documentation
+                }
+            }
+        }
+    }
+
+    /// AlterConfigs sets each setting given (the others keep their values: Canon does not reset them);
+    /// IncrementalAlterConfigs takes SET (0) only.
+    private func alterConfigs(incremental: Bool, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws {
+        struct Change {
+            var name: String
+            var operation: Int8
+            var value: String?
+        }
+        let resources: [(type: Int8, name: String, changes: [Change])] = try r.array(minimumItemSize: 7) { r throws(KafkaDecodingError) in
+            let type = try r.int8()
+            let name = try r.string()
+            let changes = try r.array(minimumItemSize: 4) { r throws(KafkaDecodingError) in
+                let setting = try r.string()
+                let operation = incremental ? try r.int8() : 0
+                return Change(name: setting, operation: operation, value: try r.nullableString())
+            }
+            return (type, name, changes)
+        }
+        let validateOnly = try r.bool()
+        w.int32(0)  // throttle_time_ms
+        w.arrayCount(resources.count)
+        for resource in resources {
+            var code = KafkaErrorCode.none
+            var message: String?
+            do throws(LogError) {
+                guard resource.type == Self.topicResource else {
+                    throw LogError(.invalidConfiguration, "only topic settings (resource type 2) can be changed")
+                }
+                for change in resource.changes {
+                    guard change.operation == 0, let value = change.value else {
+                        throw LogError(
+                            .invalidConfiguration,
+                            "\(change.name): only setting a value is supported (not deleting, appending or subtracting)")
+                    }
+                    var probe = TopicConfiguration()
+                    try probe.set(change.name, value)
+                }
+                if !validateOnly {
+                    for change in resource.changes { try await log.setConfiguration(topic: resource.name, change.name, change.value ?? "") }
+                }
+            } catch {
+                code = Self.code(error)
+                message = error.message
+            }
+            w.int16(code.rawValue)
+            w.nullableString(message)
+            w.int8(resource.type)
+            w.string(resource.name)
         }
     }
 }

@@ -166,7 +166,8 @@ public final class LogEngine: RecordLog {
     public func createTopic(_ name: String, partitions: Int, configuration: TopicConfiguration, isInternal: Bool) async throws(LogError)
         -> LogTopic
     {
-        try await withDirectory(changingTopics: true) { directory throws(LogError) in
+        if !isInternal { try validator?.checkSettings(configuration.settings) }
+        return try await withDirectory(changingTopics: true) { directory throws(LogError) in
             try directory.createTopic(name, partitions: partitions, configuration: configuration, isInternal: isInternal)
             return directory.topics[name]!
         }
@@ -177,6 +178,11 @@ public final class LogEngine: RecordLog {
     }
 
     public func setConfiguration(topic: String, _ setting: String, _ value: String) async throws(LogError) {
+        if let validator, let current = topics.configuration(topic) {
+            var settings = current.settings
+            settings[setting] = value
+            try validator.checkSettings(settings)
+        }
         try await withDirectory(changingTopics: true) { directory throws(LogError) in
             try directory.setConfiguration(topic: topic, setting, value)
         }

@@ -43,6 +43,13 @@ public struct RegistryRecordValidator: RecordValidator {
         self.defaultLevel = defaultLevel
     }
 
+    /// Known setting names only (a typo would leave a topic silently unvalidated) and valid validation
+    /// settings.
+    public func checkSettings(_ settings: [String: String]) throws(LogError) {
+        for name in settings.keys.sorted() { try TopicValidationPolicy.checkSettingName(name) }
+        _ = try TopicValidationPolicy(settings: settings)
+    }
+
     public func validate(topic: String, configuration: TopicConfiguration, partition: Int, records: [LogRecord]) -> [RecordRejection] {
         let policy: TopicValidationPolicy
         do {
