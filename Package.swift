@@ -48,7 +48,11 @@ let package = Package(
         .target(name: "CanonAvro", dependencies: ["CanonCore"]),
         .target(name: "CanonJSONSchema", dependencies: ["CanonCore"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "CanonAvroFiles", dependencies: ["CanonAvro", "CanonCore", "CZlib"]),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
+        /// Byte codecs: DEFLATE and gzip (zlib), Snappy (Swift), LZ4 frames and zstd (the system libraries).
+        .target(name: "CanonCodecs", dependencies: ["CanonCore", "CZlib", "CLZ4", "CZstd"]),
+        .target(name: "CanonAvroFiles", dependencies: ["CanonAvro", "CanonCore", "CanonCodecs"]),
         .target(name: "CCRC32C"),
         .target(
             name: "CanonLog",
@@ -84,7 +88,8 @@ let package = Package(
         .target(
             name: "CanonKafka",
             dependencies: [
-                "CanonCore", "CanonLog", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                "CanonCore", "CanonCodecs", "CanonLog", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(name: "CanonRegistryClient", dependencies: ["CanonCore", "CanonAvro"]),
@@ -133,12 +138,13 @@ let package = Package(
         ),
         .testTarget(name: "CanonJSONSchemaTests", dependencies: ["CanonJSONSchema", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
-        .testTarget(name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCore", "CanonTestSupport"]),
+        .testTarget(
+            name: "CanonAvroFilesTests", dependencies: ["CanonAvroFiles", "CanonAvro", "CanonCodecs", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonLogTests", dependencies: ["CanonLog", "CanonLogTestKit", "CanonTestSupport"]),
         .testTarget(
             name: "CanonKafkaTests",
             dependencies: [
-                "CanonKafka", "CanonLog", "CanonLogTestKit", "CanonCore", "CanonTestSupport",
+                "CanonKafka", "CanonCodecs", "CanonLog", "CanonLogTestKit", "CanonCore", "CanonTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),

@@ -1,4 +1,5 @@
 import CanonAvro
+import CanonCodecs
 import CanonCore
 
 /// A compression codec of Avro object container files.

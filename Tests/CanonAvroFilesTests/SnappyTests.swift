@@ -1,6 +1,6 @@
 import CanonTestSupport
 import Testing
-@testable import CanonAvroFiles
+@testable import CanonCodecs
 
 /// Tests of the raw Snappy block codec used by Avro's `snappy` codec.
 @Suite("Snappy raw block codec")

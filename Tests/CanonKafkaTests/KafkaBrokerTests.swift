@@ -1,3 +1,4 @@
+@testable import CanonCodecs
 @testable import CanonKafka
 import CanonLog
 import CanonLogTestKit
@@ -23,6 +24,25 @@ import Testing
         if flexible { w.emptyTaggedFields() }
         body(&w)
         return w.bytes
+    }
+
+    /// Produce v3 of one batch to `orders` partition 0 (acks 1); the partition's error code.
+    static func produceV3(_ batch: [UInt8], to broker: KafkaBroker) async throws -> Int16 {
+        let frame = request(0, 3) { w in
+            w.nullableString(nil)
+            w.int16(1)
+            w.int32(5000)
+            w.arrayCount(1)
+            w.string("orders")
+            w.arrayCount(1)
+            w.int32(0)
+            w.nullableBytes(batch)
+        }
+        var r = try answer(await broker.respond(to: frame))
+        for _ in 0..<2 { _ = try r.int32() }
+        _ = try r.string()
+        for _ in 0..<2 { _ = try r.int32() }
+        return try r.int16()
     }
 
     static func answer(_ reply: KafkaReply) throws -> KafkaReader {
@@ -158,23 +178,7 @@ import Testing
         let (broker, log) = try await Self.broker()
         var batch = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)]).encoded()
         batch[batch.count - 1] ^= 0xFF  // breaks the CRC
-        let frame = Self.request(0, 3) { w in
-            w.nullableString(nil)
-            w.int16(1)
-            w.int32(5000)
-            w.arrayCount(1)
-            w.string("orders")
-            w.arrayCount(1)
-            w.int32(0)
-            w.nullableBytes(batch)
-        }
-        var r = try Self.answer(await broker.respond(to: frame))
-        _ = try r.int32()
-        _ = try r.int32()
-        _ = try r.string()
-        _ = try r.int32()
-        _ = try r.int32()
-        #expect(try r.int16() == 2)
+        #expect(try await Self.produceV3(batch, to: broker) == 2)
         #expect(try await log.partitions(of: "orders")[0].nextOffset == 0)
         await log.shutdown()
     }
@@ -227,6 +231,42 @@ import Testing
         #expect(try r.nullableString() == "3600000")
         #expect(try r.bool() == false)
         #expect(try r.int8() == 1)  // DYNAMIC_TOPIC_CONFIG
+        await log.shutdown()
+    }
+
+    /// A batch whose records section is `compressed`, marked with `codec`, length and CRC made right.
+    static func compressedBatch(_ compressed: [UInt8], codec: UInt8, count: Int32 = 1) -> [UInt8] {
+        var bytes =
+            Array(RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)]).encoded()[0..<61]) + compressed
+        bytes[22] = (bytes[22] & ~0x07) | codec
+        for i in 0..<4 { bytes[57 + i] = UInt8(truncatingIfNeeded: count >> (24 - 8 * Int32(i))) }
+        let length = UInt32(bytes.count - 12)
+        for i in 0..<4 { bytes[8 + i] = UInt8(truncatingIfNeeded: length >> (24 - 8 * i)) }
+        let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }
+        for i in 0..<4 { bytes[17 + i] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * i)) }
+        return bytes
+    }
+
+    /// Hostile compressed batches: one that would decompress past the limit, a codec Kafka lacks, and
+    /// bytes that are not the codec's, are refused (CORRUPT_MESSAGE, UNSUPPORTED_COMPRESSION_TYPE) and
+    /// store nothing; a good snappy batch is taken.
+    @Test func hostileCompressedBatchesAreRefusedWithinTheLimit() async throws {
+        var (broker, log) = try await Self.broker()
+        broker.maximumDecompressedBytes = 1 << 20
+        func produce(_ batch: [UInt8]) async throws -> Int16 { try await Self.produceV3(batch, to: broker) }
+        let bomb = Snappy.compress([UInt8](repeating: 0, count: 4 << 20))
+        #expect(bomb.count < 300_000)
+        #expect(try await produce(Self.compressedBatch(bomb, codec: 2)) == 2)
+        #expect(try await produce(Self.compressedBatch([1, 2, 3], codec: 5)) == 76)
+        #expect(try await produce(Self.compressedBatch([0xFF, 0xFF, 0xFF, 0xFF], codec: 4)) == 2)
+        #expect(try await produce(Self.compressedBatch([0x1F, 0x8B, 0, 0], codec: 1)) == 2)
+        #expect(try await log.partitions(of: "orders")[0].nextOffset == 0)
+
+        // One record (length, attributes, timestamp and offset deltas, key -1, value "v", no headers), snappy.
+        let record: [UInt8] = [0x0E, 0x00, 0x00, 0x00, 0x01, 0x02, 0x76, 0x00]
+        #expect(try await produce(Self.compressedBatch(Snappy.compress(record), codec: 2)) == 0)
+        let stored = try await log.read(topic: "orders", partition: 0, from: 0)
+        #expect(stored.first?.records.first?.value == [0x76])
         await log.shutdown()
     }
 }

@@ -71,6 +71,29 @@ import Testing
         }
     }
 
+    /// Every codec confluent-kafka compresses with: the batch is decompressed, its records validated
+    /// (a refused one fails the whole batch) and appended, and a consumer reads them back.
+    @Test(arguments: ["gzip", "snappy", "lz4", "zstd"])
+    func compressedBatchesAreValidatedAndReadBack(codec: String) async throws {
+        try await withKafkaServer { port, log in
+            let values = (0..<50).map { "value \($0) " + String(repeating: "compressible ", count: 20) }
+            let reports = try Self.lines(
+                try await pythonPeerDetached(
+                    "kafka_clients.py", ["confluent-produce-compressed", "127.0.0.1:\(port)", "orders", codec] + values))
+            #expect(reports.count == 50 && reports.allSatisfy { $0["error"] == .null }, "\(reports.prefix(2))")
+            #expect(try await log.partitions(of: "orders")[0].nextOffset == 50)
+            let read = try Self.lines(
+                try await pythonPeerDetached("kafka_clients.py", ["confluent-consume", "127.0.0.1:\(port)", "orders", "0", "50"]))
+            #expect(read.map { $0["value"]?.stringValue } == values)
+
+            let refused = try Self.lines(
+                try await pythonPeerDetached(
+                    "kafka_clients.py", ["confluent-produce-compressed", "127.0.0.1:\(port)", "orders", codec, "good", "bad one", "good"]))
+            #expect(refused.map { $0["error"]?.stringValue } == ["INVALID_RECORD", "INVALID_RECORD", "INVALID_RECORD"])
+            #expect(try await log.partitions(of: "orders")[0].nextOffset == 50)
+        }
+    }
+
     @Test func kafkaPythonProducesAndReadsBack() async throws {
         try await withKafkaServer { port, _ in
             let read = try Self.lines(

@@ -33,6 +33,19 @@ def confluent_produce(bootstrap, topic, values):
         producer.flush(20)
 
 
+def confluent_produce_compressed(bootstrap, topic, codec, values):
+    """All values in one batch (linger), compressed with CODEC; prints the delivery reports."""
+    from confluent_kafka import Producer
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 50, "compression.type": codec,
+                         "message.timeout.ms": 20000, "retries": 0})
+    for i, value in enumerate(values):
+        def report(err, msg, value=value):
+            print(json.dumps({"value": value, "offset": msg.offset() if err is None else None,
+                              "error": err.name() if err is not None else None}), flush=True)
+        producer.produce(topic, key=f"k{i}".encode(), value=value.encode(), partition=0, on_delivery=report)
+    producer.flush(20)
+
+
 def confluent_consume(bootstrap, topic, partition, count):
     from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "canon-test", "enable.auto.commit": False,
@@ -106,6 +119,8 @@ if __name__ == "__main__":
     command, bootstrap, topic = sys.argv[1:4]
     if command == "confluent-produce":
         confluent_produce(bootstrap, topic, sys.argv[4:])
+    elif command == "confluent-produce-compressed":
+        confluent_produce_compressed(bootstrap, topic, sys.argv[4], sys.argv[5:])
     elif command == "confluent-consume":
         confluent_consume(bootstrap, topic, int(sys.argv[4]), int(sys.argv[5]))
     elif command == "kafka-python":

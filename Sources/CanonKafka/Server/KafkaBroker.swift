@@ -21,6 +21,9 @@ public struct KafkaBroker: Sendable {
     public var advertisedPort: Int
     /// The cluster ID Metadata reports.
     public var clusterID = "canon"
+    /// Largest records section one compressed batch may decompress to (a larger one is refused as
+    /// corrupt, before more is allocated). Default 64 MiB.
+    public var maximumDecompressedBytes = 64 << 20
 
     public init(log: any RecordLog, advertisedHost: String, advertisedPort: Int) {
         self.log = log
@@ -220,20 +223,21 @@ public struct KafkaBroker: Sendable {
         var result = ProducePartitionResult(index: partition, error: .none)
         var records: [LogRecord] = []
         var position = 0
-        do {
+        do throws(KafkaBatchError) {
             while position < bytes.count {
-                let batch = try RecordBatch(decoding: bytes, position: position)
-                guard batch.attributes & 0x07 == 0 else {
-                    result.error = .unsupportedCompressionType
-                    result.message = "compressed batches are not taken yet"
-                    return result
+                guard let size = bytes.withUnsafeBytes({ RecordBatch.totalSize(of: $0, at: position) }), size >= RecordBatch.headerSize,
+                    size <= bytes.count - position
+                else {
+                    throw KafkaBatchError(code: .corruptMessage, message: "a record batch at byte \(position) is truncated")
                 }
+                let batch = try KafkaCompression.decode(
+                    Array(bytes[position..<position + size]), maximumDecompressedBytes: maximumDecompressedBytes)
                 records += batch.records
-                position += RecordBatch.logOverhead + Int(bytes.withUnsafeBytes { Self.length($0, at: position) })
+                position += size
             }
         } catch {
-            result.error = .corruptMessage
-            result.message = "\(error)"
+            result.error = error.code
+            result.message = error.message
             return result
         }
         guard !records.isEmpty else {
@@ -251,13 +255,6 @@ public struct KafkaBroker: Sendable {
             result.recordErrors = error.rejections.map { (Int32($0.index), $0.reason) }
         }
         return result
-    }
-
-    /// The `length` field of the batch at `position` (the caller decoded the batch, so it is there).
-    private static func length(_ bytes: UnsafeRawBufferPointer, at position: Int) -> Int32 {
-        var v: Int32 = 0
-        for i in 8..<12 { v = v << 8 | Int32(bytes[position + i]) }
-        return v
     }
 
     /// Kafka's error code for a log error.

@@ -25,7 +25,7 @@ import CanonCore
 /// length may exceed the offset, which repeats the last `offset` bytes (run-length
 /// encoding). An offset of zero, or one reaching before the start of the output,
 /// is invalid.
-internal enum Snappy {
+package enum Snappy {
     /// The compressor matches within independent fragments of this many input bytes,
     /// so every copy offset it emits fits a 2-byte offset.
     private static let fragmentSize = 1 << 16
@@ -50,7 +50,7 @@ internal enum Snappy {
     ///   largest length the format's preamble can describe.
     /// - Returns: The compressed block; never longer than
     ///   `32 + input.count + input.count / 6` bytes.
-    static func compress(_ input: [UInt8]) -> [UInt8] {
+    package static func compress(_ input: [UInt8]) -> [UInt8] {
         precondition(
             UInt64(input.count) <= UInt64(UInt32.max),
             "Snappy cannot describe an uncompressed length of \(input.count) bytes (the maximum is 2^32 - 1)")
@@ -97,7 +97,7 @@ internal enum Snappy {
     /// - Throws: `SnappyError`, whose `offset` is the position in `input` of the
     ///   preamble byte or element tag at fault (or `input.count` when the elements
     ///   end before producing the declared length).
-    static func decompress(_ input: [UInt8], maxOutputSize: Int) throws(SnappyError) -> [UInt8] {
+    package static func decompress(_ input: [UInt8], maxOutputSize: Int) throws(SnappyError) -> [UInt8] {
         // Preamble: the uncompressed length, a little-endian base-128 varint.
         var position = 0
         // At most 5 bytes (35 bits); the value is checked against 2^32 - 1 below.
@@ -467,9 +467,9 @@ internal enum Snappy {
 }
 
 /// An error decoding a Snappy block: `message` says what and `offset` the byte offset in the compressed input.
-internal struct SnappyError: Error, Sendable, Equatable {
+package struct SnappyError: Error, Sendable, Equatable {
     /// What is wrong with the block.
-    var message: String
+    package var message: String
     /// The byte offset in the compressed input of the preamble or element at fault.
-    var offset: Int
+    package var offset: Int
 }

@@ -1,12 +1,26 @@
 import CZlib
 
-/// Raw DEFLATE (RFC 1951, no zlib header or checksum), as Avro's `deflate` codec uses it, through zlib.
-enum Deflate {
-    struct Failure: Error {
-        var message: String
+/// DEFLATE through zlib: raw (RFC 1951, no header or checksum), as Avro's `deflate` codec uses it, and
+/// gzip (RFC 1952), as Kafka's `gzip` codec does.
+package enum Deflate {
+    /// Why data could not be compressed or decompressed.
+    package struct Failure: Error, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
+        package init(message: String) { self.message = message }
     }
 
-    static func compress(_ input: [UInt8], level: Int32 = 6) throws(Failure) -> [UInt8] {
+    /// The container around the DEFLATE data.
+    package enum Format: Sendable {
+        /// No header or checksum (zlib window bits -15).
+        case raw
+        /// A gzip member: header, data, CRC-32 and size (zlib window bits 31).
+        case gzip
+
+        var windowBits: Int32 { self == .raw ? -15 : 31 }
+    }
+
+    package static func compress(_ input: [UInt8], level: Int32 = 6) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         guard
             deflateInit2_(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
@@ -30,10 +44,11 @@ enum Deflate {
         return output
     }
 
-    /// Inflates raw DEFLATE data; output beyond `maxOutputSize` bytes is an error, not an allocation.
-    static func decompress(_ input: [UInt8], maxOutputSize: Int) throws(Failure) -> [UInt8] {
+    /// Inflates DEFLATE data in `format`; output beyond `maxOutputSize` bytes is an error, not an
+    /// allocation.
+    package static func decompress(_ input: [UInt8], format: Format = .raw, maxOutputSize: Int) throws(Failure) -> [UInt8] {
         var stream = z_stream()
-        guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard inflateInit2_(&stream, format.windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw Failure(message: "zlib inflateInit2 failed")
         }
         defer { inflateEnd(&stream) }
@@ -73,7 +88,7 @@ enum Deflate {
     }
 
     /// CRC-32 (IEEE), as the Snappy codec's per-block trailer uses it.
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    package static func crc32(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBufferPointer { buf in
             UInt32(CZlib.crc32(0, buf.baseAddress, uInt(buf.count)))
         }
