@@ -1,5 +1,6 @@
 import CanonCore
 import CanonLog
+import CanonLogTestKit
 import CanonTestSupport
 import Foundation
 import Testing
@@ -91,6 +92,36 @@ import Testing
                     "kafka_clients.py", ["confluent-produce-compressed", "127.0.0.1:\(port)", "orders", codec, "good", "bad one", "good"]))
             #expect(refused.map { $0["error"]?.stringValue } == ["INVALID_RECORD", "INVALID_RECORD", "INVALID_RECORD"])
             #expect(try await log.partitions(of: "orders")[0].nextOffset == 50)
+        }
+    }
+
+    /// Three confluent-kafka consumers of one group (subscribe) read every record exactly once, committing
+    /// as they go; when one leaves, the others take its partitions from the committed offsets; after a
+    /// restart of the server a consumer of the group starts where the group left off.
+    @Test func aConsumerGroupReadsEveryRecordOnceRebalancesAndResumesAfterARestart() async throws {
+        let fileSystem = FaultInjectingFileSystem()
+        @Sendable func reads(_ output: String) throws -> [(consumer: Int, value: String)] {
+            guard case .array(let rows)? = try JSONReader.parse(output)["reads"] else { return [] }
+            return rows.compactMap { row in
+                guard case .array(let pair) = row, pair.count == 2, let c = pair[0].int64Value, let v = pair[1].stringValue else {
+                    return nil
+                }
+                return (Int(c), v)
+            }
+        }
+        try await withKafkaServer(topics: ["events": 3], fileSystem: fileSystem) { port, _ in
+            let first = try reads(
+                try await pythonPeerDetached("kafka_clients.py", ["confluent-group", "127.0.0.1:\(port)", "events", "g1", "first"]))
+            let values = first.map(\.value)
+            #expect(Set(values).count == values.count, "a record was read twice")
+            #expect(Set(values) == Set((0..<60).map { "a\($0)" } + (0..<30).map { "b\($0)" }))
+            #expect(Set(first.prefix(60).map(\.consumer)).count >= 2, "the first records were not shared by the group")
+            #expect(Set(first.dropFirst(60).filter { $0.consumer != 0 }.map(\.value)).count >= 25, "the others did not take over")
+        }
+        try await withKafkaServer(topics: [:], fileSystem: fileSystem) { port, _ in
+            let after = try reads(
+                try await pythonPeerDetached("kafka_clients.py", ["confluent-group", "127.0.0.1:\(port)", "events", "g1", "after-restart"]))
+            #expect(after.map(\.value).sorted() == (0..<15).map { "c\($0)" }.sorted(), "\(after.prefix(5))")
         }
     }
 

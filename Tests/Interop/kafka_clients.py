@@ -34,9 +34,9 @@ def confluent_produce(bootstrap, topic, values):
 
 
 def confluent_produce_compressed(bootstrap, topic, codec, values):
-    """All values in one batch (linger), compressed with CODEC; prints the delivery reports."""
+    """All values in one batch (a linger of a second), compressed with CODEC; prints the delivery reports."""
     from confluent_kafka import Producer
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 50, "compression.type": codec,
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 1000, "compression.type": codec,
                          "message.timeout.ms": 20000, "retries": 0})
     for i, value in enumerate(values):
         def report(err, msg, value=value):
@@ -61,6 +61,77 @@ def confluent_consume(bootstrap, topic, partition, count):
         print(json.dumps({"offset": msg.offset(), "key": msg.key().decode(), "value": msg.value().decode()}), flush=True)
         seen += 1
     consumer.close()
+
+
+def produce_values(bootstrap, topic, values):
+    from confluent_kafka import Producer
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+    for value in values:
+        producer.produce(topic, key=value.encode(), value=value.encode())
+    if producer.flush(20):
+        sys.exit("not every record was delivered")
+
+
+def group_consume(bootstrap, topic, group, consumers, expected, stop_after=None):
+    """Runs CONSUMERS subscribed consumers of GROUP (threads) until the EXPECTED values are all read,
+    committing each record; returns [(consumer, value)] in reading order. With stop_after, consumer 0
+    closes (leaves the group) once it has read that many and the others go on."""
+    import threading
+    import time
+    from confluent_kafka import Consumer
+    lock = threading.Lock()
+    seen = []
+    wanted = set(expected)
+    done = threading.Event()
+
+    def run(index):
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                             "auto.offset.reset": "earliest", "session.timeout.ms": 6000,
+                             "heartbeat.interval.ms": 500, "client.id": f"consumer-{index}"})
+        consumer.subscribe([topic])
+        mine = 0
+        deadline = time.time() + 60
+        while not done.is_set() and time.time() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is None or msg.error():
+                continue
+            try:
+                consumer.commit(message=msg, asynchronous=False)
+            except Exception as e:  # a failed commit means the record may be read again: the test sees it
+                print(f"consumer {index}: commit failed: {e}", file=sys.stderr)
+            mine += 1
+            with lock:
+                seen.append((index, msg.value().decode()))
+                if wanted <= {v for _, v in seen}:
+                    done.set()
+            if stop_after is not None and index == 0 and mine >= stop_after:
+                break
+        consumer.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(consumers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return seen
+
+
+def confluent_group(bootstrap, topic, group, phase):
+    """Phase "first": 60 values read by 3 consumers, then consumer 0 leaves after 5 of 30 more and the
+    others read the rest. Phase "after-restart": 15 new values, read by one consumer of the same group,
+    which starts from the committed offsets. Prints {"phase", "reads": [[consumer, value]...]}."""
+    if phase == "first":
+        first = [f"a{i}" for i in range(60)]
+        produce_values(bootstrap, topic, first)
+        reads = group_consume(bootstrap, topic, group, 3, first)
+        second = [f"b{i}" for i in range(30)]
+        produce_values(bootstrap, topic, second)
+        reads += group_consume(bootstrap, topic, group, 3, second, stop_after=5)
+    else:
+        third = [f"c{i}" for i in range(15)]
+        produce_values(bootstrap, topic, third)
+        reads = group_consume(bootstrap, topic, group, 1, third)
+    print(json.dumps({"phase": phase, "reads": reads}))
 
 
 def kafka_python(bootstrap, topic, values):
@@ -123,6 +194,8 @@ if __name__ == "__main__":
         confluent_produce_compressed(bootstrap, topic, sys.argv[4], sys.argv[5:])
     elif command == "confluent-consume":
         confluent_consume(bootstrap, topic, int(sys.argv[4]), int(sys.argv[5]))
+    elif command == "confluent-group":
+        confluent_group(bootstrap, topic, sys.argv[4], sys.argv[5])
     elif command == "kafka-python":
         kafka_python(bootstrap, topic, sys.argv[4:])
     elif command == "kafka-python-admin":

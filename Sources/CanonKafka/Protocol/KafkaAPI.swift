@@ -6,6 +6,15 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
     case fetch = 1
     case listOffsets = 2
     case metadata = 3
+    case offsetCommit = 8
+    case offsetFetch = 9
+    case findCoordinator = 10
+    case joinGroup = 11
+    case heartbeat = 12
+    case leaveGroup = 13
+    case syncGroup = 14
+    case describeGroups = 15
+    case listGroups = 16
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
@@ -21,6 +30,12 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .listOffsets: return 1...5
         case .metadata: return 0...8
         case .apiVersions: return 0...3
+        case .offsetCommit: return 2...7
+        case .offsetFetch: return 1...5
+        case .findCoordinator: return 0...2
+        case .joinGroup: return 0...3
+        case .heartbeat, .leaveGroup, .syncGroup, .listGroups: return 0...2
+        case .describeGroups: return 0...4
         case .createTopics: return 0...4
         case .deleteTopics: return 0...3
         case .describeConfigs: return 0...3
@@ -41,6 +56,13 @@ enum KafkaErrorCode: Int16, Sendable {
     case corruptMessage = 2
     case unknownTopicOrPartition = 3
     case messageTooLarge = 10
+    case coordinatorNotAvailable = 15
+    case illegalGeneration = 22
+    case inconsistentGroupProtocol = 23
+    case invalidGroupID = 24
+    case unknownMemberID = 25
+    case invalidSessionTimeout = 26
+    case rebalanceInProgress = 27
     case invalidTopic = 17
     case topicAlreadyExists = 36
     case invalidPartitions = 37

@@ -25,8 +25,12 @@ public struct KafkaBroker: Sendable {
     /// corrupt, before more is allocated). Default 64 MiB.
     public var maximumDecompressedBytes = 64 << 20
 
+    /// The consumer groups: one coordinator for the broker's lifetime, shared by its copies.
+    let groups: GroupCoordinator
+
     public init(log: any RecordLog, advertisedHost: String, advertisedPort: Int) {
         self.log = log
+        self.groups = GroupCoordinator(log: log)
         self.advertisedHost = advertisedHost
         self.advertisedPort = advertisedPort
     }
@@ -69,6 +73,36 @@ public struct KafkaBroker: Sendable {
                 try await describeConfigs(header.apiVersion, &reader, into: &body)
             case .alterConfigs, .incrementalAlterConfigs:
                 try await alterConfigs(incremental: api == .incrementalAlterConfigs, &reader, into: &body)
+            case .findCoordinator:
+                try findCoordinator(header.apiVersion, &reader, into: &body)
+            case .joinGroup:
+                try await joinGroup(header.apiVersion, clientID: header.clientID ?? "", &reader, into: &body)
+            case .syncGroup:
+                try await syncGroup(header.apiVersion, &reader, into: &body)
+            case .heartbeat, .leaveGroup:
+                let group = try reader.string()
+                let code: KafkaErrorCode
+                if api == .heartbeat {
+                    let generation = try reader.int32()
+                    code = await groups.heartbeat(group: group, generation: generation, memberID: try reader.string())
+                } else {
+                    code = await groups.leave(group: group, memberID: try reader.string())
+                }
+                if header.apiVersion >= 1 { body.int32(0) }  // throttle_time_ms
+                body.int16(code.rawValue)
+            case .offsetCommit:
+                try await offsetCommit(header.apiVersion, &reader, into: &body)
+            case .offsetFetch:
+                try await offsetFetch(header.apiVersion, &reader, into: &body)
+            case .listGroups:
+                if header.apiVersion >= 1 { body.int32(0) }
+                body.int16(KafkaErrorCode.none.rawValue)
+                body.array(await groups.list()) { w, g in
+                    w.string(g.id)
+                    w.string(g.protocolType)
+                }
+            case .describeGroups:
+                try await describeGroups(header.apiVersion, &reader, into: &body)
             }
             return .respond(framed(header.correlationID, body))
         } catch {
@@ -623,6 +657,151 @@ public struct KafkaBroker: Sendable {
             w.nullableString(message)
             w.int8(resource.type)
             w.string(resource.name)
+        }
+    }
+
+    // MARK: - Consumer groups
+
+    /// FindCoordinator v0-v2: this broker coordinates every group (transactions are not answered).
+    private func findCoordinator(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) throws(KafkaDecodingError) {
+        _ = try r.string()  // key
+        let keyType = version >= 1 ? try r.int8() : 0
+        let code: KafkaErrorCode = keyType == 0 ? .none : .coordinatorNotAvailable
+        if version >= 1 { w.int32(0) }  // throttle_time_ms
+        w.int16(code.rawValue)
+        if version >= 1 { w.nullableString(code == .none ? nil : "transactions are not supported") }
+        w.int32(code == .none ? 0 : -1)
+        w.string(code == .none ? advertisedHost : "")
+        w.int32(code == .none ? Int32(advertisedPort) : -1)
+    }
+
+    /// JoinGroup v0-v3; waits until the rebalance completes.
+    private func joinGroup(_ version: Int16, clientID: String, _ r: inout KafkaReader, into w: inout KafkaWriter)
+        async throws(KafkaDecodingError)
+    {
+        let group = try r.string()
+        let sessionTimeout = try r.int32()
+        let rebalanceTimeout = version >= 1 ? try r.int32() : sessionTimeout
+        let memberID = try r.string()
+        let protocolType = try r.string()
+        let protocols = try r.array(minimumItemSize: 6) { r throws(KafkaDecodingError) in
+            (name: try r.string(), metadata: try r.nullableBytes() ?? [])
+        }
+        let result = await groups.join(
+            group: group, memberID: memberID, clientID: clientID, sessionTimeoutMs: sessionTimeout, rebalanceTimeoutMs: rebalanceTimeout,
+            protocolType: protocolType, protocols: protocols)
+        if version >= 2 { w.int32(0) }  // throttle_time_ms
+        w.int16(result.error.rawValue)
+        w.int32(result.generation)
+        w.string(result.protocolName)
+        w.string(result.leader)
+        w.string(result.memberID)
+        w.array(result.members) { w, m in
+            w.string(m.id)
+            w.nullableBytes(m.metadata)
+        }
+    }
+
+    /// SyncGroup v0-v2; a follower waits for the leader's assignment.
+    private func syncGroup(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws(KafkaDecodingError) {
+        let group = try r.string()
+        let generation = try r.int32()
+        let memberID = try r.string()
+        let assignments = try r.array(minimumItemSize: 6) { r throws(KafkaDecodingError) in
+            (member: try r.string(), assignment: try r.nullableBytes() ?? [])
+        }
+        let result = await groups.sync(group: group, generation: generation, memberID: memberID, assignments: assignments)
+        if version >= 1 { w.int32(0) }  // throttle_time_ms
+        w.int16(result.error.rawValue)
+        w.nullableBytes(result.assignment)
+    }
+
+    /// OffsetCommit v2-v7: every partition of a commit gets the same answer (it is stored whole).
+    private func offsetCommit(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws(KafkaDecodingError) {
+        let group = try r.string()
+        let generation = try r.int32()
+        let memberID = try r.string()
+        if version <= 4 { _ = try r.int64() }  // retention_time_ms
+        if version >= 7 { _ = try r.nullableString() }  // group_instance_id
+        let topics = try r.array(minimumItemSize: 6) { r throws(KafkaDecodingError) in
+            let name = try r.string()
+            let partitions = try r.array(minimumItemSize: 14) { r throws(KafkaDecodingError) in
+                let index = try r.int32()
+                let offset = try r.int64()
+                if version >= 6 { _ = try r.int32() }  // committed_leader_epoch
+                return (index: index, offset: offset, metadata: try r.nullableString())
+            }
+            return (name: name, partitions: partitions)
+        }
+        let commits = topics.flatMap { t in
+            t.partitions.map { (topic: t.name, partition: $0.index, offset: $0.offset, metadata: $0.metadata) }
+        }
+        let code = await groups.commit(group: group, generation: generation, memberID: memberID, offsets: commits)
+        if version >= 3 { w.int32(0) }  // throttle_time_ms
+        w.array(topics) { w, t in
+            w.string(t.name)
+            w.array(t.partitions) { w, p in
+                w.int32(p.index)
+                w.int16(code.rawValue)
+            }
+        }
+    }
+
+    /// OffsetFetch v1-v5.
+    private func offsetFetch(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws(KafkaDecodingError) {
+        let group = try r.string()
+        let count = try r.arrayCount(minimumItemSize: 6)
+        var topics: [(name: String, partitions: [Int32])]?
+        if let count {
+            topics = []
+            for _ in 0..<count {
+                let name = try r.string()
+                topics!.append((name, try r.array(minimumItemSize: 4) { r throws(KafkaDecodingError) in try r.int32() }))
+            }
+        }
+        var code = KafkaErrorCode.none
+        var answer: [(topic: String, partitions: [(index: Int32, committed: GroupOffsetStore.Committed?)])] = []
+        do {
+            answer = try await groups.fetch(group: group, topics: topics)
+        } catch {
+            code = .kafkaStorageError
+        }
+        if version >= 3 { w.int32(0) }  // throttle_time_ms
+        w.array(answer) { w, t in
+            w.string(t.topic)
+            w.array(t.partitions) { w, p in
+                w.int32(p.index)
+                w.int64(p.committed?.offset ?? -1)
+                if version >= 5 { w.int32(-1) }  // committed_leader_epoch
+                w.nullableString(p.committed?.metadata ?? "")
+                w.int16(code.rawValue)
+            }
+        }
+        if version >= 2 { w.int16(code.rawValue) }
+    }
+
+    /// DescribeGroups v0-v4.
+    private func describeGroups(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws(KafkaDecodingError) {
+        let ids = try r.array(minimumItemSize: 2) { r throws(KafkaDecodingError) in try r.string() }
+        if version >= 3 { _ = try r.bool() }  // include_authorized_operations
+        var descriptions: [GroupCoordinator.Description] = []
+        for id in ids { descriptions.append(await groups.describe(id)) }
+        if version >= 1 { w.int32(0) }  // throttle_time_ms
+        w.array(descriptions) { w, d in
+            w.int16(KafkaErrorCode.none.rawValue)
+            w.string(d.id)
+            w.string(d.state)
+            w.string(d.protocolType)
+            w.string(d.protocolName)
+            w.array(d.members) { w, m in
+                w.string(m.id)
+                if version >= 4 { w.nullableString(nil) }  // group_instance_id
+                w.string(m.clientID)
+                w.string("")  // client_host
+                w.nullableBytes(m.metadata)
+                w.nullableBytes(m.assignment)
+            }
+            if version >= 3 { w.int32(Int32.min) }  // authorized_operations
         }
     }
 }

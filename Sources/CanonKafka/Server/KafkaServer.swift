@@ -61,9 +61,13 @@ public struct KafkaServer: Service {
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { await broker.groups.expireSessionsUntilCancelled() }
                     for try await connection in connections {
                         group.addTask { await serve(connection, broker) }
                     }
+                    // The listener closed (shutdown): connections end too, requests waiting in a group first.
+                    await broker.groups.endWaits()
+                    group.cancelAll()
                 }
             }
         } onGracefulShutdown: {
