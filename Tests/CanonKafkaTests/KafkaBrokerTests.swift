@@ -26,11 +26,11 @@ import Testing
         return w.bytes
     }
 
-    /// Produce v3 of one batch to `orders` partition 0 (acks 1); the partition's error code.
-    static func produceV3(_ batch: [UInt8], to broker: KafkaBroker) async throws -> Int16 {
+    /// Produce v3 of one batch to `orders` partition 0; the partition's error code and base offset.
+    static func produceV3(_ batch: [UInt8], acks: Int16 = 1, to broker: KafkaBroker) async throws -> (code: Int16, base: Int64) {
         let frame = request(0, 3) { w in
             w.nullableString(nil)
-            w.int16(1)
+            w.int16(acks)
             w.int32(5000)
             w.arrayCount(1)
             w.string("orders")
@@ -42,7 +42,7 @@ import Testing
         for _ in 0..<2 { _ = try r.int32() }
         _ = try r.string()
         for _ in 0..<2 { _ = try r.int32() }
-        return try r.int16()
+        return (try r.int16(), try r.int64())
     }
 
     static func answer(_ reply: KafkaReply) throws -> KafkaReader {
@@ -181,7 +181,7 @@ import Testing
         let (broker, log) = try await Self.broker()
         var batch = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)]).encoded()
         batch[batch.count - 1] ^= 0xFF  // breaks the CRC
-        #expect(try await Self.produceV3(batch, to: broker) == 2)
+        #expect(try await Self.produceV3(batch, to: broker).code == 2)
         #expect(try await log.partitions(of: "orders")[0].nextOffset == 0)
         await log.shutdown()
     }
@@ -256,7 +256,7 @@ import Testing
     @Test func hostileCompressedBatchesAreRefusedWithinTheLimit() async throws {
         var (broker, log) = try await Self.broker()
         broker.maximumDecompressedBytes = 1 << 20
-        func produce(_ batch: [UInt8]) async throws -> Int16 { try await Self.produceV3(batch, to: broker) }
+        func produce(_ batch: [UInt8]) async throws -> Int16 { try await Self.produceV3(batch, to: broker).code }
         let bomb = Snappy.compress([UInt8](repeating: 0, count: 4 << 20))
         #expect(bomb.count < 300_000)
         #expect(try await produce(Self.compressedBatch(bomb, codec: 2)) == 2)
@@ -270,6 +270,43 @@ import Testing
         #expect(try await produce(Self.compressedBatch(Snappy.compress(record), codec: 2)) == 0)
         let stored = try await log.read(topic: "orders", partition: 0, from: 0)
         #expect(stored.first?.records.first?.value == [0x76])
+        await log.shutdown()
+    }
+
+    /// InitProducerId issues IDs above a durable mark; an idempotent producer's retried batch is answered
+    /// with its first offset and written once; a gap in sequence numbers or an older epoch is refused.
+    @Test func idempotentProducersGetFreshIDsAndRetriesAreWrittenOnce() async throws {
+        let (broker, log) = try await Self.broker()
+        func initProducerID() async throws -> (Int16, Int64) {
+            var r = try Self.answer(
+                await broker.respond(
+                    to: Self.request(22, 1) { w in
+                        w.nullableString(nil)
+                        w.int32(60000)
+                    }))
+            _ = try r.int32()
+            _ = try r.int32()
+            return (try r.int16(), try r.int64())
+        }
+        let first = try await initProducerID(), second = try await initProducerID()
+        #expect(first.0 == 0 && second.0 == 0 && second.1 > first.1)
+        #expect(try await log.highWaterMark(ProducerState.idMark) >= second.1)
+
+        func batch(_ values: [String], epoch: Int16 = 0, sequence: Int32) -> [UInt8] {
+            var b = RecordBatch(baseOffset: 0, records: values.map { LogRecord(key: nil, value: Array($0.utf8), timestamp: 0) })
+            b.producerId = first.1
+            b.producerEpoch = epoch
+            b.baseSequence = sequence
+            return b.encoded()
+        }
+        func produce(_ bytes: [UInt8]) async throws -> (Int16, Int64) { try await Self.produceV3(bytes, acks: -1, to: broker) }
+        #expect(try await produce(batch(["a", "b"], sequence: 0)) == (0, 0))
+        #expect(try await produce(batch(["c"], sequence: 2)) == (0, 2))
+        #expect(try await produce(batch(["a", "b"], sequence: 0)) == (0, 0), "a retry is answered with its first offset")
+        #expect(try await produce(batch(["e"], sequence: 9)).0 == 45)
+        #expect(try await produce(batch(["f"], epoch: 1, sequence: 0)) == (0, 3), "a new epoch starts again at 0")
+        #expect(try await produce(batch(["g"], epoch: 0, sequence: 4)).0 == 47)
+        #expect(try await log.partitions(of: "orders")[0].nextOffset == 4)
         await log.shutdown()
     }
 }

@@ -125,6 +125,59 @@ import Testing
         }
     }
 
+    /// confluent-kafka with enable.idempotence=true: InitProducerId, sequence numbers, every record once;
+    /// a record the validation refuses fails its delivery and the producer goes on (librdkafka bumps the
+    /// epoch or asks for a new producer ID after such a refusal).
+    @Test func confluentKafkasIdempotentProducerWritesEachRecordOnce() async throws {
+        try await withKafkaServer { port, log in
+            let values = (0..<40).map { "v\($0)" }
+            let reports = try Self.lines(
+                try await pythonPeerDetached("kafka_clients.py", ["confluent-produce-idempotent", "127.0.0.1:\(port)", "orders"] + values))
+            #expect(reports.map { $0["offset"] } == (0..<40).map { JSONValue.int(Int64($0)) }, "\(reports.prefix(3))")
+            #expect(try await log.partitions(of: "orders")[0].nextOffset == 40)
+            let mixed = try Self.lines(
+                try await pythonPeerDetached(
+                    "kafka_clients.py", ["confluent-produce-idempotent", "127.0.0.1:\(port)", "orders", "x1", "bad x2", "x3"]))
+            #expect(mixed.map { $0["error"]?.stringValue } == [nil, "INVALID_RECORD", nil], "\(mixed)")
+            #expect(try await log.partitions(of: "orders")[0].nextOffset == 42)
+        }
+    }
+
+    /// An idempotent producer whose every fourth Produce answer is lost (a proxy closes the connection
+    /// after the broker wrote the records): librdkafka retries with the same sequence numbers, and every
+    /// acknowledged record is in the log exactly once, at the offset it was acknowledged with.
+    @Test func lostAnswersAreRetriedWithoutDuplicates() async throws {
+        let free = try await runProcessDetached(
+            python3(), ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+        let proxyPort = try #require(Int(free.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await withKafkaServer(advertisedPort: proxyPort) { port, log in
+            let out = try JSONReader.parse(
+                try await pythonPeerDetached(
+                    "kafka_clients.py", ["confluent-produce-through-drops", String(proxyPort), "orders", String(port), "200"]))
+            guard case .array(let delivered)? = out["delivered"] else { Issue.record("\(out)"); return }
+            #expect(out["errors"] == .int(0))
+            #expect((out["dropped"]?.int64Value ?? 0) > 0, "no answer was dropped")
+            #expect(delivered.count == 200)
+            var stored: [Int64: String] = [:]
+            var offset: Int64 = 0
+            while true {
+                let batches = try await log.read(topic: "orders", partition: 0, from: offset)
+                guard !batches.isEmpty else { break }
+                for b in batches {
+                    for (i, r) in b.records.enumerated() {
+                        stored[b.baseOffset + Int64(i)] = String(decoding: r.value ?? [], as: UTF8.self)
+                    }
+                    offset = b.lastOffset + 1
+                }
+            }
+            #expect(stored.count == 200, "the log holds \(stored.count) records for 200 values")
+            for row in delivered {
+                guard case .array(let pair) = row, let value = pair.first?.stringValue, let at = pair.last?.int64Value else { continue }
+                #expect(stored[at] == value, "\(value) acknowledged at \(at)")
+            }
+        }
+    }
+
     @Test func kafkaPythonProducesAndReadsBack() async throws {
         try await withKafkaServer { port, _ in
             let read = try Self.lines(

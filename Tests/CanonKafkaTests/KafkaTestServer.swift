@@ -25,14 +25,15 @@ struct RefusingValidator: RecordValidator {
 /// A Kafka door on a free port over an in-memory log (topics created first), for the length of `body`.
 /// A `fileSystem` given twice is a restart: the second server opens what the first one wrote.
 func withKafkaServer(
-    topics: [String: Int] = ["orders": 2], fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(),
+    topics: [String: Int] = ["orders": 2], fileSystem: FaultInjectingFileSystem = FaultInjectingFileSystem(), advertisedPort: Int = 0,
     _ body: @Sendable (_ port: Int, _ log: LogEngine) async throws -> Void
 ) async throws {
     let log = try LogEngine(path: "/data", fileSystem: fileSystem, validator: RefusingValidator())
     for (name, partitions) in topics where try await log.topic(name) == nil { try await log.createTopic(name, partitions: partitions) }
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let server = KafkaServer(
-        broker: KafkaBroker(log: log, advertisedHost: "127.0.0.1", advertisedPort: 0), configuration: .init(host: "127.0.0.1", port: 0)
+        broker: KafkaBroker(log: log, advertisedHost: "127.0.0.1", advertisedPort: advertisedPort),
+        configuration: .init(host: "127.0.0.1", port: 0)
     ) { continuation.yield($0) }
     let group = ServiceGroup(services: [server], logger: Logger(label: "canon.kafka.test"))
     async let running: Void = group.run()

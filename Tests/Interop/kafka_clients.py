@@ -21,10 +21,11 @@ import json
 import sys
 
 
-def confluent_produce(bootstrap, topic, values):
+def confluent_produce(bootstrap, topic, values, idempotent=False):
     from confluent_kafka import Producer
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0,
-                         "message.timeout.ms": 20000, "retries": 0})
+    settings = {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0, "message.timeout.ms": 20000}
+    settings.update({"enable.idempotence": True} if idempotent else {"retries": 0})
+    producer = Producer(settings)
     for i, value in enumerate(values):
         def report(err, msg, value=value):
             print(json.dumps({"value": value, "offset": msg.offset() if err is None else None,
@@ -44,6 +45,95 @@ def confluent_produce_compressed(bootstrap, topic, codec, values):
                               "error": err.name() if err is not None else None}), flush=True)
         producer.produce(topic, key=f"k{i}".encode(), value=value.encode(), partition=0, on_delivery=report)
     producer.flush(20)
+
+
+def dropping_proxy(listen_port, target_port, every):
+    """A TCP proxy to the broker that, for every EVERY-th Produce answer, closes the client's connection
+    instead of forwarding it: the records were written but the producer never hears so, and retries."""
+    import socket
+    import struct
+    import threading
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", listen_port))
+    server.listen(16)
+    produce_answers = [0]
+    lock = threading.Lock()
+
+    def read_frame(sock):
+        header = b""
+        while len(header) < 4:
+            chunk = sock.recv(4 - len(header))
+            if not chunk:
+                return None
+            header += chunk
+        size = struct.unpack(">i", header)[0]
+        body = b""
+        while len(body) < size:
+            chunk = sock.recv(size - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        return header + body
+
+    def serve(client):
+        upstream = socket.create_connection(("127.0.0.1", target_port))
+        produces = set()
+        try:
+            while True:
+                request = read_frame(client)
+                if request is None:
+                    return
+                api_key, _, correlation = struct.unpack(">hhi", request[4:12])
+                if api_key == 0:
+                    produces.add(correlation)
+                upstream.sendall(request)
+                answer = read_frame(upstream)
+                if answer is None:
+                    return
+                correlation = struct.unpack(">i", answer[4:8])[0]
+                if correlation in produces:
+                    with lock:
+                        produce_answers[0] += 1
+                        drop = produce_answers[0] % every == 0
+                    if drop:
+                        return
+                client.sendall(answer)
+        finally:
+            client.close()
+            upstream.close()
+
+    def accept():
+        while True:
+            client, _ = server.accept()
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return produce_answers
+
+
+def confluent_produce_through_drops(bootstrap_port, target_port, topic, count):
+    """An idempotent confluent-kafka producer sends COUNT values through a proxy that drops every 4th
+    Produce answer; prints {"delivered": [[value, offset]...], "errors": n, "dropped": n}."""
+    from confluent_kafka import Producer
+    answers = dropping_proxy(bootstrap_port, target_port, 4)
+    producer = Producer({"bootstrap.servers": f"127.0.0.1:{bootstrap_port}", "acks": "all", "enable.idempotence": True,
+                         "linger.ms": 2, "message.timeout.ms": 60000, "reconnect.backoff.ms": 10})
+    delivered = []
+    errors = [0]
+
+    def report(err, msg):
+        if err is None:
+            delivered.append([msg.value().decode(), msg.offset()])
+        else:
+            errors[0] += 1
+    for i in range(count):
+        producer.produce(topic, value=f"d{i}".encode(), partition=0, on_delivery=report)
+        producer.poll(0)
+        if i % 10 == 9:
+            producer.flush(60)
+    producer.flush(60)
+    print(json.dumps({"delivered": delivered, "errors": errors[0], "dropped": answers[0] // 4}))
 
 
 def confluent_consume(bootstrap, topic, partition, count):
@@ -136,8 +226,8 @@ def confluent_group(bootstrap, topic, group, phase):
 
 def kafka_python(bootstrap, topic, values):
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-    # Idempotence (InitProducerId) is not answered yet: kafka-python 2.x turns it on by default.
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    # kafka-python 2.x and 3.x turn idempotence on by default (InitProducerId, sequence numbers).
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     for value in values:
         producer.send(topic, value=value.encode(), partition=0).get(timeout=20)
     producer.close()
@@ -190,8 +280,12 @@ if __name__ == "__main__":
     command, bootstrap, topic = sys.argv[1:4]
     if command == "confluent-produce":
         confluent_produce(bootstrap, topic, sys.argv[4:])
+    elif command == "confluent-produce-idempotent":
+        confluent_produce(bootstrap, topic, sys.argv[4:], idempotent=True)
     elif command == "confluent-produce-compressed":
         confluent_produce_compressed(bootstrap, topic, sys.argv[4], sys.argv[5:])
+    elif command == "confluent-produce-through-drops":
+        confluent_produce_through_drops(int(bootstrap), int(sys.argv[4]), topic, int(sys.argv[5]))
     elif command == "confluent-consume":
         confluent_consume(bootstrap, topic, int(sys.argv[4]), int(sys.argv[5]))
     elif command == "confluent-group":

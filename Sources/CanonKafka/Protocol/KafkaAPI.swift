@@ -18,6 +18,7 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
+    case initProducerID = 22
     case describeConfigs = 32
     case alterConfigs = 33
     case incrementalAlterConfigs = 44
@@ -37,6 +38,7 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .heartbeat, .leaveGroup, .syncGroup, .listGroups: return 0...2
         case .describeGroups: return 0...4
         case .createTopics: return 0...4
+        case .initProducerID: return 0...1
         case .deleteTopics: return 0...3
         case .describeConfigs: return 0...3
         case .alterConfigs: return 0...1
@@ -68,6 +70,8 @@ enum KafkaErrorCode: Int16, Sendable {
     case invalidPartitions = 37
     case invalidReplicationFactor = 38
     case invalidConfig = 40
+    case outOfOrderSequenceNumber = 45
+    case invalidProducerEpoch = 47
     case unsupportedVersion = 35
     case invalidRequest = 42
     case kafkaStorageError = 56

@@ -27,10 +27,13 @@ public struct KafkaBroker: Sendable {
 
     /// The consumer groups: one coordinator for the broker's lifetime, shared by its copies.
     let groups: GroupCoordinator
+    /// Idempotent producers' IDs and sequence numbers.
+    let producers: ProducerState
 
     public init(log: any RecordLog, advertisedHost: String, advertisedPort: Int) {
         self.log = log
         self.groups = GroupCoordinator(log: log)
+        self.producers = ProducerState(log: log)
         self.advertisedHost = advertisedHost
         self.advertisedPort = advertisedPort
     }
@@ -103,6 +106,8 @@ public struct KafkaBroker: Sendable {
                 }
             case .describeGroups:
                 try await describeGroups(header.apiVersion, &reader, into: &body)
+            case .initProducerID:
+                try await initProducerID(&reader, into: &body)
             }
             return .respond(framed(header.correlationID, body))
         } catch {
@@ -256,6 +261,7 @@ public struct KafkaBroker: Sendable {
     private func append(topic: String, partition: Int32, records bytes: [UInt8]) async -> ProducePartitionResult {
         var result = ProducePartitionResult(index: partition, error: .none)
         var records: [LogRecord] = []
+        var idempotent: (key: ProducerState.Key, epoch: Int16, firstSequence: Int32, count: Int32)?
         var position = 0
         do throws(KafkaBatchError) {
             while position < bytes.count {
@@ -266,6 +272,16 @@ public struct KafkaBroker: Sendable {
                 }
                 let batch = try KafkaCompression.decode(
                     Array(bytes[position..<position + size]), maximumDecompressedBytes: maximumDecompressedBytes)
+                if batch.producerId >= 0 {
+                    // An idempotent producer sends one batch per partition and request.
+                    guard position == 0, size == bytes.count else {
+                        throw KafkaBatchError(code: .invalidRequest, message: "an idempotent producer's data holds one batch per partition")
+                    }
+                    idempotent = (
+                        ProducerState.Key(topic: topic, partition: partition, producerID: batch.producerId), batch.producerEpoch,
+                        batch.baseSequence, Int32(batch.records.count)
+                    )
+                }
                 records += batch.records
                 position += size
             }
@@ -273,6 +289,18 @@ public struct KafkaBroker: Sendable {
             result.error = error.code
             result.message = error.message
             return result
+        }
+        if let p = idempotent {
+            switch await producers.check(p.key, epoch: p.epoch, firstSequence: p.firstSequence, count: p.count) {
+            case .append: break
+            case .duplicate(let baseOffset):
+                result.baseOffset = baseOffset
+                return result
+            case .refuse(let code, let message):
+                result.error = code
+                result.message = message
+                return result
+            }
         }
         guard !records.isEmpty else {
             result.error = .invalidRequest
@@ -282,6 +310,10 @@ public struct KafkaBroker: Sendable {
         do {
             let placed = try await log.append(topic: topic, partition: Int(partition), records: records)
             result.baseOffset = placed.first?.offset ?? -1
+            if let p = idempotent {
+                await producers.appended(
+                    p.key, epoch: p.epoch, firstSequence: p.firstSequence, count: p.count, baseOffset: result.baseOffset)
+            }
             result.logStartOffset = (try? await log.partitions(of: topic))?[Int(partition)].startOffset ?? -1
         } catch {
             result.error = Self.code(error)
@@ -803,5 +835,28 @@ public struct KafkaBroker: Sendable {
             }
             if version >= 3 { w.int32(Int32.min) }  // authorized_operations
         }
+    }
+
+    // MARK: - InitProducerId (v0-v1)
+
+    /// A new producer ID (epoch 0) for an idempotent producer; transactions are not supported.
+    private func initProducerID(_ r: inout KafkaReader, into w: inout KafkaWriter) async throws(KafkaDecodingError) {
+        let transactionalID = try r.nullableString()
+        _ = try r.int32()  // transaction_timeout_ms
+        var code = KafkaErrorCode.none
+        var id: Int64 = -1
+        if transactionalID != nil {
+            code = .invalidRequest  // transactions are out of scope
+        } else {
+            do {
+                id = try await producers.issueID()
+            } catch {
+                code = .kafkaStorageError
+            }
+        }
+        w.int32(0)  // throttle_time_ms
+        w.int16(code.rawValue)
+        w.int64(id)
+        w.int16(id >= 0 ? 0 : -1)
     }
 }

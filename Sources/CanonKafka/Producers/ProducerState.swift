@@ -1,0 +1,90 @@
+import CanonLog
+
+/// Idempotent producers: producer IDs that are never issued twice (a durable high-water mark of the
+/// log, as schema IDs have), and per partition and producer the epoch and the sequence numbers of the
+/// last batches, so a retried batch is acknowledged with its first offsets instead of being written
+/// again, and a batch after a gap is refused.
+///
+/// The sequence state is kept in memory: after a restart the first batch of each producer is taken
+/// whatever its sequence (the batches are stored re-encoded, without their producer fields, so the
+/// state cannot be recovered from the log yet).
+actor ProducerState {
+    /// The log's high-water mark holding the highest producer ID issued.
+    static let idMark = "producer-ids"
+    /// How many recent batches per producer and partition are remembered for duplicates (Kafka's 5).
+    static let remembered = 5
+
+    struct Batch: Hashable, Sendable {
+        var firstSequence: Int32
+        var lastSequence: Int32
+        var baseOffset: Int64
+    }
+
+    struct Entry: Sendable {
+        var epoch: Int16
+        var recent: [Batch]
+    }
+
+    struct Key: Hashable, Sendable {
+        var topic: String
+        var partition: Int32
+        var producerID: Int64
+    }
+
+    enum Verdict: Equatable, Sendable {
+        case append
+        case duplicate(baseOffset: Int64)
+        case refuse(KafkaErrorCode, String)
+    }
+
+    private let log: any RecordLog
+    private var nextID: Int64?
+    private var entries: [Key: Entry] = [:]
+
+    init(log: any RecordLog) { self.log = log }
+
+    /// A producer ID never issued before: the mark is raised to it, durably, before it is returned.
+    func issueID() async throws(LogError) -> Int64 {
+        if nextID == nil {
+            let mark = try await log.highWaterMark(Self.idMark)
+            if nextID == nil { nextID = mark + 1 }
+        }
+        let id = nextID!
+        nextID = id + 1
+        try await log.raiseHighWaterMark(Self.idMark, to: id)
+        return id
+    }
+
+    /// What to do with a batch of `count` records from a producer.
+    func check(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32) -> Verdict {
+        guard let entry = entries[key] else { return .append }
+        let lastSequence = firstSequence &+ count &- 1
+        if epoch < entry.epoch {
+            return .refuse(.invalidProducerEpoch, "producer \(key.producerID) epoch \(epoch) is older than \(entry.epoch)")
+        }
+        if epoch > entry.epoch {
+            return firstSequence == 0
+                ? .append
+                : .refuse(
+                    .outOfOrderSequenceNumber, "a new epoch of producer \(key.producerID) must start at sequence 0, not \(firstSequence)")
+        }
+        if let known = entry.recent.first(where: { $0.firstSequence == firstSequence && $0.lastSequence == lastSequence }) {
+            return .duplicate(baseOffset: known.baseOffset)
+        }
+        let expected = (entry.recent.last?.lastSequence ?? -1) &+ 1
+        guard firstSequence == expected else {
+            return .refuse(
+                .outOfOrderSequenceNumber, "producer \(key.producerID) sent sequence \(firstSequence) where \(expected) was expected")
+        }
+        return .append
+    }
+
+    /// Records a batch that was appended at `baseOffset`.
+    func appended(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32, baseOffset: Int64) {
+        var entry = entries[key] ?? Entry(epoch: epoch, recent: [])
+        if epoch != entry.epoch { entry = Entry(epoch: epoch, recent: []) }
+        entry.recent.append(Batch(firstSequence: firstSequence, lastSequence: firstSequence &+ count &- 1, baseOffset: baseOffset))
+        if entry.recent.count > Self.remembered { entry.recent.removeFirst(entry.recent.count - Self.remembered) }
+        entries[key] = entry
+    }
+}
