@@ -55,6 +55,16 @@ public final class ServerMetrics: Sendable {
             .recordNanoseconds(nanoseconds)
     }
 
+    /// Counts a Kafka request by API (`canon_kafka_requests_total`) and each error code its answer
+    /// carried other than 0 (`canon_kafka_errors_total`).
+    public func kafkaRequest(api: String, errorCodes: [Int16]) {
+        Metrics.Counter(label: "canon_kafka_requests_total", dimensions: [("api", api)], factory: factory).increment()
+        for code in errorCodes where code != 0 {
+            Metrics.Counter(label: "canon_kafka_errors_total", dimensions: [("api", api), ("code", String(code))], factory: factory)
+                .increment()
+        }
+    }
+
     /// The Prometheus text exposition.
     public var text: String { prometheus.emitToString() }
 }

@@ -112,7 +112,8 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         if let kafkaPort {
             let advertised = kafkaAdvertisedHost ?? host
-            let broker = KafkaBroker(log: engine, advertisedHost: advertised, advertisedPort: kafkaPort)
+            var broker = KafkaBroker(log: engine, advertisedHost: advertised, advertisedPort: kafkaPort)
+            broker.onAnswer = { api, codes in metrics.kafkaRequest(api: api, errorCodes: codes) }
             let kafka = KafkaServer(broker: broker, configuration: .init(host: host, port: kafkaPort), logger: logger)
             services.append(.init(service: kafka, failureTerminationBehavior: .gracefullyShutdownGroup))
             Output.error("serving Kafka clients on \(host):\(kafkaPort) (advertised as \(advertised):\(kafkaPort))")

@@ -1,5 +1,6 @@
 @testable import CanonCodecs
 @testable import CanonKafka
+import CanonCore
 import CanonLog
 import CanonLogTestKit
 import Foundation
@@ -136,7 +137,9 @@ import Testing
     /// Produce v8 built here: a batch with a refused record gets INVALID_RECORD with the record's index
     /// and reason, nothing of it is stored, and the next good batch takes the next offset.
     @Test func produceRefusesABatchWithAnInvalidRecordNamingItAndStoresNothing() async throws {
-        let (broker, log) = try await Self.broker()
+        var (broker, log) = try await Self.broker()
+        let answers = Locked<[(String, [Int16])]>([])
+        broker.onAnswer = { api, codes in answers.withValue { $0.append((api, codes)) } }
         func produce(_ values: [String]) async throws -> (code: Int16, base: Int64, errors: [(Int32, String?)], message: String?) {
             let records = values.map { LogRecord(key: nil, value: Array($0.utf8), timestamp: 1_700_000_000_000) }
             let frame = Self.request(0, 8) { w in
@@ -173,6 +176,8 @@ import Testing
         #expect(refused.message?.isEmpty == false)
         let next = try await produce(["f"])
         #expect(next.code == 0 && next.base == 2)
+        #expect(answers.withValue { $0.map(\.0) } == ["produce", "produce", "produce"])
+        #expect(answers.withValue { $0.map(\.1) } == [[0], [87], [0]])
         #expect(try await log.partitions(of: "orders")[1].nextOffset == 3)
         await log.shutdown()
     }

@@ -326,6 +326,19 @@ func withServer(
         }
     }
 
+    /// The Kafka door's answers are counted per API, and their error codes per API and code.
+    @Test func kafkaRequestsAndTheirErrorsAreCounted() {
+        let metrics = ServerMetrics()
+        metrics.kafkaRequest(api: "produce", errorCodes: [0, 87])
+        metrics.kafkaRequest(api: "produce", errorCodes: [0])
+        metrics.kafkaRequest(api: "fetch", errorCodes: [])
+        let text = metrics.text
+        #expect(text.contains(#"canon_kafka_requests_total{api="produce"} 2"#), "\(text)")
+        #expect(text.contains(#"canon_kafka_requests_total{api="fetch"} 1"#))
+        #expect(text.contains(#"canon_kafka_errors_total{api="produce",code="87"} 1"#))
+        #expect(!text.contains(#"code="0""#))
+    }
+
     @Test func referencesModesStoreFailuresAndLimitsOverHTTP() async throws {
         let fs = FaultInjectingFileSystem()
         var small = Registry.Configuration()

@@ -21,6 +21,9 @@ public struct KafkaBroker: Sendable {
     public var advertisedPort: Int
     /// The cluster ID Metadata reports.
     public var clusterID = "canon"
+    /// Told of every request answered: the API's name and the error codes of its answer (a Produce's per
+    /// partition, a group call's); `canon serve` counts them for `/metrics`.
+    public var onAnswer: (@Sendable (_ api: String, _ errorCodes: [Int16]) -> Void)?
     /// Largest records section one compressed batch may decompress to (a larger one is refused as
     /// corrupt, before more is allocated). Default 64 MiB.
     public var maximumDecompressedBytes = 64 << 20
@@ -50,8 +53,11 @@ public struct KafkaBroker: Sendable {
             return .close("unreadable request header: \(error)")
         }
         guard let api = KafkaAPI(rawValue: header.apiKey), api.versions.contains(header.apiVersion) else {
+            onAnswer?("unknown", [KafkaErrorCode.unsupportedVersion.rawValue])
             return .respond(unsupported(header))
         }
+        var errorCodes: [Int16] = []
+        defer { onAnswer?("\(api)", errorCodes) }
         do throws(any Error) {
             if api.isFlexible(header.apiVersion) { try reader.skipTaggedFields() }
             var body = KafkaWriter()
@@ -63,7 +69,9 @@ public struct KafkaBroker: Sendable {
             case .metadata:
                 try await metadata(header.apiVersion, &reader, into: &body)
             case .produce:
-                guard try await produce(header.apiVersion, &reader, into: &body) else { return .none }
+                let (answered, codes) = try await produce(header.apiVersion, &reader, into: &body)
+                errorCodes = codes
+                guard answered else { return .none }
             case .fetch:
                 try await fetch(header.apiVersion, &reader, into: &body)
             case .listOffsets:
@@ -93,6 +101,7 @@ public struct KafkaBroker: Sendable {
                 }
                 if header.apiVersion >= 1 { body.int32(0) }  // throttle_time_ms
                 body.int16(code.rawValue)
+                errorCodes = [code.rawValue]
             case .offsetCommit:
                 try await offsetCommit(header.apiVersion, &reader, into: &body)
             case .offsetFetch:
@@ -200,8 +209,10 @@ public struct KafkaBroker: Sendable {
 
     // MARK: - Produce (v3-v8)
 
-    /// Writes the response, or returns false for acks=0 (no response).
-    private func produce(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws -> Bool {
+    /// Writes the response (unless acks=0: answered is false); the partitions' error codes.
+    private func produce(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws -> (
+        answered: Bool, codes: [Int16]
+    ) {
         _ = try r.nullableString()  // transactional_id
         let acks = try r.int16()
         _ = try r.int32()  // timeout_ms
@@ -224,7 +235,8 @@ public struct KafkaBroker: Sendable {
             }
             results.append((topic.name, partitions))
         }
-        guard acks != 0 else { return false }
+        let codes = results.flatMap { $0.partitions.map(\.error.rawValue) }
+        guard acks != 0 else { return (false, codes) }
         w.arrayCount(results.count)
         for topic in results {
             w.string(topic.name)
@@ -245,7 +257,7 @@ public struct KafkaBroker: Sendable {
             }
         }
         w.int32(0)  // throttle_time_ms
-        return true
+        return (true, codes)
     }
 
     struct ProducePartitionResult {
