@@ -473,12 +473,15 @@ public final class LogDirectory {
         public var indexes: [Int]
         /// The records encoded by the producer (used unless the topic stamps LogAppendTime).
         public var prepared: PreparedBatch?
+        /// An idempotent producer's fields, kept in the stored batch's header.
+        public var producer: ProducerFields?
 
-        public init(partition: Int, records: [LogRecord], indexes: [Int], prepared: PreparedBatch? = nil) {
+        public init(partition: Int, records: [LogRecord], indexes: [Int], prepared: PreparedBatch? = nil, producer: ProducerFields? = nil) {
             self.partition = partition
             self.records = records
             self.indexes = indexes
             self.prepared = prepared
+            self.producer = producer
         }
 
         /// Groups `records` by their assigned partitions.
@@ -526,7 +529,7 @@ public final class LogDirectory {
                 } else {
                     var records = batch.records
                     if let appendTime { for i in records.indices { records[i].timestamp = appendTime } }
-                    offsets = try logs[p].append(records, maxBatchBytes: config.maxMessageBytes)
+                    offsets = try logs[p].append(records, maxBatchBytes: config.maxMessageBytes, producer: batch.producer)
                 }
             } catch {
                 // Take back what this append wrote to other partitions: all of it or nothing.

@@ -314,4 +314,33 @@ import Testing
         #expect(try await log.partitions(of: "orders")[0].nextOffset == 4)
         await log.shutdown()
     }
+
+    /// The producer's fields are stored with its batches: after a restart, a retry of the last batch is
+    /// still answered with its first offset and not written again, and the sequence goes on from there.
+    @Test func anIdempotentProducersSequenceSurvivesARestart() async throws {
+        let fs = FaultInjectingFileSystem()
+        func batch(_ values: [String], sequence: Int32) -> [UInt8] {
+            RecordBatch(
+                baseOffset: 0, records: values.map { LogRecord(key: nil, value: Array($0.utf8), timestamp: 0) },
+                producer: ProducerFields(id: 5, epoch: 0, baseSequence: sequence)
+            ).encoded()
+        }
+        do {
+            let log = try LogEngine(path: "/data", fileSystem: fs)
+            try await log.createTopic("orders", partitions: 1)
+            let broker = KafkaBroker(log: log, advertisedHost: "h", advertisedPort: 1)
+            #expect(try await Self.produceV3(batch(["a", "b"], sequence: 0), acks: -1, to: broker) == (0, 0))
+            #expect(try await Self.produceV3(batch(["c"], sequence: 2), acks: -1, to: broker) == (0, 2))
+            let stored = try await log.read(topic: "orders", partition: 0, from: 0)
+            #expect(stored.map(\.producerId) == [5, 5] && stored.map(\.baseSequence) == [0, 2])
+            await log.shutdown()
+        }
+        let log = try LogEngine(path: "/data", fileSystem: fs)
+        let broker = KafkaBroker(log: log, advertisedHost: "h", advertisedPort: 1)
+        #expect(try await Self.produceV3(batch(["c"], sequence: 2), acks: -1, to: broker) == (0, 2), "a retry after the restart")
+        #expect(try await Self.produceV3(batch(["e"], sequence: 7), acks: -1, to: broker).code == 45)
+        #expect(try await Self.produceV3(batch(["d"], sequence: 3), acks: -1, to: broker) == (0, 3))
+        #expect(try await log.partitions(of: "orders")[0].nextOffset == 4)
+        await log.shutdown()
+    }
 }

@@ -5,10 +5,12 @@ import CanonLog
 /// last batches, so a retried batch is acknowledged with its first offsets instead of being written
 /// again, and a batch after a gap is refused.
 ///
-/// The sequence state is kept in memory: after a restart the first batch of each producer is taken
-/// whatever its sequence (the batches are stored re-encoded, without their producer fields, so the
-/// state cannot be recovered from the log yet).
+/// The sequence state survives restarts: stored batches keep the producer's fields, and the state of a
+/// partition is read back from its last ``recoveryWindow`` offsets the first time an idempotent producer
+/// writes to it.
 actor ProducerState {
+    /// How many offsets from a partition's end are read to recover its producers' state. Default 100,000.
+    let recoveryWindow: Int64
     /// The log's high-water mark holding the highest producer ID issued.
     static let idMark = "producer-ids"
     /// How many recent batches per producer and partition are remembered for duplicates (Kafka's 5).
@@ -40,8 +42,36 @@ actor ProducerState {
     private let log: any RecordLog
     private var nextID: Int64?
     private var entries: [Key: Entry] = [:]
+    private var recovered: Set<String> = []
 
-    init(log: any RecordLog) { self.log = log }
+    init(log: any RecordLog, recoveryWindow: Int64 = 100_000) {
+        self.log = log
+        self.recoveryWindow = recoveryWindow
+    }
+
+    /// Reads the producers' last batches of a partition from the log, once.
+    private func recover(topic: String, partition: Int32) async {
+        let name = "\(topic)\u{0}\(partition)"
+        guard !recovered.contains(name) else { return }
+        recovered.insert(name)
+        guard let status = try? await log.partitions(of: topic), status.indices.contains(Int(partition)) else { return }
+        var offset = max(status[Int(partition)].startOffset, status[Int(partition)].nextOffset - recoveryWindow)
+        var found: [Key: Entry] = [:]
+        while let batches = try? await log.read(topic: topic, partition: Int(partition), from: offset, maxBytes: 1 << 20), !batches.isEmpty
+        {
+            for b in batches where b.producerId >= 0 {
+                let key = Key(topic: topic, partition: partition, producerID: b.producerId)
+                var entry = found[key] ?? Entry(epoch: b.producerEpoch, recent: [])
+                if b.producerEpoch != entry.epoch { entry = Entry(epoch: b.producerEpoch, recent: []) }
+                entry.recent.append(
+                    Batch(firstSequence: b.baseSequence, lastSequence: b.baseSequence &+ b.lastOffsetDelta, baseOffset: b.baseOffset))
+                if entry.recent.count > Self.remembered { entry.recent.removeFirst() }
+                found[key] = entry
+            }
+            offset = batches.last!.lastOffset + 1
+        }
+        for (key, entry) in found where entries[key] == nil { entries[key] = entry }
+    }
 
     /// A producer ID never issued before: the mark is raised to it, durably, before it is returned.
     func issueID() async throws(LogError) -> Int64 {
@@ -56,7 +86,8 @@ actor ProducerState {
     }
 
     /// What to do with a batch of `count` records from a producer.
-    func check(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32) -> Verdict {
+    func check(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32) async -> Verdict {
+        await recover(topic: key.topic, partition: key.partition)
         guard let entry = entries[key] else { return .append }
         let lastSequence = firstSequence &+ count &- 1
         if epoch < entry.epoch {

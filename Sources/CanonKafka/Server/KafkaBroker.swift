@@ -320,7 +320,8 @@ public struct KafkaBroker: Sendable {
             return result
         }
         do {
-            let placed = try await log.append(topic: topic, partition: Int(partition), records: records)
+            let producer = idempotent.map { ProducerFields(id: $0.key.producerID, epoch: $0.epoch, baseSequence: $0.firstSequence) }
+            let placed = try await log.append(topic: topic, partition: Int(partition), records: records, producer: producer)
             result.baseOffset = placed.first?.offset ?? -1
             if let p = idempotent {
                 await producers.appended(

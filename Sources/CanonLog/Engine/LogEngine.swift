@@ -66,12 +66,20 @@ public final class LogEngine: RecordLog {
     }
 
     public func append(topic: String, partition: Int, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
+        try await append(topic: topic, partition: partition, records: records, producer: nil)
+    }
+
+    public func append(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?) async throws(LogError)
+        -> [(partition: Int, offset: Int64)]
+    {
         try refuseInternal(topic)
         guard !records.isEmpty else { return [] }
         guard topics.configuration(topic) != nil else {
             throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic))
         }
-        var batches = [LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices))]
+        var batches = [
+            LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices), producer: producer)
+        ]
         try validate(topic: topic, batches)
         prepare(topic: topic, &batches)
         return try await submit(.init(topic: topic, batches: batches, count: records.count))
@@ -94,7 +102,7 @@ public final class LogEngine: RecordLog {
     /// I/O thread encodes them with its clock).
     private func prepare(topic: String, _ batches: inout [LogDirectory.PartitionBatch]) {
         guard !topics.stampsAppendTime(topic) else { return }
-        for i in batches.indices { batches[i].prepared = PreparedBatch(records: batches[i].records) }
+        for i in batches.indices { batches[i].prepared = PreparedBatch(records: batches[i].records, producer: batches[i].producer) }
     }
 
     /// Internal topics (`_schemas`) are written by their owners (``appendToInternalTopic(_:partition:records:expectedNextOffset:)``) only.

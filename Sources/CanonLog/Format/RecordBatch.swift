@@ -26,6 +26,20 @@ public struct LogHeader: Sendable, Hashable {
     }
 }
 
+/// An idempotent producer's fields of a batch header: kept in the stored batch, so the producer's last
+/// sequence numbers can be found again after a restart.
+public struct ProducerFields: Sendable, Hashable {
+    public var id: Int64
+    public var epoch: Int16
+    public var baseSequence: Int32
+
+    public init(id: Int64, epoch: Int16, baseSequence: Int32) {
+        self.id = id
+        self.epoch = epoch
+        self.baseSequence = baseSequence
+    }
+}
+
 /// A batch encoded on the producer's task with base offset 0: the partition writer stamps the base
 /// offset in place (it is not covered by the CRC), as a Kafka broker does, so encoding and checksumming
 /// stay off the I/O thread.
@@ -34,8 +48,8 @@ public struct PreparedBatch: Sendable {
     public let count: Int
     public let maxTimestamp: Int64
 
-    public init(records: [LogRecord]) {
-        let batch = RecordBatch(baseOffset: 0, records: records)
+    public init(records: [LogRecord], producer: ProducerFields? = nil) {
+        let batch = RecordBatch(baseOffset: 0, records: records, producer: producer)
         bytes = batch.encoded()
         count = records.count
         maxTimestamp = batch.maxTimestamp
@@ -64,8 +78,8 @@ public struct RecordBatch: Sendable, Hashable {
     public var records: [LogRecord]
 
     /// A batch of `records` (not empty) with offsets from `baseOffset`, no compression, CreateTime
-    /// timestamps, no producer id, leader epoch -1.
-    public init(baseOffset: Int64, records: [LogRecord]) {
+    /// timestamps, leader epoch -1, and the producer's fields when given (else none: -1).
+    public init(baseOffset: Int64, records: [LogRecord], producer: ProducerFields? = nil) {
         precondition(!records.isEmpty, "a record batch holds at least one record")
         self.baseOffset = baseOffset
         self.partitionLeaderEpoch = -1
@@ -73,9 +87,9 @@ public struct RecordBatch: Sendable, Hashable {
         self.lastOffsetDelta = Int32(records.count - 1)
         self.baseTimestamp = records[0].timestamp
         self.maxTimestamp = records.map(\.timestamp).max()!
-        self.producerId = -1
-        self.producerEpoch = -1
-        self.baseSequence = -1
+        self.producerId = producer?.id ?? -1
+        self.producerEpoch = producer?.epoch ?? -1
+        self.baseSequence = producer?.baseSequence ?? -1
         self.records = records
     }
 

@@ -77,10 +77,12 @@ extension PartitionLog {
     /// `flush()`. A failed write is cut back and fails this append only.
     /// A batch larger than `maxBatchBytes` (the topic's `max.message.bytes`) is refused whole.
     @discardableResult
-    public func append(_ records: [LogRecord], maxBatchBytes: Int = Int.max) throws(LogError) -> ClosedRange<Int64> {
+    public func append(_ records: [LogRecord], maxBatchBytes: Int = Int.max, producer: ProducerFields? = nil) throws(LogError)
+        -> ClosedRange<Int64>
+    {
         precondition(!records.isEmpty, "append at least one record")
         if let error = readOnlyError() { throw error }
-        let batch = RecordBatch(baseOffset: nextOffset, records: records)
+        let batch = RecordBatch(baseOffset: nextOffset, records: records, producer: producer)
         let bytes = batch.encoded()
         return try append(
             bytes,
