@@ -10,13 +10,18 @@ import Testing
     final class Server {
         let url: String
 
-        init(dataDirectory: String) throws {
+        /// The Kafka port, when the server listens for Kafka clients too.
+        private(set) var kafkaPort: Int?
+
+        init(dataDirectory: String, kafka: Bool = false) throws {
             var lastError = ""
             for _ in 0..<5 {
                 let port = Int.random(in: 20_000..<40_000)
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: CLITests.executable)
-                process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port)]
+                process.arguments =
+                    ["serve", "--data-dir", dataDirectory, "--port", String(port)] + (kafka ? ["--kafka-port", String(port + 1)] : [])
+                kafkaPort = kafka ? port + 1 : nil
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
                 try process.run()
@@ -78,6 +83,27 @@ import Testing
         let result = try runProcess(python3(), [TestData.interopDirectory.appendingPathComponent("jsonschema_client.py").path, server.url])
         #expect(result.status == 0, "\(result.stdoutText)\n\(result.stderr)")
         #expect(result.stdoutText.contains("json suite passed"))
+    }
+
+    /// confluent-kafka's AvroSerializer producing over the Kafka door of `canon serve`, validated in full
+    /// against the registry: a record from a mismatched serializer fails its delivery with INVALID_RECORD,
+    /// the others land, and AvroDeserializer reads them back.
+    @Test func theAvroSerializerProducesThroughTheKafkaDoorValidatedInFull() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory(), kafka: true)
+        defer { server.stop() }
+        let kafkaPort = try #require(server.kafkaPort)
+        let result = try runProcess(
+            python3(),
+            [TestData.interopDirectory.appendingPathComponent("kafka_avro_client.py").path, server.url, "127.0.0.1:\(kafkaPort)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = try JSONReader.parse(result.stdoutText)
+        guard case .array(let reports)? = out["reports"] else {
+            Issue.record("no reports: \(result.stdoutText)")
+            return
+        }
+        let errors = reports.compactMap { r -> String? in if case .array(let a) = r { a[1].stringValue ?? "ok" } else { nil } }
+        #expect(errors == ["ok", "ok", "ok", "INVALID_RECORD", "ok", "ok"], "\(result.stdoutText)")
+        #expect(out["read"] == .array([0, 100, 200, 300, 400].map { .int($0) }))
     }
 
     @Test func theConfluentPythonClientAndSerializersWorkUnchanged() throws {
