@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "CanonRegistry", targets: ["CanonRegistry"]),
         /// The HTTP server speaking Confluent Schema Registry's REST API (Hummingbird).
         .library(name: "CanonServer", targets: ["CanonServer"]),
+        /// The Kafka protocol door (a broker over a RecordLog, and its SwiftNIO listener).
+        .library(name: "CanonKafka", targets: ["CanonKafka"]),
         /// A cached HTTP client of the registry API, and an `AvroSchemaSource` for serializers. Apps link it
         /// beside CanonAvro; CanonAvro never links it.
         .library(name: "CanonRegistryClient", targets: ["CanonRegistryClient"]),

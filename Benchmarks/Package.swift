@@ -45,6 +45,15 @@ let package = Package(
                 .product(name: "CanonCore", package: "Canon"),
             ]
         ),
+        /// The Kafka door's produce throughput beside the log's library API (librdkafka as the client).
+        .executableTarget(
+            name: "KafkaDoorBench",
+            dependencies: [
+                .product(name: "CanonKafka", package: "Canon"), .product(name: "CanonLog", package: "Canon"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["producer.py"]
+        ),
         .executableTarget(
             name: "CompatBench",
             dependencies: [.product(name: "CanonAvro", package: "Canon"), .product(name: "CanonCore", package: "Canon")]
