@@ -28,9 +28,11 @@ public protocol RecordLog: Sendable {
     /// Appends a producer's records to one partition, in order (validated as above).
     func append(topic: String, partition: Int, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)]
     /// The same, as one stored batch carrying an idempotent producer's fields (its ID, epoch and first
-    /// sequence number), which reads return.
-    func append(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?) async throws(LogError)
-        -> [(partition: Int, offset: Int64)]
+    /// sequence number), which reads return. With `encoded` (the producer's own batch of these
+    /// records, checked), those bytes are stored instead of encoding `records` again; the records are
+    /// still validated.
+    func append(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?, encoded: PreparedBatch?)
+        async throws(LogError) -> [(partition: Int, offset: Int64)]
 
     /// Appends to an internal topic (its owner's records: not validated), only when the partition's
     /// next offset is `expectedNextOffset` (``LogError/Code/unexpectedOffset`` otherwise, nothing

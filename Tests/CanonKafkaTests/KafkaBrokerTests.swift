@@ -343,4 +343,19 @@ import Testing
         #expect(try await log.partitions(of: "orders")[0].nextOffset == 4)
         await log.shutdown()
     }
+
+    /// A plain batch (no compression, CreateTime) is stored byte for byte as the producer sent it, but
+    /// for its base offset: here its header's max timestamp and leader epoch, which an encoding of its
+    /// records would not give, come back from the log.
+    @Test func aPlainBatchIsStoredAsItWasSent() async throws {
+        let (broker, log) = try await Self.broker()
+        var sent = RecordBatch(baseOffset: 0, records: [LogRecord(key: [1], value: [2], timestamp: 10)])
+        sent.maxTimestamp = 99
+        sent.partitionLeaderEpoch = 7
+        #expect(try await Self.produceV3(sent.encoded(), to: broker) == (0, 0))
+        let stored = try #require(try await log.read(topic: "orders", partition: 0, from: 0).first)
+        #expect(stored.maxTimestamp == 99 && stored.partitionLeaderEpoch == 7)
+        #expect(stored.records == sent.records)
+        await log.shutdown()
+    }
 }

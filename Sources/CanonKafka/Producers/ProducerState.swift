@@ -42,18 +42,26 @@ actor ProducerState {
     private let log: any RecordLog
     private var nextID: Int64?
     private var entries: [Key: Entry] = [:]
-    private var recovered: Set<String> = []
+    private var recoveries: [String: Task<Void, Never>] = [:]
+    private var busy: Set<Key> = []
+    private var waiting: [Key: [CheckedContinuation<Void, Never>]] = [:]
 
     init(log: any RecordLog, recoveryWindow: Int64 = 100_000) {
         self.log = log
         self.recoveryWindow = recoveryWindow
     }
 
-    /// Reads the producers' last batches of a partition from the log, once.
+    /// Reads the producers' last batches of a partition from the log, once; callers arriving while it
+    /// reads wait for it.
     private func recover(topic: String, partition: Int32) async {
         let name = "\(topic)\u{0}\(partition)"
-        guard !recovered.contains(name) else { return }
-        recovered.insert(name)
+        if let running = recoveries[name] { return await running.value }
+        let task = Task { await self.load(topic: topic, partition: partition) }
+        recoveries[name] = task
+        await task.value
+    }
+
+    private func load(topic: String, partition: Int32) async {
         guard let status = try? await log.partitions(of: topic), status.indices.contains(Int(partition)) else { return }
         var offset = max(status[Int(partition)].startOffset, status[Int(partition)].nextOffset - recoveryWindow)
         var found: [Key: Entry] = [:]
@@ -71,6 +79,37 @@ actor ProducerState {
             offset = batches.last!.lastOffset + 1
         }
         for (key, entry) in found where entries[key] == nil { entries[key] = entry }
+    }
+
+    /// What came of an idempotent producer's batch.
+    enum Outcome: Equatable, Sendable {
+        case appended(baseOffset: Int64)
+        case duplicate(baseOffset: Int64)
+        case refused(KafkaErrorCode, String)
+    }
+
+    /// Checks a batch, writes it with `write` (which returns its base offset) when it is new, and records
+    /// it: all under the producer's lock for that partition, so a retry waits for the first copy.
+    func append(
+        _ key: Key, epoch: Int16, firstSequence: Int32, count: Int32, write: @Sendable () async throws(LogError) -> Int64
+    ) async throws(LogError) -> Outcome {
+        while busy.contains(key) { await withCheckedContinuation { waiting[key, default: []].append($0) } }
+        busy.insert(key)
+        defer {
+            busy.remove(key)
+            if let next = waiting[key]?.first {
+                waiting[key]!.removeFirst()
+                next.resume()
+            }
+        }
+        switch await check(key, epoch: epoch, firstSequence: firstSequence, count: count) {
+        case .duplicate(let base): return .duplicate(baseOffset: base)
+        case .refuse(let code, let message): return .refused(code, message)
+        case .append:
+            let base = try await write()
+            appended(key, epoch: epoch, firstSequence: firstSequence, count: count, baseOffset: base)
+            return .appended(baseOffset: base)
+        }
     }
 
     /// A producer ID never issued before: the mark is raised to it, durably, before it is returned.

@@ -274,6 +274,7 @@ public struct KafkaBroker: Sendable {
         var result = ProducePartitionResult(index: partition, error: .none)
         var records: [LogRecord] = []
         var idempotent: (key: ProducerState.Key, epoch: Int16, firstSequence: Int32, count: Int32)?
+        var asSent: PreparedBatch?
         var position = 0
         do throws(KafkaBatchError) {
             while position < bytes.count {
@@ -282,8 +283,11 @@ public struct KafkaBroker: Sendable {
                 else {
                     throw KafkaBatchError(code: .corruptMessage, message: "a record batch at byte \(position) is truncated")
                 }
-                let batch = try KafkaCompression.decode(
-                    Array(bytes[position..<position + size]), maximumDecompressedBytes: maximumDecompressedBytes)
+                let sent = Array(bytes[position..<position + size])
+                let batch = try KafkaCompression.decode(sent, maximumDecompressedBytes: maximumDecompressedBytes)
+                // One plain batch (no compression, CreateTime, not transactional) is stored as it was sent.
+                let single = position == 0 && size == bytes.count && sent[21] == 0 && sent[22] == 0  // attributes as sent
+                asSent = single ? PreparedBatch(encoded: sent, records: batch.records) : nil
                 if batch.producerId >= 0 {
                     // An idempotent producer sends one batch per partition and request.
                     guard position == 0, size == bytes.count else {
@@ -302,30 +306,29 @@ public struct KafkaBroker: Sendable {
             result.message = error.message
             return result
         }
-        if let p = idempotent {
-            switch await producers.check(p.key, epoch: p.epoch, firstSequence: p.firstSequence, count: p.count) {
-            case .append: break
-            case .duplicate(let baseOffset):
-                result.baseOffset = baseOffset
-                return result
-            case .refuse(let code, let message):
-                result.error = code
-                result.message = message
-                return result
-            }
-        }
         guard !records.isEmpty else {
             result.error = .invalidRequest
             result.message = "no records"
             return result
         }
-        do {
-            let producer = idempotent.map { ProducerFields(id: $0.key.producerID, epoch: $0.epoch, baseSequence: $0.firstSequence) }
-            let placed = try await log.append(topic: topic, partition: Int(partition), records: records, producer: producer)
-            result.baseOffset = placed.first?.offset ?? -1
+        let producer = idempotent.map { ProducerFields(id: $0.key.producerID, epoch: $0.epoch, baseSequence: $0.firstSequence) }
+        let write: @Sendable () async throws(LogError) -> Int64 = { [log, records, asSent] () async throws(LogError) -> Int64 in
+            try await log.append(topic: topic, partition: Int(partition), records: records, producer: producer, encoded: asSent).first?
+                .offset ?? -1
+        }
+        do throws(LogError) {
             if let p = idempotent {
-                await producers.appended(
-                    p.key, epoch: p.epoch, firstSequence: p.firstSequence, count: p.count, baseOffset: result.baseOffset)
+                // Checked, written and recorded under the producer's lock: a retry that arrives on another
+                // connection while the first copy is being written waits, then finds it.
+                switch try await producers.append(p.key, epoch: p.epoch, firstSequence: p.firstSequence, count: p.count, write: write) {
+                case .appended(let base), .duplicate(let base): result.baseOffset = base
+                case .refused(let code, let message):
+                    result.error = code
+                    result.message = message
+                    return result
+                }
+            } else {
+                result.baseOffset = try await write()
             }
             result.logStartOffset = (try? await log.partitions(of: topic))?[Int(partition)].startOffset ?? -1
         } catch {

@@ -66,11 +66,11 @@ public final class LogEngine: RecordLog {
     }
 
     public func append(topic: String, partition: Int, records: [LogRecord]) async throws(LogError) -> [(partition: Int, offset: Int64)] {
-        try await append(topic: topic, partition: partition, records: records, producer: nil)
+        try await append(topic: topic, partition: partition, records: records, producer: nil, encoded: nil)
     }
 
-    public func append(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?) async throws(LogError)
-        -> [(partition: Int, offset: Int64)]
+    public func append(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?, encoded: PreparedBatch?)
+        async throws(LogError) -> [(partition: Int, offset: Int64)]
     {
         try refuseInternal(topic)
         guard !records.isEmpty else { return [] }
@@ -78,7 +78,8 @@ public final class LogEngine: RecordLog {
             throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic))
         }
         var batches = [
-            LogDirectory.PartitionBatch(partition: partition, records: records, indexes: Array(records.indices), producer: producer)
+            LogDirectory.PartitionBatch(
+                partition: partition, records: records, indexes: Array(records.indices), prepared: encoded, producer: producer)
         ]
         try validate(topic: topic, batches)
         prepare(topic: topic, &batches)
@@ -102,7 +103,9 @@ public final class LogEngine: RecordLog {
     /// I/O thread encodes them with its clock).
     private func prepare(topic: String, _ batches: inout [LogDirectory.PartitionBatch]) {
         guard !topics.stampsAppendTime(topic) else { return }
-        for i in batches.indices { batches[i].prepared = PreparedBatch(records: batches[i].records, producer: batches[i].producer) }
+        for i in batches.indices where batches[i].prepared == nil {
+            batches[i].prepared = PreparedBatch(records: batches[i].records, producer: batches[i].producer)
+        }
     }
 
     /// Internal topics (`_schemas`) are written by their owners (``appendToInternalTopic(_:partition:records:expectedNextOffset:)``) only.

@@ -54,6 +54,15 @@ public struct PreparedBatch: Sendable {
         count = records.count
         maxTimestamp = batch.maxTimestamp
     }
+
+    /// A batch a producer encoded, stored as it is (the writer stamps its base offset, which the CRC does
+    /// not cover). The caller has checked it (magic, CRC-32C, record count) and decoded its `records`
+    /// for validation; the time index takes their latest timestamp.
+    public init(encoded bytes: [UInt8], records: [LogRecord]) {
+        self.bytes = bytes
+        count = records.count
+        maxTimestamp = records.map(\.timestamp).max() ?? -1
+    }
 }
 
 /// Kafka's record batch v2 ("magic 2"): a 61-byte header, then the records, exactly as brokers store and
