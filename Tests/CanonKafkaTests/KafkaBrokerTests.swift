@@ -247,11 +247,9 @@ import Testing
         var bytes =
             Array(RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)]).encoded()[0..<61]) + compressed
         bytes[22] = (bytes[22] & ~0x07) | codec
-        for i in 0..<4 { bytes[57 + i] = UInt8(truncatingIfNeeded: count >> (24 - 8 * Int32(i))) }
-        let length = UInt32(bytes.count - 12)
-        for i in 0..<4 { bytes[8 + i] = UInt8(truncatingIfNeeded: length >> (24 - 8 * i)) }
-        let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }
-        for i in 0..<4 { bytes[17 + i] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * i)) }
+        bytes.setBigEndian(count, at: 57)
+        bytes.setBigEndian(Int32(bytes.count - 12), at: 8)
+        bytes.setBigEndian(bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }, at: 17)
         return bytes
     }
 

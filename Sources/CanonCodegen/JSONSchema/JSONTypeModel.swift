@@ -75,8 +75,6 @@ struct JSONTypeModel {
     private(set) var types: [TypeDecl] = []
     /// The root type of each file, by path (nil when the root schema defines no type).
     private(set) var roots: [String: Int] = [:]
-    /// Each file's root kind, for files whose root is no type of its own.
-    private(set) var rootKinds: [String: Kind] = [:]
     private var byLocation: [Location: Int] = [:]
     private var index: SchemaIndex
     private let fileOfDocument: [String: String]
@@ -164,8 +162,6 @@ struct JSONTypeModel {
                 if case .named(let i) = kind, types[i].location == root {
                     types[i].isRoot = true
                     roots[f.path] = i
-                } else {
-                    rootKinds[f.path] = kind
                 }
             } catch {
                 diagnostics.append(Diagnostic(file: f.path, message: Self.relative(error.message, to: f.path)))

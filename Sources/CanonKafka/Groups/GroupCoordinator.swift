@@ -61,18 +61,28 @@ actor GroupCoordinator {
     private let store: GroupOffsetStore
     private var offsets: [GroupOffsetStore.Key: GroupOffsetStore.Committed] = [:]
     private var nextOffset: Int64 = 0
-    private var loaded = false
+    private var loading: Task<Void, any Error>?
+    private let commitLock = KeyedLock<Int>()
+    private var shuttingDown = false
     private var memberCount = 0
+    /// The longest a rebalance waits for members to rejoin, whatever they ask for.
+    static let maximumRebalanceTimeout = Duration.seconds(300)
 
     init(log: any RecordLog, initialRebalanceDelay: Duration = .seconds(1)) {
         store = GroupOffsetStore(log: log)
         self.initialRebalanceDelay = initialRebalanceDelay
     }
 
+    /// Reads the committed offsets once; callers arriving meanwhile wait for the same read.
     private func load() async throws(LogError) {
-        guard !loaded else { return }
-        (offsets, nextOffset) = try await store.load()
-        loaded = true
+        let task = loading ?? Task { (offsets, nextOffset) = try await store.load() }
+        loading = task
+        do {
+            try await task.value
+        } catch {
+            loading = nil
+            throw error as? LogError ?? LogError(.io, "\(error)")
+        }
     }
 
     // MARK: - Membership
@@ -81,6 +91,7 @@ actor GroupCoordinator {
         group id: String, memberID: String, clientID: String, sessionTimeoutMs: Int32, rebalanceTimeoutMs: Int32, protocolType: String,
         protocols: [(name: String, metadata: [UInt8])]
     ) async -> JoinResult {
+        guard !shuttingDown else { return JoinResult(error: .coordinatorNotAvailable) }
         guard !id.isEmpty else { return JoinResult(error: .invalidGroupID) }
         guard (1000...1_800_000).contains(sessionTimeoutMs) else { return JoinResult(error: .invalidSessionTimeout) }
         var group = groups[id] ?? Group()
@@ -127,7 +138,7 @@ actor GroupCoordinator {
             group.members[key]?.sync?.resume(returning: SyncResult(error: .rebalanceInProgress))
             group.members[key]?.sync = nil
         }
-        let timeout = group.members.values.map(\.rebalanceTimeout).max() ?? .seconds(60)
+        let timeout = min(group.members.values.map(\.rebalanceTimeout).max() ?? .seconds(60), Self.maximumRebalanceTimeout)
         let generation = group.generation
         groups[id] = group
         Task { [weak self] in
@@ -209,7 +220,12 @@ actor GroupCoordinator {
                 }
                 return SyncResult(error: .none, assignment: groups[id]!.members[memberID]!.assignment)
             }
-            return await withCheckedContinuation { continuation in groups[id]!.members[memberID]!.sync = continuation }
+            guard !shuttingDown else { return SyncResult(error: .coordinatorNotAvailable) }
+            return await withCheckedContinuation { continuation in
+                // A retried SyncGroup (a new connection) replaces the earlier wait, which is answered first.
+                groups[id]!.members[memberID]!.sync?.resume(returning: SyncResult(error: .rebalanceInProgress))
+                groups[id]!.members[memberID]!.sync = continuation
+            }
         }
     }
 
@@ -262,6 +278,7 @@ actor GroupCoordinator {
     /// Answers every JoinGroup and SyncGroup still waiting (with COORDINATOR_NOT_AVAILABLE, which makes
     /// clients find a coordinator again): the server is shutting down.
     func endWaits() {
+        shuttingDown = true
         for id in groups.keys {
             for key in groups[id]!.members.keys {
                 groups[id]!.members[key]!.join?.resume(returning: JoinResult(error: .coordinatorNotAvailable))
@@ -288,6 +305,8 @@ actor GroupCoordinator {
             if group.state == .completingRebalance { return .rebalanceInProgress }
             groups[id]!.members[memberID]!.lastSeen = .now
         }
+        await commitLock.acquire(0)
+        defer { commitLock.release(0) }
         do throws(LogError) {
             try await load()
             let entries = commits.map { c in

@@ -43,8 +43,7 @@ actor ProducerState {
     private var nextID: Int64?
     private var entries: [Key: Entry] = [:]
     private var recoveries: [String: Task<Void, Never>] = [:]
-    private var busy: Set<Key> = []
-    private var waiting: [Key: [CheckedContinuation<Void, Never>]] = [:]
+    private let locks = KeyedLock<Key>()
 
     init(log: any RecordLog, recoveryWindow: Int64 = 100_000) {
         self.log = log
@@ -93,15 +92,8 @@ actor ProducerState {
     func append(
         _ key: Key, epoch: Int16, firstSequence: Int32, count: Int32, write: @Sendable () async throws(LogError) -> Int64
     ) async throws(LogError) -> Outcome {
-        while busy.contains(key) { await withCheckedContinuation { waiting[key, default: []].append($0) } }
-        busy.insert(key)
-        defer {
-            busy.remove(key)
-            if let next = waiting[key]?.first {
-                waiting[key]!.removeFirst()
-                next.resume()
-            }
-        }
+        await locks.acquire(key)
+        defer { locks.release(key) }
         switch await check(key, epoch: epoch, firstSequence: firstSequence, count: count) {
         case .duplicate(let base): return .duplicate(baseOffset: base)
         case .refuse(let code, let message): return .refused(code, message)
@@ -125,7 +117,7 @@ actor ProducerState {
     }
 
     /// What to do with a batch of `count` records from a producer.
-    func check(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32) async -> Verdict {
+    private func check(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32) async -> Verdict {
         await recover(topic: key.topic, partition: key.partition)
         guard let entry = entries[key] else { return .append }
         let lastSequence = firstSequence &+ count &- 1
@@ -150,7 +142,7 @@ actor ProducerState {
     }
 
     /// Records a batch that was appended at `baseOffset`.
-    func appended(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32, baseOffset: Int64) {
+    private func appended(_ key: Key, epoch: Int16, firstSequence: Int32, count: Int32, baseOffset: Int64) {
         var entry = entries[key] ?? Entry(epoch: epoch, recent: [])
         if epoch != entry.epoch { entry = Entry(epoch: epoch, recent: []) }
         entry.recent.append(Batch(firstSequence: firstSequence, lastSequence: firstSequence &+ count &- 1, baseOffset: baseOffset))

@@ -24,7 +24,10 @@ enum KafkaCompression {
         }
         let codec = Int(bytes[22] & 0x07)
         guard codec != 0 else { return try batch(bytes) }
-        guard bigEndian32(bytes, at: 17) == bytes.withUnsafeBytes({ CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }) else {
+        let intact = bytes.withUnsafeBytes {
+            $0.loadBigEndian(UInt32.self, at: 17) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...]))
+        }
+        guard intact else {
             throw KafkaBatchError(code: .corruptMessage, message: "the batch's CRC-32C does not match its bytes")
         }
         guard (1...4).contains(codec) else {
@@ -45,15 +48,9 @@ enum KafkaCompression {
         // The same batch, uncompressed: codec bits cleared, length and CRC for the records as they are.
         var plain = Array(bytes[0..<RecordBatch.headerSize]) + records
         plain[22] &= ~0x07
-        let length = UInt32(plain.count - RecordBatch.logOverhead)
-        for i in 0..<4 { plain[8 + i] = UInt8(truncatingIfNeeded: length >> (24 - 8 * i)) }
-        let crc = plain.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }
-        for i in 0..<4 { plain[17 + i] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * i)) }
+        plain.setBigEndian(Int32(plain.count - RecordBatch.logOverhead), at: 8)
+        plain.setBigEndian(plain.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }, at: 17)
         return try batch(plain)
-    }
-
-    private static func bigEndian32(_ bytes: [UInt8], at i: Int) -> UInt32 {
-        UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3])
     }
 
     private static func batch(_ bytes: [UInt8]) throws(KafkaBatchError) -> RecordBatch {
@@ -79,7 +76,7 @@ enum KafkaCompression {
         var position = 16
         while position < input.count {
             guard position + 4 <= input.count else { throw Deflate.Failure(message: "snappy-java block length is truncated") }
-            let size = Int(bigEndian32(input, at: position))
+            let size = Int(input.withUnsafeBytes { $0.loadBigEndian(UInt32.self, at: position) })
             position += 4
             guard size <= input.count - position else { throw Deflate.Failure(message: "a snappy-java block runs past the batch") }
             output += try block(Array(input[position..<position + size]), maximum - output.count)

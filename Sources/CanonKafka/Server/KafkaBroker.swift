@@ -330,7 +330,9 @@ public struct KafkaBroker: Sendable {
             } else {
                 result.baseOffset = try await write()
             }
-            result.logStartOffset = (try? await log.partitions(of: topic))?[Int(partition)].startOffset ?? -1
+            if let status = try? await log.partitions(of: topic), status.indices.contains(Int(partition)) {
+                result.logStartOffset = status[Int(partition)].startOffset
+            }
         } catch {
             result.error = Self.code(error)
             result.message = error.message
@@ -407,7 +409,7 @@ public struct KafkaBroker: Sendable {
                 answers.append((topic.name, partitions))
             }
             if total >= Int(minBytes) || ContinuousClock.now >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(10))
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { break }  // cancelled: answer what is there
         }
 
         w.int32(0)  // throttle_time_ms
@@ -682,8 +684,8 @@ public struct KafkaBroker: Sendable {
             var code = KafkaErrorCode.none
             var message: String?
             do throws(LogError) {
-                guard resource.type == Self.topicResource else {
-                    throw LogError(.invalidConfiguration, "only topic settings (resource type 2) can be changed")
+                guard resource.type == Self.topicResource, !resource.name.hasPrefix("_") else {
+                    throw LogError(.invalidConfiguration, "only the settings of user topics (resource type 2) can be changed")
                 }
                 for change in resource.changes {
                     guard change.operation == 0, let value = change.value else {

@@ -322,7 +322,7 @@ extension [UInt8] {
         Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
     }
 
-    mutating func setBigEndian<T: FixedWidthInteger>(_ v: T, at offset: Int) {
+    package mutating func setBigEndian<T: FixedWidthInteger>(_ v: T, at offset: Int) {
         Swift.withUnsafeBytes(of: v.bigEndian) { raw in
             for (i, b) in raw.enumerated() { self[offset + i] = b }
         }
@@ -340,7 +340,7 @@ extension [UInt8] {
 }
 
 extension UnsafeRawBufferPointer {
-    func loadBigEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+    package func loadBigEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
         T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
