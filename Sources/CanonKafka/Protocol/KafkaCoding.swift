@@ -1,4 +1,5 @@
 import CanonCore
+import CanonLog
 
 /// Why a Kafka request could not be read: what was expected and at which byte of the request.
 public struct KafkaDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -28,10 +29,8 @@ struct KafkaReader {
     mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(KafkaDecodingError) -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw failure("the request ends inside a \(size * 8)-bit integer") }
-        var v: T = 0
-        for i in 0..<size { v = v << 8 | T(truncatingIfNeeded: bytes[position + i]) }
-        position += size
-        return v
+        defer { position += size }
+        return bytes.withUnsafeBytes { [position] in $0.loadBigEndian(T.self, at: position) }
     }
 
     mutating func int8() throws(KafkaDecodingError) -> Int8 { try integer(Int8.self) }
@@ -113,10 +112,7 @@ struct KafkaWriter {
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    mutating func integer<T: FixedWidthInteger>(_ v: T) {
-        let size = MemoryLayout<T>.size
-        for i in (0..<size).reversed() { bytes.append(UInt8(truncatingIfNeeded: v >> (i * 8))) }
-    }
+    mutating func integer<T: FixedWidthInteger>(_ v: T) { bytes.appendBigEndian(v) }
 
     mutating func int8(_ v: Int8) { integer(v) }
     mutating func int16(_ v: Int16) { integer(v) }

@@ -318,7 +318,7 @@ struct VarintReader {
 }
 
 extension [UInt8] {
-    mutating func appendBigEndian<T: FixedWidthInteger>(_ v: T) {
+    package mutating func appendBigEndian<T: FixedWidthInteger>(_ v: T) {
         Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
     }
 
