@@ -356,4 +356,15 @@ import Testing
         #expect(stored.records == sent.records)
         await log.shutdown()
     }
+
+    /// A string longer than an int16 length holds is cut at a character boundary, so the frame stays whole.
+    @Test func aTooLongStringIsCutAtACharacterNotLeftToCorruptTheFrame() throws {
+        var w = KafkaWriter()
+        w.nullableString(String(repeating: "é", count: 20_000))  // 40,000 bytes
+        w.int32(42)
+        var r = KafkaReader(w.bytes)
+        let text = try #require(try r.nullableString())
+        #expect(text.utf8.count == 32_766 && text.allSatisfy { $0 == "é" })
+        #expect(try r.int32() == 42)
+    }
 }

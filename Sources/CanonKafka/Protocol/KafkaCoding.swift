@@ -126,7 +126,13 @@ struct KafkaWriter {
             if compact { unsignedVarint(0) } else { int16(-1) }
             return
         }
-        let utf8 = Array(s.utf8)
+        var utf8 = Array(s.utf8)
+        if !compact, utf8.count > Int(Int16.max) {
+            // An int16 length holds 32,767 bytes: longer text (a long refusal reason) is cut at a character.
+            var end = Int(Int16.max)
+            while end > 0 && utf8[end] & 0xC0 == 0x80 { end -= 1 }
+            utf8.removeSubrange(end...)
+        }
         if compact { unsignedVarint(UInt32(utf8.count + 1)) } else { int16(Int16(clamping: utf8.count)) }
         bytes += utf8
     }
