@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(
             name: "CanonLog",
-            dependencies: ["CanonCore", "CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CanonCore", "CanonCodecs", "CCRC32C", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "CanonLogTestKit", dependencies: ["CanonLog"]),
         .target(name: "CanonCodegen", dependencies: ["CanonAvro", "CanonCore", "CanonJSONSchema"]),

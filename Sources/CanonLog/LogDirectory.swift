@@ -744,6 +744,26 @@ public final class LogDirectory {
         }
     }
 
+    /// The partition's status and, when `offset` is visible (from its start to its visible end), its
+    /// stored batches from `offset` on, up to about `maxBytes`: both read at the same moment.
+    public func readStored(topic: String, partition: Int, from offset: Int64, maxBytes: Int) throws(LogError) -> StoredRead {
+        let log = try partitionLog(topic, partition)
+        let status = PartitionStatus(
+            startOffset: log.startOffset, visibleEndOffset: log.durableNextOffset, nextOffset: log.nextOffset, state: log.state)
+        guard offset >= status.startOffset, offset < status.visibleEndOffset, maxBytes > 0 else {
+            return StoredRead(status: status, batches: [])
+        }
+        touch(log)
+        defer { trimOpenFiles() }
+        do {
+            return StoredRead(status: status, batches: try log.readStored(from: offset, maxBytes: maxBytes))
+        } catch {
+            throw LogError(
+                error.code, error.message,
+                location: .init(topic: topic, partition: partition, file: error.location.file, position: error.location.position))
+        }
+    }
+
     /// The partition's log (for the engine's committer).
     public func partitionLog(_ topic: String, _ partition: Int) throws(LogError) -> PartitionLog {
         let logs = try partitionLogs(topic)

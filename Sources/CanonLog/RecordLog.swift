@@ -44,6 +44,10 @@ public protocol RecordLog: Sendable {
     /// any is there).
     func read(topic: String, partition: Int, from offset: Int64, maxBytes: Int) async throws(LogError) -> [RecordBatch]
 
+    /// A partition's status, and its batches from `offset` on as stored (up to about `maxBytes`, at
+    /// least one when any is there), when `offset` is visible: what a Kafka Fetch serves unchanged.
+    func readStored(topic: String, partition: Int, from offset: Int64, maxBytes: Int) async throws(LogError) -> StoredRead
+
     /// Each partition's offsets and state, in partition order.
     func partitions(of topic: String) async throws(LogError) -> [PartitionStatus]
 
@@ -90,6 +94,18 @@ public struct LogTopic: Sendable, Hashable {
         self.name = name
         self.partitions = partitions
         self.configuration = configuration
+    }
+}
+
+/// A partition's status and stored batches, read at the same moment (``RecordLog/readStored(topic:partition:from:maxBytes:)``).
+public struct StoredRead: Sendable {
+    public var status: PartitionStatus
+    /// Empty when the offset asked for is not visible (below the start, at or beyond the visible end).
+    public var batches: [StoredBatch]
+
+    public init(status: PartitionStatus, batches: [StoredBatch]) {
+        self.status = status
+        self.batches = batches
     }
 }
 

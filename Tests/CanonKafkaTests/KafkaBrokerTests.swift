@@ -357,6 +357,72 @@ import Testing
         await log.shutdown()
     }
 
+    /// Fetch v4 of `orders` partition 0 from `offset`: the error code and the records section.
+    static func fetchV4(from offset: Int64, to broker: KafkaBroker) async throws -> (code: Int16, records: [UInt8]?) {
+        let frame = request(1, 4) { w in
+            w.int32(-1)
+            w.int32(0)  // max_wait_ms
+            w.int32(1)  // min_bytes
+            w.int32(1 << 20)
+            w.int8(0)
+            w.arrayCount(1)
+            w.string("orders")
+            w.arrayCount(1)
+            w.int32(0)
+            w.int64(offset)
+            w.int32(1 << 20)
+        }
+        var r = try answer(await broker.respond(to: frame))
+        for _ in 0..<2 { _ = try r.int32() }  // correlation ID, throttle
+        #expect(try r.int32() == 1)
+        _ = try r.string()
+        #expect(try r.int32() == 1)
+        _ = try r.int32()
+        let code = try r.int16()
+        for _ in 0..<2 { _ = try r.int64() }
+        _ = try r.int32()  // aborted transactions
+        return (code, try r.nullableBytes())
+    }
+
+    /// A compressed batch is stored as the producer sent it (the codec's bytes, not its records encoded
+    /// again), survives a restart (recovery checks it like any batch), and Fetch serves those bytes
+    /// unchanged; reads that want records decompress it.
+    @Test func aCompressedBatchIsStoredAndFetchedAsItWasSent() async throws {
+        let fs = FaultInjectingFileSystem()
+        let records = (0..<3).map { LogRecord(key: [UInt8($0)], value: Array("value \($0)".utf8), timestamp: 1000 + Int64($0)) }
+        let plain = RecordBatch(baseOffset: 0, records: records).encoded()
+        var sent = Self.compressedBatch(Snappy.compress(Array(plain[61...])), codec: 2, count: 3)
+        sent.setBigEndian(Int32(2), at: 23)  // lastOffsetDelta
+        sent.setBigEndian(Int64(1000), at: 27)  // base timestamp
+        sent.setBigEndian(Int64(1002), at: 35)  // max timestamp
+        sent.setBigEndian(sent.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }, at: 17)
+        do {
+            let log = try LogEngine(path: "/data", fileSystem: fs)
+            try await log.createTopic("orders", partitions: 1)
+            let broker = KafkaBroker(log: log, advertisedHost: "h", advertisedPort: 1)
+            let older = RecordBatch(baseOffset: 0, records: records.map { LogRecord(key: $0.key, value: $0.value, timestamp: 5) })
+            #expect(try await Self.produceV3(older.encoded(), to: broker) == (0, 0))
+            #expect(try await Self.produceV3(sent, to: broker) == (0, 3))
+            await log.shutdown()
+        }
+        let log = try LogEngine(path: "/data", fileSystem: fs)
+        let broker = KafkaBroker(log: log, advertisedHost: "h", advertisedPort: 1)
+        var expected = sent
+        expected.setBigEndian(Int64(3), at: 0)  // the base offset the log stamped
+        let stored = try await log.readStored(topic: "orders", partition: 0, from: 3, maxBytes: 1 << 20)
+        #expect(stored.batches.map(\.bytes) == [expected])
+        #expect(stored.status.visibleEndOffset == 6)
+        let fetched = try await Self.fetchV4(from: 3, to: broker)
+        #expect(fetched.code == 0)
+        #expect(fetched.records == expected, "Fetch serves the stored snappy batch as it is")
+        let decoded = try await log.read(topic: "orders", partition: 0, from: 0)
+        #expect(decoded.map(\.baseOffset) == [0, 3])
+        #expect(decoded.last?.records == records && decoded.last?.attributes == 2)
+        #expect(try await log.offset(topic: "orders", partition: 0, forTimestamp: 1001) == 4, "ListOffsets by time reads inside it")
+        #expect(try await Self.fetchV4(from: 7, to: broker).code == 1, "OFFSET_OUT_OF_RANGE beyond the end")
+        await log.shutdown()
+    }
+
     /// A string longer than an int16 length holds is cut at a character boundary, so the frame stays whole.
     @Test func aTooLongStringIsCutAtACharacterNotLeftToCorruptTheFrame() throws {
         var w = KafkaWriter()

@@ -73,7 +73,7 @@ import Testing
     }
 
     /// Every codec confluent-kafka compresses with: the batch is decompressed, its records validated
-    /// (a refused one fails the whole batch) and appended, and a consumer reads them back.
+    /// (a refused one fails the whole batch) and the batch stored as sent, and a consumer reads them back.
     @Test(arguments: ["gzip", "snappy", "lz4", "zstd"])
     func compressedBatchesAreValidatedAndReadBack(codec: String) async throws {
         try await withKafkaServer { port, log in
@@ -83,6 +83,10 @@ import Testing
                     "kafka_clients.py", ["confluent-produce-compressed", "127.0.0.1:\(port)", "orders", codec] + values))
             #expect(reports.count == 50 && reports.allSatisfy { $0["error"] == .null }, "\(reports.prefix(2))")
             #expect(try await log.partitions(of: "orders")[0].nextOffset == 50)
+            // Stored as sent: every batch keeps the producer's codec (and consumers decompress it).
+            let stored = try await log.readStored(topic: "orders", partition: 0, from: 0, maxBytes: 1 << 24).batches
+            let codecs = Set(stored.map { BatchCompression.name(ofCodec: Int($0.bytes[22] & 0x07)) })
+            #expect(codecs == [codec], "stored codecs \(codecs)")
             let read = try Self.lines(
                 try await pythonPeerDetached("kafka_clients.py", ["confluent-consume", "127.0.0.1:\(port)", "orders", "0", "50"]))
             #expect(read.map { $0["value"]?.stringValue } == values)

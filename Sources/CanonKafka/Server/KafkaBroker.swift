@@ -26,7 +26,7 @@ public struct KafkaBroker: Sendable {
     public var onAnswer: (@Sendable (_ api: String, _ errorCodes: [Int16]) -> Void)?
     /// Largest records section one compressed batch may decompress to (a larger one is refused as
     /// corrupt, before more is allocated). Default 64 MiB.
-    public var maximumDecompressedBytes = 64 << 20
+    public var maximumDecompressedBytes = BatchCompression.defaultMaximumDecompressedBytes
 
     /// The consumer groups: one coordinator for the broker's lifetime, shared by its copies.
     let groups: GroupCoordinator
@@ -284,9 +284,9 @@ public struct KafkaBroker: Sendable {
                     throw KafkaBatchError(code: .corruptMessage, message: "a record batch at byte \(position) is truncated")
                 }
                 let sent = Array(bytes[position..<position + size])
-                let batch = try KafkaCompression.decode(sent, maximumDecompressedBytes: maximumDecompressedBytes)
-                // One plain batch (no compression, CreateTime, not transactional) is stored as it was sent.
-                let single = position == 0 && size == bytes.count && sent[21] == 0 && sent[22] == 0  // attributes as sent
+                let batch = try decode(sent)
+                // One batch (compressed or not; CreateTime, not transactional) is stored as it was sent.
+                let single = position == 0 && size == bytes.count && sent[21] == 0 && sent[22] & ~0x07 == 0  // attributes as sent
                 asSent = single ? PreparedBatch(encoded: sent, records: batch.records) : nil
                 if batch.producerId >= 0 {
                     // An idempotent producer sends one batch per partition and request.
@@ -339,6 +339,21 @@ public struct KafkaBroker: Sendable {
             result.recordErrors = error.rejections.map { (Int32($0.index), $0.reason) }
         }
         return result
+    }
+
+    /// A producer's batch, checked (magic 2, CRC-32C of what was sent, before anything is decompressed)
+    /// and decoded, its records decompressed within ``maximumDecompressedBytes``.
+    private func decode(_ sent: [UInt8]) throws(KafkaBatchError) -> RecordBatch {
+        guard sent[16] == 2 else { throw KafkaBatchError(code: .corruptMessage, message: "not a record batch v2 (magic 2)") }
+        let codec = Int(sent[22] & 0x07)
+        guard BatchCompression.name(ofCodec: codec) != nil else {
+            throw KafkaBatchError(code: .unsupportedCompressionType, message: "compression codec \(codec) is not one of Kafka's")
+        }
+        do {
+            return try RecordBatch(decoding: sent, maximumDecompressedBytes: maximumDecompressedBytes)
+        } catch {
+            throw KafkaBatchError(code: .corruptMessage, message: error.message)
+        }
     }
 
     /// Kafka's error code for a log error.
@@ -436,21 +451,19 @@ public struct KafkaBroker: Sendable {
         func read(topic: String, partition p: Wanted, maxBytes: Int) async -> FetchPartitionResult {
             var result = FetchPartitionResult(index: p.partition, error: .none)
             do {
-                let statuses = try await log.partitions(of: topic)
-                guard statuses.indices.contains(Int(p.partition)) else {
-                    result.error = .unknownTopicOrPartition
-                    return result
-                }
-                let status = statuses[Int(p.partition)]
-                result.highWatermark = status.visibleEndOffset
-                result.logStartOffset = status.startOffset
-                guard p.offset >= status.startOffset, p.offset <= status.visibleEndOffset else {
+                // The stored bytes, unchanged: a producer's compressed batch reaches consumers as it was sent.
+                let read = try await log.readStored(topic: topic, partition: Int(p.partition), from: p.offset, maxBytes: maxBytes)
+                result.highWatermark = read.status.visibleEndOffset
+                result.logStartOffset = read.status.startOffset
+                guard p.offset >= read.status.startOffset, p.offset <= read.status.visibleEndOffset else {
                     result.error = .offsetOutOfRange
                     return result
                 }
-                guard p.offset < status.visibleEndOffset, maxBytes > 0 else { return result }
-                for batch in try await log.read(topic: topic, partition: Int(p.partition), from: p.offset, maxBytes: maxBytes) {
-                    result.records += batch.encoded()
+                if read.batches.count == 1 {
+                    result.records = read.batches[0].bytes
+                } else {
+                    result.records.reserveCapacity(read.batches.reduce(0) { $0 + $1.bytes.count })
+                    for batch in read.batches { result.records += batch.bytes }
                 }
             } catch {
                 result.error = Self.code(error)
@@ -877,4 +890,11 @@ public struct KafkaBroker: Sendable {
         w.int64(id)
         w.int16(id >= 0 ? 0 : -1)
     }
+}
+
+/// A producer's record batch that cannot be taken: corrupt, or compressed with an unknown codec.
+struct KafkaBatchError: Error, Sendable, CustomStringConvertible {
+    var code: KafkaErrorCode
+    var message: String
+    var description: String { message }
 }

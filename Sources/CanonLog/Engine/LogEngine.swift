@@ -214,6 +214,12 @@ public final class LogEngine: RecordLog {
         }
     }
 
+    public func readStored(topic: String, partition: Int, from offset: Int64, maxBytes: Int) async throws(LogError) -> StoredRead {
+        try await withDirectory { directory throws(LogError) in
+            try directory.readStored(topic: topic, partition: partition, from: offset, maxBytes: maxBytes)
+        }
+    }
+
     public func partitions(of topic: String) async throws(LogError) -> [PartitionStatus] {
         try await withDirectory { directory throws(LogError) in try directory.partitions(of: topic) }
     }

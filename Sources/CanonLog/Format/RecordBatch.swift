@@ -1,3 +1,4 @@
+import CanonCodecs
 import CanonCore
 /// A record: key and value bytes (either may be null), a timestamp and headers.
 public struct LogRecord: Sendable, Hashable {
@@ -65,6 +66,20 @@ public struct PreparedBatch: Sendable {
     }
 }
 
+/// A batch as the log stores it: the producer's bytes (compressed or not) with the base offset stamped,
+/// checked (header, CRC-32C) but not decoded. Kafka's Fetch serves these bytes unchanged.
+public struct StoredBatch: Sendable, Hashable {
+    public let bytes: [UInt8]
+    public let baseOffset: Int64
+    public let lastOffset: Int64
+
+    public init(bytes: [UInt8], baseOffset: Int64, lastOffset: Int64) {
+        self.bytes = bytes
+        self.baseOffset = baseOffset
+        self.lastOffset = lastOffset
+    }
+}
+
 /// Kafka's record batch v2 ("magic 2"): a 61-byte header, then the records, exactly as brokers store and
 /// serve them. All header integers are big-endian; record fields are zig-zag varints. The CRC-32C covers
 /// the attributes to the end of the batch (not the base offset, length and leader epoch, which a broker
@@ -114,7 +129,7 @@ public struct RecordBatch: Sendable, Hashable {
         out.appendBigEndian(partitionLeaderEpoch)
         out.append(2)  // magic
         out.appendBigEndian(UInt32(0))  // CRC, set below
-        out.appendBigEndian(attributes)
+        out.appendBigEndian(attributes & ~0x07)  // the records are written uncompressed
         out.appendBigEndian(lastOffsetDelta)
         out.appendBigEndian(baseTimestamp)
         out.appendBigEndian(maxTimestamp)
@@ -161,7 +176,7 @@ public struct RecordBatch: Sendable, Hashable {
     }
 
     /// Checks one batch that fills `bytes` exactly without decoding its records: length, magic,
-    /// CRC-32C (which covers the records), no compression, `lastOffsetDelta == count - 1`. This is what
+    /// CRC-32C (which covers the records), a codec Kafka defines, `lastOffsetDelta == count - 1`. This is what
     /// recovery needs to find the valid prefix of a segment.
     public static func summary(of bytes: UnsafeRawBufferPointer, position: Int = 0) throws(LogError) -> Summary {
         func corrupt(_ message: String, at offset: Int) -> LogError {
@@ -182,15 +197,17 @@ public struct RecordBatch: Sendable, Hashable {
             throw corrupt("CRC-32C mismatch (stored \(String(stored, radix: 16)), computed \(String(computed, radix: 16)))", at: 17)
         }
         let attributes = bytes.loadBigEndian(Int16.self, at: 21)
-        guard attributes & 0x07 == 0 else {
-            throw corrupt("compressed batches (codec \(attributes & 0x07)) are not supported", at: 21)
+        let codec = Int(attributes & 0x07)
+        guard BatchCompression.name(ofCodec: codec) != nil else {
+            throw corrupt("compression codec \(codec) is not one of Kafka's (0-4)", at: 21)
         }
         let lastOffsetDelta = bytes.loadBigEndian(Int32.self, at: 23)
         let count = Int(bytes.loadBigEndian(Int32.self, at: 57))
         guard count >= 1, count - 1 == Int(lastOffsetDelta) else {
             throw corrupt("record count \(count) does not match lastOffsetDelta \(lastOffsetDelta)", at: 57)
         }
-        guard count <= (bytes.count - Self.headerSize) / 7 else {
+        // A record takes at least 7 bytes uncompressed (compressed, many fit in fewer).
+        guard codec != 0 || count <= (bytes.count - Self.headerSize) / 7 else {
             throw corrupt("record count \(count) cannot fit in \(bytes.count - Self.headerSize) bytes", at: 57)
         }
         let baseOffset = bytes.loadBigEndian(Int64.self, at: 0)
@@ -200,13 +217,48 @@ public struct RecordBatch: Sendable, Hashable {
     }
 
     /// Decodes and checks one batch that fills `bytes` exactly: magic, length, CRC-32C, record count,
-    /// `lastOffsetDelta == count - 1`, every record's length, varints, offset deltas and headers.
-    /// `position` is added to byte positions in errors (the batch's place in its file).
-    public init(decoding bytes: UnsafeRawBufferPointer, position: Int = 0) throws(LogError) {
+    /// `lastOffsetDelta == count - 1`, every record's length, varints, offset deltas and headers. A
+    /// compressed batch's records are decompressed first, to at most `maximumDecompressedBytes`; its
+    /// ``attributes`` keep the codec, and ``encoded()`` writes the records uncompressed.
+    /// `position` is added to byte positions in errors (the batch's place in its file; for a compressed
+    /// batch's records, their place in the decompressed records section).
+    public init(
+        decoding bytes: UnsafeRawBufferPointer, position: Int = 0,
+        maximumDecompressedBytes: Int = BatchCompression.defaultMaximumDecompressedBytes
+    ) throws(LogError) {
+        _ = try Self.summary(of: bytes, position: position)
+        let codec = Int(bytes[22] & 0x07)
+        guard codec != 0 else {
+            try self.init(checked: bytes, records: bytes, recordsStart: Self.headerSize, position: position)
+            return
+        }
+        let decompressed: [UInt8]
+        do throws(Deflate.Failure) {
+            decompressed = try BatchCompression.decompress(
+                Array(bytes[Self.headerSize...]), codec: codec, maximum: maximumDecompressedBytes)
+        } catch {
+            throw LogError(
+                .corruptBatch, "the \(BatchCompression.name(ofCodec: codec)!) records do not decompress: \(error.message)",
+                location: LogError.Location(position: position + Self.headerSize))
+        }
+        let result = decompressed.withUnsafeBytes { (records) -> Result<RecordBatch, LogError> in
+            do throws(LogError) {
+                return .success(try RecordBatch(checked: bytes, records: records, recordsStart: 0, position: 0))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
+    /// Decodes a batch whose header `bytes` passed ``summary(of:position:)``, with its records in
+    /// `records[recordsStart...]` (the batch itself, or its decompressed records section).
+    private init(checked bytes: UnsafeRawBufferPointer, records recordBytes: UnsafeRawBufferPointer, recordsStart: Int, position: Int)
+        throws(LogError)
+    {
         func corrupt(_ message: String, at offset: Int) -> LogError {
             LogError(.corruptBatch, message, location: LogError.Location(position: position + offset))
         }
-        _ = try Self.summary(of: bytes, position: position)
         baseOffset = bytes.loadBigEndian(Int64.self, at: 0)
         partitionLeaderEpoch = bytes.loadBigEndian(Int32.self, at: 12)
         attributes = bytes.loadBigEndian(Int16.self, at: 21)
@@ -217,13 +269,13 @@ public struct RecordBatch: Sendable, Hashable {
         producerEpoch = bytes.loadBigEndian(Int16.self, at: 51)
         baseSequence = bytes.loadBigEndian(Int32.self, at: 53)
         let count = Int(lastOffsetDelta) + 1
-        var reader = VarintReader(bytes: bytes, offset: Self.headerSize)
+        var reader = VarintReader(bytes: recordBytes, offset: recordsStart)
         var records: [LogRecord] = []
         records.reserveCapacity(count)
         for i in 0..<count {
             let recordStart = reader.offset
             let recordLength = try reader.varint()
-            guard recordLength >= 0, reader.offset + Int(recordLength) <= bytes.count else {
+            guard recordLength >= 0, reader.offset + Int(recordLength) <= recordBytes.count else {
                 throw corrupt("record \(i) length \(recordLength) runs past the batch", at: recordStart)
             }
             let end = reader.offset + Int(recordLength)
@@ -252,17 +304,19 @@ public struct RecordBatch: Sendable, Hashable {
             }
             records.append(LogRecord(key: key, value: value, timestamp: baseTimestamp &+ timestampDelta, headers: headers))
         }
-        guard reader.offset == bytes.count else {
-            throw corrupt("\(bytes.count - reader.offset) byte(s) after the last record", at: reader.offset)
+        guard reader.offset == recordBytes.count else {
+            throw corrupt("\(recordBytes.count - reader.offset) byte(s) after the last record", at: reader.offset)
         }
         self.records = records
     }
 
     /// Decodes one batch from `bytes`.
-    public init(decoding bytes: [UInt8], position: Int = 0) throws(LogError) {
+    public init(
+        decoding bytes: [UInt8], position: Int = 0, maximumDecompressedBytes: Int = BatchCompression.defaultMaximumDecompressedBytes
+    ) throws(LogError) {
         let result = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch, LogError> in
             do throws(LogError) {
-                return .success(try RecordBatch(decoding: raw, position: position))
+                return .success(try RecordBatch(decoding: raw, position: position, maximumDecompressedBytes: maximumDecompressedBytes))
             } catch {
                 return .failure(error)
             }

@@ -6,6 +6,26 @@ extension PartitionLog {
     /// A damaged batch is never served: the read fails naming segment and position, and the partition
     /// becomes read-only.
     public func read(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
+        var batches: [RecordBatch] = []
+        for (stored, segment, position) in try scan(from: offset, maxBytes: maxBytes) {
+            do {
+                batches.append(try RecordBatch(decoding: stored.bytes, position: position))
+            } catch {
+                throw damaged(segment, at: position, error.message)
+            }
+        }
+        return batches
+    }
+
+    /// Visible batches holding offsets from `offset` on, up to about `maxBytes` (at least one batch), as
+    /// they are stored (a producer's bytes, compressed or not, with the base offset stamped): checked
+    /// (header, CRC-32C, offset continuity), not decoded. A damaged batch is never served.
+    public func readStored(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [StoredBatch] {
+        try scan(from: offset, maxBytes: maxBytes).map(\.batch)
+    }
+
+    /// The batches `read` and `readStored` return, with where each is (for the damage report).
+    private func scan(from offset: Int64, maxBytes: Int) throws(LogError) -> [(batch: StoredBatch, segment: Segment, position: Int)] {
         try unpark()
         let from = max(offset, startOffset)
         if let damage, from >= damage.from {
@@ -13,7 +33,7 @@ extension PartitionLog {
         }
         guard from < durableNextOffset else { return [] }
         let first = segments.lastIndex { $0.baseOffset <= from } ?? 0
-        var result: [RecordBatch] = []
+        var result: [(batch: StoredBatch, segment: Segment, position: Int)] = []
         var total = 0
         for (k, segment) in segments[first...].enumerated() {
             // The CRC does not cover base offsets: every batch must continue from the one before it.
@@ -36,10 +56,10 @@ extension PartitionLog {
                         guard local == 0 else { break }  // read the rest from this batch on
                         // One batch larger than the chunk: read it whole.
                         let whole = try fs.read(segment.handle, at: position, count: size)
-                        let batch = try decode(whole, segment, at: position, expected: expected)
+                        let batch = try check(whole, segment, at: position, expected: expected)
                         if batch.lastOffset >= from {
                             if !result.isEmpty && total + size > maxBytes { return result }
-                            result.append(batch)
+                            result.append((batch, segment, position))
                             total += size
                         }
                         expected = batch.lastOffset + 1
@@ -56,7 +76,8 @@ extension PartitionLog {
                     let last = base + Int64(lastDelta)
                     if last >= from {
                         if !result.isEmpty && total + size > maxBytes { return result }
-                        result.append(try decode(Array(chunk[local..<(local + size)]), segment, at: position + local, expected: expected))
+                        let batch = try check(Array(chunk[local..<(local + size)]), segment, at: position + local, expected: expected)
+                        result.append((batch, segment, position + local))
                         total += size
                     }
                     expected = last + 1
@@ -72,18 +93,21 @@ extension PartitionLog {
         return result
     }
 
-    /// Decodes a batch read at `position`, which must start at offset `expected`.
-    func decode(_ bytes: [UInt8], _ segment: Segment, at position: Int, expected: Int64) throws(LogError) -> RecordBatch {
-        let batch: RecordBatch
+    /// Checks a batch read at `position` (header, CRC-32C), which must start at offset `expected`.
+    func check(_ bytes: [UInt8], _ segment: Segment, at position: Int, expected: Int64) throws(LogError) -> StoredBatch {
+        let checked = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch.Summary, LogError> in
+            do throws(LogError) { return .success(try RecordBatch.summary(of: raw, position: position)) } catch { return .failure(error) }
+        }
+        let summary: RecordBatch.Summary
         do {
-            batch = try RecordBatch(decoding: bytes, position: position)
+            summary = try checked.get()
         } catch {
             throw damaged(segment, at: position, error.message)
         }
-        guard batch.baseOffset == expected else {
-            throw damaged(segment, at: position, "batch starts at offset \(batch.baseOffset), expected \(expected)")
+        guard summary.baseOffset == expected else {
+            throw damaged(segment, at: position, "batch starts at offset \(summary.baseOffset), expected \(expected)")
         }
-        return batch
+        return StoredBatch(bytes: bytes, baseOffset: summary.baseOffset, lastOffset: summary.lastOffset)
     }
 
     func damaged(_ segment: Segment, at position: Int, _ reason: String) -> LogError {
