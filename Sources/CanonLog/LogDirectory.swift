@@ -366,6 +366,58 @@ public final class LogDirectory {
         logs[name] = made
     }
 
+    /// Raises a topic's partition count to `count` (Kafka's CreatePartitions): the new partitions start
+    /// empty, the others are untouched; keyed records map by the new count from then on, as in Kafka.
+    /// The new partitions' directories are made first and the topic file rewritten last, so a crash in
+    /// between leaves the topic as it was (a directory no topic file counts holds nothing acknowledged,
+    /// and is made afresh by the next attempt). Internal topics keep their partitions.
+    @discardableResult
+    public func addPartitions(topic name: String, count: Int) throws(LogError) -> LogTopic {
+        try checkOpen()
+        guard var topic = topics[name], let existing = logs[name] else {
+            throw LogError(.unknownTopic, "no topic '\(name)'", location: .init(topic: name))
+        }
+        guard !TopicName.isInternal(name) else {
+            throw LogError(.invalidPartitions, "internal topic '\(name)' keeps its partitions", location: .init(topic: name))
+        }
+        guard count > topic.partitions else {
+            throw LogError(
+                .invalidPartitions,
+                "topic '\(name)' has \(topic.partitions) partitions; the count can only go up, not to \(count)",
+                location: .init(topic: name))
+        }
+        let held = topics.values.reduce(0) { $0 + $1.partitions }
+        guard count <= Self.maximumPartitions, held - topic.partitions + count <= limits.maximumPartitions else {
+            throw LogError(
+                .invalidPartitions,
+                "\(count) partitions would pass the limit (\(Self.maximumPartitions) a topic, \(limits.maximumPartitions) in the data directory, \(held) held)",
+                location: .init(topic: name))
+        }
+        let added = topic.partitions..<count
+        topic.partitions = count
+        var made: [PartitionLog] = []
+        do {
+            for p in added {
+                removePartitionDirectory("\(path)/\(name)-\(p)")  // left by an attempt that crashed before the topic file
+                made.append(try openPartition(topic, p, exists: false))
+                logs[name] = existing + made
+                trimOpenFiles()
+            }
+            try fs.syncDirectory(path)
+            try writeDurably("\(path)/\(name).topic", Self.topicFileText(topic))
+        } catch {
+            logs[name] = existing
+            for p in added { unparked.remove(PartitionKey(topic: name, partition: p)) }
+            made.removeAll()
+            for p in added { removePartitionDirectory("\(path)/\(name)-\(p)") }
+            try? fs.syncDirectory(path)
+            throw error
+        }
+        topics[name] = topic
+        logs[name] = existing + made
+        return topic
+    }
+
     /// Removes a partition directory and its files, as far as it can (cleaning up after a failure).
     private func removePartitionDirectory(_ directory: String) {
         guard fs.fileExists(directory) else { return }

@@ -27,6 +27,8 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let partitionOutOfRange = Code(rawValue: "partition-out-of-range")
         /// A topic setting with a bad value, or one not supported.
         public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
+        /// A partition count a topic cannot take (fewer than it has, or past a limit).
+        public static let invalidPartitions = Code(rawValue: "invalid-partitions")
         /// A conditional append found the partition at another next offset than the one it expected.
         public static let unexpectedOffset = Code(rawValue: "unexpected-offset")
         /// Acknowledged records are missing or damaged: the partition serves none of them and takes no

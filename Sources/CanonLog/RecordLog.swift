@@ -15,6 +15,10 @@ public protocol RecordLog: Sendable {
     /// Deletes a topic and its data (internal topics cannot be deleted).
     func deleteTopic(_ name: String) async throws(LogError)
 
+    /// Raises a topic's partition count to `count` (the new partitions start empty; the count never goes
+    /// down: ``LogError/Code/invalidPartitions``) and returns the topic. Internal topics keep theirs.
+    func addPartitions(topic: String, count: Int) async throws(LogError) -> LogTopic
+
     /// Changes one setting of a topic, durably (internal topics cannot be reconfigured).
     func setConfiguration(topic: String, _ setting: String, _ value: String) async throws(LogError)
 

@@ -57,7 +57,7 @@ import Testing
 
     /// kafka-python's admin client: CreateTopics with a validation setting, TopicAlreadyExists, a
     /// misspelt setting refused by the validator's check, DescribeConfigs, DeleteTopics.
-    @Test func kafkaPythonsAdminClientCreatesDescribesAndDeletesTopics() async throws {
+    @Test func kafkaPythonsAdminClientCreatesDescribesGrowsAndDeletesTopics() async throws {
         try await withKafkaServer { port, log in
             let steps = try Self.lines(
                 try await pythonPeerDetached("kafka_clients.py", ["kafka-python-admin", "127.0.0.1:\(port)", "audits"]))
@@ -66,6 +66,9 @@ import Testing
             #expect(byStep["create-again"]?["error"] == .string("TopicAlreadyExistsError"), "\(steps)")
             #expect(byStep["create-typo"]?["error"] == .string("InvalidConfigurationError"), "\(steps)")
             #expect(byStep["describe"]?["result"]?["value.schema.validation"] == .string("full"), "\(steps)")
+            #expect(byStep["grow"]?["ok"] == .bool(true), "\(steps)")
+            #expect(byStep["shrink"]?["error"] == .string("InvalidPartitionsError"), "\(steps)")
+            #expect(byStep["partitions"]?["result"] == .int(5), "\(steps)")
             #expect(byStep["delete"]?["ok"] == .bool(true), "\(steps)")
             let audits = try await log.topic("audits"), typo = try await log.topic("audits-typo")
             #expect(audits == nil && typo == nil)

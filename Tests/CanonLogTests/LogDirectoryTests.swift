@@ -70,6 +70,51 @@ import Testing
         #expect(try dir.partitions(of: "t").first?.nextOffset == 0)
     }
 
+    /// CreatePartitions' log side: the count only goes up; the new partitions start empty and take
+    /// records, the old ones keep theirs, across a power cut. A failed or interrupted add leaves the
+    /// topic as it was, and the next add succeeds over the leftovers.
+    @Test func partitionsAreAddedDurablyAndAllOrNothing() throws {
+        func put(_ dir: LogDirectory, _ partition: Int, _ value: String) throws {
+            let batch = LogDirectory.PartitionBatch(partition: partition, records: [Self.record("k", value)], indexes: [0])
+            let staged = try dir.stage(topic: "t", batches: [batch], count: 1)
+            #expect(dir.commit(staged.partitions).isEmpty)
+        }
+        let fs = FaultInjectingFileSystem()
+        do {
+            let dir = try LogDirectory(path: "/d", fileSystem: fs)
+            try dir.createTopic("t", partitions: 2)
+            try put(dir, 1, "old")
+            #expect((#expect(throws: LogError.self) { try dir.addPartitions(topic: "t", count: 2) })?.code == .invalidPartitions)
+            #expect((#expect(throws: LogError.self) { try dir.addPartitions(topic: "t", count: 1) })?.code == .invalidPartitions)
+            #expect((#expect(throws: LogError.self) { try dir.addPartitions(topic: "nope", count: 3) })?.code == .unknownTopic)
+            try dir.createTopic("_internal", partitions: 1, isInternal: true)
+            #expect((#expect(throws: LogError.self) { try dir.addPartitions(topic: "_internal", count: 2) })?.code == .invalidPartitions)
+
+            // The topic file's rewrite fails: the new partitions' directories are taken back.
+            fs.inject(.init(.rename, path: "t.topic"))
+            #expect(throws: LogError.self) { try dir.addPartitions(topic: "t", count: 4) }
+            #expect(dir.topics["t"]?.partitions == 2)
+            #expect(!fs.fileExists("/d/t-2") && !fs.fileExists("/d/t-3"))
+            #expect((#expect(throws: LogError.self) { try put(dir, 2, "x") })?.code == .partitionOutOfRange)
+
+            // A crash after the directories, before the topic file: left behind, then made afresh.
+            try fs.createDirectory("/d/t-2")
+            let stray = try fs.open("/d/t-2/00000000000000000000.log", create: true)
+            try fs.write(stray, Array(repeating: 0xAB, count: 100), at: 0)
+            fs.close(stray)
+            let grown = try dir.addPartitions(topic: "t", count: 4)
+            #expect(grown.partitions == 4)
+            try put(dir, 3, "new")
+            #expect(try dir.partitions(of: "t").map(\.nextOffset) == [0, 1, 0, 1])
+        }
+        fs.cutPower()
+        let reopened = try LogDirectory(path: "/d", fileSystem: fs)
+        #expect(reopened.topics["t"]?.partitions == 4)
+        #expect(try reopened.partitions(of: "t").map(\.nextOffset) == [0, 1, 0, 1])
+        #expect(try reopened.read(topic: "t", partition: 3, from: 0).first?.records.first?.value == Array("new".utf8))
+        #expect(try reopened.read(topic: "t", partition: 1, from: 0).first?.records.first?.value == Array("old".utf8))
+    }
+
     @Test func aSecondOpenerIsRefusedNamingTheHolder() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("canon-dir-\(UUID().uuidString)").path
         let fs = PosixFileSystem()

@@ -244,8 +244,9 @@ def kafka_python(bootstrap, topic, values):
 
 def kafka_python_admin(bootstrap, topic):
     """Creates TOPIC (3 partitions, value.schema.validation=full), tries again and with a misspelt
-    setting, describes its settings, deletes it; prints one JSON line per step."""
-    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+    setting, describes its settings, grows it to 5 partitions and tries to shrink it, deletes it;
+    prints one JSON line per step."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions, NewTopic
     from kafka.errors import KafkaError, for_code
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
 
@@ -274,6 +275,17 @@ def kafka_python_admin(bootstrap, topic):
         return {k: v["value"] for k, v in described["topic"][topic].items()}
 
     step("describe", describe)
+
+    def grow(count):
+        response = admin.create_partitions({topic: NewPartitions(count)})
+        for entry in getattr(response, "topic_errors", []):
+            if entry[1]:
+                raise for_code(entry[1])(entry[2] if len(entry) > 2 else "")
+        return "grown"
+
+    step("grow", lambda: grow(5))
+    step("shrink", lambda: grow(2))
+    step("partitions", lambda: len(admin.describe_topics([topic])[0]["partitions"]))
     step("delete", lambda: str(admin.delete_topics([topic])))
     admin.close()
 

@@ -21,6 +21,7 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
     case initProducerID = 22
     case describeConfigs = 32
     case alterConfigs = 33
+    case createPartitions = 37
     case incrementalAlterConfigs = 44
 
     /// The versions answered.
@@ -43,6 +44,7 @@ enum KafkaAPI: Int16, CaseIterable, Sendable {
         case .describeConfigs: return 0...3
         case .alterConfigs: return 0...1
         case .incrementalAlterConfigs: return 0...0
+        case .createPartitions: return 0...1
         }
     }
 
@@ -69,6 +71,7 @@ enum KafkaErrorCode: Int16, Sendable {
     case topicAlreadyExists = 36
     case invalidPartitions = 37
     case invalidReplicationFactor = 38
+    case invalidReplicaAssignment = 39
     case invalidConfig = 40
     case outOfOrderSequenceNumber = 45
     case invalidProducerEpoch = 47

@@ -80,6 +80,8 @@ public struct KafkaBroker: Sendable {
                 try await createTopics(header.apiVersion, &reader, into: &body)
             case .deleteTopics:
                 try await deleteTopics(header.apiVersion, &reader, into: &body)
+            case .createPartitions:
+                errorCodes = try await createPartitions(&reader, into: &body)
             case .describeConfigs:
                 try await describeConfigs(header.apiVersion, &reader, into: &body)
             case .alterConfigs, .incrementalAlterConfigs:
@@ -363,6 +365,7 @@ public struct KafkaBroker: Sendable {
         case .topicExists: return .topicAlreadyExists
         case .invalidTopicName: return .invalidTopic
         case .invalidConfiguration: return .invalidConfig
+        case .invalidPartitions: return .invalidPartitions
         case .invalidRecord: return .invalidRecord
         case .recordTooLarge: return .messageTooLarge
         case .corruptBatch: return .corruptMessage
@@ -605,6 +608,60 @@ public struct KafkaBroker: Sendable {
             w.string(name)
             w.int16(code.rawValue)
         }
+    }
+
+    // MARK: - CreatePartitions (v0-v1)
+
+    /// Raises topics' partition counts. Assignments, when given, must place each new partition on this
+    /// broker (node 0), the only one. Returns the error codes answered.
+    private func createPartitions(_ r: inout KafkaReader, into w: inout KafkaWriter) async throws -> [Int16] {
+        let topics: [(name: String, count: Int32, assignments: [[Int32]]?)] = try r.array(minimumItemSize: 10) {
+            r throws(KafkaDecodingError) in
+            let name = try r.string()
+            let count = try r.int32()
+            var assignments: [[Int32]]?
+            if let n = try r.arrayCount(minimumItemSize: 4) {
+                assignments = []
+                for _ in 0..<n { assignments!.append(try r.array(minimumItemSize: 4) { r throws(KafkaDecodingError) in try r.int32() }) }
+            }
+            return (name, count, assignments)
+        }
+        _ = try r.int32()  // timeout_ms
+        let validateOnly = try r.bool()
+        w.int32(0)  // throttle_time_ms
+        w.arrayCount(topics.count)
+        var codes: [Int16] = []
+        for t in topics {
+            var code = KafkaErrorCode.none
+            var message: String?
+            do throws(LogError) {
+                guard let current = try await log.topic(t.name), !TopicName.isInternal(t.name) else {
+                    throw LogError(.unknownTopic, "no topic '\(t.name)'")
+                }
+                guard Int(t.count) > current.partitions else {
+                    throw LogError(
+                        .invalidPartitions,
+                        "topic '\(t.name)' has \(current.partitions) partitions; the count can only go up, not to \(t.count)")
+                }
+                if let assignments = t.assignments,
+                    assignments.count != Int(t.count) - current.partitions || assignments.contains(where: { $0 != [0] })
+                {
+                    code = .invalidReplicaAssignment
+                    message =
+                        "Canon is one broker (node 0): give each of the \(Int(t.count) - current.partitions) new partitions [0], or no assignments"
+                } else if !validateOnly {
+                    _ = try await log.addPartitions(topic: t.name, count: Int(t.count))
+                }
+            } catch {
+                code = Self.code(error)
+                message = error.message
+            }
+            codes.append(code.rawValue)
+            w.string(t.name)
+            w.int16(code.rawValue)
+            w.nullableString(message)
+        }
+        return codes
     }
 
     // MARK: - DescribeConfigs (v0-v3), AlterConfigs (v0-v1), IncrementalAlterConfigs (v0)

@@ -214,6 +214,12 @@ public final class LogEngine: RecordLog {
         }
     }
 
+    public func addPartitions(topic: String, count: Int) async throws(LogError) -> LogTopic {
+        try await withDirectory(changingTopics: true) { directory throws(LogError) in
+            try directory.addPartitions(topic: topic, count: count)
+        }
+    }
+
     public func readStored(topic: String, partition: Int, from offset: Int64, maxBytes: Int) async throws(LogError) -> StoredRead {
         try await withDirectory { directory throws(LogError) in
             try directory.readStored(topic: topic, partition: partition, from: offset, maxBytes: maxBytes)

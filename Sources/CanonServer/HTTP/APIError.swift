@@ -30,7 +30,7 @@ struct APIError: HTTPResponseError {
         case .unknownTopic: self.init(.notFound, 40403, error.message)
         case .partitionOutOfRange: self.init(.notFound, 40402, error.message)
         case .topicExists: self.init(.badRequest, 40002, error.message)
-        case .invalidTopicName, .invalidConfiguration: self.init(.badRequest, 40002, error.message)
+        case .invalidTopicName, .invalidConfiguration, .invalidPartitions: self.init(.badRequest, 40002, error.message)
         case .recordTooLarge: self.init(.contentTooLarge, 41301, error.message)
         case .invalidRecord:
             self.init(
