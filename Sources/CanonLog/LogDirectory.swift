@@ -827,18 +827,74 @@ public final class LogDirectory {
         return logs[partition]
     }
 
-    /// Applies every topic's `retention.ms` and `retention.bytes`: deletes whole old segments. Returns the
-    /// removed files.
+    /// Applies the `retention.ms` and `retention.bytes` of every topic whose `cleanup.policy` has `delete`:
+    /// deletes whole old segments. Returns the removed files.
     @discardableResult
     public func enforceRetention(now: Int64) throws(LogError) -> [String] {
         var removed: [String] = []
-        for (name, topic) in topics.sorted(by: { $0.key < $1.key }) where !TopicName.isInternal(name) {
+        for (name, topic) in topics.sorted(by: { $0.key < $1.key })
+        where !TopicName.isInternal(name) && topic.configuration.cleanupPolicy.delete {
             for log in logs[name] ?? [] {
                 removed += try log.enforceRetention(
                     now: now, retentionMs: topic.configuration.retentionMs, retentionBytes: topic.configuration.retentionBytes)
             }
         }
         return removed
+    }
+
+    // MARK: - Compaction
+
+    /// Cleanings due now: every partition of a topic whose `cleanup.policy` has `compact` (internal ones
+    /// included) whose dirty share reached its `min.cleanable.dirty.ratio`.
+    public func compactionJobs(now: Int64) -> [(key: PartitionKey, job: CompactionJob)] {
+        var jobs: [(key: PartitionKey, job: CompactionJob)] = []
+        for (name, topic) in topics.sorted(by: { $0.key < $1.key }) where topic.configuration.cleanupPolicy.compact {
+            for (p, log) in (logs[name] ?? []).enumerated() {
+                if let job = log.compactionJob(now: now, configuration: topic.configuration, force: false) {
+                    jobs.append((PartitionKey(topic: name, partition: p), job))
+                }
+            }
+        }
+        return jobs
+    }
+
+    /// A cleaning of one partition of a compacted topic whatever its dirty share, or nil when nothing
+    /// sealed is dirty or one is running.
+    public func compactionJob(topic: String, partition: Int, now: Int64) throws(LogError) -> CompactionJob? {
+        let log = try partitionLog(topic, partition)
+        guard let configuration = topics[topic]?.configuration, configuration.cleanupPolicy.compact else {
+            throw LogError(
+                .invalidConfiguration,
+                "topic '\(topic)' is not compacted (cleanup.policy=\(topics[topic]?.configuration.cleanupPolicy.name ?? "?"))",
+                location: .init(topic: topic))
+        }
+        return log.compactionJob(now: now, configuration: configuration, force: true)
+    }
+
+    /// Swaps a finished cleaning in (or drops it when its partition changed or is gone).
+    public func applyCompaction(_ key: PartitionKey, _ output: CompactionOutput) throws(LogError) -> CompactionReport? {
+        guard let log = logs[key.topic].flatMap({ key.partition < $0.count ? $0[key.partition] : nil }),
+            log.generation == output.job.generation
+        else {
+            output.discard()
+            return nil
+        }
+        touch(log)
+        defer { trimOpenFiles() }
+        do {
+            return try log.applyCompaction(output)
+        } catch {
+            throw LogError(
+                error.code, error.message,
+                location: .init(topic: key.topic, partition: key.partition, file: error.location.file, position: error.location.position))
+        }
+    }
+
+    /// A cleaning that failed or was cancelled: the partition may be cleaned again.
+    public func compactionEnded(_ key: PartitionKey, generation: UInt64) {
+        guard let log = logs[key.topic].flatMap({ key.partition < $0.count ? $0[key.partition] : nil }), log.generation == generation
+        else { return }
+        log.cleaning = nil
     }
 
     /// Each partition's offsets and state, in partition order.

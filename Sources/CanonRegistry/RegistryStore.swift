@@ -114,8 +114,7 @@ public struct LogRegistryStore: RegistryStore {
             }
             if batches.isEmpty { return out }
             for batch in batches {
-                for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset {
-                    let at = batch.baseOffset + Int64(i)
+                for (at, record) in batch.recordsWithOffsets where at >= offset {
                     guard let value = record.value, let json = try? JSONReader.parse(bytes: value), let event = RegistryEvent(json: json)
                     else {
                         throw RegistryError.storeError("record \(at) of \(Self.topic) is not a registry event")

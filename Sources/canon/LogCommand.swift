@@ -173,8 +173,8 @@ extension LogCommand {
                 let batches = try logging { () throws(LogError) in try dir.read(topic: topic, partition: partition, from: offset) }
                 if batches.isEmpty { break }
                 for batch in batches {
-                    for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset && printed < max {
-                        Output.line("\(batch.baseOffset + Int64(i))\t\(text(record.key))\t\(text(record.value))")
+                    for (at, record) in batch.recordsWithOffsets where at >= offset && printed < max {
+                        Output.line("\(at)\t\(text(record.key))\t\(text(record.value))")
                         printed += 1
                     }
                     offset = batch.lastOffset + 1

@@ -102,6 +102,62 @@ import Testing
         }
     }
 
+    /// A topic with `cleanup.policy=compact`: confluent-kafka writes keys over and over (each record its
+    /// own batch, so sealed segments hold batches that lose every record); after a cleaning,
+    /// confluent-kafka and kafka-python read exactly the last value of each key at its original offset,
+    /// across the gaps and empty batches compaction leaves, and again after a restart of the server.
+    @Test func aCompactedTopicKeepsTheLastValuePerKeyAcrossRestarts() async throws {
+        let fileSystem = FaultInjectingFileSystem()
+        let pairs =
+            (0..<6).flatMap { round in ["alice", "bob", "carol", "dave"].map { "\($0)=\($0) v\(round)" } }
+            + ["bob", "erin=erin v0", "alice=alice last"]  // a tombstone for bob
+            + (0..<8).map { "filler\($0)=" + String(repeating: "x", count: 200) }  // seals the segments above
+        // The last record per key, by offset; fillers are all unique, so they all stay.
+        let expected = Dictionary(
+            pairs.enumerated().map { (offset, pair) -> (String, (offset: Int64, value: String?)) in
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), (Int64(offset), parts.count == 2 ? String(parts[1]) : nil))
+            }, uniquingKeysWith: { $1 })
+        @Sendable func check(_ rows: [JSONValue], _ who: String) {
+            let read = rows.map {
+                "\($0["offset"]?.int64Value ?? -1) \($0["key"]?.stringValue ?? "") \($0["value"]?.stringValue ?? "null")"
+            }
+            let want = expected.sorted { $0.value.offset < $1.value.offset }.map {
+                "\($0.value.offset) \($0.key) \($0.value.value ?? "null")"
+            }
+            #expect(read == want, "\(who)")
+        }
+        try await withKafkaServer(topics: [:], fileSystem: fileSystem) { port, log in
+            try await log.createTopic(
+                "users", partitions: 1, configuration: try TopicConfiguration(["cleanup.policy": "compact", "segment.bytes": "1200"]))
+            let reports = try Self.lines(
+                try await pythonPeerDetached("kafka_clients.py", ["confluent-produce-keyed", "127.0.0.1:\(port)", "users"] + pairs))
+            #expect(reports.count == pairs.count && reports.allSatisfy { $0["error"] == .null }, "\(reports.prefix(3))")
+            let report = try #require(try await log.compact(topic: "users", partition: 0))
+            #expect(report.recordsRemoved >= 20 && report.segmentsAfter < report.segmentsBefore, "\(report)")
+            // Fillers are in the active segment and the cleaning covers only sealed ones: all but the
+            // active segment's records are down to one per key.
+            let stored = try await log.read(topic: "users", partition: 0, from: 0)
+            #expect(stored.contains { $0.records.isEmpty }, "batches that lost every record are kept empty, covering their offsets")
+            check(
+                try Self.lines(
+                    try await pythonPeerDetached(
+                        "kafka_clients.py", ["confluent-consume", "127.0.0.1:\(port)", "users", "0", "\(expected.count)"])),
+                "confluent-kafka")
+        }
+        try await withKafkaServer(topics: [:], fileSystem: fileSystem) { port, log in
+            #expect(try await log.topic("users")?.configuration.cleanupPolicy == .compact)
+            check(
+                try Self.lines(
+                    try await pythonPeerDetached(
+                        "kafka_clients.py", ["confluent-consume", "127.0.0.1:\(port)", "users", "0", "\(expected.count)"])),
+                "confluent-kafka after a restart")
+            check(
+                try Self.lines(try await pythonPeerDetached("kafka_clients.py", ["kafka-python-consume", "127.0.0.1:\(port)", "users"])),
+                "kafka-python after a restart")
+        }
+    }
+
     /// Three confluent-kafka consumers of one group (subscribe) read every record exactly once, committing
     /// as they go; when one leaves, the others take its partitions from the committed offsets; after a
     /// restart of the server a consumer of the group starts where the group left off.

@@ -79,14 +79,46 @@ import Testing
         for length in 0..<bytes.count {
             #expect(throws: LogError.self) { try RecordBatch(decoding: Array(bytes[..<length]), position: 100) }
         }
-        // A wrong lastOffsetDelta with a valid CRC: offsets are checked beside the CRC.
-        var bad = bytes
-        bad[26] = 5
-        let crc = CRC32C.checksum(Array(bad[21...]))
-        for (i, b) in withUnsafeBytes(of: crc.bigEndian, Array.init).enumerated() { bad[17 + i] = b }
-        let error = #expect(throws: LogError.self) { try RecordBatch(decoding: bad, position: 100) }
+        // A lastOffsetDelta too small for the records, with a valid CRC: offsets are checked beside the CRC.
+        func withLastOffsetDelta(_ delta: UInt8) -> [UInt8] {
+            var changed = bytes
+            changed[26] = delta
+            let crc = CRC32C.checksum(Array(changed[21...]))
+            for (i, b) in withUnsafeBytes(of: crc.bigEndian, Array.init).enumerated() { changed[17 + i] = b }
+            return changed
+        }
+        let error = #expect(throws: LogError.self) { try RecordBatch(decoding: withLastOffsetDelta(1), position: 100) }
         #expect(error?.message.contains("lastOffsetDelta") == true)
         #expect(error?.location.position == 157)
+        // A larger one is a batch compaction thinned: it covers offsets its records no longer fill.
+        let thinned = try RecordBatch(decoding: withLastOffsetDelta(5))
+        #expect(thinned.lastOffset == 5 && thinned.records.count == 3 && !thinned.isDense)
+    }
+
+    /// A compacted batch keeps its records' offsets (gaps) and the offsets it covers; one that lost every
+    /// record is an empty batch covering them. Both encode and decode exactly, and out-of-order offset
+    /// deltas are refused.
+    @Test func compactedBatchesKeepTheirOffsets() throws {
+        let thinned = RecordBatch(
+            baseOffset: 100, lastOffsetDelta: 9, records: Array(Self.records.prefix(2)), offsetDeltas: [3, 7],
+            maxTimestamp: 1_700_000_000_009,
+            producer: ProducerFields(id: 4, epoch: 1, baseSequence: 20))
+        let decoded = try RecordBatch(decoding: thinned.encoded())
+        #expect(decoded == thinned)
+        #expect(
+            decoded.recordsWithOffsets.map(\.offset) == [103, 107] && decoded.lastOffset == 109 && decoded.maxTimestamp == 1_700_000_000_009
+        )
+        #expect(decoded.producer == ProducerFields(id: 4, epoch: 1, baseSequence: 20))
+        let empty = RecordBatch(baseOffset: 5, lastOffsetDelta: 40, records: [], offsetDeltas: [], maxTimestamp: 77, producer: nil)
+        let emptyDecoded = try RecordBatch(decoding: empty.encoded())
+        #expect(emptyDecoded.records.isEmpty && emptyDecoded.lastOffset == 45 && emptyDecoded.maxTimestamp == 77)
+        let summary = try empty.encoded().withUnsafeBytes { raw in try RecordBatch.summary(of: raw) }
+        #expect(summary.lastOffset == 45)
+        // Offset deltas must go up.
+        var backwards = thinned
+        backwards.offsetDeltas = [7, 3]
+        let error = #expect(throws: LogError.self) { try RecordBatch(decoding: backwards.encoded()) }
+        #expect(error?.message.contains("offset delta") == true)
     }
 
     @Test func randomRecordsRoundTrip() throws {
@@ -176,8 +208,20 @@ import Testing
         #expect(try TopicConfiguration(c.settings) == c)
     }
 
+    @Test func cleanupPolicyTakesKafkasSpellings() throws {
+        #expect(TopicConfiguration().cleanupPolicy == .delete)
+        #expect(try TopicConfiguration(["cleanup.policy": "compact"]).cleanupPolicy == .compact)
+        for both in ["compact,delete", "delete,compact", "compact, delete"] {
+            let c = try TopicConfiguration(["cleanup.policy": both, "min.cleanable.dirty.ratio": "0.1"])
+            #expect(c.cleanupPolicy == .init(delete: true, compact: true) && c.minCleanableDirtyRatio == 0.1)
+            #expect(c.settings["cleanup.policy"] == "compact,delete")
+            #expect(try TopicConfiguration(c.settings) == c)
+        }
+    }
+
     @Test(arguments: [
-        ("segment.bytes", "ten"), ("retention.ms", "-5"), ("canon.flush.policy", "sometimes"), ("cleanup.policy", "compact"),
+        ("segment.bytes", "ten"), ("retention.ms", "-5"), ("canon.flush.policy", "sometimes"), ("cleanup.policy", "shrink"),
+        ("min.cleanable.dirty.ratio", "2"), ("delete.retention.ms", "-1"),
         ("message.timestamp.type", "Now"),
     ])
     func badSettingsAreErrorsNamingTheSetting(_ name: String, _ value: String) {

@@ -34,6 +34,34 @@ def confluent_produce(bootstrap, topic, values, idempotent=False):
         producer.flush(20)
 
 
+def confluent_produce_keyed(bootstrap, topic, pairs):
+    """Each KEY=VALUE (a bare KEY is a tombstone: null value) to partition 0, each its own batch; prints
+    the delivery reports."""
+    from confluent_kafka import Producer
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0, "message.timeout.ms": 20000})
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        def report(err, msg, pair=pair):
+            print(json.dumps({"pair": pair, "offset": msg.offset() if err is None else None,
+                              "error": err.name() if err is not None else None}), flush=True)
+        producer.produce(topic, key=key.encode(), value=value.encode() if "=" in pair else None, partition=0, on_delivery=report)
+        producer.flush(20)
+
+
+def kafka_python_consume(bootstrap, topic):
+    """Reads partition 0 from its beginning with kafka-python until nothing comes for 5 s; prints
+    {"offset", "key", "value"} per record (value null for a tombstone)."""
+    from kafka import KafkaConsumer, TopicPartition
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=5000)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    for msg in consumer:
+        print(json.dumps({"offset": msg.offset, "key": msg.key.decode() if msg.key is not None else None,
+                          "value": msg.value.decode() if msg.value is not None else None}), flush=True)
+    consumer.close()
+
+
 def confluent_produce_compressed(bootstrap, topic, codec, values):
     """All values in one batch, compressed with CODEC; prints the delivery reports."""
     from confluent_kafka import Producer
@@ -150,7 +178,9 @@ def confluent_consume(bootstrap, topic, partition, count):
             sys.exit(f"only {seen} of {count} records arrived")
         if msg.error():
             sys.exit(f"consumer error: {msg.error()}")
-        print(json.dumps({"offset": msg.offset(), "key": msg.key().decode(), "value": msg.value().decode()}), flush=True)
+        value = msg.value()
+        print(json.dumps({"offset": msg.offset(), "key": msg.key().decode(), "value": value.decode() if value is not None else None}),
+              flush=True)
         seen += 1
     consumer.close()
 
@@ -296,6 +326,10 @@ if __name__ == "__main__":
         confluent_produce(bootstrap, topic, sys.argv[4:])
     elif command == "confluent-produce-idempotent":
         confluent_produce(bootstrap, topic, sys.argv[4:], idempotent=True)
+    elif command == "confluent-produce-keyed":
+        confluent_produce_keyed(bootstrap, topic, sys.argv[4:])
+    elif command == "kafka-python-consume":
+        kafka_python_consume(bootstrap, topic)
     elif command == "confluent-produce-compressed":
         confluent_produce_compressed(bootstrap, topic, sys.argv[4], sys.argv[5:])
     elif command == "confluent-produce-through-drops":

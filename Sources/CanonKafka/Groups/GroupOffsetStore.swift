@@ -34,7 +34,7 @@ struct GroupOffsetStore: Sendable {
             let batches = try await log.read(topic: Self.topic, partition: 0, from: offset, maxBytes: 1 << 20)
             guard !batches.isEmpty else { break }
             for batch in batches {
-                for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset {
+                for (at, record) in batch.recordsWithOffsets where at >= offset {
                     if let (key, committed) = Self.decode(record) { offsets[key] = committed }
                 }
                 offset = max(offset, batch.lastOffset + 1)

@@ -351,11 +351,21 @@ public struct KafkaBroker: Sendable {
         guard BatchCompression.name(ofCodec: codec) != nil else {
             throw KafkaBatchError(code: .unsupportedCompressionType, message: "compression codec \(codec) is not one of Kafka's")
         }
+        let batch: RecordBatch
         do {
-            return try RecordBatch(decoding: sent, maximumDecompressedBytes: maximumDecompressedBytes)
+            batch = try RecordBatch(decoding: sent, maximumDecompressedBytes: maximumDecompressedBytes)
         } catch {
             throw KafkaBatchError(code: .corruptMessage, message: error.message)
         }
+        // Only compaction leaves gaps: a producer's batch has a record at every offset it covers.
+        guard batch.isDense else {
+            throw KafkaBatchError(
+                code: .corruptMessage,
+                message:
+                    "the batch covers \(batch.lastOffsetDelta + 1) offsets but holds \(batch.records.count) records at offsets that are not 0, 1, 2, …"
+            )
+        }
+        return batch
     }
 
     /// Kafka's error code for a log error.

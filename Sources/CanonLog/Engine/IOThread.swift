@@ -29,6 +29,8 @@ final class IOThread: @unchecked Sendable {
     private let directory: LogDirectory
     private let configuration: LogEngine.Configuration
     private let syncPool = SyncPool(maximum: 16)
+    /// Runs compaction off this thread.
+    let cleaner = LogCleaner()
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var completions: [(LogDirectory.PartitionKey, PartitionLog.SyncTicket, (error: LogError?, dataDurable: Bool))] = []
@@ -91,13 +93,14 @@ final class IOThread: @unchecked Sendable {
 
     func run() {
         var nextRetention = configuration.now() + configuration.retentionCheckIntervalMs
+        var nextCompaction = configuration.now() + configuration.compactionCheckIntervalMs
         while true {
             condition.lock()
             loops += 1
             while jobs.isEmpty && completions.isEmpty && !(stopped && !commit.hasSyncsInFlight) {
                 let now = configuration.now()
                 let nextFlush = directory.shortestFlushInterval.map { now.addingReportingOverflow($0).overflow ? Int64.max : now + $0 }
-                let deadline = min(nextRetention, nextFlush ?? .max)
+                let deadline = min(nextRetention, nextCompaction, nextFlush ?? .max)
                 if deadline <= now { break }
                 var wait = Double(min(deadline - now, 3_600_000)) / 1000
                 if let hold = commit.nextHoldDeadline {
@@ -116,6 +119,7 @@ final class IOThread: @unchecked Sendable {
             let draining = stopped
             condition.unlock()
             if stopping {
+                cleaner.stop()
                 syncPool.stop()
                 try? directory.close()
                 let callbacks = condition.withLock { () -> [@Sendable () -> Void] in
@@ -136,6 +140,42 @@ final class IOThread: @unchecked Sendable {
             if now >= nextRetention {
                 _ = try? directory.enforceRetention(now: now)
                 nextRetention = now + configuration.retentionCheckIntervalMs
+            }
+            if now >= nextCompaction {
+                for (key, job) in directory.compactionJobs(now: now) { clean(key, job, answer: nil) }
+                nextCompaction = now + configuration.compactionCheckIntervalMs
+            }
+        }
+    }
+
+    /// Hands a cleaning to the cleaner; its output comes back here to be swapped in (then `answer`, if
+    /// any, gets the report).
+    func clean(
+        _ key: LogDirectory.PartitionKey, _ job: CompactionJob, answer: (@Sendable (Result<CompactionReport?, LogError>) -> Void)?
+    ) {
+        cleaner.submit(job) { [self] result in
+            switch result {
+            case .success(let output?):
+                enqueue(
+                    .other(
+                        run: { directory in
+                            let applied: Result<CompactionReport?, LogError>
+                            do throws(LogError) { applied = .success(try directory.applyCompaction(key, output)) } catch {
+                                applied = .failure(error)
+                            }
+                            answer?(applied)
+                        }, changesTopics: false,
+                        cancel: { error in
+                            output.discard()
+                            answer?(.failure((error as? LogError) ?? LogError(.io, "\(error)")))
+                        }))
+            case .success(nil), .failure:
+                enqueue(
+                    .other(
+                        run: { directory in
+                            directory.compactionEnded(key, generation: job.generation)
+                            answer?(result.map { _ in nil })
+                        }, changesTopics: false, cancel: { _ in answer?(result.map { _ in nil }) }))
             }
         }
     }

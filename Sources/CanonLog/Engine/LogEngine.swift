@@ -19,6 +19,9 @@ public final class LogEngine: RecordLog {
     public struct Configuration: Sendable {
         /// How often retention runs (Kafka's `log.retention.check.interval.ms`, 5 minutes).
         public var retentionCheckIntervalMs: Int64 = 300_000
+        /// How often the cleaner looks for compacted partitions due a cleaning (Kafka's
+        /// `log.cleaner.backoff.ms`, 15 s).
+        public var compactionCheckIntervalMs: Int64 = 15_000
         /// Storage settings for every partition (segment size and time come from each topic).
         public var partition = PartitionLog.Configuration()
         /// The clock, in milliseconds since the epoch (tests move it).
@@ -30,6 +33,7 @@ public final class LogEngine: RecordLog {
     }
 
     private let worker: IOThread
+    private let configuration: Configuration
     private let validator: (any RecordValidator)?
     private let topics: TopicTable
     /// What opening the directory did (recovery scans, truncated torn tails, read-only partitions).
@@ -50,6 +54,7 @@ public final class LogEngine: RecordLog {
         topics.refresh(from: directory)
         recoveryNotes = directory.recoveryNotes
         worker = IOThread(directory: directory, configuration: configuration)
+        self.configuration = configuration
         self.validator = validator
         let thread = Thread { [worker] in worker.run() }
         thread.name = "canon-log-io"
@@ -117,13 +122,22 @@ public final class LogEngine: RecordLog {
     }
 
     private func validate(topic: String, _ batches: [LogDirectory.PartitionBatch]) throws(LogError) {
-        guard let validator else { return }
+        let configuration = topics.configuration(topic) ?? TopicConfiguration()
+        let compacted = configuration.cleanupPolicy.compact
+        guard validator != nil || compacted else { return }
         var rejections: [RecordRejection] = []
         var partitions: [Int] = []
         for batch in batches {
-            let found = validator.validate(
-                topic: topic, configuration: topics.configuration(topic) ?? TopicConfiguration(),
-                partition: batch.partition, records: batch.records)
+            var found =
+                validator?.validate(topic: topic, configuration: configuration, partition: batch.partition, records: batch.records) ?? []
+            if compacted {
+                // As Kafka: compaction keeps the last record per key, so a record without one has no place.
+                for (i, record) in batch.records.enumerated() where record.key == nil && !found.contains(where: { $0.index == i }) {
+                    found.append(
+                        RecordRejection(
+                            index: i, reason: "a compacted topic (cleanup.policy=compact) takes only records with a key", part: "key"))
+                }
+            }
             for var r in found where r.index >= 0 && r.index < batch.indexes.count {
                 r.index = batch.indexes[r.index]
                 rejections.append(r)
@@ -234,6 +248,32 @@ public final class LogEngine: RecordLog {
         try await withDirectory { directory throws(LogError) in
             try directory.offset(topic: topic, partition: partition, forTimestamp: timestamp)
         }
+    }
+
+    /// Cleans one partition of a compacted topic now, whatever its dirty share (the cleaner's thread
+    /// does the work; appends go on meanwhile), and returns what it did; nil when no sealed segment is
+    /// dirty, a cleaning of it is already running, or its segments changed meanwhile.
+    public func compact(topic: String, partition: Int) async throws(LogError) -> CompactionReport? {
+        let now = configuration.now()
+        let result = await withCheckedContinuation {
+            [worker] (continuation: CheckedContinuation<Result<CompactionReport?, LogError>, Never>) in
+            worker.enqueue(
+                .other(
+                    run: { directory in
+                        do throws(LogError) {
+                            guard let job = try directory.compactionJob(topic: topic, partition: partition, now: now) else {
+                                return continuation.resume(returning: .success(nil))
+                            }
+                            worker.clean(
+                                LogDirectory.PartitionKey(topic: topic, partition: partition), job,
+                                answer: { continuation.resume(returning: $0) })
+                        } catch {
+                            continuation.resume(returning: .failure(error))
+                        }
+                    }, changesTopics: false,
+                    cancel: { continuation.resume(returning: .failure(($0 as? LogError) ?? LogError(.io, "\($0)"))) }))
+        }
+        return try result.get()
     }
 
     /// Stops the I/O thread after the queued work and closes the directory cleanly (index files,

@@ -100,6 +100,9 @@ public struct RecordBatch: Sendable, Hashable {
     public var producerEpoch: Int16
     public var baseSequence: Int32
     public var records: [LogRecord]
+    /// Each record's offset minus `baseOffset`, when they are not simply 0, 1, 2, … (a compacted batch
+    /// keeps its records' offsets: some are gone); nil for a dense batch.
+    public var offsetDeltas: [Int32]?
 
     /// A batch of `records` (not empty) with offsets from `baseOffset`, no compression, CreateTime
     /// timestamps, leader epoch -1, and the producer's fields when given (else none: -1).
@@ -117,8 +120,44 @@ public struct RecordBatch: Sendable, Hashable {
         self.records = records
     }
 
+    /// A batch as compaction leaves it: `records` (possibly none) at `offsetDeltas` (ascending, each at
+    /// most `lastOffsetDelta`) from `baseOffset`; the batch still covers `baseOffset` to
+    /// `baseOffset + lastOffsetDelta`, and keeps its max timestamp and producer fields. No compression.
+    public init(
+        baseOffset: Int64, lastOffsetDelta: Int32, records: [LogRecord], offsetDeltas: [Int32], maxTimestamp: Int64,
+        producer: ProducerFields?, timestampType attributes: Int16 = 0
+    ) {
+        precondition(records.count == offsetDeltas.count && offsetDeltas.allSatisfy { $0 >= 0 && $0 <= lastOffsetDelta })
+        self.baseOffset = baseOffset
+        self.partitionLeaderEpoch = -1
+        self.attributes = attributes & 0x08
+        self.lastOffsetDelta = lastOffsetDelta
+        self.baseTimestamp = records.first?.timestamp ?? maxTimestamp
+        self.maxTimestamp = maxTimestamp
+        self.producerId = producer?.id ?? -1
+        self.producerEpoch = producer?.epoch ?? -1
+        self.baseSequence = producer?.baseSequence ?? -1
+        self.records = records
+        self.offsetDeltas = offsetDeltas.enumerated().allSatisfy { $0.element == Int32($0.offset) } ? nil : offsetDeltas
+    }
+
     /// The offset of the last record.
     public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+
+    /// The offset of the record at `index` in ``records``.
+    public func offset(ofRecordAt index: Int) -> Int64 {
+        baseOffset + Int64(offsetDeltas?[index] ?? Int32(index))
+    }
+
+    /// The records with their offsets, in order.
+    public var recordsWithOffsets: [(offset: Int64, record: LogRecord)] {
+        records.indices.map { (offset(ofRecordAt: $0), records[$0]) }
+    }
+
+    /// The producer's fields, when an idempotent producer wrote the batch.
+    public var producer: ProducerFields? {
+        producerId >= 0 ? ProducerFields(id: producerId, epoch: producerEpoch, baseSequence: baseSequence) : nil
+    }
 
     /// The batch's bytes.
     public func encoded() -> [UInt8] {
@@ -142,7 +181,7 @@ public struct RecordBatch: Sendable, Hashable {
             body.removeAll(keepingCapacity: true)
             body.append(0)  // attributes
             body.appendVarlong(record.timestamp &- baseTimestamp)
-            body.appendVarint(Int32(i))
+            body.appendVarint(offsetDeltas?[i] ?? Int32(i))
             body.appendBytesField(record.key)
             body.appendBytesField(record.value)
             body.appendVarint(Int32(record.headers.count))
@@ -203,8 +242,9 @@ public struct RecordBatch: Sendable, Hashable {
         }
         let lastOffsetDelta = bytes.loadBigEndian(Int32.self, at: 23)
         let count = Int(bytes.loadBigEndian(Int32.self, at: 57))
-        guard count >= 1, count - 1 == Int(lastOffsetDelta) else {
-            throw corrupt("record count \(count) does not match lastOffsetDelta \(lastOffsetDelta)", at: 57)
+        // A producer's batch holds lastOffsetDelta + 1 records; a compacted one may hold fewer, or none.
+        guard lastOffsetDelta >= 0, count >= 0, count - 1 <= Int(lastOffsetDelta) else {
+            throw corrupt("record count \(count) does not fit lastOffsetDelta \(lastOffsetDelta)", at: 57)
         }
         // A record takes at least 7 bytes uncompressed (compressed, many fit in fewer).
         guard codec != 0 || count <= (bytes.count - Self.headerSize) / 7 else {
@@ -268,10 +308,11 @@ public struct RecordBatch: Sendable, Hashable {
         producerId = bytes.loadBigEndian(Int64.self, at: 43)
         producerEpoch = bytes.loadBigEndian(Int16.self, at: 51)
         baseSequence = bytes.loadBigEndian(Int32.self, at: 53)
-        let count = Int(lastOffsetDelta) + 1
+        let count = Int(bytes.loadBigEndian(Int32.self, at: 57))
         var reader = VarintReader(bytes: recordBytes, offset: recordsStart)
         var records: [LogRecord] = []
         records.reserveCapacity(count)
+        var deltas: [Int32]?
         for i in 0..<count {
             let recordStart = reader.offset
             let recordLength = try reader.varint()
@@ -282,8 +323,15 @@ public struct RecordBatch: Sendable, Hashable {
             _ = try reader.byte()  // attributes
             let timestampDelta = try reader.varlong()
             let offsetDelta = try reader.varint()
-            guard offsetDelta == Int32(i) else {
-                throw corrupt("record \(i) has offset delta \(offsetDelta); offsets must be dense", at: recordStart)
+            if offsetDelta != Int32(i) || deltas != nil {
+                // Compacted: ascending, within the batch.
+                let previous = deltas?.last ?? Int32(i - 1)
+                guard offsetDelta > previous, offsetDelta <= lastOffsetDelta else {
+                    throw corrupt(
+                        "record \(i) has offset delta \(offsetDelta) after \(previous) (at most \(lastOffsetDelta))", at: recordStart)
+                }
+                if deltas == nil { deltas = (0..<Int32(i)).map { $0 } }
+                deltas!.append(offsetDelta)
             }
             let key = try reader.bytesField()
             let value = try reader.bytesField()
@@ -308,7 +356,11 @@ public struct RecordBatch: Sendable, Hashable {
             throw corrupt("\(recordBytes.count - reader.offset) byte(s) after the last record", at: reader.offset)
         }
         self.records = records
+        self.offsetDeltas = deltas
     }
+
+    /// Whether the batch holds a record for every offset it covers, as a producer's batch must.
+    public var isDense: Bool { offsetDeltas == nil && records.count == Int(lastOffsetDelta) + 1 }
 
     /// Decodes one batch from `bytes`.
     public init(

@@ -221,6 +221,8 @@ extension PartitionLog {
 
     /// Closes the files and removes the segments and the directory (deleting a topic).
     public func removeFiles() throws(LogError) {
+        cleaning?.cancelAndWait()
+        cleaning = nil
         lease.close(openHandles)
         isParked = true  // nothing left to close
         markHandle = nil

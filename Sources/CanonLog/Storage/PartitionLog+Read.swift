@@ -125,9 +125,8 @@ extension PartitionLog {
                 let batches = try read(from: from, maxBytes: 256 * 1024)
                 guard !batches.isEmpty else { break }
                 for batch in batches where batch.maxTimestamp >= timestamp && batch.lastOffset >= from {
-                    for (i, record) in batch.records.enumerated() where record.timestamp >= timestamp && batch.baseOffset + Int64(i) >= from
-                    {
-                        return batch.baseOffset + Int64(i)
+                    for (offset, record) in batch.recordsWithOffsets where record.timestamp >= timestamp && offset >= from {
+                        return offset
                     }
                 }
                 from = batches.last!.lastOffset + 1

@@ -19,6 +19,7 @@ extension PartitionLog {
                     + (recordedEnd > 0 ? "continue at \(recordedEnd)" : "restart at 0 (no end was recorded)"))
         }
         try fs.createDirectory(directory)
+        try finishInterruptedCompaction()
         let markHandle = try fs.open(markPath, create: true)
         self.markHandle = markHandle
         if repair { try applyRepair() }

@@ -120,6 +120,10 @@ public final class PartitionLog {
     /// The position of the last checkpoint written in the active segment.
     var checkpointPosition = 0
     var lastCheckpoint: RecoveryCheckpoint?
+    /// The cleaning running on the cleaner's thread, if any (a topic delete cancels it and waits).
+    var cleaning: CompactionToken?
+    /// The first offset not cleaned yet (the cleaner checkpoint), once read.
+    var cleanedThrough: Int64?
     /// The segments' file names in `directory`.
     var files: SegmentFiles { SegmentFiles(directory: directory) }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A topic's settings, under Kafka's names and with Kafka's defaults where they exist, plus the flush
 /// policy and an opaque map for layers above the log (the validation settings of the registry).
 public struct TopicConfiguration: Sendable, Hashable {
@@ -27,13 +29,48 @@ public struct TopicConfiguration: Sendable, Hashable {
     public var flushPolicy: FlushPolicy = .groupCommit
     /// Kafka's `flush.ms`: how often the `interval` policy flushes (Canon's default: 1 s).
     public var flushMs: Int64 = 1000
+    /// Kafka's `cleanup.policy`: `delete` (retention removes old segments), `compact` (the cleaner
+    /// keeps the last record per key), or both.
+    public var cleanupPolicy: CleanupPolicy = .delete
+    /// Kafka's `min.cleanable.dirty.ratio` (0.5): the share of a compacted partition's sealed bytes
+    /// written since its last cleaning that starts the next one.
+    public var minCleanableDirtyRatio: Double = 0.5
+    /// Kafka's `delete.retention.ms` (1 day): how long a tombstone (a key with a null value) stays after
+    /// the cleaning that first kept it, so that consumers see the deletion.
+    public var deleteRetentionMs: Int64 = 86_400_000
+    /// Kafka's `min.compaction.lag.ms` (0): records newer than this are not compacted yet.
+    public var minCompactionLagMs: Int64 = 0
     /// Settings the log keeps but does not read (for the layers above it), by name.
     public var extra: [String: String] = [:]
 
     public init() {}
 
-    /// Settings from `name=value` pairs; unknown `canon.`-less names are kept in `extra`; bad values and
-    /// `cleanup.policy=compact` (not supported yet) are errors naming the setting.
+    /// Kafka's `cleanup.policy` values.
+    public struct CleanupPolicy: Sendable, Hashable {
+        public var delete: Bool
+        public var compact: Bool
+
+        public static let delete = CleanupPolicy(delete: true, compact: false)
+        public static let compact = CleanupPolicy(delete: false, compact: true)
+
+        public init(delete: Bool, compact: Bool) {
+            self.delete = delete
+            self.compact = compact
+        }
+
+        /// `delete`, `compact`, or both separated by a comma (either order, spaces allowed).
+        public init?(_ text: String) {
+            let parts = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            guard !parts.isEmpty, parts.isSubset(of: ["delete", "compact"]) else { return nil }
+            self.init(delete: parts.contains("delete"), compact: parts.contains("compact"))
+        }
+
+        /// Kafka's spelling: `delete`, `compact` or `compact,delete`.
+        public var name: String { [compact ? "compact" : nil, delete ? "delete" : nil].compactMap { $0 }.joined(separator: ",") }
+    }
+
+    /// Settings from `name=value` pairs; unknown `canon.`-less names are kept in `extra`; bad values are
+    /// errors naming the setting.
     public init(_ settings: [String: String]) throws(LogError) {
         self.init()
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) { try set(name, value) }
@@ -66,10 +103,13 @@ public struct TopicConfiguration: Sendable, Hashable {
         case "partitions":
             throw LogError(.invalidConfiguration, "partitions is not a setting: it is set when the topic is created")
         case "cleanup.policy":
-            guard value == "delete" else {
-                throw LogError(
-                    .invalidConfiguration, "cleanup.policy=\(value) is not supported yet (compaction does not exist); use delete")
-            }
+            guard let policy = CleanupPolicy(value) else { throw bad("delete, compact or compact,delete") }
+            cleanupPolicy = policy
+        case "min.cleanable.dirty.ratio":
+            guard let ratio = Double(value), ratio >= 0, ratio <= 1 else { throw bad("a number from 0 to 1") }
+            minCleanableDirtyRatio = ratio
+        case "delete.retention.ms": deleteRetentionMs = try integer(min: 0)
+        case "min.compaction.lag.ms": minCompactionLagMs = try integer(min: 0)
         default:
             extra[name] = value
         }
@@ -86,7 +126,10 @@ public struct TopicConfiguration: Sendable, Hashable {
         out["message.timestamp.type"] = messageTimestampType
         out["canon.flush.policy"] = flushPolicy.rawValue
         out["flush.ms"] = String(flushMs)
-        out["cleanup.policy"] = "delete"
+        out["cleanup.policy"] = cleanupPolicy.name
+        out["min.cleanable.dirty.ratio"] = String(minCleanableDirtyRatio)
+        out["delete.retention.ms"] = String(deleteRetentionMs)
+        out["min.compaction.lag.ms"] = String(minCompactionLagMs)
         return out
     }
 }

@@ -237,9 +237,8 @@ enum TopicRoutes {
                 var budget = responseBudget
                 var truncated = false
                 outer: for batch in batches {
-                    for (i, record) in batch.records.enumerated() where batch.baseOffset + Int64(i) >= offset {
+                    for (at, record) in batch.recordsWithOffsets where at >= offset {
                         if data.count >= maximum { break outer }
-                        let at = batch.baseOffset + Int64(i)
                         let entry = JSONValue.object([
                             "partition_id": .int(Int64(partition)), "offset": .int(at),
                             "timestamp": .string(iso8601(millis: record.timestamp)),
