@@ -37,4 +37,32 @@ import Testing
         #expect(await groups.heartbeat(group: "g", generation: 1, memberID: joined.memberID) == .unknownMemberID)
         await log.shutdown()
     }
+
+    /// `_group_offsets` is compacted: after many commits of the same partitions a cleaning leaves about
+    /// one record per group, topic and partition, and the offsets read back are the last committed.
+    @Test func theGroupOffsetsTopicIsCompactedToTheLastCommitPerPartition() async throws {
+        let log = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
+        var store = GroupOffsetStore(log: log)
+        store.segmentBytes = 1000
+        var next = try await store.load().next
+        #expect(try await log.topic(GroupOffsetStore.topic)?.configuration.cleanupPolicy == .compact)
+        for round in 0..<60 {
+            let commits = (0..<3).map { p in
+                (
+                    GroupOffsetStore.Key(group: "g", topic: "t", partition: Int32(p)),
+                    GroupOffsetStore.Committed(offset: Int64(round * 10 + p), metadata: nil)
+                )
+            }
+            next = try await store.append(commits, expectedNext: next)
+        }
+        let report = try #require(try await log.compact(topic: GroupOffsetStore.topic, partition: 0))
+        let kept = try await log.read(topic: GroupOffsetStore.topic, partition: 0, from: 0, maxBytes: 1 << 24).reduce(0) {
+            $0 + $1.records.count
+        }
+        #expect(report.recordsRemoved > 150 && kept < 30, "\(report), \(kept) records kept")
+        let reloaded = try await GroupOffsetStore(log: log).load()
+        #expect(reloaded.next == next)
+        #expect((0..<3).map { reloaded.offsets[.init(group: "g", topic: "t", partition: Int32($0))]?.offset } == [590, 591, 592])
+        await log.shutdown()
+    }
 }

@@ -2,9 +2,11 @@ import CanonCore
 import CanonLog
 
 /// Committed consumer-group offsets, kept durably in the internal topic `_group_offsets` (one
-/// partition, never validated, not deletable by users): one record per commit of a partition, the last
-/// one for a group, topic and partition wins. Read whole at start; appends are conditional on the
-/// partition's next offset, as the registry's are.
+/// partition, never validated, not deletable by users): one record per commit of a partition, keyed by
+/// group, topic and partition; the last one for a key wins, and the topic is compacted
+/// (`cleanup.policy=compact`, 100 MiB segments as Kafka's `offsets.topic.segment.bytes`), so it holds
+/// about one record per key rather than one per commit. Read whole at start; appends are conditional
+/// on the partition's next offset, as the registry's are.
 struct GroupOffsetStore: Sendable {
     static let topic = "_group_offsets"
 
@@ -20,12 +22,17 @@ struct GroupOffsetStore: Sendable {
     }
 
     let log: any RecordLog
+    /// The topic's `segment.bytes` when this store creates it (only sealed segments are compacted).
+    var segmentBytes = 100 << 20
 
     /// Creates the topic when missing and reads every commit in it; returns them and the next offset.
     func load() async throws(LogError) -> (offsets: [Key: Committed], next: Int64) {
         if try await log.topic(Self.topic) == nil {
             _ = try await log.createTopic(
-                Self.topic, partitions: 1, configuration: try TopicConfiguration(["retention.ms": "-1", "retention.bytes": "-1"]),
+                Self.topic, partitions: 1,
+                configuration: try TopicConfiguration([
+                    "cleanup.policy": "compact", "retention.ms": "-1", "retention.bytes": "-1", "segment.bytes": String(segmentBytes),
+                ]),
                 isInternal: true)
         }
         var offsets: [Key: Committed] = [:]

@@ -68,7 +68,9 @@ extension PartitionLog {
             try fs.rename(group.path, to: String(group.path.dropLast(Compactor.cleanedSuffix.count)) + Compactor.swapSuffix)
         }
         try fs.syncDirectory(directory)
-        // Committed: from here on recovery finishes the swap.
+        // Committed: from here on recovery finishes the swap. The replaced segments go first (durably),
+        // then each swap file takes its segment's name: a crash never leaves old and cleaned segments
+        // that overlap.
         do {
             for group in output.groups {
                 let replaced = segments.filter { group.replaced.contains($0.baseOffset) }
@@ -79,8 +81,15 @@ extension PartitionLog {
                     }
                     if segment.baseOffset != group.baseOffset { try fs.remove(segment.path) }
                 }
+            }
+            try fs.syncDirectory(directory)
+            for group in output.groups {
                 let path = files.logPath(baseOffset: group.baseOffset)
                 try fs.rename(path + Compactor.swapSuffix, to: path)
+            }
+            try fs.syncDirectory(directory)
+            for group in output.groups {
+                let path = files.logPath(baseOffset: group.baseOffset)
                 let handle = try fs.open(path, create: false)
                 var segment = Segment(
                     baseOffset: group.baseOffset, path: path, handle: handle, size: group.size, allocated: group.size,
@@ -94,7 +103,6 @@ extension PartitionLog {
                 segments.insert(segment, at: first)
                 try rewriteSealedIndexes(&segments[first])
             }
-            try fs.syncDirectory(directory)
             try writeCleanerCheckpoint(output.report.cleanedThrough)
         } catch {
             state = .readOnly(reason: "a compaction swap failed (\(error.message)); reopening the partition finishes it")
@@ -131,7 +139,11 @@ extension PartitionLog {
                 try fs.rename(swap, to: files.logPath(baseOffset: base))
                 continue
             }
-            for old in try files.baseOffsets(fs) where old >= base && old < next { try files.remove(baseOffset: old, fs) }
+            // The replaced segments go durably first; the swap file then takes the first one's name.
+            for old in try files.baseOffsets(fs) where old > base && old < next { try files.remove(baseOffset: old, fs) }
+            let stem = files.stem(baseOffset: base)
+            for suffix in [".index", ".timeindex"] where fs.fileExists(stem + suffix) { try fs.remove(stem + suffix) }
+            try fs.syncDirectory(directory)
             try fs.rename(swap, to: files.logPath(baseOffset: base))
             recoveryNotes.append(
                 "finished an interrupted compaction: \(files.logPath(baseOffset: base)) now holds offsets \(base) to \(next - 1)")
