@@ -187,6 +187,11 @@ import Testing
         var batch = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)]).encoded()
         batch[batch.count - 1] ^= 0xFF  // breaks the CRC
         #expect(try await Self.produceV3(batch, to: broker).code == 2)
+        // Gaps in offsets are compaction's: a producer's batch with them is refused too.
+        let thinned = RecordBatch(
+            baseOffset: 0, lastOffsetDelta: 3, records: [LogRecord(key: [1], value: [1], timestamp: 0)], offsetDeltas: [2], maxTimestamp: 0,
+            producer: nil)
+        #expect(try await Self.produceV3(thinned.encoded(), to: broker).code == 2)
         #expect(try await log.partitions(of: "orders")[0].nextOffset == 0)
         await log.shutdown()
     }
