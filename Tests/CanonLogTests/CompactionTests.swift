@@ -115,6 +115,28 @@ import Testing
         await log.shutdown()
     }
 
+    /// An idempotent producer's last batch is kept, empty, when a cleaning removes its records (its
+    /// fields are how the producer's sequence is found after a restart); its earlier emptied batches
+    /// merge into one empty batch.
+    @Test func anIdempotentProducersLastBatchIsKeptWhenItsRecordsGo() async throws {
+        let log = try Self.engine(FaultInjectingFileSystem())
+        try await log.createTopic("users", partitions: 1, configuration: try TopicConfiguration(Self.settings))
+        for sequence in 0..<3 {
+            let record = LogRecord(key: Array("k".utf8), value: Array("from the producer \(sequence)".utf8), timestamp: 1)
+            _ = try await log.append(
+                topic: "users", partition: 0, records: [record], producer: ProducerFields(id: 9, epoch: 0, baseSequence: Int32(sequence)),
+                encoded: nil)
+        }
+        let written = try await Self.write(["k=plain"] + (0..<8).map { "f\($0)=" + String(repeating: "x", count: 100) }, to: log)
+        _ = try #require(try await log.compact(topic: "users", partition: 0))
+        let batches = try await log.read(topic: "users", partition: 0, from: 0, maxBytes: 1 << 24)
+        let producers = batches.filter { $0.producerId == 9 }
+        #expect(producers.map(\.baseSequence) == [2] && producers.allSatisfy(\.records.isEmpty), "\(producers)")
+        #expect(batches.first?.records.isEmpty == true && batches.first?.producerId == -1 && batches.first?.lastOffset == 1)
+        #expect(try await Self.contents(log).first == "3 k plain" && written.first?.0 == 3)
+        await log.shutdown()
+    }
+
     /// A fault at each file-system step of a cleaning (before and after its commit point), then a power
     /// cut: the partition opens writable with either the old or the cleaned segments, every record it
     /// serves is one written at that offset, the last record per key is there, and nothing else is lost.

@@ -129,12 +129,16 @@ enum Compactor {
 
     private static func clean(_ job: CompactionJob, written: inout [String]) throws(LogError) -> CompactionOutput? {
         let fs = job.fs
-        // The last offset of each key among the dirty records.
+        // The last offset of each key among the dirty records, and each idempotent producer's last batch
+        // (kept, empty if need be, as Kafka keeps it: the producer's sequence is read back from it).
         var latest: [[UInt8]: Int64] = [:]
-        for source in job.sources where source.baseOffset >= job.firstDirtyOffset {
+        var lastOfProducer: [Int64: Int64] = [:]
+        for source in job.sources {
             if job.token.isCancelled { return nil }
-            try forEachBatch(in: source, fs) { (batch, _) throws(LogError) in
-                for (offset, record) in batch.recordsWithOffsets {
+            let dirty = source.baseOffset >= job.firstDirtyOffset
+            try forEachBatch(in: source, fs, decode: dirty) { (batch, header) throws(LogError) in
+                if header.producerId >= 0 { lastOfProducer[header.producerId] = header.baseOffset }
+                for (offset, record) in batch?.recordsWithOffsets ?? [] {
                     if let key = record.key { latest[key] = offset }
                 }
             }
@@ -181,7 +185,8 @@ enum Compactor {
                         g.from = last + 1
                     }
                 }
-                try forEachBatch(in: source, fs) { (batch, original) throws(LogError) in
+                try forEachBatch(in: source, fs, decode: true) { (decoded, header) throws(LogError) in
+                    let batch = decoded!
                     var kept: [LogRecord] = []
                     var deltas: [Int32] = []
                     for (i, record) in batch.records.enumerated() {
@@ -197,13 +202,13 @@ enum Compactor {
                         kept.append(record)
                         deltas.append(Int32(offset - batch.baseOffset))
                     }
-                    if kept.isEmpty {
+                    if kept.isEmpty && (batch.producerId < 0 || lastOfProducer[batch.producerId] != batch.baseOffset) {
                         gap = (gap?.from ?? batch.baseOffset, batch.lastOffset, max(gap?.maxTimestamp ?? -1, batch.maxTimestamp))
                         return
                     }
                     flushGap()
                     if kept.count == batch.records.count {
-                        emit(original, base: batch.baseOffset, last: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+                        emit(header.bytes, base: batch.baseOffset, last: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
                     } else {
                         let cleaned = RecordBatch(
                             baseOffset: batch.baseOffset, lastOffsetDelta: batch.lastOffsetDelta, records: kept, offsetDeltas: deltas,
@@ -247,10 +252,18 @@ enum Compactor {
         return CompactionOutput(job: job, groups: groups, report: report)
     }
 
-    /// Calls `body` with each batch of a sealed segment, decoded, and its bytes; checks that each batch
-    /// follows the one before it and that they end where the segment does.
+    /// A batch's bytes and the header fields the cleaner reads without decoding it.
+    struct Header {
+        var bytes: [UInt8]
+        var baseOffset: Int64
+        var producerId: Int64
+    }
+
+    /// Calls `body` with each batch of a sealed segment (decoded when `decode`; checked by header and
+    /// CRC either way) and its bytes; checks that each batch follows the one before it and that they
+    /// end where the segment does.
     static func forEachBatch(
-        in source: CompactionJob.Source, _ fs: any LogFileSystem, _ body: (RecordBatch, [UInt8]) throws(LogError) -> Void
+        in source: CompactionJob.Source, _ fs: any LogFileSystem, decode: Bool, _ body: (RecordBatch?, Header) throws(LogError) -> Void
     ) throws(LogError) {
         let handle = try fs.open(source.path, create: false)
         defer { fs.close(handle) }
@@ -275,17 +288,30 @@ enum Compactor {
                 } else {
                     break  // read on from this batch
                 }
-                let batch: RecordBatch
+                var batch: RecordBatch?
+                let summary: RecordBatch.Summary
                 do {
-                    batch = try RecordBatch(decoding: bytes, position: position + local)
+                    if decode {
+                        batch = try RecordBatch(decoding: bytes, position: position + local)
+                        summary = RecordBatch.Summary(
+                            baseOffset: batch!.baseOffset, lastOffset: batch!.lastOffset, maxTimestamp: batch!.maxTimestamp, size: size)
+                    } else {
+                        let checked = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch.Summary, LogError> in
+                            do throws(LogError) { return .success(try RecordBatch.summary(of: raw, position: position + local)) } catch {
+                                return .failure(error)
+                            }
+                        }
+                        summary = try checked.get()
+                    }
                 } catch {
                     throw damaged(position + local, error.message)
                 }
-                guard batch.baseOffset == expected else {
-                    throw damaged(position + local, "batch starts at offset \(batch.baseOffset), expected \(expected)")
+                guard summary.baseOffset == expected else {
+                    throw damaged(position + local, "batch starts at offset \(summary.baseOffset), expected \(expected)")
                 }
-                try body(batch, bytes)
-                expected = batch.lastOffset + 1
+                let producerId = bytes.withUnsafeBytes { $0.loadBigEndian(Int64.self, at: 43) }
+                try body(batch, Header(bytes: bytes, baseOffset: summary.baseOffset, producerId: producerId))
+                expected = summary.lastOffset + 1
                 local += size
             }
             guard local > 0 else { throw damaged(position, "incomplete batch") }
