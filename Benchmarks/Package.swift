@@ -45,14 +45,14 @@ let package = Package(
                 .product(name: "CanonCore", package: "Canon"),
             ]
         ),
-        /// The Kafka door's produce throughput beside the log's library API (librdkafka as the client).
+        /// The Kafka door's produce and fetch throughput and latency beside the library API and REST (librdkafka in C, wrk).
         .executableTarget(
             name: "KafkaDoorBench",
             dependencies: [
                 .product(name: "CanonKafka", package: "Canon"), .product(name: "CanonLog", package: "Canon"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: ["producer.py"]
+                .product(name: "CanonRegistry", package: "Canon"), .product(name: "CanonServer", package: "Canon"),
+                .product(name: "CanonCore", package: "Canon"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "CompatBench",

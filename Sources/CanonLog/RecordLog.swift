@@ -38,6 +38,12 @@ public protocol RecordLog: Sendable {
     func append(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?, encoded: PreparedBatch?)
         async throws(LogError) -> [(partition: Int, offset: Int64)]
 
+    /// The same, in two steps: the records are validated and the append queued before this returns (so
+    /// appends started one after another are written in that order), and the returned
+    /// ``PendingAppend`` is awaited for the outcome. A refusal before queueing is thrown here.
+    func startAppend(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?, encoded: PreparedBatch?)
+        throws(LogError) -> PendingAppend
+
     /// Appends to an internal topic (its owner's records: not validated), only when the partition's
     /// next offset is `expectedNextOffset` (``LogError/Code/unexpectedOffset`` otherwise, nothing
     /// written): the owner's writes follow exactly the state it read. Same durability as a producer's.

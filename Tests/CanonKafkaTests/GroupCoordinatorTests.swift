@@ -41,7 +41,9 @@ import Testing
     /// `_group_offsets` is compacted: after many commits of the same partitions a cleaning leaves about
     /// one record per group, topic and partition, and the offsets read back are the last committed.
     @Test func theGroupOffsetsTopicIsCompactedToTheLastCommitPerPartition() async throws {
-        let log = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem())
+        var configuration = LogEngine.Configuration()
+        configuration.compactionCheckIntervalMs = 3_600_000  // only the cleaning asked for below
+        let log = try LogEngine(path: "/data", fileSystem: FaultInjectingFileSystem(), configuration: configuration)
         var store = GroupOffsetStore(log: log)
         store.segmentBytes = 1000
         var next = try await store.load().next

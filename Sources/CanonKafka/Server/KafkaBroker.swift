@@ -11,6 +11,14 @@ public enum KafkaReply: Sendable, Hashable {
     case close(String)
 }
 
+/// A request taken by ``KafkaBroker/start(_:)``: answered, or answered by `later` (a Produce whose
+/// appends are queued in the log; its reply waits for their durability). A connection may read its next
+/// request before awaiting `later`, and sends the replies in request order.
+public enum KafkaPendingReply: Sendable {
+    case ready(KafkaReply)
+    case later(@Sendable () async -> KafkaReply)
+}
+
 /// Answers Kafka requests from a ``RecordLog``: one broker (node 0) that leads every partition. Records
 /// produced go through the log's append, so they are validated by the topic's policy exactly as over
 /// HTTP and acknowledged once durable under its flush policy.
@@ -43,6 +51,15 @@ public struct KafkaBroker: Sendable {
 
     /// Answers one request frame (the bytes after the size prefix).
     public func respond(to frame: [UInt8]) async -> KafkaReply {
+        switch await start(frame) {
+        case .ready(let reply): return reply
+        case .later(let work): return await work()
+        }
+    }
+
+    /// Takes one request frame: answers it, or (a Produce of producers without sequence numbers) queues
+    /// its appends in the log and returns the work that answers it once they are durable.
+    public func start(_ frame: [UInt8]) async -> KafkaPendingReply {
         var reader = KafkaReader(frame)
         let header: KafkaRequestHeader
         do {
@@ -50,12 +67,32 @@ public struct KafkaBroker: Sendable {
                 apiKey: try reader.int16(), apiVersion: try reader.int16(), correlationID: try reader.int32(),
                 clientID: try reader.nullableString())
         } catch {
-            return .close("unreadable request header: \(error)")
+            return .ready(.close("unreadable request header: \(error)"))
         }
         guard let api = KafkaAPI(rawValue: header.apiKey), api.versions.contains(header.apiVersion) else {
             onAnswer?("unknown", [KafkaErrorCode.unsupportedVersion.rawValue])
-            return .respond(unsupported(header))
+            return .ready(.respond(unsupported(header)))
         }
+        if api == .produce {
+            let work: ProduceWork
+            do {
+                work = try startProduce(header.apiVersion, &reader)
+            } catch {
+                onAnswer?("\(api)", [])
+                return .ready(.close("\(api) v\(header.apiVersion): \(error)"))
+            }
+            let answer: @Sendable () async -> KafkaReply = { [self] in
+                let (body, codes) = await work.finish()
+                onAnswer?("\(api)", codes)
+                return body.map { .respond(framed(header.correlationID, $0)) } ?? .none
+            }
+            return work.pipelined ? .later(answer) : .ready(await answer())
+        }
+        return .ready(await answer(api, header, &reader))
+    }
+
+    /// Answers every request but Produce.
+    private func answer(_ api: KafkaAPI, _ header: KafkaRequestHeader, _ reader: inout KafkaReader) async -> KafkaReply {
         var errorCodes: [Int16] = []
         defer { onAnswer?("\(api)", errorCodes) }
         do throws(any Error) {
@@ -69,9 +106,7 @@ public struct KafkaBroker: Sendable {
             case .metadata:
                 try await metadata(header.apiVersion, &reader, into: &body)
             case .produce:
-                let (answered, codes) = try await produce(header.apiVersion, &reader, into: &body)
-                errorCodes = codes
-                guard answered else { return .none }
+                preconditionFailure("Produce is taken by start(_:)")
             case .fetch:
                 try await fetch(header.apiVersion, &reader, into: &body)
             case .listOffsets:
@@ -211,10 +246,18 @@ public struct KafkaBroker: Sendable {
 
     // MARK: - Produce (v3-v8)
 
-    /// Writes the response (unless acks=0: answered is false); the partitions' error codes.
-    private func produce(_ version: Int16, _ r: inout KafkaReader, into w: inout KafkaWriter) async throws -> (
-        answered: Bool, codes: [Int16]
-    ) {
+    /// A Produce taken in two steps. ``startProduce(_:_:)`` (in the connection's request order) reads the
+    /// request, decodes and validates every partition's batches and queues their appends in the log;
+    /// `finish` awaits them and writes the response (nil for acks=0) with the partitions' error codes.
+    /// Requests of idempotent producers do their appends in `finish`, under each producer's lock;
+    /// `pipelined` is false for them (the connection then awaits them before reading on, so their
+    /// sequence numbers arrive in order).
+    struct ProduceWork: Sendable {
+        var pipelined: Bool
+        var finish: @Sendable () async -> (body: KafkaWriter?, codes: [Int16])
+    }
+
+    private func startProduce(_ version: Int16, _ r: inout KafkaReader) throws -> ProduceWork {
         _ = try r.nullableString()  // transactional_id
         let acks = try r.int16()
         _ = try r.int32()  // timeout_ms
@@ -229,40 +272,97 @@ public struct KafkaBroker: Sendable {
             }
             return (name, partitions)
         }
-        var results: [(name: String, partitions: [ProducePartitionResult])] = []
-        for topic in topics {
-            var partitions: [ProducePartitionResult] = []
-            for p in topic.partitions {
-                partitions.append(await append(topic: topic.name, partition: p.index, records: p.records ?? []))
-            }
-            results.append((topic.name, partitions))
+        let decoded = topics.map { topic in
+            (topic.name, topic.partitions.map { decodeBatches(partition: $0.index, $0.records ?? []) })
         }
-        let codes = results.flatMap { $0.partitions.map(\.error.rawValue) }
-        guard acks != 0 else { return (false, codes) }
-        w.arrayCount(results.count)
-        for topic in results {
-            w.string(topic.name)
-            w.arrayCount(topic.partitions.count)
-            for p in topic.partitions {
-                w.int32(p.index)
-                w.int16(p.error.rawValue)
-                w.int64(p.baseOffset)
-                w.int64(-1)  // log_append_time_ms: CreateTime
-                if version >= 5 { w.int64(p.logStartOffset) }
-                if version >= 8 {
-                    w.array(p.recordErrors) { w, e in
-                        w.int32(e.index)
-                        w.nullableString(e.message)
+        let pipelined = !decoded.contains { $0.1.contains { (try? $0.get())?.idempotent != nil } }
+        // Appends without a producer's sequence are queued now, in request order.
+        let steps: [(String, [ProduceStep])]? =
+            pipelined
+            ? decoded.map { topic, partitions in
+                (
+                    topic,
+                    partitions.map { outcome -> ProduceStep in
+                        switch outcome {
+                        case .failure(let result): return .answered(result)
+                        case .success(let d):
+                            do throws(LogError) {
+                                let pending = try log.startAppend(
+                                    topic: topic, partition: Int(d.partition), records: d.records, producer: nil, encoded: d.asSent)
+                                return .queued(d.partition, pending)
+                            } catch {
+                                return .answered(Self.refused(d.partition, error))
+                            }
+                        }
                     }
-                    w.nullableString(p.message)
+                )
+            } : nil
+        return ProduceWork(pipelined: pipelined) { [self] in
+            var results: [(name: String, partitions: [ProducePartitionResult])] = []
+            if let steps {
+                for (topic, partitions) in steps {
+                    var answered: [ProducePartitionResult] = []
+                    for step in partitions {
+                        switch step {
+                        case .answered(let result): answered.append(result)
+                        case .queued(let partition, let pending):
+                            var result = ProducePartitionResult(index: partition, error: .none)
+                            do throws(LogError) {
+                                result.baseOffset = try await pending.result().first?.offset ?? -1
+                            } catch {
+                                result = Self.refused(partition, error)
+                            }
+                            answered.append(result)
+                        }
+                    }
+                    results.append((topic, await withLogStartOffsets(topic, answered)))
+                }
+            } else {
+                for (topic, partitions) in decoded {
+                    var answered: [ProducePartitionResult] = []
+                    for outcome in partitions {
+                        switch outcome {
+                        case .failure(let result): answered.append(result)
+                        case .success(let d): answered.append(await appendIdempotent(topic: topic, d))
+                        }
+                    }
+                    results.append((topic, await withLogStartOffsets(topic, answered)))
                 }
             }
+            let codes = results.flatMap { $0.partitions.map(\.error.rawValue) }
+            guard acks != 0 else { return (nil, codes) }
+            var w = KafkaWriter()
+            w.arrayCount(results.count)
+            for topic in results {
+                w.string(topic.name)
+                w.arrayCount(topic.partitions.count)
+                for p in topic.partitions {
+                    w.int32(p.index)
+                    w.int16(p.error.rawValue)
+                    w.int64(p.baseOffset)
+                    w.int64(-1)  // log_append_time_ms: CreateTime
+                    if version >= 5 { w.int64(p.logStartOffset) }
+                    if version >= 8 {
+                        w.array(p.recordErrors) { w, e in
+                            w.int32(e.index)
+                            w.nullableString(e.message)
+                        }
+                        w.nullableString(p.message)
+                    }
+                }
+            }
+            w.int32(0)  // throttle_time_ms
+            return (w, codes)
         }
-        w.int32(0)  // throttle_time_ms
-        return (true, codes)
     }
 
-    struct ProducePartitionResult {
+    /// A partition of a pipelined Produce: answered already (refused), or queued in the log.
+    enum ProduceStep: Sendable {
+        case answered(ProducePartitionResult)
+        case queued(Int32, PendingAppend)
+    }
+
+    struct ProducePartitionResult: Sendable, Error {
         var index: Int32
         var error: KafkaErrorCode
         var baseOffset: Int64 = -1
@@ -271,12 +371,36 @@ public struct KafkaBroker: Sendable {
         var message: String?
     }
 
-    /// Decodes the record batches of one partition's data and appends their records in one append.
-    private func append(topic: String, partition: Int32, records bytes: [UInt8]) async -> ProducePartitionResult {
-        var result = ProducePartitionResult(index: partition, error: .none)
-        var records: [LogRecord] = []
-        var idempotent: (key: ProducerState.Key, epoch: Int16, firstSequence: Int32, count: Int32)?
+    /// One partition's data, decoded and checked: its records, an idempotent producer's fields, and the
+    /// batch to store as sent (when it is one batch).
+    struct DecodedPartition: Sendable {
+        var partition: Int32
+        var records: [LogRecord]
+        var idempotent: (producerID: Int64, epoch: Int16, firstSequence: Int32, count: Int32)?
         var asSent: PreparedBatch?
+    }
+
+    /// The partition's answer for an append the log refused.
+    static func refused(_ partition: Int32, _ error: LogError) -> ProducePartitionResult {
+        var result = ProducePartitionResult(index: partition, error: code(error))
+        result.message = error.message
+        result.recordErrors = error.rejections.map { (Int32($0.index), $0.reason) }
+        return result
+    }
+
+    /// Fills in the partitions' log start offsets (one read of the topic's partitions).
+    private func withLogStartOffsets(_ topic: String, _ results: [ProducePartitionResult]) async -> [ProducePartitionResult] {
+        guard results.contains(where: { $0.error == .none }), let status = try? await log.partitions(of: topic) else { return results }
+        return results.map { r in
+            var r = r
+            if r.error == .none, status.indices.contains(Int(r.index)) { r.logStartOffset = status[Int(r.index)].startOffset }
+            return r
+        }
+    }
+
+    /// Decodes the record batches of one partition's data (their records go in one append).
+    private func decodeBatches(partition: Int32, _ bytes: [UInt8]) -> Result<DecodedPartition, ProducePartitionResult> {
+        var decoded = DecodedPartition(partition: partition, records: [])
         var position = 0
         do throws(KafkaBatchError) {
             while position < bytes.count {
@@ -289,56 +413,52 @@ public struct KafkaBroker: Sendable {
                 let batch = try decode(sent)
                 // One batch (compressed or not; CreateTime, not transactional) is stored as it was sent.
                 let single = position == 0 && size == bytes.count && sent[21] == 0 && sent[22] & ~0x07 == 0  // attributes as sent
-                asSent = single ? PreparedBatch(encoded: sent, records: batch.records) : nil
+                decoded.asSent = single ? PreparedBatch(encoded: sent, records: batch.records) : nil
                 if batch.producerId >= 0 {
                     // An idempotent producer sends one batch per partition and request.
                     guard position == 0, size == bytes.count else {
                         throw KafkaBatchError(code: .invalidRequest, message: "an idempotent producer's data holds one batch per partition")
                     }
-                    idempotent = (
-                        ProducerState.Key(topic: topic, partition: partition, producerID: batch.producerId), batch.producerEpoch,
-                        batch.baseSequence, Int32(batch.records.count)
-                    )
+                    decoded.idempotent = (batch.producerId, batch.producerEpoch, batch.baseSequence, Int32(batch.records.count))
                 }
-                records += batch.records
+                decoded.records += batch.records
                 position += size
             }
         } catch {
-            result.error = error.code
+            var result = ProducePartitionResult(index: partition, error: error.code)
             result.message = error.message
-            return result
+            return .failure(result)
         }
-        guard !records.isEmpty else {
-            result.error = .invalidRequest
+        guard !decoded.records.isEmpty else {
+            var result = ProducePartitionResult(index: partition, error: .invalidRequest)
             result.message = "no records"
-            return result
+            return .failure(result)
         }
-        let producer = idempotent.map { ProducerFields(id: $0.key.producerID, epoch: $0.epoch, baseSequence: $0.firstSequence) }
-        let write: @Sendable () async throws(LogError) -> Int64 = { [log, records, asSent] () async throws(LogError) -> Int64 in
-            try await log.append(topic: topic, partition: Int(partition), records: records, producer: producer, encoded: asSent).first?
+        return .success(decoded)
+    }
+
+    /// Appends an idempotent producer's batch: checked, written and recorded under the producer's lock,
+    /// so a retry that arrives on another connection while the first copy is being written waits, then
+    /// finds it.
+    private func appendIdempotent(topic: String, _ d: DecodedPartition) async -> ProducePartitionResult {
+        var result = ProducePartitionResult(index: d.partition, error: .none)
+        guard let p = d.idempotent else { return result }
+        let key = ProducerState.Key(topic: topic, partition: d.partition, producerID: p.producerID)
+        let producer = ProducerFields(id: p.producerID, epoch: p.epoch, baseSequence: p.firstSequence)
+        let write: @Sendable () async throws(LogError) -> Int64 = { [log, d] () async throws(LogError) -> Int64 in
+            try await log.append(topic: topic, partition: Int(d.partition), records: d.records, producer: producer, encoded: d.asSent)
+                .first?
                 .offset ?? -1
         }
         do throws(LogError) {
-            if let p = idempotent {
-                // Checked, written and recorded under the producer's lock: a retry that arrives on another
-                // connection while the first copy is being written waits, then finds it.
-                switch try await producers.append(p.key, epoch: p.epoch, firstSequence: p.firstSequence, count: p.count, write: write) {
-                case .appended(let base), .duplicate(let base): result.baseOffset = base
-                case .refused(let code, let message):
-                    result.error = code
-                    result.message = message
-                    return result
-                }
-            } else {
-                result.baseOffset = try await write()
-            }
-            if let status = try? await log.partitions(of: topic), status.indices.contains(Int(partition)) {
-                result.logStartOffset = status[Int(partition)].startOffset
+            switch try await producers.append(key, epoch: p.epoch, firstSequence: p.firstSequence, count: p.count, write: write) {
+            case .appended(let base), .duplicate(let base): result.baseOffset = base
+            case .refused(let code, let message):
+                result.error = code
+                result.message = message
             }
         } catch {
-            result.error = Self.code(error)
-            result.message = error.message
-            result.recordErrors = error.rejections.map { (Int32($0.index), $0.reason) }
+            result = Self.refused(d.partition, error)
         }
         return result
     }

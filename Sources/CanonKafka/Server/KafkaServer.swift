@@ -4,8 +4,10 @@ import NIOPosix
 import ServiceLifecycle
 
 /// The Kafka protocol listener of `canon serve --kafka-port`: a `Service` that accepts connections and
-/// answers each request frame through a ``KafkaBroker``, one request at a time per connection (Kafka
-/// clients expect answers in request order).
+/// answers each request frame through a ``KafkaBroker``, in request order per connection (Kafka clients
+/// expect that). A Produce whose appends are queued in the log does not hold up the connection: the
+/// next requests are read and taken while it waits for durability (up to a window of unanswered
+/// requests and bytes), so a producer's pipelined requests share the log's group commits.
 public struct KafkaServer: Service {
     /// Where and how the listener runs.
     public struct Configuration: Sendable {
@@ -16,10 +18,21 @@ public struct KafkaServer: Service {
         /// closes the connection before anything is read. Default 100 MiB.
         public var maximumRequestBytes: Int
 
-        public init(host: String = "127.0.0.1", port: Int = 9092, maximumRequestBytes: Int = 100 * 1024 * 1024) {
+        /// Most requests of one connection taken and not yet answered. Default 16.
+        public var maximumUnansweredRequests: Int
+        /// Most bytes of request frames of one connection taken and not yet answered (one frame is
+        /// always taken). Default 128 MiB.
+        public var maximumUnansweredBytes: Int
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 9092, maximumRequestBytes: Int = 100 * 1024 * 1024,
+            maximumUnansweredRequests: Int = 16, maximumUnansweredBytes: Int = 128 << 20
+        ) {
             self.host = host
             self.port = port
             self.maximumRequestBytes = maximumRequestBytes
+            self.maximumUnansweredRequests = maximumUnansweredRequests
+            self.maximumUnansweredBytes = maximumUnansweredBytes
         }
     }
 
@@ -76,29 +89,101 @@ public struct KafkaServer: Service {
     }
 
     /// Answers one connection's requests in order until it closes, a frame is refused, or the broker
-    /// says to close.
+    /// says to close. The reader takes requests (a Produce's appends are queued then); the writer sends
+    /// their replies in the same order, awaiting those still pending.
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, _ broker: KafkaBroker) async {
+        let window = UnansweredWindow(requests: configuration.maximumUnansweredRequests, bytes: configuration.maximumUnansweredBytes)
         do {
             try await connection.executeThenClose { inbound, outbound in
-                for try await frame in inbound {
-                    switch await broker.respond(to: Array(buffer: frame)) {
-                    case .respond(let body):
-                        var out = ByteBuffer()
-                        out.reserveCapacity(4 + body.count)
-                        out.writeInteger(Int32(body.count))
-                        out.writeBytes(body)
-                        try await outbound.write(out)
-                    case .none:
-                        continue
-                    case .close(let reason):
-                        logger.notice("kafka: closing a connection: \(reason)")
-                        return
+                let (replies, taken) = AsyncStream.makeStream(of: (reply: KafkaPendingReply, size: Int).self)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    @Sendable func writeReplies() async throws {
+                        for await (pending, size) in replies {
+                            let reply: KafkaReply
+                            switch pending {
+                            case .ready(let ready): reply = ready
+                            case .later(let work): reply = await work()
+                            }
+                            switch reply {
+                            case .respond(let body):
+                                var out = ByteBuffer()
+                                out.reserveCapacity(4 + body.count)
+                                out.writeInteger(Int32(body.count))
+                                out.writeBytes(body)
+                                try await outbound.write(out)
+                            case .none:
+                                break
+                            case .close(let reason):
+                                logger.notice("kafka: closing a connection: \(reason)")
+                                return
+                            }
+                            await window.release(size)
+                        }
                     }
+                    group.addTask {
+                        do {
+                            try await writeReplies()
+                        } catch {
+                            await window.close()
+                            throw error
+                        }
+                        await window.close()
+                    }
+                    for try await frame in inbound {
+                        guard await window.admit(frame.readableBytes) else { break }
+                        let pending = await broker.start(Array(buffer: frame))
+                        taken.yield((pending, frame.readableBytes))
+                        if case .ready(.close) = pending { break }
+                    }
+                    taken.finish()
+                    try await group.waitForAll()
                 }
             }
         } catch {
             logger.debug("kafka: connection ended: \(error)")
         }
+    }
+}
+
+/// How many requests (and bytes of them) a connection has taken and not answered: the reader waits
+/// for room before taking the next one (one is always admitted).
+actor UnansweredWindow {
+    private let maximumRequests: Int
+    private let maximumBytes: Int
+    private var requests = 0
+    private var bytes = 0
+    private var closed = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init(requests: Int, bytes: Int) {
+        maximumRequests = max(1, requests)
+        maximumBytes = bytes
+    }
+
+    /// Waits for room for a request of `size` bytes; false once the writer has stopped.
+    func admit(_ size: Int) async -> Bool {
+        while !closed && requests > 0 && (requests >= maximumRequests || bytes + size > maximumBytes) {
+            await withCheckedContinuation { waiter = $0 }
+        }
+        guard !closed else { return false }
+        requests += 1
+        bytes += size
+        return true
+    }
+
+    /// A request was answered.
+    func release(_ size: Int) {
+        requests -= 1
+        bytes -= size
+        waiter?.resume()
+        waiter = nil
+    }
+
+    /// The writer stopped: no more requests are admitted.
+    func close() {
+        closed = true
+        waiter?.resume()
+        waiter = nil
     }
 }
 

@@ -9,7 +9,7 @@ import Foundation
 // I/O thread (run()).
 final class IOThread: @unchecked Sendable {
     typealias Placements = [(partition: Int, offset: Int64)]
-    typealias Answer = CheckedContinuation<Result<Placements, LogError>, Never>
+    typealias Answer = PendingAppend
 
     /// An append: its batches (grouped by partition, validated), its record count, and for an internal
     /// topic's owner the partition's next offset it expects.
@@ -86,7 +86,7 @@ final class IOThread: @unchecked Sendable {
 
     private func fail(_ job: Job, _ error: LogError) {
         switch job {
-        case .append(_, let answer): answer.resume(returning: .failure(error))
+        case .append(_, let answer): answer.resolve(.failure(error))
         case .other(_, _, let cancel): cancel(error)
         }
     }
@@ -185,9 +185,9 @@ final class IOThread: @unchecked Sendable {
         for action in actions {
             switch action {
             case .answer(let id):
-                if let waiting = answers.removeValue(forKey: id) { waiting.answer.resume(returning: .success(waiting.placements)) }
+                if let waiting = answers.removeValue(forKey: id) { waiting.answer.resolve(.success(waiting.placements)) }
             case .fail(let id, let error):
-                if let waiting = answers.removeValue(forKey: id) { waiting.answer.resume(returning: .failure(error)) }
+                if let waiting = answers.removeValue(forKey: id) { waiting.answer.resolve(.failure(error)) }
             }
         }
     }
@@ -224,12 +224,12 @@ final class IOThread: @unchecked Sendable {
                     staged = try directory.stage(
                         topic: append.topic, batches: append.batches, count: append.count, now: configuration.now())
                 } catch {
-                    answer.resume(returning: .failure(error))
+                    answer.resolve(.failure(error))
                     continue
                 }
                 for key in staged.backgroundFlushes { commit.flushRequested(key) }
                 guard !staged.partitions.isEmpty else {
-                    answer.resume(returning: .success(staged.placements))
+                    answer.resolve(.success(staged.placements))
                     continue
                 }
                 var needs: [LogDirectory.PartitionKey: Int64] = [:]

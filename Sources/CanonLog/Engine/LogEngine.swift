@@ -77,8 +77,14 @@ public final class LogEngine: RecordLog {
     public func append(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?, encoded: PreparedBatch?)
         async throws(LogError) -> [(partition: Int, offset: Int64)]
     {
+        try await startAppend(topic: topic, partition: partition, records: records, producer: producer, encoded: encoded).result()
+    }
+
+    public func startAppend(topic: String, partition: Int, records: [LogRecord], producer: ProducerFields?, encoded: PreparedBatch?)
+        throws(LogError) -> PendingAppend
+    {
         try refuseInternal(topic)
-        guard !records.isEmpty else { return [] }
+        guard !records.isEmpty else { return PendingAppend(.success([])) }
         guard topics.configuration(topic) != nil else {
             throw LogError(.unknownTopic, "no topic '\(topic)'", location: .init(topic: topic))
         }
@@ -88,7 +94,9 @@ public final class LogEngine: RecordLog {
         ]
         try validate(topic: topic, batches)
         prepare(topic: topic, &batches)
-        return try await submit(.init(topic: topic, batches: batches, count: records.count))
+        let pending = PendingAppend()
+        worker.enqueue(.append(.init(topic: topic, batches: batches, count: records.count), pending))
+        return pending
     }
 
     public func appendToInternalTopic(_ topic: String, partition: Int, records: [LogRecord], expectedNextOffset: Int64)
@@ -157,11 +165,9 @@ public final class LogEngine: RecordLog {
     }
 
     private func submit(_ append: IOThread.Append) async throws(LogError) -> [(partition: Int, offset: Int64)] {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<[(partition: Int, offset: Int64)], LogError>, Never>) in
-            worker.enqueue(.append(append, continuation))
-        }
-        return try result.get()
+        let pending = PendingAppend()
+        worker.enqueue(.append(append, pending))
+        return try await pending.result()
     }
 
     /// Runs `body` with the directory on the I/O thread, and answers its result. A body that may change
