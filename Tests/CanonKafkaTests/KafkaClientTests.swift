@@ -1,3 +1,4 @@
+@testable import CanonKafka
 import CanonCore
 import CanonLog
 import CanonLogTestKit
@@ -238,6 +239,79 @@ import Testing
                 guard case .array(let pair) = row, let value = pair.first?.stringValue, let at = pair.last?.int64Value else { continue }
                 #expect(stored[at] == value, "\(value) acknowledged at \(at)")
             }
+        }
+    }
+
+    /// Requests sent back to back on one connection, without waiting for answers: Produce requests
+    /// are taken while earlier ones wait for durability, every answer comes back in request order (a
+    /// Metadata among them too), and the records are written in the order they were sent.
+    @Test func pipelinedRequestsAreAnsweredAndWrittenInOrder() async throws {
+        let fileSystem = FaultInjectingFileSystem()
+        try await withKafkaServer(fileSystem: fileSystem) { port, log in
+            var frames: [UInt8] = []
+            var sent: [Int32] = []
+            for i in 0..<40 {
+                let correlation = Int32(1000 + i)
+                let frame: [UInt8]
+                if i == 20 {
+                    frame = KafkaBrokerTests.request(3, 1, correlation: correlation) { w in w.arrayCount(0) }
+                } else {
+                    let batch = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: Array("v\(i)".utf8), timestamp: 0)])
+                        .encoded()
+                    frame = KafkaBrokerTests.request(0, 3, correlation: correlation) { w in
+                        w.nullableString(nil)
+                        w.int16(-1)
+                        w.int32(5000)
+                        w.arrayCount(1)
+                        w.string("orders")
+                        w.arrayCount(1)
+                        w.int32(0)
+                        w.nullableBytes(batch)
+                    }
+                }
+                frames += withUnsafeBytes(of: Int32(frame.count).bigEndian, Array.init) + frame
+                sent.append(correlation)
+            }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("canon-pipelined-\(UUID().uuidString)").path
+            try Data(frames).write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let script = #"""
+                import socket, struct, sys
+                port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+                s = socket.create_connection(("127.0.0.1", port), timeout=20)
+                s.sendall(open(path, "rb").read())
+                def exactly(n):
+                    data = b""
+                    while len(data) < n:
+                        chunk = s.recv(n - len(data))
+                        if not chunk:
+                            sys.exit("closed after %d bytes" % len(data))
+                        data += chunk
+                    return data
+                for _ in range(count):
+                    size = struct.unpack(">i", exactly(4))[0]
+                    print(struct.unpack(">i", exactly(size)[:4])[0])
+                """#
+            // The partition's syncs wait: the first Produce cannot be answered, yet the next ones are taken
+            // and written (that is the pipelining), up to the window of 16 unanswered requests; once the
+            // syncs go on, all are taken and answered.
+            fileSystem.holdSyncs(path: "orders-0")
+            let arguments = ["-c", script, String(port), file, String(sent.count)]
+            let client = Task { try await runProcessDetached(python3(), arguments) }
+            let deadline = ContinuousClock.now + .seconds(15)
+            while try await log.partitions(of: "orders")[0].nextOffset < 16, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await log.partitions(of: "orders")[0].nextOffset == 16, "16 requests taken while the first waited, no more")
+            fileSystem.releaseSyncs()
+            let result = try await client.value
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdoutText.split(separator: "\n").map { Int32($0) } == sent, "answers in request order")
+            let values = try await log.read(topic: "orders", partition: 0, from: 0).flatMap(\.records).map {
+                String(decoding: $0.value ?? [], as: UTF8.self)
+            }
+            #expect(values == (0..<40).filter { $0 != 20 }.map { "v\($0)" }, "written in the order sent")
         }
     }
 
