@@ -368,9 +368,9 @@ public final class LogDirectory {
 
     /// Raises a topic's partition count to `count` (Kafka's CreatePartitions): the new partitions start
     /// empty, the others are untouched; keyed records map by the new count from then on, as in Kafka.
-    /// The new partitions' directories are made first and the topic file rewritten last, so a crash in
-    /// between leaves the topic as it was (a directory no topic file counts holds nothing acknowledged,
-    /// and is made afresh by the next attempt). Internal topics keep their partitions.
+    /// The new partitions' directories are made first and the topic file rewritten last, so a crash or a
+    /// failure in between leaves the topic as it was (a directory no topic file counts holds nothing
+    /// acknowledged, and is made afresh by the next attempt). Internal topics keep their partitions.
     @discardableResult
     public func addPartitions(topic name: String, count: Int) throws(LogError) -> LogTopic {
         try checkOpen()
@@ -406,11 +406,11 @@ public final class LogDirectory {
             try fs.syncDirectory(path)
             try writeDurably("\(path)/\(name).topic", Self.topicFileText(topic))
         } catch {
+            // The new directories stay: if the topic file's rename reached the disk before the failure,
+            // the next open needs them; if not, they hold nothing and the next attempt makes them afresh.
             logs[name] = existing
             for p in added { unparked.remove(PartitionKey(topic: name, partition: p)) }
             made.removeAll()
-            for p in added { removePartitionDirectory("\(path)/\(name)-\(p)") }
-            try? fs.syncDirectory(path)
             throw error
         }
         topics[name] = topic
@@ -890,11 +890,16 @@ public final class LogDirectory {
         }
     }
 
-    /// A cleaning that failed or was cancelled: the partition may be cleaned again.
-    public func compactionEnded(_ key: PartitionKey, generation: UInt64) {
+    /// How long the schedule leaves a partition alone after its cleaning failed (5 minutes).
+    public static let compactionRetryDelayMs: Int64 = 300_000
+
+    /// A cleaning that was cancelled, or failed at `failedAt` (then the schedule retries it only after
+    /// ``compactionRetryDelayMs``): the partition may be cleaned again.
+    public func compactionEnded(_ key: PartitionKey, generation: UInt64, failedAt: Int64?) {
         guard let log = logs[key.topic].flatMap({ key.partition < $0.count ? $0[key.partition] : nil }), log.generation == generation
         else { return }
         log.cleaning = nil
+        if let failedAt { log.compactionRetryAt = failedAt + Self.compactionRetryDelayMs }
     }
 
     /// Each partition's offsets and state, in partition order.

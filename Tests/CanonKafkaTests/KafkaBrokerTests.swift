@@ -347,6 +347,41 @@ import Testing
         await log.shutdown()
     }
 
+    /// A Produce whose partitions mix an idempotent producer's batch and a plain one writes both (the
+    /// request is taken in one step, for the producer's sequence, and the plain batch with it).
+    @Test func aProduceMixingIdempotentAndPlainBatchesWritesBoth() async throws {
+        let (broker, log) = try await Self.broker()
+        let idempotent = RecordBatch(
+            baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)],
+            producer: ProducerFields(id: 5, epoch: 0, baseSequence: 0))
+        let plain = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [2], timestamp: 0)])
+        let frame = Self.request(0, 3) { w in
+            w.nullableString(nil)
+            w.int16(-1)
+            w.int32(5000)
+            w.arrayCount(1)
+            w.string("orders")
+            w.arrayCount(2)
+            w.int32(0)
+            w.nullableBytes(idempotent.encoded())
+            w.int32(1)
+            w.nullableBytes(plain.encoded())
+        }
+        var r = try Self.answer(await broker.respond(to: frame))
+        _ = try r.int32()
+        #expect(try r.int32() == 1)
+        _ = try r.string()
+        #expect(try r.int32() == 2)
+        for partition in [Int32(0), 1] {
+            #expect(try r.int32() == partition)
+            #expect(try r.int16() == 0)
+            #expect(try r.int64() == 0)
+            _ = try r.int64()
+        }
+        #expect(try await log.partitions(of: "orders").map(\.nextOffset) == [1, 1])
+        await log.shutdown()
+    }
+
     /// A plain batch (no compression, CreateTime) is stored byte for byte as the producer sent it, but
     /// for its base offset: here its header's max timestamp and leader epoch, which an encoding of its
     /// records would not give, come back from the log.

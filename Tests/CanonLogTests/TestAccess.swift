@@ -8,3 +8,8 @@ enum CRC32CTestAccess {
 enum LogEngineTestAccess {
     static func ioLoopIterations(_ engine: LogEngine) -> Int { engine.ioLoopIterations }
 }
+
+enum CompactionTestAccess {
+    /// Runs a cleaning on this thread (the engine runs it on its cleaner's).
+    static func run(_ job: CompactionJob) throws -> CompactionOutput? { try Compactor.run(job) }
+}

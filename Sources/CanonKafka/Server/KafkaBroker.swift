@@ -33,7 +33,8 @@ public struct KafkaBroker: Sendable {
     /// partition, a group call's); `canon serve` counts them for `/metrics`.
     public var onAnswer: (@Sendable (_ api: String, _ errorCodes: [Int16]) -> Void)?
     /// Largest records section one compressed batch may decompress to (a larger one is refused as
-    /// corrupt, before more is allocated). Default 64 MiB.
+    /// corrupt, before more is allocated). Default and most: 64 MiB, what the log decodes stored batches
+    /// with.
     public var maximumDecompressedBytes = BatchCompression.defaultMaximumDecompressedBytes
 
     /// The consumer groups: one coordinator for the broker's lifetime, shared by its copies.
@@ -297,6 +298,7 @@ public struct KafkaBroker: Sendable {
                     }
                 )
             } : nil
+        let sequential = pipelined ? [] : decoded  // the pipelined work keeps only its queued appends
         return ProduceWork(pipelined: pipelined) { [self] in
             var results: [(name: String, partitions: [ProducePartitionResult])] = []
             if let steps {
@@ -318,7 +320,7 @@ public struct KafkaBroker: Sendable {
                     results.append((topic, await withLogStartOffsets(topic, answered)))
                 }
             } else {
-                for (topic, partitions) in decoded {
+                for (topic, partitions) in sequential {
                     var answered: [ProducePartitionResult] = []
                     for outcome in partitions {
                         switch outcome {
@@ -442,7 +444,17 @@ public struct KafkaBroker: Sendable {
     /// finds it.
     private func appendIdempotent(topic: String, _ d: DecodedPartition) async -> ProducePartitionResult {
         var result = ProducePartitionResult(index: d.partition, error: .none)
-        guard let p = d.idempotent else { return result }
+        guard let p = d.idempotent else {
+            // A partition without a producer's sequence, in a request that has one elsewhere.
+            do throws(LogError) {
+                result.baseOffset =
+                    try await log.append(topic: topic, partition: Int(d.partition), records: d.records, producer: nil, encoded: d.asSent)
+                    .first?.offset ?? -1
+            } catch {
+                result = Self.refused(d.partition, error)
+            }
+            return result
+        }
         let key = ProducerState.Key(topic: topic, partition: d.partition, producerID: p.producerID)
         let producer = ProducerFields(id: p.producerID, epoch: p.epoch, baseSequence: p.firstSequence)
         let write: @Sendable () async throws(LogError) -> Int64 = { [log, d] () async throws(LogError) -> Int64 in
@@ -473,7 +485,9 @@ public struct KafkaBroker: Sendable {
         }
         let batch: RecordBatch
         do {
-            batch = try RecordBatch(decoding: sent, maximumDecompressedBytes: maximumDecompressedBytes)
+            // Never more than the log decodes stored batches with (a larger one could not be read back).
+            batch = try RecordBatch(
+                decoding: sent, maximumDecompressedBytes: min(maximumDecompressedBytes, BatchCompression.defaultMaximumDecompressedBytes))
         } catch {
             throw KafkaBatchError(code: .corruptMessage, message: error.message)
         }

@@ -6,8 +6,9 @@ import ServiceLifecycle
 /// The Kafka protocol listener of `canon serve --kafka-port`: a `Service` that accepts connections and
 /// answers each request frame through a ``KafkaBroker``, in request order per connection (Kafka clients
 /// expect that). A Produce whose appends are queued in the log does not hold up the connection: the
-/// next requests are read and taken while it waits for durability (up to a window of unanswered
-/// requests and bytes), so a producer's pipelined requests share the log's group commits.
+/// next Produce requests are read and taken while it waits for durability (up to a window of unanswered
+/// requests and bytes), so a producer's pipelined requests share the log's group commits. Any other
+/// request waits until the ones before it are answered.
 public struct KafkaServer: Service {
     /// Where and how the listener runs.
     public struct Configuration: Sendable {
@@ -130,6 +131,11 @@ public struct KafkaServer: Service {
                         await window.close()
                     }
                     for try await frame in inbound {
+                        // Only Produce requests overlap: any other request is taken once every earlier one is
+                        // answered, as Kafka takes a connection's requests (a Fetch sees the Produce before it).
+                        if frame.getInteger(at: frame.readerIndex, as: Int16.self) != KafkaAPI.produce.rawValue {
+                            await window.drain()
+                        }
                         guard await window.admit(frame.readableBytes) else { break }
                         let pending = await broker.start(Array(buffer: frame))
                         taken.yield((pending, frame.readableBytes))
@@ -169,6 +175,11 @@ actor UnansweredWindow {
         requests += 1
         bytes += size
         return true
+    }
+
+    /// Waits until every request taken is answered (or the writer stopped).
+    func drain() async {
+        while !closed && requests > 0 { await withCheckedContinuation { waiter = $0 } }
     }
 
     /// A request was answered.

@@ -91,7 +91,7 @@ final class CompactionToken: @unchecked Sendable {
         }
     }
 
-    /// Asks the cleaner to stop, and waits until it has (at most one batch's work).
+    /// Asks the cleaner to stop, and waits until it has (it checks at every batch it reads).
     func cancelAndWait() {
         condition.lock()
         cancelled = true
@@ -123,9 +123,13 @@ enum Compactor {
             return output
         } catch {
             for path in written { try? job.fs.remove(path) }
+            if error.code == cancelled { return nil }
             throw error
         }
     }
+
+    /// What `forEachBatch` throws when the job was cancelled (checked at every batch).
+    static let cancelled = LogError.Code(rawValue: "compaction-cancelled")
 
     private static func clean(_ job: CompactionJob, written: inout [String]) throws(LogError) -> CompactionOutput? {
         let fs = job.fs
@@ -136,7 +140,7 @@ enum Compactor {
         for source in job.sources {
             if job.token.isCancelled { return nil }
             let dirty = source.baseOffset >= job.firstDirtyOffset
-            try forEachBatch(in: source, fs, decode: dirty) { (batch, header) throws(LogError) in
+            try forEachBatch(in: source, fs, decode: dirty, token: job.token) { (batch, header) throws(LogError) in
                 if header.producerId >= 0 { lastOfProducer[header.producerId] = header.baseOffset }
                 for (offset, record) in batch?.recordsWithOffsets ?? [] {
                     if let key = record.key { latest[key] = offset }
@@ -156,7 +160,7 @@ enum Compactor {
             try fs.sync(handle)
             groups.append(group)
         }
-        do {
+        do throws(LogError) {
             for (k, source) in job.sources.enumerated() {
                 if job.token.isCancelled {
                     if let handle = current?.handle { fs.close(handle) }
@@ -185,7 +189,7 @@ enum Compactor {
                         g.from = last + 1
                     }
                 }
-                try forEachBatch(in: source, fs, decode: true) { (decoded, header) throws(LogError) in
+                try forEachBatch(in: source, fs, decode: true, token: job.token) { (decoded, header) throws(LogError) in
                     let batch = decoded!
                     var kept: [LogRecord] = []
                     var deltas: [Int32] = []
@@ -217,9 +221,20 @@ enum Compactor {
                     }
                 }
                 flushGap()
-                // A new cleaned segment when this one would pass segment.bytes, or after a gap a repair left.
+                // A new cleaned segment when this one would pass segment.bytes, or span more offsets than a
+                // segment's index can name (2^32), or after a gap a repair left.
+                guard out.count <= Int(UInt32.max) else {
+                    throw LogError(
+                        .recordTooLarge, "compaction stopped: \(source.path) would clean to \(out.count) bytes, more than a segment holds",
+                        location: LogError.Location(file: source.path))
+                }
                 let follows = k > 0 && job.sources[k - 1].nextOffset == source.baseOffset
-                if let c = current, !follows || c.group.size + out.count > job.segmentBytes { try close() }
+                if let c = current,
+                    !follows || c.group.size + out.count > min(job.segmentBytes, Int(UInt32.max))
+                        || source.nextOffset - 1 - c.group.baseOffset > Int64(UInt32.max)
+                {
+                    try close()
+                }
                 if current == nil {
                     let path = "\(job.directory)/\(SegmentFiles.logFileName(baseOffset: source.baseOffset))\(cleanedSuffix)"
                     let handle = try fs.open(path, create: true)
@@ -263,7 +278,8 @@ enum Compactor {
     /// CRC either way) and its bytes; checks that each batch follows the one before it and that they
     /// end where the segment does.
     static func forEachBatch(
-        in source: CompactionJob.Source, _ fs: any LogFileSystem, decode: Bool, _ body: (RecordBatch?, Header) throws(LogError) -> Void
+        in source: CompactionJob.Source, _ fs: any LogFileSystem, decode: Bool, token: CompactionToken? = nil,
+        _ body: (RecordBatch?, Header) throws(LogError) -> Void
     ) throws(LogError) {
         let handle = try fs.open(source.path, create: false)
         defer { fs.close(handle) }
@@ -276,6 +292,7 @@ enum Compactor {
             let chunk = try fs.read(handle, at: position, count: min(source.size - position, 1 << 20))
             var local = 0
             while local + RecordBatch.logOverhead <= chunk.count {
+                if token?.isCancelled == true { throw LogError(cancelled, "cancelled") }
                 let size = chunk.withUnsafeBytes { RecordBatch.totalSize(of: $0, at: local)! }
                 guard size >= RecordBatch.headerSize, position + local + size <= source.size else {
                     throw damaged(position + local, "a batch of \(size) bytes does not fit the segment")

@@ -173,7 +173,8 @@ final class IOThread: @unchecked Sendable {
                 enqueue(
                     .other(
                         run: { directory in
-                            directory.compactionEnded(key, generation: job.generation)
+                            let failed: Int64? = if case .failure = result { self.configuration.now() } else { nil }
+                            directory.compactionEnded(key, generation: job.generation, failedAt: failed)
                             answer?(result.map { _ in nil })
                         }, changesTopics: false, cancel: { _ in answer?(result.map { _ in nil }) }))
             }

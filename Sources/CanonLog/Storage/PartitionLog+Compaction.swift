@@ -29,7 +29,7 @@ extension PartitionLog {
     /// records newer than `minimumLagMs` are left for later. Nil when nothing is dirty, a cleaning is
     /// running, or the partition is read-only.
     func compactionJob(now: Int64, configuration topic: TopicConfiguration, force: Bool) -> CompactionJob? {
-        guard cleaning == nil, damage == nil, state == .writable, segments.count > 1 else { return nil }
+        guard cleaning == nil, damage == nil, state == .writable, segments.count > 1, force || now >= compactionRetryAt else { return nil }
         let firstDirty = firstDirtyOffset()
         let lagLimit = now.subtractingReportingOverflow(topic.minCompactionLagMs).partialValue
         let cleanable = segments.dropLast().prefix { $0.index.maxTimestamp <= lagLimit }
@@ -63,19 +63,58 @@ extension PartitionLog {
             output.discard()
             return nil
         }
-        try unpark()
-        for group in output.groups {
-            try fs.rename(group.path, to: String(group.path.dropLast(Compactor.cleanedSuffix.count)) + Compactor.swapSuffix)
+        do {
+            try unpark()
+        } catch {
+            output.discard()
+            throw error
         }
-        try fs.syncDirectory(directory)
-        // Committed: from here on recovery finishes the swap. The replaced segments go first (durably),
-        // then each swap file takes its segment's name: a crash never leaves old and cleaned segments
-        // that overlap.
+        // A recovery checkpoint that names a segment being replaced would be read against the cleaned
+        // one: it goes first (recovery then scans every segment, until the next checkpoint).
+        let replacedBases = Set(output.groups.flatMap(\.replaced))
+        let onDisk =
+            lastCheckpoint
+            ?? (try? fs.readAll(checkpointPath)).flatMap { RecoveryCheckpoint(String(decoding: $0, as: UTF8.self)) }
+        if let named = onDisk?.baseOffset, replacedBases.contains(named) {
+            do {
+                try fs.remove(checkpointPath)
+                try fs.syncDirectory(directory)
+            } catch {
+                output.discard()
+                throw error
+            }
+            lastCheckpoint = nil
+            checkpointPosition = -1
+        }
+        var swapped: [String] = []
         do {
             for group in output.groups {
-                let replaced = segments.filter { group.replaced.contains($0.baseOffset) }
-                lease.close(replaced.map(\.handle))
-                for segment in replaced {
+                let swap = String(group.path.dropLast(Compactor.cleanedSuffix.count)) + Compactor.swapSuffix
+                try fs.rename(group.path, to: swap)
+                swapped.append(swap)
+            }
+            try fs.syncDirectory(directory)
+        } catch {
+            // Not committed: take the swap files back, or stop writing if that fails too (recovery would
+            // otherwise finish them).
+            do {
+                for swap in swapped { try fs.remove(swap) }
+                output.discard()
+                try fs.syncDirectory(directory)
+            } catch {
+                state = .readOnly(
+                    reason: "a compaction could not take back its swap files (\(error.message)); reopening the partition finishes it")
+            }
+            throw error
+        }
+        // Committed: from here on recovery finishes the swap. The replaced segments go first (durably),
+        // then each swap file takes its segment's name: a crash never leaves old and cleaned segments
+        // that overlap. The replaced segments' files stay open until they are out of `segments`.
+        var retired: [LogFileHandle] = []
+        defer { lease.close(retired) }
+        do {
+            for group in output.groups {
+                for segment in segments where group.replaced.contains(segment.baseOffset) {
                     for suffix in [".index", ".timeindex"] where fs.fileExists(segment.stem + suffix) {
                         try fs.remove(segment.stem + suffix)
                     }
@@ -99,15 +138,17 @@ extension PartitionLog {
                     segment.index.add(entry, segmentBase: group.baseOffset, interval: configuration.indexIntervalBytes)
                 }
                 let first = segments.firstIndex { group.replaced.contains($0.baseOffset) }!
+                retired += segments.filter { group.replaced.contains($0.baseOffset) }.map(\.handle)
                 segments.removeAll { group.replaced.contains($0.baseOffset) }
                 segments.insert(segment, at: first)
                 try rewriteSealedIndexes(&segments[first])
             }
-            try writeCleanerCheckpoint(output.report.cleanedThrough)
         } catch {
             state = .readOnly(reason: "a compaction swap failed (\(error.message)); reopening the partition finishes it")
             throw error
         }
+        // A cleaner checkpoint that is not written only makes the next cleaning redo this one.
+        try? writeCleanerCheckpoint(output.report.cleanedThrough)
         return output.report
     }
 
@@ -140,7 +181,15 @@ extension PartitionLog {
                 continue
             }
             // The replaced segments go durably first; the swap file then takes the first one's name.
-            for old in try files.baseOffsets(fs) where old > base && old < next { try files.remove(baseOffset: old, fs) }
+            // Only a swap that starts at a segment and ends where a segment starts (or at the log's end)
+            // was committed over these segments; anything else is a leftover, dropped.
+            let bases = try files.baseOffsets(fs)
+            guard bases.contains(base), bases.contains(next) || bases.allSatisfy({ $0 < next }) else {
+                try fs.remove(swap)
+                recoveryNotes.append("dropped a compaction swap file \(swap) that does not match the segments")
+                continue
+            }
+            for old in bases where old > base && old < next { try files.remove(baseOffset: old, fs) }
             let stem = files.stem(baseOffset: base)
             for suffix in [".index", ".timeindex"] where fs.fileExists(stem + suffix) { try fs.remove(stem + suffix) }
             try fs.syncDirectory(directory)

@@ -124,6 +124,8 @@ public final class PartitionLog {
     var cleaning: CompactionToken?
     /// The first offset not cleaned yet (the cleaner checkpoint), once read.
     var cleanedThrough: Int64?
+    /// After a failed cleaning, the partition is not cleaned by the schedule before this time (ms).
+    var compactionRetryAt: Int64 = 0
     /// The segments' file names in `directory`.
     var files: SegmentFiles { SegmentFiles(directory: directory) }
 

@@ -35,8 +35,9 @@ public struct TopicConfiguration: Sendable, Hashable {
     /// Kafka's `min.cleanable.dirty.ratio` (0.5): the share of a compacted partition's sealed bytes
     /// written since its last cleaning that starts the next one.
     public var minCleanableDirtyRatio: Double = 0.5
-    /// Kafka's `delete.retention.ms` (1 day): how long a tombstone (a key with a null value) stays after
-    /// the cleaning that first kept it, so that consumers see the deletion.
+    /// Kafka's `delete.retention.ms` (1 day): a tombstone (a key with a null value) that a cleaning kept
+    /// is dropped by a later one once its batch's timestamp is older than this, so consumers see the
+    /// deletion first.
     public var deleteRetentionMs: Int64 = 86_400_000
     /// Kafka's `min.compaction.lag.ms` (0): records newer than this are not compacted yet.
     public var minCompactionLagMs: Int64 = 0
