@@ -27,19 +27,29 @@ import Testing
         return w.bytes
     }
 
-    /// Produce v3 of one batch to `orders` partition 0; the partition's error code and base offset.
-    static func produceV3(_ batch: [UInt8], acks: Int16 = 1, to broker: KafkaBroker) async throws -> (code: Int16, base: Int64) {
-        let frame = request(0, 3) { w in
+    /// A Produce request (no transactional ID) of `batches` by partition to `orders`.
+    static func produceRequest(
+        _ version: Int16 = 3, correlation: Int32 = 7, acks: Int16 = 1, _ batches: [(partition: Int32, bytes: [UInt8])]
+    )
+        -> [UInt8]
+    {
+        request(0, version, correlation: correlation) { w in
             w.nullableString(nil)
             w.int16(acks)
             w.int32(5000)
             w.arrayCount(1)
             w.string("orders")
-            w.arrayCount(1)
-            w.int32(0)
-            w.nullableBytes(batch)
+            w.arrayCount(batches.count)
+            for batch in batches {
+                w.int32(batch.partition)
+                w.nullableBytes(batch.bytes)
+            }
         }
-        var r = try answer(await broker.respond(to: frame))
+    }
+
+    /// Produce v3 of one batch to `orders` partition 0; the partition's error code and base offset.
+    static func produceV3(_ batch: [UInt8], acks: Int16 = 1, to broker: KafkaBroker) async throws -> (code: Int16, base: Int64) {
+        var r = try answer(await broker.respond(to: produceRequest(acks: acks, [(0, batch)])))
         for _ in 0..<2 { _ = try r.int32() }
         _ = try r.string()
         for _ in 0..<2 { _ = try r.int32() }
@@ -142,16 +152,7 @@ import Testing
         broker.onAnswer = { api, codes in answers.withValue { $0.append((api, codes)) } }
         func produce(_ values: [String]) async throws -> (code: Int16, base: Int64, errors: [(Int32, String?)], message: String?) {
             let records = values.map { LogRecord(key: nil, value: Array($0.utf8), timestamp: 1_700_000_000_000) }
-            let frame = Self.request(0, 8) { w in
-                w.nullableString(nil)
-                w.int16(-1)
-                w.int32(5000)
-                w.arrayCount(1)
-                w.string("orders")
-                w.arrayCount(1)
-                w.int32(1)
-                w.nullableBytes(RecordBatch(baseOffset: 0, records: records).encoded())
-            }
+            let frame = Self.produceRequest(8, acks: -1, [(1, RecordBatch(baseOffset: 0, records: records).encoded())])
             var r = try Self.answer(await broker.respond(to: frame))
             _ = try r.int32()
             #expect(try r.int32() == 1)
@@ -355,18 +356,7 @@ import Testing
             baseOffset: 0, records: [LogRecord(key: nil, value: [1], timestamp: 0)],
             producer: ProducerFields(id: 5, epoch: 0, baseSequence: 0))
         let plain = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: [2], timestamp: 0)])
-        let frame = Self.request(0, 3) { w in
-            w.nullableString(nil)
-            w.int16(-1)
-            w.int32(5000)
-            w.arrayCount(1)
-            w.string("orders")
-            w.arrayCount(2)
-            w.int32(0)
-            w.nullableBytes(idempotent.encoded())
-            w.int32(1)
-            w.nullableBytes(plain.encoded())
-        }
+        let frame = Self.produceRequest(acks: -1, [(0, idempotent.encoded()), (1, plain.encoded())])
         var r = try Self.answer(await broker.respond(to: frame))
         _ = try r.int32()
         #expect(try r.int32() == 1)

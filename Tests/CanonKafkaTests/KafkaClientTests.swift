@@ -257,17 +257,7 @@ import Testing
                     frame = KafkaBrokerTests.request(3, 1, correlation: correlation) { w in w.arrayCount(0) }
                 } else {
                     let batch = RecordBatch(baseOffset: 0, records: [LogRecord(key: nil, value: Array("v\(i)".utf8), timestamp: 0)])
-                        .encoded()
-                    frame = KafkaBrokerTests.request(0, 3, correlation: correlation) { w in
-                        w.nullableString(nil)
-                        w.int16(-1)
-                        w.int32(5000)
-                        w.arrayCount(1)
-                        w.string("orders")
-                        w.arrayCount(1)
-                        w.int32(0)
-                        w.nullableBytes(batch)
-                    }
+                    frame = KafkaBrokerTests.produceRequest(correlation: correlation, acks: -1, [(0, batch.encoded())])
                 }
                 frames += withUnsafeBytes(of: Int32(frame.count).bigEndian, Array.init) + frame
                 sent.append(correlation)
