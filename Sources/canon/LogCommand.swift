@@ -8,7 +8,7 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Work offline on a data directory of the log (refused while another process holds its lock).",
-        subcommands: [CreateTopic.self, Append.self, Read.self, Describe.self, Verify.self, Repair.self]
+        subcommands: [CreateTopic.self, Append.self, Read.self, Describe.self, Compact.self, Verify.self, Repair.self]
     )
 }
 
@@ -206,6 +206,46 @@ extension LogCommand {
                 if starts.contains(where: { $0 > 0 }) { Output.line("  start-offsets \(starts.map(String.init).joined(separator: " "))") }
                 for (k, v) in topic.configuration.settings.sorted(by: { $0.key < $1.key }) { Output.line("  \(k)=\(v)") }
             }
+        }
+    }
+
+    struct Compact: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Clean a compacted topic's partitions now (cleanup.policy=compact), whatever their dirty share.",
+            discussion: """
+                Keeps the last record of each key in the sealed segments (the active one is never cleaned) and                 prints per partition: segments and bytes before and after, records and tombstones removed.                 `canon serve` cleans by itself once a partition's min.cleanable.dirty.ratio is reached.
+                """)
+        @Argument(help: "The data directory.") var directory: String
+        @Argument(help: "The topic.") var topic: String
+        @Option(help: "Only this partition.") var partition: Int?
+
+        func run() async throws {
+            let engine: LogEngine
+            do {
+                engine = try LogEngine(path: directory, fileSystem: PosixFileSystem())
+                for note in engine.recoveryNotes { Output.error("recovery: \(note)") }
+            } catch {
+                throw CLIFailure.failed("\(error)")
+            }
+            var failure: String?
+            do throws(LogError) {
+                let count = try await engine.topic(topic)?.partitions ?? 0
+                guard count > 0 else { throw LogError(.unknownTopic, "no topic '\(topic)'") }
+                for p in partition.map({ [$0] }) ?? Array(0..<count) {
+                    guard let r = try await engine.compact(topic: topic, partition: p) else {
+                        Output.line("partition \(p): nothing to clean")
+                        continue
+                    }
+                    Output.line(
+                        "partition \(p): segments \(r.segmentsBefore) -> \(r.segmentsAfter), bytes \(r.bytesBefore) -> \(r.bytesAfter), "
+                            + "records removed \(r.recordsRemoved), tombstones removed \(r.tombstonesRemoved), cleaned through offset \(r.cleanedThrough)"
+                    )
+                }
+            } catch {
+                failure = "\(error)"
+            }
+            await engine.shutdown()
+            if let failure { throw CLIFailure.failed(failure) }
         }
     }
 

@@ -159,11 +159,14 @@ extension PartitionLog {
         cleanedThrough = offset
     }
 
-    /// Recovery's first step: removes a cleaning's `.cleaned` files (it had not committed) and finishes
-    /// a swap that had (each `.swap` replaces the segments whose base offsets it covers).
+    /// Recovery's first step: removes a cleaning's `.cleaned` files (it had not committed) and index files
+    /// a crash left half rewritten, and finishes a swap that had committed (each `.swap` replaces the
+    /// segments whose base offsets it covers).
     func finishInterruptedCompaction() throws(LogError) {
         let names = try fs.contentsOfDirectory(directory)
-        for name in names where name.hasSuffix(".log" + Compactor.cleanedSuffix) { try fs.remove("\(directory)/\(name)") }
+        for name in names where name.hasSuffix(".log" + Compactor.cleanedSuffix) || name.hasSuffix(Self.indexRewriteSuffix) {
+            try fs.remove("\(directory)/\(name)")
+        }
         let swaps = names.filter { $0.hasSuffix(".log" + Compactor.swapSuffix) }.compactMap { Int64($0.prefix(20)) }.sorted()
         guard !swaps.isEmpty else { return }
         for base in swaps {

@@ -205,12 +205,30 @@ extension PartitionLog {
         )
     }
 
-    /// Writes the index files of a sealed segment whose indexes a scan rebuilt.
+    /// The suffix of an index file being rewritten whole (renamed over the index file once synced).
+    static let indexRewriteSuffix = ".rewrite"
+
+    /// Writes the index files of a sealed segment whose indexes were rebuilt (by a scan, or by a
+    /// cleaning) whole: each to a temporary file, synced, then renamed over the old one, so that a crash
+    /// leaves the old file, the new one, or none (rebuilt at the next open), never a partial one that
+    /// looks sane.
     func rewriteSealedIndexes(_ segment: inout Segment) throws(LogError) {
         segment.index.appendTimeEntry(segmentBase: segment.baseOffset, lastOffset: segment.nextOffset - 1)
-        segment.offsetEntriesOnDisk = 0
-        segment.timeEntriesOnDisk = 0
-        try persistIndexes(&segment, sync: true)
+        for (suffix, bytes) in [
+            (".index", SegmentIndex.encodeOffsets(segment.index.offsets[...])),
+            (".timeindex", SegmentIndex.encodeTimes(segment.index.times[...])),
+        ] {
+            let temporary = segment.stem + suffix + Self.indexRewriteSuffix
+            let h = try fs.open(temporary, create: true)
+            defer { fs.close(h) }
+            try fs.truncate(h, to: 0)
+            try fs.write(h, bytes, at: 0)
+            try fs.sync(h)
+            try fs.rename(temporary, to: segment.stem + suffix)
+        }
+        try fs.syncDirectory(directory)
+        segment.offsetEntriesOnDisk = segment.index.offsets.count
+        segment.timeEntriesOnDisk = segment.index.times.count
     }
 
     func finishOpen() {
