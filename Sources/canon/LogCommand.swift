@@ -26,6 +26,18 @@ private func openDirectory(_ path: String) throws(CLIFailure) -> LogDirectory {
     return directory
 }
 
+/// Opens a data directory through the log engine (appends share fdatasyncs, cleanings run off its I/O
+/// thread); errors exit 1 with the log's message.
+private func openEngine(_ path: String) throws(CLIFailure) -> LogEngine {
+    do {
+        let engine = try LogEngine(path: path, fileSystem: PosixFileSystem())
+        for note in engine.recoveryNotes { Output.error("recovery: \(note)") }
+        return engine
+    } catch {
+        throw CLIFailure.failed("\(error)")
+    }
+}
+
 private func logging<R>(_ body: () throws(LogError) -> R) throws(CLIFailure) -> R {
     do {
         return try body()
@@ -76,13 +88,7 @@ extension LogCommand {
         }
 
         func run() async throws {
-            let engine: LogEngine
-            do {
-                engine = try LogEngine(path: directory, fileSystem: PosixFileSystem())
-                for note in engine.recoveryNotes { Output.error("recovery: \(note)") }
-            } catch {
-                throw CLIFailure.failed("\(error)")
-            }
+            let engine = try openEngine(directory)
             // Up to 16 batches in flight (they share fdatasyncs); the printer answers in input order, each as
             // soon as its batch is durable, while lines are still being read.
             let slots = Slots(16)
@@ -220,13 +226,7 @@ extension LogCommand {
         @Option(help: "Only this partition.") var partition: Int?
 
         func run() async throws {
-            let engine: LogEngine
-            do {
-                engine = try LogEngine(path: directory, fileSystem: PosixFileSystem())
-                for note in engine.recoveryNotes { Output.error("recovery: \(note)") }
-            } catch {
-                throw CLIFailure.failed("\(error)")
-            }
+            let engine = try openEngine(directory)
             var failure: String?
             do throws(LogError) {
                 let count = try await engine.topic(topic)?.partitions ?? 0
