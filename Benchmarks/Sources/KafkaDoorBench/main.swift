@@ -33,10 +33,15 @@ try? FileManager.default.removeItem(atPath: root)
 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: root) }
 
-func run(_ executable: String, _ arguments: [String]) throws -> String {
+/// With CANON_BENCH_PEER_CPUS (a `taskset` CPU list), the clients (the C peer, wrk) run on those CPUs;
+/// start the benchmark itself under `taskset` on the others, and the server and the library runs share
+/// them: the door then gets the same CPUs as the library API, as with a client on another machine.
+let peerCPUs = ProcessInfo.processInfo.environment["CANON_BENCH_PEER_CPUS"]
+
+func run(_ executable: String, _ arguments: [String], client: Bool = false) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
+    process.arguments = (client ? peerCPUs.map { ["taskset", "-c", $0] } ?? [] : []) + [executable] + arguments
     let output = Pipe()
     process.standardOutput = output
     try process.run()
@@ -151,8 +156,8 @@ func door(_ value: [UInt8]) async throws -> (produce: Double, fetch: Double) {
     try Data(value).write(to: URL(fileURLWithPath: file))
     settle()
     return try await withDoor { port in
-        let produced = try await offPool { try run(peer, ["produce", "127.0.0.1:\(port)", String(count), String(partitions), file]) }
-        let fetched = try await offPool { try run(peer, ["consume", "127.0.0.1:\(port)", String(count), String(partitions)]) }
+        let produced = try await offPool { try run(peer, ["produce", "127.0.0.1:\(port)", String(count), String(partitions), file], client: true) }
+        let fetched = try await offPool { try run(peer, ["consume", "127.0.0.1:\(port)", String(count), String(partitions)], client: true) }
         return (Double(count) / Double(produced.split(separator: "\n")[0])!, Double(count) / Double(fetched.split(separator: "\n")[0])!)
     }
 }
@@ -173,7 +178,7 @@ func rest(_ topic: String, _ value: [UInt8], seconds: Int = 5) async throws -> D
     wrk.headers["Content-Type"] = "application/json"
     """.write(toFile: script, atomically: true, encoding: .utf8)
     let output = try await offPool {
-        try run("wrk", ["-t1", "-c16", "-d\(seconds)s", "-s", script, "http://127.0.0.1:\(port)/v3/clusters/canon/topics/\(topic)/records:batch"])
+        try run("wrk", ["-t1", "-c16", "-d\(seconds)s", "-s", script, "http://127.0.0.1:\(port)/v3/clusters/canon/topics/\(topic)/records:batch"], client: true)
     }
     guard !output.contains("Non-2xx"), let line = output.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
         let rate = Double(line.split(separator: " ").last ?? "")
@@ -187,7 +192,7 @@ func latency(_ value: [UInt8], records: Int = 2000) async throws -> (door: (Doub
     let file = root + "/value"
     try Data(value).write(to: URL(fileURLWithPath: file))
     let doorText = try await withDoor { port in
-        try await offPool { try run(peer, ["latency", "127.0.0.1:\(port)", String(records), file]) }
+        try await offPool { try run(peer, ["latency", "127.0.0.1:\(port)", String(records), file], client: true) }
     }
     let d = doorText.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
     var times: [Double] = []
@@ -215,7 +220,7 @@ if ProcessInfo.processInfo.environment["CANON_BENCH_ONLY"] == "door" {
     let file = root + "/value"
     try Data(value).write(to: URL(fileURLWithPath: file))
     let seconds = try await withDoor { port in
-        try await offPool { try run(peer, ["produce", "127.0.0.1:\(port)", String(count), String(partitions), file]) }
+        try await offPool { try run(peer, ["produce", "127.0.0.1:\(port)", String(count), String(partitions), file], client: true) }
     }
     print("door produce, 1 KiB, no validation: \(Int(Double(count) / Double(seconds.split(separator: "\n")[0])!)) records/s")
     await log.shutdown()
