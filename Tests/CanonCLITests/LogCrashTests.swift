@@ -80,6 +80,7 @@ import Testing
         #expect(created.status == 0, "\(created.stderr)")
         var rng = SplitMix64(state: 91)
         var last: [String: (offset: Int64, value: String)] = [:]
+        var written: [Int64: (key: String, value: String)] = [:]
         var serial = 0
         var cleanings = 0, interrupted = 0, wholeRun = 100_000
         // CANON_COMPACTION_CRASH_ROUNDS runs it longer (scripts/compaction-crash).
@@ -96,6 +97,7 @@ import Testing
             // in another order than they were read).
             for (line, record) in zip(appended.stdoutText.split(separator: "\n"), lines) {
                 let offset = Int64(line.split(separator: " ")[1])!
+                written[offset] = record
                 if offset > last[record.0]?.offset ?? -1 { last[record.0] = (offset, record.1) }
             }
             let process = Process()
@@ -131,6 +133,10 @@ import Testing
                 byOffset[Int64(f[0])!] = (String(f[1]), String(f[2]))
             }
             #expect(offsets == offsets.sorted() && Set(offsets).count == offsets.count, "round \(round): offsets go up")
+            #expect(!read.stderr.contains("read-only"), "round \(round): \(read.stderr)")
+            for (offset, row) in byOffset where written[offset].map({ $0 != row }) ?? true {
+                Issue.record("round \(round): offset \(offset) holds \(row), written \(String(describing: written[offset]))")
+            }
             for (key, record) in last {
                 #expect(
                     byOffset[record.offset]?.0 == key && byOffset[record.offset]?.1 == record.value,

@@ -72,19 +72,27 @@ extension PartitionLog {
         // A recovery checkpoint that names a segment being replaced would be read against the cleaned
         // one: it goes first (recovery then scans every segment, until the next checkpoint).
         let replacedBases = Set(output.groups.flatMap(\.replaced))
-        let onDisk =
-            lastCheckpoint
-            ?? (try? fs.readAll(checkpointPath)).flatMap { RecoveryCheckpoint(String(decoding: $0, as: UTF8.self)) }
+        var onDisk = lastCheckpoint
+        if onDisk == nil, fs.fileExists(checkpointPath) {
+            do {
+                // An unreadable checkpoint is not trusted by recovery anyway; one that cannot be read now
+                // stops the cleaning (it might name a replaced segment).
+                onDisk = RecoveryCheckpoint(String(decoding: try fs.readAll(checkpointPath), as: UTF8.self))
+            } catch {
+                output.discard()
+                throw error
+            }
+        }
         if let named = onDisk?.baseOffset, replacedBases.contains(named) {
             do {
                 try fs.remove(checkpointPath)
+                lastCheckpoint = nil
+                checkpointPosition = -1
                 try fs.syncDirectory(directory)
             } catch {
                 output.discard()
                 throw error
             }
-            lastCheckpoint = nil
-            checkpointPosition = -1
         }
         var swapped: [String] = []
         do {
@@ -145,6 +153,7 @@ extension PartitionLog {
             }
         } catch {
             state = .readOnly(reason: "a compaction swap failed (\(error.message)); reopening the partition finishes it")
+            keepsFilesOpen = true
             throw error
         }
         // A cleaner checkpoint that is not written only makes the next cleaning redo this one.
@@ -187,7 +196,10 @@ extension PartitionLog {
             // Only a swap that starts at a segment and ends where a segment starts (or at the log's end)
             // was committed over these segments; anything else is a leftover, dropped.
             let bases = try files.baseOffsets(fs)
-            guard bases.contains(base), bases.contains(next) || bases.allSatisfy({ $0 < next }) else {
+            // The next segment may start after offsets a repair dropped (`lost-offsets`).
+            let resumes = (try? LostOffsets.read(directory: directory, fs))?[next]
+            guard bases.contains(base), bases.contains(next) || resumes.map(bases.contains) == true || bases.allSatisfy({ $0 < next })
+            else {
                 try fs.remove(swap)
                 recoveryNotes.append("dropped a compaction swap file \(swap) that does not match the segments")
                 continue

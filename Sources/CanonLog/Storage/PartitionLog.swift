@@ -126,6 +126,9 @@ public final class PartitionLog {
     var cleanedThrough: Int64?
     /// After a failed cleaning, the partition is not cleaned by the schedule before this time (ms).
     var compactionRetryAt: Int64 = 0
+    /// A compaction swap failed past its commit point: `segments` no longer matches the files' names,
+    /// so the open files must stay open (never parked) until the partition is reopened.
+    var keepsFilesOpen = false
     /// The segments' file names in `directory`.
     var files: SegmentFiles { SegmentFiles(directory: directory) }
 
@@ -187,7 +190,7 @@ public final class PartitionLog {
     /// in the page cache; a later `fdatasync` of the reopened file covers it). Returns whether it did.
     @discardableResult
     public func park() -> Bool {
-        guard !isParked, lease.inUse == 0, markHandle != nil else { return false }
+        guard !isParked, !keepsFilesOpen, lease.inUse == 0, markHandle != nil else { return false }
         lease.close(openHandles)
         isParked = true
         return true
