@@ -272,6 +272,12 @@ import Testing
         #expect(try await produce(Self.compressedBatch([1, 2, 3], codec: 5)) == 76)
         #expect(try await produce(Self.compressedBatch([0xFF, 0xFF, 0xFF, 0xFF], codec: 4)) == 2)
         #expect(try await produce(Self.compressedBatch([0x1F, 0x8B, 0, 0], codec: 1)) == 2)
+        // A header claiming 2^31 - 1 records for a few compressed bytes: refused before room is made for them.
+        let oneRecord: [UInt8] = [0x0E, 0x00, 0x00, 0x00, 0x01, 0x02, 0x76, 0x00]
+        var claiming = Self.compressedBatch(Snappy.compress(oneRecord), codec: 2, count: .max)
+        claiming.setBigEndian(Int32.max - 1, at: 23)  // lastOffsetDelta, so the header agrees with itself
+        claiming.setBigEndian(claiming.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }, at: 17)
+        #expect(try await produce(claiming) == 2)
         #expect(try await log.partitions(of: "orders")[0].nextOffset == 0)
 
         // One record (length, attributes, timestamp and offset deltas, key -1, value "v", no headers), snappy.

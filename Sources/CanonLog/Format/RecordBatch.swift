@@ -309,6 +309,11 @@ public struct RecordBatch: Sendable, Hashable {
         producerEpoch = bytes.loadBigEndian(Int16.self, at: 51)
         baseSequence = bytes.loadBigEndian(Int32.self, at: 53)
         let count = Int(bytes.loadBigEndian(Int32.self, at: 57))
+        // A record takes at least 7 bytes: a count the records section cannot hold is refused before any
+        // room is made for it (a compressed batch's header is checked here, against what it decompressed to).
+        guard count <= (recordBytes.count - recordsStart) / 7 else {
+            throw corrupt("record count \(count) cannot fit in \(recordBytes.count - recordsStart) bytes of records", at: 57)
+        }
         var reader = VarintReader(bytes: recordBytes, offset: recordsStart)
         var records: [LogRecord] = []
         records.reserveCapacity(count)
