@@ -6,26 +6,38 @@ extension PartitionLog {
     /// A damaged batch is never served: the read fails naming segment and position, and the partition
     /// becomes read-only.
     public func read(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordBatch] {
-        var batches: [RecordBatch] = []
-        for (stored, segment, position) in try scan(from: offset, maxBytes: maxBytes) {
-            do {
-                batches.append(try RecordBatch(decoding: stored.bytes, position: position))
+        try scan(from: offset, maxBytes: maxBytes) { (bytes, segment, position) throws(LogError) in
+            do throws(LogError) {
+                return try RecordBatch(decoding: bytes, position: position)  // checks the header and CRC too
             } catch {
                 throw damaged(segment, at: position, error.message)
             }
         }
-        return batches
     }
 
     /// Visible batches holding offsets from `offset` on, up to about `maxBytes` (at least one batch), as
     /// they are stored (a producer's bytes, compressed or not, with the base offset stamped): checked
     /// (header, CRC-32C, offset continuity), not decoded. A damaged batch is never served.
     public func readStored(from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> [StoredBatch] {
-        try scan(from: offset, maxBytes: maxBytes).map(\.batch)
+        try scan(from: offset, maxBytes: maxBytes) { (bytes, segment, position) throws(LogError) in
+            let checked = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch.Summary, LogError> in
+                do throws(LogError) { return .success(try RecordBatch.summary(of: raw, position: position)) } catch {
+                    return .failure(error)
+                }
+            }
+            do throws(LogError) {
+                let summary = try checked.get()
+                return StoredBatch(bytes: bytes, baseOffset: summary.baseOffset, lastOffset: summary.lastOffset)
+            } catch {
+                throw damaged(segment, at: position, error.message)
+            }
+        }
     }
 
-    /// The batches `read` and `readStored` return, with where each is (for the damage report).
-    private func scan(from offset: Int64, maxBytes: Int) throws(LogError) -> [(batch: StoredBatch, segment: Segment, position: Int)] {
+    /// The batches `read` and `readStored` return: each batch's bytes (whose base offset has been checked
+    /// to follow the batch before) go through `take`, which checks the rest once (a decode, or the
+    /// header and CRC).
+    private func scan<T>(from offset: Int64, maxBytes: Int, _ take: ([UInt8], Segment, Int) throws(LogError) -> T) throws(LogError) -> [T] {
         try unpark()
         let from = max(offset, startOffset)
         if let damage, from >= damage.from {
@@ -33,7 +45,7 @@ extension PartitionLog {
         }
         guard from < durableNextOffset else { return [] }
         let first = segments.lastIndex { $0.baseOffset <= from } ?? 0
-        var result: [(batch: StoredBatch, segment: Segment, position: Int)] = []
+        var result: [T] = []
         var total = 0
         for (k, segment) in segments[first...].enumerated() {
             // The CRC does not cover base offsets: every batch must continue from the one before it.
@@ -41,7 +53,7 @@ extension PartitionLog {
             while position < segment.size {
                 if expected >= durableNextOffset { return result }
                 let want = min(segment.size - position, max(maxBytes - total, 0) + 64 * 1024)
-                let chunk = try fs.read(segment.handle, at: position, count: want)
+                var chunk = try fs.read(segment.handle, at: position, count: want)
                 var local = 0
                 while local + RecordBatch.logOverhead <= chunk.count {
                     let size = chunk.withUnsafeBytes { RecordBatch.totalSize(of: $0, at: local)! }
@@ -54,17 +66,8 @@ extension PartitionLog {
                     }
                     if local + size > chunk.count {
                         guard local == 0 else { break }  // read the rest from this batch on
-                        // One batch larger than the chunk: read it whole.
-                        let whole = try fs.read(segment.handle, at: position, count: size)
-                        let batch = try check(whole, segment, at: position, expected: expected)
-                        if batch.lastOffset >= from {
-                            if !result.isEmpty && total + size > maxBytes { return result }
-                            result.append((batch, segment, position))
-                            total += size
-                        }
-                        expected = batch.lastOffset + 1
-                        local = size
-                        break
+                        chunk = try fs.read(segment.handle, at: position, count: size)  // one batch larger than the chunk
+                        guard chunk.count == size else { throw damaged(segment, at: position, "batch of \(size) bytes is cut short") }
                     }
                     let (base, lastDelta) = chunk.withUnsafeBytes {
                         ($0.loadBigEndian(Int64.self, at: local), $0.loadBigEndian(Int32.self, at: local + 23))
@@ -76,8 +79,7 @@ extension PartitionLog {
                     let last = base + Int64(lastDelta)
                     if last >= from {
                         if !result.isEmpty && total + size > maxBytes { return result }
-                        let batch = try check(Array(chunk[local..<(local + size)]), segment, at: position + local, expected: expected)
-                        result.append((batch, segment, position + local))
+                        result.append(try take(Array(chunk[local..<(local + size)]), segment, position + local))
                         total += size
                     }
                     expected = last + 1
@@ -91,23 +93,6 @@ extension PartitionLog {
             }
         }
         return result
-    }
-
-    /// Checks a batch read at `position` (header, CRC-32C), which must start at offset `expected`.
-    func check(_ bytes: [UInt8], _ segment: Segment, at position: Int, expected: Int64) throws(LogError) -> StoredBatch {
-        let checked = bytes.withUnsafeBytes { (raw) -> Result<RecordBatch.Summary, LogError> in
-            do throws(LogError) { return .success(try RecordBatch.summary(of: raw, position: position)) } catch { return .failure(error) }
-        }
-        let summary: RecordBatch.Summary
-        do {
-            summary = try checked.get()
-        } catch {
-            throw damaged(segment, at: position, error.message)
-        }
-        guard summary.baseOffset == expected else {
-            throw damaged(segment, at: position, "batch starts at offset \(summary.baseOffset), expected \(expected)")
-        }
-        return StoredBatch(bytes: bytes, baseOffset: summary.baseOffset, lastOffset: summary.lastOffset)
     }
 
     func damaged(_ segment: Segment, at position: Int, _ reason: String) -> LogError {
