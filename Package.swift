@@ -9,6 +9,8 @@ let package = Package(
         /// The Avro runtime user apps link: Foundation at most, no C, no SwiftNIO.
         .library(name: "CanonAvro", targets: ["CanonAvro"]),
         .library(name: "CanonJSONSchema", targets: ["CanonJSONSchema"]),
+        /// XML Schema (XSD) as a format, over libxml2.
+        .library(name: "CanonXSD", targets: ["CanonXSD"]),
         .library(name: "CanonAvroFiles", targets: ["CanonAvroFiles"]),
         /// The log engine: topics, partitions, record batches; schema-agnostic.
         .library(name: "CanonLog", targets: ["CanonLog"]),
@@ -49,6 +51,8 @@ let package = Package(
         .target(name: "CanonCore"),
         .target(name: "CanonAvro", dependencies: ["CanonCore"]),
         .target(name: "CanonJSONSchema", dependencies: ["CanonCore"]),
+        .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(name: "CanonXSD", dependencies: ["CanonCore", "CLibXML2"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
@@ -85,7 +89,7 @@ let package = Package(
             ),
             dependencies: ["canon-schemas"]
         ),
-        .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonJSONSchema", "CanonLog"]),
+        .target(name: "CanonRegistry", dependencies: ["CanonCore", "CanonAvro", "CanonJSONSchema", "CanonXSD", "CanonLog"]),
         /// The Kafka protocol door of `canon serve --kafka-port`: the wire format and a broker over the log.
         .target(
             name: "CanonKafka",
@@ -138,6 +142,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "CanonXSDTests", dependencies: ["CanonXSD", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonJSONSchemaTests", dependencies: ["CanonJSONSchema", "CanonCore", "CanonTestSupport"]),
         .testTarget(name: "CanonAvroTests", dependencies: ["CanonAvro", "CanonCore", "CanonTestSupport"]),
         .testTarget(

@@ -16,7 +16,7 @@ import Testing
     @Test func schemaTypesListTheServedFormats() async throws {
         try await withServer { call in
             let types = try await call(.get, "/schemas/types", nil)
-            #expect(types.json == .array([.string("AVRO"), .string("JSON")]))
+            #expect(types.json == .array([.string("AVRO"), .string("JSON"), .string("XSD")]))
         }
         try await withServer(registryConfiguration: Self.configuration) { call in
             let types = try await call(.get, "/schemas/types", nil)

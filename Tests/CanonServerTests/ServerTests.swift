@@ -87,7 +87,7 @@ func withServer(
     @Test func schemasSubjectsAndVersions() async throws {
         try await withServer { call in
             #expect(try await call(.get, "/", nil).json == .object([:]))
-            #expect(try await call(.get, "/schemas/types", nil).json == .array([.string("AVRO"), .string("JSON")]))
+            #expect(try await call(.get, "/schemas/types", nil).json == .array([.string("AVRO"), .string("JSON"), .string("XSD")]))
             let registered = try await call(
                 .post, "/subjects/orders-value/versions?normalize=False",
                 body(Self.v1, extra: #","references":[],"metadata":{"properties":{}},"ruleSet":null"#))
