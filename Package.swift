@@ -111,7 +111,8 @@ let package = Package(
         .executableTarget(
             name: "canon",
             dependencies: [
-                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonJSONSchema", "CanonKafka", "CanonLog", "CanonRegistry",
+                "CanonAvro", "CanonAvroFiles", "CanonCodegen", "CanonCore", "CanonJSONSchema", "CanonXSD", "CanonKafka", "CanonLog",
+                "CanonRegistry",
                 "CanonServer",
                 "CanonRegistryClient", "CanonSchemaSync", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

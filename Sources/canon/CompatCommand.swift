@@ -2,6 +2,7 @@ import ArgumentParser
 import CanonAvro
 import CanonCore
 import CanonJSONSchema
+import CanonXSD
 
 struct CompatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +33,7 @@ extension CompatCommand {
         @Option(help: "The new schema (level check).") var new: String?
         @Option(parsing: .upToNextOption, help: "Earlier versions, oldest first (level check).") var previous: [String] = []
         @Flag(help: "Print {\"is_compatible\": bool, \"messages\": [...]}.") var json = false
-        @Option(help: "The files' format, when their extension does not say (avro, json).") var type: SchemaFileType?
+        @Option(help: "The files' format, when their extension does not say (avro, json, xsd).") var type: SchemaFileType?
         @Option(help: "JSON Schema's compatibility policy: STRICT (the default) or LENIENT, as a subject's config sets it.")
         var policy: String?
         @OptionGroup var options: SchemaOptions
@@ -75,12 +76,15 @@ extension CompatCommand {
 
         private var compatibilityPolicy: CompatibilityPolicy? { policy.flatMap(CompatibilityPolicy.init(name:)) }
 
-        /// JSON Schema files: Confluent's JSON Schema rules, through the format seam (as the registry checks).
-        private func runJSON() throws {
-            let format = JSONSchemaFormat()
+        /// JSON Schema or XML Schema files, through the format seam (as the registry checks): Confluent's
+        /// JSON Schema rules, or XML Schema's (every document the writer accepts, the reader does).
+        private func runFormat(_ format: any SchemaFormat) throws {
             func load(_ path: String) throws -> any ParsedSchema {
                 do {
+                    if format.type == .xsd { return try XSDFiles.load(path) }
                     return try format.makeParser().parse(try readText(path))
+                } catch let error as CLIFailure {
+                    throw CLIFailure.unreadable(error.message)
                 } catch {
                     throw CLIFailure.unreadable("\(path): \(error)")
                 }
@@ -118,7 +122,8 @@ extension CompatCommand {
 
         func run() throws {
             let files = [reader, writer, new].compactMap { $0 } + previous
-            if files.allSatisfy({ SchemaFileType(type, path: $0) == .json }) { return try runJSON() }
+            if files.allSatisfy({ SchemaFileType(type, path: $0) == .json }) { return try runFormat(JSONSchemaFormat()) }
+            if files.allSatisfy({ SchemaFileType(type, path: $0) == .xsd }) { return try runFormat(XSDFormat()) }
             if let reader, let writer {
                 let r = try load(reader), w = try load(writer)
                 let found = try comparing { try r.incompatibilities(readingDataWrittenWith: w) }

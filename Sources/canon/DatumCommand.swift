@@ -2,6 +2,7 @@ import ArgumentParser
 import CanonAvro
 import CanonAvroFiles
 import CanonCore
+import CanonXSD
 
 struct DatumCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,21 +15,33 @@ struct DatumCommand: ParsableCommand {
 extension DatumCommand {
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate JSON documents, one per line, against a schema; exit 1 naming each line that fails.",
+            abstract:
+                "Validate JSON documents, one per line, or XML documents, one per file, against a schema; exit 1 naming each that fails.",
             discussion: """
                 With a JSON Schema (.json, or --type json) each line is a JSON document; with an Avro schema, a \
-                datum in Avro's JSON encoding.
+                datum in Avro's JSON encoding. With an XML Schema (.xsd) each input file is one XML document, \
+                parsed as the registry parses records (no DTD, no network) and validated by libxml2; every \
+                error is printed with its line and element path.
                 Example: canon datum validate --schema Schemas/bench/OrderPlaced.schema.json orders.jsonl
+                Example: canon datum validate --schema order.xsd order-1.xml order-2.xml
                 """
         )
-        @Option(help: "The schema file (.json for JSON Schema, .avsc for Avro).") var schema: String
-        @Option(help: "The schema's format, when its extension does not say (avro, json).") var type: SchemaFileType?
+        @Option(help: "The schema file (.json for JSON Schema, .avsc for Avro, .xsd for XML Schema).") var schema: String
+        @Option(help: "The schema's format, when its extension does not say (avro, json, xsd).") var type: SchemaFileType?
         @Flag(help: "JSON Schema: check `format` (date-time, email, uuid, ...) instead of treating it as an annotation.")
         var assertFormats = false
         @OptionGroup var options: SchemaOptions
-        @Argument(help: "Input file (default: standard input).") var input: String?
+        @Argument(help: "Input files (default: standard input); for JSON and Avro, one at most.") var inputs: [String] = []
+
+        func validate() throws {
+            if inputs.count > 1 && SchemaFileType(type, path: schema) != .xsd {
+                throw ValidationError("JSON and Avro documents are read one per line from one input")
+            }
+        }
 
         func run() throws {
+            if SchemaFileType(type, path: schema) == .xsd { return try validateXML() }
+            let input = inputs.first
             let check: (Substring) -> String?
             if SchemaFileType(type, path: schema) == .json {
                 let validator = try JSONSchemaFiles.validator(schema, assertsFormats: assertFormats)
@@ -63,6 +76,28 @@ extension DatumCommand {
                 }
             }
             if failures > 0 { throw CLIFailure.failed("\(failures) of \(failures + valid) documents are not valid") }
+        }
+
+        /// Each input is one XML document.
+        private func validateXML() throws {
+            let schema = try XSDFiles.load(self.schema)
+            var failures = 0
+            let names = inputs.isEmpty ? ["-"] : inputs
+            for name in names {
+                let errors: [XSDError]
+                do {
+                    errors = try XSDFormat.validityErrors(of: try readInput(name == "-" ? nil : name), against: schema)
+                } catch let error as XSDError {
+                    errors = [error]
+                }
+                if errors.isEmpty {
+                    Output.line("\(name): valid")
+                } else {
+                    failures += 1
+                    for error in errors { Output.line("\(name): \(error)") }
+                }
+            }
+            if failures > 0 { throw CLIFailure.failed("\(failures) of \(names.count) documents are not valid") }
         }
     }
 

@@ -6,10 +6,13 @@ import CanonJSONSchema
 enum SchemaFileType: String, ExpressibleByArgument, CaseIterable {
     case avro
     case json
+    case xsd
 
     init(_ type: SchemaFileType?, path: String) {
         if let type {
             self = type
+        } else if path.hasSuffix(".xsd") {
+            self = .xsd
         } else {
             self = path.hasSuffix(".json") && !path.hasSuffix(".avsc.json") ? .json : .avro
         }

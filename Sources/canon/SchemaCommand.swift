@@ -6,7 +6,7 @@ import CanonJSONSchema
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
-        abstract: "Check, render and fingerprint schema files (Avro; JSON Schema for check).",
+        abstract: "Check, render and fingerprint schema files (Avro; JSON Schema and XML Schema for check and render).",
         subcommands: [Canonical.self, Render.self, Fingerprint.self, Check.self, Diff.self]
     )
 }
@@ -62,12 +62,17 @@ extension SchemaCommand {
                 Example: canon schema render Schemas/bench/OrderPlaced.avsc
                 """
         )
-        @Argument(help: "The schema file (.avsc; .json for JSON Schema).") var file: String
-        @Option(help: "The file's format, when its extension does not say (avro, json).") var type: SchemaFileType?
+        @Argument(help: "The schema file (.avsc; .json for JSON Schema; .xsd for XML Schema).") var file: String
+        @Option(help: "The file's format, when its extension does not say (avro, json, xsd).") var type: SchemaFileType?
         @Flag(help: "Print the normalize=true form.") var normalize = false
         @OptionGroup var options: SchemaOptions
 
         func run() throws {
+            if SchemaFileType(type, path: file) == .xsd {
+                // An XML schema's identity: its canonical XML without formatting or comments.
+                let schema = try XSDFiles.load(file)
+                return Output.line(normalize ? schema.normalizedText : schema.canonicalText)
+            }
             if SchemaFileType(type, path: file) == .json {
                 let schema: any ParsedSchema
                 do {
@@ -158,14 +163,31 @@ extension SchemaCommand {
             discussion: """
                 The files are parsed together, so a named type defined in one file can be used in another, \
                 whatever the order they are given in. JSON Schema files (.json, or --type json) are checked \
-                against their draft's meta-schema and compiled; `$ref`s may name the other files by `$id`.
+                against their draft's meta-schema and compiled; `$ref`s may name the other files by `$id`. \
+                XML Schema files (.xsd) are compiled by libxml2, with the files they include or import read \
+                from beside them; errors give the line and column.
                 Example: canon schema check Schemas/bench/*.avsc
                 """
         )
-        @Argument(help: "Schema files (.avsc; .json for JSON Schema).") var files: [String]
-        @Option(help: "The files' format, when their extension does not say (avro, json).") var type: SchemaFileType?
+        @Argument(help: "Schema files (.avsc; .json for JSON Schema; .xsd for XML Schema).") var files: [String]
+        @Option(help: "The files' format, when their extension does not say (avro, json, xsd).") var type: SchemaFileType?
 
         func run() throws {
+            let xsd = files.filter { SchemaFileType(type, path: $0) == .xsd }
+            if !xsd.isEmpty {
+                guard xsd.count == files.count else { throw CLIFailure.unreadable("give XML Schema files in a run of their own") }
+                var failed = false
+                for file in files {
+                    if let problem = try XSDFiles.problem(file) {
+                        failed = true
+                        Output.line(problem)
+                    } else {
+                        Output.line("\(file): valid")
+                    }
+                }
+                if failed { throw CLIFailure.failed("") }
+                return
+            }
             let json = files.filter { SchemaFileType(type, path: $0) == .json }
             if !json.isEmpty {
                 guard json.count == files.count else { throw CLIFailure.unreadable("give Avro and JSON Schema files in separate runs") }

@@ -127,3 +127,36 @@ struct XMLPayloadValidator: PayloadValidator {
         }
     }
 }
+
+extension XSDFormat {
+    /// Parses a schema file's `text` with the documents its `xs:include`, `xs:import` and `xs:redefine`
+    /// name (and theirs, transitively) loaded as references: `read` gets each `schemaLocation` and
+    /// returns that document's text (the CLI reads files beside the schema; the registry never calls
+    /// this: its references are registered subjects).
+    public func parse(file text: String, reading read: (String) throws -> String) throws -> XSDParsedSchema {
+        var parser = Parser(limits: limits)
+        var pending = try Self.schemaLocations(in: text, limits: limits)
+        var loaded = Set<String>()
+        while let location = pending.first {
+            pending.removeFirst()
+            guard loaded.insert(location).inserted else { continue }
+            let included = try read(location)
+            try parser.load(reference: location, schema: included, origin: location)
+            pending += try Self.schemaLocations(in: included, limits: limits)
+        }
+        return try XSDParsedSchema(text: text, references: parser.references, limits: limits)
+    }
+
+    /// The `schemaLocation`s a schema document includes, imports or redefines.
+    static func schemaLocations(in text: String, limits: XMLLimits) throws(XSDError) -> [String] {
+        let root = try LibXML.parse(Array(text.utf8), name: nil, limits: limits).tree()
+        return root.children.filter { $0.namespace == xsNamespace && ["include", "import", "redefine"].contains($0.name) }
+            .compactMap { $0.attributes["schemaLocation"] }
+    }
+
+    /// Validates one XML document (`bytes`) against `schema`; every validity error, in document order
+    /// (a document that is not well-formed or breaks a limit throws).
+    public static func validityErrors(of bytes: [UInt8], against schema: XSDParsedSchema) throws(XSDError) -> [XSDError] {
+        try schema.compiled.validityErrors(bytes, limits: schema.limits)
+    }
+}
