@@ -2,7 +2,7 @@ import CanonCore
 import CanonLogTestKit
 import CanonTestSupport
 import Foundation
-import HTTPTypes
+import Hummingbird
 import Testing
 
 /// XML Schema end to end over the REST API: registration with a reference, identity that ignores
