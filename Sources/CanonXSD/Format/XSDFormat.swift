@@ -116,7 +116,7 @@ struct XMLPayloadValidator: PayloadValidator {
         var limits = self.limits
         limits.maxBytes = min(limits.maxBytes, payloadLimits.maxTotalSize)
         do {
-            try schema.validate(start == 0 ? bytes : Array(bytes[start...]), limits: limits)
+            try schema.validate(bytes[start...], limits: limits)
         } catch {
             var place: [String] = []
             if let line = error.line { place.append("line \(line)") }

@@ -65,6 +65,11 @@ public final class CompiledSchema: @unchecked Sendable {
 
     /// Parses `bytes` securely and validates the document; throws the first error (parse or validity).
     public func validate(_ bytes: [UInt8], limits: XMLLimits = .default) throws(XSDError) {
+        try validate(bytes[...], limits: limits)
+    }
+
+    /// Parses `bytes` (read in place) securely and validates the document; throws the first error.
+    public func validate(_ bytes: ArraySlice<UInt8>, limits: XMLLimits = .default) throws(XSDError) {
         let document = try LibXML.parse(bytes, name: nil, limits: limits)
         if let first = validate(document).first { throw first }
     }

@@ -134,6 +134,11 @@ enum LibXML {
 
     /// Parses `bytes` as a well-formed XML document without a DTD, within `limits`.
     static func parse(_ bytes: [UInt8], name: String?, limits: XMLLimits) throws(XSDError) -> XMLDocument {
+        try parse(bytes[...], name: name, limits: limits)
+    }
+
+    /// Parses `bytes` (read in place) as a well-formed XML document without a DTD, within `limits`.
+    static func parse(_ bytes: ArraySlice<UInt8>, name: String?, limits: XMLLimits) throws(XSDError) -> XMLDocument {
         guard bytes.count <= limits.maxBytes, bytes.count < Int(Int32.max) else {
             throw XSDError("the document is \(bytes.count) bytes; the limit is \(limits.maxBytes)", file: name, isLimit: true)
         }
