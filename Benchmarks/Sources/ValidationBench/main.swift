@@ -4,7 +4,8 @@
 //     subject membership, payload) on batches of 100;
 //  2. produce throughput through LogEngine with validation none, id and full side by side: 4 producers,
 //     batches of 100, flush policy `never` (the cost of validation, not of fdatasync); and `json-full`,
-//     the same event as JSON (Schemas/bench/OrderPlaced.json, 480 bytes) under its JSON Schema twin.
+//     the same event as JSON (Schemas/bench/OrderPlaced.json, 480 bytes) under its JSON Schema twin, and
+//     `xml-full`, as XML (Schemas/bench/OrderPlaced.xml, 1,045 bytes) under its XML Schema twin.
 //
 // Usage (from Benchmarks/): swift build -c release --product ValidationBench && .build/release/ValidationBench [SECONDS] [RUNS]
 // Each round runs the levels back to back (the order alternates between rounds) on emptied topics, with
@@ -64,7 +65,7 @@ var id: Int32 = 0
 /// dirty pages and no run pays for the page cache filled by the ones before it.
 func freshTopic(_ level: String) async throws {
     if try await engine.topic("orders-\(level)") != nil { try await engine.deleteTopic("orders-\(level)") }
-    let validation = level == "json-full" ? "full" : level
+    let validation = level.hasSuffix("-full") ? "full" : level
     try await engine.createTopic("orders-\(level)", partitions: 4,
                                  configuration: try TopicConfiguration(level == "none" ? ["canon.flush.policy": "never"] : ["value.schema.validation": validation, "canon.flush.policy": "never"]))
 }
@@ -81,6 +82,13 @@ try await freshTopic("json-full")
 let jsonFramed = ConfluentFraming.prefix(schemaID: jsonID)
     + Array(try String(contentsOf: packageRoot.appendingPathComponent("Schemas/bench/OrderPlaced.json"), encoding: .utf8).utf8.filter { $0 != 0x0A })
 let jsonBatch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: jsonFramed, timestamp: 1_764_000_000_000) }
+// And as XML under its XML Schema twin: level `xml-full`.
+let xmlSchemaText = try String(contentsOf: packageRoot.appendingPathComponent("Schemas/bench/OrderPlaced.xsd"), encoding: .utf8)
+let xmlID = try await registry.register(subject: "orders-xml-full-value", schema: xmlSchemaText, schemaType: SchemaType(rawValue: "XSD")).id
+try await freshTopic("xml-full")
+let xmlFramed = ConfluentFraming.prefix(schemaID: xmlID)
+    + Array(try Data(contentsOf: packageRoot.appendingPathComponent("Schemas/bench/OrderPlaced.xml")))
+let xmlBatch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: xmlFramed, timestamp: 1_764_000_000_000) }
 
 // CANON_BENCH_ONLY=lookup: CANON_BENCH_N lookups of the reference event on the Registry actor (no HTTP,
 // no response cache): what a lookup that misses the server's cache costs. Here rather than in
@@ -155,8 +163,8 @@ func cpuNanos() -> Double {
 // 2. Produce throughput per level, and the CPU time it takes per record (steadier than throughput on a
 // shared machine: it does not count time spent waiting for a core).
 func produce(_ topic: String) async throws -> (Double, Double, Double) {
-    let batch = topic == "orders-json-full" ? jsonBatch : batch
-    let framed = topic == "orders-json-full" ? jsonFramed : framed
+    let batch = topic == "orders-json-full" ? jsonBatch : topic == "orders-xml-full" ? xmlBatch : batch
+    let framed = topic == "orders-json-full" ? jsonFramed : topic == "orders-xml-full" ? xmlFramed : framed
     let count = Counter()
     let end = nanos() + UInt64(seconds * 1e9)
     let cpuStart = cpuNanos()
@@ -197,7 +205,7 @@ var rates: [String: [Double]] = [:], bytes: [String: [Double]] = [:], cpu: [Stri
 _ = try await produce("orders-none")  // warm up
 for run in 0..<runs {
     // Alternate the order so that no level always runs first.
-    for level in (ProcessInfo.processInfo.environment["CANON_BENCH_LEVELS"]?.split(separator: ",").map(String.init)) ?? (run % 2 == 0 ? ["none", "id", "full", "json-full"] : ["json-full", "full", "id", "none"]) {
+    for level in (ProcessInfo.processInfo.environment["CANON_BENCH_LEVELS"]?.split(separator: ",").map(String.init)) ?? (run % 2 == 0 ? ["none", "id", "full", "json-full", "xml-full"] : ["xml-full", "json-full", "full", "id", "none"]) {
         try await freshTopic(level)
         dropPageCache()
         let (r, b, c) = try await produce("orders-\(level)")
@@ -207,7 +215,7 @@ for run in 0..<runs {
         cpu[level, default: []].append(c)
     }
 }
-for level in ["none", "id", "full", "json-full"] where rates[level] != nil {
+for level in ["none", "id", "full", "json-full", "xml-full"] where rates[level] != nil {
     let ratios = zip(rates[level]!, rates["none"] ?? rates[level]!).map { 100 * $0 / $1 }
     print(String(format: "produce, validation %@: %.0f k records/s (runs %@ k), %.0f MB/s; per round %.0f%% of none (median; rounds %.0f-%.0f%%)",
                  level as NSString, median(rates[level]!) / 1e3,

@@ -3,12 +3,10 @@
 //  1. validation alone, per record: Canon's validator through the format seam (the framed record, as
 //     the registry's `full` check gets it), beside a bare C loop over the same libxml2 calls
 //     (Peers/xml_peer.c, built here with cc) and Python's lxml (which bundles its own libxml2);
-//  2. produce throughput under `full` through LogEngine: the XML event vs the Avro reference event
-//     (198 bytes), 4 producers, batches of 100, flush policy `never`.
+// Produce throughput under `full`, XML vs Avro, is ValidationBench's `xml-full` level.
 // Needs cc and libxml2-dev; lxml for its line (`pip install lxml` into the python3 on PATH).
 // Usage (from Benchmarks/): swift build -c release --product XMLBench && .build/release/XMLBench [SECONDS] [RUNS]
 import CanonCore
-import CanonLog
 import CanonRegistry
 import Foundation
 
@@ -80,71 +78,6 @@ print(
     String(
         format: "validation of the 1,045-byte XML event, per record (median of %d): Canon %.0f ns, C loop over libxml2 %.0f ns (Canon/C %.2fx)",
         runs, median(canon), median(c), median(canon) / median(c)) + (lxml.isEmpty ? ", lxml not installed" : String(format: ", lxml %.0f ns", median(lxml))))
-
-// 2. Produce throughput under `full`: XML vs Avro.
-let catalog = SchemaCatalog()
-let engine = try LogEngine(path: root + "/data", fileSystem: PosixFileSystem(), validator: RegistryRecordValidator(catalog: catalog))
-let registry = try await Registry(store: try await LogRegistryStore(log: engine), catalog: catalog)
-let xmlID = try await registry.register(subject: "orders-xml-value", schema: xsd, schemaType: SchemaType(rawValue: "XSD")).id
-let avroID = try await registry.register(
-    subject: "orders-avro-value",
-    schema: try String(contentsOf: packageRoot.appendingPathComponent("Schemas/bench/OrderPlaced.avsc"), encoding: .utf8)
-).id
-let avroHex = "4833663262386331652d396134642d346537622d386332662d3161356436653766383039319693d89fee47f6a1abfef962020612d687064555520614534b552d303030313233043d0ad7a370fd334014534b552d303034353637020000000000306f4014534b552d3038393031320a0000000000000e4000040e6368616e6e656c067765621063616d706169676e18626c61636b2d66726964617900020c5341564531300220486175707473747261737365203132330c4265726c696e0a3130313135044445"
-let avro: [UInt8] = stride(from: 0, to: avroHex.count, by: 2).map { i in
-    UInt8(avroHex[avroHex.index(avroHex.startIndex, offsetBy: i)..<avroHex.index(avroHex.startIndex, offsetBy: i + 2)], radix: 16)!
-}
-let values = ["xml": ConfluentFraming.prefix(schemaID: xmlID) + xml, "avro": ConfluentFraming.prefix(schemaID: avroID) + avro]
-
-// @unchecked Sendable: `n` is only touched with `lock` held.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func add(_ k: Int) { lock.withLock { n += k } }
-    var value: Int { lock.withLock { n } }
-}
-
-func produce(_ kind: String) async throws -> (records: Double, bytes: Double) {
-    let topic = "orders-\(kind)"
-    if try await engine.topic(topic) != nil { try await engine.deleteTopic(topic) }
-    try await engine.createTopic(
-        topic, partitions: 4, configuration: try TopicConfiguration(["value.schema.validation": "full", "canon.flush.policy": "never"]))
-    let value = values[kind]!
-    let batch = (0..<100).map { i in LogRecord(key: Array("order-\(i)".utf8), value: value, timestamp: 1_764_000_000_000) }
-    let count = Counter()
-    let end = nanos() + UInt64(seconds * 1e9)
-    let start = nanos()
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<4 {
-            group.addTask {
-                while nanos() < end {
-                    _ = try await engine.append(topic: topic, records: batch)
-                    count.add(batch.count)
-                }
-            }
-        }
-        try await group.waitForAll()
-    }
-    let elapsed = Double(nanos() - start) / 1e9
-    return (Double(count.value) / elapsed, Double(count.value * value.count) / elapsed)
-}
-
-var rates: [String: [Double]] = [:], bytes: [String: [Double]] = [:]
-_ = try await produce("avro")  // warm up
-for round in 0..<runs {
-    for kind in round % 2 == 0 ? ["xml", "avro"] : ["avro", "xml"] {
-        let (r, b) = try await produce(kind)
-        rates[kind, default: []].append(r)
-        bytes[kind, default: []].append(b)
-    }
-}
-for kind in ["xml", "avro"] {
-    print(
-        String(
-            format: "produce under full, %@ (%d bytes framed): %.0f k records/s, %.1f MB/s (median of %d)", kind, values[kind]!.count,
-            median(rates[kind]!) / 1000, median(bytes[kind]!) / 1e6, runs))
-}
-await engine.shutdown()
 
 func require<T>(_ value: T?) throws -> T {
     guard let value else { throw NSError(domain: "XMLBench", code: 1) }
