@@ -121,6 +121,33 @@ import Testing
     }
 }
 
+extension XMLRouteTests {
+    @Test func hostileSchemasAreRefusedAndTheServerKeepsServing() async throws {
+        try await withServer { call in
+            let onDisk = TestData.shared.appendingPathComponent("testdata/xsd/libxml2/test/schemas/all_0.xsd").path
+            let hostile = [
+                // A file on disk, by include and by import: never read.
+                #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:include schemaLocation="\#(onDisk)"/></xs:schema>"#,
+                #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:import namespace="urn:x" schemaLocation="file://\#(onDisk)"/></xs:schema>"#,
+                // The network.
+                #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:include schemaLocation="http://127.0.0.1:1/x.xsd"/></xs:schema>"#,
+                // Entities.
+                #"<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="r" fixed="&x;"/></xs:schema>"#,
+                String(repeating: "<a>", count: 10_000),
+            ]
+            for schema in hostile {
+                let answer = try await call(.post, "/subjects/h/versions", Self.register(schema))
+                #expect(answer.status == 422, "\(answer.json)")
+                #expect(answer.json["message"]?.stringValue?.contains("passwd") != true)
+            }
+            let refused = try await call(.post, "/subjects/h/versions", Self.register(hostile[0]))
+            #expect(refused.json["message"]?.stringValue?.contains("not one of the schema's references") == true, "\(refused.json)")
+            #expect(try await call(.get, "/health", nil).status == 200)
+            #expect(try await call(.post, "/subjects/common/versions", Self.register(Self.common)).status == 200)
+        }
+    }
+}
+
 /// `withServer` on `files`, returning what `test` returns.
 private func withServerAnswering<T: Sendable>(
     _ files: FaultInjectingFileSystem,
