@@ -23,6 +23,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzJSONSchema",
             dependencies: [.product(name: "CanonJSONSchema", package: canon), .product(name: "CanonCore", package: canon)]),
+        .executableTarget(
+            name: "FuzzXSD", dependencies: [.product(name: "CanonXSD", package: canon), .product(name: "CanonCore", package: canon)]),
         .executableTarget(name: "FuzzRecordBatch", dependencies: [.product(name: "CanonLog", package: canon)]),
         .executableTarget(
             name: "FuzzRegistryRequest",

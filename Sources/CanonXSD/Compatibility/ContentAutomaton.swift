@@ -77,15 +77,20 @@ struct ContentAutomaton {
             for item in items { current = try build(item, from: current, resolver: resolver) }
             return current
         case .choice(let items, _, _):
+            // An empty choice matches nothing: its end is not reachable.
             let end = newState()
-            if items.isEmpty { return from }  // an empty choice matches nothing; kept permissive as libxml2 does
             for item in items {
                 let branch = newState()
                 link(from, branch)
                 link(try build(item, from: branch, resolver: resolver), end)
             }
             return end
-        case .all(let items, _, _):
+        case .all(let all, _, _):
+            // Items that may not occur (maxOccurs 0) are no items.
+            let items = all.filter {
+                if case .element(_, _, let max) = $0 { return max != 0 }
+                return true
+            }
             guard items.count <= Self.maximumAllElements else {
                 throw XSDError(
                     "an xs:all of \(items.count) elements is not compared (at most \(Self.maximumAllElements)); judged incompatible",

@@ -8,6 +8,8 @@
 enum SimpleTypeInclusion {
     /// Why `reader` does not accept everything `writer` does; nil when it does.
     static func narrowing(reader r: SimpleType, writer w: SimpleType) -> String? {
+        // The same type accepts the same forms, whatever is not decided about it.
+        if r == w { return nil }
         if case .any = r { return nil }
         if isPlainString(r) { return nil }
         switch (w, r) {
@@ -71,7 +73,12 @@ enum SimpleTypeInclusion {
     }
 
     private static func atomicNarrowing(reader r: SimpleType.Atomic, writer w: SimpleType.Atomic) -> String? {
-        if let values = w.facets.enumeration {
+        // An enumeration restricts values, not their lexical forms: value by value is sound when both
+        // sides read the same lexical space the same way (one primitive, one whitespace rule), or when
+        // the writer's values are strings, whose forms are the values.
+        if let values = w.facets.enumeration,
+            (w.primitive == r.primitive && w.whiteSpace == r.whiteSpace) || (w.primitive == "string" && w.whiteSpace == .preserve)
+        {
             return enumerationNarrowing(values, reader: .atomic(r), sameLexicalSpace: w.primitive == r.primitive)
         }
         if r.primitive != w.primitive {
@@ -83,6 +90,12 @@ enum SimpleTypeInclusion {
         }
         if let values = r.facets.enumeration {
             return "the reader allows only \(list(values)); the writer's \(w.builtin) allows other values"
+        }
+        // A writer that normalizes whitespace more than the reader sends forms (" ab ") whose length and
+        // pattern the reader judges before normalizing them away.
+        if w.whiteSpace > r.whiteSpace && (r.facets.minLength != nil || r.facets.maxLength != nil || !r.facets.patterns.isEmpty) {
+            return
+                "the writer's \(w.builtin) normalizes whitespace (\(w.whiteSpace.rawValue)) and the reader's \(r.builtin) does not (\(r.whiteSpace.rawValue)); its lengths and patterns on unnormalized text are not decided here; judged incompatible"
         }
         if let reason = lengthNarrowing(reader: r.facets, writer: w.facets, unit: "characters") { return reason }
         if let reason = boundNarrowing(reader: r.facets.lower, writer: w.facets.lower, primitive: r.primitive, lower: true) {
@@ -156,12 +169,31 @@ enum SimpleTypeInclusion {
         }
     }
 
+    /// An `xs:float`/`xs:double` literal's value; nil for what XML Schema does not allow (Swift's `Double`
+    /// also reads `inf`, `nan` and hexadecimal).
     private static func double(_ literal: String) -> Double? {
         switch literal.trimmingXMLWhitespace() {
-        case "INF", "+INF": return .infinity
+        case "INF": return .infinity
         case "-INF": return -.infinity
         case "NaN": return .nan
-        case let text: return Double(text)
+        case let text:
+            var sawDigit = false, sawExponent = false, sawPoint = false
+            for (i, c) in text.enumerated() {
+                switch c {
+                case "0"..."9": sawDigit = true
+                case "+",
+                    "-" where i == 0:
+                    continue
+                case "." where !sawPoint && !sawExponent: sawPoint = true
+                case "e",
+                    "E" where sawDigit && !sawExponent:
+                    sawExponent = true
+                    sawDigit = false
+                case "+", "-": guard sawExponent, let prior = text.dropFirst(i - 1).first, prior == "e" || prior == "E" else { return nil }
+                default: return nil
+                }
+            }
+            return sawDigit ? Double(text) : nil
         }
     }
 
@@ -218,8 +250,13 @@ enum SimpleTypeInclusion {
     }
 
     private static func acceptsAtomic(_ a: SimpleType.Atomic, _ raw: String, lexicallyValid: Bool) -> Bool? {
-        let collapse = a.primitive != "string" || a.ancestry.contains("token")
-        let value = collapse ? raw.collapsingXMLWhitespace() : raw
+        let collapse = a.whiteSpace == .collapse
+        let value =
+            switch a.whiteSpace {
+            case .collapse: raw.collapsingXMLWhitespace()
+            case .replace: String(raw.map { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
+            case .preserve: raw
+            }
         let f = a.facets
         var decided = true
         switch a.primitive {

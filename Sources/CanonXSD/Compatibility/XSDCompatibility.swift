@@ -21,6 +21,9 @@ final class XSDCompatibility {
     private var seenMessages = Set<String>()
     private var comparedElements = Set<[ObjectIdentifier]>()
     private var comparedTypes = Set<[ObjectIdentifier]>()
+    /// Elements being compared, nested: bounded so that no schema can exhaust the stack.
+    private var depth = 0
+    static let maximumDepth = 256
 
     static func incompatibilities(reader: XSDParsedSchema, writer: XSDParsedSchema, readerRole: SchemaRole, budget: Int) throws
         -> [CompatibilityMessage]
@@ -30,7 +33,7 @@ final class XSDCompatibility {
             reader: ComponentResolver(reader.components, budget: budget), writer: ComponentResolver(writer.components, budget: budget),
             readerName: readerName, writerName: writerName)
         if reader.components.usesRedefine || writer.components.usesRedefine {
-            if reader.canonicalText != writer.canonicalText {
+            if reader.canonicalText != writer.canonicalText || reader.references != writer.references {
                 check.add(
                     "REDEFINE_NOT_COMPARED", "/",
                     "schemas using xs:redefine are compared by identity only, and the \(readerName) and \(writerName) schemas differ")
@@ -78,6 +81,11 @@ final class XSDCompatibility {
     private func compareElements(_ w: ElementDecl, _ r: ElementDecl, path: String) throws(XSDError) {
         guard comparedElements.insert([ObjectIdentifier(w), ObjectIdentifier(r)]).inserted else { return }
         try spend()
+        guard depth < Self.maximumDepth else {
+            throw XSDError("the schemas nest elements more than \(Self.maximumDepth) deep (at \(path)); not compared", isLimit: true)
+        }
+        depth += 1
+        defer { depth -= 1 }
         if r.abstract && !w.abstract {
             add("ELEMENT_ABSTRACT", path, "the element is abstract in the \(readerName) schema (it may not appear itself)")
         }
@@ -100,8 +108,18 @@ final class XSDCompatibility {
     private func compareTypes(_ w: TypeBox, _ r: TypeBox, path: String) throws(XSDError) {
         guard comparedTypes.insert([ObjectIdentifier(w), ObjectIdentifier(r)]).inserted else { return }
         try spend()
+        if case .complex(let rc) = r.kind, rc.abstract {
+            if case .complex(let wc) = w.kind, wc.abstract {
+            } else {
+                add(
+                    "TYPE_ABSTRACT", path,
+                    "the \(readerName) schema's type here is abstract (no document may use it); the \(writerName) schema's is not")
+            }
+        }
         switch (w.kind, r.kind) {
         case (_, .anyType):
+            // xs:anyType validates children laxly: by the reader's global declarations where it has one.
+            try compareLaxGlobals(admittedBy: .any, writerProcess: w.isAnyType ? .lax : .strict, path: path)
             return
         case (.anyType, _):
             add("TYPE_NARROWED", path, "the \(writerName) schema allows any content here (xs:anyType); the \(readerName) schema does not")
@@ -113,6 +131,11 @@ final class XSDCompatibility {
         case (.complex(let wc), .simple(let rs)):
             for name in wc.attributes.keys.sorted(by: { $0.description < $1.description }) {
                 add("ATTRIBUTE_NOT_ALLOWED", "\(path)/@\(name.local)", "the \(readerName) schema's simple type allows no attributes")
+            }
+            if wc.anyAttribute != nil {
+                add(
+                    "ATTRIBUTE_WILDCARD_NARROWED", "\(path)/@*",
+                    "the \(writerName) schema admits attributes here; the \(readerName) schema's simple type allows none")
             }
             try compareComplex(
                 ComplexModel(attributes: [:], anyAttribute: nil, content: wc.content, mixed: wc.mixed), ComplexModel(content: .simple(rs)),
@@ -136,6 +159,22 @@ final class XSDCompatibility {
                 "the \(writerName) schema allows text between child elements; the \(readerName) schema does not")
         }
         let emptyParticle = Particle.sequence([], min: 1, max: 1)
+        if w.mixed, case .empty = w.content {
+            // Text only (mixed, no particle): the reader must allow any text here.
+            let textAllowed: Bool
+            switch r.content {
+            case .simple(let rs): textAllowed = SimpleTypeInclusion.isPlainString(rs) || { if case .any = rs { true } else { false } }()
+            case .empty: textAllowed = r.mixed
+            case .elements(let rp):
+                var allowed = r.mixed
+                if allowed { allowed = try acceptsEmpty(rp) }
+                textAllowed = allowed
+            }
+            if !textAllowed {
+                add("MIXED_CONTENT_REMOVED", path, "the \(writerName) schema allows any text here; the \(readerName) schema does not")
+            }
+            return
+        }
         switch (w.content, r.content) {
         case (.simple(let ws), .simple(let rs)):
             compareSimple(ws, rs, path: path)
@@ -193,7 +232,7 @@ final class XSDCompatibility {
             let attributePath = "\(path)/@\(name.local)"
             if let readerUse = r.attributes[name] {
                 if let fixed = use.fixed {
-                    if SimpleTypeInclusion.accepts(readerUse.type, fixed) == false {
+                    if SimpleTypeInclusion.accepts(readerUse.type, fixed) != true {
                         add(
                             "ATTRIBUTE_TYPE_NARROWED", attributePath,
                             "the \(writerName) schema fixes it to '\(fixed)', which the \(readerName) schema's \(readerUse.type.name) does not accept"
@@ -210,7 +249,7 @@ final class XSDCompatibility {
             } else if let wildcard = r.anyAttribute, wildcard.namespaces.admits(name.namespace) {
                 guard wildcard.process != .skip else { continue }
                 if let global = reader.components.attributes[name] {
-                    let type = try globalAttributeType(global)
+                    let type = try globalAttributeType(global, resolver: reader)
                     compareSimple(use.type, type, path: attributePath)
                 } else if wildcard.process == .strict {
                     add(
@@ -221,6 +260,25 @@ final class XSDCompatibility {
                 add(
                     "ATTRIBUTE_NOT_ALLOWED", attributePath,
                     "the \(writerName) schema allows this attribute; the \(readerName) schema does not")
+            }
+        }
+        // An attribute the reader declares, the writer does not, and the writer's wildcard admits may come
+        // with any value (skip), or typed by the writer's global declaration (lax, strict).
+        if let wildcard = w.anyAttribute {
+            for (name, readerUse) in r.attributes.sorted(by: { $0.key.description < $1.key.description })
+            where w.attributes[name] == nil && wildcard.namespaces.admits(name.namespace) {
+                let attributePath = "\(path)/@\(name.local)"
+                if wildcard.process != .skip, let global = writer.components.attributes[name] {
+                    compareSimple(try globalAttributeType(global, resolver: writer), readerUse.type, path: attributePath)
+                } else if wildcard.process != .strict {
+                    if case .any = readerUse.type {
+                    } else if !SimpleTypeInclusion.isPlainString(readerUse.type) {
+                        add(
+                            "ATTRIBUTE_TYPE_NARROWED", attributePath,
+                            "the \(writerName) schema's attribute wildcard admits it with any value; the \(readerName) schema types it \(readerUse.type.name)"
+                        )
+                    }
+                }
             }
         }
         for (name, use) in r.attributes.sorted(by: { $0.key.description < $1.key.description }) where use.required {
@@ -242,10 +300,10 @@ final class XSDCompatibility {
         }
     }
 
-    private func globalAttributeType(_ definition: Definition) throws(XSDError) -> SimpleType {
-        if let name = definition.element.attributes["type"] { return try reader.simpleType(named: name, in: definition) }
+    private func globalAttributeType(_ definition: Definition, resolver: ComponentResolver) throws(XSDError) -> SimpleType {
+        if let name = definition.element.attributes["type"] { return try resolver.simpleType(named: name, in: definition) }
         if let inline = definition.element.first("simpleType") {
-            return try reader.simpleType(Definition(element: inline, document: definition.document))
+            return try resolver.simpleType(Definition(element: inline, document: definition.document))
         }
         return .any
     }
@@ -305,6 +363,9 @@ final class XSDCompatibility {
                         switch readerSymbol {
                         case .any(let readerWildcard) where wildcard.namespaces.isSubset(of: readerWildcard.namespaces):
                             if readerWildcard.process.rawValue > wildcard.process.rawValue { narrowed = true }
+                            if readerWildcard.process != .skip {
+                                try compareLaxGlobals(admittedBy: wildcard.namespaces, writerProcess: wildcard.process, path: path)
+                            }
                             next.append(readerTarget)
                         case .element(let rd) where wildcard.namespaces.admits(rd.name.namespace):
                             narrowed = true
@@ -332,6 +393,27 @@ final class XSDCompatibility {
             try compareElements(wd, global, path: path)
         } else if wildcard.process == .strict {
             add("ELEMENT_NOT_ALLOWED", path, "the \(readerName) schema's wildcard is strict and declares no global element \(wd.name)")
+        }
+    }
+
+    /// Elements a writer's wildcard (or `xs:anyType`) lets through, which the reader validates by its
+    /// global declarations: each reader global the wildcard admits must be compatible with the writer's
+    /// of the same name; where the writer has none, or skips validation, the writer may send any content.
+    private func compareLaxGlobals(admittedBy namespaces: NamespaceConstraint, writerProcess: Wildcard.Process, path: String)
+        throws(XSDError)
+    {
+        for name in reader.components.elementOrder where namespaces.admits(name.namespace) {
+            guard let readerGlobal = reader.globalElement(name) else { continue }
+            if case .anyType = try reader.type(of: readerGlobal).kind { continue }
+            let childPath = "\(path)/\(name.local)"
+            if writerProcess != .skip, let writerGlobal = writer.globalElement(name) {
+                try compareElements(writerGlobal, readerGlobal, path: childPath)
+            } else if writerProcess != .strict {
+                add(
+                    "ELEMENT_NOT_VALIDATED", childPath,
+                    "the \(writerName) schema lets this element through a wildcard unvalidated; the \(readerName) schema validates it by its global declaration"
+                )
+            }
         }
     }
 

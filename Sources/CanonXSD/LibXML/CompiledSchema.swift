@@ -14,13 +14,17 @@ public final class CompiledSchema: @unchecked Sendable {
     /// `schemaLocation`).
     public convenience init(text: String, references: [String: String] = [:], limits: XMLLimits = .default) throws(XSDError) {
         var checked: [String: [UInt8]] = [:]
+        var trees: [XMLElement] = []
         for (name, text) in references {
             let bytes = Array(text.utf8)
             // What the loader serves is held to the same rules as the schema (no DTD, the limits).
-            _ = try LibXML.parse(bytes, name: name, limits: limits)
+            trees.append(try LibXML.parse(bytes, name: name, limits: limits).tree())
             checked[name] = bytes
         }
-        try self.init(document: LibXML.parse(Array(text.utf8), name: nil, limits: limits), references: checked)
+        let document = try LibXML.parse(Array(text.utf8), name: nil, limits: limits)
+        trees.append(document.tree())
+        try SchemaShape.check(trees, limits: limits)
+        try self.init(document: document, references: checked)
     }
 
     init(document: XMLDocument, references: [String: [UInt8]]) throws(XSDError) {
@@ -41,7 +45,11 @@ public final class CompiledSchema: @unchecked Sendable {
         }
         guard let compiled, collector.errors.isEmpty else {
             if let compiled { xmlSchemaFree(compiled) }
-            throw collector.errors.first ?? XSDError("libxml2 could not compile the schema")
+            guard var first = collector.errors.first else { throw XSDError("libxml2 could not compile the schema") }
+            // Every error, each with where it is.
+            let more = collector.errors.dropFirst().map(\.description) + (collector.dropped > 0 ? ["\(collector.dropped) more"] : [])
+            if !more.isEmpty { first.message += " (and: " + more.joined(separator: "; ") + ")" }
+            throw first
         }
         self.schema = compiled
         self.document = document
@@ -49,12 +57,12 @@ public final class CompiledSchema: @unchecked Sendable {
 
     deinit { xmlSchemaFree(schema) }
 
-    /// The errors that make `document` invalid, in document order; empty when it is valid.
-    func validate(_ document: XMLDocument) -> [XSDError] {
+    /// The errors that make `document` invalid, in document order (the first `limit`); empty when it is valid.
+    func validate(_ document: XMLDocument, limit: Int) -> [XSDError] {
         LibXML.prepareThread()
         guard let context = xmlSchemaNewValidCtxt(schema) else { return [XSDError("libxml2 could not make a validator (out of memory)")] }
         defer { xmlSchemaFreeValidCtxt(context) }
-        let collector = ErrorCollector()
+        let collector = ErrorCollector(limit: limit)
         let box = Unmanaged.passRetained(collector)
         defer { box.release() }
         xmlSchemaSetValidStructuredErrors(context, LibXML.collectError, box.toOpaque())
@@ -71,12 +79,12 @@ public final class CompiledSchema: @unchecked Sendable {
     /// Parses `bytes` (read in place) securely and validates the document; throws the first error.
     public func validate(_ bytes: ArraySlice<UInt8>, limits: XMLLimits = .default) throws(XSDError) {
         let document = try LibXML.parse(bytes, name: nil, limits: limits)
-        if let first = validate(document).first { throw first }
+        if let first = validate(document, limit: 1).first { throw first }
     }
 
-    /// Every validity error of `bytes` (parse errors throw).
-    public func validityErrors(_ bytes: [UInt8], limits: XMLLimits = .default) throws(XSDError) -> [XSDError] {
-        validate(try LibXML.parse(bytes, name: nil, limits: limits))
+    /// The validity errors of `bytes`, the first `limit` of them (parse errors throw).
+    public func validityErrors(_ bytes: [UInt8], limits: XMLLimits = .default, limit: Int = 100) throws(XSDError) -> [XSDError] {
+        validate(try LibXML.parse(bytes, name: nil, limits: limits), limit: limit)
     }
 }
 
@@ -122,6 +130,68 @@ extension XMLDocument {
 
     /// The document as a tree of Swift values (elements, their attributes, text and in-scope namespaces).
     func tree() -> XMLElement { XMLElement(root, inherited: [:]) }
+}
+
+/// The shape of a schema and what it includes, checked before libxml2 compiles it: within
+/// ``XMLLimits/maxComponents`` top-level components, chains of references within
+/// ``XMLLimits/maxReferenceDepth``, and no `xml:base` (which would change where libxml2 looks for
+/// includes).
+enum SchemaShape {
+    static func check(_ documents: [XMLElement], limits: XMLLimits) throws(XSDError) {
+        // Each top-level component (by local name: enough to bound chains) and the names it uses.
+        var uses: [String: Set<String>] = [:]
+        var count = 0
+        for root in documents {
+            for component in root.children where component.namespace == xsNamespace {
+                count += 1
+                guard count <= limits.maxComponents else {
+                    throw XSDError("the schema has more than \(limits.maxComponents) top-level components (the limit)", isLimit: true)
+                }
+                guard let name = component.attributes["name"] else { continue }
+                var names = uses[name, default: []]
+                var stack = [component]
+                while let element = stack.popLast() {
+                    if element.attributes["{http://www.w3.org/XML/1998/namespace}base"] != nil {
+                        throw XSDError(
+                            "xml:base is not allowed in a schema (included documents are found by schemaLocation only)", line: element.line)
+                    }
+                    for key in ["base", "type", "itemType", "ref", "substitutionGroup", "refer"] {
+                        if let value = element.attributes[key] { names.insert(local(value)) }
+                    }
+                    for value in (element.attributes["memberTypes"] ?? "").split(separator: " ") { names.insert(local(String(value))) }
+                    stack.append(contentsOf: element.children)
+                }
+                uses[name] = names
+            }
+        }
+        // The longest chain, without recursion (a cycle counts once; libxml2 reports it).
+        var depth: [String: Int] = [:]
+        for start in uses.keys where depth[start] == nil {
+            var stack: [(name: String, expanded: Bool)] = [(start, false)]
+            var onPath = Set<String>()
+            while let (name, expanded) = stack.popLast() {
+                if expanded {
+                    onPath.remove(name)
+                    let longest = (uses[name] ?? []).compactMap { depth[$0] }.max() ?? 0
+                    depth[name] = longest + 1
+                    if longest + 1 > limits.maxReferenceDepth {
+                        throw XSDError(
+                            "the schema's components name each other more than \(limits.maxReferenceDepth) deep (at \(name)); the limit",
+                            isLimit: true)
+                    }
+                    continue
+                }
+                guard depth[name] == nil, uses[name] != nil, onPath.insert(name).inserted else { continue }
+                stack.append((name, true))
+                for next in uses[name] ?? [] where depth[next] == nil && !onPath.contains(next) { stack.append((next, false)) }
+            }
+        }
+    }
+
+    private static func local(_ qname: String) -> String {
+        let trimmed = qname.trimmingXMLWhitespace()
+        return trimmed.firstIndex(of: ":").map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+    }
 }
 
 /// An element of a parsed document, as a value.

@@ -48,9 +48,18 @@ public struct XSDError: Error, Sendable, Hashable, CustomStringConvertible {
 public struct XMLLimits: Sendable, Hashable {
     /// The largest document, in bytes. Default 16 MiB.
     public var maxBytes: Int
+    /// Most top-level components (types, elements, groups, attributes) in a schema and the documents
+    /// it includes and imports. Default 10,000.
+    public var maxComponents: Int
+    /// The longest chain of components naming each other (a type derived from a type derived from …,
+    /// an element of a type whose element is of a type …). Default 128: libxml2 compiles such chains
+    /// recursively (60,000 links crash it) and in quadratic time.
+    public var maxReferenceDepth: Int
 
-    public init(maxBytes: Int = 16 << 20) {
+    public init(maxBytes: Int = 16 << 20, maxComponents: Int = 10_000, maxReferenceDepth: Int = 128) {
         self.maxBytes = maxBytes
+        self.maxComponents = maxComponents
+        self.maxReferenceDepth = maxReferenceDepth
     }
 
     /// The defaults above.
@@ -121,8 +130,9 @@ enum LibXML {
             xmlFreeParserInputBuffer(buffer)
             return nil
         }
-        // The input frees its file name with xmlFree; the name is the reference's, for errors.
-        input.pointee.filename = UnsafePointer(xmlCharStrdup(name)).map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+        // No file name: libxml2 would take it as the included document's URL and resolve that document's
+        // own schemaLocations against it ("a/b.xsd" including "c.xsd" would ask for "a/c.xsd"); without
+        // one every location is looked up as written, as the references name them.
         return input
     }
 
@@ -130,7 +140,7 @@ enum LibXML {
 
     /// The parser options for every document: no network, CDATA as text. Entities are not substituted
     /// and no DTD is loaded (and a document with a DTD is refused before its declarations are read).
-    static let parseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue)
+    static let parseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_BIG_LINES.rawValue)
 
     /// Parses `bytes` as a well-formed XML document without a DTD, within `limits`.
     static func parse(_ bytes: [UInt8], name: String?, limits: XMLLimits) throws(XSDError) -> XMLDocument {
@@ -241,14 +251,26 @@ final class ResourceResolver {
     }
 }
 
-/// Errors libxml2 reports during one call, in order.
+/// Errors libxml2 reports during one call, in order: the first `limit` in full, the rest counted (a
+/// hostile record can have millions, and each one's element path costs a walk of its siblings).
 final class ErrorCollector {
     var errors: [XSDError] = []
     var warnings: [XSDError] = []
+    /// Errors past the limit, counted only.
+    var dropped = 0
+    let limit: Int
     /// The line of a refused `<!DOCTYPE`.
     var refusedDTD: Int?
 
+    init(limit: Int = 20) {
+        self.limit = limit
+    }
+
     func add(_ error: xmlError) {
+        if error.level != XML_ERR_WARNING && errors.count >= limit {
+            dropped += 1
+            return
+        }
         var message = LibXML.string(UnsafeRawPointer(error.message)?.assumingMemoryBound(to: xmlChar.self)) ?? "error \(error.code)"
         while message.last?.isWhitespace == true { message.removeLast() }
         var path: String?

@@ -13,6 +13,16 @@ enum NamespaceConstraint: Hashable, Sendable {
         }
     }
 
+    /// What either admits.
+    func union(_ other: NamespaceConstraint) -> NamespaceConstraint {
+        switch (self, other) {
+        case (.any, _), (_, .any): .any
+        case (.only(let a), .only(let b)): .only(a.union(b))
+        case (.not(let a), .only(let b)), (.only(let b), .not(let a)): .not(a.subtracting(b))
+        case (.not(let a), .not(let b)): .not(a.intersection(b))
+        }
+    }
+
     /// Whether every namespace `self` admits, `other` admits.
     func isSubset(of other: NamespaceConstraint) -> Bool {
         switch (self, other) {
@@ -75,6 +85,11 @@ final class TypeBox {
     }
     let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
+
+    var isAnyType: Bool {
+        if case .anyType = kind { return true }
+        return false
+    }
 }
 
 /// A complex type's attributes and content.
@@ -93,6 +108,8 @@ struct ComplexModel {
     var anyAttribute: Wildcard?
     var content: Content = .empty
     var mixed = false
+    /// An abstract type: no element may have it as its type in a document.
+    var abstract = false
 }
 
 /// A content model particle with its occurrence range (`max` nil: unbounded).
@@ -113,6 +130,9 @@ final class ComponentResolver {
     /// Steps of work, shared with the checker's budget.
     var steps = 0
     let budget: Int
+
+    /// The longest chain of named types derived from each other that is resolved.
+    static let maximumDerivationDepth = 256
 
     init(_ components: SchemaComponents, budget: Int) {
         self.components = components
@@ -139,7 +159,8 @@ final class ComponentResolver {
     }
 
     /// The declaration and its substitutes (transitively), without abstract ones: the elements a
-    /// reference to `decl` admits.
+    /// reference to `decl` admits. A head that blocks substitution (`block` or `blockDefault` with
+    /// `substitution` or `#all`) admits itself only.
     func substitutionFamily(_ decl: ElementDecl) -> [ElementDecl] {
         var result: [ElementDecl] = []
         var seen = Set<QName>()
@@ -147,7 +168,10 @@ final class ComponentResolver {
         while let next = queue.popLast() {
             guard seen.insert(next.name).inserted else { continue }
             if !next.abstract { result.append(next) }
-            if next.isGlobal {
+            let block =
+                next.definition.element.attributes["block"].map { Set($0.split(separator: " ").map(String.init)) }
+                ?? next.definition.document.blockDefault
+            if next.isGlobal && block.isDisjoint(with: ["substitution", "#all"]) {
                 for member in components.substitutes[next.name] ?? [] {
                     if let d = globalElement(member) { queue.append(d) }
                 }
@@ -166,7 +190,8 @@ final class ComponentResolver {
             box = TypeBox(.complex(try complexModel(Definition(element: complex, document: decl.definition.document))))
         } else if let simple = e.first("simpleType") {
             box = TypeBox(.simple(try simpleType(Definition(element: simple, document: decl.definition.document))))
-        } else if let head = e.attributes["substitutionGroup"], let headName = SchemaComponents.resolve(head, in: e),
+        } else if let head = e.attributes["substitutionGroup"],
+            let headName = SchemaComponents.resolve(head, in: e, document: decl.definition.document),
             let headDecl = globalElement(headName), headDecl !== decl
         {
             box = try type(of: headDecl)
@@ -180,7 +205,7 @@ final class ComponentResolver {
     // MARK: Types
 
     func namedType(_ value: String, in definition: Definition) throws(XSDError) -> TypeBox {
-        guard let name = SchemaComponents.resolve(value, in: definition.element) else {
+        guard let name = SchemaComponents.resolve(value, in: definition.element, document: definition.document) else {
             throw XSDError("the prefix of type \"\(value)\" is not declared", line: definition.element.line)
         }
         return try namedType(name)
@@ -202,6 +227,12 @@ final class ComponentResolver {
             guard let definition = components.types[name] else { throw XSDError("type \(name) is not defined") }
             guard inProgress.insert(name).inserted else {
                 throw XSDError("type \(name) is derived from itself", line: definition.element.line)
+            }
+            guard inProgress.count <= Self.maximumDerivationDepth else {
+                throw XSDError(
+                    "type \(name) is more than \(Self.maximumDerivationDepth) derivations deep; not compared",
+                    line: definition.element.line,
+                    isLimit: true)
             }
             defer { inProgress.remove(name) }
             if definition.element.name == "simpleType" {
@@ -284,6 +315,7 @@ final class ComponentResolver {
                 case "maxExclusive": facets.upper = .init(value: value, inclusive: false)
                 case "totalDigits": facets.totalDigits = Int(value.trimmingXMLWhitespace())
                 case "fractionDigits": facets.fractionDigits = Int(value.trimmingXMLWhitespace())
+                case "whiteSpace": facets.whiteSpace = SimpleType.WhiteSpace(rawValue: value.trimmingXMLWhitespace())
                 default: break
                 }
             }
@@ -315,6 +347,7 @@ final class ComponentResolver {
         let child = { (element: XMLElement) in Definition(element: element, document: document) }
         var model = ComplexModel()
         model.mixed = e.attributes["mixed"] == "true" || e.attributes["mixed"] == "1"
+        model.abstract = e.attributes["abstract"] == "true" || e.attributes["abstract"] == "1"
         if let simpleContent = e.first("simpleContent") {
             guard let derivation = simpleContent.first("extension") ?? simpleContent.first("restriction"),
                 let baseName = derivation.attributes["base"]
@@ -329,7 +362,8 @@ final class ComponentResolver {
                 if case .simple(let type) = base.content { content = type } else { content = .any }
             }
             model.content = .simple(derivation.name == "restriction" ? Self.restrict(content, with: derivation) : content)
-            try addAttributes(of: child(derivation), to: &model)
+            if derivation.name == "restriction" { model.anyAttribute = nil }
+            try addAttributes(of: child(derivation), to: &model, extending: derivation.name == "extension")
             return model
         }
         if let complexContent = e.first("complexContent") {
@@ -353,13 +387,12 @@ final class ComponentResolver {
                     model.content = own.map { .elements($0) } ?? .empty
                 }
             } else {
-                if case .complex(let baseModel) = base.kind {
-                    model.attributes = baseModel.attributes
-                    model.anyAttribute = baseModel.anyAttribute
-                }
+                // A restriction keeps the base's attribute uses it does not change, but its attribute
+                // wildcard is its own only (XML Schema 1.0, 3.4.2).
+                if case .complex(let baseModel) = base.kind { model.attributes = baseModel.attributes }
                 model.content = own.map { .elements($0) } ?? .empty
             }
-            try addAttributes(of: child(derivation), to: &model)
+            try addAttributes(of: child(derivation), to: &model, extending: derivation.name == "extension")
             return model
         }
         model.content = try particle(in: definition).map { .elements($0) } ?? .empty
@@ -390,7 +423,7 @@ final class ComponentResolver {
         case "element":
             let decl: ElementDecl
             if let ref = e.attributes["ref"] {
-                guard let name = SchemaComponents.resolve(ref, in: e), let global = globalElement(name) else {
+                guard let name = SchemaComponents.resolve(ref, in: e, document: document), let global = globalElement(name) else {
                     throw XSDError("element reference \(ref) names no declared element", line: e.line)
                 }
                 decl = global
@@ -403,7 +436,7 @@ final class ComponentResolver {
         case "any":
             return .any(Self.wildcard(e, document: document), min: min, max: max)
         case "group":
-            guard let ref = e.attributes["ref"], let name = SchemaComponents.resolve(ref, in: e),
+            guard let ref = e.attributes["ref"], let name = SchemaComponents.resolve(ref, in: e, document: document),
                 let group = components.groups[name]
             else { throw XSDError("group reference \(e.attributes["ref"] ?? "") names no declared group", line: e.line) }
             guard let inner = group.element.components.first(where: { ["sequence", "choice", "all"].contains($0.name) }) else { return nil }
@@ -449,7 +482,11 @@ final class ComponentResolver {
 
     // MARK: Attributes
 
-    private func addAttributes(of definition: Definition, to model: inout ComplexModel, depth: Int = 0) throws(XSDError) {
+    /// With `extending`, an own attribute wildcard is united with the base's (an extension's wildcard
+    /// admits what either admits); otherwise it replaces it.
+    private func addAttributes(of definition: Definition, to model: inout ComplexModel, extending: Bool = false, depth: Int = 0)
+        throws(XSDError)
+    {
         guard depth < 64 else { throw XSDError("attribute groups nest more than 64 deep", line: definition.element.line) }
         let document = definition.document
         for a in definition.element.components {
@@ -458,7 +495,9 @@ final class ComponentResolver {
                 let name: QName
                 var typeSource = Definition(element: a, document: document)
                 if let ref = a.attributes["ref"] {
-                    guard let resolved = SchemaComponents.resolve(ref, in: a), let global = components.attributes[resolved] else {
+                    guard let resolved = SchemaComponents.resolve(ref, in: a, document: document),
+                        let global = components.attributes[resolved]
+                    else {
                         throw XSDError("attribute reference \(ref) names no declared attribute", line: a.line)
                     }
                     name = resolved
@@ -483,12 +522,17 @@ final class ComponentResolver {
                 model.attributes[name] = .init(
                     type: type, required: use == "required", fixed: a.attributes["fixed"] ?? typeSource.element.attributes["fixed"])
             case "attributeGroup":
-                guard let ref = a.attributes["ref"], let name = SchemaComponents.resolve(ref, in: a),
+                guard let ref = a.attributes["ref"], let name = SchemaComponents.resolve(ref, in: a, document: document),
                     let group = components.attributeGroups[name]
                 else { throw XSDError("attribute group reference names no declared group", line: a.line) }
-                try addAttributes(of: group, to: &model, depth: depth + 1)
+                try addAttributes(of: group, to: &model, extending: extending, depth: depth + 1)
             case "anyAttribute":
-                model.anyAttribute = Self.wildcard(a, document: document)
+                let own = Self.wildcard(a, document: document)
+                if extending, let base = model.anyAttribute {
+                    model.anyAttribute = Wildcard(namespaces: base.namespaces.union(own.namespaces), process: own.process)
+                } else {
+                    model.anyAttribute = own
+                }
             default:
                 continue
             }

@@ -14,8 +14,13 @@ struct QName: Hashable, Sendable, CustomStringConvertible {
 struct SchemaDocument: Sendable {
     var root: XMLElement
     var targetNamespace: String
+    /// Whether it was included without a target namespace of its own ("chameleon"): its references to
+    /// components in no namespace mean its includer's.
+    var isChameleon = false
     var elementsQualified: Bool
     var attributesQualified: Bool
+    /// `blockDefault`'s tokens.
+    var blockDefault: Set<String> = []
 }
 
 /// A top-level definition: the element that defines it and the document it is in.
@@ -47,7 +52,7 @@ struct SchemaComponents: Sendable {
         try add(root, includedInto: nil, location: "", references: references, visited: &visited)
         for (name, definition) in elements {
             if let head = definition.element.attributes["substitutionGroup"],
-                let headName = Self.resolve(head, in: definition.element)
+                let headName = Self.resolve(head, in: definition.element, document: definition.document)
             {
                 substitutes[headName, default: []].append(name)
             }
@@ -65,14 +70,20 @@ struct SchemaComponents: Sendable {
         // A schema without a target namespace takes its includer's ("chameleon" include).
         let document = SchemaDocument(
             root: root, targetNamespace: ownNamespace.isEmpty ? (includer ?? "") : ownNamespace,
+            isChameleon: ownNamespace.isEmpty && !(includer ?? "").isEmpty,
             elementsQualified: root.attributes["elementFormDefault"] == "qualified",
-            attributesQualified: root.attributes["attributeFormDefault"] == "qualified")
+            attributesQualified: root.attributes["attributeFormDefault"] == "qualified",
+            blockDefault: Set((root.attributes["blockDefault"] ?? "").split(separator: " ").map(String.init)))
         for child in root.children where child.namespace == xsNamespace {
             switch child.name {
             case "include", "import", "redefine":
                 if child.name == "redefine" { usesRedefine = true }
                 guard let location = child.attributes["schemaLocation"] else { continue }
-                guard let included = references[location] else { continue }  // libxml2 refused it already
+                guard let included = references[location] else {
+                    throw XSDError(
+                        "schemaLocation \"\(location)\" is not one of the schema's references (a reference's name is the schemaLocation it serves)",
+                        line: child.line)
+                }
                 let key = "\(location)|\(child.name == "import" ? "" : document.targetNamespace)"
                 guard visited.insert(key).inserted else { continue }
                 try add(
@@ -98,13 +109,18 @@ struct SchemaComponents: Sendable {
 
     /// A QName-valued attribute (`xs:string`, `tns:Order`, `Order`) resolved with `element`'s
     /// in-scope namespaces; nil when its prefix is not declared.
-    static func resolve(_ value: String, in element: XMLElement) -> QName? {
+    /// In a chameleon-included `document`, a name in no namespace means one in its includer's.
+    static func resolve(_ value: String, in element: XMLElement, document: SchemaDocument) -> QName? {
         let trimmed = value.trimmingXMLWhitespace()
+        var name: QName
         if let colon = trimmed.firstIndex(of: ":") {
             guard let namespace = element.namespaces[String(trimmed[..<colon])] else { return nil }
-            return QName(namespace: namespace, local: String(trimmed[trimmed.index(after: colon)...]))
+            name = QName(namespace: namespace, local: String(trimmed[trimmed.index(after: colon)...]))
+        } else {
+            name = QName(namespace: element.namespaces[""] ?? "", local: trimmed)
         }
-        return QName(namespace: element.namespaces[""] ?? "", local: trimmed)
+        if document.isChameleon && name.namespace.isEmpty { name.namespace = document.targetNamespace }
+        return name
     }
 }
 

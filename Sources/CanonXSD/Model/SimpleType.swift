@@ -1,5 +1,5 @@
 /// A simple type as the compatibility checker compares it: which lexical forms it accepts.
-indirect enum SimpleType: Sendable {
+indirect enum SimpleType: Sendable, Hashable {
     /// `xs:anySimpleType`: every string.
     case any
     case atomic(Atomic)
@@ -8,7 +8,7 @@ indirect enum SimpleType: Sendable {
     case union(members: [SimpleType], facets: Facets)
 
     /// A type derived from a built-in primitive by restriction.
-    struct Atomic: Sendable {
+    struct Atomic: Sendable, Hashable {
         /// The primitive (`decimal`, `string`, `dateTime`…).
         var primitive: String
         /// The nearest built-in type, for messages (`int`, `token`…).
@@ -17,10 +17,29 @@ indirect enum SimpleType: Sendable {
         /// they carry lexical rules of their own (patterns, whitespace) the facets do not spell.
         var ancestry: [String]
         var facets: Facets
+
+        /// The whitespace normalization in force: the facet's, else `collapse` except for `string`
+        /// (`preserve`) and `normalizedString` (`replace`).
+        var whiteSpace: WhiteSpace {
+            if let explicit = facets.whiteSpace { return explicit }
+            if primitive != "string" && primitive != "anySimpleType" { return .collapse }
+            if ancestry.contains("token") { return .collapse }
+            return ancestry.contains("normalizedString") ? .replace : .preserve
+        }
+    }
+
+    /// How a type normalizes whitespace before its other facets apply.
+    enum WhiteSpace: String, Sendable, Hashable, Comparable {
+        case preserve, replace, collapse
+
+        static func < (a: WhiteSpace, b: WhiteSpace) -> Bool { a.rank < b.rank }
+        private var rank: Int { self == .preserve ? 0 : self == .replace ? 1 : 2 }
     }
 
     /// The facets that narrow a type (for lists, lengths count items).
-    struct Facets: Sendable {
+    struct Facets: Sendable, Hashable {
+        /// Set by a `whiteSpace` facet; otherwise the built-in's (see ``Atomic/whiteSpace``).
+        var whiteSpace: WhiteSpace?
         var enumeration: [String]?
         /// One entry per derivation step: the step's patterns (any of them may match); every step must match.
         var patterns: [[String]] = []
@@ -32,13 +51,14 @@ indirect enum SimpleType: Sendable {
         var fractionDigits: Int?
 
         var isEmpty: Bool {
-            enumeration == nil && patterns.isEmpty && minLength == nil && maxLength == nil && lower == nil && upper == nil
+            whiteSpace == nil && enumeration == nil && patterns.isEmpty && minLength == nil && maxLength == nil && lower == nil
+                && upper == nil
                 && totalDigits == nil && fractionDigits == nil
         }
     }
 
     /// A range end: its literal, and whether it is in the range.
-    struct Bound: Sendable {
+    struct Bound: Sendable, Hashable {
         var value: String
         var inclusive: Bool
     }
@@ -75,6 +95,9 @@ enum BuiltinTypes {
         "unsignedInt": ("0", "4294967295"), "unsignedShort": ("0", "65535"), "unsignedByte": ("0", "255"), "positiveInteger": ("1", nil),
     ]
 
+    /// The lexical space of `xs:integer` and the types derived from it.
+    static let integerPattern = #"[\-+]?[0-9]+"#
+
     /// The built-in list types and their items.
     static let lists: [String: String] = ["NMTOKENS": "NMTOKEN", "IDREFS": "IDREF", "ENTITIES": "ENTITY"]
 
@@ -96,6 +119,8 @@ enum BuiltinTypes {
         if let bounds = integers[local] {
             var facets = SimpleType.Facets()
             facets.fractionDigits = 0
+            // The integer types' own lexical rule (no point): a decimal with fractionDigits 0 allows "1.".
+            facets.patterns = [[integerPattern]]
             facets.lower = bounds.lower.map { .init(value: $0, inclusive: true) }
             facets.upper = bounds.upper.map { .init(value: $0, inclusive: true) }
             return .atomic(.init(primitive: "decimal", builtin: local, ancestry: [], facets: facets))
