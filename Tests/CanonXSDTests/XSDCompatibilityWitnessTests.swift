@@ -131,6 +131,16 @@ struct XSDCompatibilityWitnessTests {
         #expect(!result.isCompatible, "\(c.name): judged compatible")
     }
 
+    @Test func twoDeclarationsOfANameInOneContentModelAreSaidToBeUndecided() throws {
+        // libxml2 compiles this though it breaks Element Declarations Consistent.
+        let text = Self.schema(
+            #"<xs:element name="e"><xs:complexType><xs:choice><xs:element name="m"><xs:simpleType><xs:restriction base="xs:duration"><xs:maxExclusive value="P1M"/></xs:restriction></xs:simpleType></xs:element><xs:element name="m"><xs:simpleType><xs:restriction base="xs:duration"><xs:maxInclusive value="P2M"/></xs:restriction></xs:simpleType></xs:element></xs:choice></xs:complexType></xs:element>"#
+        )
+        let schema = try XSDFormat().makeParser().parse(text)
+        let messages = try XSDFormat().incompatibilities(reader: schema, writer: schema, readerRole: .new, budget: 100_000, policy: nil)
+        #expect(!messages.isEmpty && messages.allSatisfy { $0.errorType == "ELEMENT_DECLARATIONS_INCONSISTENT" }, "\(messages.map(\.text))")
+    }
+
     @Test func aChameleonIncludeIsComparedInItsIncludersNamespace() throws {
         let common =
             #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:complexType name="A"><xs:sequence><xs:element name="n" type="B"/></xs:sequence></xs:complexType><xs:simpleType name="B"><xs:restriction base="xs:int"/></xs:simpleType></xs:schema>"#

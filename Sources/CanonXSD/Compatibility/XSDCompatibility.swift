@@ -337,10 +337,26 @@ final class XSDCompatibility {
                 switch symbol {
                 case .element(let wd):
                     let childPath = "\(path)/\(wd.name.local)"
+                    // XML Schema requires one content model's declarations of a name to agree (Element
+                    // Declarations Consistent); libxml2 does not enforce it, and which one it then uses
+                    // is not decided here.
+                    let named = ra.transitions(rs).compactMap { symbol -> ElementDecl? in
+                        if case .element(let rd) = symbol.0, rd.name == wd.name { return rd }
+                        return nil
+                    }
+                    let consistent = named.dropFirst().allSatisfy {
+                        $0 === named[0] || $0.definition.element.sameContent(as: named[0].definition.element)
+                    }
+                    if !consistent {
+                        add(
+                            "ELEMENT_DECLARATIONS_INCONSISTENT", childPath,
+                            "the \(readerName) schema declares this element more than once here with different declarations (XML Schema's Element Declarations Consistent rule, which libxml2 does not enforce); which one reads it is not decided here; judged incompatible"
+                        )
+                    }
                     for (readerSymbol, readerTarget) in ra.transitions(rs) {
                         switch readerSymbol {
                         case .element(let rd) where rd.name == wd.name:
-                            try compareElements(wd, rd, path: childPath)
+                            if consistent && rd === named[0] { try compareElements(wd, rd, path: childPath) }
                             next.append(readerTarget)
                         case .any(let wildcard) where wildcard.namespaces.admits(wd.name.namespace):
                             try compareWildcardMatch(wd, wildcard, path: childPath)

@@ -196,6 +196,13 @@ enum SchemaShape {
 
 /// An element of a parsed document, as a value.
 struct XMLElement: Sendable {
+    /// Whether `other` has the same name, attributes, text, in-scope namespaces and children (lines aside).
+    func sameContent(as other: XMLElement) -> Bool {
+        namespace == other.namespace && name == other.name && attributes == other.attributes && text == other.text
+            && namespaces == other.namespaces && children.count == other.children.count
+            && zip(children, other.children).allSatisfy { $0.sameContent(as: $1) }
+    }
+
     /// Its namespace URI; nil when it has none.
     var namespace: String?
     var name: String
