@@ -59,3 +59,57 @@ struct DifferentialTests {
         return error.message.contains("local atomic type") || bounded.contains { error.message.contains("'xs:\($0)'") }
     }
 }
+
+/// The compatibility checker against libxml2 itself: each schema of `Tests/Interop/xsd` and a random
+/// edit of it (an occurrence, a facet, a type, an enumeration value, an element, an attribute's use, a
+/// sequence made a choice), in either order, with documents generated from the writer. Where Canon
+/// judges the pair compatible, every document libxml2 finds valid under the writer must be valid under
+/// the reader. `CANON_XSD_EVOLVE_PAIRS` changes the run's size.
+struct CompatibilitySoundnessTests {
+    static let pairs = ProcessInfo.processInfo.environment["CANON_XSD_EVOLVE_PAIRS"].flatMap { Int($0) } ?? 300
+    static let seed = ProcessInfo.processInfo.environment["CANON_XSD_DIFF_SEED"].flatMap { Int($0) } ?? 20_261_205
+
+    @Test func everyPairJudgedCompatibleAcceptsTheWritersDocuments() throws {
+        let folder = TestData.interopDirectory.appendingPathComponent("xsd")
+        let output = try pythonPeer(
+            "xsd_peer.py", ["evolve", "--schemas", folder.path, "--pairs", "\(Self.pairs)", "--instances", "30", "--seed", "\(Self.seed)"])
+        let format = XSDFormat()
+        var compatible = 0, incompatible = 0, documents = 0
+        var unsound: [String] = []
+        for line in output.split(separator: "\n") {
+            let row = try JSONReader.parse(String(line))
+            let writerText = try #require(row["writer"]?.stringValue), readerText = try #require(row["reader"]?.stringValue)
+            guard let writer = try? format.makeParser().parse(writerText), let reader = try? format.makeParser().parse(readerText) else {
+                continue
+            }
+            let messages = try format.incompatibilities(reader: reader, writer: writer, readerRole: .new, budget: 2_000_000, policy: nil)
+            guard messages.isEmpty else {
+                incompatible += 1
+                continue
+            }
+            compatible += 1
+            let writerSchema = try CompiledSchema(text: writerText), readerSchema = try CompiledSchema(text: readerText)
+            guard case .array(let instances)? = row["instances"] else { continue }
+            for instance in instances.compactMap(\.stringValue) {
+                let bytes = Array(instance.utf8)
+                guard try writerSchema.validityErrors(bytes).isEmpty else { continue }
+                documents += 1
+                if let error = try readerSchema.validityErrors(bytes).first {
+                    unsound.append(
+                        "\(row["change"]?.stringValue ?? ""): \(error)\nwriter: \(writerText)\nreader: \(readerText)\ndocument: \(instance)"
+                    )
+                    break
+                }
+            }
+        }
+        print(
+            "XSD compatibility soundness: \(compatible) pairs judged compatible, \(incompatible) not; \(documents) writer documents checked"
+        )
+        #expect(
+            unsound.isEmpty,
+            "\(unsound.count) pairs judged compatible refuse a writer document:\n\(unsound.prefix(3).joined(separator: "\n\n"))")
+        // Both verdicts are well represented, and many documents were checked.
+        #expect(compatible > Self.pairs / 5 && incompatible > Self.pairs / 5, "\(compatible) compatible, \(incompatible) not")
+        #expect(documents > compatible * 10, "\(documents)")
+    }
+}

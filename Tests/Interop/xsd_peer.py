@@ -3,6 +3,12 @@
 Usage: xsd_peer.py generate --schemas DIR --count N --seed S
 Writes one JSON object per line: {"schema": file name, "mutation": name, "xml": text, "valid": bool}.
 
+       xsd_peer.py evolve --schemas DIR --pairs N --instances K --seed S
+Writes one JSON object per line: {"writer": schema text, "reader": schema text, "change": name,
+"instances": [documents valid under the writer, per xmlschema]}: each schema and a random edit of it
+(an occurrence, a facet value, a type, an enumeration value, an element, an attribute's use), in
+either order, for checking that a pair judged compatible accepts every writer document.
+
 The generator walks xmlschema's components of each schema (content models, occurrences, attributes,
 simple types and their facets) to build a valid instance, then applies one random mutation (or none):
 a removed, duplicated, swapped or unknown element, a value breaking a facet, an attribute removed,
@@ -204,6 +210,85 @@ def mutate(root, r):
     return kind
 
 
+import re
+
+TYPES = ["xs:int", "xs:long", "xs:short", "xs:byte", "xs:string", "xs:decimal", "xs:token", "xs:positiveInteger",
+         "xs:unsignedShort", "xs:unsignedInt", "xs:integer", "xs:double", "xs:NMTOKEN", "xs:date"]
+
+
+def edit(text, r):
+    """One random edit of a schema's text (regular expressions: the text keeps its prefixes)."""
+    edits = []
+    for m in re.finditer(r' minOccurs="(\d+)"', text):
+        edits.append(("minOccurs", m.start(), m.end(), r.choice(['', ' minOccurs="1"', ' minOccurs="2"'])))
+    for m in re.finditer(r'<xs:element name="[^"]+"(?: type="[^"]+")?(?=[ />])', text):
+        edits.append(("optional", m.end(), m.end(), ' minOccurs="0"'))
+    for m in re.finditer(r' maxOccurs="([^"]+)"', text):
+        edits.append(("maxOccurs", m.start(), m.end(), r.choice([' maxOccurs="1"', ' maxOccurs="2"', ' maxOccurs="unbounded"', ' maxOccurs="6"'])))
+    for m in re.finditer(r'(<xs:(?:min|max)(?:In|Ex)clusive value=")(-?\d+)(")', text):
+        delta = r.choice([-5, -1, 1, 5, 100])
+        edits.append(("bound", m.start(2), m.end(2), str(int(m.group(2)) + delta)))
+    for m in re.finditer(r'(<xs:(?:maxLength|minLength|length|totalDigits|fractionDigits) value=")(\d+)(")', text):
+        edits.append(("length", m.start(2), m.end(2), str(max(0, int(m.group(2)) + r.choice([-1, 1, 3])))))
+    for m in re.finditer(r'(type|base)="(xs:[A-Za-z]+)"', text):
+        edits.append(("type", m.start(2), m.end(2), r.choice(TYPES)))
+    for m in re.finditer(r'<xs:enumeration value="[^"]*"/>', text):
+        edits.append(("enumeration-removed", m.start(), m.end(), ""))
+        edits.append(("enumeration-added", m.end(), m.end(), '<xs:enumeration value="ZZ"/>'))
+    for m in re.finditer(r'<xs:element name="[^"]+" (?:type="[^"]+" )?(?:minOccurs="[^"]+" )?(?:maxOccurs="[^"]+" )?type="[^"]+"/>|<xs:element name="[^"]+" type="[^"]+"/>', text):
+        edits.append(("element-removed", m.start(), m.end(), ""))
+    for m in re.finditer(r' use="(required|optional)"', text):
+        edits.append(("use", m.start(), m.end(), ' use="optional"' if m.group(1) == "required" else ' use="required"'))
+    for m in re.finditer(r'<xs:sequence>', text):
+        edits.append(("choice", m.start(), m.end(), "<xs:choice>"))
+    if not edits:
+        return None, None
+    name, start, end, replacement = r.choice(edits)
+    new = text[:start] + replacement + text[end:]
+    if name == "choice":
+        # Close what was opened: the sequence's matching end tag is the next one at the same depth.
+        depth, i = 0, start + len(replacement)
+        for m in re.finditer(r"<(/?)xs:(sequence|choice)>", new[i:]):
+            if m.group(1) == "" :
+                depth += 1
+            elif depth == 0:
+                new = new[: i + m.start()] + "</xs:choice>" + new[i + m.end():]
+                break
+            else:
+                depth -= 1
+    return name, new
+
+
+def evolve(args):
+    files = sorted(f for f in os.listdir(args.schemas) if f.endswith(".xsd"))
+    texts = {f: open(os.path.join(args.schemas, f), encoding="utf-8").read() for f in files}
+    r = random.Random(args.seed)
+    written = 0
+    while written < args.pairs:
+        base = texts[r.choice(files)]
+        change, variant = edit(base, r)
+        if variant is None or variant == base:
+            continue
+        try:
+            compiled = {t: xmlschema.XMLSchema10(t) for t in (base, variant)}
+        except Exception:
+            continue
+        writer, reader = (base, variant) if r.random() < 0.5 else (variant, base)
+        schema = compiled[writer]
+        if not schema.elements:
+            continue
+        instances = []
+        for _ in range(args.instances * 3):
+            root = element(next(iter(schema.elements.values())), r)
+            text = ET.tostring(root, encoding="unicode")
+            if schema.is_valid(text):
+                instances.append(text)
+            if len(instances) == args.instances:
+                break
+        sys.stdout.write(json.dumps({"writer": writer, "reader": reader, "change": change, "instances": instances}) + "\n")
+        written += 1
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,7 +296,14 @@ def main():
     g.add_argument("--schemas", required=True)
     g.add_argument("--count", type=int, default=5000)
     g.add_argument("--seed", type=int, default=1)
+    e = sub.add_parser("evolve")
+    e.add_argument("--schemas", required=True)
+    e.add_argument("--pairs", type=int, default=200)
+    e.add_argument("--instances", type=int, default=30)
+    e.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.command == "evolve":
+        return evolve(args)
     files = sorted(f for f in os.listdir(args.schemas) if f.endswith(".xsd"))
     schemas = {f: xmlschema.XMLSchema10(os.path.join(args.schemas, f)) for f in files}
     r = random.Random(args.seed)
