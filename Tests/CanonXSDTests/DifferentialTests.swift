@@ -18,9 +18,11 @@ struct DifferentialTests {
     static let count = ProcessInfo.processInfo.environment["CANON_XSD_DIFF_COUNT"].flatMap { Int($0) } ?? 6000
     static let seed = ProcessInfo.processInfo.environment["CANON_XSD_DIFF_SEED"].flatMap { Int($0) } ?? 20_261_205
 
-    @Test func canonAndXmlschemaJudgeEveryGeneratedInstanceAlike() throws {
+    // The peer runs on a thread of its own (pythonPeerDetached): blocking a thread of the cooperative pool
+    // for seconds would stall the servers other tests run in this process.
+    @Test func canonAndXmlschemaJudgeEveryGeneratedInstanceAlike() async throws {
         let folder = TestData.interopDirectory.appendingPathComponent("xsd")
-        let output = try pythonPeer(
+        let output = try await pythonPeerDetached(
             "xsd_peer.py", ["generate", "--schemas", folder.path, "--count", "\(Self.count)", "--seed", "\(Self.seed)"])
         var schemas: [String: CompiledSchema] = [:]
         var judged = 0, valid = 0
@@ -69,9 +71,9 @@ struct CompatibilitySoundnessTests {
     static let pairs = ProcessInfo.processInfo.environment["CANON_XSD_EVOLVE_PAIRS"].flatMap { Int($0) } ?? 300
     static let seed = ProcessInfo.processInfo.environment["CANON_XSD_DIFF_SEED"].flatMap { Int($0) } ?? 20_261_205
 
-    @Test func everyPairJudgedCompatibleAcceptsTheWritersDocuments() throws {
+    @Test func everyPairJudgedCompatibleAcceptsTheWritersDocuments() async throws {
         let folder = TestData.interopDirectory.appendingPathComponent("xsd")
-        let output = try pythonPeer(
+        let output = try await pythonPeerDetached(
             "xsd_peer.py", ["evolve", "--schemas", folder.path, "--pairs", "\(Self.pairs)", "--instances", "30", "--seed", "\(Self.seed)"])
         let format = XSDFormat()
         var compatible = 0, incompatible = 0, documents = 0
