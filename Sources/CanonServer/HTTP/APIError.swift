@@ -10,9 +10,12 @@ import Hummingbird
 struct APIError: HTTPResponseError {
     var status: HTTPResponse.Status
     var body: JSONValue
+    /// The methods a path takes, for a 405's `Allow`.
+    var allow: String?
 
-    init(_ status: HTTPResponse.Status, _ code: Int, _ message: String, errors: [JSONValue]? = nil) {
+    init(_ status: HTTPResponse.Status, _ code: Int, _ message: String, errors: [JSONValue]? = nil, allow: String? = nil) {
         self.status = status
+        self.allow = allow
         var object: JSONObject = ["error_code": .int(Int64(code)), "message": .string(message)]
         if let errors { object["errors"] = .array(errors) }
         body = .object(object)
@@ -69,7 +72,9 @@ struct APIError: HTTPResponseError {
 
     /// The answer: the status, the body as JSON in `contentType`.
     func response(contentType: String = RegistryServer.contentType) -> Response {
-        RegistryServer.response(status: status, body: ByteBuffer(string: body.jsonText), contentType: contentType)
+        var response = RegistryServer.response(status: status, body: ByteBuffer(string: body.jsonText), contentType: contentType)
+        if let allow { response.headers[.allow] = allow }
+        return response
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response { response() }

@@ -43,6 +43,20 @@ enum TopicRoutes {
         >
     {
         let router = RouteCollection(context: BasicRequestContext.self)
+        /// The methods each path takes: every route is registered through `on`, so the 405s below cover
+        /// exactly the methods no route takes.
+        var allowed: [(path: String, methods: [HTTPRequest.Method])] = []
+        func on(
+            _ path: String, _ method: HTTPRequest.Method,
+            _ handle: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+        ) {
+            if let i = allowed.firstIndex(where: { $0.path == path }) {
+                allowed[i].methods.append(method)
+            } else {
+                allowed.append((path, [method]))
+            }
+            router.on(RouterPath(path), method: method, use: handle)
+        }
         /// Appends and counts accepted and refused records.
         @Sendable func append(_ log: any RecordLog, _ topic: String, _ records: [(LogRecord, Int?)]) async throws -> [(
             partition: Int, offset: Int64
@@ -56,7 +70,7 @@ enum TopicRoutes {
                 throw error
             }
         }
-        router.get("/v3/clusters") { _, _ in
+        on("/v3/clusters", .get) { _, _ in
             try await v3 {
                 (
                     .ok,
@@ -67,27 +81,28 @@ enum TopicRoutes {
                 )
             }
         }
-        router.get("/v3/clusters/:cluster") { _, context in
+        on("/v3/clusters/:cluster", .get) { _, context in
             try await v3 {
                 try checkCluster(context)
                 return (.ok, .object(["kind": .string("KafkaCluster"), "cluster_id": .string(cluster)]))
             }
         }
-        router.get("/v3/clusters/:cluster/topics") { _, context in
+        on("/v3/clusters/:cluster/topics", .get) { _, context in
             try await v3 {
                 try checkCluster(context)
                 let topics = try await log.topics().filter { !TopicName.isInternal($0.name) }
                 return (.ok, .object(["kind": .string("KafkaTopicList"), "data": .array(topics.map(topicJSON))]))
             }
         }
-        router.post("/v3/clusters/:cluster/topics") { request, context in
+        on("/v3/clusters/:cluster/topics", .post) { request, context in
             try await v3 {
                 try checkCluster(context)
                 let json = try await RegistryServer.body(request, limit: limit)
                 guard let name = json["topic_name"]?.stringValue else {
                     throw APIError(.badRequest, 40002, "the request needs a 'topic_name'")
                 }
-                let partitions = json["partitions_count"]?.int64Value.flatMap { Int(exactly: $0) } ?? 1
+                let partitions = Int(
+                    try RequestNumbers.integer(json["partitions_count"], field: "partitions_count", in: 1...Int64(Int32.max)) ?? 1)
                 var settings: [String: String] = [:]
                 if case .array(let configs)? = json["configs"] {
                     for c in configs {
@@ -104,7 +119,7 @@ enum TopicRoutes {
                 return (.created, topicJSON(topic))
             }
         }
-        router.get("/v3/clusters/:cluster/topics/:topic") { _, context in
+        on("/v3/clusters/:cluster/topics/:topic", .get) { _, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
@@ -114,7 +129,7 @@ enum TopicRoutes {
                 return (.ok, topicJSON(topic))
             }
         }
-        router.delete("/v3/clusters/:cluster/topics/:topic") { _, context in
+        on("/v3/clusters/:cluster/topics/:topic", .delete) { _, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
@@ -128,7 +143,7 @@ enum TopicRoutes {
                 "value": .string(value),
             ])
         }
-        router.get("/v3/clusters/:cluster/topics/:topic/configs") { _, context in
+        on("/v3/clusters/:cluster/topics/:topic/configs", .get) { _, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
@@ -142,7 +157,7 @@ enum TopicRoutes {
                 )
             }
         }
-        router.get("/v3/clusters/:cluster/topics/:topic/configs/:name") { _, context in
+        on("/v3/clusters/:cluster/topics/:topic/configs/:name", .get) { _, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
@@ -155,7 +170,7 @@ enum TopicRoutes {
                 return (.ok, configJSON(name, setting, value))
             }
         }
-        router.put("/v3/clusters/:cluster/topics/:topic/configs/:name") { request, context in
+        on("/v3/clusters/:cluster/topics/:topic/configs/:name", .put) { request, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context), setting = context.parameters.get("name") ?? ""
@@ -169,7 +184,7 @@ enum TopicRoutes {
             }
         }
 
-        router.post("/v3/clusters/:cluster/topics/:topic/records") { request, context in
+        on("/v3/clusters/:cluster/topics/:topic/records", .post) { request, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
@@ -179,7 +194,7 @@ enum TopicRoutes {
                 return (.ok, resultJSON(name, placed[0], record, parts))
             }
         }
-        router.post("/v3/clusters/:cluster/topics/:topic/records:batch") { request, context in
+        on("/v3/clusters/:cluster/topics/:topic/records:batch", .post) { request, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
@@ -216,16 +231,18 @@ enum TopicRoutes {
                 )
             }
         }
-        router.get("/v3/clusters/:cluster/topics/:topic/partitions/:partition/records") { request, context in
+        on("/v3/clusters/:cluster/topics/:topic/partitions/:partition/records", .get) { request, context in
             try await v3 {
                 try checkCluster(context)
                 let name = topicName(context)
                 guard !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
-                guard let partition = Int(context.parameters.get("partition") ?? "") else {
-                    throw APIError(.badRequest, 40002, "bad partition")
-                }
-                let offset = Int64(request.uri.queryParameters.get("offset") ?? "0") ?? 0
-                let maximum = max(1, min(10_000, Int(request.uri.queryParameters.get("max_records") ?? "100") ?? 100))
+                let partition = Int(
+                    try RequestNumbers.integer(context.parameters.get("partition") ?? "", field: "partition", in: RequestNumbers.partitions)
+                        ?? 0)
+                let offset = try RequestNumbers.integer(request.uri.queryParameters.get("offset"), field: "offset", in: 0...Int64.max) ?? 0
+                let asked = try RequestNumbers.integer(
+                    request.uri.queryParameters.get("max_records"), field: "max_records", in: 1...Int64.max)
+                let maximum = Int(min(10_000, asked ?? 100))
                 let avroJSON = request.uri.queryParameters.get("format") == "avro-json"
                 let batches = try await log.read(topic: name, partition: partition, from: offset, maxBytes: 4 << 20)
                 var data: [JSONValue] = []
@@ -267,6 +284,16 @@ enum TopicRoutes {
                         "the answer stopped at \(responseBudget) bytes (the server's response limit); read on from next_offset")
                 }
                 return (.ok, .object(answer))
+            }
+        }
+        // A known path with a method it does not take: 405 with a JSON body and `Allow`, not an empty 404.
+        for (path, methods) in allowed {
+            let allow = methods.map(\.rawValue).joined(separator: ", ")
+            for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !methods.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw APIError(
+                        .methodNotAllowed, 40501, "\(method.rawValue) is not allowed on \(path); it takes \(allow)", allow: allow)
+                }
             }
         }
         return router
@@ -347,7 +374,9 @@ enum TopicRoutes {
     /// A record from a v3 produce entry: `partition_id?`, `headers?`, `key?`, `value?`, `timestamp?`.
     static func makeRecord(_ entry: JSONValue, registry: Registry) async throws -> (LogRecord, Int?, (String?, String?)) {
         guard case .object = entry else { throw APIError(.badRequest, 40002, "a record entry must be a JSON object") }
-        let partition = entry["partition_id"]?.int64Value.flatMap { Int(exactly: $0) }
+        let partition = try RequestNumbers.integer(entry["partition_id"], field: "partition_id", in: RequestNumbers.partitions).map {
+            Int($0)
+        }
         let (key, keyType) = try await data(entry["key"], part: "key", registry: registry)
         let (value, valueType) = try await data(entry["value"], part: "value", registry: registry)
         var headers: [LogHeader] = []
