@@ -18,6 +18,12 @@ public struct ServerConfiguration: Sendable {
     /// written (decoded with `format=avro-json`); past it the answer stops early, saying so, and a
     /// record that alone decodes larger is answered in a marker naming the limit. 16 MiB by default.
     public var maximumResponseBytes = 16 << 20
+    /// The `Host` names requests may carry, lower-case without port; nil: any. `canon serve` bound to
+    /// loopback sets its own names (against DNS rebinding).
+    public var allowedHosts: Set<String>?
+    /// Web origins (`https://ui.example.com`) whose pages may write, and read answers (CORS). Writes
+    /// from other origins are refused.
+    public var corsOrigins: Set<String> = []
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20,
@@ -47,6 +53,7 @@ public enum RegistryServer {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: OriginGuard(allowedHosts: configuration.allowedHosts, corsOrigins: configuration.corsOrigins))
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.get("/openapi.yaml") { _, _ in
             RegistryServer.response(status: .ok, body: ByteBuffer(string: OpenAPI.yaml), contentType: "application/yaml")

@@ -52,6 +52,14 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("json-assert-formats"),
         help: "Check JSON Schema `format` (date-time, email, uuid, ...) in `full` validation instead of treating it as an annotation.")
     var jsonAssertFormats = false
+    @Option(
+        name: .customLong("allowed-host"),
+        help: "Another Host name requests may carry when listening on loopback (repeatable; against DNS rebinding, other names get 403).")
+    var allowedHosts: [String] = []
+    @Option(
+        name: .customLong("cors-origin"),
+        help: "A web origin (https://ui.example.com) whose pages may write and read answers (repeatable); other origins' writes get 403.")
+    var corsOrigins: [String] = []
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
         "info"
 
@@ -62,6 +70,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard responseCacheBytes >= 0 else { throw ValidationError("--response-cache-bytes is 0 (off) or more, not \(responseCacheBytes)") }
         guard maximumBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive, not \(maximumBodyBytes)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port is 0-65535, not \(port)") }
+        if let kafkaPort, !(0...65535).contains(kafkaPort) { throw ValidationError("--kafka-port is 0-65535, not \(kafkaPort)") }
+        guard compatibilityBudget > 0 else { throw ValidationError("--compatibility-budget must be positive, not \(compatibilityBudget)") }
+        for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ValidationError("--cors-origin is scheme://host[:port] with no path, not '\(origin)'")
+        }
         guard TopicValidationPolicy.Level(rawValue: defaultValidation) != nil else {
             throw ValidationError("--default-validation is none, id or full, not '\(defaultValidation)'")
         }
@@ -95,13 +109,19 @@ struct ServeCommand: AsyncParsableCommand {
             await engine.shutdown()
             throw CLIFailure.failed("\(error)")
         }
+        var serverConfiguration = ServerConfiguration(
+            host: host, port: port, maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes,
+            maximumResponseBytes: maximumResponseBytes)
+        serverConfiguration.allowedHosts = ServerConfiguration.loopbackNames(host: host, extra: allowedHosts)
+        serverConfiguration.corsOrigins = Set(corsOrigins)
         let app = RegistryServer.application(
-            registry: registry, log: engine,
-            configuration: .init(
-                host: host, port: port, maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes,
-                maximumResponseBytes: maximumResponseBytes),
-            metrics: metrics, logger: logger)
+            registry: registry, log: engine, configuration: serverConfiguration, metrics: metrics, logger: logger)
         Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")
+        if serverConfiguration.allowedHosts == nil {
+            Output.error(
+                "warning: listening on \(host) without TLS or authentication: anyone who reaches this address can read, register, delete and produce; bind to 127.0.0.1 or put an authenticating proxy in front"
+            )
+        }
         Output.error(
             "open-file limit \(descriptors): the log keeps up to \(engine.maximumOpenFiles) files open, opening partitions beyond on use")
         // The log first: the group stops services in reverse order, so requests stop before the log

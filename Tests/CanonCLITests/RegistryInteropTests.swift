@@ -77,6 +77,56 @@ import Testing
     /// confluent-kafka's JSONSerializer/JSONDeserializer (Tests/Interop/jsonschema_client.py): auto.register
     /// on and off, use.latest.version, references; what they write is accepted under `full`, what breaks
     /// the schema refused naming the instance path.
+    /// What a web page can make a browser send to a loopback-bound server: a rebound `Host` (DNS
+    /// rebinding) and a cross-origin write are refused with 403; the server's own origin, its names and
+    /// clients without `Origin` are served.
+    @Test func foreignHostsAndCrossOriginWritesAreRefused() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory())
+        defer { server.stop() }
+        let script = #"""
+            import http.client, json, sys
+            url = sys.argv[1]
+            host, port = url.split("//")[1].split(":")
+            body = json.dumps({"schema": json.dumps("string")})
+            def send(method, path, headers, data=None):
+                c = http.client.HTTPConnection(host, int(port), timeout=10)
+                c.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                for k, v in headers.items():
+                    c.putheader(k, v)
+                if data is not None:
+                    c.putheader("Content-Length", str(len(data)))
+                c.endheaders(data.encode() if data is not None else None)
+                r = c.getresponse()
+                return [r.status, json.loads(r.read() or b"null")]
+            own = f"127.0.0.1:{port}"
+            ct = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
+            print(json.dumps([
+                send("GET", "/subjects", {"Host": f"evil.example:{port}"}),
+                send("POST", "/subjects/s/versions", {"Host": f"rebound.example:{port}", **ct}, body),
+                send("POST", "/subjects/s/versions", {"Host": own, "Origin": "http://evil.example", **ct}, body),
+                send("DELETE", "/subjects/s", {"Host": own, "Origin": "null"}),
+                send("POST", "/subjects/s/versions", {"Host": own, "Origin": f"http://{own}", **ct}, body),
+                send("POST", "/subjects/t/versions", {"Host": f"localhost:{port}", **ct}, body),
+                send("GET", "/subjects", {"Host": own}),
+            ]))
+            """#
+        let result = try runProcess(python3(), ["-c", script, server.url])
+        #expect(result.status == 0, "\(result.stderr)")
+        let answers = try JSONReader.parse(result.stdoutText)
+        guard case .array(let list) = answers, list.count == 7 else {
+            Issue.record("\(result.stdoutText)")
+            return
+        }
+        let pairs: [(status: Int64, body: JSONValue)] = list.map {
+            guard case .array(let pair) = $0, pair.count == 2 else { return (0, .null) }
+            return (pair[0].int64Value ?? 0, pair[1])
+        }
+        #expect(pairs.map(\.status) == [403, 403, 403, 403, 200, 200, 200], "\(answers)")
+        #expect(pairs[0].body["message"]?.stringValue?.contains("evil.example") == true, "\(answers)")
+        #expect(pairs[2].body["message"]?.stringValue?.contains("cross-origin") == true, "\(answers)")
+        #expect(pairs[6].body == .array([.string("s"), .string("t")]), "\(answers)")
+    }
+
     @Test func theConfluentJSONSchemaSerializersWorkUnchanged() throws {
         let server = try Server(dataDirectory: Self.freshDirectory())
         defer { server.stop() }
