@@ -22,7 +22,9 @@ import Testing
         let kcat = try #require(Self.kcat(), "kcat is not installed (.ci/run installs it)")
         try await withKafkaServer { port, log in
             let broker = "127.0.0.1:\(port)"
-            let listing = try await runProcessDetached(kcat, ["-b", broker, "-L", "-J"])
+            // -m 30: kcat gives up on metadata after 5 s by default; the whole suite shares two cooperative
+            // threads with this in-process door, and CPU-bound tests can hold them that long.
+            let listing = try await runProcessDetached(kcat, ["-b", broker, "-L", "-J", "-m", "30"])
             #expect(listing.status == 0, "\(listing.stderr)")
             let metadata = try JSONReader.parse(listing.stdoutText)
             guard case .array(let topics)? = metadata["topics"] else { Issue.record("no topics: \(listing.stdoutText)"); return }
