@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable {
     /// Web origins (`https://ui.example.com`) whose pages may write, and read answers (CORS). Writes
     /// from other origins are refused.
     public var corsOrigins: Set<String> = []
+    /// Seconds a connection may go without completing a request head, sending more of a body, or, kept
+    /// alive, starting a new request, before it is closed (a client that sends nothing or half a header
+    /// holds a descriptor only this long). nil: never. 30 by default.
+    public var idleTimeoutSeconds: Int? = 30
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, maximumBodyBytes: Int = 1 << 20, responseCacheBytes: Int = 32 << 20,
@@ -83,7 +87,9 @@ public enum RegistryServer {
                     log: log, registry: registry, limit: limit, responseBudget: configuration.maximumResponseBytes, metrics: metrics))
         }
         return Application(
-            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: configuration.idleTimeoutSeconds.map { .seconds(Int64($0)) })),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
             logger: logger)
     }
 

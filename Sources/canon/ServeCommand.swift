@@ -60,6 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("cors-origin"),
         help: "A web origin (https://ui.example.com) whose pages may write and read answers (repeatable); other origins' writes get 403.")
     var corsOrigins: [String] = []
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds a connection may take to send a request head or more of a body, or stay idle between requests, before it is closed.")
+    var idleTimeout = 30
     @Option(name: .customLong("log-level"), help: "trace, debug (every request, with its id), info, notice, warning, error.") var logLevel =
         "info"
 
@@ -70,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard responseCacheBytes >= 0 else { throw ValidationError("--response-cache-bytes is 0 (off) or more, not \(responseCacheBytes)") }
         guard maximumBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive, not \(maximumBodyBytes)") }
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive, not \(idleTimeout)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0-65535, not \(port)") }
         if let kafkaPort, !(0...65535).contains(kafkaPort) { throw ValidationError("--kafka-port is 0-65535, not \(kafkaPort)") }
         guard compatibilityBudget > 0 else { throw ValidationError("--compatibility-budget must be positive, not \(compatibilityBudget)") }
@@ -114,6 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
             maximumResponseBytes: maximumResponseBytes)
         serverConfiguration.allowedHosts = ServerConfiguration.loopbackNames(host: host, extra: allowedHosts)
         serverConfiguration.corsOrigins = Set(corsOrigins)
+        serverConfiguration.idleTimeoutSeconds = idleTimeout
         let app = RegistryServer.application(
             registry: registry, log: engine, configuration: serverConfiguration, metrics: metrics, logger: logger)
         Output.error("serving the registry on http://\(host):\(port) (data: \(dataDirectory))")

@@ -13,7 +13,7 @@ import Testing
         /// The Kafka port, when the server listens for Kafka clients too.
         private(set) var kafkaPort: Int?
 
-        init(dataDirectory: String, kafka: Bool = false) throws {
+        init(dataDirectory: String, kafka: Bool = false, extraArguments: [String] = []) throws {
             var lastError = ""
             for _ in 0..<5 {
                 let port = Int.random(in: 20_000..<40_000)
@@ -21,6 +21,7 @@ import Testing
                 process.executableURL = URL(fileURLWithPath: CLITests.executable)
                 process.arguments =
                     ["serve", "--data-dir", dataDirectory, "--port", String(port)] + (kafka ? ["--kafka-port", String(port + 1)] : [])
+                    + extraArguments
                 kafkaPort = kafka ? port + 1 : nil
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
@@ -125,6 +126,34 @@ import Testing
         #expect(pairs[0].body["message"]?.stringValue?.contains("evil.example") == true, "\(answers)")
         #expect(pairs[2].body["message"]?.stringValue?.contains("cross-origin") == true, "\(answers)")
         #expect(pairs[6].body == .array([.string("s"), .string("t")]), "\(answers)")
+    }
+
+    /// Connections that send nothing, half a header, or stay idle after a request are closed after
+    /// `--idle-timeout`, while new clients are served; 200 idle connections do not stop a new client.
+    @Test func slowAndIdleConnectionsAreClosedAndNewClientsServed() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory(), extraArguments: ["--idle-timeout", "1"])
+        defer { server.stop() }
+        let script = #"""
+            import socket, sys, time, urllib.request
+            host, port = sys.argv[1].split("//")[1].split(":")
+            def connect():
+                return socket.create_connection((host, int(port)), timeout=20)
+            silent = connect()
+            slowloris = connect()
+            slowloris.sendall(b"POST /subjects/x/versions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+            keepalive = connect()
+            keepalive.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            keepalive.recv(4096)
+            crowd = [connect() for _ in range(200)]
+            # A new client is served meanwhile.
+            fresh = urllib.request.urlopen(sys.argv[1] + "/health", timeout=10).status
+            # Each of the others is closed by the server: recv returns b"" (it would block past the timeout otherwise).
+            closed = [s.recv(4096) == b"" for s in (silent, slowloris, keepalive, crowd[0], crowd[-1])]
+            print(fresh, all(closed))
+            """#
+        let result = try runProcess(python3(), ["-c", script, server.url])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText == "200 True\n", "\(result.stdoutText)\(result.stderr)")
     }
 
     @Test func theConfluentJSONSchemaSerializersWorkUnchanged() throws {

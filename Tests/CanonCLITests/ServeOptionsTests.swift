@@ -7,7 +7,7 @@ import Testing
     @Test(arguments: [
         (["--max-body-bytes", "-1"], "--max-body-bytes"), (["--port", "70000"], "--port"), (["--kafka-port", "-1"], "--kafka-port"),
         (["--compatibility-budget", "0"], "--compatibility-budget"), (["--cors-origin", "evil.example"], "--cors-origin"),
-        (["--max-response-bytes", "10"], "--max-response-bytes"),
+        (["--max-response-bytes", "10"], "--max-response-bytes"), (["--idle-timeout", "0"], "--idle-timeout"),
     ])
     func nonsensicalOptionsAreRefusedAtStart(_ arguments: [String], _ option: String) throws {
         let result = try runProcess(CLITests.executable, ["serve", "--data-dir", "/nonexistent/never-created"] + arguments, input: [])
