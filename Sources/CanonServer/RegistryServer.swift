@@ -88,7 +88,10 @@ public enum RegistryServer {
         }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: configuration.idleTimeoutSeconds.map { .seconds(Int64($0)) })),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [RefusedBodyHandler()],
+                    idleTimeout: configuration.idleTimeoutSeconds.map { .seconds(Int64($0)) })),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "canon"),
             logger: logger)
     }
