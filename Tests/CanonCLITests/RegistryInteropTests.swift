@@ -204,6 +204,31 @@ import Testing
     /// confluent-kafka's AvroSerializer producing over the Kafka door of `canon serve`, validated in full
     /// against the registry: a record from a mismatched serializer fails its delivery with INVALID_RECORD,
     /// the others land, and AvroDeserializer reads them back.
+    /// XML records over the Kafka door, validated in full against an XML Schema: a record breaking a facet
+    /// and one with a DTD fail their delivery with INVALID_RECORD, the others land and read back.
+    @Test func xmlRecordsThroughTheKafkaDoorAreValidatedInFull() throws {
+        let server = try Server(dataDirectory: Self.freshDirectory(), kafka: true)
+        defer { server.stop() }
+        let kafkaPort = try #require(server.kafkaPort)
+        let result = try runProcess(
+            python3(), [TestData.interopDirectory.appendingPathComponent("kafka_xml_client.py").path, server.url, "127.0.0.1:\(kafkaPort)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = try JSONReader.parse(result.stdoutText)
+        guard case .array(let reports)? = out["reports"] else {
+            Issue.record("no reports: \(result.stdoutText)")
+            return
+        }
+        let errors = reports.compactMap { r -> String? in if case .array(let a) = r { a[1].stringValue ?? "ok" } else { nil } }
+        #expect(errors == ["ok", "INVALID_RECORD", "INVALID_RECORD", "ok"], "\(result.stdoutText)")
+        #expect(
+            out["read"]
+                == .array([
+                    .string(#"<invoice id="i1"><amount>10.50</amount></invoice>"#),
+                    .string(#"<invoice id="i3"><amount>0</amount></invoice>"#),
+                ]),
+            "\(result.stdoutText)")
+    }
+
     @Test func theAvroSerializerProducesThroughTheKafkaDoorValidatedInFull() throws {
         let server = try Server(dataDirectory: Self.freshDirectory(), kafka: true)
         defer { server.stop() }
