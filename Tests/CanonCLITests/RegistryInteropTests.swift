@@ -201,50 +201,42 @@ import Testing
         #expect(result.stdoutText.contains("json suite passed"))
     }
 
-    /// confluent-kafka's AvroSerializer producing over the Kafka door of `canon serve`, validated in full
-    /// against the registry: a record from a mismatched serializer fails its delivery with INVALID_RECORD,
-    /// the others land, and AvroDeserializer reads them back.
-    /// XML records over the Kafka door, validated in full against an XML Schema: a record breaking a facet
-    /// and one with a DTD fail their delivery with INVALID_RECORD, the others land and read back.
-    @Test func xmlRecordsThroughTheKafkaDoorAreValidatedInFull() throws {
+    /// Runs a Kafka client script of `Tests/Interop` against a fresh `canon serve --kafka-port`; its
+    /// delivery errors by record ("ok" when delivered) and what it read back.
+    static func produceThroughTheDoor(_ script: String) throws -> (errors: [String], read: JSONValue?, output: String) {
         let server = try Server(dataDirectory: Self.freshDirectory(), kafka: true)
         defer { server.stop() }
         let kafkaPort = try #require(server.kafkaPort)
         let result = try runProcess(
-            python3(), [TestData.interopDirectory.appendingPathComponent("kafka_xml_client.py").path, server.url, "127.0.0.1:\(kafkaPort)"])
+            python3(), [TestData.interopDirectory.appendingPathComponent(script).path, server.url, "127.0.0.1:\(kafkaPort)"])
         #expect(result.status == 0, "\(result.stderr)")
         let out = try JSONReader.parse(result.stdoutText)
-        guard case .array(let reports)? = out["reports"] else {
-            Issue.record("no reports: \(result.stdoutText)")
-            return
-        }
+        guard case .array(let reports)? = out["reports"] else { return ([], nil, result.stdoutText) }
         let errors = reports.compactMap { r -> String? in if case .array(let a) = r { a[1].stringValue ?? "ok" } else { nil } }
-        #expect(errors == ["ok", "INVALID_RECORD", "INVALID_RECORD", "ok"], "\(result.stdoutText)")
+        return (errors, out["read"], result.stdoutText)
+    }
+
+    /// XML records over the Kafka door, validated in full against an XML Schema: a record breaking a facet
+    /// and one with a DTD fail their delivery with INVALID_RECORD, the others land and read back.
+    @Test func xmlRecordsThroughTheKafkaDoorAreValidatedInFull() throws {
+        let (errors, read, output) = try Self.produceThroughTheDoor("kafka_xml_client.py")
+        #expect(errors == ["ok", "INVALID_RECORD", "INVALID_RECORD", "ok"], "\(output)")
         #expect(
-            out["read"]
+            read
                 == .array([
                     .string(#"<invoice id="i1"><amount>10.50</amount></invoice>"#),
                     .string(#"<invoice id="i3"><amount>0</amount></invoice>"#),
                 ]),
-            "\(result.stdoutText)")
+            "\(output)")
     }
 
+    /// confluent-kafka's AvroSerializer producing over the Kafka door of `canon serve`, validated in full
+    /// against the registry: a record from a mismatched serializer fails its delivery with INVALID_RECORD,
+    /// the others land, and AvroDeserializer reads them back.
     @Test func theAvroSerializerProducesThroughTheKafkaDoorValidatedInFull() throws {
-        let server = try Server(dataDirectory: Self.freshDirectory(), kafka: true)
-        defer { server.stop() }
-        let kafkaPort = try #require(server.kafkaPort)
-        let result = try runProcess(
-            python3(),
-            [TestData.interopDirectory.appendingPathComponent("kafka_avro_client.py").path, server.url, "127.0.0.1:\(kafkaPort)"])
-        #expect(result.status == 0, "\(result.stderr)")
-        let out = try JSONReader.parse(result.stdoutText)
-        guard case .array(let reports)? = out["reports"] else {
-            Issue.record("no reports: \(result.stdoutText)")
-            return
-        }
-        let errors = reports.compactMap { r -> String? in if case .array(let a) = r { a[1].stringValue ?? "ok" } else { nil } }
-        #expect(errors == ["ok", "ok", "ok", "INVALID_RECORD", "ok", "ok"], "\(result.stdoutText)")
-        #expect(out["read"] == .array([0, 100, 200, 300, 400].map { .int($0) }))
+        let (errors, read, output) = try Self.produceThroughTheDoor("kafka_avro_client.py")
+        #expect(errors == ["ok", "ok", "ok", "INVALID_RECORD", "ok", "ok"], "\(output)")
+        #expect(read == .array([0, 100, 200, 300, 400].map { .int($0) }))
     }
 
     @Test func theConfluentPythonClientAndSerializersWorkUnchanged() throws {
