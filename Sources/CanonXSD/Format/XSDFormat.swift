@@ -67,12 +67,12 @@ public struct XSDParsedSchema: ParsedSchema {
         self.text = text
         self.references = references
         self.limits = limits
-        compiled = try CompiledSchema(text: text, references: references, limits: limits)
-        let document = try LibXML.parse(Array(text.utf8), name: nil, limits: limits)
-        var trees: [String: XMLElement] = [:]
-        for (name, reference) in references { trees[name] = try LibXML.parse(Array(reference.utf8), name: name, limits: limits).tree() }
-        components = try SchemaComponents(root: document.tree(), references: trees)
-        canonicalText = document.canonicalText()
+        let documents = try SchemaDocuments(text: text, references: references, limits: limits)
+        // libxml2 first: its errors say best what is wrong with a schema.
+        compiled = try CompiledSchema(document: documents.document, references: documents.referenceBytes)
+        components = try SchemaComponents(root: documents.root, references: documents.referenceTrees)
+        // A copy of its own: the canonical form strips the tree it reads.
+        canonicalText = try LibXML.parse(Array(text.utf8), name: nil, limits: limits).canonicalText()
     }
 
     public var type: SchemaType { .xsd }

@@ -13,18 +13,8 @@ public final class CompiledSchema: @unchecked Sendable {
     /// Compiles `text`, reading `xs:include`/`xs:import`/`xs:redefine` only from `references` (by
     /// `schemaLocation`).
     public convenience init(text: String, references: [String: String] = [:], limits: XMLLimits = .default) throws(XSDError) {
-        var checked: [String: [UInt8]] = [:]
-        var trees: [XMLElement] = []
-        for (name, text) in references {
-            let bytes = Array(text.utf8)
-            // What the loader serves is held to the same rules as the schema (no DTD, the limits).
-            trees.append(try LibXML.parse(bytes, name: name, limits: limits).tree())
-            checked[name] = bytes
-        }
-        let document = try LibXML.parse(Array(text.utf8), name: nil, limits: limits)
-        trees.append(document.tree())
-        try SchemaShape.check(trees, limits: limits)
-        try self.init(document: document, references: checked)
+        let documents = try SchemaDocuments(text: text, references: references, limits: limits)
+        try self.init(document: documents.document, references: documents.referenceBytes)
     }
 
     init(document: XMLDocument, references: [String: [UInt8]]) throws(XSDError) {
@@ -130,6 +120,32 @@ extension XMLDocument {
 
     /// The document as a tree of Swift values (elements, their attributes, text and in-scope namespaces).
     func tree() -> XMLElement { XMLElement(root, inherited: [:]) }
+}
+
+/// A schema's document and its references, each parsed once (securely, within the limits) and their
+/// shape checked: what libxml2 compiles and what the compatibility model reads.
+struct SchemaDocuments {
+    /// The schema, for libxml2 to compile.
+    let document: XMLDocument
+    let root: XMLElement
+    /// The references' bytes, as the loader serves them, and their trees, by `schemaLocation`.
+    let referenceBytes: [String: [UInt8]]
+    let referenceTrees: [String: XMLElement]
+
+    init(text: String, references: [String: String], limits: XMLLimits) throws(XSDError) {
+        var bytes: [String: [UInt8]] = [:]
+        var trees: [String: XMLElement] = [:]
+        for (name, text) in references {
+            // What the loader serves is held to the same rules as the schema (no DTD, the limits).
+            bytes[name] = Array(text.utf8)
+            trees[name] = try LibXML.parse(bytes[name]!, name: name, limits: limits).tree()
+        }
+        document = try LibXML.parse(Array(text.utf8), name: nil, limits: limits)
+        root = document.tree()
+        try SchemaShape.check(Array(trees.values) + [root], limits: limits)
+        referenceBytes = bytes
+        referenceTrees = trees
+    }
 }
 
 /// The shape of a schema and what it includes, checked before libxml2 compiles it: within
