@@ -54,7 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     var jsonAssertFormats = false
     @Option(
         name: .customLong("allowed-host"),
-        help: "Another Host name requests may carry when listening on loopback (repeatable; against DNS rebinding, other names get 403).")
+        help:
+            "Another Host name requests may carry (repeatable; against DNS rebinding, other names get 403). On loopback the server's own names are allowed too; elsewhere only these."
+    )
     var allowedHosts: [String] = []
     @Option(
         name: .customLong("cors-origin"),
@@ -118,7 +120,7 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, maximumBodyBytes: maximumBodyBytes, responseCacheBytes: responseCacheBytes,
             maximumResponseBytes: maximumResponseBytes)
         serverConfiguration.allowedHosts = ServerConfiguration.loopbackNames(host: host, extra: allowedHosts)
-        serverConfiguration.corsOrigins = Set(corsOrigins)
+        serverConfiguration.corsOrigins = Set(corsOrigins.map(ServerConfiguration.normalized(origin:)))
         serverConfiguration.idleTimeoutSeconds = idleTimeout
         let app = RegistryServer.application(
             registry: registry, log: engine, configuration: serverConfiguration, metrics: metrics, logger: logger)

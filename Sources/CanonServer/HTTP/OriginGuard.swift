@@ -25,7 +25,7 @@ struct OriginGuard<Context: RequestContext>: RouterMiddleware {
             ).response(contentType: "application/json")
         }
         let origin = request.headers[.origin]
-        let allowedOrigin = origin.map { corsOrigins.contains($0) } ?? false
+        let allowedOrigin = origin.map { corsOrigins.contains(Self.normalized(origin: $0)) } ?? false
         if request.method == .options, allowedOrigin, let origin {
             var headers = HTTPFields()
             headers[.accessControlAllowOrigin] = origin
@@ -49,6 +49,15 @@ struct OriginGuard<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
+    /// An origin as browsers send it: lower-case, without its scheme's default port.
+    static func normalized(origin: String) -> String {
+        let lower = origin.lowercased()
+        for (scheme, port) in [("http://", ":80"), ("https://", ":443")] where lower.hasPrefix(scheme) && lower.hasSuffix(port) {
+            return String(lower.dropLast(port.count))
+        }
+        return lower
+    }
+
     /// The host of an authority (`[::1]:8081` -> `[::1]`, `Localhost:80` -> `localhost`).
     static func hostname(_ authority: String) -> String {
         let lower = authority.lowercased()
@@ -69,11 +78,16 @@ struct OriginGuard<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ServerConfiguration {
-    /// The names a server bound to `host` answers to: for loopback, its own names and `extra`; otherwise
-    /// any (nil).
+    /// An origin as browsers send it (for `corsOrigins`): lower-case, without its scheme's default port.
+    public static func normalized(origin: String) -> String { OriginGuard<BasicRequestContext>.normalized(origin: origin) }
+
+    /// The names a server bound to `host` answers to: for loopback, its own names and `extra`; beyond
+    /// loopback, `extra` when given, otherwise any (nil).
     public static func loopbackNames(host: String, extra: [String]) -> Set<String>? {
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"]
-        guard loopback.contains(host.lowercased()) || host.hasPrefix("127.") else { return nil }
+        guard loopback.contains(host.lowercased()) || host.hasPrefix("127.") else {
+            return extra.isEmpty ? nil : Set(extra.map { $0.lowercased() })
+        }
         let own = host.contains(":") && !host.hasPrefix("[") ? "[\(host.lowercased())]" : host.lowercased()
         return Set(["localhost", "127.0.0.1", "[::1]", own] + extra.map { $0.lowercased() })
     }

@@ -16,8 +16,13 @@ final class RefusedBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let lingerBytes = 256 << 10
     static let lingerTime = TimeAmount.seconds(1)
 
-    /// Whether the current request's body has been read to its end.
+    /// Whether the last request read has its body read to the end.
     private var requestComplete = true
+    /// Request heads read and answers written: a 413 is for the request being read only when every
+    /// request before it has its answer (pipelined requests behind a finished one are not dropped).
+    private var headsRead = 0
+    private var answersWritten = 0
+    private var closed = false
     /// A 413 is being written for a request whose body is unread.
     private var refusing = false
     /// The answer is out: what comes is read and dropped until the close.
@@ -27,18 +32,21 @@ final class RefusedBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if lingering {
+            guard !closed else { return }
             if case .body(let bytes) = part { lingered += bytes.readableBytes }
             if case .end = part {
-                context.close(promise: nil)
+                close(context)
             } else if lingered > Self.lingerBytes {
-                context.close(promise: nil)
+                close(context)
             } else {
                 context.read()
             }
             return
         }
         switch part {
-        case .head: requestComplete = false
+        case .head:
+            requestComplete = false
+            headsRead += 1
         case .end: requestComplete = true
         case .body: break
         }
@@ -52,24 +60,33 @@ final class RefusedBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var head) where head.status == .contentTooLarge && !requestComplete:
+        case .head(var head)
+        where head.status == .contentTooLarge && !requestComplete && headsRead == answersWritten + 1:
             refusing = true
             head.headerFields[.connection] = "close"
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end where refusing:
             refusing = false
-            let loop = context.eventLoop
-            let bound = NIOLoopBound((self, context), eventLoop: loop)
-            context.writeAndFlush(data).whenComplete { _ in
-                let (handler, context) = bound.value
-                handler.lingering = true
+            answersWritten += 1
+            let written = context.writeAndFlush(data)
+            written.cascade(to: promise)
+            written.assumeIsolated().whenComplete { _ in
+                self.lingering = true
                 context.close(mode: .output, promise: nil)
                 context.read()
-                loop.assumeIsolated().scheduleTask(in: Self.lingerTime) { context.close(promise: nil) }
+                context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) { self.close(context) }
             }
-            promise?.succeed()
+        case .end:
+            answersWritten += 1
+            context.write(data, promise: promise)
         default:
             context.write(data, promise: promise)
         }
+    }
+
+    private func close(_ context: ChannelHandlerContext) {
+        guard !closed else { return }
+        closed = true
+        context.close(promise: nil)
     }
 }

@@ -237,8 +237,8 @@ enum TopicRoutes {
                 let name = topicName(context)
                 guard !TopicName.isInternal(name) else { throw APIError(.notFound, 40403, "Unknown topic '\(name)'") }
                 let partition = Int(
-                    try RequestNumbers.integer(context.parameters.get("partition") ?? "", field: "partition", in: RequestNumbers.partitions)
-                        ?? 0)
+                    try RequestNumbers.integer(context.parameters.get("partition"), field: "partition", in: RequestNumbers.partitions) ?? -1
+                )
                 let offset = try RequestNumbers.integer(request.uri.queryParameters.get("offset"), field: "offset", in: 0...Int64.max) ?? 0
                 let asked = try RequestNumbers.integer(
                     request.uri.queryParameters.get("max_records"), field: "max_records", in: 1...Int64.max)
@@ -436,7 +436,7 @@ enum TopicRoutes {
                     "\(part): unknown type '\(type)' (\((["BINARY", "JSON", "STRING"] + names).joined(separator: ", ")))")
             }
             let id: Int32
-            if let given = json["schema_id"]?.int64Value.flatMap({ Int32(exactly: $0) }) {
+            if let given = try RequestNumbers.integer(json["schema_id"], field: "schema_id", in: 0...Int64(Int32.max)).map({ Int32($0) }) {
                 _ = try await registry.schema(id: given)
                 id = given
             } else if let subject = json["subject"]?.stringValue {
